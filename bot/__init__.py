@@ -1,0 +1,1 @@
+"""Lotsenbot core: configuration, storage, domain, services, i18n."""

@@ -1,0 +1,70 @@
+"""The ``lotsenbot`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.clock import SystemClock
+from bot.config import CityConfig, ConfigError, Settings, load_city
+from bot.services import build_services
+from bot.storage.database import Database, DatabaseError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lotsenbot",
+        description="Telegram bot for Integrationslotsen programmes.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    coordinator = commands.add_parser("coordinator", help="manage coordinators")
+    coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
+    add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
+    add.add_argument("telegram_id", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command; return the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            settings.require_token()
+            city = load_city(settings.config_path)
+            from handlers.runner import serve
+
+            asyncio.run(serve(settings, city))
+        elif args.command == "coordinator":
+            city = load_city(settings.config_path)
+            asyncio.run(_add_coordinator(settings, city, args.telegram_id))
+            print(f"{args.telegram_id} is now a coordinator")
+    except (ConfigError, DatabaseError) as exc:
+        print(f"lotsenbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _add_coordinator(settings: Settings, city: CityConfig, telegram_id: int) -> None:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        await build_services(db, city, SystemClock()).people.add_coordinator(telegram_id)
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Load the deployment settings (environment) and the city file (TOML)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.topics import TOPICS
+from bot.i18n import LANGUAGES
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "CityConfig",
+    "ConfigError",
+    "Contact",
+    "Settings",
+    "load_city",
+]
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DB = "data/lotsenbot.sqlite3"
+DEFAULT_CONFIG = "data/dorsten.toml"
+
+
+class ConfigError(Exception):
+    """A setting or the city file is missing or malformed; the message is one line for stderr."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Deployment settings taken from the environment."""
+
+    token: str | None
+    api_url: str
+    db_path: Path
+    config_path: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"TELEGRAM_API_URL must start with http:// or https:// (got {api_url!r})"
+            )
+        db = env.get("LOTSENBOT_DB", "").strip() or DEFAULT_DB
+        config = env.get("LOTSENBOT_CONFIG", "").strip() or DEFAULT_CONFIG
+        return cls(token, api_url.rstrip("/"), Path(db), Path(config))
+
+    def require_token(self) -> str:
+        """Return the bot token or stop with a message naming the variable."""
+        if self.token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: export the token BotFather gave you "
+                "(or try `make demo` to see the bot without one)"
+            )
+        if ":" not in self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (<id>:<secret>)")
+        return self.token
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach the coordination office."""
+
+    office: str
+    email: str
+    phone: str | None
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CityConfig:
+    """Everything city-specific: names, districts, topics, contacts, time zone."""
+
+    city: str
+    timezone: ZoneInfo
+    default_language: str
+    programme: str
+    since: int | None
+    trained: int | None
+    contact: Contact
+    stammtisch_venue: str
+    coordinator_ids: frozenset[int]
+    districts: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+class _Reader:
+    """Typed access to a parsed TOML document with error messages naming file and key."""
+
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+
+    def _get(self, key: str, required: bool) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if required:
+                    raise ConfigError(f"{self.path}: '{key}' is missing")
+                return None
+            node = node[part]
+        return node
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{self.path}: '{key}' must be a non-empty string")
+        return value.strip()
+
+    def number(self, key: str) -> int | None:
+        value = self._get(key, False)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{self.path}: '{key}' must be a whole number")
+        return value
+
+    def texts(self, key: str, required: bool = True) -> tuple[str, ...]:
+        value = self._get(key, required)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{self.path}: '{key}' must be a list of strings")
+        return tuple(value)
+
+    def numbers(self, key: str) -> tuple[int, ...]:
+        value = self._get(key, False)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(f"{self.path}: '{key}' must be a list of whole numbers")
+        return tuple(value)
+
+
+def load_city(path: Path) -> CityConfig:
+    """Read and check the city file; raise :class:`ConfigError` with one clear line."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: city file not found (set LOTSENBOT_CONFIG)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the city file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    read = _Reader(path, data)
+
+    tz_name = read.text("city.timezone")
+    assert tz_name is not None
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: 'city.timezone' {tz_name!r} is not a known time zone") from None
+
+    language = read.text("city.default_language")
+    if language not in LANGUAGES:
+        raise ConfigError(
+            f"{path}: 'city.default_language' {language!r} is not one of {', '.join(LANGUAGES)}"
+        )
+    topics = read.texts("topics.keys")
+    unknown = [t for t in topics if t not in TOPICS]
+    if unknown:
+        raise ConfigError(f"{path}: 'topics.keys' has unknown topic {unknown[0]!r}")
+    districts = read.texts("districts.names")
+    if not districts:
+        raise ConfigError(f"{path}: 'districts.names' must name at least one Stadtteil")
+
+    return CityConfig(
+        city=_required(read.text("city.name")),
+        timezone=timezone,
+        default_language=language,
+        programme=_required(read.text("programme.name")),
+        since=read.number("programme.since"),
+        trained=read.number("programme.trained"),
+        contact=Contact(
+            office=_required(read.text("contact.office")),
+            email=_required(read.text("contact.email")),
+            phone=read.text("contact.phone", required=False),
+            partners=read.texts("contact.partners", required=False),
+        ),
+        stammtisch_venue=_required(read.text("stammtisch.venue")),
+        coordinator_ids=frozenset(read.numbers("coordinators.telegram_ids")),
+        districts=districts,
+        topics=topics,
+    )
+
+
+def _required(value: str | None) -> str:
+    assert value is not None  # _Reader.text(required=True) never returns None
+    return value

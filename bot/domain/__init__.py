@@ -1,0 +1,1 @@
+"""Domain objects and pure rules; no I/O."""

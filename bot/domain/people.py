@@ -1,0 +1,35 @@
+"""People who use the bot and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = ["Person", "Role"]
+
+
+class Role(StrEnum):
+    """What a person may do; checked on the server for every command and button."""
+
+    MEMBER = "member"
+    LOTSE = "lotse"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who has chosen a language; nothing else is stored before consent."""
+
+    id: int
+    telegram_id: int
+    role: Role
+    language: str
+    consent_at: datetime | None
+    consent_version: str | None
+    created_at: datetime
+
+    @property
+    def has_consented(self) -> bool:
+        """Whether the person agreed to the current privacy notice."""
+        return self.consent_at is not None

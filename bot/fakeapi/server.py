@@ -1,0 +1,835 @@
+"""A local stand-in for the Telegram Bot API, for tests and the offline demo.
+
+It speaks the real API's HTTP shapes (``/bot<token>/<method>``, ``{"ok": ...}`` envelopes,
+error codes and descriptions) for the methods Lotsenbot uses, checks what Telegram checks
+(HTML entities, 4096 characters, callback data of 1-64 bytes, "message is not modified"),
+can inject faults (``429`` with ``retry_after``, ``403`` for a blocked user, held requests)
+and has a user side: people send text, commands, voice notes and photos, press inline
+buttons and read what the bot sent them, edits included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import unescape
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["ApiError", "BotMessage", "FakeBotAPI", "Fault"]
+
+JSON = dict[str, Any]
+
+# Parameters that Telegram takes as plain strings; everything else arrives JSON-encoded.
+_STRING_PARAMS = frozenset(
+    {
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "language_code",
+        "action",
+        "file_id",
+        "description",
+        "short_description",
+        "name",
+    }
+)
+_HTML_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "tg-spoiler",
+        "span",
+        "blockquote",
+        "tg-emoji",
+    }
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> JSON:
+        """The JSON envelope Telegram sends for this error."""
+        data: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.retry_after is not None:
+            data["parameters"] = {"retry_after": self.retry_after}
+        return data
+
+
+def html_to_text(markup: str) -> str:
+    """Check Telegram-style HTML and return the plain text the user sees."""
+    stack: list[str] = []
+    plain: list[str] = []
+    position = 0
+    for match in _TAG.finditer(markup):
+        plain.append(_check_text(markup[position : match.start()]))
+        closing, name = match.group(1) == "/", match.group(2).lower()
+        if name not in _HTML_TAGS:
+            raise ApiError(
+                400, f'Bad Request: can\'t parse entities: unsupported start tag "{name}"'
+            )
+        if closing:
+            if not stack or stack.pop() != name:
+                raise ApiError(
+                    400, f'Bad Request: can\'t parse entities: unmatched end tag "{name}"'
+                )
+        else:
+            stack.append(name)
+        position = match.end()
+    plain.append(_check_text(markup[position:]))
+    if stack:
+        raise ApiError(400, f'Bad Request: can\'t parse entities: unclosed start tag "{stack[-1]}"')
+    return "".join(plain)
+
+
+def _check_text(chunk: str) -> str:
+    if "<" in chunk or ">" in chunk:
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped < or > in text")
+    for index in (m.start() for m in re.finditer("&", chunk)):
+        if not _ENTITY.match(chunk, index):
+            raise ApiError(400, "Bad Request: can't parse entities: unescaped & in text")
+    return unescape(chunk)
+
+
+@dataclass
+class Fault:
+    """An error to answer instead of performing a call."""
+
+    method: str
+    code: int
+    description: str
+    retry_after: int | None = None
+    times: int = 1
+    chat_id: int | None = None
+
+
+@dataclass
+class _Hold:
+    released: asyncio.Event
+    perform: bool = True
+
+
+@dataclass
+class BotMessage:
+    """A message as it stands in a chat (edits applied)."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    text: str
+    html: str | None = None
+    buttons: list[list[JSON]] = field(default_factory=list)
+    date: int = 0
+    edits: int = 0
+    deleted: bool = False
+    kind: str = "text"
+    file_id: str | None = None
+    raw: JSON = field(default_factory=dict)
+
+    def button_labels(self) -> list[str]:
+        """All inline button labels, row by row."""
+        return [button["text"] for row in self.buttons for button in row]
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: JSON
+    at: float
+
+
+class FakeBotAPI:
+    """The server. Start it with :meth:`start`, point the bot at :attr:`url`."""
+
+    def __init__(self, token: str = "123456:TEST-token", username: str = "lotsen_test_bot") -> None:
+        self.token = token
+        bot_id = int(token.split(":", 1)[0])
+        self.me: JSON = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Lotsenbot",
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.users: dict[int, JSON] = {}
+        self.chats: dict[int, list[BotMessage]] = {}
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.blocked: set[int] = set()
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.callback_answers: dict[str, JSON] = {}
+        self.files: dict[str, bytes] = {}
+        self.webhook: JSON = {"url": ""}
+        self.confirmed = 0  # every update_id below this was confirmed by getUpdates
+        self.on_call: Callable[[Call], None] | None = None
+        self._pending: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._holds: dict[str, _Hold] = {}
+        self.held: list[Call] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ------------------------------------------------------------------ server
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = any free port) and return the API root URL."""
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        bound = sockets[0].getsockname()[1]
+        self.url = f"http://{host}:{bound}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop listening; held requests are dropped."""
+        for hold in self._holds.values():
+            hold.perform = False
+            hold.released.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        call = Call(method, params, time.monotonic())
+        self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+        hold = self._holds.get(method)
+        if hold is not None:
+            self.held.append(call)
+            await self._notify()
+            await hold.released.wait()  # a client that disconnects meanwhile cancels this
+            if not hold.perform:
+                return web.json_response(ApiError(502, "Bad Gateway").body(), status=502)
+        try:
+            self._maybe_fault(method, params)
+            handler = getattr(self, f"_api_{method.lower()}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params)
+        except ApiError as error:
+            return web.json_response(error.body(), status=error.code)
+        await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.files.get(request.match_info["path"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data)
+
+    def _maybe_fault(self, method: str, params: JSON) -> None:
+        for fault in self.faults:
+            if fault.method != method or fault.times <= 0:
+                continue
+            if fault.chat_id is not None and _int(params.get("chat_id")) != fault.chat_id:
+                continue
+            fault.times -= 1
+            raise ApiError(fault.code, fault.description, fault.retry_after)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ faults
+
+    def inject(
+        self,
+        method: str,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> Fault:
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error."""
+        fault = Fault(method, code, description, retry_after, times, chat_id)
+        self.faults.append(fault)
+        return fault
+
+    def flood(self, method: str, retry_after: int = 1, times: int = 1) -> Fault:
+        """Answer ``429 Too Many Requests`` with ``retry_after``."""
+        return self.inject(
+            method,
+            429,
+            f"Too Many Requests: retry after {retry_after}",
+            retry_after=retry_after,
+            times=times,
+        )
+
+    def hold(self, method: str) -> None:
+        """Keep every call of ``method`` waiting (unanswered, not performed) until released."""
+        self._holds[method] = _Hold(asyncio.Event())
+
+    def release(self, method: str, *, perform: bool = True) -> None:
+        """End the hold on ``method``; held calls are performed, or dropped (``502``)."""
+        hold = self._holds.pop(method, None)
+        if hold is not None:
+            hold.perform = perform
+            hold.released.set()
+
+    def block(self, user_id: int) -> None:
+        """The user blocked the bot: sending to them answers 403."""
+        self.blocked.add(user_id)
+
+    # ------------------------------------------------------------------ user side
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        language_code: str | None = "de",
+        username: str | None = None,
+    ) -> FakeUser:
+        """Return the scripted user ``user_id`` (created on first use)."""
+        data: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            data["language_code"] = language_code
+        if username:
+            data["username"] = username
+        self.users.setdefault(user_id, data)
+        self.chats.setdefault(user_id, [])
+        return FakeUser(self, user_id)
+
+    def messages(self, chat_id: int) -> list[BotMessage]:
+        """Every message in the chat, oldest first (the user's and the bot's)."""
+        return self.chats.get(chat_id, [])
+
+    async def push_update(self, update: JSON) -> int:
+        """Queue an update for ``getUpdates`` and return its ``update_id``."""
+        update_id = next(self._update_ids)
+        self._pending.append({"update_id": update_id, **update})
+        await self._notify()
+        return update_id
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked after every API call)."""
+
+        async def check() -> Any:
+            async with self._changed:
+                while True:
+                    value = predicate()
+                    if value:
+                        return value
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(check(), timeout)
+
+    def calls_of(self, method: str) -> list[Call]:
+        """The calls of ``method`` so far."""
+        return [c for c in self.calls if c.method == method]
+
+    # ------------------------------------------------------------------ methods
+
+    async def _api_getme(self, params: JSON) -> JSON:
+        return self.me
+
+    async def _api_getupdates(self, params: JSON) -> list[JSON]:
+        offset = _int(params.get("offset"))
+        limit = _int(params.get("limit")) or 100
+        timeout = float(params.get("timeout") or 0)
+        allowed = params.get("allowed_updates")
+        if offset is not None and offset > 0:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self.confirmed = max(self.confirmed, offset)
+        if allowed:
+            self._pending = [u for u in self._pending if any(k in u for k in allowed)]
+        if not self._pending and timeout > 0:
+            try:
+                await self.wait_until(lambda: self._pending, timeout)
+            except TimeoutError:
+                return []
+        return self._pending[:limit]
+
+    async def _api_deletewebhook(self, params: JSON) -> bool:
+        self.webhook = {"url": ""}
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    async def _api_setwebhook(self, params: JSON) -> bool:
+        self.webhook = {"url": params.get("url", ""), "secret_token": params.get("secret_token")}
+        return True
+
+    async def _api_getwebhookinfo(self, params: JSON) -> JSON:
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    async def _api_setmycommands(self, params: JSON) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[(scope, params.get("language_code") or "")] = commands
+        return True
+
+    async def _api_getmycommands(self, params: JSON) -> list[JSON]:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        return self.commands.get((scope, params.get("language_code") or ""), [])
+
+    async def _api_sendchataction(self, params: JSON) -> bool:
+        self._chat(params)
+        return True
+
+    async def _api_sendmessage(self, params: JSON) -> JSON:
+        chat_id = self._chat(params)
+        html, text = self._text(params, "text", 4096)
+        message = self._add(chat_id, text=text, html=html, kind="text", params=params)
+        return message.raw
+
+    async def _api_sendphoto(self, params: JSON) -> JSON:
+        return self._send_file(params, "photo")
+
+    async def _api_senddocument(self, params: JSON) -> JSON:
+        return self._send_file(params, "document")
+
+    async def _api_sendvoice(self, params: JSON) -> JSON:
+        return self._send_file(params, "voice")
+
+    async def _api_editmessagetext(self, params: JSON) -> JSON:
+        message = self._find(params)
+        html, text = self._text(params, "text", 4096)
+        buttons = _buttons(params.get("reply_markup"))
+        if message.text == text and message.buttons == buttons:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message.text, message.html, message.buttons = text, html, buttons
+        message.edits += 1
+        return self._render(message)
+
+    async def _api_editmessagereplymarkup(self, params: JSON) -> JSON:
+        message = self._find(params)
+        buttons = _buttons(params.get("reply_markup"))
+        if message.buttons == buttons:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.buttons = buttons
+        message.edits += 1
+        return self._render(message)
+
+    async def _api_deletemessage(self, params: JSON) -> bool:
+        message = self._find(params)
+        message.deleted = True
+        return True
+
+    async def _api_answercallbackquery(self, params: JSON) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id in self.callback_answers:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self.callback_answers[query_id] = params
+        return True
+
+    async def _api_getfile(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": file_id,
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    def _chat(self, params: JSON) -> int:
+        chat_id = _int(params.get("chat_id"))
+        if chat_id is None or chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _text(self, params: JSON, key: str, limit: int) -> tuple[str | None, str]:
+        raw = params.get(key)
+        if raw is None or str(raw) == "":
+            raise ApiError(
+                400,
+                f"Bad Request: {key} must be non-empty"
+                if key != "text"
+                else "Bad Request: message text is empty",
+            )
+        raw = str(raw)
+        if params.get("parse_mode") == "HTML":
+            text, html = html_to_text(raw), raw
+        else:
+            text, html = raw, None
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > limit:
+            raise ApiError(400, "Bad Request: message is too long")
+        return html, text
+
+    def _find(self, params: JSON) -> BotMessage:
+        chat_id = self._chat(params)
+        message_id = _int(params.get("message_id"))
+        for message in self.chats[chat_id]:
+            if message.message_id == message_id and message.from_bot and not message.deleted:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _send_file(self, params: JSON, kind: str) -> JSON:
+        chat_id = self._chat(params)
+        value = params.get(kind)
+        if isinstance(value, bytes):
+            file_id = f"{kind}-{next(self._ids)}"
+            self.files[file_id] = value
+        elif isinstance(value, str) and value:
+            file_id = value
+        else:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        caption_html, caption = (None, "")
+        if params.get("caption"):
+            caption_html, caption = self._text(params, "caption", 1024)
+        message = self._add(
+            chat_id, text=caption, html=caption_html, kind=kind, params=params, file_id=file_id
+        )
+        return message.raw
+
+    def _add(
+        self,
+        chat_id: int,
+        *,
+        text: str,
+        html: str | None,
+        kind: str,
+        params: JSON,
+        file_id: str | None = None,
+    ) -> BotMessage:
+        message = BotMessage(
+            message_id=next(self._message_ids),
+            chat_id=chat_id,
+            from_bot=True,
+            text=text,
+            html=html,
+            buttons=_buttons(params.get("reply_markup")),
+            date=int(time.time()),
+            kind=kind,
+            file_id=file_id,
+        )
+        self.chats[chat_id].append(message)
+        message.raw = self._render(message)
+        return message
+
+    def _render(self, message: BotMessage) -> JSON:
+        data: JSON = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": self._chat_object(message.chat_id),
+        }
+        if message.from_bot:
+            data["from"] = self.me
+        else:
+            data["from"] = self.users[message.chat_id]
+        if message.edits:
+            data["edit_date"] = int(time.time())
+        if message.kind == "text":
+            data["text"] = message.text
+        elif message.file_id is not None:
+            size = len(self.files.get(message.file_id, b""))
+            file: JSON = {
+                "file_id": message.file_id,
+                "file_unique_id": f"u{message.file_id}",
+                "file_size": size,
+            }
+            if message.kind == "photo":
+                data["photo"] = [{**file, "width": 640, "height": 480}]
+            elif message.kind == "voice":
+                data["voice"] = {**file, "duration": 3, "mime_type": "audio/ogg"}
+            else:
+                data["document"] = {
+                    **file,
+                    "file_name": "document.pdf",
+                    "mime_type": "application/pdf",
+                }
+            if message.text:
+                data["caption"] = message.text
+        if message.buttons:
+            data["reply_markup"] = {"inline_keyboard": message.buttons}
+        return data
+
+    def _chat_object(self, chat_id: int) -> JSON:
+        user = self.users.get(chat_id, {})
+        return {"id": chat_id, "type": "private", "first_name": user.get("first_name", "")}
+
+
+class FakeUser:
+    """A scripted person in a private chat with the bot."""
+
+    def __init__(self, api: FakeBotAPI, user_id: int) -> None:
+        self.api = api
+        self.id = user_id
+
+    @property
+    def data(self) -> JSON:
+        """The Telegram ``User`` object."""
+        return self.api.users[self.id]
+
+    def _message(self, **content: Any) -> tuple[BotMessage, JSON]:
+        message = BotMessage(
+            message_id=next(self.api._message_ids),
+            chat_id=self.id,
+            from_bot=False,
+            text=content.get("text") or content.get("caption") or "",
+            date=int(time.time()),
+        )
+        self.api.chats[self.id].append(message)
+        raw: JSON = {
+            "message_id": message.message_id,
+            "from": self.data,
+            "chat": self.api._chat_object(self.id),
+            "date": message.date,
+            **content,
+        }
+        message.raw = raw
+        return message, raw
+
+    async def send(self, text: str) -> int:
+        """Send text; a leading ``/command`` is marked as a bot command like Telegram does."""
+        content: JSON = {"text": text}
+        command = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
+        if command:
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        _, raw = self._message(**content)
+        return await self.api.push_update({"message": raw})
+
+    async def send_voice(self, duration: int = 4, data: bytes = b"OggS-voice") -> int:
+        """Send a voice note."""
+        file_id = f"voice-{next(self.api._ids)}"
+        self.api.files[file_id] = data
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
+        _, raw = self._message(voice=voice)
+        return await self.api.push_update({"message": raw})
+
+    async def send_photo(self, data: bytes = b"\x89PNG-photo", caption: str | None = None) -> int:
+        """Send a photo (e.g. of a letter)."""
+        file_id = f"photo-{next(self.api._ids)}"
+        self.api.files[file_id] = data
+        sizes = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "width": 1280,
+                "height": 960,
+                "file_size": len(data),
+            }
+        ]
+        content: JSON = {"photo": sizes}
+        if caption:
+            content["caption"] = caption
+        _, raw = self._message(**content)
+        return await self.api.push_update({"message": raw})
+
+    async def send_sticker(self) -> int:
+        """Send a sticker (something the bot cannot use)."""
+        sticker = {
+            "file_id": f"sticker-{next(self.api._ids)}",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        _, raw = self._message(sticker=sticker)
+        return await self.api.push_update({"message": raw})
+
+    async def press(
+        self,
+        label: str | None = None,
+        *,
+        data: str | None = None,
+        message: BotMessage | None = None,
+    ) -> str:
+        """Press an inline button by its label (newest message first) or send raw ``data``.
+
+        Returns the callback query id; the bot's answer is in :meth:`answer`.
+        """
+        if message is None:
+            message = self._message_with_button(label, data)
+        if data is None:
+            for row in message.buttons:
+                for button in row:
+                    if button["text"] == label:
+                        data = button["callback_data"]
+            if data is None:
+                raise LookupError(f"no button {label!r}")
+        query_id = str(next(self.api._ids))
+        query = {
+            "id": query_id,
+            "from": self.data,
+            "message": self.api._render(message),
+            "chat_instance": f"ci{self.id}",
+            "data": data,
+        }
+        await self.api.push_update({"callback_query": query})
+        return query_id
+
+    def _message_with_button(self, label: str | None, data: str | None) -> BotMessage:
+        for message in reversed(self.bot_messages()):
+            for row in message.buttons:
+                for button in row:
+                    if (label is not None and button["text"] == label) or (
+                        data is not None and button.get("callback_data") == data
+                    ):
+                        return message
+        if data is not None:  # a forged press may name a button that was never sent
+            shown = self.bot_messages()
+            if shown:
+                return shown[-1]
+        raise LookupError(f"no message with a button {label or data!r}")
+
+    def bot_messages(self) -> list[BotMessage]:
+        """What the bot sent this user, oldest first, edits applied."""
+        return [m for m in self.api.messages(self.id) if m.from_bot and not m.deleted]
+
+    def answer(self, query_id: str) -> JSON | None:
+        """The bot's ``answerCallbackQuery`` for ``query_id``, if any."""
+        return self.api.callback_answers.get(query_id)
+
+    async def wait_for_message(
+        self,
+        predicate: Callable[[BotMessage], bool] | None = None,
+        *,
+        after: int = 0,
+        timeout: float = 10.0,
+    ) -> BotMessage:
+        """Wait for a bot message (newer than index ``after``) matching ``predicate``."""
+
+        def find() -> BotMessage | None:
+            for message in self.bot_messages()[after:]:
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        found: BotMessage = await self.api.wait_until(find, timeout)
+        return found
+
+    async def wait_for_text(self, fragment: str, *, timeout: float = 10.0) -> BotMessage:
+        """Wait until a bot message in this chat contains ``fragment``."""
+        return await self.wait_for_message(lambda m: fragment in m.text, timeout=timeout)
+
+    async def wait_for_answer(self, query_id: str, timeout: float = 10.0) -> JSON:
+        """Wait for the bot to answer the button press ``query_id``."""
+        answer: JSON = await self.api.wait_until(lambda: self.answer(query_id), timeout)
+        return answer
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: invalid integer value {value!r}") from None
+
+
+def _buttons(markup: Any) -> list[list[JSON]]:
+    if not markup:
+        return []
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    rows = markup.get("inline_keyboard", [])
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if not button.get("text"):
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+    return [list(row) for row in rows]
+
+
+async def _read_params(request: web.Request) -> JSON:
+    params: JSON = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        params.update(body if isinstance(body, dict) else {})
+        return params
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                params[key] = value.file.read()
+            elif key in _STRING_PARAMS:
+                params[key] = value
+            else:
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    params[key] = value
+    # Files sent as attach://name refer to another part of the same request.
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            params[key] = params.get(value.removeprefix("attach://"), value)
+    return params

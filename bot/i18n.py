@@ -1,0 +1,143 @@
+"""Translations, language names, RTL isolation and localized dates.
+
+Catalogs are the ``.po`` files under ``locales/``; they are compiled in memory when the bot
+starts, so a fresh checkout needs no compile step and a stale ``.mo`` can never be served.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from gettext import GNUTranslations, NullTranslations
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+__all__ = [
+    "LANGUAGES",
+    "LOCALES_DIR",
+    "Html",
+    "Texts",
+    "guess_language",
+    "isolate",
+    "language_name",
+    "texts",
+]
+
+#: Shipped languages, in the order the language picker shows them.
+LANGUAGES: tuple[str, ...] = ("de", "en", "ar", "fa", "uk", "ru", "tr", "ku")
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+# Telegram clients send IETF tags; a few name the same language differently.
+_ALIASES = {"kmr": "ku", "pes": "fa", "prs": "fa"}
+
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+class Html(str):
+    """A value that is already safe HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def isolate(value: str) -> str:
+    """Wrap ``value`` in Unicode isolates so it keeps its own direction inside RTL text."""
+    return f"{_FSI}{value}{_PDI}"
+
+
+@cache
+def language_name(code: str) -> str:
+    """Return the language's own name for itself, as Babel gives it (e.g. ``العربية``)."""
+    return Locale.parse(code).get_display_name(code) or code
+
+
+@cache
+def _is_rtl(code: str) -> bool:
+    return Locale.parse(code).text_direction == "rtl"
+
+
+def guess_language(language_code: str | None, default: str) -> str:
+    """Map Telegram's ``language_code`` (only a first guess) onto a shipped language."""
+    if language_code:
+        primary = language_code.replace("_", "-").split("-")[0].lower()
+        primary = _ALIASES.get(primary, primary)
+        if primary in LANGUAGES:
+            return primary
+    return default
+
+
+@cache
+def _translations(code: str) -> NullTranslations:
+    path = LOCALES_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=code, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return GNUTranslations(buffer)
+
+
+def _render(value: object, rtl: bool) -> str:
+    text = value if isinstance(value, Html) else html.escape(str(value), quote=False)
+    return isolate(text) if rtl and not isinstance(value, int) else text
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Everything a handler needs to speak one language.
+
+    Placeholders use ``{name}``; values are HTML-escaped (unless wrapped in :class:`Html`)
+    and, in right-to-left languages, isolated so names, dates and numbers stay readable.
+    """
+
+    language: str
+    timezone: ZoneInfo
+    _translations: NullTranslations
+
+    @property
+    def rtl(self) -> bool:
+        """Whether the language is written right to left."""
+        return _is_rtl(self.language)
+
+    def gettext(self, message: str, /, **values: object) -> str:
+        """Translate ``message`` and fill in its placeholders."""
+        return self._fill(self._translations.gettext(message), values)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """Translate with the plural form for ``n``; ``{n}`` is filled in too."""
+        return self._fill(self._translations.ngettext(singular, plural, n), {"n": n, **values})
+
+    def pgettext(self, context: str, message: str, /, **values: object) -> str:
+        """Translate ``message`` in ``context`` (for short words that mean several things)."""
+        return self._fill(self._translations.pgettext(context, message), values)
+
+    def datetime(self, moment: datetime, format: str = "medium") -> str:
+        """Format ``moment`` in this language and the city's time zone."""
+        return format_datetime(moment, format, tzinfo=self.timezone, locale=self.language)
+
+    def date(self, moment: datetime, format: str = "full") -> str:
+        """Format the calendar day of ``moment`` in this language and the city's time zone."""
+        return format_date(moment.astimezone(self.timezone), format, locale=self.language)
+
+    def _fill(self, template: str, values: dict[str, object]) -> str:
+        if not values:
+            return template
+        rtl = self.rtl
+        return template.format_map({k: _render(v, rtl) for k, v in values.items()})
+
+
+def texts(language: str, timezone: ZoneInfo) -> Texts:
+    """Return the :class:`Texts` for ``language`` (an unknown code falls back to English)."""
+    code = language if language in LANGUAGES else "en"
+    return Texts(code, timezone, _translations(code))

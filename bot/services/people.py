@@ -1,0 +1,58 @@
+"""Use cases about people: language, consent, roles."""
+
+from __future__ import annotations
+
+from bot.clock import Clock
+from bot.config import CityConfig
+from bot.domain.people import Person, Role
+from bot.i18n import LANGUAGES
+from bot.storage.people import PeopleRepository
+
+__all__ = ["CONSENT_VERSION", "PeopleService"]
+
+#: Version of the privacy notice people agree to; raise it when the notice text changes,
+#: and everyone is asked again.
+CONSENT_VERSION = "1"
+
+
+class PeopleService:
+    """Language choice, consent and who coordinates."""
+
+    def __init__(self, repo: PeopleRepository, city: CityConfig, clock: Clock) -> None:
+        self.repo = repo
+        self.city = city
+        self.clock = clock
+
+    async def find(self, telegram_id: int) -> Person | None:
+        """Return the person, or ``None`` if they never chose a language."""
+        return await self.repo.get(telegram_id)
+
+    async def choose_language(self, telegram_id: int, language: str) -> Person:
+        """Store the person's language; it wins over Telegram's guess from now on."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        return await self.repo.set_language(telegram_id, language, self.clock.now())
+
+    async def give_consent(self, telegram_id: int) -> Person:
+        """Record agreement to the current privacy notice."""
+        return await self.repo.record_consent(telegram_id, CONSENT_VERSION, self.clock.now())
+
+    async def withdraw_consent(self, telegram_id: int) -> None:
+        """Forget a given consent (the language stays, so the bot can still answer)."""
+        await self.repo.withdraw_consent(telegram_id)
+
+    @staticmethod
+    def has_current_consent(person: Person | None) -> bool:
+        """Whether ``person`` agreed to the notice as it reads today."""
+        return person is not None and person.consent_version == CONSENT_VERSION
+
+    async def add_coordinator(self, telegram_id: int) -> None:
+        """Make someone a coordinator (only the CLI and the city file do this)."""
+        await self.repo.set_role(
+            telegram_id, Role.COORDINATOR, self.city.default_language, self.clock.now()
+        )
+
+    async def coordinator_ids(self) -> list[int]:
+        """Telegram ids of every coordinator, from the city file and the database."""
+        stored = await self.repo.telegram_ids_with_role(Role.COORDINATOR)
+        return sorted(self.city.coordinator_ids.union(stored))

@@ -1,0 +1,149 @@
+"""One SQLite connection: pragmas, write transactions and schema migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["Database", "DatabaseError"]
+
+log = logging.getLogger(__name__)
+
+_BUSY_TIMEOUT_MS = 5_000
+_LOCKED_RETRIES = 5
+
+
+class DatabaseError(Exception):
+    """The database file cannot be used (corrupt, newer schema, not writable)."""
+
+
+class Database:
+    """The bot's single long-lived connection.
+
+    Writes go through :meth:`transaction`, which serialises them inside the process (one
+    connection is one transaction at a time) and uses ``BEGIN IMMEDIATE`` so that another
+    process (the CLI, a backup) makes it wait rather than fail halfway.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Open the file, set the pragmas, check integrity and apply pending migrations."""
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            await self._conn.execute("PRAGMA journal_mode = WAL")
+            await self._conn.execute("PRAGMA synchronous = NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys = ON")
+            # Erased personal data is overwritten on disk, not just unlinked from the b-tree.
+            await self._conn.execute("PRAGMA secure_delete = ON")
+            await self._check_integrity()
+            await self._migrate()
+        except sqlite3.DatabaseError as exc:
+            await self.close()
+            raise DatabaseError(f"{self.path}: {exc}") from None
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run the block as one write transaction; roll back if it raises."""
+        async with self._write_lock:
+            conn = self.conn
+            await self._begin_immediate(conn)
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """Run a read and return its first row."""
+        async with self.conn.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Run a read and return all rows."""
+        async with self.conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _begin_immediate(self, conn: aiosqlite.Connection) -> None:
+        # busy_timeout already waits; this only covers a lock held longer than that.
+        for attempt in range(_LOCKED_RETRIES):
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == _LOCKED_RETRIES - 1:
+                    raise
+                log.warning("database locked, retrying (attempt %d)", attempt + 1)
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _check_integrity(self) -> None:
+        row = await self.fetch_one("PRAGMA quick_check")
+        if row is None or row[0] != "ok":
+            raise DatabaseError(f"{self.path}: integrity check failed: {row[0] if row else '?'}")
+
+    async def _migrate(self) -> None:
+        migrations = _migrations()
+        row = await self.fetch_one("PRAGMA user_version")
+        current = int(row[0]) if row else 0
+        if current > len(migrations):
+            raise DatabaseError(
+                f"{self.path}: schema version {current} is newer than this Lotsenbot "
+                f"({len(migrations)}); upgrade the bot"
+            )
+        for version, (name, sql) in enumerate(migrations[current:], start=current + 1):
+            log.info("applying migration %s", name)
+            async with self.transaction() as conn:
+                # executescript would commit on its own; run statement by statement instead.
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _migrations() -> list[tuple[str, str]]:
+    folder = resources.files("bot.storage") / "migrations"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [(f.name, f.read_text(encoding="utf-8")) for f in files]
+
+
+def _statements(script: str) -> list[str]:
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise DatabaseError(f"incomplete SQL statement in migration: {pending.strip()[:60]}")
+    return statements

@@ -1,0 +1,75 @@
+"""How incoming updates are kept until they are handled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.clock import to_db
+from bot.storage.database import Database
+
+__all__ = ["InboxRepository"]
+
+
+class InboxRepository:
+    """All SQL about the update inbox."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def store(self, updates: Iterable[tuple[int, str]], now: datetime) -> list[int]:
+        """Keep raw updates (``update_id``, JSON); return the ids that were new."""
+        stamp = to_db(now)
+        fresh: list[int] = []
+        async with self.db.transaction() as conn:
+            for update_id, payload in updates:
+                cursor = await conn.execute(
+                    "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (update_id) DO NOTHING",
+                    (update_id, payload, stamp),
+                )
+                if cursor.rowcount:
+                    fresh.append(update_id)
+        return fresh
+
+    async def mark_done(self, update_id: int, now: datetime) -> None:
+        """Record that the update was handled and drop its payload."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox SET done_at = ?, payload = NULL "
+                "WHERE update_id = ? AND done_at IS NULL",
+                (to_db(now), update_id),
+            )
+
+    async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
+        """Return the payloads left unhandled by an earlier run, in order.
+
+        Each call counts as one more attempt; updates that already failed ``max_attempts``
+        times (they crashed the process every time) are given up and counted instead.
+        """
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE inbox SET attempts = attempts + 1 WHERE done_at IS NULL")
+            cursor = await conn.execute(
+                "UPDATE inbox SET done_at = ?, payload = NULL "
+                "WHERE done_at IS NULL AND attempts > ?",
+                (to_db(now), max_attempts),
+            )
+            given_up = cursor.rowcount
+            cursor = await conn.execute(
+                "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+            )
+            payloads = [row[0] for row in await cursor.fetchall()]
+        return payloads, given_up
+
+    async def prune(self, before: datetime) -> int:
+        """Forget handled updates older than ``before``; return how many."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (to_db(before),)
+            )
+            return cursor.rowcount
+
+    async def last_update_id(self) -> int | None:
+        """Return the highest update id ever stored."""
+        row = await self.db.fetch_one("SELECT max(update_id) FROM inbox")
+        return row[0] if row and row[0] is not None else None

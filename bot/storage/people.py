@@ -1,0 +1,90 @@
+"""How people are stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.domain.people import Person, Role
+from bot.storage.database import Database
+
+__all__ = ["PeopleRepository"]
+
+_COLUMNS = "id, telegram_id, role, language, consent_at, consent_version, created_at"
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        role=Role(row["role"]),
+        language=row["language"],
+        consent_at=from_db(row["consent_at"]) if row["consent_at"] else None,
+        consent_version=row["consent_version"],
+        created_at=from_db(row["created_at"]),
+    )
+
+
+class PeopleRepository:
+    """All SQL about people."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, telegram_id: int) -> Person | None:
+        """Return the person with this Telegram id, if they ever chose a language."""
+        row = await self.db.fetch_one(
+            f"SELECT {_COLUMNS} FROM person WHERE telegram_id = ?", (telegram_id,)
+        )
+        return _person(row) if row else None
+
+    async def set_language(self, telegram_id: int, language: str, now: datetime) -> Person:
+        """Create the person or change their language; return the stored person."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO person (telegram_id, language, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language",
+                (telegram_id, language, to_db(now)),
+            )
+        return await self._must_get(telegram_id)
+
+    async def record_consent(self, telegram_id: int, version: str, now: datetime) -> Person:
+        """Record that the person agreed to notice ``version`` at ``now``."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE person SET consent_at = ?, consent_version = ? WHERE telegram_id = ?",
+                (to_db(now), version, telegram_id),
+            )
+        return await self._must_get(telegram_id)
+
+    async def withdraw_consent(self, telegram_id: int) -> None:
+        """Forget the consent; the person keeps only their language."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE person SET consent_at = NULL, consent_version = NULL WHERE telegram_id = ?",
+                (telegram_id,),
+            )
+
+    async def set_role(self, telegram_id: int, role: Role, language: str, now: datetime) -> None:
+        """Give the person ``role``, creating them with ``language`` if they are new."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO person (telegram_id, role, language, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET role = excluded.role",
+                (telegram_id, role.value, language, to_db(now)),
+            )
+
+    async def telegram_ids_with_role(self, role: Role) -> list[int]:
+        """Return the Telegram ids of everyone with ``role``."""
+        rows = await self.db.fetch_all(
+            "SELECT telegram_id FROM person WHERE role = ? ORDER BY id", (role.value,)
+        )
+        return [row[0] for row in rows]
+
+    async def _must_get(self, telegram_id: int) -> Person:
+        person = await self.get(telegram_id)
+        if person is None:
+            raise LookupError("person vanished during the update")
+        return person

@@ -1,0 +1,79 @@
+"""Build the python-telegram-bot Application and register every handler in one place."""
+
+from __future__ import annotations
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.services import Services
+from handlers import views, welcome
+from handlers.context import LotsenApp, LotsenContext, speaker
+from handlers.errors import on_error
+
+__all__ = ["ALLOWED_UPDATES", "build_application"]
+
+#: Update types the bot asks Telegram for; everything else is never fetched.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+async def _group_pointer(update: Update, context: LotsenContext) -> None:
+    who = await speaker(update, context)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(views.private_chat_only(who.t))
+
+
+def build_application(token: str, api_url: str, services: Services) -> LotsenApp:
+    """Create the Application talking to ``api_url`` (Telegram, or a local Bot API server).
+
+    Updates are not fetched by python-telegram-bot's Updater but by
+    :class:`handlers.intake.Intake`, which stores each one before Telegram forgets it.
+    """
+    app: LotsenApp = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .updater(None)
+        .context_types(ContextTypes(context=LotsenContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .build()
+    )
+    app.bot_data["services"] = services
+
+    private = filters.ChatType.PRIVATE
+    # Group 0: what the person asked for, by command or button.
+    app.add_handlers(
+        [
+            CommandHandler("start", welcome.start, filters=private),
+            CommandHandler("menu", welcome.show_menu, filters=private),
+            CommandHandler("language", welcome.show_language, filters=private),
+            CommandHandler("privacy", welcome.show_privacy, filters=private),
+            CommandHandler("help", welcome.show_help, filters=private),
+            CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
+            CallbackQueryHandler(welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)$"),
+            CallbackQueryHandler(
+                welcome.on_menu,
+                pattern=r"^menu:(request|lotse|become|stammtisch|language|privacy|home)$",
+            ),
+            # Last in the group: everything nobody above claimed still gets an answer.
+            MessageHandler(filters.COMMAND & ~private, _group_pointer),
+            MessageHandler(private, welcome.fallback_message),
+            CallbackQueryHandler(welcome.fallback_button),
+        ]
+    )
+    app.add_error_handler(on_error)
+    return app

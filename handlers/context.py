@@ -1,0 +1,60 @@
+"""The typed callback context and the per-update look-up of who is talking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain.people import Person
+from bot.i18n import Texts, guess_language, texts
+from bot.services import Services
+from bot.services.people import PeopleService
+
+__all__ = ["LotsenContext", "Speaker", "speaker"]
+
+
+class LotsenContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Callback context that knows the services."""
+
+    @property
+    def services(self) -> Services:
+        """The use cases, built once in :func:`handlers.app.build_application`."""
+        services: Services = self.bot_data["services"]
+        return services
+
+
+LotsenApp = Application[
+    ExtBot[None], LotsenContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """The person behind an update and the texts in their language."""
+
+    telegram_id: int
+    person: Person | None
+    t: Texts
+
+    @property
+    def consented(self) -> bool:
+        """Whether they agreed to the current privacy notice."""
+        return PeopleService.has_current_consent(self.person)
+
+
+async def speaker(update: Update, context: LotsenContext) -> Speaker:
+    """Look up who sent ``update`` and pick their language (stored choice wins)."""
+    services = context.services
+    user = update.effective_user
+    if user is None:  # channel posts and the like carry no user
+        return Speaker(0, None, texts(services.city.default_language, services.city.timezone))
+    person = await services.people.find(user.id)
+    language = (
+        person.language
+        if person is not None
+        else guess_language(user.language_code, services.city.default_language)
+    )
+    return Speaker(user.id, person, texts(language, services.city.timezone))

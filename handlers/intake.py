@@ -1,0 +1,169 @@
+"""Durable intake: fetch updates, store them, then handle them, per chat in order.
+
+python-telegram-bot's Updater tells Telegram it has an update (the next ``getUpdates`` with a
+higher ``offset``) before any handler ran, so a ``kill -9`` in between loses the update. Here
+the batch is written to the inbox table first; only then is the next offset sent. Handling
+runs from the inbox, each update is marked done afterwards, and on start whatever is left is
+handled first. A redelivered ``update_id`` is recognised and not handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.storage.inbox import InboxRepository
+from handlers.app import ALLOWED_UPDATES
+from handlers.context import LotsenApp
+
+__all__ = ["Intake"]
+
+log = logging.getLogger(__name__)
+
+_PRUNE_EVERY = timedelta(hours=1)
+_KEEP_DONE = timedelta(days=1)
+
+
+def _seconds(period: int | timedelta) -> float:
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+def _chat_key(update: Update) -> int:
+    """Updates with the same key are handled one after another, in order."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return -update.update_id
+
+
+class Intake:
+    """Fetch, store and dispatch updates; different chats are handled concurrently."""
+
+    def __init__(
+        self,
+        app: LotsenApp,
+        inbox: InboxRepository,
+        clock: Clock,
+        *,
+        poll_timeout: int = 30,
+        max_in_flight: int = 256,
+        max_attempts: int = 3,
+    ) -> None:
+        self.app = app
+        self.inbox = inbox
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        self.max_attempts = max_attempts
+        self._room = asyncio.Semaphore(max_in_flight)
+        self._tails: dict[int, asyncio.Task[None]] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last_prune = clock.now()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle leftovers, then poll until ``stop`` is set; finish what is in hand."""
+        await self.inbox.prune(self.clock.now() - _KEEP_DONE)
+        await self._resume_leftovers()
+        last = await self.inbox.last_update_id()
+        offset = None if last is None else last + 1
+        backoff = 1.0
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                poll = asyncio.create_task(
+                    self.app.bot.get_updates(
+                        offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                    )
+                )
+                await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    poll.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                        await poll
+                    break
+                try:
+                    updates = poll.result()
+                except InvalidToken:
+                    raise
+                except RetryAfter as exc:
+                    await self._pause(stop, _seconds(exc.retry_after))
+                    continue
+                except (NetworkError, TelegramError) as exc:
+                    log.warning(
+                        "getUpdates failed (%s); retrying in %.0f s", type(exc).__name__, backoff
+                    )
+                    await self._pause(stop, backoff)
+                    backoff = min(backoff * 2, 60.0)
+                    continue
+                backoff = 1.0
+                if updates:
+                    offset = await self._accept(updates)
+                await self._maybe_prune()
+        finally:
+            stopping.cancel()
+            await self.drain()
+
+    async def drain(self, timeout: float = 25.0) -> None:
+        """Wait for the updates in hand; whatever does not finish stays in the inbox."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
+
+    async def _accept(self, updates: list[Update]) -> int:
+        """Store a fetched batch durably, dispatch the new ones, return the next offset."""
+        fresh = set(
+            await self.inbox.store(((u.update_id, u.to_json()) for u in updates), self.clock.now())
+        )
+        for update in updates:
+            if update.update_id in fresh:
+                await self._dispatch(update)
+        return updates[-1].update_id + 1
+
+    async def _resume_leftovers(self) -> None:
+        payloads, given_up = await self.inbox.take_leftovers(self.max_attempts, self.clock.now())
+        if given_up:
+            log.error("gave up %d update(s) that failed %d times", given_up, self.max_attempts)
+        if payloads:
+            log.info("handling %d update(s) left from the previous run", len(payloads))
+        for payload in payloads:
+            update = Update.de_json(json.loads(payload), self.app.bot)
+            await self._dispatch(update)
+
+    async def _dispatch(self, update: Update) -> None:
+        await self._room.acquire()  # bounds memory when a burst arrives
+        key = _chat_key(update)
+        task = asyncio.create_task(self._handle(update, self._tails.get(key)))
+        self._tails[key] = task
+        self._in_flight.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._in_flight.discard(finished)
+            self._room.release()
+            if self._tails.get(key) is finished:
+                del self._tails[key]
+
+        task.add_done_callback(done)
+
+    async def _handle(self, update: Update, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.wait({previous})
+        # Handler errors are caught by the application and go to handlers.errors.on_error.
+        await self.app.process_update(update)
+        await self.inbox.mark_done(update.update_id, self.clock.now())
+
+    async def _maybe_prune(self) -> None:
+        now = self.clock.now()
+        if now - self._last_prune >= _PRUNE_EVERY:
+            self._last_prune = now
+            await self.inbox.prune(now - _KEEP_DONE)
+
+    @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,80 @@
+"""Run the bot: open the database, start the application, poll until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.clock import Clock, SystemClock
+from bot.config import CityConfig, ConfigError, Settings
+from bot.services import build_services
+from bot.storage.database import Database
+from bot.storage.inbox import InboxRepository
+from handlers.app import build_application
+from handlers.commands import register_commands
+from handlers.context import LotsenApp
+from handlers.intake import Intake
+
+__all__ = ["serve"]
+
+log = logging.getLogger(__name__)
+
+
+async def serve(
+    settings: Settings,
+    city: CityConfig,
+    *,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until ``stop`` is set, or until SIGTERM/SIGINT when no event is given."""
+    token = settings.require_token()
+    clock = clock or SystemClock()
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        services = build_services(db, city, clock)
+        app = build_application(token, settings.api_url, services)
+        if not await _connect(app, stop):
+            return
+        await app.bot.delete_webhook()
+        await register_commands(app.bot, city)
+        await app.start()
+        log.info("Lotsenbot is running as @%s", app.bot.username)
+        try:
+            await Intake(app, InboxRepository(db), clock).run(stop)
+        finally:
+            await app.stop()
+            await app.shutdown()
+    finally:
+        await db.close()
+    log.info("Lotsenbot stopped")
+
+
+async def _connect(app: LotsenApp, stop: asyncio.Event) -> bool:
+    """Initialize (getMe), retrying while the network is down; False if stopped meanwhile."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await app.initialize()
+            return True
+        except InvalidToken:
+            raise ConfigError("TELEGRAM_BOT_TOKEN was refused by the Bot API server") from None
+        except NetworkError as exc:
+            log.warning(
+                "cannot reach the Bot API (%s); retrying in %.0f s", type(exc).__name__, delay
+            )
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                delay = min(delay * 2, 60.0)
+    return False

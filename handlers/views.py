@@ -1,0 +1,276 @@
+"""What the bot says in the first conversation: each screen as text plus buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import CityConfig
+from bot.i18n import LANGUAGES, Texts, language_name
+
+__all__ = [
+    "Screen",
+    "coming_soon",
+    "consent",
+    "consent_declined",
+    "help_text",
+    "language_chosen",
+    "language_picker",
+    "main_menu",
+    "not_understood",
+    "privacy_notice",
+    "stammtisch_info",
+    "welcome",
+]
+
+# callback_data is sent back by the client, so it carries only short keys; handlers check them.
+MENU_REQUEST = "menu:request"
+MENU_LOTSE = "menu:lotse"
+MENU_BECOME = "menu:become"
+MENU_STAMMTISCH = "menu:stammtisch"
+MENU_LANGUAGE = "menu:language"
+MENU_PRIVACY = "menu:privacy"
+MENU_HOME = "menu:home"
+CONSENT_YES = "consent:yes"
+CONSENT_NO = "consent:no"
+CONSENT_SHOW = "consent:show"
+CONSENT_WITHDRAW = "consent:withdraw"
+LANGUAGE_PREFIX = "lang:"
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One message: HTML text and optional inline buttons."""
+
+    text: str
+    buttons: InlineKeyboardMarkup | None = None
+
+
+def _rows(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data)] for label, data in rows]
+    )
+
+
+def _back(t: Texts) -> InlineKeyboardMarkup:
+    return _rows((t.gettext("⬅️ Main menu"), MENU_HOME))
+
+
+def welcome(t: Texts, city: CityConfig) -> str:
+    """The first words: what the programme is."""
+    text = t.gettext(
+        "Welcome to <b>{programme}</b>!\n\n"
+        "Trained volunteers, the Integrationslotsen, accompany refugees in {city} through "
+        "everyday life: to the Jobcenter, the Ausländerbehörde, the doctor, school or housing "
+        "office, or when a letter is hard to understand. Their help is free of charge.",
+        programme=city.programme,
+        city=city.city,
+    )
+    if city.since and city.trained:
+        text += " " + t.ngettext(
+            "Since {since}, {n} person has been trained for this.",
+            "Since {since}, {n} people have been trained for this.",
+            city.trained,
+            since=str(city.since),
+        )
+    return text
+
+
+def language_picker(t: Texts, intro: str | None = None) -> Screen:
+    """Buttons labelled with each language's own name; the current one is ticked."""
+    prompt = t.gettext("Please choose your language:")
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == t.language else "") + language_name(code),
+            callback_data=LANGUAGE_PREFIX + code,
+        )
+        for code in LANGUAGES
+    ]
+    grid = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    text = f"{intro}\n\n{prompt}" if intro else prompt
+    return Screen(text, InlineKeyboardMarkup(grid))
+
+
+def language_chosen(t: Texts) -> str:
+    """Confirmation shown in place of the language picker."""
+    return t.gettext("✓ Language: {language}", language=language_name(t.language))
+
+
+def consent(t: Texts, city: CityConfig) -> Screen:
+    """The short consent step: what is stored, why, and how to delete it."""
+    text = t.gettext(
+        "<b>Before we start: your data</b>\n\n"
+        "To put you in touch with a Lotse, this bot stores your Telegram account number, "
+        "your language and what you tell it about your request. Only the coordination office "
+        "of {programme} and the Lotse who takes on your request see these details. Nothing is "
+        "passed on to other authorities.\n\n"
+        "You can withdraw your consent at any time in the privacy menu, and the coordination "
+        "office ({email}) deletes your data on request.\n\n"
+        "Do you agree?",
+        programme=city.programme,
+        email=city.contact.email,
+    )
+    return Screen(
+        text,
+        _rows(
+            (t.gettext("✅ I agree"), CONSENT_YES),
+            (t.gettext("Not now"), CONSENT_NO),
+            (t.gettext("Read the privacy notice"), MENU_PRIVACY),
+        ),
+    )
+
+
+def consent_declined(t: Texts, city: CityConfig) -> Screen:
+    """Without consent: general information and the office's contact, nothing stored."""
+    text = t.gettext(
+        "No problem. Nothing about you is stored except your language.\n\n"
+        "You can still read general information here. For personal help, contact the "
+        "coordination office directly:\n{office}\n{email}",
+        office=city.contact.office,
+        email=city.contact.email,
+    )
+    return Screen(
+        text,
+        _rows(
+            (t.gettext("✅ I agree after all"), CONSENT_SHOW),
+            (t.gettext("📅 Stammtisch dates"), MENU_STAMMTISCH),
+            (t.gettext("🌐 Language"), MENU_LANGUAGE),
+        ),
+    )
+
+
+def main_menu(t: Texts) -> Screen:
+    """The main menu: one button per thing people come for."""
+    return Screen(
+        t.gettext("What would you like to do?"),
+        _rows(
+            (t.gettext("🤝 I need a Lotse"), MENU_REQUEST),
+            (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
+            (t.gettext("🎓 I want to become a Lotse"), MENU_BECOME),
+            (t.gettext("📅 Stammtisch dates"), MENU_STAMMTISCH),
+            (t.gettext("🌐 Language"), MENU_LANGUAGE),
+            (t.gettext("🔒 Privacy"), MENU_PRIVACY),
+        ),
+    )
+
+
+def coming_soon(t: Texts, city: CityConfig, entry: str) -> Screen:
+    """A menu entry whose feature is not built yet: say so and say who helps meanwhile."""
+    if entry == MENU_REQUEST:
+        first = t.gettext("Asking for a Lotse through this bot will be possible soon.")
+    elif entry == MENU_LOTSE:
+        first = t.gettext("Requests, cases and your Lotse profile will be available here soon.")
+    else:
+        first = t.gettext("Signing up for the next Lotsen training here will be possible soon.")
+    text = (
+        first
+        + "\n\n"
+        + t.gettext(
+            "Until then, the coordination office is glad to help:\n{office}\n{email}",
+            office=city.contact.office,
+            email=city.contact.email,
+        )
+    )
+    return Screen(text, _back(t))
+
+
+def stammtisch_info(t: Texts, city: CityConfig) -> Screen:
+    """What is known about the Stammtisch before dates are kept in the bot."""
+    text = t.gettext(
+        "The Lotsen meet once a month for the Stammtisch at {venue}, to share news and "
+        "experience. The next dates will be announced here.",
+        venue=city.stammtisch_venue,
+    )
+    return Screen(text, _back(t))
+
+
+def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> Screen:
+    """The full privacy notice, with the person's consent state."""
+    text = t.gettext(
+        "<b>Privacy notice</b>\n\n"
+        "<b>Who is responsible:</b> {office}, {email}.\n\n"
+        "<b>What is stored:</b> your Telegram account number and your language; after your "
+        "consent also the time of your consent and, once you use them, your requests and "
+        "messages to your Lotse.\n\n"
+        "<b>Why:</b> only to put you in touch with a Lotse and to organise the programme. "
+        "Statistics for the city contain no names.\n\n"
+        "<b>Who sees it:</b> the coordination office and the Lotse who takes on your request. "
+        "Telegram itself transports the messages.\n\n"
+        "<b>Your rights:</b> you can ask what is stored about you, have it corrected or "
+        "deleted, and withdraw your consent at any time.",
+        office=city.contact.office,
+        email=city.contact.email,
+    )
+    if consent_at is None:
+        text += "\n\n" + t.gettext("You have not given your consent.")
+        buttons = _rows(
+            (t.gettext("✅ I agree"), CONSENT_YES), (t.gettext("⬅️ Main menu"), MENU_HOME)
+        )
+    else:
+        text += "\n\n" + t.gettext("You gave your consent on {date}.", date=t.datetime(consent_at))
+        buttons = _rows(
+            (t.gettext("Withdraw my consent"), CONSENT_WITHDRAW),
+            (t.gettext("⬅️ Main menu"), MENU_HOME),
+        )
+    return Screen(text, buttons)
+
+
+def help_text(t: Texts, city: CityConfig) -> Screen:
+    """What the bot does and which commands it knows."""
+    text = t.gettext(
+        "This bot belongs to {programme}. Use the buttons; you rarely need to type.\n\n"
+        "/start – start again\n"
+        "/menu – main menu\n"
+        "/language – change the language\n"
+        "/privacy – privacy notice and your consent\n"
+        "/help – this help\n\n"
+        "Questions? The coordination office: {email}",
+        programme=city.programme,
+        email=city.contact.email,
+    )
+    return Screen(text, _back(t))
+
+
+def not_understood(t: Texts) -> str:
+    """The pointer back to the menu for anything the bot cannot use."""
+    return t.gettext("Sorry, I did not understand that. Please use the buttons below.")
+
+
+def button_expired(t: Texts) -> str:
+    """Answer to a button that no longer means anything (old message or forged data)."""
+    return t.gettext("This button is no longer valid.")
+
+
+def apology(t: Texts) -> str:
+    """Shown when something unexpected went wrong while handling the person's message."""
+    return t.gettext(
+        "Sorry, something went wrong on our side. Please try again in a moment; "
+        "the coordination office has been informed."
+    )
+
+
+def consent_given(t: Texts) -> str:
+    """Shown in place of the consent buttons after agreeing."""
+    return t.gettext("✓ Thank you for your consent.")
+
+
+def consent_withdrawn(t: Texts) -> str:
+    """Shown after withdrawing consent."""
+    return t.gettext("Your consent has been withdrawn.")
+
+
+def private_chat_only(t: Texts) -> str:
+    """Answer to a command in a group: the bot works in private chats only."""
+    return t.gettext("Please write to me in a private chat.")
+
+
+def error_alert(t: Texts, error: str, reference: str) -> str:
+    """The note coordinators get about an unexpected error (no personal data in it)."""
+    return t.gettext(
+        "⚠️ Lotsenbot: an unexpected error ({error}) happened while handling a message. "
+        "The person was told to try again. Reference for the server log: {reference}",
+        error=error,
+        reference=reference,
+    )

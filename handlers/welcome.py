@@ -1,0 +1,163 @@
+"""The first conversation: /start, the language picker, consent and the main menu."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Message, Update
+
+from bot.i18n import LANGUAGES, texts
+from handlers import views
+from handlers.context import LotsenContext, Speaker, speaker
+
+__all__ = [
+    "on_consent",
+    "on_language",
+    "on_menu",
+    "show_help",
+    "show_language",
+    "show_menu",
+    "show_privacy",
+    "start",
+]
+
+
+async def _send(update: Update, screen: views.Screen) -> Message | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(screen.text, reply_markup=screen.buttons)
+
+
+async def _close_query(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer the button press and replace the pressed message's buttons by ``text``."""
+    await query.answer()
+    if text is not None and query.message is not None:
+        await query.edit_message_text(text)
+
+
+async def start(update: Update, context: LotsenContext) -> None:
+    """/start: welcome, then language (new people) or the menu (people who agreed)."""
+    who = await speaker(update, context)
+    city = context.services.city
+    if who.consented:
+        await _send(update, views.Screen(views.welcome(who.t, city)))
+        await _send(update, views.main_menu(who.t))
+    else:
+        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+
+
+async def show_menu(update: Update, context: LotsenContext) -> None:
+    """/menu: the main menu, or the step still missing before it."""
+    await _next_step(update, context, await speaker(update, context))
+
+
+async def show_language(update: Update, context: LotsenContext) -> None:
+    """/language: the language picker."""
+    who = await speaker(update, context)
+    await _send(update, views.language_picker(who.t))
+
+
+async def show_privacy(update: Update, context: LotsenContext) -> None:
+    """/privacy: the privacy notice and the person's consent state."""
+    who = await speaker(update, context)
+    consent_at = who.person.consent_at if who.consented and who.person else None
+    await _send(update, views.privacy_notice(who.t, context.services.city, consent_at))
+
+
+async def show_help(update: Update, context: LotsenContext) -> None:
+    """/help: what the bot does."""
+    who = await speaker(update, context)
+    await _send(update, views.help_text(who.t, context.services.city))
+
+
+async def on_language(update: Update, context: LotsenContext) -> None:
+    """A language button: store the choice, then continue in that language."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    code = query.data.removeprefix(views.LANGUAGE_PREFIX)
+    if code not in LANGUAGES:
+        who = await speaker(update, context)
+        await query.answer(views.button_expired(who.t), show_alert=True)
+        return
+    person = await context.services.people.choose_language(query.from_user.id, code)
+    t = texts(person.language, context.services.city.timezone)
+    await _close_query(query, views.language_chosen(t))
+    await _next_step(update, context, await speaker(update, context))
+
+
+async def on_consent(update: Update, context: LotsenContext) -> None:
+    """The consent buttons: agree, not now, show again, withdraw."""
+    query = update.callback_query
+    assert query is not None
+    people = context.services.people
+    city = context.services.city
+    who = await speaker(update, context)
+    if who.person is None:  # consent before a language: start from the beginning
+        await query.answer()
+        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+        return
+    if query.data == views.CONSENT_YES:
+        await people.give_consent(who.telegram_id)
+        await _close_query(query, views.consent_given(who.t))
+        await _send(update, views.main_menu(who.t))
+    elif query.data == views.CONSENT_NO:
+        await _close_query(query)
+        await _send(update, views.consent_declined(who.t, city))
+    elif query.data == views.CONSENT_WITHDRAW:
+        await people.withdraw_consent(who.telegram_id)
+        await _close_query(query, views.consent_withdrawn(who.t))
+        await _send(update, views.consent_declined(who.t, city))
+    else:  # CONSENT_SHOW
+        await _close_query(query)
+        await _send(update, views.consent(who.t, city))
+
+
+async def on_menu(update: Update, context: LotsenContext) -> None:
+    """A main-menu button."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    who = await speaker(update, context)
+    city = context.services.city
+    entry = query.data
+    if who.person is None:
+        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+    elif entry == views.MENU_LANGUAGE:
+        await _send(update, views.language_picker(who.t))
+    elif entry == views.MENU_PRIVACY:
+        consent_at = who.person.consent_at if who.consented else None
+        await _send(update, views.privacy_notice(who.t, city, consent_at))
+    elif entry == views.MENU_STAMMTISCH:
+        await _send(update, views.stammtisch_info(who.t, city))
+    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME):
+        if who.consented:
+            await _send(update, views.coming_soon(who.t, city, entry))
+        else:
+            await _send(update, views.consent(who.t, city))
+    else:  # MENU_HOME
+        await _next_step(update, context, who)
+
+
+async def _next_step(update: Update, context: LotsenContext, who: Speaker) -> None:
+    """Send whatever comes next for this person: language, consent or the menu."""
+    city = context.services.city
+    if who.person is None:
+        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+    elif not who.consented:
+        await _send(update, views.consent(who.t, city))
+    else:
+        await _send(update, views.main_menu(who.t))
+
+
+async def fallback_message(update: Update, context: LotsenContext) -> None:
+    """Anything the bot cannot use (free text, stickers, unknown commands): point to the menu."""
+    who = await speaker(update, context)
+    await _send(update, views.Screen(views.not_understood(who.t)))
+    await _next_step(update, context, who)
+
+
+async def fallback_button(update: Update, context: LotsenContext) -> None:
+    """A button the bot does not know (old message or crafted data): refuse, change nothing."""
+    query = update.callback_query
+    assert query is not None
+    who = await speaker(update, context)
+    await query.answer(views.button_expired(who.t), show_alert=True)
