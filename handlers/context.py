@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.people import Person
@@ -13,7 +15,9 @@ from bot.i18n import Texts, guess_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
 
-__all__ = ["LotsenContext", "Speaker", "speaker"]
+__all__ = ["LotsenContext", "Speaker", "acknowledge", "speaker"]
+
+log = logging.getLogger(__name__)
 
 
 class LotsenContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -58,3 +62,11 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
         else guess_language(user.language_code, services.city.default_language)
     )
     return Speaker(user.id, person, texts(language, services.city.timezone))
+
+
+async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press; an expired query (e.g. handled again after a restart) is fine."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.info("button answer not delivered: %s", type(exc).__name__)

@@ -6,7 +6,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
 from handlers import views
-from handlers.context import LotsenContext, Speaker, speaker
+from handlers.context import LotsenContext, Speaker, acknowledge, speaker
 
 __all__ = [
     "on_consent",
@@ -29,7 +29,7 @@ async def _send(update: Update, screen: views.Screen) -> Message | None:
 
 async def _close_query(query: CallbackQuery, text: str | None = None) -> None:
     """Answer the button press and replace the pressed message's buttons by ``text``."""
-    await query.answer()
+    await acknowledge(query)
     if text is not None and query.message is not None:
         await query.edit_message_text(text)
 
@@ -76,7 +76,7 @@ async def on_language(update: Update, context: LotsenContext) -> None:
     code = query.data.removeprefix(views.LANGUAGE_PREFIX)
     if code not in LANGUAGES:
         who = await speaker(update, context)
-        await query.answer(views.button_expired(who.t), show_alert=True)
+        await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     person = await context.services.people.choose_language(query.from_user.id, code)
     t = texts(person.language, context.services.city.timezone)
@@ -92,7 +92,7 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
     city = context.services.city
     who = await speaker(update, context)
     if who.person is None:  # consent before a language: start from the beginning
-        await query.answer()
+        await acknowledge(query)
         await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
         return
     if query.data == views.CONSENT_YES:
@@ -115,7 +115,7 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
     """A main-menu button."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    await acknowledge(query)
     who = await speaker(update, context)
     city = context.services.city
     entry = query.data
@@ -160,4 +160,4 @@ async def fallback_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None
     who = await speaker(update, context)
-    await query.answer(views.button_expired(who.t), show_alert=True)
+    await acknowledge(query, views.button_expired(who.t), alert=True)

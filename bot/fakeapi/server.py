@@ -193,6 +193,7 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}
         self.webhook: JSON = {"url": ""}
         self.confirmed = 0  # every update_id below this was confirmed by getUpdates
+        self.last_update_id = 0
         self.on_call: Callable[[Call], None] | None = None
         self._pending: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -242,10 +243,10 @@ class FakeBotAPI:
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
+        await self._notify()
         hold = self._holds.get(method)
         if hold is not None:
             self.held.append(call)
-            await self._notify()
             await hold.released.wait()  # a client that disconnects meanwhile cancels this
             if not hold.perform:
                 return web.json_response(ApiError(502, "Bad Gateway").body(), status=502)
@@ -349,6 +350,7 @@ class FakeBotAPI:
     async def push_update(self, update: JSON) -> int:
         """Queue an update for ``getUpdates`` and return its ``update_id``."""
         update_id = next(self._update_ids)
+        self.last_update_id = update_id
         self._pending.append({"update_id": update_id, **update})
         await self._notify()
         return update_id
@@ -714,7 +716,7 @@ class FakeUser:
         Returns the callback query id; the bot's answer is in :meth:`answer`.
         """
         if message is None:
-            message = self._message_with_button(label, data)
+            message = await self.api.wait_until(lambda: self._message_with_button(label, data))
         if data is None:
             for row in message.buttons:
                 for button in row:
@@ -733,7 +735,7 @@ class FakeUser:
         await self.api.push_update({"callback_query": query})
         return query_id
 
-    def _message_with_button(self, label: str | None, data: str | None) -> BotMessage:
+    def _message_with_button(self, label: str | None, data: str | None) -> BotMessage | None:
         for message in reversed(self.bot_messages()):
             for row in message.buttons:
                 for button in row:
@@ -745,7 +747,7 @@ class FakeUser:
             shown = self.bot_messages()
             if shown:
                 return shown[-1]
-        raise LookupError(f"no message with a button {label or data!r}")
+        return None
 
     def bot_messages(self) -> list[BotMessage]:
         """What the bot sent this user, oldest first, edits applied."""

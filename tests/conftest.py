@@ -1,0 +1,95 @@
+"""Shared fixtures: a fake Bot API on loopback and the real bot talking to it over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Callable
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import CityConfig, Settings, load_city
+from bot.fakeapi import FakeBotAPI
+from bot.storage.database import Database
+from handlers.runner import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+CITY_FILE = ROOT / "data" / "dorsten.toml"
+COORDINATOR_ID = 9000
+
+
+async def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll ``predicate`` (e.g. a database check) until it holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def plain(html: str) -> str:
+    """The text a user sees for one of the bot's HTML messages."""
+    return unescape(re.sub(r"</?[a-z-]+>", "", html))
+
+
+@pytest.fixture
+def city() -> CityConfig:
+    """Dorsten's city file, with one coordinator."""
+    return dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """A fresh fake Bot API server on a free loopback port."""
+    server = FakeBotAPI()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@dataclasses.dataclass
+class RunningBot:
+    """The bot under test, running in this event loop against the fake server."""
+
+    api: FakeBotAPI
+    settings: Settings
+    city: CityConfig
+    clock: ManualClock
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def db(self) -> Database:
+        """A second connection to the bot's database, for assertions."""
+        db = Database(self.settings.db_path)
+        await db.open()
+        return db
+
+    async def shutdown(self) -> None:
+        """Stop the bot as SIGTERM would and wait until it has stopped."""
+        self.stop.set()
+        await asyncio.wait_for(self.task, 30)
+
+
+async def start_bot(api: FakeBotAPI, city: CityConfig, db_path: Path) -> RunningBot:
+    """Start the real application against ``api`` and wait until it polls."""
+    settings = Settings(token=api.token, api_url=api.url, db_path=db_path, config_path=CITY_FILE)
+    clock = ManualClock()
+    stop = asyncio.Event()
+    polls = len(api.calls_of("getUpdates"))
+    task = asyncio.create_task(serve(settings, city, clock=clock, stop=stop))
+    await api.wait_until(lambda: len(api.calls_of("getUpdates")) > polls or task.done())
+    if task.done():
+        task.result()
+    return RunningBot(api, settings, city, clock, stop, task)
+
+
+@pytest.fixture
+async def running(api: FakeBotAPI, city: CityConfig, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot, started on a fresh database in a temporary directory."""
+    bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3")
+    yield bot
+    await bot.shutdown()

@@ -1,0 +1,137 @@
+"""Nothing is lost when the process dies: the real ``lotsenbot run``, killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import load_city
+from bot.fakeapi import FakeBotAPI
+from bot.i18n import LANGUAGES, language_name, texts
+from handlers import views
+from tests.conftest import CITY_FILE, eventually, plain
+from tests.process import BotProcess
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PICKER = texts("de", BERLIN).gettext("Please choose your language:")
+
+
+@pytest.fixture
+async def process(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    bot = BotProcess(api, tmp_path / "lotsenbot.sqlite3", tmp_path / "bot.log")
+    yield bot
+    if bot.proc is not None and bot.proc.returncode is None:
+        await bot.kill()
+
+
+def inbox(db_path: Path) -> list[tuple[int, int, bool]]:
+    """(update_id, attempts, done) for every stored update, read with plain sqlite3."""
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT update_id, attempts, done_at IS NOT NULL AND payload IS NULL FROM inbox"
+        ).fetchall()
+    return [(r[0], r[1], bool(r[2])) for r in rows]
+
+
+async def test_update_fetched_but_not_handled_survives_sigkill(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    await process.start()
+    user = api.user(5001, "Samira", language_code="de")
+
+    # The reply cannot go out, so handling cannot finish.
+    api.hold("sendMessage")
+    update_id = await user.send("/start")
+    # The bot has fetched the update and told "Telegram" so (offset past it) ...
+    await api.wait_until(lambda: api.confirmed > update_id and api.held)
+    await process.kill()
+    api.release("sendMessage", perform=False)  # ... and died before its reply was delivered.
+    assert user.bot_messages() == []
+    assert api._pending == []  # Telegram will not deliver it again.
+    assert inbox(process.db_path) == [(update_id, 0, False)]
+
+    await process.start()
+    picker = await user.wait_for_text(PICKER)
+    assert picker.button_labels()[0] == "✓ Deutsch"
+    await eventually(lambda: inbox(process.db_path) == [(update_id, 1, True)])
+    # Exactly once in effect: one welcome, not two.
+    assert [m.text for m in user.bot_messages()] == [picker.text]
+
+    # The conversation goes on normally after the restart.
+    await user.press("العربية")
+    consent = views.consent(texts("ar", BERLIN), load_city(CITY_FILE)).text
+    await user.wait_for_text(plain(consent))
+    assert await process.terminate() == 0
+
+
+async def test_language_choice_interrupted_mid_handling_takes_effect_once(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    await process.start()
+    user = api.user(5002, "Dmytro", language_code="uk")
+    await user.send("/start")
+    await user.wait_for_text(texts("uk", BERLIN).gettext("Please choose your language:"))
+
+    # The choice is stored, then the bot dies while confirming it on screen.
+    api.hold("editMessageText")
+    await user.press("✓ українська")
+    update_id = api.last_update_id
+    await api.wait_until(lambda: api.confirmed > update_id and api.held)
+    await process.kill()
+    api.release("editMessageText", perform=False)
+
+    await process.start()
+    uk = texts("uk", BERLIN)
+    confirmed = await user.wait_for_text(
+        uk.gettext("✓ Language: {language}", language="українська")
+    )
+    assert confirmed.edits == 1
+    await user.wait_for_message(lambda m: m.button_labels()[:1] == [uk.gettext("✅ I agree")])
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    with sqlite3.connect(process.db_path) as conn:
+        people = conn.execute("SELECT telegram_id, language FROM person").fetchall()
+    assert people == [(5002, "uk")]
+    consent_messages = [
+        m for m in user.bot_messages() if m.button_labels()[:1] == [uk.gettext("✅ I agree")]
+    ]
+    assert len(consent_messages) == 1
+    assert await process.terminate() == 0
+
+
+async def test_sigterm_finishes_the_update_in_hand(api: FakeBotAPI, process: BotProcess) -> None:
+    await process.start()
+    user = api.user(5003, "Leyla", language_code="tr")
+    api.hold("sendMessage")
+    update_id = await user.send("/start")
+    await api.wait_until(lambda: api.held)
+    assert process.proc is not None
+    process.proc.send_signal(signal.SIGTERM)
+    await asyncio.sleep(0.5)  # the bot is shutting down, the reply still held
+    api.release("sendMessage")
+    assert await asyncio.wait_for(process.proc.wait(), 30) == 0
+    assert len(user.bot_messages()) == 1
+    assert inbox(process.db_path) == [(update_id, 0, True)]
+    assert "Lotsenbot stopped" in process.log()
+
+
+async def test_lotsenbot_run_speaks_every_language_after_the_picker(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    await process.start()
+    for index, language in enumerate(LANGUAGES):
+        user = api.user(5100 + index, "Person", language_code="de")
+        await user.send("/start")
+        await user.wait_for_text(PICKER)
+        await user.press(language_name(language) if language != "de" else "✓ Deutsch")
+    city = load_city(CITY_FILE)
+    for index, language in enumerate(LANGUAGES):
+        user = api.user(5100 + index)
+        expected = views.consent(texts(language, BERLIN), city).text
+        await user.wait_for_message(lambda m, e=plain(expected): m.text == e)
+    assert await process.terminate() == 0
