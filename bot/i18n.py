@@ -6,10 +6,10 @@ starts, so a fresh checkout needs no compile step and a stale ``.mo`` can never 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
@@ -122,11 +122,11 @@ class Texts:
         """Translate ``message`` in ``context`` (for short words that mean several things)."""
         return self._fill(self._translations.pgettext(context, message), values)
 
-    def datetime(self, moment: datetime, format: str = "medium") -> str:
+    def datetime(self, moment: dt.datetime, format: str = "medium") -> str:
         """Format ``moment`` in this language and the city's time zone."""
         return format_datetime(moment, format, tzinfo=self.timezone, locale=self.language)
 
-    def date(self, moment: datetime, format: str = "full") -> str:
+    def date(self, moment: dt.datetime, format: str = "full") -> str:
         """Format the calendar day of ``moment`` in this language and the city's time zone."""
         return format_date(moment.astimezone(self.timezone), format, locale=self.language)
 

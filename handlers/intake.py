@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from telegram import Update
@@ -115,7 +116,7 @@ class Intake:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=timeout)
 
-    async def _accept(self, updates: list[Update]) -> int:
+    async def _accept(self, updates: Sequence[Update]) -> int:
         """Store a fetched batch durably, dispatch the new ones, return the next offset."""
         fresh = set(
             await self.inbox.store(((u.update_id, u.to_json()) for u in updates), self.clock.now())

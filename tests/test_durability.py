@@ -133,5 +133,6 @@ async def test_lotsenbot_run_speaks_every_language_after_the_picker(
     for index, language in enumerate(LANGUAGES):
         user = api.user(5100 + index)
         expected = views.consent(texts(language, BERLIN), city).text
-        await user.wait_for_message(lambda m, e=plain(expected): m.text == e)
+        wanted = plain(expected)
+        await user.wait_for_message(lambda m, wanted=wanted: m.text == wanted)
     assert await process.terminate() == 0

@@ -1,4 +1,4 @@
-"""The first conversation, as people have it: over HTTP, pressing real buttons, in every language."""
+"""The first conversation as people have it: over HTTP, pressing real buttons, every language."""
 
 from __future__ import annotations
 

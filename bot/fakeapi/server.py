@@ -218,8 +218,9 @@ class FakeBotAPI:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        bound = sockets[0].getsockname()[1]
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        bound = server.sockets[0].getsockname()[1]
         self.url = f"http://{host}:{bound}"
         return self.url
 

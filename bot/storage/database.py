@@ -63,6 +63,9 @@ class Database:
         except sqlite3.DatabaseError as exc:
             await self.close()
             raise DatabaseError(f"{self.path}: {exc}") from None
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -1,0 +1,111 @@
+"""Every shipped catalog is complete, current, correctly pluralised and keeps its placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+TAG = re.compile(r"</?[a-z-]+>")
+WORD = re.compile(r"[^\W\d_]{2,}")
+EXPECTED_PLURALS = {"de": 2, "en": 2, "ar": 6, "fa": 1, "uk": 3, "ru": 3, "tr": 1, "ku": 2}
+SCRIPT = {
+    "ar": r"[\u0600-\u06ff]",
+    "fa": r"[\u0600-\u06ff]",
+    "uk": r"[\u0400-\u04ff]",
+    "ru": r"[\u0400-\u04ff]",
+}
+
+
+def load(language: str) -> Catalog:
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def template() -> Catalog:
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        return read_po(fh)
+
+
+def ids(message: Message) -> tuple[str, ...]:
+    return message.id if isinstance(message.id, tuple) else (message.id,)
+
+
+def strings(message: Message) -> tuple[str, ...]:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def test_template_matches_the_code() -> None:
+    """`make extract` has been run: every translatable string in the code is in the template."""
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    in_code: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for _, _, message, _, _ in extract_from_dir(ROOT / folder, keywords=keywords):
+            in_code.add(message[0] if isinstance(message, tuple) else message)
+    in_template = {ids(m)[0] for m in template() if m.id}
+    assert in_code == in_template
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_is_complete_and_consistent(language: str) -> None:
+    catalog = load(language)
+    wanted = {ids(m)[0] for m in template() if m.id}
+    have = {ids(m)[0] for m in catalog if m.id}
+    assert have == wanted, "run `make update-catalogs` and translate"
+    assert catalog.num_plurals == EXPECTED_PLURALS[language]
+    problems: list[str] = []
+    for message in catalog:
+        if not message.id:
+            continue
+        source = ids(message)
+        label = source[0][:50]
+        if message.fuzzy:
+            problems.append(f"fuzzy: {label}")
+        if message.pluralizable and len(strings(message)) != catalog.num_plurals:
+            problems.append(f"wrong number of plural forms: {label}")
+        expected = set(PLACEHOLDER.findall(" ".join(source)))
+        for text in strings(message):
+            if not text.strip():
+                problems.append(f"untranslated: {label}")
+                continue
+            found = set(PLACEHOLDER.findall(text))
+            optional = {"{n}"} if message.pluralizable else set()
+            if found - expected or expected - optional - found:
+                problems.append(f"placeholders {sorted(found)} != {sorted(expected)}: {label}")
+            if sorted(TAG.findall(text)) != sorted(TAG.findall(source[0])):
+                problems.append(f"HTML tags differ: {label}")
+            if language != "en" and text == source[0] and len(WORD.findall(text)) >= 3:
+                problems.append(f"left in English: {label}")
+            if (
+                language in SCRIPT
+                and len(WORD.findall(source[0])) >= 3
+                and not re.search(SCRIPT[language], text)
+            ):
+                problems.append(f"not in the {language} script: {label}")
+    problems += [f"babel: {error}" for _, errors in catalog.check() for error in errors]
+    assert problems == []
+
+
+def test_kurmanji_is_written_in_the_latin_hawar_alphabet() -> None:
+    text = " ".join(s for m in load("ku") if m.id for s in strings(m))
+    assert re.search("[êîûçş]", text)
+    assert not re.search(r"[\u0600-\u06ff]", text)
+
+
+@pytest.mark.parametrize(("n", "form"), [(0, 0), (1, 1), (2, 2), (5, 3), (11, 4), (100, 5)])
+def test_arabic_plural_forms_follow_the_header(n: int, form: int) -> None:
+    catalog = load("ar")
+    plural = next(m for m in catalog if m.pluralizable)
+    from bot.i18n import texts
+
+    tr = texts("ar", __import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+    rendered = tr.ngettext(plural.id[0], plural.id[1], n, since="2009")
+    assert rendered == strings(plural)[form].format(n=n, since="\u20682009\u2069")

@@ -1,0 +1,132 @@
+"""Settings and the city file: clear one-line errors, and the CLI's exit status."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_city
+from tests.conftest import CITY_FILE
+from tests.process import LOTSENBOT, bot_env
+
+
+def test_dorsten_city_file() -> None:
+    city = load_city(CITY_FILE)
+    assert city.city == "Dorsten"
+    assert str(city.timezone) == "Europe/Berlin"
+    assert city.default_language == "de"
+    assert city.stammtisch_venue == "Treffpunkt Altstadt"
+    assert "Hervest" in city.districts and len(city.districts) == 11
+    assert "jobcenter" in city.topics and "letter" in city.topics
+    assert city.trained == 180 and city.since == 2009
+
+
+def test_settings_defaults_and_overrides() -> None:
+    settings = Settings.from_env({})
+    assert settings.api_url == DEFAULT_API_URL
+    assert settings.db_path == Path("data/lotsenbot.sqlite3")
+    assert settings.config_path == Path("data/dorsten.toml")
+    assert settings.token is None
+    custom = Settings.from_env(
+        {"TELEGRAM_API_URL": "http://127.0.0.1:8081/", "TELEGRAM_BOT_TOKEN": "1:a"}
+    )
+    assert custom.api_url == "http://127.0.0.1:8081"
+    assert custom.require_token() == "1:a"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "nocolon"}, "TELEGRAM_BOT_TOKEN does not look like"),
+    ],
+)
+def test_token_problems_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env).require_token()
+
+
+def test_api_url_must_be_http() -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_API_URL"):
+        Settings.from_env({"TELEGRAM_API_URL": "api.telegram.org"})
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda s: s.replace('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"'),
+            "'city.timezone' 'Mars/Olympus' is not a known time zone",
+        ),
+        (
+            lambda s: s.replace('default_language = "de"', 'default_language = "xx"'),
+            "'city.default_language' 'xx' is not one of",
+        ),
+        (
+            lambda s: s.replace('venue = "Treffpunkt Altstadt"\n', ""),
+            "'stammtisch.venue' is missing",
+        ),
+        (lambda s: s.replace('"housing",', '"astrology",'), "unknown topic 'astrology'"),
+        (
+            lambda s: s.replace("since = 2009", 'since = "2009"'),
+            "'programme.since' must be a whole",
+        ),
+        (lambda s: s.replace("[city]\nname = ", "[city]\nname == "), "at line 5"),
+    ],
+)
+def test_city_file_errors_name_the_file_and_key_or_line(
+    tmp_path: Path, edit: object, message: str
+) -> None:
+    broken = tmp_path / "city.toml"
+    broken.write_text(edit(CITY_FILE.read_text(encoding="utf-8")), encoding="utf-8")  # type: ignore[operator]
+    with pytest.raises(ConfigError) as raised:
+        load_city(broken)
+    assert str(broken) in str(raised.value)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_missing_city_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="city file not found"):
+        load_city(tmp_path / "nowhere.toml")
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LOTSENBOT), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_run_without_token_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    result = run_cli("run", env=bot_env(None, tmp_path / "db.sqlite3"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_run_with_broken_city_file_names_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "city.toml"
+    broken.write_text("[city]\nname = 'Dorsten'\ntimezone = \n", encoding="utf-8")
+    env = bot_env(
+        None, tmp_path / "db.sqlite3", TELEGRAM_BOT_TOKEN="1:x", LOTSENBOT_CONFIG=str(broken)
+    )
+    result = run_cli("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(broken) in lines[0] and "line 3" in lines[0]
+
+
+def test_coordinator_add_from_the_command_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "db.sqlite3"
+    result = run_cli("coordinator", "add", "4242", env=bot_env(None, db))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT role FROM person WHERE telegram_id = 4242").fetchone() == (
+            "coordinator",
+        )

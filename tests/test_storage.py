@@ -1,0 +1,124 @@
+"""The database layer on real SQLite files in temporary directories."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.people import Role
+from bot.storage.database import Database, DatabaseError
+from bot.storage.inbox import InboxRepository
+from bot.storage.people import PeopleRepository
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "sub" / "bot.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def test_open_sets_pragmas_and_applies_migrations(db: Database) -> None:
+    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA busy_timeout"))[0] == 5000  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA secure_delete"))[0] == 1  # type: ignore[index]
+    assert (await db.fetch_one("PRAGMA user_version"))[0] >= 1  # type: ignore[index]
+    tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"person", "inbox"} <= tables
+
+
+async def test_reopening_applies_nothing_twice(db: Database) -> None:
+    version = (await db.fetch_one("PRAGMA user_version"))[0]  # type: ignore[index]
+    await db.close()
+    await db.open()
+    assert (await db.fetch_one("PRAGMA user_version"))[0] == version  # type: ignore[index]
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(DatabaseError, match="newer than this Lotsenbot"):
+        await Database(path).open()
+
+
+async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DatabaseError):
+        await Database(path).open()
+
+
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
+    people = PeopleRepository(db)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO person (telegram_id, language, created_at) VALUES (1, 'de', 'x')"
+            )
+            raise RuntimeError("boom")
+    assert await people.get(1) is None
+
+
+async def test_concurrent_writers_do_not_interleave(db: Database) -> None:
+    people = PeopleRepository(db)
+    await asyncio.gather(*(people.set_language(i, "ar", NOW) for i in range(200)))
+    rows = await db.fetch_all("SELECT count(*) FROM person")
+    assert rows[0][0] == 200
+
+
+async def test_a_second_process_holding_the_write_lock_makes_us_wait(db: Database) -> None:
+    other = sqlite3.connect(db.path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    people = PeopleRepository(db)
+    write = asyncio.create_task(people.set_language(7, "fa", NOW))
+    await asyncio.sleep(0.3)
+    assert not write.done()
+    other.commit()
+    other.close()
+    person = await asyncio.wait_for(write, 5)
+    assert person.language == "fa"
+
+
+async def test_people_language_consent_and_roles(db: Database) -> None:
+    people = PeopleRepository(db)
+    person = await people.set_language(42, "uk", NOW)
+    assert (person.language, person.role, person.consent_at) == ("uk", Role.MEMBER, None)
+    person = await people.set_language(42, "ru", NOW + timedelta(hours=1))
+    assert person.language == "ru" and person.created_at == NOW
+    person = await people.record_consent(42, "1", NOW)
+    assert person.consent_at == NOW and person.consent_version == "1"
+    await people.withdraw_consent(42)
+    assert (await people.get(42)).consent_at is None  # type: ignore[union-attr]
+    await people.set_role(43, Role.COORDINATOR, "de", NOW)
+    await people.set_role(42, Role.COORDINATOR, "de", NOW)
+    assert await people.telegram_ids_with_role(Role.COORDINATOR) == [42, 43]
+    assert (await people.get(42)).language == "ru"  # type: ignore[union-attr]
+
+
+async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
+    inbox = InboxRepository(db)
+    assert await inbox.store([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW) == [1, 2]
+    assert await inbox.store([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')], NOW) == [3]
+    await inbox.mark_done(1, NOW)
+    assert await inbox.last_update_id() == 3
+
+    payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+    assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
+    await inbox.take_leftovers(max_attempts=2, now=NOW)
+    payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+    assert payloads == [] and given_up == 2  # crashed the process three times: given up
+
+    done = await db.fetch_all("SELECT update_id FROM inbox WHERE payload IS NULL")
+    assert [r[0] for r in done] == [1, 2, 3]
+    assert await inbox.prune(NOW + timedelta(days=2)) == 3
+    assert await inbox.last_update_id() is None
