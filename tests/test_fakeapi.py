@@ -26,7 +26,7 @@ async def test_send_edit_and_errors(api: FakeBotAPI, client: Bot) -> None:
     )
     assert api.messages(1)[0].text == "Hallo & mehr"
     assert api.messages(1)[0].button_labels() == ["Ja"]
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await client.edit_message_text(
             "<b>Hallo</b> &amp; mehr",
             chat_id=1,
@@ -36,18 +36,18 @@ async def test_send_edit_and_errors(api: FakeBotAPI, client: Bot) -> None:
         )
     await client.edit_message_text("Tschüss", chat_id=1, message_id=sent.message_id)
     assert api.messages(1)[0].text == "Tschüss" and api.messages(1)[0].edits == 1
-    with pytest.raises(BadRequest, match="(?i)can.t parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
         await client.send_message(1, "a < b", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)too long"):
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
         await client.send_message(1, "x" * 4097)
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await client.send_message(404, "hello")
 
 
 async def test_blocked_users_and_flood_control(api: FakeBotAPI, client: Bot) -> None:
     api.user(2)
     api.block(2)
-    with pytest.raises(Forbidden, match="(?i)blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)blocked by the user"):
         await client.send_message(2, "hello")
     api.user(3)
     api.flood("sendMessage", retry_after=7)
