@@ -9,8 +9,11 @@ import sys
 
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
-from bot.services import build_services
+from bot.services.lotsen import LotsenService
+from bot.services.people import PeopleService
 from bot.storage.database import Database, DatabaseError
+from bot.storage.lotsen import LotsenRepository
+from bot.storage.people import PeopleRepository
 
 __all__ = ["main"]
 
@@ -26,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
     add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
     add.add_argument("telegram_id", type=int)
+    invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
+    invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     return parser
 
 
@@ -49,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.telegram_id))
             print(f"{args.telegram_id} is now a coordinator")
+        elif args.command == "invite":
+            if not 1 <= args.count <= 500:
+                raise ConfigError("--count must be between 1 and 500")
+            city = load_city(settings.config_path)
+            for code in asyncio.run(_invite(settings, city, args.count)):
+                print(code)
     except (ConfigError, DatabaseError) as exc:
         print(f"lotsenbot: {exc}", file=sys.stderr)
         return 2
@@ -61,7 +72,16 @@ async def _add_coordinator(settings: Settings, city: CityConfig, telegram_id: in
     db = Database(settings.db_path)
     await db.open()
     try:
-        await build_services(db, city, SystemClock()).people.add_coordinator(telegram_id)
+        await PeopleService(PeopleRepository(db), city, SystemClock()).add_coordinator(telegram_id)
+    finally:
+        await db.close()
+
+
+async def _invite(settings: Settings, city: CityConfig, count: int) -> list[str]:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        return await LotsenService(LotsenRepository(db), city, SystemClock()).create_invites(count)
     finally:
         await db.close()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ __all__ = [
     "CityConfig",
     "ConfigError",
     "Contact",
+    "RequestRules",
     "Settings",
     "load_city",
 ]
@@ -74,6 +76,15 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestRules:
+    """How requests are offered, escalated and reminded (``[requests]`` in the city file)."""
+
+    offer_count: int = 3
+    escalate_after: timedelta = timedelta(hours=2)
+    reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
+
+
+@dataclass(frozen=True, slots=True)
 class CityConfig:
     """Everything city-specific: names, districts, topics, contacts, time zone."""
 
@@ -88,6 +99,7 @@ class CityConfig:
     coordinator_ids: frozenset[int]
     districts: tuple[str, ...]
     topics: tuple[str, ...]
+    requests: RequestRules = field(default_factory=lambda: RequestRules())
 
 
 class _Reader:
@@ -190,6 +202,23 @@ def load_city(path: Path) -> CityConfig:
         coordinator_ids=frozenset(read.numbers("coordinators.telegram_ids")),
         districts=districts,
         topics=topics,
+        requests=_request_rules(read),
+    )
+
+
+def _request_rules(read: _Reader) -> RequestRules:
+    default = RequestRules()
+    count = read.number("requests.offer_count")
+    escalate = read.number("requests.escalate_after_minutes")
+    reminders = read.numbers("requests.reminders_minutes_before")
+    if count is not None and not 1 <= count <= 50:
+        raise ConfigError(f"{read.path}: 'requests.offer_count' must be between 1 and 50")
+    if escalate is not None and escalate < 1:
+        raise ConfigError(f"{read.path}: 'requests.escalate_after_minutes' must be positive")
+    return RequestRules(
+        offer_count=count or default.offer_count,
+        escalate_after=timedelta(minutes=escalate) if escalate else default.escalate_after,
+        reminders=tuple(timedelta(minutes=m) for m in reminders) or default.reminders,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -129,6 +129,18 @@ class Texts:
     def date(self, moment: dt.datetime, format: str = "full") -> str:
         """Format the calendar day of ``moment`` in this language and the city's time zone."""
         return format_date(moment.astimezone(self.timezone), format, locale=self.language)
+
+    def day(self, value: dt.date, format: str = "full") -> str:
+        """Format a calendar day (e.g. an appointment) in this language."""
+        return format_date(value, format, locale=self.language)
+
+    def short_day(self, value: dt.date) -> str:
+        """A compact day label for calendar buttons (weekday, day, month)."""
+        return format_skeleton("MMMEd", value, locale=self.language)
+
+    def clock(self, value: dt.time) -> str:
+        """Format a time of day in this language."""
+        return format_time(value, "short", locale=self.language)
 
     def _fill(self, template: str, values: dict[str, object]) -> str:
         if not values:

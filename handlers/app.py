@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.services import Services
-from handlers import views, welcome
+from handlers import asking, coordination, lotse, messages, views, welcome
 from handlers.context import LotsenApp, LotsenContext, speaker
 from handlers.errors import on_error
 
@@ -63,15 +63,28 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CommandHandler("language", welcome.show_language, filters=private),
             CommandHandler("privacy", welcome.show_privacy, filters=private),
             CommandHandler("help", welcome.show_help, filters=private),
+            CommandHandler("status", asking.show_status, filters=private),
+            CommandHandler("invite", coordination.show_invites, filters=private),
+            CommandHandler("requests", coordination.show_overview, filters=private),
             CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
-            CallbackQueryHandler(welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)$"),
+            CallbackQueryHandler(
+                welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)(:[A-Z0-9]{6,16})?$"
+            ),
             CallbackQueryHandler(
                 welcome.on_menu,
                 pattern=r"^menu:(request|lotse|become|stammtisch|language|privacy|home)$",
             ),
+            CallbackQueryHandler(asking.on_ask_button, pattern=r"^ask:"),
+            CallbackQueryHandler(asking.on_request_button, pattern=r"^req:"),
+            CallbackQueryHandler(lotse.on_lotse_button, pattern=r"^lotse:(cases|profile|apply)$"),
+            CallbackQueryHandler(lotse.on_profile_button, pattern=r"^prof:"),
+            CallbackQueryHandler(lotse.on_offer_button, pattern=r"^offer:(accept|decline):"),
+            CallbackQueryHandler(lotse.on_case_button, pattern=r"^(case|att|fb):"),
+            CallbackQueryHandler(coordination.on_coordinator_button, pattern=r"^coord:"),
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
-            MessageHandler(private, welcome.fallback_message),
+            MessageHandler(filters.COMMAND & private, welcome.fallback_message),
+            MessageHandler(private, messages.route),
             CallbackQueryHandler(welcome.fallback_button),
         ]
     )

@@ -20,6 +20,7 @@ def command_list(t: Texts) -> list[BotCommand]:
     return [
         BotCommand("start", t.gettext("Start again")),
         BotCommand("menu", t.gettext("Main menu")),
+        BotCommand("status", t.gettext("My requests")),
         BotCommand("language", t.gettext("Change the language")),
         BotCommand("privacy", t.gettext("Privacy notice and your consent")),
         BotCommand("help", t.gettext("Help")),

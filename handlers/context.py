@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -15,7 +15,7 @@ from bot.i18n import Texts, guess_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
 
-__all__ = ["LotsenContext", "Speaker", "acknowledge", "speaker"]
+__all__ = ["LotsenContext", "Speaker", "acknowledge", "replace", "send", "speaker"]
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +70,24 @@ async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool
         await query.answer(text, show_alert=alert)
     except BadRequest as exc:
         log.info("button answer not delivered: %s", type(exc).__name__)
+
+
+async def send(
+    update: Update, text: str, buttons: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send a message to the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=buttons)
+
+
+async def replace(
+    query: CallbackQuery, text: str, buttons: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the pressed message in place (unchanged content is fine)."""
+    try:
+        await query.edit_message_text(text, reply_markup=buttons)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise

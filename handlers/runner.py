@@ -10,13 +10,15 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.clock import Clock, SystemClock
 from bot.config import CityConfig, ConfigError, Settings
-from bot.services import build_services
+from bot.scheduler import Timers
+from bot.services import Repositories, build_services
 from bot.storage.database import Database
 from bot.storage.inbox import InboxRepository
 from handlers.app import build_application
 from handlers.commands import register_commands
 from handlers.context import LotsenApp
 from handlers.intake import Intake
+from handlers.notify import TelegramNotifier
 
 __all__ = ["serve"]
 
@@ -42,17 +44,23 @@ async def serve(
     db = Database(settings.db_path)
     await db.open()
     try:
-        services = build_services(db, city, clock)
+        repos = Repositories.on(db)
+        notifier = TelegramNotifier(city, repos.people, repos.lotsen, repos.requests)
+        services = build_services(repos, city, clock, notifier)
         app = build_application(token, settings.api_url, services)
+        notifier.bot = app.bot
         if not await _connect(app, stop):
             return
         await app.bot.delete_webhook()
         await register_commands(app.bot, city)
         await app.start()
+        timers = Timers(services.requests, clock)
+        await timers.start()
         log.info("Lotsenbot is running as @%s", app.bot.username)
         try:
             await Intake(app, InboxRepository(db), clock).run(stop)
         finally:
+            await timers.stop()
             await app.stop()
             await app.shutdown()
     finally:

@@ -78,13 +78,17 @@ def welcome(t: Texts, city: CityConfig) -> str:
     return text
 
 
-def language_picker(t: Texts, intro: str | None = None) -> Screen:
-    """Buttons labelled with each language's own name; the current one is ticked."""
+def language_picker(t: Texts, intro: str | None = None, invite: str | None = None) -> Screen:
+    """Buttons labelled with each language's own name; the current one is ticked.
+
+    An invitation code from a ``/start <code>`` link rides along in the buttons.
+    """
     prompt = t.gettext("Please choose your language:")
+    suffix = f":{invite}" if invite else ""
     buttons = [
         InlineKeyboardButton(
             ("✓ " if code == t.language else "") + language_name(code),
-            callback_data=LANGUAGE_PREFIX + code,
+            callback_data=LANGUAGE_PREFIX + code + suffix,
         )
         for code in LANGUAGES
     ]
@@ -98,7 +102,7 @@ def language_chosen(t: Texts) -> str:
     return t.gettext("✓ Language: {language}", language=language_name(t.language))
 
 
-def consent(t: Texts, city: CityConfig) -> Screen:
+def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
     """The short consent step: what is stored, why, and how to delete it."""
     text = t.gettext(
         "<b>Before we start: your data</b>\n\n"
@@ -115,7 +119,7 @@ def consent(t: Texts, city: CityConfig) -> Screen:
     return Screen(
         text,
         _rows(
-            (t.gettext("✅ I agree"), CONSENT_YES),
+            (t.gettext("✅ I agree"), CONSENT_YES + (f":{invite}" if invite else "")),
             (t.gettext("Not now"), CONSENT_NO),
             (t.gettext("Read the privacy notice"), MENU_PRIVACY),
         ),
@@ -158,20 +162,11 @@ def main_menu(t: Texts) -> Screen:
 
 def coming_soon(t: Texts, city: CityConfig, entry: str) -> Screen:
     """A menu entry whose feature is not built yet: say so and say who helps meanwhile."""
-    if entry == MENU_REQUEST:
-        first = t.gettext("Asking for a Lotse through this bot will be possible soon.")
-    elif entry == MENU_LOTSE:
-        first = t.gettext("Requests, cases and your Lotse profile will be available here soon.")
-    else:
-        first = t.gettext("Signing up for the next Lotsen training here will be possible soon.")
-    text = (
-        first
-        + "\n\n"
-        + t.gettext(
-            "Until then, the coordination office is glad to help:\n{office}\n{email}",
-            office=city.contact.office,
-            email=city.contact.email,
-        )
+    text = t.gettext("Signing up for the next Lotsen training here will be possible soon.")
+    text += "\n\n" + t.gettext(
+        "Until then, the coordination office is glad to help:\n{office}\n{email}",
+        office=city.contact.office,
+        email=city.contact.email,
     )
     return Screen(text, _back(t))
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
-from handlers import views
+from handlers import asking, lotse, views
 from handlers.context import LotsenContext, Speaker, acknowledge, speaker
+
+#: Invitation codes as created by :meth:`LotsenService.create_invites`.
+INVITE_PATTERN = r"[A-Z0-9]{6,16}"
 
 __all__ = [
     "on_consent",
@@ -35,14 +40,30 @@ async def _close_query(query: CallbackQuery, text: str | None = None) -> None:
 
 
 async def start(update: Update, context: LotsenContext) -> None:
-    """/start: welcome, then language (new people) or the menu (people who agreed)."""
+    """/start [code]: welcome, then language (new people) or the menu (people who agreed).
+
+    A code (from a ``t.me/<bot>?start=<code>`` invitation link) makes the person a Lotse once
+    they have chosen a language and agreed.
+    """
     who = await speaker(update, context)
     city = context.services.city
+    invite = _invite_code(context.args)
     if who.consented:
+        if invite:
+            await lotse.join_with_code(update, context, who, invite)
+            return
         await _send(update, views.Screen(views.welcome(who.t, city)))
         await _send(update, views.main_menu(who.t))
     else:
-        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+        await _send(
+            update, views.language_picker(who.t, intro=views.welcome(who.t, city), invite=invite)
+        )
+
+
+def _invite_code(args: list[str] | None) -> str | None:
+    """The invitation code of a deep link, if it looks like one."""
+    code = (args or [""])[0].strip().upper()
+    return code if re.fullmatch(INVITE_PATTERN, code) else None
 
 
 async def show_menu(update: Update, context: LotsenContext) -> None:
@@ -73,7 +94,7 @@ async def on_language(update: Update, context: LotsenContext) -> None:
     """A language button: store the choice, then continue in that language."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    code = query.data.removeprefix(views.LANGUAGE_PREFIX)
+    code, _, invite = query.data.removeprefix(views.LANGUAGE_PREFIX).partition(":")
     if code not in LANGUAGES:
         who = await speaker(update, context)
         await acknowledge(query, views.button_expired(who.t), alert=True)
@@ -81,7 +102,13 @@ async def on_language(update: Update, context: LotsenContext) -> None:
     person = await context.services.people.choose_language(query.from_user.id, code)
     t = texts(person.language, context.services.city.timezone)
     await _close_query(query, views.language_chosen(t))
-    await _next_step(update, context, await speaker(update, context))
+    who = await speaker(update, context)
+    if invite and not who.consented:
+        await _send(update, views.consent(who.t, context.services.city, invite=invite))
+    elif invite:
+        await lotse.join_with_code(update, context, who, invite)
+    else:
+        await _next_step(update, context, who)
 
 
 async def on_consent(update: Update, context: LotsenContext) -> None:
@@ -95,14 +122,18 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
         await acknowledge(query)
         await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
         return
-    if query.data == views.CONSENT_YES:
+    action, _, invite = (query.data or "").partition(":")[2].partition(":")
+    if action == "yes":
         await people.give_consent(who.telegram_id)
         await _close_query(query, views.consent_given(who.t))
-        await _send(update, views.main_menu(who.t))
-    elif query.data == views.CONSENT_NO:
+        if invite:
+            await lotse.join_with_code(update, context, await speaker(update, context), invite)
+        else:
+            await _send(update, views.main_menu(who.t))
+    elif action == "no":
         await _close_query(query)
         await _send(update, views.consent_declined(who.t, city))
-    elif query.data == views.CONSENT_WITHDRAW:
+    elif action == "withdraw":
         await people.withdraw_consent(who.telegram_id)
         await _close_query(query, views.consent_withdrawn(who.t))
         await _send(update, views.consent_declined(who.t, city))
@@ -128,11 +159,14 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
         await _send(update, views.privacy_notice(who.t, city, consent_at))
     elif entry == views.MENU_STAMMTISCH:
         await _send(update, views.stammtisch_info(who.t, city))
-    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME):
-        if who.consented:
-            await _send(update, views.coming_soon(who.t, city, entry))
-        else:
-            await _send(update, views.consent(who.t, city))
+    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME) and not who.consented:
+        await _send(update, views.consent(who.t, city))
+    elif entry == views.MENU_REQUEST:
+        await asking.start_asking(update, context, who)
+    elif entry == views.MENU_LOTSE:
+        await lotse.show_lotse_menu(update, context, who)
+    elif entry == views.MENU_BECOME:
+        await _send(update, views.coming_soon(who.t, city, entry))
     else:  # MENU_HOME
         await _next_step(update, context, who)
 

@@ -6,11 +6,30 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import CityConfig
+from bot.services.lotsen import LotsenService
+from bot.services.notifier import Notifier
 from bot.services.people import PeopleService
+from bot.services.requests import RequestService
 from bot.storage.database import Database
+from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
+from bot.storage.requests import RequestsRepository
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Repositories", "Services", "build_services"]
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """The storage layer, one repository per table group."""
+
+    people: PeopleRepository
+    lotsen: LotsenRepository
+    requests: RequestsRepository
+
+    @classmethod
+    def on(cls, db: Database) -> Repositories:
+        """Repositories sharing the connection ``db``."""
+        return cls(PeopleRepository(db), LotsenRepository(db), RequestsRepository(db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +39,19 @@ class Services:
     city: CityConfig
     clock: Clock
     people: PeopleService
+    lotsen: LotsenService
+    requests: RequestService
 
 
-def build_services(db: Database, city: CityConfig, clock: Clock) -> Services:
-    """Wire the services to the storage."""
-    return Services(city=city, clock=clock, people=PeopleService(PeopleRepository(db), city, clock))
+def build_services(
+    repos: Repositories, city: CityConfig, clock: Clock, notifier: Notifier
+) -> Services:
+    """Wire the services to the storage and the messenger."""
+    lotsen = LotsenService(repos.lotsen, city, clock)
+    return Services(
+        city=city,
+        clock=clock,
+        people=PeopleService(repos.people, city, clock),
+        lotsen=lotsen,
+        requests=RequestService(repos.requests, lotsen, notifier, city, clock),
+    )

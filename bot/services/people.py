@@ -52,6 +52,16 @@ class PeopleService:
             telegram_id, Role.COORDINATOR, self.city.default_language, self.clock.now()
         )
 
+    async def is_coordinator(self, person: Person | None) -> bool:
+        """Whether the person coordinates (city file or CLI; never a chat command)."""
+        if person is None:
+            return False
+        return person.telegram_id in self.city.coordinator_ids or person.role is Role.COORDINATOR
+
+    async def by_id(self, person_id: int) -> Person | None:
+        """The person with this internal id."""
+        return await self.repo.by_id(person_id)
+
     async def coordinator_ids(self) -> list[int]:
         """Telegram ids of every coordinator, from the city file and the database."""
         stored = await self.repo.telegram_ids_with_role(Role.COORDINATOR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,8 @@ import aiosqlite
 __all__ = ["Database", "DatabaseError"]
 
 log = logging.getLogger(__name__)
+
+Params = Iterable[Any] | Mapping[str, Any]
 
 _BUSY_TIMEOUT_MS = 5_000
 _LOCKED_RETRIES = 5
@@ -86,14 +88,14 @@ class Database:
                 raise
             await conn.execute("COMMIT")
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a read and return its first row."""
-        async with self.conn.execute(sql, tuple(params)) as cursor:
+        async with self.conn.execute(sql, _bind(params)) as cursor:
             return await cursor.fetchone()
 
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a read and return all rows."""
-        async with self.conn.execute(sql, tuple(params)) as cursor:
+        async with self.conn.execute(sql, _bind(params)) as cursor:
             return list(await cursor.fetchall())
 
     async def _begin_immediate(self, conn: aiosqlite.Connection) -> None:
@@ -129,6 +131,10 @@ class Database:
                 for statement in _statements(sql):
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _bind(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
+    return params if isinstance(params, Mapping) else tuple(params)
 
 
 def _migrations() -> list[tuple[str, str]]:

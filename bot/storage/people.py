@@ -40,6 +40,11 @@ class PeopleRepository:
         )
         return _person(row) if row else None
 
+    async def by_id(self, person_id: int) -> Person | None:
+        """Return the person with this internal id."""
+        row = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM person WHERE id = ?", (person_id,))
+        return _person(row) if row else None
+
     async def set_language(self, telegram_id: int, language: str, now: datetime) -> Person:
         """Create the person or change their language; return the stored person."""
         async with self.db.transaction() as conn:

@@ -1,0 +1,76 @@
+"""Help requests: their states, the intake steps and the appointment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+__all__ = ["OPEN_STATES", "Request", "Status", "Step"]
+
+
+class Status(StrEnum):
+    """Where a request stands. Transitions are guarded by the expected current state."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+#: States in which a request still waits for a Lotse.
+OPEN_STATES = (Status.OPEN, Status.OFFERED)
+
+
+class Step(StrEnum):
+    """The intake steps, in order; a draft remembers its step across restarts."""
+
+    TOPIC = "topic"
+    DESCRIPTION = "description"
+    LANGUAGES = "languages"
+    DISTRICT = "district"
+    DAY = "day"
+    TIME = "time"
+    PLACE = "place"
+    NAME = "name"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A person's request for a Lotse."""
+
+    id: int
+    person_id: int | None
+    status: Status
+    step: Step | None
+    topic: str | None
+    description: str | None
+    media_kind: str | None
+    media_file_id: str | None
+    languages: tuple[str, ...]
+    district: str | None
+    day: date | None
+    time: time | None
+    place: str | None
+    first_name: str | None
+    round: int
+    lotse_id: int | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    accepted_at: datetime | None
+
+    @property
+    def flexible(self) -> bool:
+        """No fixed day: the Lotse and the person agree on one."""
+        return self.day is None
+
+    def appointment(self, tz: ZoneInfo) -> datetime | None:
+        """The appointment as an aware moment, if day and time are fixed."""
+        if self.day is None or self.time is None:
+            return None
+        return datetime.combine(self.day, self.time, tzinfo=tz)

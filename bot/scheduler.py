@@ -1,0 +1,74 @@
+"""APScheduler drives the timers; the database holds them.
+
+Every timer (escalation, expiry, reminder) is a row in the ``timer`` table. This module
+only decides *when to look*: once at start (catching up on what fell due while the bot was
+down), at the next due time, and every minute as a safety net. What is due is then done by
+:meth:`RequestService.run_due`, which marks each timer done after its work, so nothing is
+skipped and nothing is done twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock, SystemClock
+from bot.services.requests import RequestService
+
+__all__ = ["Timers"]
+
+log = logging.getLogger(__name__)
+
+
+class Timers:
+    """Look for due timers at the right moments."""
+
+    def __init__(self, requests: RequestService, clock: Clock, interval: float = 60.0) -> None:
+        self.requests = requests
+        self.clock = clock
+        self.interval = interval
+        self._lock = asyncio.Lock()
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def start(self) -> None:
+        """Catch up, then keep looking."""
+        self._scheduler.add_job(
+            self.run_due,
+            IntervalTrigger(seconds=self.interval),
+            id="tick",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+        await self.run_due()
+
+    async def stop(self) -> None:
+        """Stop looking (a run in progress finishes)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        async with self._lock:
+            pass
+
+    async def run_due(self) -> int:
+        """Do what is due now and plan the next look; return how many timers ran."""
+        async with self._lock:
+            done = await self.requests.run_due()
+            upcoming = await self.requests.next_due()
+        if upcoming is not None and isinstance(self.clock, SystemClock) and self._scheduler.running:
+            # Real time: wake up exactly then. A shifted clock (tests, demo) is driven by calls.
+            self._scheduler.add_job(
+                self.run_due,
+                DateTrigger(run_date=upcoming),
+                id="next",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+        if done:
+            log.info("ran %d timer(s)", done)
+        return done

@@ -1,0 +1,49 @@
+"""The outbound port: how services tell people things, without knowing about Telegram."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.domain.lotsen import Lotse
+from bot.domain.requests import Request
+
+__all__ = ["Notifier"]
+
+
+class Notifier(Protocol):
+    """Implemented by the messenger adapter (``handlers/notify.py`` for Telegram)."""
+
+    async def offer(self, lotse: Lotse, request: Request) -> int | None:
+        """Show the anonymous summary with Accept / Not this time; return the message id."""
+
+    async def offer_gone(self, telegram_id: int, message_id: int) -> None:
+        """Replace an offer the Lotse can no longer take with "already taken"."""
+
+    async def accepted(self, request: Request, lotse: Lotse) -> None:
+        """Tell the person who accepted (first name only) and give the Lotse the details."""
+
+    async def taking_longer(self, request: Request) -> None:
+        """Tell the person honestly that finding a Lotse takes longer."""
+
+    async def coordinators(self, request: Request, reason: str) -> None:
+        """Hand a request to the coordinators (``no_lotse`` or ``no_language``)."""
+
+    async def expired(self, request: Request) -> None:
+        """Tell the person that the date passed without a Lotse."""
+
+    async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
+        """Tell the Lotse of a case that the person cancelled it."""
+
+    async def handed_back(self, request: Request) -> None:
+        """Tell the person their Lotse could not continue and a new one is being sought."""
+
+    async def closed(self, request: Request) -> None:
+        """Tell the person the case is done and ask for feedback."""
+
+    async def reminder(self, request: Request, lotse: Lotse) -> None:
+        """Remind both sides of the appointment."""
+
+    async def attendance(
+        self, request: Request, lotse: Lotse, by_lotse: bool, coming: bool
+    ) -> None:
+        """Tell the other side (and, when someone cannot come, the coordinators)."""

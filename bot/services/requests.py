@@ -1,0 +1,404 @@
+"""Use cases of a help request: asking, offering, accepting, the case, and its timers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from bot.clock import Clock
+from bot.config import CityConfig
+from bot.domain.lotsen import Lotse, rank
+from bot.domain.people import Person
+from bot.domain.requests import OPEN_STATES, Request, Status, Step
+from bot.i18n import LANGUAGES
+from bot.services.lotsen import LotsenService
+from bot.services.notifier import Notifier
+from bot.storage.requests import RequestsRepository
+
+__all__ = ["Outcome", "RequestService"]
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 1000
+MAX_NAME = 40
+FLEXIBLE_EXPIRY = timedelta(days=14)
+#: A reminder that fell due while the bot was down is still sent up to this late.
+REMINDER_GRACE = timedelta(hours=1)
+_NEXT_STEP = {
+    Step.TOPIC: Step.DESCRIPTION,
+    Step.DESCRIPTION: Step.LANGUAGES,
+    Step.LANGUAGES: Step.DISTRICT,
+    Step.DISTRICT: Step.DAY,
+    Step.DAY: Step.TIME,
+    Step.TIME: Step.PLACE,
+    Step.PLACE: Step.NAME,
+    Step.NAME: Step.CONFIRM,
+}
+
+
+class Outcome:
+    """Short answers of the accept/decline use cases."""
+
+    ACCEPTED = "accepted"
+    TAKEN = "taken"
+    NOT_YOURS = "not_yours"
+    DECLINED = "declined"
+
+
+class RequestService:
+    """A request's whole life, from the first tap to the feedback."""
+
+    def __init__(
+        self,
+        repo: RequestsRepository,
+        lotsen: LotsenService,
+        notifier: Notifier,
+        city: CityConfig,
+        clock: Clock,
+    ) -> None:
+        self.repo = repo
+        self.lotsen = lotsen
+        self.notify = notifier
+        self.city = city
+        self.clock = clock
+
+    # ------------------------------------------------------------------ intake
+
+    async def draft(self, person: Person) -> Request | None:
+        """The person's unfinished request."""
+        return await self.repo.draft_of(person.id)
+
+    async def start(self, person: Person) -> Request:
+        """Begin asking for a Lotse; the person's language is preset."""
+        return await self.repo.start_draft(person.id, (person.language,), self.clock.now())
+
+    async def answer(self, draft: Request, step: Step, **fields: object) -> Request | None:
+        """Store the answer to ``step`` and move on (or back to the summary when editing)."""
+        follow = Step.CONFIRM if draft.topic and draft.first_name else _NEXT_STEP.get(step, step)
+        if step is Step.DAY and fields.get("day") is None:
+            fields.setdefault("time", None)
+            follow = Step.CONFIRM if draft.first_name else Step.PLACE
+        if step is Step.DAY and fields.get("day") is not None and draft.time is None:
+            follow = Step.TIME
+        return await self.repo.update_draft(draft.id, step, step=follow, **fields)
+
+    async def choose_topic(self, draft: Request, topic: str) -> Request | None:
+        """Step 1: the topic, from the city's list."""
+        if topic not in self.city.topics:
+            raise ValueError(topic)
+        return await self.answer(draft, Step.TOPIC, topic=topic)
+
+    async def describe(
+        self,
+        draft: Request,
+        text: str | None,
+        media_kind: str | None = None,
+        file_id: str | None = None,
+    ) -> Request | None:
+        """Step 2: what it is about, as text, voice note, photo or document."""
+        text = (text or "").strip()[:MAX_TEXT] or None
+        return await self.answer(
+            draft, Step.DESCRIPTION, description=text, media_kind=media_kind, media_file_id=file_id
+        )
+
+    async def toggle_language(self, draft: Request, language: str) -> Request | None:
+        """Step 3: languages the person speaks (multi-select)."""
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        chosen = set(draft.languages) ^ {language}
+        ordered = tuple(code for code in LANGUAGES if code in chosen)
+        return await self.repo.update_draft(draft.id, Step.LANGUAGES, languages=ordered)
+
+    async def languages_done(self, draft: Request) -> Request | None:
+        """Step 3 finished (at least one language)."""
+        if not draft.languages:
+            return None
+        return await self.answer(draft, Step.LANGUAGES)
+
+    async def choose_district(self, draft: Request, district: str) -> Request | None:
+        """Step 4: the Stadtteil."""
+        if district not in self.city.districts:
+            raise ValueError(district)
+        return await self.answer(draft, Step.DISTRICT, district=district)
+
+    def choosable_days(self, count: int = 14) -> list[date]:
+        """Days offered in the calendar: today and the following ones, city time."""
+        today = self.clock.now().astimezone(self.city.timezone).date()
+        return [today + timedelta(days=i) for i in range(count)]
+
+    async def choose_day(self, draft: Request, day: date | None) -> Request | None:
+        """Step 5: a day from the calendar, or flexible (None)."""
+        if day is not None and day not in self.choosable_days(42):
+            raise ValueError(day)
+        return await self.answer(draft, Step.DAY, day=day)
+
+    async def choose_time(self, draft: Request, at: time | None) -> Request | None:
+        """Step 6: a time of day, or not fixed yet (None)."""
+        return await self.answer(draft, Step.TIME, time=at)
+
+    async def give_place(self, draft: Request, place: str | None) -> Request | None:
+        """Step 7: where (e.g. "Jobcenter, Halterner Str."), or skipped."""
+        place = (place or "").strip()[:120] or None
+        return await self.answer(draft, Step.PLACE, place=place)
+
+    async def give_name(self, draft: Request, name: str) -> Request | None:
+        """Step 8: the first name to be addressed by."""
+        name = " ".join(name.split())[:MAX_NAME]
+        if not name:
+            return None
+        return await self.answer(draft, Step.NAME, first_name=name)
+
+    async def discard(self, draft: Request) -> None:
+        """The person stopped asking: the draft and what it held are deleted."""
+        await self.repo.delete_draft(draft.id)
+
+    async def edit(self, draft: Request, step: Step) -> Request | None:
+        """From the summary, go back to one step."""
+        return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step)
+
+    async def confirm(self, draft: Request) -> Request | None:
+        """The person confirmed the summary: the request opens and is offered."""
+        if draft.step is not Step.CONFIRM:
+            return None
+        now = self.clock.now()
+        if not await self.repo.move(draft.id, [Status.DRAFT], Status.OPEN, now, step=None):
+            return None
+        request = await self.repo.get(draft.id)
+        assert request is not None
+        await self.repo.set_timer("expire", request.id, self._expiry(request))
+        await self._offer(request, 1)
+        return await self.repo.get(draft.id)
+
+    def _expiry(self, request: Request) -> datetime:
+        if request.day is None:
+            return (request.confirmed_at or self.clock.now()) + FLEXIBLE_EXPIRY
+        appointment = request.appointment(self.city.timezone)
+        if appointment is not None:
+            return appointment
+        end_of_day = datetime.combine(request.day + timedelta(days=1), time(0), self.city.timezone)
+        return end_of_day
+
+    # ----------------------------------------------------------------- offering
+
+    async def _offer(self, request: Request, round: int) -> None:
+        """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
+        now = self.clock.now()
+        since = now - timedelta(days=30)
+        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
+        ranked = rank(candidates, request, now, self.city.timezone)
+        if not ranked and "de" not in request.languages:
+            german = await self.lotsen.repo.sharing_language(["de"], since)
+            ranked = rank(german, _with_language(request, "de"), now, self.city.timezone)
+            if round == 1:
+                await self.notify.coordinators(request, "no_language")
+        chosen = ranked[: self.city.requests.offer_count] if round == 1 else ranked
+        added = await self.repo.add_offers(
+            request.id, [lotse.person_id for lotse in chosen], round, now
+        )
+        if not added:
+            await self._to_coordinators(request)
+            return
+        by_id = {lotse.person_id: lotse for lotse in chosen}
+        fresh = await self.repo.get(request.id)
+        assert fresh is not None
+        for person_id in added:
+            message_id = await self.notify.offer(by_id[person_id], fresh)
+            if message_id is not None:
+                await self.repo.set_offer_message(request.id, person_id, message_id)
+        await self.repo.set_timer("escalate", request.id, now + self.city.requests.escalate_after)
+
+    async def _to_coordinators(self, request: Request) -> None:
+        await self.notify.coordinators(request, "no_lotse")
+        await self.notify.taking_longer(request)
+
+    async def accept(self, request_id: int, lotse: Lotse) -> str:
+        """A Lotse pressed *Accept*: the first one wins, exactly once."""
+        if await self.repo.offer_status(request_id, lotse.person_id) is None:
+            return Outcome.NOT_YOURS
+        if not await self.repo.accept(request_id, lotse.person_id, self.clock.now()):
+            return Outcome.TAKEN
+        for telegram_id, message_id in await self.repo.close_offers(request_id):
+            await self.notify.offer_gone(telegram_id, message_id)
+        request = await self.repo.get(request_id)
+        assert request is not None
+        await self._schedule_reminders(request)
+        await self.notify.accepted(request, lotse)
+        return Outcome.ACCEPTED
+
+    async def decline(self, request_id: int, lotse: Lotse) -> str:
+        """A Lotse pressed *Not this time*; when nobody is left, escalate at once."""
+        if await self.repo.offer_status(request_id, lotse.person_id) is None:
+            return Outcome.NOT_YOURS
+        if not await self.repo.decline(request_id, lotse.person_id):
+            return Outcome.TAKEN
+        request = await self.repo.get(request_id)
+        if (
+            request
+            and request.status in OPEN_STATES
+            and not await self.repo.open_offers(request_id)
+        ):
+            await self._escalate(request)
+        return Outcome.DECLINED
+
+    async def assign(self, request_id: int, lotse: Lotse) -> bool:
+        """A coordinator assigns a waiting request to a Lotse by hand."""
+        if not await self.repo.assign(request_id, lotse.person_id, self.clock.now()):
+            return False
+        for telegram_id, message_id in await self.repo.close_offers(request_id):
+            await self.notify.offer_gone(telegram_id, message_id)
+        request = await self.repo.get(request_id)
+        assert request is not None
+        await self._schedule_reminders(request)
+        await self.notify.accepted(request, lotse)
+        return True
+
+    async def _escalate(self, request: Request) -> None:
+        if request.round >= 2:
+            await self._to_coordinators(request)
+            return
+        await self._offer(request, request.round + 1)
+
+    # --------------------------------------------------------------------- cases
+
+    async def of_person(self, person: Person) -> list[Request]:
+        """The person's requests for /status."""
+        return await self.repo.of_person(person.id)
+
+    async def get(self, request_id: int) -> Request | None:
+        """One request (callers check that it is theirs)."""
+        return await self.repo.get(request_id)
+
+    async def cases(self, lotse: Lotse) -> list[Request]:
+        """The Lotse's open cases."""
+        return await self.repo.cases_of(lotse.person_id)
+
+    async def waiting(self) -> list[Request]:
+        """Open, offered and recently expired requests for coordinators."""
+        return await self.repo.with_status([Status.OPEN, Status.OFFERED, Status.EXPIRED])
+
+    async def cancel(self, request: Request, person: Person) -> bool:
+        """The person cancels their own request; a Lotse who had it is told."""
+        if request.person_id != person.id:
+            return False
+        waiting = [Status.OPEN, Status.OFFERED, Status.ACCEPTED]
+        if not await self.repo.move(request.id, waiting, Status.CANCELLED, self.clock.now()):
+            return False
+        for telegram_id, message_id in await self.repo.close_offers(request.id):
+            await self.notify.offer_gone(telegram_id, message_id)
+        if request.lotse_id is not None:
+            await self.notify.cancelled(request, await self.lotsen.by_person_id(request.lotse_id))
+        return True
+
+    async def finish(self, request: Request, lotse: Lotse, hours: float | None) -> bool:
+        """The Lotse marks the case done (optionally with hours); the person is asked."""
+        if request.lotse_id != lotse.person_id:
+            return False
+        if not await self.repo.move(
+            request.id, [Status.ACCEPTED], Status.DONE, self.clock.now(), hours=hours
+        ):
+            return False
+        await self.notify.closed(request)
+        return True
+
+    async def record_hours(self, request: Request, lotse: Lotse, hours: float) -> bool:
+        """Add hours to a done case of the Lotse."""
+        if request.lotse_id != lotse.person_id or request.status is not Status.DONE:
+            return False
+        return await self.repo.move(
+            request.id, [Status.DONE], Status.DONE, self.clock.now(), hours=hours
+        )
+
+    async def hand_back(self, request: Request, lotse: Lotse) -> bool:
+        """The Lotse cannot continue: the request is offered again, to others."""
+        if not await self.repo.reopen(request.id, lotse.person_id, self.clock.now()):
+            return False
+        fresh = await self.repo.get(request.id)
+        assert fresh is not None
+        await self.repo.set_timer("expire", fresh.id, self._expiry(fresh))
+        await self.notify.handed_back(fresh)
+        await self._offer(fresh, 1)
+        return True
+
+    async def feedback(self, request: Request, person: Person, answer: str) -> bool:
+        """The person's one-tap feedback after a done case."""
+        if request.person_id != person.id or request.status is not Status.DONE:
+            return False
+        return await self.repo.move(
+            request.id, [Status.DONE], Status.DONE, self.clock.now(), feedback=answer
+        )
+
+    async def attendance(self, request: Request, person: Person, coming: bool) -> bool:
+        """*I'll be there* / *I can't come* from either side of a case."""
+        if request.status is not Status.ACCEPTED or request.lotse_id is None:
+            return False
+        by_lotse = request.lotse_id == person.id
+        if not by_lotse and request.person_id != person.id:
+            return False
+        lotse = await self.lotsen.by_person_id(request.lotse_id)
+        if lotse is not None:
+            await self.notify.attendance(request, lotse, by_lotse, coming)
+        return True
+
+    async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
+        """The case a replied-to message belongs to."""
+        return await self.repo.relay_target(chat_id, message_id)
+
+    async def remember_relay(self, request_id: int, chat_id: int, message_id: int) -> None:
+        """Keep the link from a relayed copy to its case."""
+        await self.repo.add_relay(request_id, chat_id, message_id, self.clock.now())
+
+    # -------------------------------------------------------------------- timers
+
+    async def _schedule_reminders(self, request: Request) -> None:
+        appointment = request.appointment(self.city.timezone)
+        if appointment is None:
+            return
+        now = self.clock.now()
+        for index, before in enumerate(self.city.requests.reminders):
+            due = appointment - before
+            if due > now:
+                await self.repo.set_timer(f"remind:{index}", request.id, due)
+
+    async def next_due(self) -> datetime | None:
+        """When the scheduler should look again."""
+        return await self.repo.next_due()
+
+    async def run_due(self) -> int:
+        """Do everything whose time has come (late ones too, within reason); return count."""
+        now = self.clock.now()
+        done = 0
+        for timer_id, kind, request_id, due in await self.repo.due(now):
+            request = await self.repo.get(request_id)
+            try:
+                if request is not None:
+                    await self._fire(kind, request, due, now)
+            except Exception:
+                log.exception("timer %s of request %s failed; it will be retried", kind, request_id)
+                continue
+            await self.repo.finish_timer(timer_id, now)
+            done += 1
+        return done
+
+    async def _fire(self, kind: str, request: Request, due: datetime, now: datetime) -> None:
+        if kind == "escalate" and request.status in OPEN_STATES:
+            await self._escalate(request)
+        elif kind == "expire" and request.status in OPEN_STATES:
+            if await self.repo.move(request.id, OPEN_STATES, Status.EXPIRED, now):
+                for telegram_id, message_id in await self.repo.close_offers(request.id):
+                    await self.notify.offer_gone(telegram_id, message_id)
+                await self.notify.expired(request)
+        elif kind.startswith("remind:") and request.status is Status.ACCEPTED:
+            appointment = request.appointment(self.city.timezone)
+            late = now - due
+            if appointment is None or now >= appointment or late > REMINDER_GRACE:
+                log.info("reminder for request %s skipped: too late", request.id)
+                return
+            lotse = await self.lotsen.by_person_id(request.lotse_id or 0)
+            if lotse is not None:
+                await self.notify.reminder(request, lotse)
+
+
+def _with_language(request: Request, language: str) -> Request:
+    from dataclasses import replace
+
+    return replace(request, languages=(*request.languages, language))

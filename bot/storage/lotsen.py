@@ -1,0 +1,170 @@
+"""How Lotsen, their languages and invitations are stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.domain.lotsen import Lotse, LotseStatus
+from bot.storage.database import Database
+
+__all__ = ["LotsenRepository"]
+
+_SELECT = """
+SELECT l.person_id, p.telegram_id, p.language, l.first_name, l.status, l.districts, l.topics,
+       l.max_open, l.paused_until, l.quiet_from, l.quiet_to,
+       (SELECT group_concat(language, ' ') FROM lotse_language WHERE person_id = l.person_id)
+           AS languages,
+       (SELECT count(*) FROM request r WHERE r.lotse_id = l.person_id AND r.status = 'accepted')
+           AS open_cases,
+       (SELECT count(*) FROM offer o WHERE o.lotse_id = l.person_id AND o.created_at >= :since)
+           AS recent_offers
+FROM lotse l JOIN person p ON p.id = l.person_id
+"""
+
+
+def _lines(value: str) -> frozenset[str]:
+    return frozenset(v for v in value.split("\n") if v)
+
+
+def _lotse(row: aiosqlite.Row) -> Lotse:
+    return Lotse(
+        person_id=row["person_id"],
+        telegram_id=row["telegram_id"],
+        language=row["language"],
+        first_name=row["first_name"],
+        status=LotseStatus(row["status"]),
+        languages=frozenset((row["languages"] or "").split()),
+        districts=_lines(row["districts"]),
+        topics=_lines(row["topics"]),
+        max_open=row["max_open"],
+        paused_until=from_db(row["paused_until"]) if row["paused_until"] else None,
+        quiet_from=row["quiet_from"],
+        quiet_to=row["quiet_to"],
+        open_cases=row["open_cases"],
+        recent_offers=row["recent_offers"],
+    )
+
+
+class LotsenRepository:
+    """All SQL about Lotsen and invitations."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, person_id: int, since: datetime) -> Lotse | None:
+        """Return the Lotse with this person id (offer counts since ``since``)."""
+        row = await self.db.fetch_one(
+            _SELECT + " WHERE l.person_id = :id", {"id": person_id, "since": to_db(since)}
+        )
+        return _lotse(row) if row else None
+
+    async def sharing_language(self, languages: Iterable[str], since: datetime) -> list[Lotse]:
+        """Active Lotsen who speak at least one of ``languages``."""
+        wanted = sorted(set(languages))
+        if not wanted:
+            return []
+        marks = ", ".join(f":l{i}" for i in range(len(wanted)))
+        params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
+        params["since"] = to_db(since)
+        rows = await self.db.fetch_all(
+            _SELECT + " WHERE l.status = 'active' AND l.person_id IN "
+            f"(SELECT person_id FROM lotse_language WHERE language IN ({marks}))",
+            params,
+        )
+        return [_lotse(row) for row in rows]
+
+    async def active(self, since: datetime) -> list[Lotse]:
+        """Every active Lotse."""
+        rows = await self.db.fetch_all(
+            _SELECT + " WHERE l.status = 'active' ORDER BY l.person_id", {"since": to_db(since)}
+        )
+        return [_lotse(row) for row in rows]
+
+    async def create(
+        self, person_id: int, first_name: str, status: LotseStatus, language: str, now: datetime
+    ) -> None:
+        """Make the person a Lotse (or a pending applicant) speaking their own language."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO lotse (person_id, first_name, status, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status "
+                "WHERE lotse.status <> 'active'",
+                (person_id, first_name, status.value, to_db(now)),
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO lotse_language (person_id, language) VALUES (?, ?)",
+                (person_id, language),
+            )
+            if status is LotseStatus.ACTIVE:
+                await conn.execute(
+                    "UPDATE person SET role = 'lotse' WHERE id = ? AND role = 'member'",
+                    (person_id,),
+                )
+
+    async def set_status(self, person_id: int, status: LotseStatus, expected: LotseStatus) -> bool:
+        """Move an applicant from ``expected`` to ``status``; False if someone was faster."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE lotse SET status = ? WHERE person_id = ? AND status = ?",
+                (status.value, person_id, expected.value),
+            )
+            if cursor.rowcount and status is LotseStatus.ACTIVE:
+                await conn.execute(
+                    "UPDATE person SET role = 'lotse' WHERE id = ? AND role = 'member'",
+                    (person_id,),
+                )
+            return cursor.rowcount == 1
+
+    async def toggle_language(self, person_id: int, language: str) -> None:
+        """Add or remove a spoken language (at least one always stays)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM lotse_language WHERE person_id = ? AND language = ? "
+                "AND (SELECT count(*) FROM lotse_language WHERE person_id = ?) > 1",
+                (person_id, language, person_id),
+            )
+            if not cursor.rowcount:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO lotse_language (person_id, language) VALUES (?, ?)",
+                    (person_id, language),
+                )
+
+    async def update(self, person_id: int, **fields: object) -> None:
+        """Change profile fields (districts, topics, max_open, paused_until, quiet hours)."""
+        allowed = {"districts", "topics", "max_open", "paused_until", "quiet_from", "quiet_to"}
+        if not fields or not set(fields) <= allowed:
+            raise ValueError(f"cannot update {sorted(set(fields) - allowed)}")
+        values = [
+            "\n".join(sorted(v))
+            if isinstance(v, frozenset)
+            else to_db(v)
+            if isinstance(v, datetime)
+            else v
+            for v in fields.values()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE lotse SET {assignments} WHERE person_id = ?", (*values, person_id)
+            )
+
+    async def add_invites(self, codes: Iterable[str], now: datetime) -> None:
+        """Store new one-time invitation codes."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO invite (code, created_at) VALUES (?, ?)",
+                [(code, to_db(now)) for code in codes],
+            )
+
+    async def use_invite(self, code: str, person_id: int, now: datetime) -> bool:
+        """Spend ``code`` for ``person_id``; False if it is unknown or already used."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE invite SET used_by = ?, used_at = ? WHERE code = ? AND used_at IS NULL",
+                (person_id, to_db(now), code),
+            )
+            return cursor.rowcount == 1

@@ -1,0 +1,363 @@
+"""How help requests, their offers, relayed messages and timers are stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.domain.requests import Request, Status, Step
+from bot.storage.database import Database
+
+__all__ = ["RequestsRepository"]
+
+_FIELDS = (
+    "id, person_id, status, step, topic, description, media_kind, media_file_id, languages, "
+    "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
+    "accepted_at"
+)
+_EDITABLE = frozenset(
+    {
+        "step",
+        "topic",
+        "description",
+        "media_kind",
+        "media_file_id",
+        "languages",
+        "district",
+        "day",
+        "time",
+        "place",
+        "first_name",
+    }
+)
+
+
+def _request(row: aiosqlite.Row) -> Request:
+    return Request(
+        id=row["id"],
+        person_id=row["person_id"],
+        status=Status(row["status"]),
+        step=Step(row["step"]) if row["step"] else None,
+        topic=row["topic"],
+        description=row["description"],
+        media_kind=row["media_kind"],
+        media_file_id=row["media_file_id"],
+        languages=tuple(row["languages"].split()) if row["languages"] else (),
+        district=row["district"],
+        day=date.fromisoformat(row["day"]) if row["day"] else None,
+        time=time.fromisoformat(row["time"]) if row["time"] else None,
+        place=row["place"],
+        first_name=row["first_name"],
+        round=row["round"],
+        lotse_id=row["lotse_id"],
+        created_at=from_db(row["created_at"]),
+        confirmed_at=from_db(row["confirmed_at"]) if row["confirmed_at"] else None,
+        accepted_at=from_db(row["accepted_at"]) if row["accepted_at"] else None,
+    )
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, tuple):
+        return " ".join(value)
+    if isinstance(value, datetime):
+        return to_db(value)
+    if isinstance(value, date | time):
+        return value.isoformat(timespec="minutes") if isinstance(value, time) else value.isoformat()
+    return value
+
+
+class RequestsRepository:
+    """All SQL about requests, offers, relays and timers."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----------------------------------------------------------------- requests
+
+    async def get(self, request_id: int) -> Request | None:
+        """Return one request."""
+        row = await self.db.fetch_one(f"SELECT {_FIELDS} FROM request WHERE id = ?", (request_id,))
+        return _request(row) if row else None
+
+    async def draft_of(self, person_id: int) -> Request | None:
+        """The person's unfinished request, if any."""
+        row = await self.db.fetch_one(
+            f"SELECT {_FIELDS} FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
+        )
+        return _request(row) if row else None
+
+    async def start_draft(
+        self, person_id: int, languages: tuple[str, ...], now: datetime
+    ) -> Request:
+        """Begin a new draft (replacing an unfinished one)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
+            )
+            cursor = await conn.execute(
+                "INSERT INTO request (person_id, step, languages, created_at) VALUES (?, ?, ?, ?)",
+                (person_id, Step.TOPIC.value, " ".join(languages), to_db(now)),
+            )
+            request_id = cursor.lastrowid
+        assert request_id is not None
+        request = await self.get(request_id)
+        assert request is not None
+        return request
+
+    async def delete_draft(self, request_id: int) -> None:
+        """Delete an unsent draft."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM request WHERE id = ? AND status = 'draft'", (request_id,)
+            )
+
+    async def update_draft(
+        self, request_id: int, expected: Step, **fields: object
+    ) -> Request | None:
+        """Store answers of a draft, guarded by its step; None if the draft moved on."""
+        if not set(fields) <= _EDITABLE:
+            raise ValueError(f"cannot edit {sorted(set(fields) - _EDITABLE)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ?",
+                (*(_encode(v) for v in fields.values()), request_id, expected.value),
+            )
+            if cursor.rowcount != 1:
+                return None
+        return await self.get(request_id)
+
+    async def move(
+        self,
+        request_id: int,
+        expected: Iterable[Status],
+        status: Status,
+        now: datetime,
+        **fields: object,
+    ) -> bool:
+        """Change the status if it is one of ``expected``; True if this call did it."""
+        allowed = tuple(s.value for s in expected)
+        stamp = {
+            Status.OPEN: "confirmed_at",
+            Status.ACCEPTED: "accepted_at",
+            Status.DONE: "closed_at",
+            Status.CANCELLED: "closed_at",
+            Status.EXPIRED: "closed_at",
+        }.get(status)
+        sets = {
+            "status": status.value,
+            **({stamp: to_db(now)} if stamp else {}),
+            **{k: _encode(v) for k, v in fields.items()},
+        }
+        assignments = ", ".join(f"{name} = ?" for name in sets)
+        marks = ", ".join("?" for _ in allowed)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE request SET {assignments} WHERE id = ? AND status IN ({marks})",
+                (*sets.values(), request_id, *allowed),
+            )
+            return cursor.rowcount == 1
+
+    async def of_person(self, person_id: int, limit: int = 10) -> list[Request]:
+        """The person's confirmed requests, newest first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE person_id = ? AND status <> 'draft' "
+            "ORDER BY id DESC LIMIT ?",
+            (person_id, limit),
+        )
+        return [_request(row) for row in rows]
+
+    async def cases_of(self, lotse_id: int) -> list[Request]:
+        """The Lotse's accepted (open) cases, oldest first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE lotse_id = ? AND status = 'accepted' ORDER BY id",
+            (lotse_id,),
+        )
+        return [_request(row) for row in rows]
+
+    async def with_status(self, statuses: Iterable[Status], limit: int = 50) -> list[Request]:
+        """Requests in any of ``statuses``, oldest first (for coordinators)."""
+        wanted = tuple(s.value for s in statuses)
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE status IN ({marks}) ORDER BY id LIMIT ?",
+            (*wanted, limit),
+        )
+        return [_request(row) for row in rows]
+
+    # ------------------------------------------------------------------- offers
+
+    async def add_offers(
+        self, request_id: int, lotse_ids: Iterable[int], round: int, now: datetime
+    ) -> list[int]:
+        """Record offers to Lotsen not offered this request before; return those ids."""
+        added: list[int] = []
+        async with self.db.transaction() as conn:
+            for lotse_id in lotse_ids:
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO offer (request_id, lotse_id, round, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (request_id, lotse_id, round, to_db(now)),
+                )
+                if cursor.rowcount:
+                    added.append(lotse_id)
+            await conn.execute(
+                "UPDATE request SET round = ?, status = 'offered' "
+                "WHERE id = ? AND status IN ('open', 'offered')",
+                (round, request_id),
+            )
+        return added
+
+    async def set_offer_message(self, request_id: int, lotse_id: int, message_id: int) -> None:
+        """Remember which message carries the offer, to edit it later."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE offer SET message_id = ? WHERE request_id = ? AND lotse_id = ?",
+                (message_id, request_id, lotse_id),
+            )
+
+    async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
+        """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""
+        row = await self.db.fetch_one(
+            "SELECT status FROM offer WHERE request_id = ? AND lotse_id = ?", (request_id, lotse_id)
+        )
+        return str(row[0]) if row else None
+
+    async def accept(self, request_id: int, lotse_id: int, now: datetime) -> bool:
+        """First accept wins: take the request if it is still waiting and was offered."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ? "
+                "WHERE id = ? AND status IN ('open', 'offered') AND EXISTS (SELECT 1 FROM offer "
+                "WHERE request_id = ? AND lotse_id = ? AND status = 'open')",
+                (lotse_id, to_db(now), request_id, request_id, lotse_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            # The other open offers are closed by close_offers, which also edits their messages.
+            await conn.execute(
+                "UPDATE offer SET status = 'accepted' WHERE request_id = ? AND lotse_id = ?",
+                (request_id, lotse_id),
+            )
+            return True
+
+    async def assign(self, request_id: int, lotse_id: int, now: datetime) -> bool:
+        """A coordinator gives a waiting request to a Lotse directly."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO offer (request_id, lotse_id, round, created_at) "
+                "VALUES (?, ?, 99, ?)",
+                (request_id, lotse_id, to_db(now)),
+            )
+            await conn.execute(
+                "UPDATE offer SET status = 'open' WHERE request_id = ? AND lotse_id = ?",
+                (request_id, lotse_id),
+            )
+        return await self.accept(request_id, lotse_id, now)
+
+    async def decline(self, request_id: int, lotse_id: int) -> bool:
+        """The Lotse said *not this time*; True if the offer was still open."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE offer SET status = 'declined' "
+                "WHERE request_id = ? AND lotse_id = ? AND status = 'open'",
+                (request_id, lotse_id),
+            )
+            return cursor.rowcount == 1
+
+    async def open_offers(self, request_id: int) -> int:
+        """How many offers of the request still wait for an answer."""
+        row = await self.db.fetch_one(
+            "SELECT count(*) FROM offer WHERE request_id = ? AND status = 'open'", (request_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def close_offers(self, request_id: int) -> list[tuple[int, int]]:
+        """Close every open offer; return (Lotse telegram id, message id) of offers to edit."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT p.telegram_id, o.message_id FROM offer o "
+                "JOIN person p ON p.id = o.lotse_id "
+                "WHERE o.request_id = ? AND o.status = 'open' AND o.message_id IS NOT NULL",
+                (request_id,),
+            )
+            rows = [(r[0], r[1]) for r in await cursor.fetchall()]
+            await conn.execute(
+                "UPDATE offer SET status = 'closed' WHERE request_id = ? AND status = 'open'",
+                (request_id,),
+            )
+        return rows
+
+    async def reopen(self, request_id: int, lotse_id: int, now: datetime) -> bool:
+        """The Lotse hands the case back: it waits again, and they are not offered it again."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE request SET status = 'open', lotse_id = NULL, accepted_at = NULL, "
+                "round = 0 WHERE id = ? AND status = 'accepted' AND lotse_id = ?",
+                (request_id, lotse_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "UPDATE offer SET status = 'declined' WHERE request_id = ? AND lotse_id = ?",
+                (request_id, lotse_id),
+            )
+            await conn.execute(
+                "DELETE FROM timer WHERE request_id = ? AND done_at IS NULL", (request_id,)
+            )
+        return True
+
+    # ------------------------------------------------------------------- relays
+
+    async def add_relay(
+        self, request_id: int, receiver_chat: int, message_id: int, now: datetime
+    ) -> None:
+        """Remember a relayed copy, so that a reply to it finds the case."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (request_id, receiver_chat, message_id, to_db(now)),
+            )
+
+    async def relay_target(self, chat_id: int, message_id: int) -> int | None:
+        """The case a message in ``chat_id`` belongs to."""
+        row = await self.db.fetch_one(
+            "SELECT request_id FROM relay WHERE receiver_chat = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return int(row[0]) if row else None
+
+    # ------------------------------------------------------------------- timers
+
+    async def set_timer(self, kind: str, request_id: int, due: datetime) -> None:
+        """Schedule (or move) the ``kind`` timer of a request."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO timer (kind, request_id, due_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, request_id) DO UPDATE SET due_at = excluded.due_at, "
+                "done_at = NULL",
+                (kind, request_id, to_db(due)),
+            )
+
+    async def due(self, now: datetime) -> list[tuple[int, str, int, datetime]]:
+        """Timers due by ``now`` and not done: (id, kind, request id, due), oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT id, kind, request_id, due_at FROM timer "
+            "WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id",
+            (to_db(now),),
+        )
+        return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
+    async def finish_timer(self, timer_id: int, now: datetime) -> None:
+        """Mark a timer done once its work is done (a crash before this repeats it)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE timer SET done_at = ? WHERE id = ?", (to_db(now), timer_id))
+
+    async def next_due(self) -> datetime | None:
+        """When the next timer falls due."""
+        row = await self.db.fetch_one("SELECT min(due_at) FROM timer WHERE done_at IS NULL")
+        return from_db(row[0]) if row and row[0] else None

@@ -1,0 +1,199 @@
+"""Asking for a Lotse: the intake steps, /status and cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Message, Update
+
+from bot.domain.requests import Request, Step
+from handlers import request_views as rv
+from handlers import views
+from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
+
+__all__ = ["on_ask_button", "on_request_button", "show_status", "start_asking", "take_input"]
+
+
+async def start_asking(update: Update, context: LotsenContext, who: Speaker) -> None:
+    """Begin a new request (or continue an unfinished one at its step)."""
+    assert who.person is not None
+    requests = context.services.requests
+    draft = await requests.draft(who.person) or await requests.start(who.person)
+    await show_step(update, context, who, draft)
+
+
+async def show_step(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> None:
+    """Send the question for the draft's current step."""
+    t, city = who.t, context.services.city
+    step = draft.step
+    if step is Step.TOPIC:
+        screen = rv.ask_topic(t, city)
+    elif step is Step.DESCRIPTION:
+        screen = rv.ask_description(t)
+    elif step is Step.LANGUAGES:
+        screen = rv.ask_languages(t, draft)
+    elif step is Step.DISTRICT:
+        screen = rv.ask_district(t, city)
+    elif step is Step.DAY:
+        screen = rv.ask_day(t, context.services.requests.choosable_days())
+    elif step is Step.TIME:
+        screen = rv.ask_time(t)
+    elif step is Step.PLACE:
+        screen = rv.ask_place(t)
+    elif step is Step.NAME:
+        user = update.effective_user
+        screen = rv.ask_name(t, user.first_name if user else None)
+    else:
+        screen = rv.confirm(t, city, draft)
+    await send(update, screen.text, screen.buttons)
+
+
+async def on_ask_button(update: Update, context: LotsenContext) -> None:
+    """A button of the intake (``ask:<what>[:<value>]``); it always acts on the presser's draft."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await speaker(update, context)
+    requests = context.services.requests
+    draft = await requests.draft(who.person) if who.consented and who.person else None
+    if draft is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    _, what, *rest = query.data.split(":", 2)
+    value = rest[0] if rest else ""
+    if what == "stop":
+        await acknowledge(query)
+        await requests.discard(draft)
+        await replace(query, rv.stopped(who.t))
+        return
+    try:
+        updated = await _apply(context, draft, what, value, update)
+    except ValueError:
+        updated = None
+    if updated is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
+    if what == "lang":  # multi-select: redraw in place
+        screen = rv.ask_languages(who.t, updated)
+        await replace(query, screen.text, screen.buttons)
+        return
+    if what == "confirm":
+        await replace(query, rv.summary(who.t, context.services.city, updated, anonymous=False))
+        screen = rv.sent(who.t)
+        await send(update, screen.text, screen.buttons)
+        return
+    if query.message is not None and isinstance(query.message, Message):
+        await query.edit_message_reply_markup(None)
+    await show_step(update, context, who, updated)
+
+
+async def _apply(
+    context: LotsenContext, draft: Request, what: str, value: str, update: Update
+) -> Request | None:
+    """Store one button answer; None when the button does not fit the draft's step."""
+    requests, city = context.services.requests, context.services.city
+    if what == "topic" and draft.step is Step.TOPIC:
+        return await requests.choose_topic(draft, value)
+    if what == "lang" and draft.step is Step.LANGUAGES:
+        return await requests.toggle_language(draft, value)
+    if what == "langs_done" and draft.step is Step.LANGUAGES:
+        return await requests.languages_done(draft)
+    if what == "district" and draft.step is Step.DISTRICT and value.isdigit():
+        index = int(value)
+        return (
+            await requests.choose_district(draft, city.districts[index])
+            if index < len(city.districts)
+            else None
+        )
+    if what == "day" and draft.step is Step.DAY:
+        return await requests.choose_day(
+            draft, None if value == "flex" else dt.date.fromisoformat(value)
+        )
+    if what == "time" and draft.step is Step.TIME:
+        at = None if value == "none" else dt.time(int(value[:2]), int(value[2:]))
+        return await requests.choose_time(draft, at)
+    if what == "place" and value == "skip" and draft.step is Step.PLACE:
+        return await requests.give_place(draft, None)
+    if what == "name" and value == "telegram" and draft.step is Step.NAME:
+        user = update.effective_user
+        return await requests.give_name(draft, user.first_name if user else "")
+    if what == "edit" and draft.step is Step.CONFIRM:
+        return await requests.edit(draft, Step(value))
+    if what == "confirm" and draft.step is Step.CONFIRM:
+        return await requests.confirm(draft)
+    return None
+
+
+async def take_input(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> bool:
+    """Typed or sent input for a draft step; False if the step does not take input."""
+    message = update.effective_message
+    assert message is not None
+    requests = context.services.requests
+    updated: Request | None
+    if draft.step is Step.DESCRIPTION:
+        kind, file_id = media_of(message)
+        text = message.text or message.caption
+        if not text and not file_id:
+            await send(update, rv.description_missing(who.t))
+            return True
+        updated = await requests.describe(draft, text, kind, file_id)
+    elif draft.step is Step.PLACE and message.text:
+        updated = await requests.give_place(draft, message.text)
+    elif draft.step is Step.NAME:
+        updated = await requests.give_name(draft, message.text or "")
+        if updated is None:
+            await send(update, rv.name_missing(who.t))
+            return True
+    else:
+        return False
+    if updated is not None:
+        await show_step(update, context, who, updated)
+    return True
+
+
+def media_of(message: Message) -> tuple[str | None, str | None]:
+    """Keep Telegram's file id of a voice note, photo or document; never the file."""
+    if message.voice is not None:
+        return "voice", message.voice.file_id
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.document is not None:
+        return "document", message.document.file_id
+    return None, None
+
+
+async def show_status(update: Update, context: LotsenContext) -> None:
+    """/status: the person's requests, each cancellable."""
+    who = await speaker(update, context)
+    if not who.consented or who.person is None:
+        screen = views.consent(who.t, context.services.city)
+        await send(update, screen.text, screen.buttons)
+        return
+    screen = rv.status_list(who.t, await context.services.requests.of_person(who.person))
+    await send(update, screen.text, screen.buttons)
+
+
+async def on_request_button(update: Update, context: LotsenContext) -> None:
+    """``req:cancel:<id>``, ``req:cancel_yes:<id>``, ``req:keep``; checked against the presser."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await speaker(update, context)
+    parts = query.data.split(":")
+    if parts[1] == "keep":
+        await acknowledge(query)
+        await replace(query, rv.nothing_changed(who.t))
+        return
+    requests = context.services.requests
+    request = await requests.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    if request is None or who.person is None or request.person_id != who.person.id:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    if parts[1] == "cancel":
+        await acknowledge(query)
+        screen = rv.cancel_question(who.t, request)
+        await send(update, screen.text, screen.buttons)
+    elif parts[1] == "cancel_yes" and await requests.cancel(request, who.person):
+        await acknowledge(query)
+        await replace(query, rv.cancelled(who.t, request))
+    else:
+        await acknowledge(query, views.button_expired(who.t), alert=True)

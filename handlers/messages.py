@@ -1,0 +1,96 @@
+"""Where a typed or sent message goes: the intake step, a case, or a pointer to the menu."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.domain.requests import Request, Status
+from bot.i18n import texts
+from handlers import asking, welcome
+from handlers import request_views as rv
+from handlers.context import LotsenContext, Speaker, send, speaker
+from handlers.notify import send_file
+
+__all__ = ["route"]
+
+# Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
+MAX_TEXT = 3800
+MAX_CAPTION = 900
+
+
+async def route(update: Update, context: LotsenContext) -> None:
+    """Any private message that is not a command."""
+    who = await speaker(update, context)
+    message = update.effective_message
+    if who.person is None or not who.consented or message is None:
+        await welcome.fallback_message(update, context)
+        return
+    draft = await context.services.requests.draft(who.person)
+    if draft is not None and await asking.take_input(update, context, who, draft):
+        return
+    case = await _case_for(update, context, who, message)
+    if case is not None:
+        await _relay(update, context, who, case, message)
+        return
+    await welcome.fallback_message(update, context)
+
+
+async def _case_for(
+    update: Update, context: LotsenContext, who: Speaker, message: Message
+) -> Request | None:
+    """The open case this message belongs to, checked against the sender."""
+    requests = context.services.requests
+    assert who.person is not None
+    if message.reply_to_message is not None:
+        number = await requests.case_of_relay(message.chat_id, message.reply_to_message.message_id)
+        if number is not None:
+            case = await requests.get(number)
+            if (
+                case is not None
+                and case.status is Status.ACCEPTED
+                and who.person.id in (case.person_id, case.lotse_id)
+            ):
+                return case
+    lotse = await context.services.lotsen.get(who.person)
+    if lotse is not None:
+        cases = await requests.cases(lotse)
+        if len(cases) == 1:
+            return cases[0]
+        if len(cases) > 1:
+            await send(update, rv.relay_needs_reply(who.t))
+            return None
+    own = [r for r in await requests.of_person(who.person) if r.status is Status.ACCEPTED]
+    return own[0] if own else None
+
+
+async def _relay(
+    update: Update, context: LotsenContext, who: Speaker, case: Request, message: Message
+) -> None:
+    """Pass the message to the other side of the case, marked with the case number."""
+    services = context.services
+    assert who.person is not None
+    from_lotse = case.lotse_id == who.person.id
+    other_id = case.person_id if from_lotse else case.lotse_id
+    other = await services.people.by_id(other_id) if other_id is not None else None
+    if other is None:
+        return
+    if from_lotse:
+        lotse = await services.lotsen.by_person_id(who.person.id)
+        sender = lotse.first_name if lotse else ""
+    else:
+        sender = case.first_name or ""
+    t = texts(other.language, services.city.timezone)
+    kind, file_id = asking.media_of(message)
+    text = message.text or message.caption
+    if kind is not None and file_id is not None:
+        caption = rv.relayed(t, case, sender, text[:MAX_CAPTION] if text else None)
+        copy = await send_file(context.bot, other.telegram_id, kind, file_id, caption)
+    elif text:
+        copy = await context.bot.send_message(
+            other.telegram_id, rv.relayed(t, case, sender, text[:MAX_TEXT])
+        )
+    else:
+        await welcome.fallback_message(update, context)
+        return
+    await services.requests.remember_relay(case.id, other.telegram_id, copy.message_id)
+    await send(update, rv.relay_sent(who.t))
