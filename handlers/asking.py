@@ -9,7 +9,15 @@ from telegram import Message, Update
 from bot.domain.requests import Request, Step
 from handlers import request_views as rv
 from handlers import views
-from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
+from handlers.context import (
+    LotsenContext,
+    Speaker,
+    acknowledge,
+    clear_buttons,
+    replace,
+    send,
+    speaker,
+)
 
 __all__ = ["on_ask_button", "on_request_button", "show_status", "start_asking", "take_input"]
 
@@ -82,8 +90,7 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
         screen = rv.sent(who.t)
         await send(update, screen.text, screen.buttons)
         return
-    if query.message is not None and isinstance(query.message, Message):
-        await query.edit_message_reply_markup(None)
+    await clear_buttons(query)
     await show_step(update, context, who, updated)
 
 

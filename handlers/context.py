@@ -15,7 +15,7 @@ from bot.i18n import Texts, guess_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
 
-__all__ = ["LotsenContext", "Speaker", "acknowledge", "replace", "send", "speaker"]
+__all__ = ["LotsenContext", "Speaker", "acknowledge", "clear_buttons", "replace", "send", "speaker"]
 
 log = logging.getLogger(__name__)
 
@@ -90,4 +90,13 @@ async def replace(
         await query.edit_message_text(text, reply_markup=buttons)
     except BadRequest as exc:
         if "not modified" not in str(exc):
+            raise
+
+
+async def clear_buttons(query: CallbackQuery) -> None:
+    """Remove the buttons of the pressed message, so old steps cannot be pressed again."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc) and "not found" not in str(exc):
             raise

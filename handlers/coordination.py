@@ -15,7 +15,7 @@ __all__ = ["on_coordinator_button", "show_invites", "show_overview"]
 async def _coordinator(update: Update, context: LotsenContext) -> Speaker | None:
     """The speaker if they coordinate; everyone else is refused, and nothing changes."""
     who = await speaker(update, context)
-    if await context.services.people.is_coordinator(who.person):
+    if who.telegram_id and await context.services.people.is_coordinator(who.telegram_id):
         return who
     if update.callback_query is not None:
         await acknowledge(update.callback_query, rv.not_allowed(who.t), alert=True)

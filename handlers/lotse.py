@@ -9,7 +9,15 @@ from bot.domain.requests import Request
 from bot.services.requests import Outcome
 from handlers import request_views as rv
 from handlers import views
-from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
+from handlers.context import (
+    LotsenContext,
+    Speaker,
+    acknowledge,
+    clear_buttons,
+    replace,
+    send,
+    speaker,
+)
 
 __all__ = [
     "join_with_code",
@@ -180,7 +188,7 @@ async def on_offer_button(update: Update, context: LotsenContext) -> None:
         await replace(query, rv.offer_declined(who.t))
     else:  # accepted: the details follow as their own message (handlers/notify.py)
         await acknowledge(query)
-        await query.edit_message_reply_markup(None)
+        await clear_buttons(query)
 
 
 async def on_case_button(update: Update, context: LotsenContext) -> None:

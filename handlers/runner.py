@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -31,6 +32,7 @@ async def serve(
     *,
     clock: Clock | None = None,
     stop: asyncio.Event | None = None,
+    on_start: Callable[[Timers], None] | None = None,
 ) -> None:
     """Run until ``stop`` is set, or until SIGTERM/SIGINT when no event is given."""
     token = settings.require_token()
@@ -56,6 +58,8 @@ async def serve(
         await app.start()
         timers = Timers(services.requests, clock)
         await timers.start()
+        if on_start is not None:  # tests and the demo drive the timers of a shifted clock
+            on_start(timers)
         log.info("Lotsenbot is running as @%s", app.bot.username)
         try:
             await Intake(app, InboxRepository(db), clock).run(stop)

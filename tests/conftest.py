@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import CityConfig, Settings, load_city
 from bot.fakeapi import FakeBotAPI
+from bot.scheduler import Timers
 from bot.storage.database import Database
 from handlers.runner import serve
 
@@ -61,6 +63,12 @@ class RunningBot:
     clock: ManualClock
     stop: asyncio.Event
     task: asyncio.Task[None]
+    timers: Timers
+
+    async def advance(self, delta: timedelta) -> int:
+        """Move the bot's clock forward and run what fell due; return how many timers ran."""
+        self.clock.advance(delta)
+        return await self.timers.run_due()
 
     async def db(self) -> Database:
         """A second connection to the bot's database, for assertions."""
@@ -80,11 +88,14 @@ async def start_bot(api: FakeBotAPI, city: CityConfig, db_path: Path) -> Running
     clock = ManualClock()
     stop = asyncio.Event()
     polls = len(api.calls_of("getUpdates"))
-    task = asyncio.create_task(serve(settings, city, clock=clock, stop=stop))
+    started: list[Timers] = []
+    task = asyncio.create_task(
+        serve(settings, city, clock=clock, stop=stop, on_start=started.append)
+    )
     await api.wait_until(lambda: len(api.calls_of("getUpdates")) > polls or task.done())
     if task.done():
         task.result()
-    return RunningBot(api, settings, city, clock, stop, task)
+    return RunningBot(api, settings, city, clock, stop, task, started[0])
 
 
 @pytest.fixture

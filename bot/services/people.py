@@ -52,11 +52,12 @@ class PeopleService:
             telegram_id, Role.COORDINATOR, self.city.default_language, self.clock.now()
         )
 
-    async def is_coordinator(self, person: Person | None) -> bool:
+    async def is_coordinator(self, telegram_id: int) -> bool:
         """Whether the person coordinates (city file or CLI; never a chat command)."""
-        if person is None:
-            return False
-        return person.telegram_id in self.city.coordinator_ids or person.role is Role.COORDINATOR
+        if telegram_id in self.city.coordinator_ids:
+            return True
+        person = await self.repo.get(telegram_id)
+        return person is not None and person.role is Role.COORDINATOR
 
     async def by_id(self, person_id: int) -> Person | None:
         """The person with this internal id."""

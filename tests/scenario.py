@@ -1,0 +1,103 @@
+"""Scripted people for scenario tests: they tap the same buttons a person would."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from bot.i18n import Texts, language_name, texts
+from handlers import request_views as rv
+from tests.conftest import COORDINATOR_ID
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def t(language: str) -> Texts:
+    return texts(language, BERLIN)
+
+
+def label(language: str, message: str) -> str:
+    return t(language).gettext(message)
+
+
+async def onboard(user: FakeUser, language: str) -> None:
+    """/start, pick ``language``, agree; wait for the main menu."""
+    await user.send("/start")
+    await user.press(language_name(language), data=f"lang:{language}")
+    await user.press(label(language, "✅ I agree"))
+    await user.wait_for_text(label(language, "What would you like to do?"))
+
+
+async def invite_codes(api: FakeBotAPI, count: int) -> list[str]:
+    """The coordinator creates invitation links with /invite."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    seen = len(coordinator.bot_messages())
+    await coordinator.send(f"/invite {count}")
+    message = await coordinator.wait_for_message(lambda m: "start=" in m.text, after=seen)
+    return re.findall(r"start=([A-Z0-9]+)", message.text)
+
+
+async def become_lotse(
+    api: FakeBotAPI, user_id: int, name: str, languages: list[str], code: str
+) -> FakeUser:
+    """A volunteer opens the invitation link, picks the first language, agrees, edits the profile."""
+    user = api.user(user_id, name, language_code=languages[0])
+    first = languages[0]
+    await user.send(f"/start {code}")
+    await user.press(data=f"lang:{first}:{code}")
+    await user.press(data=f"consent:yes:{code}")
+    await user.wait_for_message(lambda m: has_data(m, "prof:show:lang"))
+    for language in languages[1:]:
+        await user.press(data="prof:show:lang")
+        await user.press(data=f"prof:lang:{language}")
+        await user.wait_for_message(
+            lambda m, name=language_name(language): f"✅ {name}" in m.button_labels()
+        )
+    return user
+
+
+async def ask_for_lotse(
+    user: FakeUser,
+    language: str,
+    *,
+    topic: str = "jobcenter",
+    text: str | None = "Brief vom Jobcenter verstehen",
+    voice: bool = False,
+    photo: bool = False,
+    district: int = 0,
+    day: str = "flex",
+    time: str | None = None,
+    name: str = "Amal",
+) -> BotMessage:
+    """Go through the whole intake and send the request; return the confirmation."""
+    tr = t(language)
+    await user.press(label(language, "🤝 I need a Lotse"))
+    await user.press(data=f"ask:topic:{topic}")
+    await user.wait_for_text(plain_first_line(rv.ask_description(tr).text))
+    if voice:
+        await user.send_voice()
+    elif photo:
+        await user.send_photo(caption=text)
+    else:
+        assert text is not None
+        await user.send(text)
+    await user.press(data="ask:langs_done")
+    await user.press(data=f"ask:district:{district}")
+    await user.press(data=f"ask:day:{day}")
+    if day != "flex":
+        await user.press(data=f"ask:time:{time or 'none'}")
+    await user.press(data="ask:place:skip")
+    await user.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+    await user.send(name)
+    await user.press(data="ask:confirm")
+    return await user.wait_for_text(plain_first_line(rv.sent(tr).text))
+
+
+def has_data(message: BotMessage, data: str) -> bool:
+    """Whether the message has a button sending ``data``."""
+    return any(b.get("callback_data") == data for row in message.buttons for b in row)
+
+
+def plain_first_line(html: str) -> str:
+    return re.sub(r"</?[a-z]+>", "", html).split("\n")[0][:40]
