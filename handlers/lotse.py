@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.lotsen import Lotse, LotseStatus
-from bot.domain.requests import Request
+from bot.domain.requests import Request, Status
 from bot.services.requests import Outcome
 from handlers import request_views as rv
 from handlers import views
@@ -231,6 +231,8 @@ async def _case_action(
     if lotse is None or request.lotse_id != lotse.person_id:
         return False
     action = parts[1]
+    if action in ("done", "back", "back_yes") and request.status is not Status.ACCEPTED:
+        return False
     if action == "done":
         await acknowledge(query)
         screen = rv.hours_question(who.t, request)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.config import CityConfig, RequestRules
 from bot.fakeapi import FakeBotAPI
 from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
+from tests.conftest import RunningBot, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
 
@@ -28,9 +25,16 @@ def rows(bot: RunningBot, sql: str, *params: object) -> list[tuple[object, ...]]
 
 
 def offer_messages(user) -> list:  # type: ignore[no-untyped-def]
-    return [m for m in user.bot_messages() if any(
-        b.get("callback_data", "").startswith("offer:accept:") for row in m.buttons for b in row
-    ) or m.text == rv.offer_gone(t("de")) or "#" in m.text and "🔔" in m.text]
+    return [
+        m
+        for m in user.bot_messages()
+        if any(
+            b.get("callback_data", "").startswith("offer:accept:") for row in m.buttons for b in row
+        )
+        or m.text == rv.offer_gone(t("de"))
+        or ("#" in m.text
+        and "🔔" in m.text)
+    ]
 
 
 async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
@@ -56,7 +60,8 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     assert "رسالة من Jobcenter" in details.text
     news = await refugee.wait_for_text("Yusuf")
     assert news.text == rv.accepted_for_person(t("ar"), _request_stub(1), "Yusuf").replace(
-        "<b>", "").replace("</b>", "")
+        "<b>", ""
+    ).replace("</b>", "")
     taken = await also_arabic.wait_for_message(lambda m: m.text == rv.offer_gone(t("de")))
     assert taken.buttons == []
 
@@ -64,12 +69,18 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     await refugee.send("شكرا، متى نلتقي؟")
     relayed = await speaks_arabic.wait_for_text("شكرا، متى نلتقي؟")
     assert "#1" in visible(relayed.text) and "Amal" in relayed.text
-    await api.push_update({"message": {
-        "message_id": 10_000, "from": speaks_arabic.data,
-        "chat": {"id": speaks_arabic.id, "type": "private", "first_name": "Yusuf"},
-        "date": 0, "text": "Morgen um 10 Uhr am Jobcenter",
-        "reply_to_message": relayed.raw,
-    }})
+    await api.push_update(
+        {
+            "message": {
+                "message_id": 10_000,
+                "from": speaks_arabic.data,
+                "chat": {"id": speaks_arabic.id, "type": "private", "first_name": "Yusuf"},
+                "date": 0,
+                "text": "Morgen um 10 Uhr am Jobcenter",
+                "reply_to_message": relayed.raw,
+            }
+        }
+    )
     answer = await refugee.wait_for_text("Morgen um 10 Uhr am Jobcenter")
     assert "Yusuf" in answer.text and "101" not in answer.text
 
@@ -87,5 +98,182 @@ def _request_stub(number: int):  # type: ignore[no-untyped-def]
 
     from bot.domain.requests import Request, Status
 
-    return Request(number, None, Status.ACCEPTED, None, None, None, None, None, (), None, None,
-                   None, None, None, 0, None, datetime.now(UTC), None, None)
+    return Request(
+        number,
+        None,
+        Status.ACCEPTED,
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        None,
+        None,
+        None,
+        None,
+        None,
+        0,
+        None,
+        datetime.now(UTC),
+        None,
+        None,
+    )
+
+
+async def test_ukrainian_voice_note_reaches_the_lotse_after_acceptance(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 111, "Taras", ["uk", "de"], codes[0])
+    refugee = api.user(211, "Olena", language_code="uk")
+    await onboard(refugee, "uk")
+    await ask_for_lotse(refugee, "uk", topic="health", text=None, voice=True, name="Olena")
+    offer = await lotse.wait_for_text("🔔")
+    assert label("uk", "🎤 A voice note is attached.") in offer.text
+    assert not [m for m in lotse.bot_messages() if m.kind == "voice"]  # only after accepting
+    await lotse.press(label("uk", "✅ Accept"))
+    voice = await lotse.wait_for_message(lambda m: m.kind == "voice")
+    stored = rows(running, "SELECT media_kind, media_file_id FROM request")
+    assert stored == [("voice", voice.file_id)]  # Telegram's file id is kept, not the file
+    assert "Olena" in voice.text
+
+
+async def test_german_photo_of_a_letter(running: RunningBot, api: FakeBotAPI) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 121, "Jonas", ["de"], codes[0])
+    refugee = api.user(221, "Hassan", language_code="de")
+    await onboard(refugee, "de")
+    await ask_for_lotse(
+        refugee, "de", topic="letter", text="Brief der Krankenkasse", photo=True, name="Hassan"
+    )
+    await lotse.press(label("de", "✅ Accept"))
+    photo = await lotse.wait_for_message(lambda m: m.kind == "photo")
+    assert photo.file_id is not None and photo.file_id.startswith("photo-")
+    await refugee.wait_for_text("Jonas")
+
+
+async def test_offers_respect_language_pause_quiet_hours_and_load(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=10))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 5)
+        fits = await become_lotse(api, 131, "Fits", ["fa"], codes[0])
+        other_language = await become_lotse(api, 132, "Other", ["tr"], codes[1])
+        paused = await become_lotse(api, 133, "Paused", ["fa"], codes[2])
+        await paused.press(data="prof:show:pause")
+        await paused.press(data="prof:pause:14")
+        await paused.wait_for_text("⏸")
+        night_owl = await become_lotse(api, 134, "Quiet", ["fa"], codes[3])
+        hour = bot.clock.now().astimezone(city.timezone).hour
+        await night_owl.press(data="prof:show:quiet")
+        # Quiet hours that always contain "now": from this hour to the one before it.
+        await night_owl.press(data=f"prof:quiet:{hour}-{(hour + 23) % 24}")
+        await night_owl.wait_for_text("🌙")
+        busy = await become_lotse(api, 135, "Busy", ["fa"], codes[4])
+
+        # Busy takes a first request and is then at their cap of one open case.
+        await busy.press(data="prof:show:max")
+        await busy.press(data="prof:max:1")
+        first = api.user(231, "Reza", language_code="fa")
+        await onboard(first, "fa")
+        await ask_for_lotse(first, "fa", name="Reza")
+        await busy.press(label("fa", "✅ Accept"))
+        await first.wait_for_text("Busy")
+
+        second = api.user(232, "Sara", language_code="fa")
+        await onboard(second, "fa")
+        await ask_for_lotse(second, "fa", name="Sara")
+        await fits.wait_for_message(lambda m: "🔔" in m.text and "#2" in visible(m.text))
+        offered = {
+            r[0]
+            for r in rows(
+                bot,
+                "SELECT p.telegram_id FROM offer o JOIN person p "
+                "ON p.id = o.lotse_id WHERE o.request_id = 2",
+            )
+        }
+        assert offered == {fits.id}
+        for left_out in (other_language, paused, night_owl, busy):
+            assert not any(
+                "#2" in visible(m.text) and "🔔" in m.text for m in left_out.bot_messages()
+            )
+    finally:
+        await bot.shutdown()
+
+
+async def test_fifty_lotsen_press_accept_at_once_exactly_one_wins(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=50))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 50)
+        lotsen = await asyncio.gather(
+            *(become_lotse(api, 1000 + i, f"L{i}", ["ru"], code) for i, code in enumerate(codes))
+        )
+        refugee = api.user(241, "Ivan", language_code="ru")
+        await onboard(refugee, "ru")
+        await ask_for_lotse(refugee, "ru", name="Ivan")
+        await asyncio.gather(*(lotse.wait_for_text("🔔") for lotse in lotsen))
+        queries = await asyncio.gather(*(lotse.press(label("ru", "✅ Accept")) for lotse in lotsen))
+        answers = await asyncio.gather(
+            *(lotse.wait_for_answer(q) for lotse, q in zip(lotsen, queries, strict=True))
+        )
+        taken = [a for a in answers if a.get("text") == rv.offer_gone(t("ru"))]
+        assert len(taken) == 49
+        assert rows(bot, "SELECT count(*) FROM request WHERE status = 'accepted'") == [(1,)]
+        assert rows(bot, "SELECT count(*) FROM offer WHERE status = 'accepted'") == [(1,)]
+        winner = [lotse for lotse, a in zip(lotsen, answers, strict=True) if not a.get("text")]
+        assert len(winner) == 1
+        await refugee.wait_for_text(winner[0].data["first_name"])
+        news = [m for m in refugee.bot_messages() if "🎉" in m.text]
+        assert len(news) == 1
+    finally:
+        await bot.shutdown()
+
+
+async def test_forged_buttons_cannot_take_see_or_change_a_case(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 2)
+    offered = await become_lotse(api, 151, "Offered", ["ar"], codes[0])
+    outsider = await become_lotse(api, 152, "Outsider", ["tr"], codes[1])
+    refugee = api.user(251, "Nour", language_code="ar")
+    await onboard(refugee, "ar")
+    await ask_for_lotse(refugee, "ar", name="Nour")
+    await offered.wait_for_text("🔔")
+    stranger = api.user(252, "Mallory", language_code="tr")
+    await onboard(stranger, "tr")
+
+    expired = t("tr").gettext("This button is no longer valid.")
+    attempts = [
+        (outsider, "offer:accept:1"),  # a Lotse who was not offered it
+        (stranger, "offer:accept:1"),  # not a Lotse at all
+        (stranger, "req:cancel_yes:1"),  # someone else's request
+        (stranger, "case:done:1"),
+        (stranger, "fb:1:bad"),
+        (stranger, "coord:assign:1:1"),
+        (outsider, "offer:accept:999"),
+        (outsider, "offer:accept:1; DROP TABLE request"),
+    ]
+    for user, data in attempts:
+        query = await user.press(data=data)
+        answer = await user.wait_for_answer(query)
+        assert answer.get("show_alert") is True
+        assert "Nour" not in (answer.get("text") or "")
+    assert rows(running, "SELECT status, lotse_id FROM request") == [("offered", None)]
+
+    await offered.press(label("ar", "✅ Accept"))
+    await refugee.wait_for_text("Offered")
+    await refugee.press(data="req:cancel_yes:1")  # (not via /status: still checked)
+    await refugee.wait_for_message(lambda m: m.text == rv.cancelled(t("ar"), _request_stub(1)))
+    # The case is closed now: a stale Accept or Done changes nothing and reveals nothing.
+    for user, data in [(offered, "case:done:1"), (outsider, "offer:accept:1")]:
+        query = await user.press(data=data)
+        answer = await user.wait_for_answer(query)
+        assert answer.get("show_alert") is True
+    assert rows(running, "SELECT status FROM request") == [("cancelled",)]
+    assert expired  # the refusal text exists in Turkish
