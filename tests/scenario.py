@@ -41,7 +41,7 @@ async def invite_codes(api: FakeBotAPI, count: int) -> list[str]:
 async def become_lotse(
     api: FakeBotAPI, user_id: int, name: str, languages: list[str], code: str
 ) -> FakeUser:
-    """A volunteer opens the invitation link, picks the first language, agrees, edits the profile."""
+    """A volunteer opens the invitation link, picks a language, agrees, edits the profile."""
     user = api.user(user_id, name, language_code=languages[0])
     first = languages[0]
     await user.send(f"/start {code}")
@@ -51,9 +51,8 @@ async def become_lotse(
     for language in languages[1:]:
         await user.press(data="prof:show:lang")
         await user.press(data=f"prof:lang:{language}")
-        await user.wait_for_message(
-            lambda m, name=language_name(language): f"✅ {name}" in m.button_labels()
-        )
+        ticked = f"✅ {language_name(language)}"
+        await user.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())
     return user
 
 

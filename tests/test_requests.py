@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import CityConfig, RequestRules
 from bot.fakeapi import FakeBotAPI
 from handlers import request_views as rv
-from tests.conftest import RunningBot, start_bot
+from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
 
@@ -32,8 +33,7 @@ def offer_messages(user) -> list:  # type: ignore[no-untyped-def]
             b.get("callback_data", "").startswith("offer:accept:") for row in m.buttons for b in row
         )
         or m.text == rv.offer_gone(t("de"))
-        or ("#" in m.text
-        and "🔔" in m.text)
+        or ("#" in m.text and "🔔" in m.text)
     ]
 
 
@@ -277,3 +277,187 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
         assert answer.get("show_alert") is True
     assert rows(running, "SELECT status FROM request") == [("cancelled",)]
     assert expired  # the refusal text exists in Turkish
+
+
+async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=1))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 2)
+        first = await become_lotse(api, 161, "First", ["uk"], codes[0])
+        second = await become_lotse(api, 162, "Second", ["uk"], codes[1])
+        coordinator = api.user(COORDINATOR_ID)
+        refugee = api.user(261, "Mykola", language_code="uk")
+        await onboard(refugee, "uk")
+        tomorrow = (bot.clock.now().astimezone(city.timezone) + timedelta(days=1)).date()
+        await ask_for_lotse(refugee, "uk", name="Mykola", day=tomorrow.isoformat(), time="1000")
+
+        def offered_to(user) -> bool:  # type: ignore[no-untyped-def]
+            return any("🔔" in m.text for m in user.bot_messages())
+
+        await api.wait_until(lambda: offered_to(first) or offered_to(second))
+        assert offered_to(first) != offered_to(second)  # round 1: the best one only
+
+        # No answer within the escalation time: everyone sharing a language is asked.
+        assert await bot.advance(timedelta(minutes=121)) >= 1
+        await api.wait_until(lambda: offered_to(first) and offered_to(second))
+
+        # Still nobody: the coordinators get it with buttons to assign by hand,
+        # and the person is told honestly that it takes longer.
+        await bot.advance(timedelta(minutes=121))
+        alert = await coordinator.wait_for_message(lambda m: "#1" in visible(m.text))
+        assert "Mykola" not in alert.text
+        assert any(label.endswith(("First", "Second")) for label in alert.button_labels())
+        await refugee.wait_for_text(rv.taking_longer(t("uk"), _request_stub(1))[:25])
+
+        # The appointment passes without a Lotse: the request expires and the person is told.
+        await bot.advance(timedelta(days=2))
+        await refugee.wait_for_text("hildegard.hemmers@dorsten.de")
+        assert rows(bot, "SELECT status FROM request") == [("expired",)]
+        assert all(
+            m.buttons == [] for m in first.bot_messages() + second.bot_messages() if "🔔" in m.text
+        )
+    finally:
+        await bot.shutdown()
+
+
+async def test_coordinator_assigns_by_hand(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 1)
+        lotse = await become_lotse(api, 171, "Aylin", ["tr"], codes[0])
+        coordinator = api.user(COORDINATOR_ID)
+        refugee = api.user(271, "Ali", language_code="ar")
+        await onboard(refugee, "ar")
+        await ask_for_lotse(refugee, "ar", name="Ali")  # nobody speaks Arabic or German
+        alert = await coordinator.wait_for_message(lambda m: "Aylin" in " ".join(m.button_labels()))
+        await coordinator.press(alert.button_labels()[0], message=alert)
+        await lotse.wait_for_text("Ali")
+        await refugee.wait_for_text("Aylin")
+        assert rows(bot, "SELECT status FROM request") == [("accepted",)]
+    finally:
+        await bot.shutdown()
+
+
+async def test_reminders_the_day_before_and_two_hours_before_with_attendance(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 181, "Mehmet", ["tr"], codes[0])
+    coordinator = api.user(COORDINATOR_ID)
+    refugee = api.user(281, "Zeynep", language_code="tr")
+    await onboard(refugee, "tr")
+    tz = running.city.timezone
+    in_three_days = (running.clock.now().astimezone(tz) + timedelta(days=3)).date()
+    await ask_for_lotse(refugee, "tr", name="Zeynep", day=in_three_days.isoformat(), time="1400")
+    await lotse.press(label("tr", "✅ Accept"))
+    await refugee.wait_for_text("Mehmet")
+    assert {r[0] for r in rows(running, "SELECT kind FROM timer WHERE done_at IS NULL")} == {
+        "remind:0",
+        "remind:1",
+    }
+
+    def reminders(user) -> list:  # type: ignore[no-untyped-def]
+        return [m for m in user.bot_messages() if m.text.startswith("⏰")]
+
+    from datetime import datetime, time
+
+    appointment = datetime.combine(in_three_days, time(14, 0), tzinfo=tz)
+    # Just before the day-before reminder: nothing yet.
+    await running.advance(appointment - timedelta(days=1, minutes=5) - running.clock.now())
+    assert reminders(lotse) == [] and reminders(refugee) == []
+    await running.advance(timedelta(minutes=10))
+    await api.wait_until(lambda: len(reminders(lotse)) == 1 and len(reminders(refugee)) == 1)
+    assert "Zeynep" in reminders(lotse)[0].text and "Mehmet" in reminders(refugee)[0].text
+
+    # The refugee cannot come: the Lotse and the coordinators are told.
+    await refugee.press(label("tr", "I can't come"), message=reminders(refugee)[0])
+    await lotse.wait_for_text("⚠️")
+    await coordinator.wait_for_message(lambda m: "#1" in visible(m.text) and "⚠️" in m.text)
+
+    # Two hours before: the second reminder, once, even if the timers run twice.
+    await running.advance(appointment - timedelta(hours=2) - running.clock.now())
+    await running.advance(timedelta(seconds=1))
+    # (The refugee's first reminder was replaced by "noted" when they answered it.)
+    await api.wait_until(lambda: len(reminders(lotse)) == 2 and len(reminders(refugee)) == 1)
+    assert rows(
+        running, "SELECT count(*) FROM timer WHERE kind LIKE 'remind:%' AND done_at IS NOT NULL"
+    ) == [(2,)]
+
+
+async def test_status_lists_and_cancels_with_confirmation(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 191, "Dana", ["de"], codes[0])
+    refugee = api.user(291, "Jana", language_code="de")
+    await onboard(refugee, "de")
+    await ask_for_lotse(refugee, "de", name="Jana")
+    await lotse.press(label("de", "✅ Accept"))
+    await refugee.wait_for_text("Dana")
+    await refugee.send("/status")
+    status = await refugee.wait_for_message(lambda m: "req:cancel:1" in str(m.buttons))
+    assert rv.status_label(t("de"), _stub_status("accepted")) in status.text
+    await refugee.press(status.button_labels()[0], message=status)
+    question = await refugee.wait_for_message(lambda m: "cancel_yes" in str(m.buttons))
+    await refugee.press(question.button_labels()[1], message=question)  # no, keep it
+    await refugee.wait_for_text(label("de", "Alright, nothing was changed."))
+    assert rows(running, "SELECT status FROM request") == [("accepted",)]
+    await refugee.press(data="req:cancel_yes:1", message=question)
+    await lotse.wait_for_text(rv.cancelled_for_lotse(t("de"), _request_stub(1)))
+    assert rows(running, "SELECT status FROM request") == [("cancelled",)]
+
+
+async def test_hand_back_offers_the_request_again_to_someone_else(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 2)
+    first = await become_lotse(api, 301, "Erste", ["en"], codes[0])
+    second = await become_lotse(api, 302, "Zweite", ["en"], codes[1])
+    refugee = api.user(401, "Sam", language_code="en")
+    await onboard(refugee, "en")
+    await ask_for_lotse(refugee, "en", name="Sam")
+    await first.wait_for_text("🔔")
+    await first.press(label("en", "✅ Accept"))
+    await refugee.wait_for_text("Erste")
+    await first.press(label("en", "↩️ Hand back"))
+    await first.press(label("en", "Yes, hand it back"))
+    await refugee.wait_for_text(rv.handed_back_for_person(t("en"), _request_stub(1)))
+    # The second Lotse's first offer was edited to "taken"; now a new one arrives.
+    await second.wait_for_message(lambda m: "🔔" in m.text and m.buttons != [])
+    gone = [m for m in second.bot_messages() if m.text == rv.offer_gone(t("en"))]
+    assert len(gone) == 1
+    assert len([m for m in first.bot_messages() if "🔔" in m.text]) == 1  # not offered again
+    await second.press(label("en", "✅ Accept"))
+    await refugee.wait_for_text("Zweite")
+
+
+async def test_volunteer_without_code_asks_and_is_approved(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID)
+    volunteer = api.user(501, "Petra", language_code="de")
+    await onboard(volunteer, "de")
+    await volunteer.press(label("de", "🧭 I am a Lotse"))
+    await volunteer.press(label("de", "🙋 Ask for approval"))
+    application = await coordinator.wait_for_text("Petra")
+    await coordinator.press(label("de", "✅ Approve"), message=application)
+    await volunteer.wait_for_text(rv.welcome_lotse(t("de"))[:30])
+    await coordinator.wait_for_text(rv.application_decided(t("de"), "Petra", True))
+    # A second press on the same (stale) button changes nothing.
+    query = await coordinator.press(
+        data=application.raw["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        message=application,
+    )
+    assert (await coordinator.wait_for_answer(query)).get("show_alert") is True
+    assert rows(running, "SELECT role FROM person WHERE telegram_id = 501") == [("lotse",)]
+
+
+def _stub_status(value: str):  # type: ignore[no-untyped-def]
+    from bot.domain.requests import Status
+
+    return Status(value)

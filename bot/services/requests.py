@@ -375,7 +375,7 @@ class RequestService:
             except Exception:
                 log.exception("timer %s of request %s failed; it will be retried", kind, request_id)
                 continue
-            await self.repo.finish_timer(timer_id, now)
+            await self.repo.finish_timer(timer_id, due, now)
             done += 1
         return done
 

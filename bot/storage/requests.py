@@ -237,6 +237,11 @@ class RequestsRepository:
             )
             if cursor.rowcount != 1:
                 return False
+            await conn.execute(
+                "DELETE FROM timer WHERE request_id = ? AND kind IN ('escalate', 'expire') "
+                "AND done_at IS NULL",
+                (request_id,),
+            )
             # The other open offers are closed by close_offers, which also edits their messages.
             await conn.execute(
                 "UPDATE offer SET status = 'accepted' WHERE request_id = ? AND lotse_id = ?",
@@ -305,6 +310,10 @@ class RequestsRepository:
                 "UPDATE offer SET status = 'declined' WHERE request_id = ? AND lotse_id = ?",
                 (request_id, lotse_id),
             )
+            # Everyone else may be asked again; the one who handed it back is not.
+            await conn.execute(
+                "DELETE FROM offer WHERE request_id = ? AND status = 'closed'", (request_id,)
+            )
             await conn.execute(
                 "DELETE FROM timer WHERE request_id = ? AND done_at IS NULL", (request_id,)
             )
@@ -352,10 +361,16 @@ class RequestsRepository:
         )
         return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
 
-    async def finish_timer(self, timer_id: int, now: datetime) -> None:
-        """Mark a timer done once its work is done (a crash before this repeats it)."""
+    async def finish_timer(self, timer_id: int, due: datetime, now: datetime) -> None:
+        """Mark a timer done once its work is done (a crash before this repeats it).
+
+        If the work set the same timer again (a new due time), the new one stays pending.
+        """
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE timer SET done_at = ? WHERE id = ?", (to_db(now), timer_id))
+            await conn.execute(
+                "UPDATE timer SET done_at = ? WHERE id = ? AND due_at = ?",
+                (to_db(now), timer_id, to_db(due)),
+            )
 
     async def next_due(self) -> datetime | None:
         """When the next timer falls due."""
