@@ -46,6 +46,7 @@ class Timers:
             misfire_grace_time=None,
         )
         self._scheduler.start()
+        await self.requests.redeliver_offers()
         await self.run_due()
 
     async def stop(self) -> None:

@@ -26,8 +26,23 @@ async def start_asking(update: Update, context: LotsenContext, who: Speaker) -> 
     """Begin a new request (or continue an unfinished one at its step)."""
     assert who.person is not None
     requests = context.services.requests
-    draft = await requests.draft(who.person) or await requests.start(who.person)
+    draft = await requests.draft(who.person) or await requests.start(who.person, update.update_id)
     await show_step(update, context, who, draft)
+
+
+async def replayed(update: Update, context: LotsenContext, who: Speaker) -> bool:
+    """An update handled again after a restart: show where the person is, change nothing."""
+    if who.person is None:
+        return False
+    latest = await context.services.requests.latest(who.person)
+    if latest is None or latest.updated_by != update.update_id:
+        return False
+    if latest.step is not None:
+        await show_step(update, context, who, latest)
+    else:
+        screen = rv.sent(who.t)
+        await send(update, screen.text, screen.buttons)
+    return True
 
 
 async def show_step(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> None:
@@ -61,6 +76,9 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     who = await speaker(update, context)
+    if await replayed(update, context, who):
+        await acknowledge(query)
+        return
     requests = context.services.requests
     draft = await requests.draft(who.person) if who.consented and who.person else None
     if draft is None:
@@ -74,7 +92,7 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
         await replace(query, rv.stopped(who.t))
         return
     try:
-        updated = await _apply(context, draft, what, value, update)
+        updated = await _apply(context, draft, what, value, update.update_id, update)
     except ValueError:
         updated = None
     if updated is None:
@@ -95,39 +113,39 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
 
 
 async def _apply(
-    context: LotsenContext, draft: Request, what: str, value: str, update: Update
+    context: LotsenContext, draft: Request, what: str, value: str, key: int, update: Update
 ) -> Request | None:
     """Store one button answer; None when the button does not fit the draft's step."""
     requests, city = context.services.requests, context.services.city
     if what == "topic" and draft.step is Step.TOPIC:
-        return await requests.choose_topic(draft, value)
+        return await requests.choose_topic(draft, value, key)
     if what == "lang" and draft.step is Step.LANGUAGES:
-        return await requests.toggle_language(draft, value)
+        return await requests.toggle_language(draft, value, key)
     if what == "langs_done" and draft.step is Step.LANGUAGES:
-        return await requests.languages_done(draft)
+        return await requests.languages_done(draft, key)
     if what == "district" and draft.step is Step.DISTRICT and value.isdigit():
         index = int(value)
         return (
-            await requests.choose_district(draft, city.districts[index])
+            await requests.choose_district(draft, city.districts[index], key)
             if index < len(city.districts)
             else None
         )
     if what == "day" and draft.step is Step.DAY:
         return await requests.choose_day(
-            draft, None if value == "flex" else dt.date.fromisoformat(value)
+            draft, None if value == "flex" else dt.date.fromisoformat(value), key
         )
     if what == "time" and draft.step is Step.TIME:
         at = None if value == "none" else dt.time(int(value[:2]), int(value[2:]))
-        return await requests.choose_time(draft, at)
+        return await requests.choose_time(draft, at, key)
     if what == "place" and value == "skip" and draft.step is Step.PLACE:
-        return await requests.give_place(draft, None)
+        return await requests.give_place(draft, None, key)
     if what == "name" and value == "telegram" and draft.step is Step.NAME:
         user = update.effective_user
-        return await requests.give_name(draft, user.first_name if user else "")
+        return await requests.give_name(draft, user.first_name if user else "", key)
     if what == "edit" and draft.step is Step.CONFIRM:
-        return await requests.edit(draft, Step(value))
+        return await requests.edit(draft, Step(value), key)
     if what == "confirm" and draft.step is Step.CONFIRM:
-        return await requests.confirm(draft)
+        return await requests.confirm(draft, key)
     return None
 
 
@@ -143,11 +161,11 @@ async def take_input(update: Update, context: LotsenContext, who: Speaker, draft
         if not text and not file_id:
             await send(update, rv.description_missing(who.t))
             return True
-        updated = await requests.describe(draft, text, kind, file_id)
+        updated = await requests.describe(draft, text, kind, file_id, update.update_id)
     elif draft.step is Step.PLACE and message.text:
-        updated = await requests.give_place(draft, message.text)
+        updated = await requests.give_place(draft, message.text, update.update_id)
     elif draft.step is Step.NAME:
-        updated = await requests.give_name(draft, message.text or "")
+        updated = await requests.give_name(draft, message.text or "", update.update_id)
         if updated is None:
             await send(update, rv.name_missing(who.t))
             return True

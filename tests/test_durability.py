@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,8 +16,8 @@ from bot.config import load_city
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import LANGUAGES, language_name, texts
 from handlers import views
-from tests.conftest import CITY_FILE, eventually, plain
-from tests.process import BotProcess
+from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
+from tests.process import LOTSENBOT, BotProcess, bot_env
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PICKER = texts("de", BERLIN).gettext("Please choose your language:")
@@ -135,4 +136,66 @@ async def test_lotsenbot_run_speaks_every_language_after_the_picker(
         expected = views.consent(texts(language, BERLIN), city).text
         wanted = plain(expected)
         await user.wait_for_message(lambda m, wanted=wanted: m.text == wanted)
+    assert await process.terminate() == 0
+
+
+async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProcess) -> None:
+    from tests.scenario import become_lotse, has_data, invite_codes, label, onboard
+
+    # The coordination office is set up with the command line, as an operator would.
+    added = subprocess.run(  # noqa: ASYNC221 - a short CLI call before the bot starts
+        [str(LOTSENBOT), "coordinator", "add", str(COORDINATOR_ID)],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    await process.start()
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 5301, "Bashir", ["fa"], codes[0])
+    refugee = api.user(5302, "Parisa", language_code="fa")
+    await onboard(refugee, "fa")
+    await refugee.press(label("fa", "🤝 I need a Lotse"))
+    await refugee.press(data="ask:topic:housing")
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
+
+    # Killed while the description is being handled (its answer held back).
+    api.hold("sendMessage")
+    await refugee.send("Wohnungsbesichtigung, Vermieter schreibt auf Deutsch")
+    await api.wait_until(lambda: api.held)
+    await process.kill()
+    api.release("sendMessage", perform=False)
+
+    await process.start()
+    languages = await refugee.wait_for_message(lambda m: has_data(m, "ask:langs_done"))
+    assert sum(has_data(m, "ask:langs_done") for m in refugee.bot_messages()) == 1
+    await refugee.press(data="ask:langs_done", message=languages)
+    await refugee.press(data="ask:district:5")
+
+    # Killed between two steps: the next tap continues where the person was.
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:day:flex"))
+    await process.kill()
+    await process.start()
+    await refugee.press(data="ask:day:flex")
+    await refugee.press(data="ask:place:skip")
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+    await refugee.send("Parisa")
+    await refugee.press(data="ask:confirm")
+    await lotse.wait_for_text("🔔")
+    await lotse.press(label("fa", "✅ Accept"))
+    await refugee.wait_for_text("Bashir")
+
+    # Killed with an open case: after the restart the case is intact and relays work.
+    await process.kill()
+    await process.start()
+    await refugee.send("سلام، کی همدیگر را ببینیم؟")
+    await lotse.wait_for_text("کی همدیگر را ببینیم")
+    with sqlite3.connect(process.db_path) as conn:
+        stored = conn.execute(
+            "SELECT status, description, district, first_name FROM request"
+        ).fetchall()
+    assert stored == [
+        ("accepted", "Wohnungsbesichtigung, Vermieter schreibt auf Deutsch", "Hervest", "Parisa")
+    ]
     assert await process.terminate() == 0

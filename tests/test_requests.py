@@ -85,7 +85,7 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     assert "Yusuf" in answer.text and "101" not in answer.text
 
     # Done, with hours; the person is asked for feedback.
-    await speaks_arabic.press(label("de", "✅ Mark as done"))
+    await speaks_arabic.press(label("ar", "✅ Mark as done"))
     await speaks_arabic.press("2")
     question = await refugee.wait_for_message(lambda m: "👍" in m.button_labels())
     await refugee.press("👍", message=question)

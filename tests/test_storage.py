@@ -122,3 +122,19 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     assert [r[0] for r in done] == [1, 2, 3]
     assert await inbox.prune(NOW + timedelta(days=2)) == 3
     assert await inbox.last_update_id() is None
+
+
+async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
+    db: Database,
+) -> None:
+    from bot.domain.lotsen import LotseStatus
+    from bot.storage.lotsen import LotsenRepository
+
+    people, lotsen = PeopleRepository(db), LotsenRepository(db)
+    person = await people.set_language(77, "fa", NOW)
+    await lotsen.create(person.id, "Bashir", LotseStatus.ACTIVE, "fa", NOW)
+    await lotsen.toggle_language(person.id, "de")
+    await db.close()
+    await db.open()  # runs PRAGMA quick_check
+    found = await lotsen.sharing_language(["de"], NOW)
+    assert [lotse.first_name for lotse in found] == ["Bashir"]

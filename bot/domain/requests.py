@@ -63,6 +63,7 @@ class Request:
     created_at: datetime
     confirmed_at: datetime | None
     accepted_at: datetime | None
+    updated_by: int | None = None
 
     @property
     def flexible(self) -> bool:

@@ -68,11 +68,17 @@ class RequestService:
         """The person's unfinished request."""
         return await self.repo.draft_of(person.id)
 
-    async def start(self, person: Person) -> Request:
+    async def start(self, person: Person, key: int | None = None) -> Request:
         """Begin asking for a Lotse; the person's language is preset."""
-        return await self.repo.start_draft(person.id, (person.language,), self.clock.now())
+        return await self.repo.start_draft(person.id, (person.language,), self.clock.now(), key)
 
-    async def answer(self, draft: Request, step: Step, **fields: object) -> Request | None:
+    async def latest(self, person: Person) -> Request | None:
+        """The person's newest request, to recognise an update that is handled again."""
+        return await self.repo.latest_of(person.id)
+
+    async def answer(
+        self, draft: Request, step: Step, key: int | None = None, **fields: object
+    ) -> Request | None:
         """Store the answer to ``step`` and move on (or back to the summary when editing)."""
         follow = Step.CONFIRM if draft.topic and draft.first_name else _NEXT_STEP.get(step, step)
         if step is Step.DAY and fields.get("day") is None:
@@ -80,13 +86,15 @@ class RequestService:
             follow = Step.CONFIRM if draft.first_name else Step.PLACE
         if step is Step.DAY and fields.get("day") is not None and draft.time is None:
             follow = Step.TIME
-        return await self.repo.update_draft(draft.id, step, step=follow, **fields)
+        return await self.repo.update_draft(draft.id, step, step=follow, updated_by=key, **fields)
 
-    async def choose_topic(self, draft: Request, topic: str) -> Request | None:
+    async def choose_topic(
+        self, draft: Request, topic: str, key: int | None = None
+    ) -> Request | None:
         """Step 1: the topic, from the city's list."""
         if topic not in self.city.topics:
             raise ValueError(topic)
-        return await self.answer(draft, Step.TOPIC, topic=topic)
+        return await self.answer(draft, Step.TOPIC, key, topic=topic)
 
     async def describe(
         self,
@@ -94,78 +102,100 @@ class RequestService:
         text: str | None,
         media_kind: str | None = None,
         file_id: str | None = None,
+        key: int | None = None,
     ) -> Request | None:
         """Step 2: what it is about, as text, voice note, photo or document."""
         text = (text or "").strip()[:MAX_TEXT] or None
         return await self.answer(
-            draft, Step.DESCRIPTION, description=text, media_kind=media_kind, media_file_id=file_id
+            draft,
+            Step.DESCRIPTION,
+            key,
+            description=text,
+            media_kind=media_kind,
+            media_file_id=file_id,
         )
 
-    async def toggle_language(self, draft: Request, language: str) -> Request | None:
+    async def toggle_language(
+        self, draft: Request, language: str, key: int | None = None
+    ) -> Request | None:
         """Step 3: languages the person speaks (multi-select)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         chosen = set(draft.languages) ^ {language}
         ordered = tuple(code for code in LANGUAGES if code in chosen)
-        return await self.repo.update_draft(draft.id, Step.LANGUAGES, languages=ordered)
+        return await self.repo.update_draft(
+            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key
+        )
 
-    async def languages_done(self, draft: Request) -> Request | None:
+    async def languages_done(self, draft: Request, key: int | None = None) -> Request | None:
         """Step 3 finished (at least one language)."""
         if not draft.languages:
             return None
-        return await self.answer(draft, Step.LANGUAGES)
+        return await self.answer(draft, Step.LANGUAGES, key)
 
-    async def choose_district(self, draft: Request, district: str) -> Request | None:
+    async def choose_district(
+        self, draft: Request, district: str, key: int | None = None
+    ) -> Request | None:
         """Step 4: the Stadtteil."""
         if district not in self.city.districts:
             raise ValueError(district)
-        return await self.answer(draft, Step.DISTRICT, district=district)
+        return await self.answer(draft, Step.DISTRICT, key, district=district)
 
     def choosable_days(self, count: int = 14) -> list[date]:
         """Days offered in the calendar: today and the following ones, city time."""
         today = self.clock.now().astimezone(self.city.timezone).date()
         return [today + timedelta(days=i) for i in range(count)]
 
-    async def choose_day(self, draft: Request, day: date | None) -> Request | None:
+    async def choose_day(
+        self, draft: Request, day: date | None, key: int | None = None
+    ) -> Request | None:
         """Step 5: a day from the calendar, or flexible (None)."""
         if day is not None and day not in self.choosable_days(42):
             raise ValueError(day)
-        return await self.answer(draft, Step.DAY, day=day)
+        return await self.answer(draft, Step.DAY, key, day=day)
 
-    async def choose_time(self, draft: Request, at: time | None) -> Request | None:
+    async def choose_time(
+        self, draft: Request, at: time | None, key: int | None = None
+    ) -> Request | None:
         """Step 6: a time of day, or not fixed yet (None)."""
-        return await self.answer(draft, Step.TIME, time=at)
+        return await self.answer(draft, Step.TIME, key, time=at)
 
-    async def give_place(self, draft: Request, place: str | None) -> Request | None:
+    async def give_place(
+        self, draft: Request, place: str | None, key: int | None = None
+    ) -> Request | None:
         """Step 7: where (e.g. "Jobcenter, Halterner Str."), or skipped."""
         place = (place or "").strip()[:120] or None
-        return await self.answer(draft, Step.PLACE, place=place)
+        return await self.answer(draft, Step.PLACE, key, place=place)
 
-    async def give_name(self, draft: Request, name: str) -> Request | None:
+    async def give_name(self, draft: Request, name: str, key: int | None = None) -> Request | None:
         """Step 8: the first name to be addressed by."""
         name = " ".join(name.split())[:MAX_NAME]
         if not name:
             return None
-        return await self.answer(draft, Step.NAME, first_name=name)
+        return await self.answer(draft, Step.NAME, key, first_name=name)
 
     async def discard(self, draft: Request) -> None:
         """The person stopped asking: the draft and what it held are deleted."""
         await self.repo.delete_draft(draft.id)
 
-    async def edit(self, draft: Request, step: Step) -> Request | None:
+    async def edit(self, draft: Request, step: Step, key: int | None = None) -> Request | None:
         """From the summary, go back to one step."""
-        return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step)
+        return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step, updated_by=key)
 
-    async def confirm(self, draft: Request) -> Request | None:
+    async def confirm(self, draft: Request, key: int | None = None) -> Request | None:
         """The person confirmed the summary: the request opens and is offered."""
         if draft.step is not Step.CONFIRM:
             return None
         now = self.clock.now()
-        if not await self.repo.move(draft.id, [Status.DRAFT], Status.OPEN, now, step=None):
+        if not await self.repo.move(
+            draft.id, [Status.DRAFT], Status.OPEN, now, step=None, updated_by=key
+        ):
             return None
         request = await self.repo.get(draft.id)
         assert request is not None
         await self.repo.set_timer("expire", request.id, self._expiry(request))
+        # Set before offering: if the process dies halfway, escalation still comes.
+        await self.repo.set_timer("escalate", request.id, now + self.city.requests.escalate_after)
         await self._offer(request, 1)
         return await self.repo.get(draft.id)
 
@@ -198,14 +228,26 @@ class RequestService:
         if not added:
             await self._to_coordinators(request)
             return
-        by_id = {lotse.person_id: lotse for lotse in chosen}
-        fresh = await self.repo.get(request.id)
-        assert fresh is not None
-        for person_id in added:
-            message_id = await self.notify.offer(by_id[person_id], fresh)
-            if message_id is not None:
-                await self.repo.set_offer_message(request.id, person_id, message_id)
         await self.repo.set_timer("escalate", request.id, now + self.city.requests.escalate_after)
+        await self._deliver_offers(request.id)
+
+    async def _deliver_offers(self, request_id: int) -> None:
+        """Send every recorded offer that has no message yet (again after a crash)."""
+        request = await self.repo.get(request_id)
+        if request is None or request.status not in OPEN_STATES:
+            return
+        for person_id in await self.repo.undelivered_offers(request_id):
+            lotse = await self.lotsen.by_person_id(person_id)
+            if lotse is None:
+                continue
+            message_id = await self.notify.offer(lotse, request)
+            if message_id is not None:
+                await self.repo.set_offer_message(request_id, person_id, message_id)
+
+    async def redeliver_offers(self) -> None:
+        """At start: finish sending offers that a stopped process left unsent."""
+        for request_id in await self.repo.requests_with_undelivered_offers():
+            await self._deliver_offers(request_id)
 
     async def _to_coordinators(self, request: Request) -> None:
         await self.notify.coordinators(request, "no_lotse")

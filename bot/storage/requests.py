@@ -16,7 +16,7 @@ __all__ = ["RequestsRepository"]
 _FIELDS = (
     "id, person_id, status, step, topic, description, media_kind, media_file_id, languages, "
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
-    "accepted_at"
+    "accepted_at, updated_by"
 )
 _EDITABLE = frozenset(
     {
@@ -31,6 +31,7 @@ _EDITABLE = frozenset(
         "time",
         "place",
         "first_name",
+        "updated_by",
     }
 )
 
@@ -56,6 +57,7 @@ def _request(row: aiosqlite.Row) -> Request:
         created_at=from_db(row["created_at"]),
         confirmed_at=from_db(row["confirmed_at"]) if row["confirmed_at"] else None,
         accepted_at=from_db(row["accepted_at"]) if row["accepted_at"] else None,
+        updated_by=row["updated_by"],
     )
 
 
@@ -90,7 +92,7 @@ class RequestsRepository:
         return _request(row) if row else None
 
     async def start_draft(
-        self, person_id: int, languages: tuple[str, ...], now: datetime
+        self, person_id: int, languages: tuple[str, ...], now: datetime, key: int | None = None
     ) -> Request:
         """Begin a new draft (replacing an unfinished one)."""
         async with self.db.transaction() as conn:
@@ -98,8 +100,9 @@ class RequestsRepository:
                 "DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
             )
             cursor = await conn.execute(
-                "INSERT INTO request (person_id, step, languages, created_at) VALUES (?, ?, ?, ?)",
-                (person_id, Step.TOPIC.value, " ".join(languages), to_db(now)),
+                "INSERT INTO request (person_id, step, languages, created_at, updated_by) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (person_id, Step.TOPIC.value, " ".join(languages), to_db(now), key),
             )
             request_id = cursor.lastrowid
         assert request_id is not None
@@ -161,6 +164,14 @@ class RequestsRepository:
             )
             return cursor.rowcount == 1
 
+    async def latest_of(self, person_id: int) -> Request | None:
+        """The person's newest request in any state (drafts included)."""
+        row = await self.db.fetch_one(
+            f"SELECT {_FIELDS} FROM request WHERE person_id = ? ORDER BY id DESC LIMIT 1",
+            (person_id,),
+        )
+        return _request(row) if row else None
+
     async def of_person(self, person_id: int, limit: int = 10) -> list[Request]:
         """The person's confirmed requests, newest first."""
         rows = await self.db.fetch_all(
@@ -218,6 +229,24 @@ class RequestsRepository:
                 "UPDATE offer SET message_id = ? WHERE request_id = ? AND lotse_id = ?",
                 (message_id, request_id, lotse_id),
             )
+
+    async def undelivered_offers(self, request_id: int) -> list[int]:
+        """Lotsen (person ids) with an open offer of the request that was never sent."""
+        rows = await self.db.fetch_all(
+            "SELECT lotse_id FROM offer WHERE request_id = ? AND status = 'open' "
+            "AND message_id IS NULL ORDER BY created_at, lotse_id",
+            (request_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def requests_with_undelivered_offers(self) -> list[int]:
+        """Waiting requests that still have unsent offers."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT o.request_id FROM offer o JOIN request r ON r.id = o.request_id "
+            "WHERE o.status = 'open' AND o.message_id IS NULL "
+            "AND r.status IN ('open', 'offered') ORDER BY o.request_id"
+        )
+        return [int(r[0]) for r in rows]
 
     async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
         """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""

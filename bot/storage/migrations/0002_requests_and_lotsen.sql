@@ -15,11 +15,13 @@ CREATE TABLE lotse (
 );
 
 -- Languages a Lotse speaks: a table of its own so that matching can filter in SQL.
+-- Columns in primary-key order: SQLite 3.40's quick_check misreports NOT NULL otherwise.
 CREATE TABLE lotse_language (
-    person_id INTEGER NOT NULL REFERENCES lotse (person_id) ON DELETE CASCADE,
     language  TEXT    NOT NULL,
+    person_id INTEGER NOT NULL REFERENCES lotse (person_id) ON DELETE CASCADE,
     PRIMARY KEY (language, person_id)
 ) WITHOUT ROWID;
+CREATE INDEX lotse_language_by_person ON lotse_language (person_id);
 
 CREATE TABLE invite (
     code       TEXT PRIMARY KEY,
@@ -48,6 +50,7 @@ CREATE TABLE request (
     lotse_id       INTEGER REFERENCES person (id) ON DELETE SET NULL,
     hours          REAL,
     feedback       TEXT,
+    updated_by     INTEGER,   -- the update that last changed it: handling it again is a no-op
     created_at     TEXT    NOT NULL,
     confirmed_at   TEXT,
     accepted_at    TEXT,
