@@ -220,9 +220,7 @@ async def _case_action(
         await replace(query, rv.attendance_noted(who.t))
         return True
     if parts[0] == "fb":
-        if parts[2] not in ("good", "ok", "bad") or not await requests.feedback(
-            request, who.person, parts[2]
-        ):
+        if not await requests.feedback(request, who.person, parts[2]):
             return False
         await acknowledge(query)
         await replace(query, rv.feedback_thanks(who.t))
@@ -246,7 +244,8 @@ async def _case_action(
         ):
             return False
         await acknowledge(query)
-        await replace(query, rv.case_done(who.t, request))
+        screen = rv.case_done_feedback(who.t, request)
+        await replace(query, screen.text, screen.buttons)
         return True
     if action == "back":
         await acknowledge(query)

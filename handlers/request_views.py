@@ -408,6 +408,24 @@ def hours_question(t: Texts, request: Request) -> Screen:
     )
 
 
+def case_done_feedback(t: Texts, request: Request) -> Screen:
+    """After marking a case done: thanks, and the Lotse's own one-tap feedback."""
+    text = case_done(t, request) + "\n" + t.gettext("How did it go for you?")
+    return Screen(text, _feedback_buttons(request))
+
+
+def _feedback_buttons(request: Request) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("👍", f"fb:{request.id}:good"),
+                _button("🙂", f"fb:{request.id}:ok"),
+                _button("👎", f"fb:{request.id}:bad"),
+            ]
+        ]
+    )
+
+
 def case_done(t: Texts, request: Request) -> str:
     """After marking a case done."""
     return t.gettext("Case #{number} is closed. Thank you for your help!", number=str(request.id))
@@ -439,15 +457,7 @@ def feedback_question(t: Texts, request: Request) -> Screen:
         t.gettext(
             "Your Lotse has closed request #{number}. How was the help?", number=str(request.id)
         ),
-        InlineKeyboardMarkup(
-            [
-                [
-                    _button("👍", f"fb:{request.id}:good"),
-                    _button("🙂", f"fb:{request.id}:ok"),
-                    _button("👎", f"fb:{request.id}:bad"),
-                ]
-            ]
-        ),
+        _feedback_buttons(request),
     )
 
 

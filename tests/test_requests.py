@@ -90,7 +90,12 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     question = await refugee.wait_for_message(lambda m: "👍" in m.button_labels())
     await refugee.press("👍", message=question)
     await refugee.wait_for_text(label("ar", "Thank you for your feedback!"))
-    assert rows(running, "SELECT status, hours, feedback FROM request") == [("done", 2.0, "good")]
+    own = await speaks_arabic.wait_for_message(lambda m: "🙂" in m.button_labels())
+    await speaks_arabic.press("🙂", message=own)
+    await speaks_arabic.wait_for_text(label("ar", "Thank you for your feedback!"))
+    assert rows(running, "SELECT status, hours, feedback, lotse_feedback FROM request") == [
+        ("done", 2.0, "good", "ok")
+    ]
 
 
 def _request_stub(number: int):  # type: ignore[no-untyped-def]
@@ -461,3 +466,26 @@ def _stub_status(value: str):  # type: ignore[no-untyped-def]
     from bot.domain.requests import Status
 
     return Status(value)
+
+
+async def test_the_lotse_serving_the_stadtteil_is_asked_first(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=1))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 2)
+        elsewhere = await become_lotse(api, 601, "Altstadt", ["ar"], codes[0])
+        nearby = await become_lotse(api, 602, "Hervest", ["ar"], codes[1])
+        for lotse, district in ((elsewhere, 0), (nearby, 5)):  # 5 = Hervest
+            await lotse.press(data="prof:show:dist")
+            await lotse.press(data=f"prof:dist:{district}")
+            ticked = f"✅ {city.districts[district]}"
+            await lotse.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())
+        refugee = api.user(603, "Huda", language_code="ar")
+        await onboard(refugee, "ar")
+        await ask_for_lotse(refugee, "ar", name="Huda", district=5)
+        await nearby.wait_for_text("🔔")
+        assert not any("🔔" in m.text for m in elsewhere.bot_messages())
+    finally:
+        await bot.shutdown()

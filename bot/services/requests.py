@@ -362,11 +362,17 @@ class RequestService:
         return True
 
     async def feedback(self, request: Request, person: Person, answer: str) -> bool:
-        """The person's one-tap feedback after a done case."""
-        if request.person_id != person.id or request.status is not Status.DONE:
+        """One-tap feedback after a done case, from the person or from their Lotse."""
+        if request.status is not Status.DONE or answer not in ("good", "ok", "bad"):
+            return False
+        if person.id == request.person_id:
+            field = "feedback"
+        elif person.id == request.lotse_id:
+            field = "lotse_feedback"
+        else:
             return False
         return await self.repo.move(
-            request.id, [Status.DONE], Status.DONE, self.clock.now(), feedback=answer
+            request.id, [Status.DONE], Status.DONE, self.clock.now(), **{field: answer}
         )
 
     async def attendance(self, request: Request, person: Person, coming: bool) -> bool:

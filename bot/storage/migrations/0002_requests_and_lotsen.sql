@@ -49,7 +49,8 @@ CREATE TABLE request (
     round          INTEGER NOT NULL DEFAULT 0,
     lotse_id       INTEGER REFERENCES person (id) ON DELETE SET NULL,
     hours          REAL,
-    feedback       TEXT,
+    feedback       TEXT,      -- the person's one-tap answer after the case
+    lotse_feedback TEXT,      -- the Lotse's
     updated_by     INTEGER,   -- the update that last changed it: handling it again is a no-op
     created_at     TEXT    NOT NULL,
     confirmed_at   TEXT,
