@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.config import CityConfig
 from bot.i18n import LANGUAGES, Texts, texts
+from bot.services import Services
 
-__all__ = ["command_list", "register_commands"]
+__all__ = ["command_list", "coordinator_commands", "register_commands"]
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,30 @@ def command_list(t: Texts) -> list[BotCommand]:
     ]
 
 
-async def register_commands(bot: Bot, city: CityConfig) -> None:
-    """Register the commands for every language and as the default; failures only warn."""
+def coordinator_commands(t: Texts) -> list[BotCommand]:
+    """The extra commands shown in coordinators' own chats."""
+    return [
+        *command_list(t),
+        BotCommand("requests", t.gettext("Requests waiting for a Lotse")),
+        BotCommand("invite", t.gettext("Invitation links for new Lotsen")),
+    ]
+
+
+async def register_commands(bot: Bot, services: Services) -> None:
+    """Register the commands per language, and the coordinators' in their chats.
+
+    Failures only warn: the bot works without the command menu.
+    """
+    city = services.city
     try:
         for code in LANGUAGES:
             await bot.set_my_commands(command_list(texts(code, city.timezone)), language_code=code)
         await bot.set_my_commands(command_list(texts(city.default_language, city.timezone)))
+        for telegram_id in await services.people.coordinator_ids():
+            person = await services.people.find(telegram_id)
+            t = texts(person.language if person else city.default_language, city.timezone)
+            await bot.set_my_commands(
+                coordinator_commands(t), scope=BotCommandScopeChat(telegram_id)
+            )
     except TelegramError as exc:
         log.warning("could not register the command list: %s", type(exc).__name__)

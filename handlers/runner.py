@@ -54,7 +54,7 @@ async def serve(
         if not await _connect(app, stop):
             return
         await app.bot.delete_webhook()
-        await register_commands(app.bot, city)
+        await register_commands(app.bot, services)
         await app.start()
         timers = Timers(services.requests, clock)
         await timers.start()

@@ -149,9 +149,12 @@ async def test_german_photo_of_a_letter(running: RunningBot, api: FakeBotAPI) ->
     lotse = await become_lotse(api, 121, "Jonas", ["de"], codes[0])
     refugee = api.user(221, "Hassan", language_code="de")
     await onboard(refugee, "de")
+    # Markup-like text is shown literally to the Lotse, never interpreted.
     await ask_for_lotse(
-        refugee, "de", topic="letter", text="Brief der Krankenkasse", photo=True, name="Hassan"
+        refugee, "de", topic="letter", text="Brief <b>AOK</b> & Co", photo=True, name="Hassan"
     )
+    offer = await lotse.wait_for_text("Brief <b>AOK</b> & Co")
+    assert "🔔" in offer.text
     await lotse.press(label("de", "✅ Accept"))
     photo = await lotse.wait_for_message(lambda m: m.kind == "photo")
     assert photo.file_id is not None and photo.file_id.startswith("photo-")
