@@ -11,7 +11,7 @@ from bot.domain.lotsen import Lotse
 from bot.domain.requests import Request, Status, Step
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES, Texts, language_name
-from handlers.views import MENU_HOME, Screen
+from handlers.views import Screen, home_button
 
 __all__ = [
     "ask_day",
@@ -206,7 +206,7 @@ def sent(t: Texts) -> Screen:
         "✅ Thank you! Your request has been sent to Lotsen who speak your language. "
         "As soon as someone accepts, I will tell you here. You can see your requests with /status."
     )
-    return Screen(text, InlineKeyboardMarkup([[_button(t.gettext("⬅️ Main menu"), MENU_HOME)]]))
+    return Screen(text, InlineKeyboardMarkup([[home_button(t)]]))
 
 
 def stopped(t: Texts) -> str:
@@ -542,7 +542,7 @@ def lotse_menu(t: Texts, lotse: Lotse, cases: list[Request]) -> Screen:
     rows = [
         [_button(t.gettext("📂 My cases"), "lotse:cases")],
         [_button(t.gettext("⚙️ My profile"), "lotse:profile")],
-        [_button(t.gettext("⬅️ Main menu"), MENU_HOME)],
+        [home_button(t)],
     ]
     return Screen(text, InlineKeyboardMarkup(rows))
 
@@ -621,7 +621,7 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
             _button(t.gettext("⏸ Pause"), "prof:show:pause"),
             _button(t.gettext("🌙 Quiet hours"), "prof:show:quiet"),
         ],
-        [_button(t.gettext("⬅️ Main menu"), MENU_HOME)],
+        [home_button(t)],
     ]
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
 

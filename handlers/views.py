@@ -54,8 +54,13 @@ def _rows(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
     )
 
 
+def home_button(t: Texts) -> InlineKeyboardButton:
+    """The button back to the main menu."""
+    return InlineKeyboardButton(t.gettext("⬅️ Main menu"), callback_data=MENU_HOME)
+
+
 def _back(t: Texts) -> InlineKeyboardMarkup:
-    return _rows((t.gettext("⬅️ Main menu"), MENU_HOME))
+    return InlineKeyboardMarkup([[home_button(t)]])
 
 
 def welcome(t: Texts, city: CityConfig) -> str:
@@ -200,14 +205,12 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
     )
     if consent_at is None:
         text += "\n\n" + t.gettext("You have not given your consent.")
-        buttons = _rows(
-            (t.gettext("✅ I agree"), CONSENT_YES), (t.gettext("⬅️ Main menu"), MENU_HOME)
-        )
+        buttons = _rows((t.gettext("✅ I agree"), CONSENT_YES), (home_button(t).text, MENU_HOME))
     else:
         text += "\n\n" + t.gettext("You gave your consent on {date}.", date=t.datetime(consent_at))
         buttons = _rows(
             (t.gettext("Withdraw my consent"), CONSENT_WITHDRAW),
-            (t.gettext("⬅️ Main menu"), MENU_HOME),
+            (home_button(t).text, MENU_HOME),
         )
     return Screen(text, buttons)
 
