@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.services.lotsen import LotsenService
 from bot.services.people import PeopleService
-from bot.storage.database import Database, DatabaseError
+from bot.storage.database import Database, DatabaseError, backup_database
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
 
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
     add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
     add.add_argument("telegram_id", type=int)
+    backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
+    backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     return parser
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.telegram_id))
             print(f"{args.telegram_id} is now a coordinator")
+        elif args.command == "backup":
+            pages = backup_database(settings.db_path, args.file)
+            print(f"backed up {pages} pages to {args.file}")
         elif args.command == "invite":
             if not 1 <= args.count <= 500:
                 raise ConfigError("--count must be between 1 and 500")

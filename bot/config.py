@@ -100,6 +100,7 @@ class CityConfig:
     districts: tuple[str, ...]
     topics: tuple[str, ...]
     requests: RequestRules = field(default_factory=lambda: RequestRules())
+    retention_days: int = 90
 
 
 class _Reader:
@@ -203,7 +204,17 @@ def load_city(path: Path) -> CityConfig:
         districts=districts,
         topics=topics,
         requests=_request_rules(read),
+        retention_days=_retention(read),
     )
+
+
+def _retention(read: _Reader) -> int:
+    days = read.number("privacy.retention_days")
+    if days is None:
+        return 90
+    if not 1 <= days <= 3650:
+        raise ConfigError(f"{read.path}: 'privacy.retention_days' must be between 1 and 3650")
+    return days
 
 
 def _request_rules(read: _Reader) -> RequestRules:

@@ -18,6 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
+from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 
 __all__ = ["Timers"]
@@ -28,8 +29,15 @@ log = logging.getLogger(__name__)
 class Timers:
     """Look for due timers at the right moments."""
 
-    def __init__(self, requests: RequestService, clock: Clock, interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        requests: RequestService,
+        privacy: PrivacyService,
+        clock: Clock,
+        interval: float = 60.0,
+    ) -> None:
         self.requests = requests
+        self.privacy = privacy
         self.clock = clock
         self.interval = interval
         self._lock = asyncio.Lock()
@@ -45,8 +53,18 @@ class Timers:
             max_instances=1,
             misfire_grace_time=None,
         )
+        # Retention is an idempotent sweep: at every start and then every six hours.
+        self._scheduler.add_job(
+            self.retention,
+            IntervalTrigger(hours=6),
+            id="retention",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
         self._scheduler.start()
         await self.requests.redeliver_offers()
+        await self.retention()
         await self.run_due()
 
     async def stop(self) -> None:
@@ -55,6 +73,14 @@ class Timers:
             self._scheduler.shutdown(wait=False)
         async with self._lock:
             pass
+
+    async def retention(self) -> int:
+        """Erase what closed cases no longer need (free text, file ids, relays)."""
+        async with self._lock:
+            cleaned = await self.privacy.apply_retention()
+        if cleaned:
+            log.info("retention erased the details of %d closed request(s)", cleaned)
+        return cleaned
 
     async def run_due(self) -> int:
         """Do what is due now and plan the next look; return how many timers ran."""

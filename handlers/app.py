@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.services import Services
-from handlers import asking, coordination, lotse, messages, views, welcome
+from handlers import asking, coordination, lotse, messages, privacy, views, welcome
 from handlers.context import LotsenApp, LotsenContext, speaker
 from handlers.errors import on_error
 
@@ -64,6 +64,8 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CommandHandler("privacy", welcome.show_privacy, filters=private),
             CommandHandler("help", welcome.show_help, filters=private),
             CommandHandler("status", asking.show_status, filters=private),
+            CommandHandler("mydata", privacy.send_my_data, filters=private),
+            CommandHandler("delete", privacy.ask_delete, filters=private),
             CommandHandler("invite", coordination.show_invites, filters=private),
             CommandHandler("requests", coordination.show_overview, filters=private),
             CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
@@ -81,6 +83,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(lotse.on_offer_button, pattern=r"^offer:(accept|decline):"),
             CallbackQueryHandler(lotse.on_case_button, pattern=r"^(case|att|fb):"),
             CallbackQueryHandler(coordination.on_coordinator_button, pattern=r"^coord:"),
+            CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^priv:(delete_yes|keep)$"),
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
             MessageHandler(filters.COMMAND & private, welcome.fallback_message),

@@ -23,6 +23,8 @@ def command_list(t: Texts) -> list[BotCommand]:
         BotCommand("status", t.gettext("My requests")),
         BotCommand("language", t.gettext("Change the language")),
         BotCommand("privacy", t.gettext("Privacy notice and your consent")),
+        BotCommand("mydata", t.gettext("See all your data")),
+        BotCommand("delete", t.gettext("Delete all your data")),
         BotCommand("help", t.gettext("Help")),
     ]
 

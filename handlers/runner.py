@@ -56,7 +56,7 @@ async def serve(
         await app.bot.delete_webhook()
         await register_commands(app.bot, services)
         await app.start()
-        timers = Timers(services.requests, clock)
+        timers = Timers(services.requests, services.privacy, clock)
         await timers.start()
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)

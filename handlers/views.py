@@ -203,6 +203,7 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
         office=city.contact.office,
         email=city.contact.email,
     )
+    text += "\n\n" + t.gettext("See all your data: /mydata · Delete all your data: /delete")
     if consent_at is None:
         text += "\n\n" + t.gettext("You have not given your consent.")
         buttons = _rows((t.gettext("✅ I agree"), CONSENT_YES), (home_button(t).text, MENU_HOME))

@@ -237,6 +237,8 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
             "status",
             "language",
             "privacy",
+            "mydata",
+            "delete",
             "help",
         ]
         assert commands[3]["description"] == t(language).gettext("Change the language")

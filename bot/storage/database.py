@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Database", "DatabaseError"]
+__all__ = ["Database", "DatabaseError", "backup_database"]
 
 log = logging.getLogger(__name__)
 
@@ -156,3 +156,22 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         raise DatabaseError(f"incomplete SQL statement in migration: {pending.strip()[:60]}")
     return statements
+
+
+def backup_database(source: Path, target: Path) -> int:
+    """Copy the database with SQLite's online backup API; safe while the bot writes.
+
+    Returns the number of pages copied.
+    """
+    if not source.exists():
+        raise DatabaseError(f"{source}: no database to back up")
+    if target.exists():
+        raise DatabaseError(f"{target}: already exists; choose a new file")
+    src = sqlite3.connect(source, timeout=_BUSY_TIMEOUT_MS / 1000)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst, pages=256)
+        return int(dst.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        dst.close()
+        src.close()
