@@ -18,6 +18,7 @@ from bot.services import Services
 from handlers import asking, coordination, lotse, messages, privacy, views, welcome
 from handlers.context import LotsenApp, LotsenContext, speaker
 from handlers.errors import on_error
+from handlers.transport import RetryingRequest
 
 __all__ = ["ALLOWED_UPDATES", "build_application"]
 
@@ -43,6 +44,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .updater(None)
+        .request(RetryingRequest(connection_pool_size=128))
         .context_types(ContextTypes(context=LotsenContext))
         .defaults(
             Defaults(

@@ -56,6 +56,8 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
     if user is None:  # channel posts and the like carry no user
         return Speaker(0, None, texts(services.city.default_language, services.city.timezone))
     person = await services.people.find(user.id)
+    if person is not None:
+        await services.people.reachable_again(person)
     language = (
         person.language
         if person is not None

@@ -29,6 +29,11 @@ async def on_error(update: object, context: LotsenContext) -> None:
     error = context.error
     if error is None:
         return
+    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        # The person blocked the bot: nothing to apologise to, nothing for the coordinators.
+        await context.services.people.unreachable(update.effective_user.id)
+        log.info("update %s: the person has blocked the bot", update.update_id)
+        return
     update_id = update.update_id if isinstance(update, Update) else None
     reference = hashlib.sha256(f"{update_id}:{type(error).__name__}".encode()).hexdigest()[:10]
     log.error(

@@ -7,6 +7,7 @@ import logging
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
 from bot.domain.people import Person
@@ -41,8 +42,10 @@ class TelegramNotifier:
         people: PeopleRepository,
         lotsen: LotsenRepository,
         requests: RequestsRepository,
+        clock: Clock,
     ) -> None:
         self.city = city
+        self.clock = clock
         self.people = people
         self.lotsen = lotsen
         self.requests = requests
@@ -57,6 +60,7 @@ class TelegramNotifier:
             return await self.bot.send_message(chat_id, screen.text, reply_markup=screen.buttons)
         except Forbidden:
             log.info("a recipient has blocked the bot")
+            await self.people.set_unreachable(chat_id, self.clock.now())
         except TelegramError as exc:
             log.warning("could not deliver a notification: %s", type(exc).__name__)
         return None

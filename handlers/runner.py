@@ -47,7 +47,7 @@ async def serve(
     await db.open()
     try:
         repos = Repositories.on(db)
-        notifier = TelegramNotifier(city, repos.people, repos.lotsen, repos.requests)
+        notifier = TelegramNotifier(city, repos.people, repos.lotsen, repos.requests, clock)
         services = build_services(repos, city, clock, notifier)
         app = build_application(token, settings.api_url, services)
         notifier.bot = app.bot

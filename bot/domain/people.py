@@ -28,6 +28,7 @@ class Person:
     consent_at: datetime | None
     consent_version: str | None
     created_at: datetime
+    unreachable_at: datetime | None = None
 
     @property
     def has_consented(self) -> bool:

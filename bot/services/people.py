@@ -41,6 +41,15 @@ class PeopleService:
         """Forget a given consent (the language stays, so the bot can still answer)."""
         await self.repo.withdraw_consent(telegram_id)
 
+    async def unreachable(self, telegram_id: int) -> None:
+        """Telegram says the person blocked the bot: skip them until they write again."""
+        await self.repo.set_unreachable(telegram_id, self.clock.now())
+
+    async def reachable_again(self, person: Person) -> None:
+        """The person wrote to the bot, so they can be reached again."""
+        if person.unreachable_at is not None:
+            await self.repo.set_unreachable(person.telegram_id, None)
+
     @staticmethod
     def has_current_consent(person: Person | None) -> bool:
         """Whether ``person`` agreed to the notice as it reads today."""

@@ -71,7 +71,7 @@ class LotsenRepository:
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
         params["since"] = to_db(since)
         rows = await self.db.fetch_all(
-            _SELECT + " WHERE l.status = 'active' AND l.person_id IN "
+            _SELECT + " WHERE l.status = 'active' AND p.unreachable_at IS NULL AND l.person_id IN "
             f"(SELECT person_id FROM lotse_language WHERE language IN ({marks}))",
             params,
         )
@@ -80,7 +80,9 @@ class LotsenRepository:
     async def active(self, since: datetime) -> list[Lotse]:
         """Every active Lotse."""
         rows = await self.db.fetch_all(
-            _SELECT + " WHERE l.status = 'active' ORDER BY l.person_id", {"since": to_db(since)}
+            _SELECT
+            + " WHERE l.status = 'active' AND p.unreachable_at IS NULL ORDER BY l.person_id",
+            {"since": to_db(since)},
         )
         return [_lotse(row) for row in rows]
 

@@ -12,7 +12,9 @@ from bot.storage.database import Database
 
 __all__ = ["PeopleRepository"]
 
-_COLUMNS = "id, telegram_id, role, language, consent_at, consent_version, created_at"
+_COLUMNS = (
+    "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at"
+)
 
 
 def _person(row: aiosqlite.Row) -> Person:
@@ -24,6 +26,7 @@ def _person(row: aiosqlite.Row) -> Person:
         consent_at=from_db(row["consent_at"]) if row["consent_at"] else None,
         consent_version=row["consent_version"],
         created_at=from_db(row["created_at"]),
+        unreachable_at=from_db(row["unreachable_at"]) if row["unreachable_at"] else None,
     )
 
 
@@ -79,6 +82,14 @@ class PeopleRepository:
                 "INSERT INTO person (telegram_id, role, language, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET role = excluded.role",
                 (telegram_id, role.value, language, to_db(now)),
+            )
+
+    async def set_unreachable(self, telegram_id: int, when: datetime | None) -> None:
+        """Record that the person blocked the bot (``when``), or that they are back (None)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
+                (to_db(when) if when else None, telegram_id),
             )
 
     async def telegram_ids_with_role(self, role: Role) -> list[int]:

@@ -1,5 +1,8 @@
 -- Lotsen, invitations, help requests, offers, relayed messages and timers.
 
+-- Set when Telegram answers 403 (the person blocked the bot); cleared when they write again.
+ALTER TABLE person ADD COLUMN unreachable_at TEXT;
+
 CREATE TABLE lotse (
     person_id    INTEGER PRIMARY KEY REFERENCES person (id) ON DELETE CASCADE,
     first_name   TEXT    NOT NULL,
