@@ -11,11 +11,13 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
+from bot.domain.ratelimit import RateLimiter
 from bot.services import Services
-from handlers import asking, coordination, lotse, messages, privacy, views, welcome
+from handlers import asking, coordination, limits, lotse, messages, privacy, views, welcome
 from handlers.context import LotsenApp, LotsenContext, speaker
 from handlers.errors import on_error
 from handlers.transport import RetryingRequest
@@ -23,7 +25,7 @@ from handlers.transport import RetryingRequest
 __all__ = ["ALLOWED_UPDATES", "build_application"]
 
 #: Update types the bot asks Telegram for; everything else is never fetched.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
 async def _group_pointer(update: Update, context: LotsenContext) -> None:
@@ -57,6 +59,8 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
     app.bot_data["services"] = services
 
     private = filters.ChatType.PRIVATE
+    # Group -1: the rate limit sees every update first and may stop it.
+    app.add_handler(TypeHandler(Update, limits.RateCheck(RateLimiter())), group=-1)
     # Group 0: what the person asked for, by command or button.
     app.add_handlers(
         [
@@ -89,6 +93,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
             MessageHandler(filters.COMMAND & private, welcome.fallback_message),
+            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, welcome.edited),
             MessageHandler(private, messages.route),
             CallbackQueryHandler(welcome.fallback_button),
         ]

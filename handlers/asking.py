@@ -7,6 +7,7 @@ import datetime as dt
 from telegram import Message, Update
 
 from bot.domain.requests import Request, Step
+from bot.services.requests import MAX_TEXT
 from handlers import request_views as rv
 from handlers import views
 from handlers.context import (
@@ -18,6 +19,7 @@ from handlers.context import (
     send,
     speaker,
 )
+from handlers.limits import file_problem, too_long
 
 __all__ = ["on_ask_button", "on_request_button", "show_status", "start_asking", "take_input"]
 
@@ -158,8 +160,13 @@ async def take_input(update: Update, context: LotsenContext, who: Speaker, draft
     if draft.step is Step.DESCRIPTION:
         kind, file_id = media_of(message)
         text = message.text or message.caption
-        if not text and not file_id:
-            await send(update, rv.description_missing(who.t))
+        problem = file_problem(who.t, message)
+        if text and len(text) > MAX_TEXT:
+            problem = too_long(who.t, MAX_TEXT)
+        elif not text and not file_id:
+            problem = rv.description_missing(who.t)
+        if problem:
+            await send(update, problem)
             return True
         updated = await requests.describe(draft, text, kind, file_id, update.update_id)
     elif draft.step is Step.PLACE and message.text:

@@ -9,6 +9,7 @@ from bot.i18n import texts
 from handlers import asking, welcome
 from handlers import request_views as rv
 from handlers.context import LotsenContext, Speaker, send, speaker
+from handlers.limits import file_problem, too_long
 from handlers.notify import send_file
 
 __all__ = ["route"]
@@ -84,13 +85,17 @@ async def _relay(
     t = texts(other.language, services.city.timezone)
     kind, file_id = asking.media_of(message)
     text = message.text or message.caption
+    problem = file_problem(who.t, message)
+    if text and len(text) > (MAX_CAPTION if file_id else MAX_TEXT):
+        problem = too_long(who.t, MAX_CAPTION if file_id else MAX_TEXT)
+    if problem:
+        await send(update, problem)
+        return
     if kind is not None and file_id is not None:
-        caption = rv.relayed(t, case, sender, text[:MAX_CAPTION] if text else None)
+        caption = rv.relayed(t, case, sender, text)
         copy = await send_file(context.bot, other.telegram_id, kind, file_id, caption)
     elif text:
-        copy = await context.bot.send_message(
-            other.telegram_id, rv.relayed(t, case, sender, text[:MAX_TEXT])
-        )
+        copy = await context.bot.send_message(other.telegram_id, rv.relayed(t, case, sender, text))
     else:
         await welcome.fallback_message(update, context)
         return

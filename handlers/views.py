@@ -273,3 +273,8 @@ def error_alert(t: Texts, error: str, reference: str) -> str:
         error=error,
         reference=reference,
     )
+
+
+def edits_not_seen(t: Texts) -> str:
+    """Answer to an edited message."""
+    return t.gettext("Changes to a sent message do not reach me. Please send a new message.")

@@ -195,3 +195,9 @@ async def fallback_button(update: Update, context: LotsenContext) -> None:
     assert query is not None
     who = await speaker(update, context)
     await acknowledge(query, views.button_expired(who.t), alert=True)
+
+
+async def edited(update: Update, context: LotsenContext) -> None:
+    """An edited message: the change does not reach anyone, so say so."""
+    who = await speaker(update, context)
+    await _send(update, views.Screen(views.edits_not_seen(who.t)))

@@ -691,6 +691,35 @@ class FakeUser:
         _, raw = self._message(**content)
         return await self.api.push_update({"message": raw})
 
+    async def send_document(
+        self,
+        file_name: str = "letter.pdf",
+        mime_type: str = "application/pdf",
+        size: int | None = None,
+        data: bytes = b"%PDF-1.4 letter",
+    ) -> int:
+        """Send a document; ``size`` may claim more than ``data`` holds (large files)."""
+        file_id = f"document-{next(self.api._ids)}"
+        self.api.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data) if size is None else size,
+        }
+        _, raw = self._message(document=document)
+        return await self.api.push_update({"message": raw})
+
+    async def edit(self, message_id: int, text: str) -> int:
+        """Edit one of the user's own messages (Telegram sends an ``edited_message``)."""
+        for message in self.api.messages(self.id):
+            if message.message_id == message_id and not message.from_bot:
+                message.text = text
+                raw = {**message.raw, "text": text, "edit_date": int(time.time())}
+                return await self.api.push_update({"edited_message": raw})
+        raise LookupError(message_id)
+
     async def send_sticker(self) -> int:
         """Send a sticker (something the bot cannot use)."""
         sticker = {
