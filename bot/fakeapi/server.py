@@ -720,6 +720,11 @@ class FakeUser:
                 return await self.api.push_update({"edited_message": raw})
         raise LookupError(message_id)
 
+    async def send_raw(self, **content: Any) -> int:
+        """Send any other kind of message (location, contact, dice…) as given."""
+        _, raw = self._message(**content)
+        return await self.api.push_update({"message": raw})
+
     async def send_sticker(self) -> int:
         """Send a sticker (something the bot cannot use)."""
         sticker = {
