@@ -25,7 +25,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Telegram bot for Integrationslotsen programmes.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run = commands.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this public https URL instead of polling",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8443",
+        help="where the webhook server listens, behind a reverse proxy (default %(default)s)",
+    )
     coordinator = commands.add_parser("coordinator", help="manage coordinators")
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
     add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
@@ -51,8 +62,16 @@ def main(argv: list[str] | None = None) -> int:
             settings.require_token()
             city = load_city(settings.config_path)
             from handlers.runner import serve
+            from handlers.webhook import Webhook, parse_listen
 
-            asyncio.run(serve(settings, city))
+            webhook = None
+            if args.webhook:
+                try:
+                    host, port = parse_listen(args.listen)
+                except ValueError:
+                    raise ConfigError(f"--listen must be HOST:PORT (got {args.listen!r})") from None
+                webhook = Webhook(args.webhook, host, port, settings.webhook_secret)
+            asyncio.run(serve(settings, city, webhook=webhook))
         elif args.command == "coordinator":
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.telegram_id))

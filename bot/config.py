@@ -41,12 +41,13 @@ class Settings:
     api_url: str
     db_path: Path
     config_path: Path
+    webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from ``env`` (default: the process environment)."""
         env = os.environ if env is None else env
-        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        token = _secret(env, "TELEGRAM_BOT_TOKEN")
         api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(
@@ -54,7 +55,13 @@ class Settings:
             )
         db = env.get("LOTSENBOT_DB", "").strip() or DEFAULT_DB
         config = env.get("LOTSENBOT_CONFIG", "").strip() or DEFAULT_CONFIG
-        return cls(token, api_url.rstrip("/"), Path(db), Path(config))
+        return cls(
+            token,
+            api_url.rstrip("/"),
+            Path(db),
+            Path(config),
+            _secret(env, "LOTSENBOT_WEBHOOK_SECRET"),
+        )
 
     def require_token(self) -> str:
         """Return the bot token or stop with a message naming the variable."""
@@ -63,6 +70,20 @@ class Settings:
         if ":" not in self.token:
             raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (<id>:<secret>)")
         return self.token
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (never logged)."""
+    value = env.get(name, "").strip()
+    if value:
+        return value
+    path = env.get(f"{name}_FILE", "").strip()
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
 
 
 @dataclass(frozen=True, slots=True)

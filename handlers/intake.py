@@ -68,10 +68,19 @@ class Intake:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._last_prune = clock.now()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Handle leftovers, then poll until ``stop`` is set; finish what is in hand."""
+    async def resume(self) -> None:
+        """At start: forget old handled updates and handle what the last run left."""
         await self.inbox.prune(self.clock.now() - _KEEP_DONE)
         await self._resume_leftovers()
+
+    async def accept(self, updates: Sequence[Update]) -> None:
+        """Store updates durably and dispatch the new ones (the webhook's entry point)."""
+        await self._accept(updates)
+        await self._maybe_prune()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle leftovers, then poll until ``stop`` is set; finish what is in hand."""
+        await self.resume()
         last = await self.inbox.last_update_id()
         offset = None if last is None else last + 1
         backoff = 1.0

@@ -20,6 +20,7 @@ from handlers.commands import register_commands
 from handlers.context import LotsenApp
 from handlers.intake import Intake
 from handlers.notify import TelegramNotifier
+from handlers.webhook import Webhook, serve_webhook
 
 __all__ = ["serve"]
 
@@ -33,6 +34,7 @@ async def serve(
     clock: Clock | None = None,
     stop: asyncio.Event | None = None,
     on_start: Callable[[Timers], None] | None = None,
+    webhook: Webhook | None = None,
 ) -> None:
     """Run until ``stop`` is set, or until SIGTERM/SIGINT when no event is given."""
     token = settings.require_token()
@@ -53,7 +55,8 @@ async def serve(
         notifier.bot = app.bot
         if not await _connect(app, stop):
             return
-        await app.bot.delete_webhook()
+        if webhook is None:
+            await app.bot.delete_webhook()  # polling and a webhook exclude each other
         await register_commands(app.bot, services)
         await app.start()
         timers = Timers(services.requests, services.privacy, clock)
@@ -61,8 +64,12 @@ async def serve(
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)
         log.info("Lotsenbot is running as @%s", app.bot.username)
+        intake = Intake(app, InboxRepository(db), clock)
         try:
-            await Intake(app, InboxRepository(db), clock).run(stop)
+            if webhook is None:
+                await intake.run(stop)
+            else:
+                await serve_webhook(app, intake, webhook, stop)
         finally:
             await timers.stop()
             await app.stop()

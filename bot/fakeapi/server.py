@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 __all__ = ["ApiError", "BotMessage", "FakeBotAPI", "Fault"]
 
@@ -201,6 +201,8 @@ class FakeBotAPI:
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._holds: dict[str, _Hold] = {}
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self.webhook_answers: list[int] = []
         self.held: list[Call] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -229,6 +231,8 @@ class FakeBotAPI:
         for hold in self._holds.values():
             hold.perform = False
             hold.released.set()
+        for delivery in list(self._deliveries):
+            delivery.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -349,12 +353,38 @@ class FakeBotAPI:
         return self.chats.get(chat_id, [])
 
     async def push_update(self, update: JSON) -> int:
-        """Queue an update for ``getUpdates`` and return its ``update_id``."""
+        """Queue an update (``getUpdates``, or the webhook if one is set); return its id."""
         update_id = next(self._update_ids)
         self.last_update_id = update_id
-        self._pending.append({"update_id": update_id, **update})
+        full = {"update_id": update_id, **update}
+        if self.webhook.get("url"):
+            task = asyncio.create_task(self._deliver(full))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        else:
+            self._pending.append(full)
         await self._notify()
         return update_id
+
+    async def _deliver(self, update: JSON) -> None:
+        """Post to the webhook like Telegram: with the secret header, repeated until 200."""
+        headers = {}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
+        async with ClientSession() as session:
+            for _ in range(50):
+                try:
+                    async with session.post(
+                        self.webhook["url"], json=update, headers=headers
+                    ) as response:
+                        self.webhook_answers.append(response.status)
+                        if response.status == 200:
+                            self.confirmed = max(self.confirmed, update["update_id"] + 1)
+                            await self._notify()
+                            return
+                except OSError:
+                    pass
+                await asyncio.sleep(0.2)
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked after every API call)."""
@@ -379,6 +409,12 @@ class FakeBotAPI:
         return self.me
 
     async def _api_getupdates(self, params: JSON) -> list[JSON]:
+        if self.webhook.get("url"):
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _int(params.get("offset"))
         limit = _int(params.get("limit")) or 100
         timeout = float(params.get("timeout") or 0)
