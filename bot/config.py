@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ __all__ = [
     "CityConfig",
     "ConfigError",
     "Contact",
+    "MailingRules",
     "RequestRules",
     "Settings",
     "load_city",
@@ -106,6 +108,24 @@ class RequestRules:
 
 
 @dataclass(frozen=True, slots=True)
+class MailingRules:
+    """How fast mass messages go out (``[broadcasts]`` in the city file).
+
+    Telegram allows about 30 messages a second overall and one a second per chat; the
+    default leaves room for the bot's everyday answers.
+    """
+
+    per_second: float = 25.0
+    report_every: float = 3.0
+    max_attempts: int = 5
+
+    @property
+    def senders(self) -> int:
+        """Copies in flight at once: enough to keep the pace when a request takes 200 ms."""
+        return max(4, math.ceil(self.per_second / 5))
+
+
+@dataclass(frozen=True, slots=True)
 class CityConfig:
     """Everything city-specific: names, districts, topics, contacts, time zone."""
 
@@ -122,6 +142,7 @@ class CityConfig:
     topics: tuple[str, ...]
     requests: RequestRules = field(default_factory=lambda: RequestRules())
     retention_days: int = 90
+    mailings: MailingRules = field(default_factory=lambda: MailingRules())
 
 
 class _Reader:
@@ -226,6 +247,7 @@ def load_city(path: Path) -> CityConfig:
         topics=topics,
         requests=_request_rules(read),
         retention_days=_retention(read),
+        mailings=_mailing_rules(read),
     )
 
 
@@ -236,6 +258,17 @@ def _retention(read: _Reader) -> int:
     if not 1 <= days <= 3650:
         raise ConfigError(f"{read.path}: 'privacy.retention_days' must be between 1 and 3650")
     return days
+
+
+def _mailing_rules(read: _Reader) -> MailingRules:
+    rate = read.number("broadcasts.messages_per_second")
+    if rate is None:
+        return MailingRules()
+    if not 1 <= rate <= 1000:
+        raise ConfigError(
+            f"{read.path}: 'broadcasts.messages_per_second' must be between 1 and 1000"
+        )
+    return MailingRules(per_second=float(rate))
 
 
 def _request_rules(read: _Reader) -> RequestRules:

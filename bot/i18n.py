@@ -19,6 +19,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 __all__ = [
     "LANGUAGES",
@@ -141,6 +142,10 @@ class Texts:
     def clock(self, value: dt.time) -> str:
         """Format a time of day in this language."""
         return format_time(value, "short", locale=self.language)
+
+    def number(self, value: float) -> str:
+        """Format a number with this language's digits and grouping (e.g. 1.234 in German)."""
+        return format_decimal(value, locale=self.language)
 
     def _fill(self, template: str, values: dict[str, object]) -> str:
         if not values:

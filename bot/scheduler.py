@@ -1,10 +1,10 @@
 """APScheduler drives the timers; the database holds them.
 
-Every timer (escalation, expiry, reminder) is a row in the ``timer`` table. This module
-only decides *when to look*: once at start (catching up on what fell due while the bot was
-down), at the next due time, and every minute as a safety net. What is due is then done by
-:meth:`RequestService.run_due`, which marks each timer done after its work, so nothing is
-skipped and nothing is done twice.
+Every timer (escalation, expiry, reminders, announcements, scheduled broadcasts) is a row
+in the ``timer`` table. This module only decides *when to look*: once at start (catching up
+on what fell due while the bot was down), at the next due time, and every minute as a safety
+net. What is due is then done by :meth:`Schedule.run_due`, which marks each timer done after
+its work, so nothing is skipped and nothing is done twice.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
+from bot.services.mailings import MailingService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
+from bot.services.schedule import Schedule
 
 __all__ = ["Timers"]
 
@@ -31,12 +33,16 @@ class Timers:
 
     def __init__(
         self,
+        schedule: Schedule,
         requests: RequestService,
+        mailings: MailingService,
         privacy: PrivacyService,
         clock: Clock,
         interval: float = 60.0,
     ) -> None:
+        self.schedule = schedule
         self.requests = requests
+        self.mailings = mailings
         self.privacy = privacy
         self.clock = clock
         self.interval = interval
@@ -63,16 +69,18 @@ class Timers:
             misfire_grace_time=None,
         )
         self._scheduler.start()
+        await self.mailings.resume()
         await self.requests.redeliver_offers()
         await self.retention()
         await self.run_due()
 
     async def stop(self) -> None:
-        """Stop looking (a run in progress finishes)."""
+        """Stop looking (a run in progress finishes) and let mailings pause cleanly."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         async with self._lock:
             pass
+        await self.mailings.stop()
 
     async def retention(self) -> int:
         """Erase what closed cases no longer need (free text, file ids, relays)."""
@@ -85,8 +93,8 @@ class Timers:
     async def run_due(self) -> int:
         """Do what is due now and plan the next look; return how many timers ran."""
         async with self._lock:
-            done = await self.requests.run_due()
-            upcoming = await self.requests.next_due()
+            done = await self.schedule.run_due()
+            upcoming = await self.schedule.next_due()
         if upcoming is not None and isinstance(self.clock, SystemClock) and self._scheduler.running:
             # Real time: wake up exactly then. A shifted clock (tests, demo) is driven by calls.
             self._scheduler.add_job(

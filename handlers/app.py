@@ -17,7 +17,17 @@ from telegram.ext import (
 
 from bot.domain.ratelimit import RateLimiter
 from bot.services import Services
-from handlers import asking, coordination, limits, lotse, messages, privacy, views, welcome
+from handlers import (
+    asking,
+    broadcasts,
+    coordination,
+    limits,
+    lotse,
+    messages,
+    privacy,
+    views,
+    welcome,
+)
 from handlers.context import LotsenApp, LotsenContext, speaker
 from handlers.errors import on_error
 from handlers.transport import RetryingRequest
@@ -74,6 +84,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CommandHandler("delete", privacy.ask_delete, filters=private),
             CommandHandler("invite", coordination.show_invites, filters=private),
             CommandHandler("requests", coordination.show_overview, filters=private),
+            CommandHandler("broadcast", broadcasts.show_broadcasts, filters=private),
             CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
             CallbackQueryHandler(
                 welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)(:[A-Z0-9]{6,16})?$"
@@ -90,6 +101,8 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(lotse.on_case_button, pattern=r"^(case|att|fb):"),
             CallbackQueryHandler(coordination.on_coordinator_button, pattern=r"^coord:"),
             CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^priv:(delete_yes|keep)$"),
+            CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"),
+            CallbackQueryHandler(broadcasts.on_news_button, pattern=r"^news:(on|off)$"),
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
             MessageHandler(filters.COMMAND & private, welcome.fallback_message),

@@ -35,6 +35,7 @@ def coordinator_commands(t: Texts) -> list[BotCommand]:
         *command_list(t),
         BotCommand("requests", t.gettext("Requests waiting for a Lotse")),
         BotCommand("invite", t.gettext("Invitation links for new Lotsen")),
+        BotCommand("broadcast", t.gettext("Send news to many people")),
     ]
 
 

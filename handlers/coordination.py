@@ -9,10 +9,10 @@ from handlers import request_views as rv
 from handlers import views
 from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
 
-__all__ = ["on_coordinator_button", "show_invites", "show_overview"]
+__all__ = ["coordinator_only", "on_coordinator_button", "show_invites", "show_overview"]
 
 
-async def _coordinator(update: Update, context: LotsenContext) -> Speaker | None:
+async def coordinator_only(update: Update, context: LotsenContext) -> Speaker | None:
     """The speaker if they coordinate; everyone else is refused, and nothing changes."""
     who = await speaker(update, context)
     if who.telegram_id and await context.services.people.is_coordinator(who.telegram_id):
@@ -26,7 +26,7 @@ async def _coordinator(update: Update, context: LotsenContext) -> Speaker | None
 
 async def show_invites(update: Update, context: LotsenContext) -> None:
     """/invite [N]: one-time invitation links for new Lotsen."""
-    who = await _coordinator(update, context)
+    who = await coordinator_only(update, context)
     if who is None:
         return
     args = context.args or []
@@ -37,7 +37,7 @@ async def show_invites(update: Update, context: LotsenContext) -> None:
 
 async def show_overview(update: Update, context: LotsenContext) -> None:
     """/requests: open, stuck and expired requests."""
-    who = await _coordinator(update, context)
+    who = await coordinator_only(update, context)
     if who is None:
         return
     await send(update, rv.overview(who.t, await context.services.requests.waiting()))
@@ -47,7 +47,7 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
     """``coord:approve|reject:<person>``, ``coord:assign:<request>:<person>``."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    who = await _coordinator(update, context)
+    who = await coordinator_only(update, context)
     if who is None:
         return
     parts = query.data.split(":")

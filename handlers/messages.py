@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Message, Update
 
+from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request, Status
 from bot.i18n import texts
-from handlers import asking, welcome
+from handlers import asking, broadcasts, welcome
 from handlers import request_views as rv
 from handlers.context import LotsenContext, Speaker, send, speaker
 from handlers.limits import file_problem, too_long
 from handlers.notify import send_file
 
 __all__ = ["route"]
+
+#: Who takes typed input for an open dialog, by the dialog's kind.
+DIALOGS: dict[str, Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[None]]] = {
+    "broadcast": broadcasts.take_input,
+}
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
 MAX_TEXT = 3800
@@ -30,6 +38,10 @@ async def route(update: Update, context: LotsenContext) -> None:
         return
     draft = await context.services.requests.draft(who.person)
     if draft is not None and await asking.take_input(update, context, who, draft):
+        return
+    dialog = await context.services.dialogs.current(who.person)
+    if dialog is not None and dialog.kind in DIALOGS:
+        await DIALOGS[dialog.kind](update, context, who, dialog)
         return
     case = await _case_for(update, context, who, message)
     if case is not None:

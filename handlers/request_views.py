@@ -11,7 +11,7 @@ from bot.domain.lotsen import Lotse
 from bot.domain.requests import Request, Status, Step
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES, Texts, language_name
-from handlers.views import Screen, home_button
+from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
 
 __all__ = [
     "ask_day",
@@ -30,16 +30,8 @@ TIMES = ("08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00",
 HOURS = ("1", "2", "3", "4", "6", "8")
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def _grid(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def _cancel_row(t: Texts) -> list[InlineKeyboardButton]:
-    return [_button(t.gettext("✖️ Stop asking"), "ask:stop")]
+    return [button(t.gettext("✖️ Stop asking"), "ask:stop")]
 
 
 def topic_label(t: Texts, topic: str | None) -> str:
@@ -66,7 +58,7 @@ def when_label(t: Texts, request: Request) -> str:
 
 def ask_topic(t: Texts, city: CityConfig) -> Screen:
     """Step 1: what the help is needed for."""
-    buttons = [_button(topic_label(t, key), f"ask:topic:{key}") for key in city.topics]
+    buttons = [button(topic_label(t, key), f"ask:topic:{key}") for key in city.topics]
     rows = [[b] for b in buttons] + [_cancel_row(t)]
     return Screen(t.gettext("<b>What do you need help with?</b>"), InlineKeyboardMarkup(rows))
 
@@ -85,13 +77,13 @@ def ask_description(t: Texts) -> Screen:
 def ask_languages(t: Texts, request: Request) -> Screen:
     """Step 3: languages the person speaks (multi-select, preset with their language)."""
     buttons = [
-        _button(
+        button(
             ("✅ " if code in request.languages else "") + language_name(code), f"ask:lang:{code}"
         )
         for code in LANGUAGES
     ]
-    rows = _grid(buttons, 2)
-    rows.append([_button(t.gettext("Continue ➡️"), "ask:langs_done")])
+    rows = grid(buttons, 2)
+    rows.append([button(t.gettext("Continue ➡️"), "ask:langs_done")])
     rows.append(_cancel_row(t))
     return Screen(
         t.gettext("<b>Which languages do you speak?</b> Tap all that apply, then continue."),
@@ -101,8 +93,8 @@ def ask_languages(t: Texts, request: Request) -> Screen:
 
 def ask_district(t: Texts, city: CityConfig) -> Screen:
     """Step 4: the Stadtteil."""
-    buttons = [_button(name, f"ask:district:{i}") for i, name in enumerate(city.districts)]
-    rows = [*_grid(buttons, 2), _cancel_row(t)]
+    buttons = [button(name, f"ask:district:{i}") for i, name in enumerate(city.districts)]
+    rows = [*grid(buttons, 2), _cancel_row(t)]
     return Screen(
         t.gettext("<b>In which part of {city} do you live?</b>", city=city.city),
         InlineKeyboardMarkup(rows),
@@ -111,9 +103,8 @@ def ask_district(t: Texts, city: CityConfig) -> Screen:
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Step 5: a day from the calendar, or flexible."""
-    buttons = [_button(t.short_day(day), f"ask:day:{day.isoformat()}") for day in days]
-    rows = _grid(buttons, 3)
-    rows.append([_button(t.gettext("🤷 Flexible / no fixed date"), "ask:day:flex")])
+    rows = day_buttons(t, days, "ask:day:")
+    rows.append([button(t.gettext("🤷 Flexible / no fixed date"), "ask:day:flex")])
     rows.append(_cancel_row(t))
     return Screen(
         t.gettext("<b>When is the appointment?</b> Choose a day."), InlineKeyboardMarkup(rows)
@@ -122,12 +113,8 @@ def ask_day(t: Texts, days: list[dt.date]) -> Screen:
 
 def ask_time(t: Texts) -> Screen:
     """Step 6: the time of day."""
-    buttons = [
-        _button(t.clock(dt.time.fromisoformat(value)), f"ask:time:{value.replace(':', '')}")
-        for value in TIMES
-    ]
-    rows = _grid(buttons, 5)
-    rows.append([_button(t.gettext("Time not known yet"), "ask:time:none")])
+    rows = time_buttons(t, TIMES, "ask:time:")
+    rows.append([button(t.gettext("Time not known yet"), "ask:time:none")])
     rows.append(_cancel_row(t))
     return Screen(t.gettext("<b>At what time?</b>"), InlineKeyboardMarkup(rows))
 
@@ -138,7 +125,7 @@ def ask_place(t: Texts) -> Screen:
         "<b>Where is the appointment?</b>\nFor example: Jobcenter, Halterner Straße. "
         "Write the place, or skip."
     )
-    rows = [[_button(t.gettext("Skip ➡️"), "ask:place:skip")], _cancel_row(t)]
+    rows = [[button(t.gettext("Skip ➡️"), "ask:place:skip")], _cancel_row(t)]
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
@@ -146,7 +133,7 @@ def ask_name(t: Texts, suggestion: str | None) -> Screen:
     """Step 8: the first name the Lotse should use."""
     rows = []
     if suggestion:
-        rows.append([_button(suggestion[:40], "ask:name:telegram")])
+        rows.append([button(suggestion[:40], "ask:name:telegram")])
     rows.append(_cancel_row(t))
     return Screen(
         t.gettext("<b>How should your Lotse address you?</b> Write your first name."),
@@ -181,20 +168,20 @@ def confirm(t: Texts, city: CityConfig, request: Request) -> Screen:
         t.gettext("<b>Please check your request:</b>") + "\n\n" + summary(t, city, request, False)
     )
     rows = [
-        [_button(t.gettext("✅ Send request"), "ask:confirm")],
+        [button(t.gettext("✅ Send request"), "ask:confirm")],
         [
-            _button(t.gettext("✏️ Topic"), f"ask:edit:{Step.TOPIC}"),
-            _button(t.gettext("✏️ Text"), f"ask:edit:{Step.DESCRIPTION}"),
+            button(t.gettext("✏️ Topic"), f"ask:edit:{Step.TOPIC}"),
+            button(t.gettext("✏️ Text"), f"ask:edit:{Step.DESCRIPTION}"),
         ],
         [
-            _button(t.gettext("✏️ Languages"), f"ask:edit:{Step.LANGUAGES}"),
-            _button(t.gettext("✏️ Stadtteil"), f"ask:edit:{Step.DISTRICT}"),
+            button(t.gettext("✏️ Languages"), f"ask:edit:{Step.LANGUAGES}"),
+            button(t.gettext("✏️ Stadtteil"), f"ask:edit:{Step.DISTRICT}"),
         ],
         [
-            _button(t.gettext("✏️ Date"), f"ask:edit:{Step.DAY}"),
-            _button(t.gettext("✏️ Place"), f"ask:edit:{Step.PLACE}"),
+            button(t.gettext("✏️ Date"), f"ask:edit:{Step.DAY}"),
+            button(t.gettext("✏️ Place"), f"ask:edit:{Step.PLACE}"),
         ],
-        [_button(t.gettext("✏️ Name"), f"ask:edit:{Step.NAME}")],
+        [button(t.gettext("✏️ Name"), f"ask:edit:{Step.NAME}")],
         _cancel_row(t),
     ]
     return Screen(text, InlineKeyboardMarkup(rows))
@@ -246,7 +233,7 @@ def status_list(t: Texts, requests: list[Request]) -> Screen:
     if not requests:
         return Screen(
             t.gettext("You have no requests yet."),
-            InlineKeyboardMarkup([[_button(t.gettext("🤝 I need a Lotse"), "menu:request")]]),
+            InlineKeyboardMarkup([[button(t.gettext("🤝 I need a Lotse"), "menu:request")]]),
         )
     lines = [t.gettext("<b>Your requests</b>")]
     rows = []
@@ -262,7 +249,7 @@ def status_list(t: Texts, requests: list[Request]) -> Screen:
         if request.status in (Status.OPEN, Status.OFFERED, Status.ACCEPTED):
             rows.append(
                 [
-                    _button(
+                    button(
                         t.gettext("✖️ Cancel #{number}", number=str(request.id)),
                         f"req:cancel:{request.id}",
                     )
@@ -277,8 +264,8 @@ def cancel_question(t: Texts, request: Request) -> Screen:
         t.gettext("Do you really want to cancel request #{number}?", number=str(request.id)),
         InlineKeyboardMarkup(
             [
-                [_button(t.gettext("Yes, cancel it"), f"req:cancel_yes:{request.id}")],
-                [_button(t.gettext("No, keep it"), "req:keep")],
+                [button(t.gettext("Yes, cancel it"), f"req:cancel_yes:{request.id}")],
+                [button(t.gettext("No, keep it"), "req:keep")],
             ]
         ),
     )
@@ -308,8 +295,8 @@ def offer(t: Texts, city: CityConfig, request: Request) -> Screen:
         text,
         InlineKeyboardMarkup(
             [
-                [_button(t.gettext("✅ Accept"), f"offer:accept:{request.id}")],
-                [_button(t.gettext("Not this time"), f"offer:decline:{request.id}")],
+                [button(t.gettext("✅ Accept"), f"offer:accept:{request.id}")],
+                [button(t.gettext("Not this time"), f"offer:decline:{request.id}")],
             ]
         ),
     )
@@ -345,8 +332,8 @@ def case_buttons(t: Texts, request: Request) -> InlineKeyboardMarkup:
     """Done / hand back, for the Lotse's case messages."""
     return InlineKeyboardMarkup(
         [
-            [_button(t.gettext("✅ Mark as done"), f"case:done:{request.id}")],
-            [_button(t.gettext("↩️ Hand back"), f"case:back:{request.id}")],
+            [button(t.gettext("✅ Mark as done"), f"case:done:{request.id}")],
+            [button(t.gettext("↩️ Hand back"), f"case:back:{request.id}")],
         ]
     )
 
@@ -400,8 +387,8 @@ def handed_back_for_person(t: Texts, request: Request) -> str:
 
 def hours_question(t: Texts, request: Request) -> Screen:
     """How many hours did it take (for the volunteer's record and the city's report)?"""
-    buttons = [_button(h, f"case:hours:{request.id}:{h}") for h in HOURS]
-    rows = [buttons, [_button(t.gettext("Skip"), f"case:hours:{request.id}:0")]]
+    buttons = [button(h, f"case:hours:{request.id}:{h}") for h in HOURS]
+    rows = [buttons, [button(t.gettext("Skip"), f"case:hours:{request.id}:0")]]
     return Screen(
         t.gettext("Thank you! How many hours did case #{number} take?", number=str(request.id)),
         InlineKeyboardMarkup(rows),
@@ -418,9 +405,9 @@ def _feedback_buttons(request: Request) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button("👍", f"fb:{request.id}:good"),
-                _button("🙂", f"fb:{request.id}:ok"),
-                _button("👎", f"fb:{request.id}:bad"),
+                button("👍", f"fb:{request.id}:good"),
+                button("🙂", f"fb:{request.id}:ok"),
+                button("👎", f"fb:{request.id}:bad"),
             ]
         ]
     )
@@ -439,8 +426,8 @@ def hand_back_question(t: Texts, request: Request) -> Screen:
         ),
         InlineKeyboardMarkup(
             [
-                [_button(t.gettext("Yes, hand it back"), f"case:back_yes:{request.id}")],
-                [_button(t.gettext("No, keep it"), "req:keep")],
+                [button(t.gettext("Yes, hand it back"), f"case:back_yes:{request.id}")],
+                [button(t.gettext("No, keep it"), "req:keep")],
             ]
         ),
     )
@@ -480,8 +467,8 @@ def reminder(t: Texts, request: Request, other_name: str) -> Screen:
         InlineKeyboardMarkup(
             [
                 [
-                    _button(t.gettext("👍 I'll be there"), f"att:{request.id}:yes"),
-                    _button(t.gettext("I can't come"), f"att:{request.id}:no"),
+                    button(t.gettext("👍 I'll be there"), f"att:{request.id}:yes"),
+                    button(t.gettext("I can't come"), f"att:{request.id}:no"),
                 ]
             ]
         ),
@@ -540,8 +527,8 @@ def lotse_menu(t: Texts, lotse: Lotse, cases: list[Request]) -> Screen:
         + t.ngettext("You have {n} open case.", "You have {n} open cases.", len(cases))
     )
     rows = [
-        [_button(t.gettext("📂 My cases"), "lotse:cases")],
-        [_button(t.gettext("⚙️ My profile"), "lotse:profile")],
+        [button(t.gettext("📂 My cases"), "lotse:cases")],
+        [button(t.gettext("⚙️ My profile"), "lotse:profile")],
         [home_button(t)],
     ]
     return Screen(text, InlineKeyboardMarkup(rows))
@@ -555,7 +542,7 @@ def not_a_lotse(t: Texts) -> Screen:
         "Already trained as a Lotse but no code? Ask for approval here."
     )
     return Screen(
-        text, InlineKeyboardMarkup([[_button(t.gettext("🙋 Ask for approval"), "lotse:apply")]])
+        text, InlineKeyboardMarkup([[button(t.gettext("🙋 Ask for approval"), "lotse:apply")]])
     )
 
 
@@ -610,16 +597,16 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
         )
     rows = [
         [
-            _button(t.gettext("🗣 Languages"), "prof:show:lang"),
-            _button(t.gettext("📍 Stadtteile"), "prof:show:dist"),
+            button(t.gettext("🗣 Languages"), "prof:show:lang"),
+            button(t.gettext("📍 Stadtteile"), "prof:show:dist"),
         ],
         [
-            _button(t.gettext("📌 Topics"), "prof:show:topic"),
-            _button(t.gettext("📂 Cases at most"), "prof:show:max"),
+            button(t.gettext("📌 Topics"), "prof:show:topic"),
+            button(t.gettext("📂 Cases at most"), "prof:show:max"),
         ],
         [
-            _button(t.gettext("⏸ Pause"), "prof:show:pause"),
-            _button(t.gettext("🌙 Quiet hours"), "prof:show:quiet"),
+            button(t.gettext("⏸ Pause"), "prof:show:pause"),
+            button(t.gettext("🌙 Quiet hours"), "prof:show:quiet"),
         ],
         [home_button(t)],
     ]
@@ -628,31 +615,31 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
 
 def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> Screen:
     """One editable section of the profile."""
-    back = [_button(t.gettext("✓ Done"), "lotse:profile")]
+    back = [button(t.gettext("✓ Done"), "lotse:profile")]
     if section == "lang":
         buttons = [
-            _button(("✅ " if c in lotse.languages else "") + language_name(c), f"prof:lang:{c}")
+            button(("✅ " if c in lotse.languages else "") + language_name(c), f"prof:lang:{c}")
             for c in LANGUAGES
         ]
-        rows = _grid(buttons, 2)
+        rows = grid(buttons, 2)
         title = t.gettext("Which languages do you speak?")
     elif section == "dist":
         buttons = [
-            _button(("✅ " if d in lotse.districts else "") + d, f"prof:dist:{i}")
+            button(("✅ " if d in lotse.districts else "") + d, f"prof:dist:{i}")
             for i, d in enumerate(city.districts)
         ]
-        rows = _grid(buttons, 2)
+        rows = grid(buttons, 2)
         title = t.gettext("In which Stadtteile can you help? None chosen means all.")
     elif section == "topic":
         buttons = [
-            _button(("✅ " if k in lotse.topics else "") + topic_label(t, k), f"prof:topic:{k}")
+            button(("✅ " if k in lotse.topics else "") + topic_label(t, k), f"prof:topic:{k}")
             for k in city.topics
         ]
         rows = [[b] for b in buttons]
         title = t.gettext("Which topics can you help with? None chosen means all.")
     elif section == "max":
         buttons = [
-            _button(("✅ " if n == lotse.max_open else "") + str(n), f"prof:max:{n}")
+            button(("✅ " if n == lotse.max_open else "") + str(n), f"prof:max:{n}")
             for n in (1, 2, 3, 4, 5, 8)
         ]
         rows = [buttons]
@@ -660,20 +647,20 @@ def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> S
     elif section == "pause":
         rows = [
             [
-                _button(t.ngettext("{n} week", "{n} weeks", n), f"prof:pause:{7 * n}")
+                button(t.ngettext("{n} week", "{n} weeks", n), f"prof:pause:{7 * n}")
                 for n in (1, 2, 4)
             ],
-            [_button(t.gettext("▶️ No pause"), "prof:pause:off")],
+            [button(t.gettext("▶️ No pause"), "prof:pause:off")],
         ]
         title = t.gettext("Pause offers (e.g. for holidays):")
     else:
         rows = [
             [
-                _button("22–07", "prof:quiet:22-7"),
-                _button("20–08", "prof:quiet:20-8"),
-                _button("18–09", "prof:quiet:18-9"),
+                button("22–07", "prof:quiet:22-7"),
+                button("20–08", "prof:quiet:20-8"),
+                button("18–09", "prof:quiet:18-9"),
             ],
-            [_button(t.gettext("Any time"), "prof:quiet:off")],
+            [button(t.gettext("Any time"), "prof:quiet:off")],
         ]
         title = t.gettext("When should I not send you offers?")
     rows.append(back)
@@ -712,8 +699,8 @@ def application(t: Texts, lotse: Lotse) -> Screen:
         InlineKeyboardMarkup(
             [
                 [
-                    _button(t.gettext("✅ Approve"), f"coord:approve:{lotse.person_id}"),
-                    _button(t.gettext("✖️ Reject"), f"coord:reject:{lotse.person_id}"),
+                    button(t.gettext("✅ Approve"), f"coord:approve:{lotse.person_id}"),
+                    button(t.gettext("✖️ Reject"), f"coord:reject:{lotse.person_id}"),
                 ]
             ]
         ),
@@ -756,7 +743,7 @@ def escalation(
     text = head + "\n\n" + summary(t, city, request, anonymous=True)
     rows = [
         [
-            _button(
+            button(
                 t.gettext("Assign to {name}", name=lotse.first_name),
                 f"coord:assign:{request.id}:{lotse.person_id}",
             )

@@ -19,6 +19,7 @@ from handlers.app import build_application
 from handlers.commands import register_commands
 from handlers.context import LotsenApp
 from handlers.intake import Intake
+from handlers.mailer import TelegramMailer
 from handlers.notify import TelegramNotifier
 from handlers.webhook import Webhook, serve_webhook
 
@@ -50,16 +51,19 @@ async def serve(
     try:
         repos = Repositories.on(db)
         notifier = TelegramNotifier(city, repos.people, repos.lotsen, repos.requests, clock)
-        services = build_services(repos, city, clock, notifier)
+        mailer = TelegramMailer(city)
+        services = build_services(repos, city, clock, notifier, mailer)
         app = build_application(token, settings.api_url, services)
-        notifier.bot = app.bot
+        notifier.bot = mailer.bot = app.bot
         if not await _connect(app, stop):
             return
         if webhook is None:
             await app.bot.delete_webhook()  # polling and a webhook exclude each other
         await register_commands(app.bot, services)
         await app.start()
-        timers = Timers(services.requests, services.privacy, clock)
+        timers = Timers(
+            services.schedule, services.requests, services.mailings, services.privacy, clock
+        )
         await timers.start()
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)

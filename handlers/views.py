@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -46,6 +46,32 @@ class Screen:
 
     text: str
     buttons: InlineKeyboardMarkup | None = None
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    """An inline button sending ``data`` (checked again on the server when pressed)."""
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def grid(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    """Buttons in rows of ``width``."""
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def day_buttons(t: Texts, days: list[date], prefix: str) -> list[list[InlineKeyboardButton]]:
+    """A calendar: one button per day (``<prefix><ISO date>``), three to a row."""
+    return grid([button(t.short_day(day), f"{prefix}{day.isoformat()}") for day in days], 3)
+
+
+def time_buttons(t: Texts, times: tuple[str, ...], prefix: str) -> list[list[InlineKeyboardButton]]:
+    """Times of day (``<prefix>HHMM``), five to a row."""
+    return grid(
+        [
+            button(t.clock(time.fromisoformat(value)), f"{prefix}{value.replace(':', '')}")
+            for value in times
+        ],
+        5,
+    )
 
 
 def _rows(*rows: tuple[str, str]) -> InlineKeyboardMarkup:

@@ -11,13 +11,33 @@ from pathlib import Path
 from bot.fakeapi import FakeBotAPI
 from tests.conftest import CITY_FILE
 
+
+def city_file(folder: Path, **settings: str) -> Path:
+    """A copy of Dorsten's city file with some ``key = value`` lines changed.
+
+    ``settings`` maps a key (as written in the file) to its new TOML value.
+    """
+    text = CITY_FILE.read_text(encoding="utf-8")
+    for key, value in settings.items():
+        lines = text.splitlines()
+        matches = [i for i, line in enumerate(lines) if line.split("=")[0].strip() == key]
+        assert matches, key
+        lines[matches[0]] = f"{key} = {value}"
+        text = "\n".join(lines) + "\n"
+    path = folder / "city.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 LOTSENBOT = Path(sys.executable).parent / "lotsenbot"
 
 
-def bot_env(api: FakeBotAPI | None, db_path: Path, **extra: str) -> dict[str, str]:
+def bot_env(
+    api: FakeBotAPI | None, db_path: Path, config: Path = CITY_FILE, **extra: str
+) -> dict[str, str]:
     """The environment an operator would set, pointing at the fake server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LOTSENBOT_"))}
-    env.update(LOTSENBOT_DB=str(db_path), LOTSENBOT_CONFIG=str(CITY_FILE))
+    env.update(LOTSENBOT_DB=str(db_path), LOTSENBOT_CONFIG=str(config))
     if api is not None:
         env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_URL=api.url)
     env.update(extra)
@@ -27,10 +47,13 @@ def bot_env(api: FakeBotAPI | None, db_path: Path, **extra: str) -> dict[str, st
 class BotProcess:
     """``lotsenbot run`` in a child process, with its output kept in a file."""
 
-    def __init__(self, api: FakeBotAPI, db_path: Path, log_path: Path) -> None:
+    def __init__(
+        self, api: FakeBotAPI, db_path: Path, log_path: Path, config: Path = CITY_FILE
+    ) -> None:
         self.api = api
         self.db_path = db_path
         self.log_path = log_path
+        self.config = config
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -38,7 +61,11 @@ class BotProcess:
         polls = len(self.api.calls_of("getUpdates"))
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                str(LOTSENBOT), "run", env=bot_env(self.api, self.db_path), stdout=log, stderr=log
+                str(LOTSENBOT),
+                "run",
+                env=bot_env(self.api, self.db_path, self.config),
+                stdout=log,
+                stderr=log,
             )
         await self.api.wait_until(
             lambda: (

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.clock import to_db
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import Texts, language_name, texts
+from bot.storage.database import Database
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID
 
@@ -100,3 +105,38 @@ def has_data(message: BotMessage, data: str) -> bool:
 
 def plain_first_line(html: str) -> str:
     return re.sub(r"</?[a-z]+>", "", html).split("\n")[0][:40]
+
+
+async def seed_people(
+    db_path: Path, telegram_ids: Iterable[int], *, language: str = "de", lotse: bool = False
+) -> None:
+    """Put many people who agreed (optionally active Lotsen) into the database at once.
+
+    Large audiences are set up this way; how people get there one by one is what the
+    scenario tests above show.
+    """
+    db = Database(db_path)
+    await db.open()
+    now = to_db(datetime.now(UTC))
+    try:
+        async with db.transaction() as conn:
+            for telegram_id in telegram_ids:
+                cursor = await conn.execute(
+                    "INSERT INTO person (telegram_id, role, language, consent_at, "
+                    "consent_version, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    (telegram_id, "lotse" if lotse else "member", language, now, "1", now),
+                )
+                row = await cursor.fetchone()
+                await cursor.close()
+                assert row is not None
+                if lotse:
+                    await conn.execute(
+                        "INSERT INTO lotse (person_id, first_name, created_at) VALUES (?, ?, ?)",
+                        (row[0], f"L{telegram_id}", now),
+                    )
+                    await conn.execute(
+                        "INSERT INTO lotse_language (language, person_id) VALUES (?, ?)",
+                        (language, row[0]),
+                    )
+    finally:
+        await db.close()

@@ -56,7 +56,9 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
     assert voice.file_id is not None
     assert running.clock  # a reminder is pending for the appointment
     with sqlite3.connect(running.settings.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM timer WHERE kind LIKE 'remind:%'").fetchone()[0]
+        assert conn.execute(
+            "SELECT count(*) FROM timer WHERE kind LIKE 'request:remind:%'"
+        ).fetchone()[0]
 
     # /mydata first: the person receives what is stored, as a readable document.
     await refugee.send("/mydata")

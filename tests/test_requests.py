@@ -365,8 +365,8 @@ async def test_reminders_the_day_before_and_two_hours_before_with_attendance(
     await lotse.press(label("tr", "✅ Accept"))
     await refugee.wait_for_text("Mehmet")
     assert {r[0] for r in rows(running, "SELECT kind FROM timer WHERE done_at IS NULL")} == {
-        "remind:0",
-        "remind:1",
+        "request:remind:0",
+        "request:remind:1",
     }
 
     def reminders(user) -> list:  # type: ignore[no-untyped-def]
@@ -393,7 +393,8 @@ async def test_reminders_the_day_before_and_two_hours_before_with_attendance(
     # (The refugee's first reminder was replaced by "noted" when they answered it.)
     await api.wait_until(lambda: len(reminders(lotse)) == 2 and len(reminders(refugee)) == 1)
     assert rows(
-        running, "SELECT count(*) FROM timer WHERE kind LIKE 'remind:%' AND done_at IS NOT NULL"
+        running,
+        "SELECT count(*) FROM timer WHERE kind LIKE 'request:remind:%' AND done_at IS NOT NULL",
     ) == [(2,)]
 
 

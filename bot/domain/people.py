@@ -29,6 +29,7 @@ class Person:
     consent_version: str | None
     created_at: datetime
     unreachable_at: datetime | None = None
+    news_off: bool = False
 
     @property
     def has_consented(self) -> bool:

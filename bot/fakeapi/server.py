@@ -15,6 +15,7 @@ import itertools
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
@@ -22,7 +23,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-__all__ = ["ApiError", "BotMessage", "FakeBotAPI", "Fault"]
+__all__ = ["ApiError", "BotMessage", "FakeBotAPI", "Fault", "Limits"]
 
 JSON = dict[str, Any]
 
@@ -131,6 +132,49 @@ class Fault:
     chat_id: int | None = None
 
 
+#: Calls that put a message into a chat, and calls that change one; both count per chat.
+_SENDS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvoice", "copymessage"})
+_EDITS = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
+
+
+@dataclass
+class Limits:
+    """Telegram's flood limits, enforced with ``429`` like the real server.
+
+    At most ``overall`` messages in any second, and per chat at most ``per_chat_burst``
+    messages (sends and edits) in any ``per_chat_burst`` seconds: one a second on average,
+    with the short bursts a conversation needs (Telegram tolerates those too).
+    """
+
+    overall: int = 30
+    per_chat_burst: int = 5
+    sent: deque[float] = field(default_factory=deque)
+    chats: dict[int, deque[float]] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+    def check(self, method: str, chat_id: int | None, now: float) -> None:
+        """Count one call, or answer ``429`` (and remember the violation) if it is too many."""
+        is_send = method in _SENDS
+        if not is_send and method not in _EDITS:
+            return
+        if is_send:
+            while self.sent and self.sent[0] <= now - 1.0:
+                self.sent.popleft()
+            if len(self.sent) >= self.overall:
+                self.violations.append(f"overall:{method}")
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        if chat_id is not None:
+            window = self.chats.setdefault(chat_id, deque())
+            while window and window[0] <= now - self.per_chat_burst:
+                window.popleft()
+            if len(window) >= self.per_chat_burst:
+                self.violations.append(f"chat {chat_id}:{method}")
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            window.append(now)
+        if is_send:
+            self.sent.append(now)
+
+
 @dataclass
 class _Hold:
     released: asyncio.Event
@@ -191,6 +235,7 @@ class FakeBotAPI:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.files: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}
         self.webhook: JSON = {"url": ""}
         self.confirmed = 0  # every update_id below this was confirmed by getUpdates
         self.last_update_id = 0
@@ -203,6 +248,7 @@ class FakeBotAPI:
         self._holds: dict[str, _Hold] = {}
         self._deliveries: set[asyncio.Task[None]] = set()
         self.webhook_answers: list[int] = []
+        self.limits: Limits | None = None
         self.held: list[Call] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -257,6 +303,11 @@ class FakeBotAPI:
                 return web.json_response(ApiError(502, "Bad Gateway").body(), status=502)
         try:
             self._maybe_fault(method, params)
+            if self.limits is not None:
+                chat = params.get("chat_id")
+                self.limits.check(
+                    method.lower(), _int(chat) if chat is not None else None, time.monotonic()
+                )
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -324,6 +375,11 @@ class FakeBotAPI:
         if hold is not None:
             hold.perform = perform
             hold.released.set()
+
+    def enforce_limits(self, overall: int = 30, per_chat_burst: int = 5) -> Limits:
+        """Answer ``429`` like Telegram when the bot sends too fast (see :class:`Limits`)."""
+        self.limits = Limits(overall, per_chat_burst)
+        return self.limits
 
     def block(self, user_id: int) -> None:
         """The user blocked the bot: sending to them answers 403."""
@@ -496,6 +552,18 @@ class FakeBotAPI:
         message.edits += 1
         return self._render(message)
 
+    async def _api_editmessagecaption(self, params: JSON) -> JSON:
+        message = self._find(params)
+        if message.kind == "text":
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        html, text = self._text(params, "caption", 1024)
+        buttons = _buttons(params.get("reply_markup"))
+        if message.text == text and message.buttons == buttons:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.text, message.html, message.buttons = text, html, buttons
+        message.edits += 1
+        return self._render(message)
+
     async def _api_editmessagereplymarkup(self, params: JSON) -> JSON:
         message = self._find(params)
         buttons = _buttons(params.get("reply_markup"))
@@ -575,6 +643,7 @@ class FakeBotAPI:
         if isinstance(value, bytes):
             file_id = f"{kind}-{next(self._ids)}"
             self.files[file_id] = value
+            self.file_names[file_id] = str(params.get(f"{kind}:filename") or "")
         elif isinstance(value, str) and value:
             file_id = value
         else:
@@ -640,7 +709,7 @@ class FakeBotAPI:
             else:
                 data["document"] = {
                     **file,
-                    "file_name": "document.pdf",
+                    "file_name": self.file_names.get(message.file_id) or "document.pdf",
                     "mime_type": "application/pdf",
                 }
             if message.text:
@@ -894,6 +963,7 @@ async def _read_params(request: web.Request) -> JSON:
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 params[key] = value.file.read()
+                params[f"{key}:filename"] = value.filename
             elif key in _STRING_PARAMS:
                 params[key] = value
             else:
@@ -904,5 +974,8 @@ async def _read_params(request: web.Request) -> JSON:
     # Files sent as attach://name refer to another part of the same request.
     for key, value in list(params.items()):
         if isinstance(value, str) and value.startswith("attach://"):
-            params[key] = params.get(value.removeprefix("attach://"), value)
+            name = value.removeprefix("attach://")
+            params[key] = params.get(name, value)
+            if f"{name}:filename" in params:
+                params[f"{key}:filename"] = params[f"{name}:filename"]
     return params

@@ -6,16 +6,24 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import CityConfig
+from bot.services.broadcasts import BroadcastService
+from bot.services.dialogs import DialogService
 from bot.services.lotsen import LotsenService
-from bot.services.notifier import Notifier
+from bot.services.mailings import MailingService
+from bot.services.notifier import Mailer, Notifier
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
+from bot.services.schedule import Schedule
+from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
+from bot.storage.dialogs import DialogsRepository
 from bot.storage.lotsen import LotsenRepository
+from bot.storage.mailings import MailingsRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.requests import RequestsRepository
+from bot.storage.timers import TimersRepository
 
 __all__ = ["Repositories", "Services", "build_services"]
 
@@ -28,6 +36,10 @@ class Repositories:
     lotsen: LotsenRepository
     requests: RequestsRepository
     privacy: PrivacyRepository
+    timers: TimersRepository
+    dialogs: DialogsRepository
+    mailings: MailingsRepository
+    broadcasts: BroadcastsRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -37,6 +49,10 @@ class Repositories:
             LotsenRepository(db),
             RequestsRepository(db),
             PrivacyRepository(db),
+            TimersRepository(db),
+            DialogsRepository(db),
+            MailingsRepository(db),
+            BroadcastsRepository(db),
         )
 
 
@@ -50,14 +66,23 @@ class Services:
     lotsen: LotsenService
     requests: RequestService
     privacy: PrivacyService
+    mailings: MailingService
+    broadcasts: BroadcastService
+    dialogs: DialogService
+    schedule: Schedule
 
 
 def build_services(
-    repos: Repositories, city: CityConfig, clock: Clock, notifier: Notifier
+    repos: Repositories, city: CityConfig, clock: Clock, notifier: Notifier, mailer: Mailer
 ) -> Services:
     """Wire the services to the storage and the messenger."""
     lotsen = LotsenService(repos.lotsen, city, clock)
-    requests = RequestService(repos.requests, lotsen, notifier, city, clock)
+    requests = RequestService(repos.requests, repos.timers, lotsen, notifier, city, clock)
+    mailings = MailingService(repos.mailings, repos.timers, mailer, city.mailings, clock)
+    broadcasts = BroadcastService(
+        repos.broadcasts, repos.dialogs, repos.people, mailings, city, clock
+    )
+    schedule = Schedule(repos.timers, {"request": requests, "mailing": mailings}, clock)
     return Services(
         city=city,
         clock=clock,
@@ -65,4 +90,8 @@ def build_services(
         lotsen=lotsen,
         requests=requests,
         privacy=PrivacyService(repos.privacy, lotsen, requests, city, clock),
+        mailings=mailings,
+        broadcasts=broadcasts,
+        dialogs=DialogService(repos.dialogs),
+        schedule=schedule,
     )

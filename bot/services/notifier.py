@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.domain.lotsen import Lotse
+from bot.domain.mailings import Delivered, Mailing, Progress, Recipient
 from bot.domain.requests import Request
 
-__all__ = ["Notifier"]
+__all__ = ["Mailer", "Notifier"]
 
 
 class Notifier(Protocol):
@@ -47,3 +48,17 @@ class Notifier(Protocol):
         self, request: Request, lotse: Lotse, by_lotse: bool, coming: bool
     ) -> None:
         """Tell the other side (and, when someone cannot come, the coordinators)."""
+
+
+class Mailer(Protocol):
+    """Sends one copy of a mailing and shows its progress (``handlers/mailer.py``)."""
+
+    async def deliver(self, mailing: Mailing, content: object, recipient: Recipient) -> Delivered:
+        """Send ``content`` to ``recipient`` in their language; never raises for Telegram."""
+        ...
+
+    async def report(
+        self, mailing: Mailing, content: object, progress: Progress, final: bool
+    ) -> int | None:
+        """Show the coordinator how far it got (edited in place); return the message id."""
+        ...

@@ -14,6 +14,7 @@ from bot.i18n import LANGUAGES
 from bot.services.lotsen import LotsenService
 from bot.services.notifier import Notifier
 from bot.storage.requests import RequestsRepository
+from bot.storage.timers import TimersRepository
 
 __all__ = ["Outcome", "RequestService"]
 
@@ -51,12 +52,14 @@ class RequestService:
     def __init__(
         self,
         repo: RequestsRepository,
+        timers: TimersRepository,
         lotsen: LotsenService,
         notifier: Notifier,
         city: CityConfig,
         clock: Clock,
     ) -> None:
         self.repo = repo
+        self.timers = timers
         self.lotsen = lotsen
         self.notify = notifier
         self.city = city
@@ -193,9 +196,11 @@ class RequestService:
             return None
         request = await self.repo.get(draft.id)
         assert request is not None
-        await self.repo.set_timer("expire", request.id, self._expiry(request))
+        await self.timers.set("request:expire", request.id, self._expiry(request))
         # Set before offering: if the process dies halfway, escalation still comes.
-        await self.repo.set_timer("escalate", request.id, now + self.city.requests.escalate_after)
+        await self.timers.set(
+            "request:escalate", request.id, now + self.city.requests.escalate_after
+        )
         await self._offer(request, 1)
         return await self.repo.get(draft.id)
 
@@ -228,7 +233,9 @@ class RequestService:
         if not added:
             await self._to_coordinators(request)
             return
-        await self.repo.set_timer("escalate", request.id, now + self.city.requests.escalate_after)
+        await self.timers.set(
+            "request:escalate", request.id, now + self.city.requests.escalate_after
+        )
         await self._deliver_offers(request.id)
 
     async def _deliver_offers(self, request_id: int) -> None:
@@ -356,7 +363,7 @@ class RequestService:
             return False
         fresh = await self.repo.get(request.id)
         assert fresh is not None
-        await self.repo.set_timer("expire", fresh.id, self._expiry(fresh))
+        await self.timers.set("request:expire", fresh.id, self._expiry(fresh))
         await self.notify.handed_back(fresh)
         await self._offer(fresh, 1)
         return True
@@ -405,27 +412,13 @@ class RequestService:
         for index, before in enumerate(self.city.requests.reminders):
             due = appointment - before
             if due > now:
-                await self.repo.set_timer(f"remind:{index}", request.id, due)
+                await self.timers.set(f"request:remind:{index}", request.id, due)
 
-    async def next_due(self) -> datetime | None:
-        """When the scheduler should look again."""
-        return await self.repo.next_due()
-
-    async def run_due(self) -> int:
-        """Do everything whose time has come (late ones too, within reason); return count."""
-        now = self.clock.now()
-        done = 0
-        for timer_id, kind, request_id, due in await self.repo.due(now):
-            request = await self.repo.get(request_id)
-            try:
-                if request is not None:
-                    await self._fire(kind, request, due, now)
-            except Exception:
-                log.exception("timer %s of request %s failed; it will be retried", kind, request_id)
-                continue
-            await self.repo.finish_timer(timer_id, due, now)
-            done += 1
-        return done
+    async def on_timer(self, what: str, request_id: int, due: datetime, now: datetime) -> None:
+        """Do what a request's timer asks for (escalate, expire, remind:<n>)."""
+        request = await self.repo.get(request_id)
+        if request is not None:
+            await self._fire(what, request, due, now)
 
     async def _fire(self, kind: str, request: Request, due: datetime, now: datetime) -> None:
         if kind == "escalate" and request.status in OPEN_STATES:

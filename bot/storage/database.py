@@ -90,13 +90,17 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a read and return its first row."""
-        async with self.conn.execute(sql, _bind(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """Run a read and return all rows."""
-        async with self.conn.execute(sql, _bind(params)) as cursor:
-            return list(await cursor.fetchall())
+        """Run a read and return all rows, in one step on the connection's thread.
+
+        Executing and fetching as two steps would let another task's write run on the same
+        connection in between, while this statement is still open; SQLite's answer to a
+        read is then undefined (seen: NULL in a NOT NULL column during a broadcast).
+        """
+        return list(await self.conn.execute_fetchall(sql, _bind(params)))
 
     async def _begin_immediate(self, conn: aiosqlite.Connection) -> None:
         # busy_timeout already waits; this only covers a lock held longer than that.

@@ -13,7 +13,8 @@ from bot.storage.database import Database
 __all__ = ["PeopleRepository"]
 
 _COLUMNS = (
-    "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at"
+    "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at, "
+    "news_off"
 )
 
 
@@ -27,6 +28,7 @@ def _person(row: aiosqlite.Row) -> Person:
         consent_version=row["consent_version"],
         created_at=from_db(row["created_at"]),
         unreachable_at=from_db(row["unreachable_at"]) if row["unreachable_at"] else None,
+        news_off=bool(row["news_off"]),
     )
 
 
@@ -90,6 +92,13 @@ class PeopleRepository:
             await conn.execute(
                 "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
                 (to_db(when) if when else None, telegram_id),
+            )
+
+    async def set_news(self, person_id: int, wanted: bool) -> None:
+        """Record whether the person wants broadcasts."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE person SET news_off = ? WHERE id = ?", (0 if wanted else 1, person_id)
             )
 
     async def telegram_ids_with_role(self, role: Role) -> list[int]:

@@ -76,7 +76,10 @@ class PrivacyRepository:
             )
             own = "SELECT id FROM request WHERE person_id = ?"
             await conn.execute(f"DELETE FROM relay WHERE request_id IN ({own})", (person_id,))
-            await conn.execute(f"DELETE FROM timer WHERE request_id IN ({own})", (person_id,))
+            await conn.execute(
+                f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})",
+                (person_id,),
+            )
             await conn.execute(
                 f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?",
                 (person_id,),

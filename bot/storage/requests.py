@@ -1,4 +1,4 @@
-"""How help requests, their offers, relayed messages and timers are stored."""
+"""How help requests, their offers and relayed messages are stored."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _encode(value: object) -> object:
 
 
 class RequestsRepository:
-    """All SQL about requests, offers, relays and timers."""
+    """All SQL about requests, offers and relays."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -267,8 +267,8 @@ class RequestsRepository:
             if cursor.rowcount != 1:
                 return False
             await conn.execute(
-                "DELETE FROM timer WHERE request_id = ? AND kind IN ('escalate', 'expire') "
-                "AND done_at IS NULL",
+                "DELETE FROM timer WHERE subject = ? "
+                "AND kind IN ('request:escalate', 'request:expire') AND done_at IS NULL",
                 (request_id,),
             )
             # The other open offers are closed by close_offers, which also edits their messages.
@@ -344,7 +344,8 @@ class RequestsRepository:
                 "DELETE FROM offer WHERE request_id = ? AND status = 'closed'", (request_id,)
             )
             await conn.execute(
-                "DELETE FROM timer WHERE request_id = ? AND done_at IS NULL", (request_id,)
+                "DELETE FROM timer WHERE subject = ? AND kind GLOB 'request:*' AND done_at IS NULL",
+                (request_id,),
             )
         return True
 
@@ -368,40 +369,3 @@ class RequestsRepository:
             (chat_id, message_id),
         )
         return int(row[0]) if row else None
-
-    # ------------------------------------------------------------------- timers
-
-    async def set_timer(self, kind: str, request_id: int, due: datetime) -> None:
-        """Schedule (or move) the ``kind`` timer of a request."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO timer (kind, request_id, due_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (kind, request_id) DO UPDATE SET due_at = excluded.due_at, "
-                "done_at = NULL",
-                (kind, request_id, to_db(due)),
-            )
-
-    async def due(self, now: datetime) -> list[tuple[int, str, int, datetime]]:
-        """Timers due by ``now`` and not done: (id, kind, request id, due), oldest first."""
-        rows = await self.db.fetch_all(
-            "SELECT id, kind, request_id, due_at FROM timer "
-            "WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id",
-            (to_db(now),),
-        )
-        return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
-
-    async def finish_timer(self, timer_id: int, due: datetime, now: datetime) -> None:
-        """Mark a timer done once its work is done (a crash before this repeats it).
-
-        If the work set the same timer again (a new due time), the new one stays pending.
-        """
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE timer SET done_at = ? WHERE id = ? AND due_at = ?",
-                (to_db(now), timer_id, to_db(due)),
-            )
-
-    async def next_due(self) -> datetime | None:
-        """When the next timer falls due."""
-        row = await self.db.fetch_one("SELECT min(due_at) FROM timer WHERE done_at IS NULL")
-        return from_db(row[0]) if row and row[0] else None

@@ -1,0 +1,64 @@
+"""Pace outgoing mass messages under Telegram's limits: overall and per chat."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+
+__all__ = ["Throttle"]
+
+#: Aim a little below the limit: requests arrive at Telegram with some jitter.
+HEADROOM = 0.95
+
+
+class Throttle:
+    """Hand out send times: at most ``per_second`` overall, one per ``chat_interval`` per chat.
+
+    Times are plain seconds from a monotonic clock, passed in by the caller, so the rule is
+    testable without waiting. Each call books its slot, so concurrent senders queue up in
+    order instead of racing for the same moment.
+    """
+
+    def __init__(
+        self, per_second: float, chat_interval: float = 1.0, remembered_chats: int = 50_000
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.gap = 1.0 / (per_second * HEADROOM)
+        self.per_window = max(1, int(per_second * HEADROOM))
+        self._sent: deque[float] = deque()
+        self.chat_interval = chat_interval / HEADROOM
+        self._next = 0.0
+        self._careful_until = 0.0
+        self._chats: OrderedDict[int, float] = OrderedDict()
+        self._remembered = remembered_chats
+
+    def reserve(self, chat_id: int, now: float) -> float:
+        """Book the next moment a message may go to ``chat_id``; return it (>= ``now``)."""
+        slot = max(now, self._next, self._chats.get(chat_id, 0.0))
+        self._next = slot + (self.gap * 2 if slot < self._careful_until else self.gap)
+        self._chats[chat_id] = slot + self.chat_interval
+        self._chats.move_to_end(chat_id)
+        while len(self._chats) > self._remembered:
+            self._chats.popitem(last=False)
+        return slot
+
+    def admit(self, now: float) -> float:
+        """At the moment of sending: 0 (and counted) if it may go, else seconds to wait.
+
+        Pacing alone is not enough: senders that wake late (a busy event loop) would go out
+        together and crowd one second. This counts what actually went out in the last second.
+        """
+        while self._sent and self._sent[0] <= now - 1.0:
+            self._sent.popleft()
+        if len(self._sent) >= self.per_window:
+            return self._sent[0] + 1.0 - now + 1e-3
+        self._sent.append(now)
+        return 0.0
+
+    def slow_down(self, seconds: float, now: float) -> None:
+        """Telegram answered ``429``: go at half pace for ``seconds`` (others keep going).
+
+        The copy that met the ``429`` waits its ``retry_after`` on its own; halving the pace
+        instead of pausing everyone keeps a flood warning about one chat from stalling all.
+        """
+        self._careful_until = max(self._careful_until, now + seconds)

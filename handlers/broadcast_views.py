@@ -1,0 +1,314 @@
+"""What the bot says about broadcasts: composing, the preview, the copy, the progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import CityConfig
+from bot.domain.broadcasts import Broadcast, BroadcastDraft
+from bot.domain.mailings import Audience, Mailing, Progress
+from bot.i18n import LANGUAGES, Texts, language_name
+from handlers.views import Screen, button, day_buttons, grid, time_buttons
+
+__all__ = [
+    "ask_audience",
+    "ask_day",
+    "ask_message",
+    "ask_time",
+    "ask_translation",
+    "copy",
+    "preview",
+    "report",
+]
+
+SEND_TIMES = (
+    "08:00",
+    "09:00",
+    "10:00",
+    "12:00",
+    "14:00",
+    "16:00",
+    "17:00",
+    "18:00",
+    "19:00",
+    "20:00",
+)
+NEWS_OFF = "news:off"
+NEWS_ON = "news:on"
+
+
+def _discard_row(t: Texts) -> list[InlineKeyboardButton]:
+    return [button(t.gettext("🗑 Discard"), "bc:discard")]
+
+
+def audience_label(t: Texts, audience: Audience) -> str:
+    """Who an audience is, in words."""
+    if audience.name == "lotsen":
+        return t.gettext("all Lotsen")
+    if audience.name == "everyone":
+        return t.gettext("everyone who uses the bot")
+    if audience.name == "waitlist":
+        return t.gettext("the training waiting list")
+    return t.gettext(
+        "everyone whose language is {language}", language=language_name(str(audience.param))
+    )
+
+
+def ask_message(t: Texts) -> Screen:
+    """Step 1: the message itself."""
+    text = t.gettext(
+        "<b>📢 New broadcast</b>\n\n"
+        "Send me the message: a text, or a photo or document with a caption. "
+        "Formatting such as bold is kept."
+    )
+    return Screen(text, InlineKeyboardMarkup([_discard_row(t)]))
+
+
+def message_rejected(t: Texts, limit: int) -> str:
+    """The message was empty, too long or of a kind that cannot be broadcast."""
+    return t.gettext(
+        "Please send a text (at most {limit} characters), or a photo or document with a "
+        "short caption.",
+        limit=t.number(limit),
+    )
+
+
+def ask_audience(t: Texts, sizes: dict[str, int]) -> Screen:
+    """Step 2: who gets it, with the number of recipients on each button."""
+    rows = [
+        [
+            button(
+                f"{audience_label(t, Audience(name))} ({t.number(sizes.get(name, 0))})",
+                f"bc:aud:{name}",
+            )
+        ]
+        for name in Audience.CHOOSABLE
+    ]
+    languages = [
+        button(
+            f"{language_name(code)} ({t.number(sizes.get(f'language:{code}', 0))})",
+            f"bc:aud:language:{code}",
+        )
+        for code in LANGUAGES
+    ]
+    rows += grid(languages, 2)
+    rows.append(_discard_row(t))
+    return Screen(
+        t.gettext("<b>Who should receive it?</b> Or choose one language:"),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def copy(t: Texts, city: CityConfig, broadcast: Broadcast) -> Screen:
+    """The copy a recipient gets: a header, a note if untranslated, the text, *no more news*."""
+    body, translated = broadcast.text_for(t.language)
+    lines = [t.gettext("📢 <b>News from {programme}</b>", programme=city.programme)]
+    if not translated:
+        lines.append(
+            t.gettext(
+                "<i>There is no translation into your language yet; "
+                "this is the original ({language}).</i>",
+                language=language_name(broadcast.language),
+            )
+        )
+    text = "\n".join(lines)
+    if body:
+        text += "\n\n" + body  # stored as Telegram HTML, escaped when it was received
+    buttons = InlineKeyboardMarkup([[button(t.gettext("🔕 No more news"), NEWS_OFF)]])
+    return Screen(text, buttons)
+
+
+def news_off(t: Texts) -> Screen:
+    """After leaving broadcasts."""
+    return Screen(
+        t.gettext("🔕 You will not receive news any more. You can change your mind here."),
+        InlineKeyboardMarkup([[button(t.gettext("🔔 Receive news again"), NEWS_ON)]]),
+    )
+
+
+def news_on(t: Texts) -> str:
+    """After coming back to broadcasts."""
+    return t.gettext("🔔 You will receive news again.")
+
+
+def preview(
+    t: Texts, city: CityConfig, draft: BroadcastDraft, recipients: int, sample: Broadcast
+) -> Screen:
+    """Step 3: how it will look, to whom, with the choices left."""
+    assert draft.audience is not None
+    audience = Audience.parse(draft.audience)
+    head = [
+        t.gettext("<b>Preview</b>"),
+        t.ngettext(
+            "It goes to {audience}: {n} person.",
+            "It goes to {audience}: {n} people.",
+            recipients,
+            audience=audience_label(t, audience),
+        ),
+    ]
+    if draft.media_kind:
+        head.append(t.gettext("📎 With a photo or document."))
+    if draft.translations:
+        head.append(
+            t.gettext(
+                "Translations: {languages}",
+                languages=", ".join(language_name(c) for c in LANGUAGES if c in draft.translations),
+            )
+        )
+    head.append(
+        t.gettext(
+            "Without a translation, people get the original with a short note in their language."
+        )
+    )
+    shown = copy(t, city, sample).text
+    text = "\n".join(head) + "\n\n———\n" + shown
+    rows = [
+        [
+            button(t.gettext("📤 Send now"), "bc:send"),
+            button(t.gettext("🕑 Send later"), "bc:later"),
+        ],
+        [button(t.gettext("🌐 Add a translation"), "bc:translate")],
+        [
+            button(t.gettext("✏️ Message"), "bc:goto:message"),
+            button(t.gettext("👥 Recipients"), "bc:goto:audience"),
+        ],
+        _discard_row(t),
+    ]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def translation_languages(t: Texts, source: str) -> Screen:
+    """Which language the coordinator is about to translate into."""
+    buttons = [button(language_name(code), f"bc:tr:{code}") for code in LANGUAGES if code != source]
+    rows = [*grid(buttons, 2), [button(t.gettext("⬅️ Back"), "bc:goto:preview")]]
+    return Screen(t.gettext("Into which language?"), InlineKeyboardMarkup(rows))
+
+
+def ask_translation(t: Texts, language: str) -> Screen:
+    """Waiting for the translation text."""
+    return Screen(
+        t.gettext("Send me the text in {language}.", language=language_name(language)),
+        InlineKeyboardMarkup([[button(t.gettext("⬅️ Back"), "bc:goto:preview")]]),
+    )
+
+
+def ask_day(t: Texts, days: list[dt.date]) -> Screen:
+    """Send later: which day."""
+    rows = [*day_buttons(t, days, "bc:day:"), [button(t.gettext("⬅️ Back"), "bc:goto:preview")]]
+    return Screen(t.gettext("<b>On which day should it go out?</b>"), InlineKeyboardMarkup(rows))
+
+
+def ask_time(t: Texts, day: dt.date) -> Screen:
+    """Send later: at what time."""
+    rows = [*time_buttons(t, SEND_TIMES, "bc:time:"), [button(t.gettext("⬅️ Back"), "bc:goto:day")]]
+    return Screen(
+        t.gettext("<b>At what time on {day}?</b>", day=t.day(day)), InlineKeyboardMarkup(rows)
+    )
+
+
+def scheduled(t: Texts, mailing: Mailing) -> Screen:
+    """Confirmation of a scheduled broadcast, with a way to cancel it."""
+    return Screen(
+        t.gettext(
+            "🕑 The broadcast will go out on {when}.", when=t.datetime(mailing.send_at, "full")
+        ),
+        InlineKeyboardMarkup([[button(t.gettext("✖️ Cancel it"), f"bc:cancel:{mailing.id}")]]),
+    )
+
+
+def scheduled_list(t: Texts, waiting: list[tuple[Mailing, Broadcast]]) -> Screen:
+    """/broadcast: what is waiting to go out, and a button to write a new one."""
+    rows = [[button(t.gettext("📢 New broadcast"), "bc:new")]]
+    if not waiting:
+        return Screen(t.gettext("No broadcast is waiting to go out."), InlineKeyboardMarkup(rows))
+    lines = [t.gettext("<b>Waiting to go out</b>")]
+    for mailing, broadcast in waiting:
+        lines.append(
+            t.gettext(
+                "• {when} to {audience}",
+                when=t.datetime(mailing.send_at, "short"),
+                audience=audience_label(t, broadcast.audience),
+            )
+        )
+        rows.append(
+            [
+                button(
+                    t.gettext("✖️ Cancel {when}", when=t.datetime(mailing.send_at, "short")),
+                    f"bc:cancel:{mailing.id}",
+                )
+            ]
+        )
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def cancelled(t: Texts) -> str:
+    """A scheduled broadcast was cancelled."""
+    return t.gettext("The broadcast has been cancelled; nobody received it.")
+
+
+def discarded(t: Texts) -> str:
+    """The draft was thrown away."""
+    return t.gettext("The draft has been discarded.")
+
+
+def time_passed(t: Texts) -> str:
+    """The chosen send time is already over."""
+    return t.gettext("That time has already passed. Please choose a later one.")
+
+
+def report(
+    t: Texts, broadcast: Broadcast, mailing: Mailing, progress: Progress, final: bool
+) -> Screen:
+    """The coordinator's progress message, edited in place while it runs, then the report."""
+    counts = t.gettext(
+        "✅ sent {sent} · ⚠️ failed {failed} · 🚫 blocked {blocked}",
+        sent=t.number(progress.sent),
+        failed=t.number(progress.failed),
+        blocked=t.number(progress.blocked),
+    )
+    audience = audience_label(t, broadcast.audience)
+    if not final:
+        text = "\n".join(
+            [
+                t.gettext("📤 <b>Sending the broadcast to {audience}…</b>", audience=audience),
+                t.gettext(
+                    "{done} of {total} done",
+                    done=t.number(progress.finished),
+                    total=t.number(progress.total),
+                ),
+                counts,
+            ]
+        )
+        return Screen(text)
+    lines = [
+        t.gettext("✅ <b>Broadcast finished</b> ({audience})", audience=audience),
+        t.ngettext("{n} recipient in all.", "{n} recipients in all.", progress.total),
+        counts,
+    ]
+    if progress.blocked:
+        lines.append(t.gettext("People who blocked the bot are skipped from now on."))
+    buttons = None
+    if progress.unconfirmed:
+        lines.append(
+            t.ngettext(
+                "❔ {n} copy is unconfirmed: the bot stopped while sending it, so it may or may "
+                "not have arrived. It was not sent again, so that nobody gets it twice.",
+                "❔ {n} copies are unconfirmed: the bot stopped while sending them, so they may "
+                "or may not have arrived. They were not sent again, so that nobody gets it twice.",
+                progress.unconfirmed,
+            )
+        )
+        buttons = InlineKeyboardMarkup(
+            [[button(t.gettext("Send the unconfirmed ones again"), f"bc:resend:{mailing.id}")]]
+        )
+    if mailing.started_at and mailing.finished_at:
+        seconds = int((mailing.finished_at - mailing.started_at).total_seconds())
+        lines.append(t.ngettext("It took {n} second.", "It took {n} seconds.", seconds))
+    return Screen("\n".join(lines), buttons)
+
+
+def resent(t: Texts, count: int) -> str:
+    """After *send the unconfirmed ones again*."""
+    return t.ngettext("{n} copy is being sent again.", "{n} copies are being sent again.", count)
