@@ -88,10 +88,18 @@ REQUESTS = (
 
 async def seed_world(world: DemoWorld) -> None:
     """Make the coordinator, the Lotsen and the open requests of a new demo world."""
+    # Phones in the order the page shows them: a refugee, a Lotse, the coordinator, the rest.
     world.add_phone(REFUGEE.id, REFUGEE.name, REFUGEE.language, "refugee", shown=True)
+    for spec in LOTSEN:
+        person = spec.person
+        world.add_phone(person.id, person.name, person.language, "lotse", spec.shown)
     coordinator = world.add_phone(
         COORDINATOR.id, COORDINATOR.name, COORDINATOR.language, "coordinator", shown=True
     )
+    for request in REQUESTS:
+        person = request.person
+        world.add_phone(person.id, person.name, person.language, "refugee", shown=False)
+
     await world.people.add_coordinator(COORDINATOR.id)  # what `lotsenbot coordinator add` does
     await onboard(coordinator, COORDINATOR.language)
     codes = await invite(coordinator, len(LOTSEN) + 1)  # one link is left for the visitor
@@ -123,8 +131,7 @@ async def invite(coordinator: FakeUser, count: int) -> list[str]:
 
 async def become_lotse(world: DemoWorld, spec: LotseSpec, code: str) -> None:
     """Open the invitation link, agree, and set languages and Stadtteile in the profile."""
-    person = spec.person
-    user = world.add_phone(person.id, person.name, person.language, "lotse", spec.shown)
+    user = world.user(spec.person.id)
     await onboard(user, spec.languages[0], code)
     await tap(user, "prof:show:lang")
     for language in spec.languages[1:]:
@@ -142,7 +149,7 @@ async def become_lotse(world: DemoWorld, spec: LotseSpec, code: str) -> None:
 async def ask_for_lotse(world: DemoWorld, spec: RequestSpec) -> None:
     """A refugee taps through the intake and sends the request."""
     person = spec.person
-    user = world.add_phone(person.id, person.name, person.language, "refugee", shown=False)
+    user = world.user(person.id)
     await onboard(user, person.language)
     await tap(user, "menu:request")
     await tap(user, f"ask:topic:{spec.topic}")

@@ -88,6 +88,8 @@ class DemoSite:
     async def stop_world(self) -> None:
         """Stop the bot and save the chats."""
         async with self._lock:
+            self.status = "stopped"
+            self.changed()
             if self.world is not None:
                 await self.world.stop()
 

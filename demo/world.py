@@ -90,6 +90,8 @@ class DemoWorld:
         self._task: asyncio.Task[None] | None = None
         self._save_handle: asyncio.TimerHandle | None = None
         self._last_press: dict[int, str] = {}
+        self._reading = asyncio.Lock()  # the page's reads finish before the database closes
+        self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -132,7 +134,9 @@ class DemoWorld:
             self.save()
         self.api.on_change = None
         await self.api.stop()
-        await self.db.close()
+        async with self._reading:
+            self._closed = True
+            await self.db.close()
 
     def bot_error(self) -> str | None:
         """Why the bot stopped, if it stopped by itself."""
@@ -268,8 +272,11 @@ class DemoWorld:
 
     async def view(self) -> JSON:
         """Everything the page shows: the clock and every phone with its chat."""
-        now = self.clock.now()
-        local = now.astimezone(self.city.timezone)
+        local = self.clock.now().astimezone(self.city.timezone)
+        async with self._reading:
+            if self._closed:
+                raise RuntimeError("the demo world has stopped")
+            phones = [await self._phone_view(p, local) for p in list(self.phones.values())]
         return {
             "clock": {
                 "now": local.isoformat(timespec="minutes"),
@@ -277,7 +284,7 @@ class DemoWorld:
                 "ahead": _ahead(self.clock.offset),
             },
             "bot": BOT_USERNAME,
-            "phones": [await self._phone_view(p, local) for p in list(self.phones.values())],
+            "phones": phones,
         }
 
     async def _phone_view(self, phone: Phone, today: datetime) -> JSON:

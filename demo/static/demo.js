@@ -170,7 +170,7 @@ function createPhone(phone) {
   $(".hide", el).addEventListener("click", () => api(`/api/people/${phone.id}/shown`, { shown: false }));
   $(".composer", el).addEventListener("submit", (event) => {
     event.preventDefault();
-    const input = $(".text", el);
+    const input = $(".composer .entry", el);
     const text = input.value.trim();
     if (!text) return;
     const body = { text };
@@ -192,7 +192,7 @@ function setReply(entry, message) {
   const bar = $(".replying", entry.el);
   bar.hidden = !message;
   $(".replying-text", bar).textContent = message ? `Reply to: ${excerpt(message)}` : "";
-  if (message) $(".text", entry.el).focus();
+  if (message) $(".composer .entry", entry.el).focus();
 }
 
 function excerpt(message) {
