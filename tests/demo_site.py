@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -80,3 +83,22 @@ async def running_demo(db_path: Path) -> AsyncIterator[DemoClient]:
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+_template: list[Path] = []
+
+
+async def seeded_copy(directory: Path) -> Path:
+    """A copy of a demo world seeded once per test run; starting it is the restart path.
+
+    Seeding takes a couple of seconds; tests that are not about seeding start from a copy.
+    """
+    if not _template:
+        home = Path(tempfile.mkdtemp(prefix="lotsenbot-demo-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        async with running_demo(home / "demo.sqlite3") as demo:
+            await demo.until(ready)
+        _template.append(home)
+    for source in _template[0].iterdir():
+        shutil.copy(source, directory / source.name)
+    return directory / "demo.sqlite3"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from demo.render import safe_html, text_html
 from tests.conftest import ROOT
-from tests.demo_site import DemoClient, phone, ready, running_demo
+from tests.demo_site import DemoClient, phone, ready, running_demo, seeded_copy
 from tests.process import LOTSENBOT, bot_env
 
 
@@ -70,7 +70,7 @@ def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> N
 
 async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
     """Not raw SQL: the chats show how each person got there, and the offers went out."""
-    async with running_demo(tmp_path / "demo.sqlite3") as demo:
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
         state = await demo.until(ready)
         assert phone(state, "Sabine")["role"] == "coordinator"
         assert phone(state, "Amal")["messages"] == [] and phone(state, "Amal")["dir"] == "rtl"
@@ -91,7 +91,7 @@ async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
 
 
 async def test_clock_runs_timers_and_reset_starts_over(tmp_path: Path) -> None:
-    async with running_demo(tmp_path / "demo.sqlite3") as demo:
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
         state = await demo.until(ready)
         assert state["clock"]["ahead"] == ""
         before = len(phone(state, "Sabine")["messages"])
@@ -124,7 +124,7 @@ def _assign_buttons(state: dict[str, object]) -> int:
 
 
 async def test_the_demo_continues_after_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "demo.sqlite3"
+    db = await seeded_copy(tmp_path)
     async with running_demo(db) as demo:
         state = await demo.until(ready)
         await demo.post("/api/clock", {"step": "1h"})
@@ -142,7 +142,7 @@ async def test_the_demo_continues_after_a_restart(tmp_path: Path) -> None:
 
 
 async def test_the_page_api_refuses_what_a_phone_cannot_do(tmp_path: Path) -> None:
-    async with running_demo(tmp_path / "demo.sqlite3") as demo:
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
         state = await demo.until(ready)
         amal = phone(state, "Amal")["id"]
         await demo.post(f"/api/people/{amal}/press", {"message_id": 1, "data": "x"}, status=400)
@@ -162,8 +162,8 @@ async def test_the_page_api_refuses_what_a_phone_cannot_do(tmp_path: Path) -> No
         await demo.until(lambda s: len(phone(s, "Amal")["messages"]) >= 2)
 
 
-async def test_static_files_are_served_and_nothing_else(tmp_path: Path) -> None:
-    async with running_demo(tmp_path / "demo.sqlite3") as demo:
+async def test_the_page_is_served_whole_and_loads_nothing_from_elsewhere(tmp_path: Path) -> None:
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
         for name, marker in (("demo.js", b"/api/state"), ("demo.css", b".phone")):
             async with demo.session.get(f"{demo.url}/static/{name}") as r:
                 assert r.status == 200 and marker in await r.read()

@@ -16,7 +16,7 @@ from playwright.async_api import Locator, Page, async_playwright
 
 from demo.seed import COORDINATOR, LOTSEN, REFUGEE
 from handlers import request_views as rv
-from tests.demo_site import ready, running_demo
+from tests.demo_site import ready, running_demo, seeded_copy
 from tests.scenario import label, t
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -59,7 +59,8 @@ async def test_arabic_request_accepted_and_relayed_in_the_browser(
     tmp_path: Path, chromium: Path
 ) -> None:
     ar = "ar"
-    async with running_demo(tmp_path / "demo.sqlite3") as demo, async_playwright() as pw:
+    db = await seeded_copy(tmp_path)
+    async with running_demo(db) as demo, async_playwright() as pw:
         await demo.until(ready)
         browser = await pw.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:
