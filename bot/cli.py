@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=8080, help="page port (default %(default)s)")
     demo.add_argument(
-        "--db", type=Path, default=Path("data/demo.sqlite3"), help="(default %(default)s)"
+        "--db", type=Path, default=Path("data/demo.sqlite3"), help="its database (%(default)s)"
     )
     coordinator = commands.add_parser("coordinator", help="manage coordinators")
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)

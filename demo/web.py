@@ -77,6 +77,7 @@ class DemoSite:
                 self.status = "seeding"
                 self.changed()
                 await seed_world(world)
+                world.seeded = True
                 world.save()
         except Exception as exc:
             log.exception("the demo world could not start")
@@ -297,7 +298,8 @@ async def run_demo(
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise OSError(f"cannot listen on {host}:{port} ({exc.strerror}); try --port") from None
+        reason = (exc.strerror or "").rsplit(": ", 1)[-1]
+        raise OSError(f"cannot listen on {host}:{port} ({reason}); try another --port") from None
     url = f"http://{host}:{runner.addresses[0][1]}"
     if ready is not None:
         ready(url)
@@ -314,6 +316,7 @@ async def run_demo(
 def main(settings: Settings, db_path: Path, port: int) -> None:
     """``lotsenbot demo``: run until Ctrl-C or SIGTERM."""
     city = load_city(settings.config_path)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line every minute otherwise
 
     def announce(url: str) -> None:
         print(f"Lotsenbot demo: open {url} (offline, simulated Telegram; Ctrl-C stops it)")

@@ -92,13 +92,24 @@ class DemoWorld:
         self._last_press: dict[int, str] = {}
         self._reading = asyncio.Lock()  # the page's reads finish before the database closes
         self._closed = False
+        #: Set once the first people are made; a world saved before that is not continued.
+        self.seeded = False
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> bool:
-        """Start the server and the bot; return True if the world is new (to be seeded)."""
-        fresh = not self.db_path.exists()
-        state = None if fresh else self._load()
+        """Start the server and the bot; return True if the world is new (to be seeded).
+
+        A database without its saved chats, or one whose seeding never finished, is
+        started afresh: the two files belong together.
+        """
+        state = self._load() if self.db_path.exists() else None
+        fresh = state is None or not state.get("seeded")
+        if fresh:
+            self.erase()
+            state = None
+        else:
+            self.seeded = True
         await self.db.open()
         if state is not None:
             last = await InboxRepository(self.db).last_update_id()
@@ -170,6 +181,7 @@ class DemoWorld:
     def save(self) -> None:
         """Write the chats, phones and clock offset next to the database (atomically)."""
         state = {
+            "seeded": self.seeded,
             "api": self.api.snapshot(),
             "clock_offset": self.clock.offset.total_seconds(),
             "phones": [asdict(phone) for phone in self.phones.values()],
@@ -182,7 +194,7 @@ class DemoWorld:
         try:
             state: JSON = json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            log.warning("no saved demo chats at %s; the chats start empty", self.state_path)
+            log.warning("no saved chats at %s: starting a new demo world", self.state_path)
             return None
         return state
 
