@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.fakeapi import FakeBotAPI, FakeUser
 from demo.render import safe_html, text_html
 from tests.conftest import ROOT
 from tests.demo_site import DemoClient, phone, ready, running_demo, seeded_copy
@@ -211,3 +213,18 @@ def test_person_text_is_escaped_and_links_become_safe_links() -> None:
         'data-start="ABCDEF2345">https://t.me/lotsen_demo_bot?start=ABCDEF2345</a>.'
     )
     assert 'href="https://x.org/&quot;' not in text_html('https://x.org/"onmouseover=1')
+
+
+async def test_saved_chats_continue_after_the_ids_the_bot_has_seen(api: FakeBotAPI) -> None:
+    user = api.user(1, "Amal", language_code="ar")
+    await user.send("مرحبا")
+    await user.send_photo(data=b"\x89PNG-letter")
+    saved = json.loads(json.dumps(api.snapshot()))
+    again = FakeBotAPI()
+    again.restore(saved, min_update_id=40)  # the bot's inbox had seen up to 39
+    assert [m.text for m in again.messages(1)] == ["مرحبا", ""]
+    assert again.users == api.users and again.files == api.files
+    assert len(saved["pending"]) == 2  # not fetched by a bot yet: kept to be delivered
+    assert await FakeUser(again, 1).send("weiter") == 40
+    ids = [m.message_id for m in again.messages(1)]
+    assert ids == sorted(set(ids))  # new messages are numbered after the old ones
