@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                 webhook = Webhook(args.webhook, host, port, settings.webhook_secret)
             asyncio.run(serve(settings, city, webhook=webhook))
         elif args.command == "demo":
-            from demo.web import main as demo
+            from demo.web import main as run_demo
 
-            demo(settings, args.db, args.port)
+            run_demo(settings, args.db, args.port)
         elif args.command == "coordinator":
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.telegram_id))

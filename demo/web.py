@@ -141,7 +141,8 @@ class DemoSite:
             after = int(request.query.get("after", "-1"))
         except ValueError:
             raise web.HTTPBadRequest(text="after must be a number") from None
-        if self.version <= after and not self._closing:
+        # Wait only when the page is up to date; a higher number is from before a restart.
+        if after == self.version and not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), _POLL_SECONDS)
             await asyncio.sleep(0.02)  # one answer for a burst of changes
