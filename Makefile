@@ -1,10 +1,10 @@
-# Two commands do all the set-up: `make test` and `make run`.
+# Three commands: `make demo` to see it, `make test` to test it, `make run` for real use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest run extract update-catalogs clean
+.PHONY: test lint typecheck pytest run demo extract update-catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers tests
-	$(BIN)/ruff format --check bot handlers tests
+	$(BIN)/ruff check bot handlers demo tests
+	$(BIN)/ruff format --check bot handlers demo tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -28,6 +28,10 @@ pytest: $(STAMP)
 ## Start the bot for real (needs TELEGRAM_BOT_TOKEN).
 run: $(STAMP)
 	$(BIN)/lotsenbot run
+
+## Try the bot in a browser, offline: http://127.0.0.1:8080 (PORT=8081 make demo for another port).
+demo: $(STAMP)
+	$(BIN)/lotsenbot demo --port $(or $(PORT),8080)
 
 ## Extract messages from the code into locales/messages.pot and merge into every catalog.
 extract: $(STAMP)

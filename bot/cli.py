@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1:8443",
         help="where the webhook server listens, behind a reverse proxy (default %(default)s)",
     )
+    demo = commands.add_parser(
+        "demo", help="try the bot in a browser: offline, with a simulated Telegram"
+    )
+    demo.add_argument("--port", type=int, default=8080, help="page port (default %(default)s)")
+    demo.add_argument(
+        "--db", type=Path, default=Path("data/demo.sqlite3"), help="its database (%(default)s)"
+    )
     coordinator = commands.add_parser("coordinator", help="manage coordinators")
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
     add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
@@ -72,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
                     raise ConfigError(f"--listen must be HOST:PORT (got {args.listen!r})") from None
                 webhook = Webhook(args.webhook, host, port, settings.webhook_secret)
             asyncio.run(serve(settings, city, webhook=webhook))
+        elif args.command == "demo":
+            from demo.web import main as run_demo
+
+            run_demo(settings, args.db, args.port)
         elif args.command == "coordinator":
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.telegram_id))

@@ -68,7 +68,10 @@ class Settings:
     def require_token(self) -> str:
         """Return the bot token or stop with a message naming the variable."""
         if self.token is None:
-            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: export the token @BotFather gave you")
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: export the token @BotFather gave you "
+                "(or try `make demo` to see the bot offline, without a token)"
+            )
         if ":" not in self.token:
             raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (<id>:<secret>)")
         return self.token

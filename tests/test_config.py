@@ -104,6 +104,7 @@ def test_run_without_token_says_so_in_one_line_and_exits_2(tmp_path: Path) -> No
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "make demo" in lines[0]  # the way to see the bot without a token
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "db.sqlite3").exists()
 

@@ -11,6 +11,8 @@ buttons and read what the bot sent them, edits included.
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
 import itertools
 import json
 import re
@@ -240,6 +242,10 @@ class FakeBotAPI:
         self.confirmed = 0  # every update_id below this was confirmed by getUpdates
         self.last_update_id = 0
         self.on_call: Callable[[Call], None] | None = None
+        #: Called after every performed call and every queued update (the demo page listens).
+        self.on_change: Callable[[], None] | None = None
+        #: Where message dates come from (the demo passes its shifted clock).
+        self.now: Callable[[], float] = time.time
         self._pending: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -337,6 +343,8 @@ class FakeBotAPI:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+        if self.on_change is not None:
+            self.on_change()
 
     # ------------------------------------------------------------------ faults
 
@@ -458,6 +466,49 @@ class FakeBotAPI:
     def calls_of(self, method: str) -> list[Call]:
         """The calls of ``method`` so far."""
         return [c for c in self.calls if c.method == method]
+
+    # ------------------------------------------------------------------ saving
+
+    def snapshot(self) -> JSON:
+        """Users, chats, files, queued updates and counters as JSON, for :meth:`restore`."""
+        return {
+            "users": {str(user_id): user for user_id, user in self.users.items()},
+            "chats": {
+                str(chat_id): [dataclasses.asdict(message) for message in messages]
+                for chat_id, messages in self.chats.items()
+            },
+            "files": {key: base64.b64encode(data).decode() for key, data in self.files.items()},
+            "pending": self._pending,
+            "confirmed": self.confirmed,
+            "next_update_id": self._peek("_update_ids"),
+            "next_message_id": self._peek("_message_ids"),
+            "next_id": self._peek("_ids"),
+        }
+
+    def restore(self, state: JSON, *, min_update_id: int = 1) -> None:
+        """Continue from a :meth:`snapshot`; new update ids start at ``min_update_id`` or later.
+
+        A bot that remembers higher update ids than the snapshot (it was saved a little
+        before the process died) would ignore updates numbered below them.
+        """
+        self.users = {int(user_id): user for user_id, user in state["users"].items()}
+        self.chats = {
+            int(chat_id): [BotMessage(**message) for message in messages]
+            for chat_id, messages in state["chats"].items()
+        }
+        self.files = {key: base64.b64decode(data) for key, data in state["files"].items()}
+        self._pending = list(state["pending"])
+        self.confirmed = int(state["confirmed"])
+        next_update = max(int(state["next_update_id"]), min_update_id)
+        self.last_update_id = next_update - 1
+        self._update_ids = itertools.count(next_update)
+        self._message_ids = itertools.count(int(state["next_message_id"]))
+        self._ids = itertools.count(int(state["next_id"]))
+
+    def _peek(self, counter: str) -> int:
+        value: int = next(getattr(self, counter))
+        setattr(self, counter, itertools.count(value))
+        return value
 
     # ------------------------------------------------------------------ methods
 
@@ -673,7 +724,7 @@ class FakeBotAPI:
             text=text,
             html=html,
             buttons=_buttons(params.get("reply_markup")),
-            date=int(time.time()),
+            date=int(self.now()),
             kind=kind,
             file_id=file_id,
         )
@@ -692,7 +743,7 @@ class FakeBotAPI:
         else:
             data["from"] = self.users[message.chat_id]
         if message.edits:
-            data["edit_date"] = int(time.time())
+            data["edit_date"] = int(self.now())
         if message.kind == "text":
             data["text"] = message.text
         elif message.file_id is not None:
@@ -741,7 +792,7 @@ class FakeUser:
             chat_id=self.id,
             from_bot=False,
             text=content.get("text") or content.get("caption") or "",
-            date=int(time.time()),
+            date=int(self.api.now()),
         )
         self.api.chats[self.id].append(message)
         raw: JSON = {
@@ -821,7 +872,7 @@ class FakeUser:
         for message in self.api.messages(self.id):
             if message.message_id == message_id and not message.from_bot:
                 message.text = text
-                raw = {**message.raw, "text": text, "edit_date": int(time.time())}
+                raw = {**message.raw, "text": text, "edit_date": int(self.api.now())}
                 return await self.api.push_update({"edited_message": raw})
         raise LookupError(message_id)
 
