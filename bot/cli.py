@@ -6,11 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import datetime, time
 from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
+from bot.domain.events import Pattern
+from bot.services import Repositories
+from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
+from bot.services.mailings import MailingService
 from bot.services.people import PeopleService
 from bot.storage.database import Database, DatabaseError, backup_database
 from bot.storage.lotsen import LotsenRepository
@@ -52,7 +57,40 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
+    _event_parser(commands)
     return parser
+
+
+def _event_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    event = commands.add_parser(
+        "event",
+        help="plan Stammtisch dates (the running bot announces them within a minute)",
+    )
+    actions = event.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="one date, announced to all Lotsen")
+    add.add_argument("--at", required=True, metavar="'YYYY-MM-DD HH:MM'", help="city time")
+    add.add_argument("--title", help="default: the city file's stammtisch.title")
+    add.add_argument("--place", help="default: the city file's stammtisch.venue")
+    add.add_argument("--topics", default="", help="comma-separated, e.g. 'Bürgergeld,ZUE'")
+    add.add_argument("--quiet", action="store_true", help="save without announcing")
+    rule = actions.add_parser("rule", help="a repeating date, e.g. the first Wednesday")
+    rule.add_argument(
+        "--every",
+        required=True,
+        metavar="PHRASE",
+        help="'first|second|third|fourth|last <weekday>', 'every <weekday>' "
+        "or 'every other <weekday>' (weekday in English)",
+    )
+    rule.add_argument("--time", help="HH:MM, default: the city file's stammtisch.time")
+    rule.add_argument("--title", help="default: the city file's stammtisch.title")
+    rule.add_argument("--place", help="default: the city file's stammtisch.venue")
+    rule.add_argument("--topics", default="", help="comma-separated")
+    actions.add_parser("list", help="the next dates and the repeating rules")
+    cancel = actions.add_parser("cancel", help="cancel one date (those told hear of it)")
+    cancel.add_argument("id", type=int)
+    move = actions.add_parser("move", help="move one date (those told hear of it)")
+    move.add_argument("id", type=int)
+    move.add_argument("--at", required=True, metavar="'YYYY-MM-DD HH:MM'", help="city time")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")
+        elif args.command == "event":
+            city = load_city(settings.config_path)
+            for line in asyncio.run(_event(settings, city, args)):
+                print(line)
         elif args.command == "invite":
             if not 1 <= args.count <= 500:
                 raise ConfigError("--count must be between 1 and 500")
@@ -120,6 +162,83 @@ async def _invite(settings: Settings, city: CityConfig, count: int) -> list[str]
         return await LotsenService(LotsenRepository(db), city, SystemClock()).create_invites(count)
     finally:
         await db.close()
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ConfigError(f"--at must look like '2026-12-02 18:00' (got {text!r})") from None
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+async def _event(settings: Settings, city: CityConfig, args: argparse.Namespace) -> list[str]:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        repos = Repositories.on(db)
+        clock = SystemClock()
+        # This process only records; the running bot sends what it announces.
+        mailings = MailingService(repos.mailings, repos.timers, None, city.mailings, clock)
+        events = EventService(repos.events, repos.dialogs, mailings, city, clock)
+        stammtisch = city.stammtisch
+        if args.action == "add":
+            at = _moment(args.at)
+            event = await events.plan(
+                args.title or stammtisch.title,
+                at.date(),
+                at.time(),
+                args.place or stammtisch.venue,
+                _topics(args.topics),
+                announce=not args.quiet,
+            )
+            if event is None:
+                raise ConfigError("--at must be in the future")
+            return [f"event {event.id}: {event.title}, {_local(event.starts_at, city)}"]
+        if args.action == "rule":
+            try:
+                pattern = Pattern.parse(args.every)
+                start = time.fromisoformat(args.time) if args.time else stammtisch.time
+            except ValueError:
+                raise ConfigError(f"cannot read --every {args.every!r} / --time") from None
+            rule = await events.add_rule(
+                args.title or stammtisch.title,
+                pattern,
+                start,
+                args.place or stammtisch.venue,
+                _topics(args.topics),
+            )
+            assert rule is not None
+            dates = ", ".join(_local(d, city) for d in events.next_dates(rule))
+            return [f"rule {rule.id}: {rule.title}, {rule.rrule}; next: {dates}"]
+        if args.action == "cancel":
+            if not await events.cancel(args.id):
+                raise ConfigError(f"event {args.id} is not a planned date")
+            return [f"event {args.id} cancelled"]
+        if args.action == "move":
+            at = _moment(args.at)
+            moved = await events.move(args.id, at.date(), at.time())
+            if moved is None:
+                raise ConfigError(f"event {args.id} cannot be moved there")
+            return [f"event {moved.id} moved to {_local(moved.starts_at, city)}"]
+        lines = [
+            f"event {e.id}: {e.title}, {_local(e.starts_at, city)}, {e.place}"
+            for e in await events.upcoming(20)
+        ]
+        lines += [
+            f"rule {r.id}: {r.title}, {r.rrule}, {r.start_time:%H:%M}, {r.place}"
+            for r in await events.rules()
+        ]
+        return lines or ["no dates planned"]
+    finally:
+        await db.close()
+
+
+def _local(moment: datetime, city: CityConfig) -> str:
+    return moment.astimezone(city.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "MailingRules",
     "RequestRules",
     "Settings",
+    "StammtischRules",
     "load_city",
 ]
 
@@ -111,6 +113,21 @@ class RequestRules:
 
 
 @dataclass(frozen=True, slots=True)
+class StammtischRules:
+    """The Lotsen's regular meeting (``[stammtisch]`` in the city file)."""
+
+    venue: str
+    title: str = "Stammtisch"
+    time: dt_time = dt_time(18, 0)
+    #: Dates of a repeating rule are announced this many days before.
+    announce_days: int = 7
+    #: Those who said yes or maybe are reminded this long before.
+    remind_before: timedelta = timedelta(hours=24)
+    #: Suggested topics in the coordinators' dialog (official terms stay German).
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class MailingRules:
     """How fast mass messages go out (``[broadcasts]`` in the city file).
 
@@ -139,7 +156,7 @@ class CityConfig:
     since: int | None
     trained: int | None
     contact: Contact
-    stammtisch_venue: str
+    stammtisch: StammtischRules
     coordinator_ids: frozenset[int]
     districts: tuple[str, ...]
     topics: tuple[str, ...]
@@ -244,7 +261,7 @@ def load_city(path: Path) -> CityConfig:
             phone=read.text("contact.phone", required=False),
             partners=read.texts("contact.partners", required=False),
         ),
-        stammtisch_venue=_required(read.text("stammtisch.venue")),
+        stammtisch=_stammtisch(read),
         coordinator_ids=frozenset(read.numbers("coordinators.telegram_ids")),
         districts=districts,
         topics=topics,
@@ -261,6 +278,29 @@ def _retention(read: _Reader) -> int:
     if not 1 <= days <= 3650:
         raise ConfigError(f"{read.path}: 'privacy.retention_days' must be between 1 and 3650")
     return days
+
+
+def _stammtisch(read: _Reader) -> StammtischRules:
+    default = StammtischRules(venue="")
+    start = read.text("stammtisch.time", required=False)
+    try:
+        at = dt_time.fromisoformat(start) if start else default.time
+    except ValueError:
+        raise ConfigError(f"{read.path}: 'stammtisch.time' must be HH:MM") from None
+    announce = read.number("stammtisch.announce_days_before")
+    remind = read.number("stammtisch.remind_hours_before")
+    if announce is not None and not 0 <= announce <= 60:
+        raise ConfigError(f"{read.path}: 'stammtisch.announce_days_before' must be 0 to 60")
+    if remind is not None and not 1 <= remind <= 168:
+        raise ConfigError(f"{read.path}: 'stammtisch.remind_hours_before' must be 1 to 168")
+    return StammtischRules(
+        venue=_required(read.text("stammtisch.venue")),
+        title=read.text("stammtisch.title", required=False) or default.title,
+        time=at,
+        announce_days=default.announce_days if announce is None else announce,
+        remind_before=timedelta(hours=remind) if remind else default.remind_before,
+        topics=read.texts("stammtisch.topics", required=False),
+    )
 
 
 def _mailing_rules(read: _Reader) -> MailingRules:

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -142,6 +142,10 @@ class Texts:
     def clock(self, value: dt.time) -> str:
         """Format a time of day in this language."""
         return format_time(value, "short", locale=self.language)
+
+    def weekday(self, index: int) -> str:
+        """The name of a day of the week (0 = Monday) in this language."""
+        return str(get_day_names("wide", "format", locale=self.language)[index])
 
     def number(self, value: float) -> str:
         """Format a number with this language's digits and grouping (e.g. 1.234 in German)."""

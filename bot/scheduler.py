@@ -18,6 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
+from bot.services.events import EventService
 from bot.services.mailings import MailingService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
@@ -35,6 +36,7 @@ class Timers:
         self,
         schedule: Schedule,
         requests: RequestService,
+        events: EventService,
         mailings: MailingService,
         privacy: PrivacyService,
         clock: Clock,
@@ -42,6 +44,7 @@ class Timers:
     ) -> None:
         self.schedule = schedule
         self.requests = requests
+        self.events = events
         self.mailings = mailings
         self.privacy = privacy
         self.clock = clock
@@ -93,6 +96,8 @@ class Timers:
     async def run_due(self) -> int:
         """Do what is due now and plan the next look; return how many timers ran."""
         async with self._lock:
+            await self.events.extend_all()  # a rule's next dates appear as time goes on
+            await self.mailings.pick_up()  # recorded by the command line meanwhile
             done = await self.schedule.run_due()
             upcoming = await self.schedule.next_due()
         if upcoming is not None and isinstance(self.clock, SystemClock) and self._scheduler.running:

@@ -21,6 +21,7 @@ from handlers import (
     asking,
     broadcasts,
     coordination,
+    events,
     limits,
     lotse,
     messages,
@@ -85,6 +86,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CommandHandler("invite", coordination.show_invites, filters=private),
             CommandHandler("requests", coordination.show_overview, filters=private),
             CommandHandler("broadcast", broadcasts.show_broadcasts, filters=private),
+            CommandHandler("stammtisch", events.show_stammtisch, filters=private),
             CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
             CallbackQueryHandler(
                 welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)(:[A-Z0-9]{6,16})?$"
@@ -103,6 +105,8 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^priv:(delete_yes|keep)$"),
             CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"),
             CallbackQueryHandler(broadcasts.on_news_button, pattern=r"^news:(on|off)$"),
+            CallbackQueryHandler(events.on_event_button, pattern=r"^ev:"),
+            CallbackQueryHandler(events.on_dialog_button, pattern=r"^evd:"),
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
             MessageHandler(filters.COMMAND & private, welcome.fallback_message),

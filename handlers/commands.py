@@ -21,6 +21,7 @@ def command_list(t: Texts) -> list[BotCommand]:
         BotCommand("start", t.gettext("Start again")),
         BotCommand("menu", t.gettext("Main menu")),
         BotCommand("status", t.gettext("My requests")),
+        BotCommand("stammtisch", t.gettext("Stammtisch dates")),
         BotCommand("language", t.gettext("Change the language")),
         BotCommand("privacy", t.gettext("Privacy notice and your consent")),
         BotCommand("mydata", t.gettext("See all your data")),

@@ -6,14 +6,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.config import CityConfig
 from bot.domain.broadcasts import Broadcast
+from bot.domain.events import EventNotice
 from bot.domain.mailings import Delivered, DeliveryStatus, Mailing, Progress, Recipient
 from bot.i18n import Texts, texts
 from handlers import broadcast_views as bv
+from handlers import event_views as ev
 from handlers.views import Screen
 
 __all__ = ["TelegramMailer"]
@@ -30,7 +32,12 @@ class TelegramMailer:
     def __init__(self, city: CityConfig) -> None:
         self.city = city
         self.bot: Bot | None = None  # set once the Application exists
-        self._renderers: dict[type, _Renderer] = {Broadcast: self._broadcast}
+        self._renderers: dict[type, _Renderer] = {
+            Broadcast: self._broadcast,
+            EventNotice: self._event,
+        }
+        # A calendar file is uploaded once per mailing, then sent again by Telegram's file id.
+        self._uploaded: dict[int, str] = {}
 
     def register(self, content_type: type, renderer: _Renderer) -> None:
         """Render mailings whose content is a ``content_type`` with ``renderer``."""
@@ -68,6 +75,21 @@ class TelegramMailer:
         return await self.send(
             recipient.telegram_id, screen, content.media_kind, content.media_file_id
         )
+
+    async def _event(self, mailing: Mailing, content: object, recipient: Recipient) -> Message:
+        assert isinstance(content, EventNotice) and self.bot is not None
+        t = self._t(recipient.language)
+        screen = ev.notice(t, content.event, content.kind)
+        if content.kind not in ("announce", "moved"):
+            return await self.send(recipient.telegram_id, screen)
+        day = content.event.local_day(self.city.timezone).isoformat()
+        file: object = self._uploaded.get(mailing.id) or InputFile(
+            content.ics, filename=f"stammtisch-{day}.ics"
+        )
+        message = await self.send(recipient.telegram_id, screen, "document", file)
+        if message.document is not None:
+            self._uploaded[mailing.id] = message.document.file_id
+        return message
 
     async def send(
         self, chat_id: int, screen: Screen, media_kind: str | None = None, file: Any = None

@@ -9,7 +9,7 @@ from telegram import Message, Update
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request, Status
 from bot.i18n import texts
-from handlers import asking, broadcasts, welcome
+from handlers import asking, broadcasts, events, welcome
 from handlers import request_views as rv
 from handlers.context import LotsenContext, Speaker, send, speaker
 from handlers.limits import file_problem, too_long
@@ -20,6 +20,9 @@ __all__ = ["route"]
 #: Who takes typed input for an open dialog, by the dialog's kind.
 DIALOGS: dict[str, Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[None]]] = {
     "broadcast": broadcasts.take_input,
+    "event": events.take_input,
+    "rule": events.take_input,
+    "event_move": events.take_input,
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).

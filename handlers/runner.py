@@ -62,7 +62,12 @@ async def serve(
         await register_commands(app.bot, services)
         await app.start()
         timers = Timers(
-            services.schedule, services.requests, services.mailings, services.privacy, clock
+            services.schedule,
+            services.requests,
+            services.events,
+            services.mailings,
+            services.privacy,
+            clock,
         )
         await timers.start()
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock

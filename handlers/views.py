@@ -21,7 +21,6 @@ __all__ = [
     "main_menu",
     "not_understood",
     "privacy_notice",
-    "stammtisch_info",
     "welcome",
 ]
 
@@ -198,16 +197,6 @@ def coming_soon(t: Texts, city: CityConfig, entry: str) -> Screen:
         "Until then, the coordination office is glad to help:\n{office}\n{email}",
         office=city.contact.office,
         email=city.contact.email,
-    )
-    return Screen(text, _back(t))
-
-
-def stammtisch_info(t: Texts, city: CityConfig) -> Screen:
-    """What is known about the Stammtisch before dates are kept in the bot."""
-    text = t.gettext(
-        "The Lotsen meet once a month for the Stammtisch at {venue}, to share news and "
-        "experience. The next dates will be announced here.",
-        venue=city.stammtisch_venue,
     )
     return Screen(text, _back(t))
 

@@ -7,7 +7,7 @@ import re
 from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
-from handlers import asking, lotse, views
+from handlers import asking, events, lotse, views
 from handlers.context import LotsenContext, Speaker, acknowledge, speaker
 
 #: Invitation codes as created by :meth:`LotsenService.create_invites`.
@@ -158,7 +158,7 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
         consent_at = who.person.consent_at if who.consented else None
         await _send(update, views.privacy_notice(who.t, city, consent_at))
     elif entry == views.MENU_STAMMTISCH:
-        await _send(update, views.stammtisch_info(who.t, city))
+        await events.show_stammtisch(update, context, who)
     elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME) and not who.consented:
         await _send(update, views.consent(who.t, city))
     elif entry == views.MENU_REQUEST:

@@ -82,10 +82,15 @@ class RunningBot:
         await asyncio.wait_for(self.task, 30)
 
 
-async def start_bot(api: FakeBotAPI, city: CityConfig, db_path: Path) -> RunningBot:
-    """Start the real application against ``api`` and wait until it polls."""
+async def start_bot(
+    api: FakeBotAPI, city: CityConfig, db_path: Path, clock: ManualClock | None = None
+) -> RunningBot:
+    """Start the real application against ``api`` and wait until it polls.
+
+    Pass the ``clock`` of an earlier run to restart the bot at the time it had reached.
+    """
     settings = Settings(token=api.token, api_url=api.url, db_path=db_path, config_path=CITY_FILE)
-    clock = ManualClock()
+    clock = clock or ManualClock()
     stop = asyncio.Event()
     polls = len(api.calls_of("getUpdates"))
     started: list[Timers] = []

@@ -17,7 +17,7 @@ def test_dorsten_city_file() -> None:
     assert city.city == "Dorsten"
     assert str(city.timezone) == "Europe/Berlin"
     assert city.default_language == "de"
-    assert city.stammtisch_venue == "Treffpunkt Altstadt"
+    assert city.stammtisch.venue == "Treffpunkt Altstadt"
     assert "Hervest" in city.districts and len(city.districts) == 11
     assert "jobcenter" in city.topics and "letter" in city.topics
     assert city.trained == 180 and city.since == 2009

@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.services.broadcasts import BroadcastService
 from bot.services.dialogs import DialogService
+from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
 from bot.services.notifier import Mailer, Notifier
@@ -18,6 +19,7 @@ from bot.services.schedule import Schedule
 from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
+from bot.storage.events import EventsRepository
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.mailings import MailingsRepository
 from bot.storage.people import PeopleRepository
@@ -40,6 +42,7 @@ class Repositories:
     dialogs: DialogsRepository
     mailings: MailingsRepository
     broadcasts: BroadcastsRepository
+    events: EventsRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -53,6 +56,7 @@ class Repositories:
             DialogsRepository(db),
             MailingsRepository(db),
             BroadcastsRepository(db),
+            EventsRepository(db),
         )
 
 
@@ -68,6 +72,7 @@ class Services:
     privacy: PrivacyService
     mailings: MailingService
     broadcasts: BroadcastService
+    events: EventService
     dialogs: DialogService
     schedule: Schedule
 
@@ -82,7 +87,10 @@ def build_services(
     broadcasts = BroadcastService(
         repos.broadcasts, repos.dialogs, repos.people, mailings, city, clock
     )
-    schedule = Schedule(repos.timers, {"request": requests, "mailing": mailings}, clock)
+    events = EventService(repos.events, repos.dialogs, mailings, city, clock)
+    schedule = Schedule(
+        repos.timers, {"request": requests, "mailing": mailings, "event": events}, clock
+    )
     return Services(
         city=city,
         clock=clock,
@@ -92,6 +100,7 @@ def build_services(
         privacy=PrivacyService(repos.privacy, lotsen, requests, city, clock),
         mailings=mailings,
         broadcasts=broadcasts,
+        events=events,
         dialogs=DialogService(repos.dialogs),
         schedule=schedule,
     )

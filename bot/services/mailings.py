@@ -55,10 +55,12 @@ class MailingService:
         self,
         repo: MailingsRepository,
         timers: TimersRepository,
-        mailer: Mailer,
+        mailer: Mailer | None,
         rules: MailingRules,
         clock: Clock,
     ) -> None:
+        """``mailer`` None: this process only records mailings (the command line); the
+        running bot picks them up and sends them."""
         self.repo = repo
         self.timers = timers
         self.mailer = mailer
@@ -68,6 +70,11 @@ class MailingService:
         self._owners: dict[MailingKind, MailingOwner] = {}
         self._running: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
+
+    @property
+    def _mail(self) -> Mailer:
+        assert self.mailer is not None  # _launch never starts a run without one
+        return self.mailer
 
     def register(self, kind: MailingKind, owner: MailingOwner) -> None:
         """Let ``owner`` provide the content and audience of mailings of ``kind``."""
@@ -177,7 +184,14 @@ class MailingService:
         if mailing.status is MailingStatus.SENDING:
             self._launch(mailing.id)
 
+    async def pick_up(self) -> None:
+        """Start mailings another process recorded (e.g. ``lotsenbot event cancel``)."""
+        for mailing in await self.repo.with_status(MailingStatus.SENDING):
+            self._launch(mailing.id)
+
     def _launch(self, mailing_id: int) -> None:
+        if self.mailer is None:
+            return
         task = self._running.get(mailing_id)
         if task is not None and not task.done():
             return
@@ -185,7 +199,7 @@ class MailingService:
 
     async def _run(self, mailing_id: int) -> None:
         mailing = await self.repo.get(mailing_id)
-        if mailing is None:
+        if mailing is None or self.mailer is None:
             return
         content = await self._owners[mailing.kind].content(mailing)
         delivered = asyncio.Event()
@@ -211,7 +225,7 @@ class MailingService:
             slot = self.throttle.reserve(mailing.report_chat, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
             fresh = await self.repo.get(mailing_id) or mailing
-            await self.mailer.report(fresh, content, await self.repo.progress(mailing_id), True)
+            await self._mail.report(fresh, content, await self.repo.progress(mailing_id), True)
 
     async def _deliver_all(self, mailing: Mailing, content: object | None) -> None:
         while not self._stopping.is_set():
@@ -250,7 +264,7 @@ class MailingService:
             if not await self.repo.claim(mailing.id, recipient.person_id):
                 continue
             try:
-                result = await self.mailer.deliver(mailing, content, recipient)
+                result = await self._mail.deliver(mailing, content, recipient)
             except Exception:
                 log.exception("a copy of mailing %s could not be rendered or sent", mailing.id)
                 result = Delivered(DeliveryStatus.PENDING, retry_after=_NETWORK_RETRY)
@@ -281,7 +295,7 @@ class MailingService:
             await asyncio.sleep(max(0.0, slot - loop.time()))
             progress = await self.repo.progress(mailing.id)
             try:
-                message_id = await self.mailer.report(mailing, content, progress, False)
+                message_id = await self._mail.report(mailing, content, progress, False)
             except Exception:
                 log.exception("progress of mailing %s not shown", mailing.id)
                 message_id = None

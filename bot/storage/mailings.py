@@ -18,6 +18,7 @@ from bot.domain.mailings import (
     Recipient,
 )
 from bot.storage.database import Database
+from bot.storage.timers import insert_timer
 
 __all__ = ["MailingsRepository", "insert_mailing"]
 
@@ -336,10 +337,7 @@ async def insert_mailing(
     if row is None:
         return None
     if not sending:
-        await conn.execute(
-            "INSERT INTO timer (kind, subject, due_at) VALUES ('mailing:send', ?, ?)",
-            (row[0], to_db(send_at or now)),
-        )
+        await insert_timer(conn, "mailing:send", row[0], send_at or now)
     elif audience is not None:
         await _add_recipients(conn, row[0], audience)
     return int(row[0])

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from bot.clock import from_db, to_db
 from bot.storage.database import Database
 
-__all__ = ["DueTimer", "TimersRepository"]
+__all__ = ["DueTimer", "TimersRepository", "insert_timer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,15 @@ class DueTimer:
     due: datetime
 
 
+async def insert_timer(conn: aiosqlite.Connection, kind: str, subject: int, due: datetime) -> None:
+    """Schedule (or move) a timer inside the caller's transaction, with what it is about."""
+    await conn.execute(
+        "INSERT INTO timer (kind, subject, due_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, done_at = NULL",
+        (kind, subject, to_db(due)),
+    )
+
+
 class TimersRepository:
     """All SQL about the ``timer`` table."""
 
@@ -30,12 +41,7 @@ class TimersRepository:
     async def set(self, kind: str, subject: int, due: datetime) -> None:
         """Schedule (or move) the ``kind`` timer of ``subject``; a done one is armed again."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO timer (kind, subject, due_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, "
-                "done_at = NULL",
-                (kind, subject, to_db(due)),
-            )
+            await insert_timer(conn, kind, subject, due)
 
     async def cancel(self, kind_glob: str, subject: int) -> None:
         """Drop the pending timers of ``subject`` whose kind matches ``kind_glob``."""

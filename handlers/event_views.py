@@ -1,0 +1,456 @@
+"""What the bot says about Stammtisch dates: lists, invitations, answers, the dialogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import CityConfig
+from bot.domain.events import Event, EventRule, Pattern, Rsvp, RsvpCounts
+from bot.i18n import Texts
+from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
+
+__all__ = [
+    "announcement",
+    "coordinator_card",
+    "pattern_label",
+    "rsvp_buttons",
+    "upcoming",
+]
+
+EVENT_TIMES = ("16:00", "17:00", "17:30", "18:00", "18:30", "19:00", "19:30", "20:00")
+
+
+def when(t: Texts, event: Event) -> str:
+    """Day and time of a date, in the reader's language."""
+    local = event.starts_at.astimezone(t.timezone)
+    return t.gettext("{day} at {time}", day=t.day(local.date()), time=t.clock(local.time()))
+
+
+def details(t: Texts, event: Event) -> str:
+    """Title, day and time, place and topics, one per line."""
+    lines = [
+        t.gettext("📅 <b>{title}</b>", title=event.title),
+        t.gettext("🗓 {when}", when=when(t, event)),
+        t.gettext("📍 {place}", place=event.place),
+    ]
+    if event.topics:
+        lines.append(t.gettext("💬 Topics: {topics}", topics=", ".join(event.topics)))
+    return "\n".join(lines)
+
+
+def answer_label(t: Texts, answer: Rsvp) -> str:
+    """An answer in words."""
+    return {
+        Rsvp.YES: t.gettext("✅ I'll come"),
+        Rsvp.MAYBE: t.gettext("🤔 Maybe"),
+        Rsvp.NO: t.gettext("❌ No"),
+    }[answer]
+
+
+def rsvp_buttons(t: Texts, event: Event, answer: Rsvp | None) -> list[InlineKeyboardButton]:
+    """*I'll come* / *Maybe* / *No*; the current answer is marked."""
+    return [
+        button(
+            ("• " if answer is choice else "") + answer_label(t, choice),
+            f"ev:rsvp:{event.id}:{choice.value}",
+        )
+        for choice in Rsvp
+    ]
+
+
+def your_answer(t: Texts, answer: Rsvp | None) -> str:
+    """The reader's answer so far."""
+    if answer is None:
+        return t.gettext("Will you come?")
+    return t.gettext("Your answer: {answer}", answer=answer_label(t, answer))
+
+
+def announcement(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
+    """The invitation to all Lotsen (sent with the calendar file)."""
+    text = "\n".join(
+        [
+            t.gettext("📣 <b>Invitation</b>"),
+            details(t, event),
+            "",
+            t.gettext("Open the attached file to add the date to your calendar."),
+            your_answer(t, answer),
+        ]
+    )
+    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+
+
+def reminder(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
+    """The day before, to those who said yes or maybe."""
+    text = "\n".join(
+        [t.gettext("⏰ <b>Reminder</b>"), details(t, event), "", your_answer(t, answer)]
+    )
+    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+
+
+def moved(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
+    """A date was moved (sent with the updated calendar file)."""
+    text = "\n".join(
+        [
+            t.gettext("🔁 <b>New date</b>"),
+            details(t, event),
+            "",
+            t.gettext("Does the new date suit you?"),
+            your_answer(t, answer),
+        ]
+    )
+    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+
+
+def cancelled(t: Texts, event: Event) -> Screen:
+    """A date was cancelled."""
+    return Screen(
+        t.gettext("❌ <b>Cancelled:</b> {title} on {when}.", title=event.title, when=when(t, event))
+    )
+
+
+def notice(t: Texts, event: Event, kind: str, answer: Rsvp | None = None) -> Screen:
+    """The screen of an event notice (announce, remind, moved, cancelled)."""
+    if kind == "remind":
+        return reminder(t, event, answer)
+    if kind == "moved":
+        return moved(t, event, answer)
+    if kind == "cancelled":
+        return cancelled(t, event)
+    return announcement(t, event, answer)
+
+
+def upcoming(
+    t: Texts,
+    city: CityConfig,
+    events: list[Event],
+    answers: dict[int, Rsvp] | None,
+    coordinator: bool,
+) -> Screen:
+    """/stammtisch: the next dates; Lotsen answer here, coordinators manage them."""
+    lines = [t.gettext("<b>The next dates</b>")]
+    rows: list[list[InlineKeyboardButton]] = []
+    if not events:
+        lines.append(
+            t.gettext(
+                "No date is planned yet. The Lotsen meet about once a month at {venue}.",
+                venue=city.stammtisch.venue,
+            )
+        )
+    for event in events:
+        lines += ["", details(t, event)]
+        if answers is not None:
+            lines.append(your_answer(t, answers.get(event.id)))
+            rows.append(rsvp_buttons(t, event, answers.get(event.id)))
+        if coordinator:
+            rows.append(
+                [
+                    button(
+                        t.gettext("⚙️ {day}", day=t.short_day(event.local_day(t.timezone))),
+                        f"ev:card:{event.id}",
+                    )
+                ]
+            )
+    if coordinator:
+        rows.append(
+            [
+                button(t.gettext("➕ New date"), "ev:new"),
+                button(t.gettext("🔁 Repeating dates"), "ev:rules"),
+            ]
+        )
+    rows.append([home_button(t)])
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def answer_noted(t: Texts, answer: Rsvp) -> str:
+    """The short notice after pressing an answer."""
+    return t.gettext("Thank you! Your answer: {answer}", answer=answer_label(t, answer))
+
+
+def event_over(t: Texts) -> str:
+    """An answer to a date that is over or cancelled."""
+    return t.gettext("This date is over or was cancelled.")
+
+
+def only_lotsen(t: Texts) -> str:
+    """Someone who is not a Lotse pressed an answer."""
+    return t.gettext("The Stammtisch is for Lotsen. Answers are only possible for them.")
+
+
+# ----------------------------------------------------------------- coordinators
+
+
+def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool) -> Screen:
+    """One date for coordinators: the answers so far, announce, move, cancel."""
+    lines = [details(t, event), ""]
+    if announced:
+        lines.append(
+            t.gettext(
+                "Answers: ✅ {yes} · 🤔 {maybe} · ❌ {no} · no answer yet {silent} (told: {told})",
+                yes=t.number(counts.yes),
+                maybe=t.number(counts.maybe),
+                no=t.number(counts.no),
+                silent=t.number(counts.silent),
+                told=t.number(counts.told),
+            )
+        )
+    else:
+        lines.append(t.gettext("Not announced yet."))
+    rows = []
+    if not announced:
+        rows.append([button(t.gettext("📣 Announce now"), f"ev:announce:{event.id}")])
+    rows.append(
+        [
+            button(t.gettext("🕑 Move"), f"ev:move:{event.id}"),
+            button(t.gettext("✖️ Cancel date"), f"ev:cancel:{event.id}"),
+        ]
+    )
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def cancel_question(t: Texts, event: Event) -> Screen:
+    """Are you sure?"""
+    return Screen(
+        t.gettext(
+            "Cancel {title} on {when}? Everyone who was told hears of it.",
+            title=event.title,
+            when=when(t, event),
+        ),
+        InlineKeyboardMarkup(
+            [
+                [button(t.gettext("Yes, cancel it"), f"ev:cancel_yes:{event.id}")],
+                [button(t.gettext("No, keep it"), f"ev:card:{event.id}")],
+            ]
+        ),
+    )
+
+
+def event_cancelled(t: Texts, event: Event) -> str:
+    """After cancelling."""
+    return t.gettext(
+        "{title} on {when} has been cancelled.", title=event.title, when=when(t, event)
+    )
+
+
+def announced(t: Texts) -> str:
+    """After *announce now*."""
+    return t.gettext("📣 The invitation is on its way to all Lotsen.")
+
+
+def pattern_label(t: Texts, pattern: Pattern) -> str:
+    """A repeating rule in words, e.g. *every first Wednesday of the month*."""
+    weekday = t.weekday(pattern.weekday)
+    if pattern.nth == 0:
+        if pattern.every_other:
+            return t.gettext("every other {weekday}", weekday=weekday)
+        return t.gettext("every {weekday}", weekday=weekday)
+    return {
+        1: t.gettext("every first {weekday} of the month", weekday=weekday),
+        2: t.gettext("every second {weekday} of the month", weekday=weekday),
+        3: t.gettext("every third {weekday} of the month", weekday=weekday),
+        4: t.gettext("every fourth {weekday} of the month", weekday=weekday),
+        -1: t.gettext("every last {weekday} of the month", weekday=weekday),
+    }[pattern.nth]
+
+
+def rule_line(t: Texts, rule: EventRule) -> str:
+    """A rule in one line."""
+    return t.gettext(
+        "🔁 {title}: {pattern}, {time}, {place}",
+        title=rule.title,
+        pattern=pattern_label(t, rule.pattern),
+        time=t.clock(rule.start_time),
+        place=rule.place,
+    )
+
+
+def rules(t: Texts, rules: list[EventRule]) -> Screen:
+    """The repeating dates in force, each with a stop button."""
+    lines = [t.gettext("<b>Repeating dates</b>")]
+    rows = []
+    if not rules:
+        lines.append(t.gettext("There is no repeating date yet."))
+    for rule in rules:
+        lines.append(rule_line(t, rule))
+        rows.append(
+            [button(t.gettext("⏹ Stop: {title}", title=rule.title), f"ev:rule_stop:{rule.id}")]
+        )
+    rows.append([button(t.gettext("➕ New repeating date"), "ev:rule_new")])
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def rule_stopped(t: Texts) -> str:
+    """After stopping a rule."""
+    return t.gettext("No more dates will be made from this rule. Dates already announced stay.")
+
+
+# ---------------------------------------------------------------------- dialogs
+
+
+def _discard_row(t: Texts) -> list[InlineKeyboardButton]:
+    return [button(t.gettext("🗑 Discard"), "evd:discard")]
+
+
+def ask_title(t: Texts, default: str) -> Screen:
+    """What the date is called."""
+    return Screen(
+        t.gettext("<b>What is it called?</b> Tap the suggestion or write another title."),
+        InlineKeyboardMarkup([[button(default, "evd:title:default")], _discard_row(t)]),
+    )
+
+
+def ask_pattern(t: Texts) -> Screen:
+    """A rule: which week."""
+    choices = [
+        (t.gettext("first"), "1"),
+        (t.gettext("second"), "2"),
+        (t.gettext("third"), "3"),
+        (t.gettext("fourth"), "4"),
+        (t.gettext("last"), "-1"),
+    ]
+    rows = grid([button(label, f"evd:nth:{value}") for label, value in choices], 3)
+    rows.append(
+        [
+            button(t.gettext("every week"), "evd:nth:0"),
+            button(t.gettext("every other week"), "evd:nth:00"),
+        ]
+    )
+    rows.append(_discard_row(t))
+    return Screen(
+        t.gettext("<b>How often?</b> Which week of the month, or every (other) week:"),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def ask_weekday(t: Texts) -> Screen:
+    """A rule: which day of the week."""
+    rows = grid([button(t.weekday(i), f"evd:wd:{i}") for i in range(7)], 4)
+    rows.append(_discard_row(t))
+    return Screen(t.gettext("<b>On which day of the week?</b>"), InlineKeyboardMarkup(rows))
+
+
+def ask_day(t: Texts, days: list[dt.date]) -> Screen:
+    """A date: which day (or typed as 2.12.2026)."""
+    rows = [*day_buttons(t, days, "evd:day:"), _discard_row(t)]
+    return Screen(
+        t.gettext("<b>On which day?</b> Tap a day, or write a date such as 2.12.2026."),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def ask_time(t: Texts) -> Screen:
+    """At what time (or typed as 18:45)."""
+    rows = [*time_buttons(t, EVENT_TIMES, "evd:time:"), _discard_row(t)]
+    return Screen(
+        t.gettext("<b>At what time?</b> Tap one, or write it such as 18:45."),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def ask_place(t: Texts, default: str) -> Screen:
+    """Where (the city's venue, or typed)."""
+    return Screen(
+        t.gettext("<b>Where?</b> Tap the usual place or write another."),
+        InlineKeyboardMarkup([[button(default, "evd:place:default")], _discard_row(t)]),
+    )
+
+
+def ask_topics(t: Texts, suggestions: tuple[str, ...], chosen: list[str]) -> Screen:
+    """Topics: tap suggestions, write others, then continue."""
+    buttons = [
+        button(("✅ " if topic in chosen else "") + topic, f"evd:topic:{index}")
+        for index, topic in enumerate(suggestions)
+    ]
+    rows = grid(buttons, 2)
+    rows.append([button(t.gettext("Continue ➡️"), "evd:goto:confirm")])
+    rows.append(_discard_row(t))
+    text = t.gettext("<b>Topics?</b> Tap the ones that fit, write others, then continue.")
+    extra = [c for c in chosen if c not in suggestions]
+    if extra:
+        text += "\n" + t.gettext("Written: {topics}", topics=", ".join(extra))
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def confirm_event(t: Texts, event: Event, announce_days: int) -> Screen:
+    """The summary of a planned date."""
+    text = t.gettext("<b>Please check:</b>") + "\n\n" + details(t, event)
+    rows = [
+        [button(t.gettext("📣 Save and invite all Lotsen now"), "evd:save")],
+        [button(t.gettext("💾 Save, invite later by hand"), "evd:save_quiet")],
+        [_edit(t.gettext("✏️ Title"), "title"), _edit(t.gettext("✏️ Day"), "day")],
+        [_edit(t.gettext("✏️ Time"), "time"), _edit(t.gettext("✏️ Place"), "place")],
+        [_edit(t.gettext("✏️ Topics"), "topics")],
+        _discard_row(t),
+    ]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
+    """The summary of a repeating rule, with its next dates."""
+    lines = [t.gettext("<b>Please check:</b>"), "", rule_line(t, rule)]
+    if rule.topics:
+        lines.append(t.gettext("💬 Topics: {topics}", topics=", ".join(rule.topics)))
+    lines.append(
+        t.ngettext(
+            "Each date is announced to all Lotsen {n} day before.",
+            "Each date is announced to all Lotsen {n} days before.",
+            rule.announce_days,
+        )
+    )
+    lines.append(t.gettext("The next dates:"))
+    lines += [f"• {t.datetime(d, 'full')}" for d in dates]
+    rows = [
+        [button(t.gettext("💾 Save"), "evd:save")],
+        [_edit(t.gettext("✏️ Title"), "title"), _edit(t.gettext("✏️ Rhythm"), "pattern")],
+        [_edit(t.gettext("✏️ Time"), "time"), _edit(t.gettext("✏️ Place"), "place")],
+        [_edit(t.gettext("✏️ Topics"), "topics")],
+        _discard_row(t),
+    ]
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def confirm_move(t: Texts, event: Event, day: dt.date, at: dt.time) -> Screen:
+    """Moving a date: old and new."""
+    new = t.gettext("{day} at {time}", day=t.day(day), time=t.clock(at))
+    text = t.gettext(
+        "Move {title} from {old} to {new}? Everyone who was told hears of it.",
+        title=event.title,
+        old=when(t, event),
+        new=new,
+    )
+    rows = [[button(t.gettext("🔁 Move it"), "evd:save")], _discard_row(t)]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def _edit(label: str, step: str) -> InlineKeyboardButton:
+    return button(label, f"evd:goto:{step}")
+
+
+def saved_event(t: Texts, event: Event, invited: bool) -> str:
+    """After saving a date."""
+    if invited:
+        return t.gettext("✅ Saved. The invitation is on its way to all Lotsen.")
+    return t.gettext("✅ Saved. You can invite the Lotsen from /stammtisch.")
+
+
+def saved_rule(t: Texts) -> str:
+    """After saving a rule."""
+    return t.gettext("✅ Saved. The next dates are in /stammtisch and are announced by themselves.")
+
+
+def moved_done(t: Texts, event: Event) -> str:
+    """After moving a date."""
+    return t.gettext("✅ Moved to {when}.", when=when(t, event))
+
+
+def not_saved(t: Texts) -> str:
+    """The date is in the past, or the dialog was already finished."""
+    return t.gettext(
+        "That did not work: the date may be in the past. Please check the day and time."
+    )
+
+
+def discarded(t: Texts) -> str:
+    """The dialog was thrown away."""
+    return t.gettext("Discarded; nothing was saved.")

@@ -1,0 +1,335 @@
+"""Stammtisch dates: /stammtisch for everyone, answers for Lotsen, planning for coordinators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.domain.dialogs import Dialog
+from bot.domain.events import Event, EventRule, Rsvp
+from bot.domain.lotsen import LotseStatus
+from bot.domain.mailings import MailingKind
+from bot.services.events import Step
+from handlers import event_views as ev
+from handlers import views
+from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
+from handlers.context import speaker as find_speaker
+from handlers.coordination import coordinator_only
+
+__all__ = ["on_dialog_button", "on_event_button", "show_stammtisch", "take_input"]
+
+_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
+
+
+async def _show(update: Update, screen: views.Screen) -> None:
+    await send(update, screen.text, screen.buttons)
+
+
+async def _may_answer(context: LotsenContext, who: Speaker) -> bool:
+    """Active Lotsen and coordinators answer invitations."""
+    if who.person is None or not who.consented:
+        return False
+    lotse = await context.services.lotsen.get(who.person)
+    if lotse is not None and lotse.status is LotseStatus.ACTIVE:
+        return True
+    return await context.services.people.is_coordinator(who.telegram_id)
+
+
+async def show_stammtisch(
+    update: Update, context: LotsenContext, who: Speaker | None = None
+) -> None:
+    """/stammtisch and the menu entry: the next dates, for anyone."""
+    who = who or await find_speaker(update, context)
+    services = context.services
+    events = await services.events.upcoming()
+    answers = None
+    if who.person is not None and await _may_answer(context, who):
+        answers = await services.events.answers(who.person, events)
+    coordinator = bool(who.telegram_id) and await services.people.is_coordinator(who.telegram_id)
+    await _show(update, ev.upcoming(who.t, services.city, events, answers, coordinator))
+
+
+async def on_event_button(update: Update, context: LotsenContext) -> None:
+    """``ev:rsvp:<event>:<answer>`` for Lotsen; the other ``ev:`` buttons for coordinators."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    if parts[1] == "rsvp":
+        await _on_rsvp(update, context, parts)
+        return
+    who = await coordinator_only(update, context)
+    if who is None:
+        return
+    services = context.services
+    what = parts[1]
+    number = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+    event = await services.events.get(number) if number is not None else None
+    if what in ("new", "rule_new") and who.person is not None:
+        await acknowledge(query)
+        kind = "event" if what == "new" else "rule"
+        await show_step(
+            update, context, who, await services.events.begin(who.person, kind, update.update_id)
+        )
+    elif what == "rules":
+        await acknowledge(query)
+        await _show(update, ev.rules(who.t, await services.events.rules()))
+    elif what == "rule_stop" and number is not None and await services.events.stop_rule(number):
+        await acknowledge(query)
+        await replace(query, ev.rule_stopped(who.t))
+    elif event is None or event.cancelled:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+    elif what == "card":
+        await acknowledge(query)
+        await _show(update, await _card(context, who, event))
+    elif what == "announce":
+        announced = await services.events.announce(event.id)
+        await acknowledge(query, ev.announced(who.t) if announced else views.button_expired(who.t))
+        if announced:
+            await clear_buttons(query)
+    elif what == "move" and who.person is not None:
+        await acknowledge(query)
+        dialog = await services.events.begin(
+            who.person, "event_move", update.update_id, event=event.id
+        )
+        await show_step(update, context, who, dialog)
+    elif what == "cancel":
+        await acknowledge(query)
+        await _show(update, ev.cancel_question(who.t, event))
+    elif what == "cancel_yes" and await services.events.cancel(event.id):
+        await acknowledge(query)
+        await replace(query, ev.event_cancelled(who.t, event))
+    else:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+
+
+async def _card(context: LotsenContext, who: Speaker, event: Event) -> views.Screen:
+    services = context.services
+    announced = await services.mailings.find(MailingKind.EVENT, event.id, "announce") is not None
+    return ev.coordinator_card(who.t, event, await services.events.counts(event), announced)
+
+
+async def _on_rsvp(update: Update, context: LotsenContext, parts: list[str]) -> None:
+    query = update.callback_query
+    assert query is not None
+    who = await find_speaker(update, context)
+    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in {r.value for r in Rsvp}:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    if not await _may_answer(context, who):
+        await acknowledge(query, ev.only_lotsen(who.t), alert=True)
+        return
+    assert who.person is not None
+    answer = Rsvp(parts[3])
+    event = await context.services.events.answer(int(parts[2]), who.person, answer)
+    if event is None:
+        await acknowledge(query, ev.event_over(who.t), alert=True)
+        return
+    await acknowledge(query, ev.answer_noted(who.t, answer))
+    message = query.message
+    markup = (
+        message.reply_markup if message is not None and hasattr(message, "reply_markup") else None
+    )
+    if markup is not None and any(
+        b.callback_data == views.MENU_HOME for row in markup.inline_keyboard for b in row
+    ):
+        # The /stammtisch list: draw it again with the new answer.
+        await show_list_again(update, context, who)
+        return
+    buttons = InlineKeyboardMarkup([ev.rsvp_buttons(who.t, event, answer)])
+    try:
+        await query.edit_message_reply_markup(buttons)
+    except BadRequest as exc:  # the same answer again: nothing to redraw
+        if "not modified" not in str(exc):
+            raise
+
+
+async def show_list_again(update: Update, context: LotsenContext, who: Speaker) -> None:
+    """Redraw the /stammtisch list in place after an answer."""
+    query = update.callback_query
+    assert query is not None and who.person is not None
+    services = context.services
+    events = await services.events.upcoming()
+    answers = await services.events.answers(who.person, events)
+    coordinator = await services.people.is_coordinator(who.telegram_id)
+    screen = ev.upcoming(who.t, services.city, events, answers, coordinator)
+    await replace(query, screen.text, screen.buttons)
+
+
+# ---------------------------------------------------------------------- dialogs
+
+
+async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
+    """Send the screen of a planning dialog's step."""
+    services = context.services
+    city = services.city
+    step, data = dialog.step, dialog.data
+    if step == Step.TITLE:
+        screen = ev.ask_title(who.t, city.stammtisch.title)
+    elif step == Step.PATTERN:
+        screen = ev.ask_pattern(who.t)
+    elif step == Step.WEEKDAY:
+        screen = ev.ask_weekday(who.t)
+    elif step == Step.DAY:
+        today = services.clock.now().astimezone(city.timezone).date()
+        screen = ev.ask_day(who.t, [today + dt.timedelta(days=i) for i in range(1, 29)])
+    elif step == Step.TIME:
+        screen = ev.ask_time(who.t)
+    elif step == Step.PLACE:
+        screen = ev.ask_place(who.t, city.stammtisch.venue)
+    elif step == Step.TOPICS:
+        screen = ev.ask_topics(who.t, city.stammtisch.topics, list(data.get("topics", [])))
+    else:
+        screen = await _summary(context, who, dialog)
+    await _show(update, screen)
+
+
+async def _summary(context: LotsenContext, who: Speaker, dialog: Dialog) -> views.Screen:
+    services = context.services
+    data = dialog.data
+    if dialog.kind == "rule":
+        rule = services.events.draft_rule(dialog)
+        assert rule is not None
+        return ev.confirm_rule(who.t, rule, services.events.next_dates(rule))
+    day, at = dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
+    if dialog.kind == "event_move":
+        event = await services.events.get(int(data["event"]))
+        assert event is not None
+        return ev.confirm_move(who.t, event, day, at)
+    draft = Event(
+        id=0,
+        rule_id=None,
+        occurrence=None,
+        title=data["title"],
+        starts_at=dt.datetime.combine(day, at, services.city.timezone),
+        place=data["place"],
+        topics=tuple(data.get("topics", [])),
+        cancelled=False,
+        sequence=0,
+    )
+    return ev.confirm_event(who.t, draft, services.city.stammtisch.announce_days)
+
+
+async def on_dialog_button(update: Update, context: LotsenContext) -> None:
+    """``evd:…`` buttons of the planning dialogs; coordinators only, always their own dialog."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await coordinator_only(update, context)
+    if who is None:
+        return
+    services = context.services
+    dialog = await services.events.dialog(who.person) if who.person else None
+    if dialog is None or who.person is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    if dialog.replays(update.update_id):
+        await acknowledge(query)
+        await show_step(update, context, who, dialog)
+        return
+    _, what, *rest = query.data.split(":", 2)
+    value = rest[0] if rest else ""
+    if what == "discard":
+        await acknowledge(query)
+        await services.events.discard(dialog)
+        await replace(query, ev.discarded(who.t))
+        return
+    if what in ("save", "save_quiet") and dialog.step == Step.CONFIRM:
+        await _save(update, context, who, dialog, announce=what == "save")
+        return
+    updated = await _apply(context, dialog, what, value, update.update_id)
+    if updated is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
+    if what == "topic":  # multi-select: redraw in place
+        screen = ev.ask_topics(
+            who.t, services.city.stammtisch.topics, list(updated.data.get("topics", []))
+        )
+        await replace(query, screen.text, screen.buttons)
+        return
+    await clear_buttons(query)
+    await show_step(update, context, who, updated)
+
+
+async def _apply(
+    context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
+) -> Dialog | None:
+    events = context.services.events
+    stammtisch = context.services.city.stammtisch
+    try:
+        if what == "title" and dialog.step == Step.TITLE:
+            return await events.step(dialog, key, title=stammtisch.title)
+        if what == "nth" and dialog.step == Step.PATTERN:
+            nth = 0 if value == "00" else int(value)
+            return await events.step(dialog, key, nth=nth, every_other=value == "00")
+        if what == "wd" and dialog.step == Step.WEEKDAY:
+            return await events.step(dialog, key, weekday=int(value))
+        if what == "day" and dialog.step == Step.DAY:
+            return await events.step(dialog, key, day=dt.date.fromisoformat(value))
+        if what == "time" and dialog.step == Step.TIME and len(value) == 4:
+            return await events.step(dialog, key, time=dt.time(int(value[:2]), int(value[2:])))
+        if what == "place" and dialog.step == Step.PLACE:
+            return await events.step(dialog, key, place=stammtisch.venue)
+        if what == "topic" and dialog.step == Step.TOPICS and value.isdigit():
+            return await events.step(dialog, key, topic=stammtisch.topics[int(value)])
+        if what == "goto":
+            return await events.goto(dialog, value, key)
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+async def _save(
+    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog, announce: bool
+) -> None:
+    query = update.callback_query
+    assert query is not None and who.person is not None
+    saved = await context.services.events.finish(dialog, who.person, announce=announce)
+    if saved is None:
+        await acknowledge(query, ev.not_saved(who.t), alert=True)
+        return
+    await acknowledge(query)
+    await clear_buttons(query)
+    if isinstance(saved, EventRule):
+        await send(update, ev.saved_rule(who.t))
+    elif dialog.kind == "event_move":
+        await send(update, ev.moved_done(who.t, saved))
+    else:
+        await send(update, ev.saved_event(who.t, saved, announce))
+    await show_stammtisch(update, context, who)
+
+
+async def take_input(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
+    """Typed answers in a planning dialog: a title, a date, a time, a place, a topic."""
+    message = update.effective_message
+    assert message is not None
+    if dialog.replays(update.update_id):
+        await show_step(update, context, who, dialog)
+        return
+    text = (message.text or "").strip()
+    events = context.services.events
+    key = update.update_id
+    updated: Dialog | None = None
+    if text and dialog.step == Step.TITLE:
+        updated = await events.step(dialog, key, title=text)
+    elif text and dialog.step == Step.PLACE:
+        updated = await events.step(dialog, key, place=text)
+    elif text and dialog.step == Step.TOPICS:
+        updated = await events.step(dialog, key, topic=text)
+    elif (match := _DATE.match(text)) and dialog.step == Step.DAY:
+        try:
+            day = dt.date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            day = None
+        updated = await events.step(dialog, key, day=day) if day else None
+    elif (match := _TIME.match(text)) and dialog.step == Step.TIME:
+        hour, minute = int(match[1]), int(match[2])
+        if hour < 24 and minute < 60:
+            updated = await events.step(dialog, key, time=dt.time(hour, minute))
+    if updated is None:
+        await send(update, views.not_understood(who.t))
+        updated = dialog
+    await show_step(update, context, who, updated)

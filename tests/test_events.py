@@ -1,0 +1,263 @@
+"""Stammtisch dates over HTTP: a repeating rule, invitations in three languages, answers,
+reminders at the right time, a restart in between, moving and cancelling, the command line."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from bot.config import CityConfig
+from bot.domain.events import EventRule, Pattern
+from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
+from tests.process import LOTSENBOT, bot_env
+from tests.scenario import become_lotse, invite_codes, onboard, t
+
+# Written out here, not taken from Babel, so that the test checks the format people read.
+MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "uk": "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",
+    "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+}
+WEEKDAYS = {
+    "de": "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag",
+    "uk": "понеділок вівторок середа четвер пʼятниця субота неділя",
+    "ar": "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد",
+}
+
+
+def local_date(language: str, day: date) -> str:
+    """How the day reads in ``language``'s long format."""
+    month = MONTHS[language].split()[day.month - 1]
+    weekday = WEEKDAYS[language].split()[day.weekday()]
+    if language == "de":
+        return f"{weekday}, {day.day}. {month} {day.year}"
+    if language == "uk":
+        return f"{weekday}, {day.day} {month} {day.year}\u202fр."  # narrow no-break space
+    return f"{weekday}، {day.day} {month} {day.year}"
+
+
+def visible(text: str) -> str:
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def invitations(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.bot_messages() if m.kind == "document" and m.text.startswith("📣")]
+
+
+def reminders(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.bot_messages() if m.text.startswith("⏰")]
+
+
+def first_wednesday_after(moment: datetime, city: CityConfig) -> datetime:
+    rule = EventRule(0, "", Pattern(2, 1).rrule, time(18), "", (), 7, True, moment)
+    return rule.dates(city.timezone, moment, moment + timedelta(days=70))[0]
+
+
+async def plan_rule_by_dialog(coordinator: FakeUser) -> None:
+    """/stammtisch → repeating dates → first Wednesday, 18:00, usual place, two topics."""
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:rules")
+    await coordinator.press(data="ev:rule_new")
+    await coordinator.press(data="evd:title:default")
+    await coordinator.press(data="evd:nth:1")
+    await coordinator.press(data="evd:wd:2")
+    await coordinator.press(data="evd:time:1800")
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:topic:0")  # Bürgergeld, from the city file's suggestions
+    await coordinator.wait_for_message(
+        lambda m: any("✅ Bürgergeld" in b for b in m.button_labels())
+    )
+    await coordinator.send("ZUE Dorsten")  # typed
+    await coordinator.wait_for_text("ZUE Dorsten")
+    await coordinator.press(data="evd:goto:confirm")
+    summary = await coordinator.wait_for_message(lambda m: "evd:save" in str(m.buttons))
+    assert "Bürgergeld, ZUE Dorsten" in summary.text
+    await coordinator.press(data="evd:save")
+
+
+async def test_repeating_stammtisch_invitation_answers_reminder_and_restart(
+    running: RunningBot, api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 3)
+    yusuf = await become_lotse(api, 501, "Yusuf", ["ar"], codes[0])
+    oksana = await become_lotse(api, 502, "Oksana", ["uk"], codes[1])
+    jonas = await become_lotse(api, 503, "Jonas", ["de"], codes[2])
+    lotsen = {"ar": yusuf, "uk": oksana, "de": jonas}
+
+    await plan_rule_by_dialog(coordinator)
+    first = first_wednesday_after(running.clock.now(), city)
+    # The dates appear in /stammtisch at once; the invitation goes out a week before.
+    listing = await coordinator.wait_for_message(
+        lambda m: local_date("de", first.date()) in m.text and "ev:card" in str(m.buttons)
+    )
+    assert "Treffpunkt Altstadt" in listing.text
+    announce_at = first - timedelta(days=7)
+    if announce_at > running.clock.now():
+        assert invitations(yusuf) == []
+        await running.advance(announce_at - running.clock.now() + timedelta(minutes=1))
+
+    for language, lotse in lotsen.items():
+        invitation = await lotse.wait_for_message(lambda m: m in invitations(lotse))  # noqa: B023
+        text = visible(invitation.text)
+        assert local_date(language, first.date()) in text, (language, text)
+        assert t(language).clock(time(18)) in text
+        assert "Bürgergeld, ZUE Dorsten" in text
+        ics = api.files[invitation.file_id or ""].decode()
+        assert "BEGIN:VCALENDAR" in ics and "Treffpunkt Altstadt" in ics
+        assert f"DTSTART:{first.astimezone(UTC):%Y%m%dT%H%M%SZ}" in ics
+        assert api.file_names[invitation.file_id or ""].endswith(".ics")
+    assert not any(m.kind == "document" for m in coordinator.bot_messages())  # Lotsen only
+
+    # Answers: yes, maybe, no; the coordinator sees the count.
+    await yusuf.press(data=_rsvp(invitations(yusuf)[0], "yes"), message=invitations(yusuf)[0])
+    await oksana.press(data=_rsvp(invitations(oksana)[0], "maybe"), message=invitations(oksana)[0])
+    await jonas.press(data=_rsvp(invitations(jonas)[0], "no"), message=invitations(jonas)[0])
+    await yusuf.wait_for_message(lambda m: any(b.startswith("• ") for b in m.button_labels()))
+    event_id = int(_rsvp(invitations(yusuf)[0], "yes").split(":")[2])
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data=f"ev:card:{event_id}")
+    card = await coordinator.wait_for_message(lambda m: "✅ 1" in m.text, after=seen)
+    assert "🤔 1" in card.text and "❌ 1" in card.text
+
+    # The reminder is due a day before. Just before: nothing.
+    remind_at = first - timedelta(hours=24)
+    await running.advance(remind_at - running.clock.now() - timedelta(minutes=5))
+    assert reminders(yusuf) == [] and reminders(oksana) == []
+
+    # The bot stops before the reminder is due and starts again an hour after.
+    clock = running.clock
+    await running.shutdown()
+    clock.advance(timedelta(hours=1))
+    restarted = await start_bot(api, running.city, running.settings.db_path, clock)
+    try:
+        reminder = await yusuf.wait_for_message(lambda m: m in reminders(yusuf))
+        assert local_date("ar", first.date()) in visible(reminder.text)
+        await oksana.wait_for_message(lambda m: m in reminders(oksana))
+        await restarted.advance(timedelta(hours=2))
+        await restarted.advance(timedelta(days=1))
+    finally:
+        await restarted.shutdown()
+    assert len(reminders(yusuf)) == 1 and len(reminders(oksana)) == 1
+    assert reminders(jonas) == []  # said no
+
+
+def _rsvp(message: BotMessage, answer: str) -> str:
+    for data in (b["callback_data"] for row in message.buttons for b in row):
+        if data.startswith("ev:rsvp:") and data.endswith(f":{answer}"):
+            return str(data)
+    raise LookupError(answer)
+
+
+async def test_single_date_moved_and_cancelled(running: RunningBot, api: FakeBotAPI) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    (code,) = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 601, "Mina", ["fa"], code)
+    newcomer = api.user(602, "Dara", language_code="fa")
+    await onboard(newcomer, "fa")
+
+    # A single date through the dialog, typed where typing is quicker.
+    day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=10)).date()
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:new")
+    await coordinator.send("Sommerfest der Lotsen")
+    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
+    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
+    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
+    await coordinator.send("17:45")
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:goto:confirm")
+    await coordinator.press(data="evd:save")
+    invitation = await lotse.wait_for_message(lambda m: m in invitations(lotse))
+    assert "Sommerfest der Lotsen" in invitation.text
+    assert t("fa").clock(time(17, 45)) in visible(invitation.text)
+    await lotse.press(data=_rsvp(invitation, "yes"), message=invitation)
+
+    # /stammtisch shows it to anyone; only Lotsen get answer buttons.
+    await newcomer.send("/stammtisch")
+    shown = await newcomer.wait_for_message(lambda m: "Sommerfest der Lotsen" in m.text)
+    assert "ev:rsvp" not in str(shown.buttons)
+    query = await newcomer.press(data=_rsvp(invitation, "yes"))
+    assert (await newcomer.wait_for_answer(query)).get("show_alert")
+
+    # Moved by two days: the Lotse gets the new date and an updated calendar entry.
+    event_id = int(_rsvp(invitation, "yes").split(":")[2])
+    new_day = day + timedelta(days=2)
+    await coordinator.press(data=f"ev:move:{event_id}")
+    await coordinator.press(data=f"evd:day:{new_day.isoformat()}")
+    await coordinator.press(data="evd:time:1800")
+    await coordinator.press(data="evd:save")
+    moved = await lotse.wait_for_message(lambda m: m.text.startswith("🔁"))
+    assert t("fa").day(new_day) in visible(moved.text)
+    assert "SEQUENCE:1" in api.files[moved.file_id or ""].decode()
+
+    # Cancelled: the Lotse hears of it; the newcomer, never told, does not.
+    await coordinator.press(data=f"ev:card:{event_id}")
+    await coordinator.press(data=f"ev:cancel:{event_id}")
+    await coordinator.press(data=f"ev:cancel_yes:{event_id}")
+    await lotse.wait_for_message(lambda m: m.text.startswith("❌"))
+    assert not any(m.text.startswith("❌") for m in newcomer.bot_messages())
+    with sqlite3.connect(running.settings.db_path) as conn:
+        pending = conn.execute(
+            "SELECT count(*) FROM timer WHERE kind GLOB 'event:*' AND done_at IS NULL"
+        ).fetchone()[0]
+    assert pending == 0  # no reminder for a cancelled date
+
+
+async def test_command_line_plans_dates_the_running_bot_announces(
+    running: RunningBot, api: FakeBotAPI, tmp_path: Path
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 701, "Leyla", ["tr"], code)
+    at = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=3)).replace(
+        hour=18, minute=30, second=0, microsecond=0
+    )
+    env = bot_env(None, running.settings.db_path)
+    added = subprocess.run(  # noqa: ASYNC221 - a short command next to the running bot
+        [
+            str(LOTSENBOT),
+            "event",
+            "add",
+            "--at",
+            at.strftime("%Y-%m-%d %H:%M"),
+            "--topics",
+            "Schuldnerberatung",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    assert re.match(r"event \d+: Stammtisch, ", added.stdout)
+    rule = subprocess.run(  # noqa: ASYNC221
+        [str(LOTSENBOT), "event", "rule", "--every", "last friday", "--time", "19:00"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rule.returncode == 0, rule.stderr
+    assert "FREQ=MONTHLY;BYDAY=-1FR" in rule.stdout
+    bad = subprocess.run(  # noqa: ASYNC221
+        [str(LOTSENBOT), "event", "rule", "--every", "sometimes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "--every" in bad.stderr
+
+    await running.advance(timedelta(minutes=1))  # the bot's next look at its timers
+    invitation = await lotse.wait_for_message(lambda m: "Schuldnerberatung" in m.text)
+    assert t("tr").clock(time(18, 30)) in invitation.text
+    listed = subprocess.run(  # noqa: ASYNC221
+        [str(LOTSENBOT), "event", "list"], env=env, capture_output=True, text=True, check=False
+    )
+    assert at.strftime("%Y-%m-%d %H:%M") in listed.stdout and "rule 1" in listed.stdout
