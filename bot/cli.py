@@ -17,9 +17,11 @@ from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
 from bot.services.people import PeopleService
+from bot.services.stats import EXPORTS, FORMATS, Export, StatsService
 from bot.storage.database import Database, DatabaseError, backup_database
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
+from bot.storage.stats import StatsRepository
 
 __all__ = ["main"]
 
@@ -57,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
+    export = commands.add_parser(
+        "export", help="anonymous figures for the city as a spreadsheet (no names, no texts)"
+    )
+    export.add_argument("kind", choices=EXPORTS)
+    export.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
     _event_parser(commands)
     return parser
 
@@ -132,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             city = load_city(settings.config_path)
             for line in asyncio.run(_event(settings, city, args)):
                 print(line)
+        elif args.command == "export":
+            city = load_city(settings.config_path)
+            export = asyncio.run(_export(settings, city, args.kind, args.fmt))
+            args.out.write_bytes(export.content)
+            print(f"wrote {export.rows} rows to {args.out}")
         elif args.command == "invite":
             if not 1 <= args.count <= 500:
                 raise ConfigError("--count must be between 1 and 500")
@@ -160,6 +173,15 @@ async def _invite(settings: Settings, city: CityConfig, count: int) -> list[str]
     await db.open()
     try:
         return await LotsenService(LotsenRepository(db), city, SystemClock()).create_invites(count)
+    finally:
+        await db.close()
+
+
+async def _export(settings: Settings, city: CityConfig, kind: str, fmt: str) -> Export:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        return await StatsService(StatsRepository(db), city, SystemClock()).export(kind, fmt)
     finally:
         await db.close()
 

@@ -25,6 +25,7 @@ __all__ = [
     "RequestRules",
     "Settings",
     "StammtischRules",
+    "TrainingRules",
     "load_city",
 ]
 
@@ -128,6 +129,14 @@ class StammtischRules:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingRules:
+    """Defaults of the coordinators' training dialog (``[training]`` in the city file)."""
+
+    place: str
+    capacity: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class MailingRules:
     """How fast mass messages go out (``[broadcasts]`` in the city file).
 
@@ -163,6 +172,9 @@ class CityConfig:
     requests: RequestRules = field(default_factory=lambda: RequestRules())
     retention_days: int = 90
     mailings: MailingRules = field(default_factory=lambda: MailingRules())
+    training: TrainingRules = field(default_factory=lambda: TrainingRules(place=""))
+    #: A waiting-list entry not called to a training for this long is erased.
+    waitlist_days: int = 365
 
 
 class _Reader:
@@ -268,16 +280,32 @@ def load_city(path: Path) -> CityConfig:
         requests=_request_rules(read),
         retention_days=_retention(read),
         mailings=_mailing_rules(read),
+        training=_training(read),
+        waitlist_days=_days(read, "privacy.waitlist_days", 365),
     )
 
 
 def _retention(read: _Reader) -> int:
-    days = read.number("privacy.retention_days")
+    return _days(read, "privacy.retention_days", 90)
+
+
+def _days(read: _Reader, key: str, default: int) -> int:
+    days = read.number(key)
     if days is None:
-        return 90
+        return default
     if not 1 <= days <= 3650:
-        raise ConfigError(f"{read.path}: 'privacy.retention_days' must be between 1 and 3650")
+        raise ConfigError(f"{read.path}: '{key}' must be between 1 and 3650")
     return days
+
+
+def _training(read: _Reader) -> TrainingRules:
+    capacity = read.number("training.capacity")
+    if capacity is not None and not 1 <= capacity <= 500:
+        raise ConfigError(f"{read.path}: 'training.capacity' must be between 1 and 500")
+    return TrainingRules(
+        place=read.text("training.place", required=False) or _required(read.text("contact.office")),
+        capacity=capacity or TrainingRules(place="").capacity,
+    )
 
 
 def _stammtisch(read: _Reader) -> StammtischRules:

@@ -26,7 +26,9 @@ from handlers import (
     lotse,
     messages,
     privacy,
+    stats,
     views,
+    waitlist,
     welcome,
 )
 from handlers.context import LotsenApp, LotsenContext, speaker
@@ -87,6 +89,8 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CommandHandler("requests", coordination.show_overview, filters=private),
             CommandHandler("broadcast", broadcasts.show_broadcasts, filters=private),
             CommandHandler("stammtisch", events.show_stammtisch, filters=private),
+            CommandHandler("waitlist", waitlist.show_waitlist, filters=private),
+            CommandHandler("stats", stats.show_stats, filters=private),
             CallbackQueryHandler(welcome.on_language, pattern=f"^{views.LANGUAGE_PREFIX}"),
             CallbackQueryHandler(
                 welcome.on_consent, pattern=r"^consent:(yes|no|show|withdraw)(:[A-Z0-9]{6,16})?$"
@@ -107,6 +111,10 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(broadcasts.on_news_button, pattern=r"^news:(on|off)$"),
             CallbackQueryHandler(events.on_event_button, pattern=r"^ev:"),
             CallbackQueryHandler(events.on_dialog_button, pattern=r"^evd:"),
+            CallbackQueryHandler(waitlist.on_waitlist_button, pattern=r"^wl:"),
+            CallbackQueryHandler(waitlist.on_join_button, pattern=r"^wld:"),
+            CallbackQueryHandler(waitlist.on_coordinator_button, pattern=r"^wlc:"),
+            CallbackQueryHandler(stats.on_stats_button, pattern=r"^st:"),
             # Last in the group: everything nobody above claimed still gets an answer.
             MessageHandler(filters.COMMAND & ~private, _group_pointer),
             MessageHandler(filters.COMMAND & private, welcome.fallback_message),

@@ -37,6 +37,8 @@ def coordinator_commands(t: Texts) -> list[BotCommand]:
         BotCommand("requests", t.gettext("Requests waiting for a Lotse")),
         BotCommand("invite", t.gettext("Invitation links for new Lotsen")),
         BotCommand("broadcast", t.gettext("Send news to many people")),
+        BotCommand("waitlist", t.gettext("Training waiting list")),
+        BotCommand("stats", t.gettext("Figures for the city")),
     ]
 
 

@@ -13,9 +13,11 @@ from bot.config import CityConfig
 from bot.domain.broadcasts import Broadcast
 from bot.domain.events import EventNotice
 from bot.domain.mailings import Delivered, DeliveryStatus, Mailing, Progress, Recipient
+from bot.domain.waitlist import TrainingNotice
 from bot.i18n import Texts, texts
 from handlers import broadcast_views as bv
 from handlers import event_views as ev
+from handlers import waitlist_views as wv
 from handlers.views import Screen
 
 __all__ = ["TelegramMailer"]
@@ -35,6 +37,7 @@ class TelegramMailer:
         self._renderers: dict[type, _Renderer] = {
             Broadcast: self._broadcast,
             EventNotice: self._event,
+            TrainingNotice: self._training,
         }
         # A calendar file is uploaded once per mailing, then sent again by Telegram's file id.
         self._uploaded: dict[int, str] = {}
@@ -90,6 +93,11 @@ class TelegramMailer:
         if message.document is not None:
             self._uploaded[mailing.id] = message.document.file_id
         return message
+
+    async def _training(self, mailing: Mailing, content: object, recipient: Recipient) -> Message:
+        assert isinstance(content, TrainingNotice)
+        screen = wv.notice(self._t(recipient.language), content.training, content.kind)
+        return await self.send(recipient.telegram_id, screen)
 
     async def send(
         self, chat_id: int, screen: Screen, media_kind: str | None = None, file: Any = None

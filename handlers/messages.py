@@ -9,7 +9,7 @@ from telegram import Message, Update
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request, Status
 from bot.i18n import texts
-from handlers import asking, broadcasts, events, welcome
+from handlers import asking, broadcasts, events, waitlist, welcome
 from handlers import request_views as rv
 from handlers.context import LotsenContext, Speaker, send, speaker
 from handlers.limits import file_problem, too_long
@@ -23,6 +23,8 @@ DIALOGS: dict[str, Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[
     "event": events.take_input,
     "rule": events.take_input,
     "event_move": events.take_input,
+    "join": waitlist.take_join_input,
+    "training": waitlist.take_training_input,
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).

@@ -26,6 +26,8 @@ def _summary(t: Texts, data: dict[str, object]) -> str:
     ]
     if "lotse" in data:
         lines.append(t.ngettext("{n} case as a Lotse.", "{n} cases as a Lotse.", len(cases)))
+    if data.get("waiting_list"):
+        lines.append(t.gettext("Your entry on the waiting list for the Lotsen training."))
     lines.append(t.gettext("To delete everything: /delete"))
     return "\n".join(lines)
 

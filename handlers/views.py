@@ -12,7 +12,6 @@ from bot.i18n import LANGUAGES, Texts, language_name
 
 __all__ = [
     "Screen",
-    "coming_soon",
     "consent",
     "consent_declined",
     "help_text",
@@ -188,17 +187,6 @@ def main_menu(t: Texts) -> Screen:
             (t.gettext("🔒 Privacy"), MENU_PRIVACY),
         ),
     )
-
-
-def coming_soon(t: Texts, city: CityConfig, entry: str) -> Screen:
-    """A menu entry whose feature is not built yet: say so and say who helps meanwhile."""
-    text = t.gettext("Signing up for the next Lotsen training here will be possible soon.")
-    text += "\n\n" + t.gettext(
-        "Until then, the coordination office is glad to help:\n{office}\n{email}",
-        office=city.contact.office,
-        email=city.contact.email,
-    )
-    return Screen(text, _back(t))
 
 
 def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> Screen:

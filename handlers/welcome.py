@@ -7,7 +7,7 @@ import re
 from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
-from handlers import asking, events, lotse, views
+from handlers import asking, events, lotse, views, waitlist
 from handlers.context import LotsenContext, Speaker, acknowledge, speaker
 
 #: Invitation codes as created by :meth:`LotsenService.create_invites`.
@@ -166,7 +166,7 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
     elif entry == views.MENU_LOTSE:
         await lotse.show_lotse_menu(update, context, who)
     elif entry == views.MENU_BECOME:
-        await _send(update, views.coming_soon(who.t, city, entry))
+        await waitlist.show_become(update, context, who)
     else:  # MENU_HOME
         await _next_step(update, context, who)
 

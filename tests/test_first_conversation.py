@@ -235,18 +235,25 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
             "start",
             "menu",
             "status",
+            "stammtisch",
             "language",
             "privacy",
             "mydata",
             "delete",
             "help",
         ]
-        assert commands[3]["description"] == t(language).gettext("Change the language")
+        assert commands[4]["description"] == t(language).gettext("Change the language")
     assert api.commands[(default, "")][0]["description"] == t("de").gettext("Start again")
     # Coordinators see their own commands in their chat (German: they never chose a language).
     own = api.commands[(f'{{"chat_id": {COORDINATOR_ID}, "type": "chat"}}', "")]
-    assert [c["command"] for c in own][-2:] == ["requests", "invite"]
-    assert own[-1]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert [c["command"] for c in own][-5:] == [
+        "requests",
+        "invite",
+        "broadcast",
+        "waitlist",
+        "stats",
+    ]
+    assert own[-4]["description"] == t("de").gettext("Invitation links for new Lotsen")
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(

@@ -15,7 +15,9 @@ from bot.services.notifier import Mailer, Notifier
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
-from bot.services.schedule import Schedule
+from bot.services.schedule import Schedule, TimerOwner
+from bot.services.stats import StatsService
+from bot.services.waitlist import WaitlistService
 from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
@@ -25,7 +27,9 @@ from bot.storage.mailings import MailingsRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.requests import RequestsRepository
+from bot.storage.stats import StatsRepository
 from bot.storage.timers import TimersRepository
+from bot.storage.waitlist import WaitlistRepository
 
 __all__ = ["Repositories", "Services", "build_services"]
 
@@ -43,6 +47,8 @@ class Repositories:
     mailings: MailingsRepository
     broadcasts: BroadcastsRepository
     events: EventsRepository
+    waitlist: WaitlistRepository
+    stats: StatsRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -57,6 +63,8 @@ class Repositories:
             MailingsRepository(db),
             BroadcastsRepository(db),
             EventsRepository(db),
+            WaitlistRepository(db),
+            StatsRepository(db),
         )
 
 
@@ -73,6 +81,8 @@ class Services:
     mailings: MailingService
     broadcasts: BroadcastService
     events: EventService
+    waitlist: WaitlistService
+    stats: StatsService
     dialogs: DialogService
     schedule: Schedule
 
@@ -88,9 +98,14 @@ def build_services(
         repos.broadcasts, repos.dialogs, repos.people, mailings, city, clock
     )
     events = EventService(repos.events, repos.dialogs, mailings, city, clock)
-    schedule = Schedule(
-        repos.timers, {"request": requests, "mailing": mailings, "event": events}, clock
-    )
+    waitlist = WaitlistService(repos.waitlist, repos.dialogs, mailings, city, clock)
+    owners: dict[str, TimerOwner] = {
+        "request": requests,
+        "mailing": mailings,
+        "event": events,
+        "training": waitlist,
+    }
+    schedule = Schedule(repos.timers, owners, clock)
     return Services(
         city=city,
         clock=clock,
@@ -101,6 +116,8 @@ def build_services(
         mailings=mailings,
         broadcasts=broadcasts,
         events=events,
+        waitlist=waitlist,
+        stats=StatsService(repos.stats, city, clock),
         dialogs=DialogService(repos.dialogs),
         schedule=schedule,
     )

@@ -54,5 +54,7 @@ class PrivacyService:
 
     async def apply_retention(self) -> int:
         """Erase what closed cases no longer need; return how many requests were cleaned."""
-        cutoff = self.clock.now() - timedelta(days=self.city.retention_days)
-        return await self.repo.expire(cutoff)
+        now = self.clock.now()
+        cleaned = await self.repo.expire(now - timedelta(days=self.city.retention_days))
+        await self.repo.expire_waitlist(now - timedelta(days=self.city.waitlist_days))
+        return cleaned

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Database", "DatabaseError", "backup_database"]
+__all__ = ["Database", "DatabaseError", "backup_database", "returned_id"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,13 @@ class Database:
                 for statement in _statements(sql):
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {version}")
+
+
+async def returned_id(cursor: aiosqlite.Cursor) -> int | None:
+    """The id an ``INSERT … RETURNING id`` gave, or None when nothing was inserted."""
+    row = await cursor.fetchone()
+    await cursor.close()
+    return int(row[0]) if row else None
 
 
 def _bind(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:

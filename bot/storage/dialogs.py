@@ -6,11 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.clock import to_db
 from bot.domain.dialogs import Dialog
 from bot.storage.database import Database
 
-__all__ = ["DialogsRepository"]
+__all__ = ["DialogsRepository", "end_dialog"]
 
 
 class DialogsRepository:
@@ -55,3 +57,11 @@ class DialogsRepository:
             await conn.execute(
                 "DELETE FROM dialog WHERE person_id = ? AND kind = ?", (person_id, kind)
             )
+
+
+async def end_dialog(conn: aiosqlite.Connection, person_id: int, kind: str) -> bool:
+    """Close a dialog inside the caller's transaction; False if it was gone already."""
+    cursor = await conn.execute(
+        "DELETE FROM dialog WHERE person_id = ? AND kind = ?", (person_id, kind)
+    )
+    return cursor.rowcount == 1

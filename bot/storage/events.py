@@ -10,7 +10,8 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.domain.events import Event, EventRule, Rsvp, RsvpCounts
 from bot.domain.mailings import Audience, MailingKind
-from bot.storage.database import Database
+from bot.storage.database import Database, returned_id
+from bot.storage.dialogs import end_dialog
 from bot.storage.mailings import insert_mailing
 from bot.storage.timers import insert_timer
 
@@ -77,7 +78,7 @@ class EventsRepository:
         None if ``dialog_of`` names a person whose rule dialog is already gone.
         """
         async with self.db.transaction() as conn:
-            if dialog_of is not None and not await _end_dialog(conn, dialog_of, "rule"):
+            if dialog_of is not None and not await end_dialog(conn, dialog_of, "rule"):
                 return None
             cursor = await conn.execute(
                 "INSERT INTO event_rule (title, rrule, start_time, place, topics, announce_days, "
@@ -92,7 +93,7 @@ class EventsRepository:
                     to_db(now),
                 ),
             )
-            return await _returned_id(cursor)
+            return await returned_id(cursor)
 
     async def rules(self) -> list[EventRule]:
         """Active rules, oldest first."""
@@ -147,7 +148,7 @@ class EventsRepository:
         author's event dialog in the same transaction (None if it was gone already).
         """
         async with self.db.transaction() as conn:
-            if dialog_of is not None and not await _end_dialog(conn, dialog_of, "event"):
+            if dialog_of is not None and not await end_dialog(conn, dialog_of, "event"):
                 return None
             cursor = await conn.execute(
                 "INSERT INTO event (rule_id, occurrence, title, starts_at, place, topics, "
@@ -163,7 +164,7 @@ class EventsRepository:
                     to_db(now),
                 ),
             )
-            event_id = await _returned_id(cursor)
+            event_id = await returned_id(cursor)
             if event_id is None:
                 return None
             if announce_at is not None:
@@ -199,7 +200,7 @@ class EventsRepository:
                 "WHERE id = ? AND status = 'planned' RETURNING sequence",
                 (to_db(starts_at), event_id),
             )
-            sequence = await _returned_id(cursor)
+            sequence = await returned_id(cursor)
             if sequence is None:
                 return None
             await insert_timer(conn, "event:remind", event_id, remind_at)
@@ -290,19 +291,6 @@ class EventsRepository:
             (event_id,),
         )
         return RsvpCounts(**{r[0]: r[1] for r in rows}, told=int(told[0]) if told else 0)
-
-
-async def _returned_id(cursor: aiosqlite.Cursor) -> int | None:
-    row = await cursor.fetchone()
-    await cursor.close()
-    return int(row[0]) if row else None
-
-
-async def _end_dialog(conn: aiosqlite.Connection, person_id: int, kind: str) -> bool:
-    cursor = await conn.execute(
-        "DELETE FROM dialog WHERE person_id = ? AND kind = ?", (person_id, kind)
-    )
-    return cursor.rowcount == 1
 
 
 async def _announced(conn: aiosqlite.Connection, event_id: int) -> bool:

@@ -55,6 +55,18 @@ class PrivacyRepository:
             data["lotse"] = {**dict(lotse), "languages": [r[0] for r in languages]}
         data["requests"] = [dict(r) for r in requests]
         data["cases_as_lotse"] = [dict(r) for r in cases]
+        waitlist = await self.db.fetch_one(
+            "SELECT name, contact, languages, district, status, joined_at, called_at "
+            "FROM waitlist WHERE person_id = ?",
+            (person_id,),
+        )
+        data["waiting_list"] = dict(waitlist) if waitlist else None
+        answers = await self.db.fetch_all(
+            "SELECT e.title, e.starts_at, r.answer FROM rsvp r JOIN event e ON e.id = r.event_id "
+            "WHERE r.person_id = ? ORDER BY e.starts_at",
+            (person_id,),
+        )
+        data["stammtisch_answers"] = [dict(r) for r in answers]
         return data
 
     async def erase(self, person_id: int, now: datetime) -> None:
@@ -120,6 +132,18 @@ class PrivacyRepository:
         if changed:
             await self.purge_old_pages()
         return changed
+
+    async def expire_waitlist(self, not_called_since: datetime) -> int:
+        """Erase waiting-list entries that joined, or were last called, before the cut-off."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM waitlist WHERE coalesce(called_at, joined_at) < ?",
+                (to_db(not_called_since),),
+            )
+            removed = cursor.rowcount
+        if removed:
+            await self.purge_old_pages()
+        return removed
 
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""

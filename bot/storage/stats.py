@@ -1,0 +1,78 @@
+"""The anonymous rows behind the city's figures and exports (SQL only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.clock import from_db, to_db
+from bot.domain.stats import RequestFacts
+from bot.storage.database import Database
+
+__all__ = ["StatsRepository"]
+
+
+def _first(languages: str | None) -> str | None:
+    return languages.split()[0] if languages else None
+
+
+class StatsRepository:
+    """Counts and anonymous rows; nothing here returns a name, a text or a Telegram id."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def facts(self, since: datetime | None = None) -> list[RequestFacts]:
+        """Every request confirmed since ``since`` (all when None)."""
+        rows = await self.db.fetch_all(
+            "SELECT topic, languages, district, status, confirmed_at, accepted_at, hours "
+            "FROM request WHERE confirmed_at IS NOT NULL AND confirmed_at >= ? "
+            "ORDER BY confirmed_at",
+            (to_db(since) if since else "",),
+        )
+        return [
+            RequestFacts(
+                topic=r["topic"],
+                language=_first(r["languages"]),
+                district=r["district"],
+                status=r["status"],
+                confirmed_at=from_db(r["confirmed_at"]),
+                accepted_at=from_db(r["accepted_at"]) if r["accepted_at"] else None,
+                hours=r["hours"],
+            )
+            for r in rows
+        ]
+
+    async def open_and_stuck(self, stuck_before: datetime) -> tuple[int, int]:
+        """Requests waiting for a Lotse, and those among them waiting since before the cut-off."""
+        row = await self.db.fetch_one(
+            "SELECT count(*), coalesce(sum(confirmed_at < ?), 0) FROM request "
+            "WHERE status IN ('open', 'offered')",
+            (to_db(stuck_before),),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def active_lotsen(self) -> int:
+        """Lotsen approved and not deleted."""
+        row = await self.db.fetch_one("SELECT count(*) FROM lotse WHERE status = 'active'")
+        return int(row[0]) if row else 0
+
+    async def waitlist(self) -> list[tuple[int, str, str, str | None, str, str | None]]:
+        """The waiting list without names or contacts: place, joined, languages, Stadtteil,
+        status, last called (``place`` counts only those waiting)."""
+        rows = await self.db.fetch_all(
+            "SELECT status, joined_at, languages, district, called_at FROM waitlist "
+            "ORDER BY status = 'trained', id"
+        )
+        result = []
+        for place, r in enumerate(rows, start=1):
+            result.append(
+                (
+                    place if r["status"] == "waiting" else 0,
+                    r["joined_at"],
+                    r["languages"],
+                    r["district"],
+                    r["status"],
+                    r["called_at"],
+                )
+            )
+        return result

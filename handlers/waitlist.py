@@ -1,0 +1,328 @@
+"""The training waiting list: joining and answering for everyone, /waitlist for coordinators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.domain.dialogs import Dialog
+from bot.services.waitlist import JoinStep, TrainingStep
+from handlers import views
+from handlers import waitlist_views as wv
+from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
+from handlers.context import speaker as find_speaker
+from handlers.coordination import coordinator_only
+from handlers.stats import send_export
+
+__all__ = [
+    "on_coordinator_button",
+    "on_join_button",
+    "on_waitlist_button",
+    "show_become",
+    "show_waitlist",
+    "take_join_input",
+    "take_training_input",
+]
+
+_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
+
+
+async def _show(update: Update, screen: views.Screen) -> None:
+    await send(update, screen.text, screen.buttons)
+
+
+async def show_become(update: Update, context: LotsenContext, who: Speaker) -> None:
+    """The menu entry *I want to become a Lotse*: the intro, or one's place on the list."""
+    assert who.person is not None
+    where = await context.services.waitlist.standing(who.person)
+    if where is None:
+        await _show(update, wv.intro(who.t, context.services.city))
+    else:
+        await _show(update, wv.standing(who.t, where))
+
+
+async def on_waitlist_button(update: Update, context: LotsenContext) -> None:
+    """``wl:join``, ``wl:leave``, ``wl:leave_yes``, ``wl:t:<training>:yes|no``."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await find_speaker(update, context)
+    if who.person is None or not who.consented:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    waitlist = context.services.waitlist
+    parts = query.data.split(":")
+    if parts[1] == "join":
+        await acknowledge(query)
+        user = update.effective_user
+        first = user.full_name if user is not None else None
+        dialog = await waitlist.begin_join(who.person, update.update_id, first)
+        await show_join_step(update, context, who, dialog)
+    elif parts[1] == "leave":
+        await acknowledge(query)
+        await _show(update, wv.leave_question(who.t))
+    elif parts[1] == "leave_yes":
+        await acknowledge(query)
+        await waitlist.leave(who.person)
+        await replace(query, wv.left(who.t))
+    elif parts[1] == "t" and len(parts) == 4 and parts[2].isdigit() and parts[3] in ("yes", "no"):
+        answer = await waitlist.answer(int(parts[2]), who.person, parts[3] == "yes")
+        training = await waitlist.training(int(parts[2]))
+        if answer is None or training is None:
+            await acknowledge(query, wv.too_late(who.t), alert=True)
+            return
+        await acknowledge(query)
+        buttons = InlineKeyboardMarkup(wv.answer_buttons(who.t, training, answer))
+        await clear_buttons(query)
+        await send(update, wv.seat_text(who.t, training, answer), buttons)
+    else:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+
+
+# ------------------------------------------------------------------ joining
+
+
+async def show_join_step(
+    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
+) -> None:
+    """Send the screen of the join dialog's step."""
+    data, city = dialog.data, context.services.city
+    screen = {
+        JoinStep.NAME: lambda: wv.ask_name(who.t, str(data.get("suggested", ""))),
+        JoinStep.CONTACT: lambda: wv.ask_contact(who.t),
+        JoinStep.LANGUAGES: lambda: wv.ask_languages(who.t, list(data.get("languages", []))),
+        JoinStep.DISTRICT: lambda: wv.ask_district(who.t, city),
+    }.get(dialog.step, lambda: wv.confirm_join(who.t, data))()
+    await _show(update, screen)
+
+
+async def on_join_button(update: Update, context: LotsenContext) -> None:
+    """``wld:…`` buttons of the join dialog, always the presser's own dialog."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await find_speaker(update, context)
+    waitlist = context.services.waitlist
+    dialog = await waitlist.dialog(who.person, "join") if who.person else None
+    if dialog is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    if dialog.replays(update.update_id):
+        await acknowledge(query)
+        await show_join_step(update, context, who, dialog)
+        return
+    _, what, *rest = query.data.split(":", 2)
+    value = rest[0] if rest else ""
+    key = update.update_id
+    districts = context.services.city.districts
+    updated: Dialog | None = None
+    if what == "discard":
+        await acknowledge(query)
+        await waitlist.discard(dialog)
+        await replace(query, wv.discarded(who.t))
+        return
+    if what == "save":
+        where = await waitlist.join(dialog)
+        if where is None:
+            await acknowledge(query, views.button_expired(who.t), alert=True)
+            return
+        await acknowledge(query)
+        await clear_buttons(query)
+        await send(update, wv.joined(who.t, where.place))
+        return
+    if what == "name" and dialog.data.get("suggested"):
+        updated = await waitlist.join_step(dialog, key, name=dialog.data["suggested"])
+    elif what == "tg":
+        updated = await waitlist.join_step(dialog, key, contact=None)
+    elif what == "lang":
+        updated = await waitlist.join_step(dialog, key, language=value)
+    elif what == "lang_done":
+        updated = await waitlist.join_step(dialog, key, done=True)
+    elif what == "district" and value == "-":
+        updated = await waitlist.join_step(dialog, key, district=None)
+    elif what == "district" and value.isdigit() and int(value) < len(districts):
+        updated = await waitlist.join_step(dialog, key, district=districts[int(value)])
+    if updated is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
+    if what == "lang":  # multi-select: redraw in place
+        screen = wv.ask_languages(who.t, list(updated.data.get("languages", [])))
+        await replace(query, screen.text, screen.buttons)
+        return
+    await clear_buttons(query)
+    await show_join_step(update, context, who, updated)
+
+
+async def take_join_input(
+    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
+) -> None:
+    """Typed answers while joining: the name, or a phone number or e-mail address."""
+    message = update.effective_message
+    assert message is not None
+    if dialog.replays(update.update_id):
+        await show_join_step(update, context, who, dialog)
+        return
+    text = (message.text or "").strip()
+    waitlist = context.services.waitlist
+    updated: Dialog | None = None
+    if text and dialog.step == JoinStep.NAME:
+        updated = await waitlist.join_step(dialog, update.update_id, name=text)
+    elif text and dialog.step == JoinStep.CONTACT:
+        updated = await waitlist.join_step(dialog, update.update_id, contact=text)
+    if updated is None:
+        await send(update, views.not_understood(who.t))
+        updated = dialog
+    await show_join_step(update, context, who, updated)
+
+
+# -------------------------------------------------------------- coordinators
+
+
+async def show_waitlist(update: Update, context: LotsenContext) -> None:
+    """/waitlist: who is waiting, the trainings and the answers, exports."""
+    who = await coordinator_only(update, context)
+    if who is None:
+        return
+    waitlist = context.services.waitlist
+    trainings = [(t, await waitlist.counts(t)) for t in await waitlist.upcoming()]
+    screen = wv.overview(
+        who.t, await waitlist.count_waiting(), await waitlist.waiting(30), trainings
+    )
+    await _show(update, screen)
+
+
+async def show_training_step(
+    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
+) -> None:
+    """Send the screen of the training dialog's step."""
+    services = context.services
+    waitlist = services.waitlist
+    today = services.clock.now().astimezone(services.city.timezone).date()
+    step = dialog.step
+    if step == TrainingStep.DAY:
+        screen = wv.ask_day(who.t, [today + dt.timedelta(days=i) for i in range(7, 43)])
+    elif step == TrainingStep.TIME:
+        screen = wv.ask_time(who.t)
+    elif step == TrainingStep.PLACE:
+        screen = wv.ask_place(who.t, str(dialog.data.get("place", "")))
+    elif step == TrainingStep.CAPACITY:
+        screen = wv.ask_capacity(who.t)
+    elif step == TrainingStep.CONFIRM_BY:
+        day = dt.date.fromisoformat(dialog.data["day"])
+        days = [today + dt.timedelta(days=i) for i in range((day - today).days)]
+        screen = wv.ask_confirm_by(who.t, days[-21:])
+    else:
+        draft = waitlist.draft(dialog)
+        assert draft is not None
+        screen = wv.confirm_training(who.t, draft, await waitlist.count_waiting())
+    await _show(update, screen)
+
+
+async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
+    """``wlc:…``: exports, and the training dialog; coordinators only."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await coordinator_only(update, context)
+    if who is None or who.person is None:
+        return
+    waitlist = context.services.waitlist
+    _, what, *rest = query.data.split(":", 2)
+    value = rest[0] if rest else ""
+    if what == "export" and value in ("csv", "xlsx"):
+        await acknowledge(query)
+        await send_export(update, context, who, "waitlist", value)
+        return
+    if what == "new":
+        await acknowledge(query)
+        started = await waitlist.begin_training(who.person, update.update_id)
+        await show_training_step(update, context, who, started)
+        return
+    dialog = await waitlist.dialog(who.person, "training")
+    if dialog is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    if dialog.replays(update.update_id):
+        await acknowledge(query)
+        await show_training_step(update, context, who, dialog)
+        return
+    if what == "discard":
+        await acknowledge(query)
+        await waitlist.discard(dialog)
+        await replace(query, wv.discarded(who.t))
+        return
+    if what == "save":
+        training = await waitlist.announce(dialog)
+        await acknowledge(query, None if training else wv.not_saved(who.t), alert=not training)
+        if training is not None:
+            await clear_buttons(query)
+            await send(update, wv.announced(who.t))
+        return
+    updated = await _apply(context, dialog, what, value, update.update_id)
+    if updated is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
+    await clear_buttons(query)
+    await show_training_step(update, context, who, updated)
+
+
+async def _apply(
+    context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
+) -> Dialog | None:
+    waitlist = context.services.waitlist
+    try:
+        if what == "day":
+            return await waitlist.training_step(dialog, key, day=dt.date.fromisoformat(value))
+        if what == "time" and len(value) == 4:
+            return await waitlist.training_step(
+                dialog, key, time=dt.time(int(value[:2]), int(value[2:]))
+            )
+        if what == "place":
+            return await waitlist.training_step(dialog, key)
+        if what == "cap" and value.isdigit():
+            return await waitlist.training_step(dialog, key, capacity=int(value))
+        if what == "by":
+            return await waitlist.training_step(
+                dialog, key, confirm_by=dt.date.fromisoformat(value)
+            )
+    except ValueError:
+        return None
+    return None
+
+
+async def take_training_input(
+    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
+) -> None:
+    """Typed answers while announcing a training: a date, a time, a place, a number."""
+    message = update.effective_message
+    assert message is not None
+    if dialog.replays(update.update_id):
+        await show_training_step(update, context, who, dialog)
+        return
+    text = (message.text or "").strip()
+    waitlist = context.services.waitlist
+    key = update.update_id
+    step = dialog.step
+    updated: Dialog | None = None
+    if (match := _DATE.match(text)) and step in (TrainingStep.DAY, TrainingStep.CONFIRM_BY):
+        try:
+            day = dt.date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            day = None
+        if day is not None:
+            field = "day" if step == TrainingStep.DAY else "confirm_by"
+            updated = await waitlist.training_step(dialog, key, **{field: day})
+    elif (match := _TIME.match(text)) and step == TrainingStep.TIME:
+        hour, minute = int(match[1]), int(match[2])
+        if hour < 24 and minute < 60:
+            updated = await waitlist.training_step(dialog, key, time=dt.time(hour, minute))
+    elif text and step == TrainingStep.PLACE:
+        updated = await waitlist.training_step(dialog, key, place=text)
+    elif text.isdigit() and step == TrainingStep.CAPACITY:
+        updated = await waitlist.training_step(dialog, key, capacity=int(text))
+    if updated is None:
+        await send(update, views.not_understood(who.t))
+        updated = dialog
+    await show_training_step(update, context, who, updated)

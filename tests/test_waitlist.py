@@ -1,0 +1,254 @@
+"""The training waiting list over HTTP: joining, places, a training announced, confirmations,
+a freed place moving up, the training held, leaving, and the anonymous export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import time, timedelta
+
+from openpyxl import load_workbook
+
+from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from bot.i18n import language_name
+from tests.conftest import COORDINATOR_ID, RunningBot
+from tests.scenario import become_lotse, has_data, invite_codes, label, onboard, t
+
+
+def visible(text: str) -> str:
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+async def join(
+    user: FakeUser, language: str, *, typed_name: str | None, phone: str | None, district: int
+) -> BotMessage:
+    """Menu → *I want to become a Lotse* → the join dialog; return the 'you are number …'."""
+    await user.press(data="menu:become")
+    await user.press(data="wl:join")
+    if typed_name is None:
+        await user.press(data="wld:name")  # the Telegram name offered as a button
+    else:
+        await user.wait_for_message(lambda m: has_data(m, "wld:discard"))
+        await user.send(typed_name)
+    await user.wait_for_message(lambda m: has_data(m, "wld:tg"))
+    if phone is None:
+        await user.press(data="wld:tg")
+    else:
+        await user.send(phone)
+    # The chosen language is ticked already; add German.
+    await user.wait_for_message(lambda m: f"✓ {language_name(language)}" in m.button_labels())
+    if language != "de":
+        await user.press(data="wld:lang:de")
+        await user.wait_for_message(lambda m: f"✓ {language_name('de')}" in m.button_labels())
+    await user.press(data="wld:lang_done")
+    await user.press(data=f"wld:district:{district}")
+    summary = await user.wait_for_message(lambda m: has_data(m, "wld:save"))
+    assert language_name(language) in summary.text
+    seen = len(user.bot_messages())
+    await user.press(data="wld:save")
+    return await user.wait_for_message(lambda m: not m.buttons, after=seen)
+
+
+def announcements(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.bot_messages() if any(d.startswith("wl:t:") for d in _data(m))]
+
+
+def _data(message: BotMessage) -> list[str]:
+    return [str(b.get("callback_data", "")) for row in message.buttons for b in row]
+
+
+async def answer(user: FakeUser, training: str, yes: bool) -> BotMessage:
+    """Press *I'll come* / *Not this time* (``training`` is ``wl:t:<id>``)."""
+    seen = len(user.bot_messages())
+    await user.press(data=f"{training}:{'yes' if yes else 'no'}")
+    return await user.wait_for_message(lambda m: True, after=seen)
+
+
+async def test_waiting_list_training_confirmations_and_move_up(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    (code,) = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 700, "Jonas", ["de"], code)
+    bystander = api.user(799, "Karim", language_code="ar")
+    await onboard(bystander, "ar")
+
+    people = {
+        "ar": api.user(701, "Rania Haddad", language_code="ar"),
+        "fa": api.user(702, "Reza", language_code="fa"),
+        "uk": api.user(703, "Olena", language_code="uk"),
+        "de": api.user(704, "Petra", language_code="de"),
+    }
+    for place, (language, user) in enumerate(people.items(), start=1):
+        await onboard(user, language)
+        typed = None if language == "ar" else f"{user.data['first_name']} Muster"
+        phone = "0176 1234567" if language == "fa" else None
+        joined = await join(user, language, typed_name=typed, phone=phone, district=place)
+        assert f"<b>{place}</b>" in (joined.html or ""), (language, joined.html)
+        assert visible(joined.text) == visible(
+            t(language).gettext(
+                "Thank you! You are number <b>{place}</b> on the waiting list. When the next "
+                "training is planned, you will be told here.",
+                place=place,
+            )
+        ).replace("<b>", "").replace("</b>", "")
+
+    # The menu entry now shows one's place.
+    await people["uk"].press(data="menu:become")
+    await people["uk"].wait_for_text(label("uk", "Your place: {place}").format(place=3))
+
+    # The coordinator sees the list with what coordination needs.
+    await coordinator.send("/waitlist")
+    overview = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"))
+    assert "Rania Haddad" in overview.text and "0176 1234567" in overview.text
+    assert "4" in overview.text.split("\n")[0]
+
+    # A training in three weeks, 2 places, answers within two weeks.
+    now = running.clock.now().astimezone(running.city.timezone)
+    day = (now + timedelta(days=21)).date()
+    by = (now + timedelta(days=14)).date()
+    await coordinator.press(data="wlc:new")
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:discard"))
+    await coordinator.send(day.strftime("%d.%m.%Y"))  # typed
+    await coordinator.press(data="wlc:time:1800")
+    await coordinator.press(data="wlc:place")
+    await coordinator.press(data="wlc:cap:10")
+    await coordinator.wait_for_message(lambda m: has_data(m, f"wlc:by:{by.isoformat()}"))
+    await coordinator.press(data=f"wlc:by:{by.isoformat()}")
+    # Changed my mind about the capacity? Typed input is taken at its step only.
+    summary = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:save"))
+    assert "4" in summary.text and "Rathaus Dorsten" in summary.text
+    await coordinator.press(data="wlc:save")
+
+    for language, user in people.items():
+        notice = await user.wait_for_message(lambda m, u=user: m in announcements(u))
+        text = visible(notice.text)
+        assert t(language).day(day) in text, (language, text)
+        assert t(language).clock(time(18)) in text
+        assert t(language).day(by) in text
+    assert announcements(lotse) == [] and announcements(bystander) == []
+
+
+async def test_seats_in_order_move_up_held_and_leaving(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    languages = ["ar", "uk", "de", "fa"]
+    users = [
+        api.user(710 + i, f"Person{i}", language_code=lang) for i, lang in enumerate(languages)
+    ]
+    for i, (user, language) in enumerate(zip(users, languages, strict=True)):
+        await onboard(user, language)
+        await join(user, language, typed_name=None, phone=None, district=i)
+    a, b, c, d = users
+
+    now = running.clock.now().astimezone(running.city.timezone)
+    day = (now + timedelta(days=10)).date()
+    by = (now + timedelta(days=7)).date()
+    await coordinator.send("/waitlist")
+    await coordinator.press(data="wlc:new")
+    await coordinator.press(data=f"wlc:day:{day.isoformat()}")
+    await coordinator.press(data="wlc:time:1000")
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:place"))
+    await coordinator.send("Caritas-Haus, Kirchplatz 1")  # another place, typed
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:cap:10"))
+    await coordinator.send("2")  # typed capacity
+    await coordinator.press(data=f"wlc:by:{by.isoformat()}")
+    summary = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:save"))
+    assert "Caritas-Haus, Kirchplatz 1" in summary.text
+    await coordinator.press(data="wlc:save")
+    notices = [await u.wait_for_message(lambda m, u=u: m in announcements(u)) for u in users]
+    training = next(d for d in _data(notices[0]) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+
+    # Seats go in the order of the answers: two places, then reserves.
+    placed = await answer(a, training, yes=True)
+    assert any(x.endswith(":no") for x in _data(placed)) and not any(
+        x.endswith(":yes") for x in _data(placed)
+    )
+    await answer(b, training, yes=True)
+    reserve = await answer(c, training, yes=True)
+    assert visible(reserve.text) == visible(
+        t("uk").gettext(
+            "You are reserve number {number}. If a place becomes free, you will be told at once.",
+            number=1,
+        )
+    )
+    await answer(d, training, yes=False)
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/waitlist")
+    overview = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"), after=seen)
+    counts = t("de").gettext(
+        "{places} of {capacity} places taken, {reserves} reserves, {declined} said no, "
+        "{told} told. Answers by {day}.",
+        places=2,
+        capacity=2,
+        reserves=1,
+        declined=1,
+        told=4,
+        day=t("de").day(by),
+    )
+    assert counts in overview.text, overview.text
+
+    # A repeated yes keeps the seat.
+    again = await answer(b, training, yes=True)
+    assert not any(x.endswith(":yes") for x in _data(again))
+    # The first person with a place cannot come: the reserve moves up and is told.
+    cannot = a.bot_messages()[-1]
+    assert any(d.endswith(":no") for d in _data(cannot))
+    await answer(a, training, yes=False)
+    moved = await c.wait_for_text("🎉")
+    assert "Caritas-Haus, Kirchplatz 1" in moved.text
+    assert len([m for m in c.bot_messages() if m.text.startswith("🎉")]) == 1
+
+    # After the confirm-by date a yes is no longer taken; a no still is.
+    await running.advance(timedelta(days=8))
+    query = await d.press(data=f"{training}:yes")
+    assert (await d.wait_for_answer(query)).get("show_alert")
+
+    # The training is held: those with a place leave the list as trained.
+    await running.advance(timedelta(days=3))
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/waitlist")
+    overview = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"), after=seen)
+    heading = t("de").ngettext(
+        "<b>Waiting list</b>: {n} person", "<b>Waiting list</b>: {n} people", 2
+    )
+    assert overview.text.split("\n")[0] == heading.replace("<b>", "").replace("</b>", "")
+    assert "Person0" in overview.text and "Person3" in overview.text
+    assert "Person1" not in overview.text and "Person2" not in overview.text
+
+    # Leaving takes one more tap; the export no longer has them, and never any name.
+    await d.press(data="menu:become")
+    await d.press(data="wl:leave")
+    await d.press(data="wl:leave_yes")
+    await d.wait_for_text(
+        label("fa", "You are no longer on the waiting list. You are welcome back at any time.")
+    )
+    await coordinator.press(data="wlc:export:csv")
+    document = await coordinator.wait_for_message(
+        lambda m: m.kind == "document" and ".csv" in api.file_names.get(m.file_id or "", "")
+    )
+    content = api.files[document.file_id or ""]
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "place",
+        "joined_month",
+        "languages",
+        "district",
+        "status",
+        "last_called_month",
+    ]
+    assert [r[4] for r in rows[1:]] == ["waiting", "trained", "trained"]
+    assert rows[1][0] == "1" and rows[1][2] == "ar de"
+    assert b"Person" not in content and b"710" not in content
+    await coordinator.press(data="wlc:export:xlsx")
+    workbook = await coordinator.wait_for_message(
+        lambda m: m.kind == "document" and ".xlsx" in api.file_names.get(m.file_id or "", "")
+    )
+    sheet = load_workbook(io.BytesIO(api.files[workbook.file_id or ""])).active
+    assert sheet is not None
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "place" and len(values) == 4
+    assert not any("Person" in str(v) for row in values for v in row)
