@@ -98,6 +98,36 @@ async def ask_for_lotse(
     return await user.wait_for_text(plain_first_line(rv.sent(tr).text))
 
 
+async def join_waitlist(
+    user: FakeUser, language: str, *, typed_name: str | None, phone: str | None, district: int
+) -> BotMessage:
+    """Menu → *I want to become a Lotse* → the join dialog; return the 'you are number …'."""
+    await user.press(data="menu:become")
+    await user.press(data="wl:join")
+    if typed_name is None:
+        await user.press(data="wld:name")  # the Telegram name offered as a button
+    else:
+        await user.wait_for_message(lambda m: has_data(m, "wld:discard"))
+        await user.send(typed_name)
+    await user.wait_for_message(lambda m: has_data(m, "wld:tg"))
+    if phone is None:
+        await user.press(data="wld:tg")
+    else:
+        await user.send(phone)
+    # The chosen language is ticked already; add German.
+    await user.wait_for_message(lambda m: f"✓ {language_name(language)}" in m.button_labels())
+    if language != "de":
+        await user.press(data="wld:lang:de")
+        await user.wait_for_message(lambda m: f"✓ {language_name('de')}" in m.button_labels())
+    await user.press(data="wld:lang_done")
+    await user.press(data=f"wld:district:{district}")
+    summary = await user.wait_for_message(lambda m: has_data(m, "wld:save"))
+    assert language_name(language) in summary.text
+    seen = len(user.bot_messages())
+    await user.press(data="wld:save")
+    return await user.wait_for_message(lambda m: not m.buttons, after=seen)
+
+
 def has_data(message: BotMessage, data: str) -> bool:
     """Whether the message has a button sending ``data``."""
     return any(b.get("callback_data") == data for row in message.buttons for b in row)

@@ -147,16 +147,18 @@ async def test_declining_consent_stores_nothing_more_and_still_informs(
     assert de.gettext("✅ I agree") in consent.button_labels()
 
 
-async def test_unbuilt_menu_entries_say_so_politely(running: RunningBot, api: FakeBotAPI) -> None:
+async def test_becoming_a_lotse_starts_with_what_it_means(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
     en = t("en")
     user = api.user(2301, "Sam", language_code="en")
     await user.send("/start")
     await user.press("✓ English")
     await user.press(en.gettext("✅ I agree"))
     await user.press("🎓 I want to become a Lotse")
-    answer = await user.wait_for_text("Signing up for the next Lotsen training here")
-    assert "hildegard.hemmers@dorsten.de" in answer.text
-    assert answer.button_labels() == ["⬅️ Main menu"]
+    answer = await user.wait_for_text("A free training prepares you for it.")
+    assert "Nobody will write to you in between." in answer.text
+    assert answer.button_labels() == ["✍️ Put me on the waiting list", "⬅️ Main menu"]
 
 
 async def test_privacy_shows_consent_time_in_local_format_and_allows_withdrawal(

@@ -11,11 +11,20 @@ from pathlib import Path
 from bot.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.process import LOTSENBOT, bot_env
-from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    invite_codes,
+    join_waitlist,
+    label,
+    onboard,
+    t,
+)
 
 # Distinctive ids and texts, so that a byte search cannot match by chance.
 REFUGEE_ID = 7_311_004_219
 LOTSE_ID = 7_422_115_308
+PHONE = "0151 99887766"
 SECRET_TEXT = "Aufenthaltstitel läuft ab, Brief Ausländerbehörde Zimmer 317"
 RELAYED = "Meine Nummer ist 0176 5550199, bitte anrufen"
 
@@ -60,12 +69,16 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
             "SELECT count(*) FROM timer WHERE kind LIKE 'request:remind:%'"
         ).fetchone()[0]
 
+    # She also wants to become a Lotse one day.
+    await join_waitlist(refugee, "ar", typed_name="Samiha Nasser", phone=PHONE, district=2)
+
     # /mydata first: the person receives what is stored, as a readable document.
     await refugee.send("/mydata")
     document = await refugee.wait_for_message(lambda m: m.kind == "document")
     exported = json.loads(api.files[document.file_id or ""])
     assert exported["requests"][0]["description"] == SECRET_TEXT
     assert exported["person"]["telegram_id"] == REFUGEE_ID
+    assert exported["waiting_list"]["name"] == "Samiha Nasser"
 
     await refugee.send("/delete")
     await refugee.press(label("ar", "🗑 Yes, delete everything"))
@@ -96,7 +109,7 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
     )
 
     blob = raw_bytes(running.settings.db_path)
-    assert traces(blob, REFUGEE_ID, "Samiha", SECRET_TEXT, RELAYED, voice.file_id) == []
+    assert traces(blob, REFUGEE_ID, "Samiha", SECRET_TEXT, RELAYED, voice.file_id, PHONE) == []
     assert traces(blob, LOTSE_ID, "Wiebke") == []
     with sqlite3.connect(running.settings.db_path) as conn:
         # The city's statistics keep an anonymous row.
@@ -154,13 +167,17 @@ async def test_coordinator_commands_and_buttons_are_refused_to_everyone_else(
                 conn.execute("SELECT count(*) FROM invite").fetchone(),
                 conn.execute("SELECT person_id, status FROM lotse ORDER BY 1").fetchall(),
                 conn.execute("SELECT status, lotse_id FROM request").fetchall(),
+                conn.execute("SELECT count(*) FROM dialog").fetchone(),
+                conn.execute("SELECT count(*) FROM mailing").fetchone(),
+                conn.execute("SELECT count(*) FROM event_rule").fetchone(),
+                conn.execute("SELECT count(*) FROM training").fetchone(),
             ]
 
     before = snapshot()
     refusal = t("de").gettext("Sorry, this is only for the coordination office.")
     applicant_id = before[1][-1][0]  # type: ignore[index]
     for user in (refugee, lotse):
-        for command in ("/invite 5", "/requests"):
+        for command in ("/invite 5", "/requests", "/broadcast", "/waitlist", "/stats"):
             seen = len(user.bot_messages())
             await user.send(command)
             reply = await user.wait_for_message(after=seen)
@@ -169,6 +186,15 @@ async def test_coordinator_commands_and_buttons_are_refused_to_everyone_else(
             f"coord:approve:{applicant_id}",
             f"coord:reject:{applicant_id}",
             f"coord:assign:1:{applicant_id}",
+            "bc:new",
+            "bc:send",
+            "ev:new",
+            "ev:rule_new",
+            "evd:save",
+            "wlc:new",
+            "wlc:save",
+            "wlc:export:csv",
+            "st:requests:xlsx",
         ):
             query = await user.press(data=data)
             answer = await user.wait_for_answer(query)

@@ -5,48 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from datetime import time, timedelta
 
 from openpyxl import load_workbook
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from bot.i18n import language_name
 from tests.conftest import COORDINATOR_ID, RunningBot
-from tests.scenario import become_lotse, has_data, invite_codes, label, onboard, t
+from tests.scenario import become_lotse, has_data, invite_codes, join_waitlist, label, onboard, t
 
 
 def visible(text: str) -> str:
     return text.replace("\u2068", "").replace("\u2069", "")
-
-
-async def join(
-    user: FakeUser, language: str, *, typed_name: str | None, phone: str | None, district: int
-) -> BotMessage:
-    """Menu → *I want to become a Lotse* → the join dialog; return the 'you are number …'."""
-    await user.press(data="menu:become")
-    await user.press(data="wl:join")
-    if typed_name is None:
-        await user.press(data="wld:name")  # the Telegram name offered as a button
-    else:
-        await user.wait_for_message(lambda m: has_data(m, "wld:discard"))
-        await user.send(typed_name)
-    await user.wait_for_message(lambda m: has_data(m, "wld:tg"))
-    if phone is None:
-        await user.press(data="wld:tg")
-    else:
-        await user.send(phone)
-    # The chosen language is ticked already; add German.
-    await user.wait_for_message(lambda m: f"✓ {language_name(language)}" in m.button_labels())
-    if language != "de":
-        await user.press(data="wld:lang:de")
-        await user.wait_for_message(lambda m: f"✓ {language_name('de')}" in m.button_labels())
-    await user.press(data="wld:lang_done")
-    await user.press(data=f"wld:district:{district}")
-    summary = await user.wait_for_message(lambda m: has_data(m, "wld:save"))
-    assert language_name(language) in summary.text
-    seen = len(user.bot_messages())
-    await user.press(data="wld:save")
-    return await user.wait_for_message(lambda m: not m.buttons, after=seen)
 
 
 def announcements(user: FakeUser) -> list[BotMessage]:
@@ -84,7 +54,7 @@ async def test_waiting_list_training_confirmations_and_move_up(
         await onboard(user, language)
         typed = None if language == "ar" else f"{user.data['first_name']} Muster"
         phone = "0176 1234567" if language == "fa" else None
-        joined = await join(user, language, typed_name=typed, phone=phone, district=place)
+        joined = await join_waitlist(user, language, typed_name=typed, phone=phone, district=place)
         assert f"<b>{place}</b>" in (joined.html or ""), (language, joined.html)
         assert visible(joined.text) == visible(
             t(language).gettext(
@@ -141,7 +111,7 @@ async def test_seats_in_order_move_up_held_and_leaving(
     ]
     for i, (user, language) in enumerate(zip(users, languages, strict=True)):
         await onboard(user, language)
-        await join(user, language, typed_name=None, phone=None, district=i)
+        await join_waitlist(user, language, typed_name=None, phone=None, district=i)
     a, b, c, d = users
 
     now = running.clock.now().astimezone(running.city.timezone)
@@ -252,3 +222,23 @@ async def test_seats_in_order_move_up_held_and_leaving(
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][0] == "place" and len(values) == 4
     assert not any("Person" in str(v) for row in values for v in row)
+
+
+async def test_entries_not_called_for_a_year_are_erased(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    user = api.user(720, "Mira", language_code="tr")
+    await onboard(user, "tr")
+    await join_waitlist(user, "tr", typed_name="Mira Demir", phone=None, district=0)
+    running.clock.advance(timedelta(days=running.city.waitlist_days - 1))
+    await running.timers.retention()
+    await user.press(data="menu:become")
+    await user.wait_for_text(label("tr", "Your place: {place}").format(place=1))
+
+    running.clock.advance(timedelta(days=2))
+    await running.timers.retention()
+    seen = len(user.bot_messages())
+    await user.press(data="menu:become")
+    await user.wait_for_message(lambda m: has_data(m, "wl:join"), after=seen)  # the intro again
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM waitlist").fetchone() == (0,)
