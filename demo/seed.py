@@ -4,7 +4,8 @@ Everything here is done the way a person or an operator would do it: the coordin
 added like ``lotsenbot coordinator add`` does, creates invitation links with ``/invite``,
 the Lotsen open them and fill in their profiles, and a few refugees ask for a Lotse by
 tapping through the intake. So the database, the offers and every chat are consistent, and
-the phones on the page show how each person got there.
+the phones on the page show how each person got there. The coordinator finally sets up the
+monthly Stammtisch in the same dialog a real coordinator uses.
 """
 
 from __future__ import annotations
@@ -107,6 +108,36 @@ async def seed_world(world: DemoWorld) -> None:
         *(become_lotse(world, spec, code) for spec, code in zip(LOTSEN, codes, strict=False))
     )
     await asyncio.gather(*(ask_for_lotse(world, spec) for spec in REQUESTS))
+    await plan_stammtisch(coordinator)
+
+
+async def plan_stammtisch(coordinator: FakeUser) -> None:
+    """The coordinator sets up the monthly Stammtisch: first Wednesday, 18:00, two topics."""
+    await coordinator.send("/stammtisch")
+    for data in (
+        "ev:rules",
+        "ev:rule_new",
+        "evd:title:default",
+        "evd:nth:1",
+        "evd:wd:2",
+        "evd:time:1800",
+        "evd:place:default",
+        "evd:topic:0",
+    ):
+        await tap(coordinator, data)
+    await coordinator.api.wait_until(
+        lambda: any("✅ " in label for label in coordinator.bot_messages()[-1].button_labels()),
+        _TIMEOUT,
+    )
+    await tap(coordinator, "evd:topic:1")
+    await tap(coordinator, "evd:goto:confirm")
+    seen = len(coordinator.bot_messages())
+    await tap(coordinator, "evd:save")
+    await coordinator.wait_for_message(  # the list of the next dates
+        lambda m: any(b.get("callback_data") == "ev:rules" for row in m.buttons for b in row),
+        after=seen,
+        timeout=_TIMEOUT,
+    )
 
 
 async def onboard(user: FakeUser, language: str, code: str | None = None) -> None:

@@ -88,8 +88,12 @@ async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
             assert phone(state, name)["role"] == "lotse"
         assert phone(state, "Karim")["dir"] == "rtl" and phone(state, "Olena")["dir"] == "ltr"
         assert not phone(state, "Karim")["shown"]
-        invitations = phone(state, "Sabine")["messages"][-1]["html"]
+        invitations = next(
+            m["html"] for m in phone(state, "Sabine")["messages"] if "deeplink" in m["html"]
+        )
         assert invitations.count('class="deeplink"') == 5
+        # The monthly Stammtisch is planned: its next dates close the coordinator's chat.
+        assert "📅 <b>Stammtisch</b>" in phone(state, "Sabine")["messages"][-1]["html"]
 
 
 async def test_clock_runs_timers_and_reset_starts_over(tmp_path: Path) -> None:
