@@ -95,9 +95,7 @@ def chart(t: Texts, figures: Figures) -> bytes:
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     per_month.set_title(t.gettext("Requests per month, by topic"))
     if figures.by_topic:
-        per_month.legend(
-            fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2
-        )
+        per_month.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     languages = list(figures.by_language.items())[:10]
     by_language.bar([_language(t, k) for k, _ in languages], [n for _, n in languages])
     by_language.set_title(t.gettext("Requests by language"))
