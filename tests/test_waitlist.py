@@ -140,7 +140,7 @@ async def test_seats_in_order_move_up_held_and_leaving(
     await answer(b, training, yes=True)
     reserve = await answer(c, training, yes=True)
     assert visible(reserve.text) == visible(
-        t("uk").gettext(
+        t("de").gettext(
             "You are reserve number {number}. If a place becomes free, you will be told at once.",
             number=1,
         )
