@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from babel import Locale
 from telegram import InlineKeyboardMarkup
@@ -47,7 +48,7 @@ def _top(t: Texts, counts: dict[str, int], name: Callable[[str], str]) -> str:
 def summary(t: Texts, figures: Figures) -> Screen:
     """The caption under the chart, and the export buttons."""
     first, last = figures.months[0], figures.months[-1]
-    topics = {k: sum(v) for k, v in sorted(figures.by_topic.items(), key=lambda i: -sum(i[1]))}
+    topics = figures.totals(figures.by_topic)
     lines = [
         t.gettext("<b>Figures {first} to {last}</b>", first=first, last=last),
         t.ngettext("{n} request", "{n} requests", figures.requests),
@@ -63,9 +64,10 @@ def summary(t: Texts, figures: Figures) -> Screen:
         t.gettext("Volunteer hours: {hours}", hours=t.number(round(figures.hours, 1))),
         t.gettext("Topics: {list}", list=_top(t, topics, lambda k: _topic(t, k))),
         t.gettext(
-            "Languages: {list}", list=_top(t, figures.by_language, lambda k: _language(t, k))
+            "Languages: {list}",
+            list=_top(t, figures.totals(figures.by_language), lambda k: _language(t, k)),
         ),
-        t.gettext("Stadtteile: {list}", list=_top(t, figures.by_district, str)),
+        t.gettext("Stadtteile: {list}", list=_top(t, figures.totals(figures.by_district), str)),
     ]
     rows = [
         [
@@ -80,33 +82,42 @@ def summary(t: Texts, figures: Figures) -> Screen:
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+def _stacked(
+    axes: Any, months: list[str], per_month: dict[str, list[int]], name: Callable[[str], str]
+) -> None:
+    """Bars per month, stacked by key; beyond the seven largest keys, one *other* block."""
+    order = sorted(per_month, key=lambda k: -sum(per_month[k]))
+    shown = order[:7]
+    rest = [sum(per_month[k][i] for k in order[7:]) for i in range(len(months))]
+    bottom = [0] * len(months)
+    for label, counts in [(name(k), per_month[k]) for k in shown] + [("…", rest)]:
+        if any(counts):
+            axes.bar(months, counts, bottom=bottom, label=label)
+            bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    if per_month:
+        axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3)
+    axes.tick_params(axis="x", labelrotation=30)
+
+
 def chart(t: Texts, figures: Figures) -> bytes:
-    """Four panels as a PNG: requests per month by topic, languages, Stadtteile, hours."""
+    """Four panels as a PNG: requests per month by topic, by language and by Stadtteil, and
+    volunteer hours per month."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: only when drawn
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(11, 8), dpi=100, layout="constrained")
+    figure = Figure(figsize=(12, 10), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    (per_month, by_language), (by_district, hours) = figure.subplots(2, 2)
+    (by_topic, by_language), (by_district, hours) = figure.subplots(2, 2)
     months = figures.months
-    bottom = [0] * len(months)
-    for key, counts in sorted(figures.by_topic.items(), key=lambda i: -sum(i[1])):
-        per_month.bar(months, counts, bottom=bottom, label=_topic(t, key))
-        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-    per_month.set_title(t.gettext("Requests per month, by topic"))
-    if figures.by_topic:
-        per_month.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
-    languages = list(figures.by_language.items())[:10]
-    by_language.bar([_language(t, k) for k, _ in languages], [n for _, n in languages])
+    _stacked(by_topic, months, figures.by_topic, lambda k: _topic(t, k))
+    by_topic.set_title(t.gettext("Requests per month, by topic"))
+    _stacked(by_language, months, figures.by_language, lambda k: _language(t, k))
     by_language.set_title(t.gettext("Requests by language"))
-    by_language.tick_params(axis="x", labelrotation=30)
-    districts = list(figures.by_district.items())[:12][::-1]
-    by_district.barh([k for k, _ in districts], [n for _, n in districts])
+    _stacked(by_district, months, figures.by_district, str)
     by_district.set_title(t.gettext("Requests by Stadtteil"))
     hours.bar(months, figures.hours_by_month, color="tab:green")
     hours.set_title(t.gettext("Volunteer hours per month"))
-    for axes in (per_month, hours):
-        axes.tick_params(axis="x", labelrotation=30)
+    hours.tick_params(axis="x", labelrotation=30)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

@@ -61,7 +61,7 @@ async def test_stats_chart_summary_and_exports(
     png = api.files[chart.file_id or ""]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(io.BytesIO(png))
-    assert pixels.shape[:2] == (800, 1100)
+    assert pixels.shape[:2] == (1000, 1200)
     colours = np.unique(pixels.reshape(-1, pixels.shape[2]), axis=0)
     assert len(colours) > 50  # bars, labels and legend, not a blank canvas
     de = t("de")

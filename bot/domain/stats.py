@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,8 +29,8 @@ class Figures:
 
     months: list[str]
     by_topic: dict[str, list[int]]
-    by_language: dict[str, int]
-    by_district: dict[str, int]
+    by_language: dict[str, list[int]]
+    by_district: dict[str, list[int]]
     requests: int
     accepted: int
     median_to_accept: timedelta | None
@@ -45,6 +44,11 @@ class Figures:
     def share_accepted(self) -> float:
         """Share of the period's requests that found a Lotse (0 to 1)."""
         return self.accepted / self.requests if self.requests else 0.0
+
+    @staticmethod
+    def totals(per_month: dict[str, list[int]]) -> dict[str, int]:
+        """Totals over the months, the largest first."""
+        return dict(sorted(((k, sum(v)) for k, v in per_month.items()), key=lambda i: -i[1]))
 
     @property
     def hours(self) -> float:
@@ -75,8 +79,8 @@ def figures(
     labels = months_back(now, timezone, months)
     index = {m: i for i, m in enumerate(labels)}
     by_topic: dict[str, list[int]] = {}
-    languages: Counter[str] = Counter()
-    districts: Counter[str] = Counter()
+    by_language: dict[str, list[int]] = {}
+    by_district: dict[str, list[int]] = {}
     hours = [0.0] * months
     per_month = [0] * months
     waits: list[float] = []
@@ -87,8 +91,8 @@ def figures(
             continue
         per_month[slot] += 1
         by_topic.setdefault(fact.topic or "other", [0] * months)[slot] += 1
-        languages[fact.language or "?"] += 1
-        districts[fact.district or "–"] += 1
+        by_language.setdefault(fact.language or "?", [0] * months)[slot] += 1
+        by_district.setdefault(fact.district or "–", [0] * months)[slot] += 1
         hours[slot] += fact.hours or 0.0
         if fact.accepted_at is not None:
             accepted += 1
@@ -96,8 +100,8 @@ def figures(
     return Figures(
         months=labels,
         by_topic=by_topic,
-        by_language=dict(languages.most_common()),
-        by_district=dict(districts.most_common()),
+        by_language=by_language,
+        by_district=by_district,
         requests=sum(per_month),
         accepted=accepted,
         median_to_accept=timedelta(seconds=statistics.median(waits)) if waits else None,
