@@ -15,6 +15,7 @@ from handlers import views
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
+from handlers.dialog_buttons import in_hand, next_step
 
 __all__ = ["on_broadcast_button", "on_news_button", "show_broadcasts", "take_input"]
 
@@ -145,13 +146,8 @@ async def on_broadcast_button(update: Update, context: LotsenContext) -> None:
             update, context, who, await broadcasts.compose(who.person, update.update_id)
         )
         return
-    dialog = await broadcasts.dialog(who.person)
+    dialog = await in_hand(update, context, who, await broadcasts.dialog(who.person), show_step)
     if dialog is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    if dialog.replays(update.update_id):
-        await acknowledge(query)
-        await show_step(update, context, who, dialog)
         return
     if what == "discard":
         await acknowledge(query)
@@ -166,12 +162,7 @@ async def on_broadcast_button(update: Update, context: LotsenContext) -> None:
         await _publish(update, context, who, dialog, value)
         return
     updated = await _apply(context, dialog, what, value, update.update_id)
-    if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    await acknowledge(query)
-    await clear_buttons(query)
-    await show_step(update, context, who, updated)
+    await next_step(update, context, who, updated, show_step)
 
 
 async def _apply(

@@ -18,6 +18,7 @@ from handlers import views
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
+from handlers.dialog_buttons import in_hand, next_step
 
 __all__ = ["on_dialog_button", "on_event_button", "show_stammtisch", "take_input"]
 
@@ -221,13 +222,9 @@ async def on_dialog_button(update: Update, context: LotsenContext) -> None:
     if who is None:
         return
     services = context.services
-    dialog = await services.events.dialog(who.person) if who.person else None
+    found = await services.events.dialog(who.person) if who.person else None
+    dialog = await in_hand(update, context, who, found, show_step)
     if dialog is None or who.person is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    if dialog.replays(update.update_id):
-        await acknowledge(query)
-        await show_step(update, context, who, dialog)
         return
     _, what, *rest = query.data.split(":", 2)
     value = rest[0] if rest else ""
@@ -240,18 +237,14 @@ async def on_dialog_button(update: Update, context: LotsenContext) -> None:
         await _save(update, context, who, dialog, announce=what == "save")
         return
     updated = await _apply(context, dialog, what, value, update.update_id)
-    if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    await acknowledge(query)
-    if what == "topic":  # multi-select: redraw in place
+    if what == "topic" and updated is not None:  # multi-select: redraw in place
+        await acknowledge(query)
         screen = ev.ask_topics(
             who.t, services.city.stammtisch.topics, list(updated.data.get("topics", []))
         )
         await replace(query, screen.text, screen.buttons)
         return
-    await clear_buttons(query)
-    await show_step(update, context, who, updated)
+    await next_step(update, context, who, updated, show_step)
 
 
 async def _apply(

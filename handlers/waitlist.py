@@ -14,6 +14,7 @@ from handlers import waitlist_views as wv
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
+from handlers.dialog_buttons import in_hand, next_step
 from handlers.stats import send_export
 
 __all__ = [
@@ -104,13 +105,9 @@ async def on_join_button(update: Update, context: LotsenContext) -> None:
     assert query is not None and query.data is not None
     who = await find_speaker(update, context)
     waitlist = context.services.waitlist
-    dialog = await waitlist.dialog(who.person, "join") if who.person else None
+    found = await waitlist.dialog(who.person, "join") if who.person else None
+    dialog = await in_hand(update, context, who, found, show_join_step)
     if dialog is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    if dialog.replays(update.update_id):
-        await acknowledge(query)
-        await show_join_step(update, context, who, dialog)
         return
     _, what, *rest = query.data.split(":", 2)
     value = rest[0] if rest else ""
@@ -143,16 +140,12 @@ async def on_join_button(update: Update, context: LotsenContext) -> None:
         updated = await waitlist.join_step(dialog, key, district=None)
     elif what == "district" and value.isdigit() and int(value) < len(districts):
         updated = await waitlist.join_step(dialog, key, district=districts[int(value)])
-    if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    await acknowledge(query)
-    if what == "lang":  # multi-select: redraw in place
+    if what == "lang" and updated is not None:  # multi-select: redraw in place
+        await acknowledge(query)
         screen = wv.ask_languages(who.t, list(updated.data.get("languages", [])))
         await replace(query, screen.text, screen.buttons)
         return
-    await clear_buttons(query)
-    await show_join_step(update, context, who, updated)
+    await next_step(update, context, who, updated, show_join_step)
 
 
 async def take_join_input(
@@ -239,13 +232,10 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
         started = await waitlist.begin_training(who.person, update.update_id)
         await show_training_step(update, context, who, started)
         return
-    dialog = await waitlist.dialog(who.person, "training")
+    dialog = await in_hand(
+        update, context, who, await waitlist.dialog(who.person, "training"), show_training_step
+    )
     if dialog is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    if dialog.replays(update.update_id):
-        await acknowledge(query)
-        await show_training_step(update, context, who, dialog)
         return
     if what == "discard":
         await acknowledge(query)
@@ -260,12 +250,7 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
             await send(update, wv.announced(who.t))
         return
     updated = await _apply(context, dialog, what, value, update.update_id)
-    if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    await acknowledge(query)
-    await clear_buttons(query)
-    await show_training_step(update, context, who, updated)
+    await next_step(update, context, who, updated, show_training_step)
 
 
 async def _apply(
