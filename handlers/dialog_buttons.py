@@ -1,16 +1,19 @@
-"""What every multi-step dialog's buttons do alike: refuse stale presses, replay, go on."""
+"""What every multi-step dialog does alike: refuse stale presses, replay after a restart,
+read typed dates and times, go on to the next step."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
 from bot.domain.dialogs import Dialog
 from handlers import views
-from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons
+from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, send
 
-__all__ = ["ShowStep", "in_hand", "next_step"]
+__all__ = ["ShowStep", "in_hand", "next_step", "take_typed", "typed_day", "typed_time"]
 
 #: Sends the screen of a dialog's current step.
 ShowStep = Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[None]]
@@ -47,4 +50,49 @@ async def next_step(
         return
     await acknowledge(query)
     await clear_buttons(query)
+    await show(update, context, who, updated)
+
+
+_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
+
+
+def typed_day(text: str) -> dt.date | None:
+    """A typed date such as ``14.3.2027``."""
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+
+
+def typed_time(text: str) -> dt.time | None:
+    """A typed time such as ``18:45``, ``18.45`` or ``18:45 Uhr``."""
+    match = _TIME.match(text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return dt.time(int(match[1]), int(match[2]))
+
+
+async def take_typed(
+    update: Update,
+    context: LotsenContext,
+    who: Speaker,
+    dialog: Dialog,
+    show: ShowStep,
+    answer: Callable[[str], Awaitable[Dialog | None]],
+) -> None:
+    """Typed input in a dialog: ``answer`` takes the text at the current step (None: it does
+    not fit, and the person is told so); then the step that follows is shown."""
+    message = update.effective_message
+    assert message is not None
+    if dialog.replays(update.update_id):
+        await show(update, context, who, dialog)
+        return
+    updated = await answer((message.text or "").strip())
+    if updated is None:
+        await send(update, views.not_understood(who.t))
+        updated = dialog
     await show(update, context, who, updated)

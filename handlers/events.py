@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -18,12 +17,9 @@ from handlers import views
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
-from handlers.dialog_buttons import in_hand, next_step
+from handlers.dialog_buttons import in_hand, next_step, take_typed, typed_day, typed_time
 
 __all__ = ["on_dialog_button", "on_event_button", "show_stammtisch", "take_input"]
-
-_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
-_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
 
 
 async def _show(update: Update, screen: views.Screen) -> None:
@@ -297,32 +293,18 @@ async def _save(
 
 async def take_input(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
     """Typed answers in a planning dialog: a title, a date, a time, a place, a topic."""
-    message = update.effective_message
-    assert message is not None
-    if dialog.replays(update.update_id):
-        await show_step(update, context, who, dialog)
-        return
-    text = (message.text or "").strip()
     events = context.services.events
-    key = update.update_id
-    updated: Dialog | None = None
-    if text and dialog.step == Step.TITLE:
-        updated = await events.step(dialog, key, title=text)
-    elif text and dialog.step == Step.PLACE:
-        updated = await events.step(dialog, key, place=text)
-    elif text and dialog.step == Step.TOPICS:
-        updated = await events.step(dialog, key, topic=text)
-    elif (match := _DATE.match(text)) and dialog.step == Step.DAY:
-        try:
-            day = dt.date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            day = None
-        updated = await events.step(dialog, key, day=day) if day else None
-    elif (match := _TIME.match(text)) and dialog.step == Step.TIME:
-        hour, minute = int(match[1]), int(match[2])
-        if hour < 24 and minute < 60:
-            updated = await events.step(dialog, key, time=dt.time(hour, minute))
-    if updated is None:
-        await send(update, views.not_understood(who.t))
-        updated = dialog
-    await show_step(update, context, who, updated)
+    key, step = update.update_id, dialog.step
+
+    async def answer(text: str) -> Dialog | None:
+        day, at = typed_day(text), typed_time(text)
+        if text and step in (Step.TITLE, Step.PLACE, Step.TOPICS):
+            field = {Step.TITLE: "title", Step.PLACE: "place", Step.TOPICS: "topic"}[step]
+            return await events.step(dialog, key, **{field: text})
+        if day is not None and step == Step.DAY:
+            return await events.step(dialog, key, day=day)
+        if at is not None and step == Step.TIME:
+            return await events.step(dialog, key, time=at)
+        return None
+
+    await take_typed(update, context, who, dialog, show_step, answer)

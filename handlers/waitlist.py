@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -14,7 +13,7 @@ from handlers import waitlist_views as wv
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
-from handlers.dialog_buttons import in_hand, next_step
+from handlers.dialog_buttons import in_hand, next_step, take_typed, typed_day, typed_time
 from handlers.stats import send_export
 
 __all__ = [
@@ -26,9 +25,6 @@ __all__ = [
     "take_join_input",
     "take_training_input",
 ]
-
-_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
-_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
 
 
 async def _show(update: Update, screen: views.Screen) -> None:
@@ -152,22 +148,16 @@ async def take_join_input(
     update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
 ) -> None:
     """Typed answers while joining: the name, or a phone number or e-mail address."""
-    message = update.effective_message
-    assert message is not None
-    if dialog.replays(update.update_id):
-        await show_join_step(update, context, who, dialog)
-        return
-    text = (message.text or "").strip()
     waitlist = context.services.waitlist
-    updated: Dialog | None = None
-    if text and dialog.step == JoinStep.NAME:
-        updated = await waitlist.join_step(dialog, update.update_id, name=text)
-    elif text and dialog.step == JoinStep.CONTACT:
-        updated = await waitlist.join_step(dialog, update.update_id, contact=text)
-    if updated is None:
-        await send(update, views.not_understood(who.t))
-        updated = dialog
-    await show_join_step(update, context, who, updated)
+
+    async def answer(text: str) -> Dialog | None:
+        if text and dialog.step == JoinStep.NAME:
+            return await waitlist.join_step(dialog, update.update_id, name=text)
+        if text and dialog.step == JoinStep.CONTACT:
+            return await waitlist.join_step(dialog, update.update_id, contact=text)
+        return None
+
+    await take_typed(update, context, who, dialog, show_join_step, answer)
 
 
 # -------------------------------------------------------------- coordinators
@@ -281,33 +271,21 @@ async def take_training_input(
     update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
 ) -> None:
     """Typed answers while announcing a training: a date, a time, a place, a number."""
-    message = update.effective_message
-    assert message is not None
-    if dialog.replays(update.update_id):
-        await show_training_step(update, context, who, dialog)
-        return
-    text = (message.text or "").strip()
     waitlist = context.services.waitlist
-    key = update.update_id
-    step = dialog.step
-    updated: Dialog | None = None
-    if (match := _DATE.match(text)) and step in (TrainingStep.DAY, TrainingStep.CONFIRM_BY):
-        try:
-            day = dt.date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            day = None
-        if day is not None:
-            field = "day" if step == TrainingStep.DAY else "confirm_by"
-            updated = await waitlist.training_step(dialog, key, **{field: day})
-    elif (match := _TIME.match(text)) and step == TrainingStep.TIME:
-        hour, minute = int(match[1]), int(match[2])
-        if hour < 24 and minute < 60:
-            updated = await waitlist.training_step(dialog, key, time=dt.time(hour, minute))
-    elif text and step == TrainingStep.PLACE:
-        updated = await waitlist.training_step(dialog, key, place=text)
-    elif text.isdigit() and step == TrainingStep.CAPACITY:
-        updated = await waitlist.training_step(dialog, key, capacity=int(text))
-    if updated is None:
-        await send(update, views.not_understood(who.t))
-        updated = dialog
-    await show_training_step(update, context, who, updated)
+    key, step = update.update_id, dialog.step
+
+    async def answer(text: str) -> Dialog | None:
+        day, at = typed_day(text), typed_time(text)
+        if day is not None and step == TrainingStep.DAY:
+            return await waitlist.training_step(dialog, key, day=day)
+        if day is not None and step == TrainingStep.CONFIRM_BY:
+            return await waitlist.training_step(dialog, key, confirm_by=day)
+        if at is not None and step == TrainingStep.TIME:
+            return await waitlist.training_step(dialog, key, time=at)
+        if text and step == TrainingStep.PLACE:
+            return await waitlist.training_step(dialog, key, place=text)
+        if text.isdigit() and step == TrainingStep.CAPACITY:
+            return await waitlist.training_step(dialog, key, capacity=int(text))
+        return None
+
+    await take_typed(update, context, who, dialog, show_training_step, answer)
