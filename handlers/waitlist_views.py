@@ -188,6 +188,17 @@ def _training_lines(t: Texts, training: Training) -> str:
 
 def notice(t: Texts, training: Training, kind: str) -> Screen:
     """A training mailing: the announcement, or the news of a free place."""
+    if kind == "remind":
+        text = "\n".join(
+            [
+                t.gettext("⏰ <b>Reminder</b>"),
+                _training_lines(t, training),
+                "",
+                seat_text(t, training, SeatAnswer(Seat.PLACE)),
+            ]
+        )
+        place = SeatAnswer(Seat.PLACE)
+        return Screen(text, InlineKeyboardMarkup(answer_buttons(t, training, place)))
     if kind == "moved_up":
         text = "\n".join(
             [

@@ -177,8 +177,19 @@ async def test_seats_in_order_move_up_held_and_leaving(
     query = await d.press(data=f"{training}:yes")
     assert (await d.wait_for_answer(query)).get("show_alert")
 
-    # The training is held: those with a place leave the list as trained.
-    await running.advance(timedelta(days=3))
+    # The day before, those with a place are reminded, once; then it is held, and those with
+    # a place leave the list as trained.
+    await running.advance(timedelta(days=1, hours=12))
+    await running.advance(timedelta(days=1, hours=12))
+
+    def reminders(user: FakeUser) -> list[BotMessage]:
+        return [m for m in user.bot_messages() if m.text.startswith("⏰")]
+
+    await b.wait_for_message(lambda m: m in reminders(b))
+    await c.wait_for_message(lambda m: m in reminders(c))
+    await running.advance(timedelta(hours=1))
+    assert [len(reminders(u)) for u in users] == [0, 1, 1, 0]
+    assert "Caritas-Haus, Kirchplatz 1" in reminders(b)[0].text
     seen = len(coordinator.bot_messages())
     await coordinator.send("/waitlist")
     overview = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"), after=seen)

@@ -58,8 +58,9 @@ class Audience:
     ``name`` is one of ``lotsen``, ``everyone``, ``waitlist``, ``language`` (``param`` is a
     language code), ``event_lotsen`` (all active Lotsen, news or not), ``event_going``
     (said yes or maybe to event ``param``), ``event_told`` (received the announcement of
-    event ``param`` and did not say no), ``training_called`` (everyone on the waiting list)
-    and ``person`` (one person id).
+    event ``param`` and did not say no), ``training_called`` (everyone on the waiting list),
+    ``training_placed`` (those with a place in training ``param``) and ``person`` (one
+    person id).
     """
 
     name: str

@@ -66,4 +66,4 @@ class TrainingNotice:
     """The content of a training mailing: the announcement, or *you moved up*."""
 
     training: Training
-    kind: str  # "announce" | "moved_up"
+    kind: str  # "announce" | "remind" | "moved_up"

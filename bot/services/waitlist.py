@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_NAME = 60
 MAX_CONTACT = 80
 MAX_PLACE = 120
+#: Those with a place are reminded this long before the training.
+REMIND_BEFORE = timedelta(days=1)
 
 
 class JoinStep:
@@ -250,7 +252,13 @@ class WaitlistService:
         if dialog.step != TrainingStep.CONFIRM or draft is None or draft.starts_at <= now:
             return None
         training_id = await self.repo.add_training(
-            draft.starts_at, draft.place, draft.capacity, draft.confirm_by, now, dialog.person_id
+            draft.starts_at,
+            draft.place,
+            draft.capacity,
+            draft.confirm_by,
+            draft.starts_at - REMIND_BEFORE,
+            now,
+            dialog.person_id,
         )
         if training_id is None:
             return None
@@ -280,8 +288,17 @@ class WaitlistService:
         return answer
 
     async def on_timer(self, what: str, training_id: int, due: datetime, now: datetime) -> None:
-        """``training:held``: those with a place leave the list as trained."""
-        if what == "held":
+        """``training:remind``: those with a place, the day before (late only while it has not
+        begun); ``training:held``: those with a place leave the list as trained."""
+        training = await self.repo.training(training_id)
+        if what == "remind" and training is not None and training.starts_at > now:
+            await self.mailings.send(
+                MailingKind.TRAINING,
+                training_id,
+                "remind",
+                Audience("training_placed", training_id),
+            )
+        elif what == "held":
             trained = await self.repo.held(training_id)
             log.info("training %s held; %d entries marked trained", training_id, trained)
 
@@ -292,7 +309,7 @@ class WaitlistService:
         training = await self.repo.training(mailing.subject)
         if training is None:
             return None
-        kind = "announce" if mailing.variant == "announce" else "moved_up"
+        kind = mailing.variant.split(":")[0]  # announce, remind, moved_up:<entry>:<time>
         return TrainingNotice(training, kind)
 
     async def audience(self, mailing: Mailing) -> Audience:

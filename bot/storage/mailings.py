@@ -62,6 +62,12 @@ _AUDIENCES: dict[str, tuple[str, int]] = {
         "(SELECT person_id FROM rsvp WHERE event_id = ? AND answer = 'no')",
         2,
     ),
+    "training_placed": (
+        "SELECT p.id FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
+        "JOIN person p ON p.id = w.person_id "
+        f"WHERE s.training_id = ? AND s.seat = 'place' AND {_REACHABLE}",
+        1,
+    ),
     "person": (f"SELECT p.id FROM person p WHERE p.id = ? AND {_REACHABLE}", 1),
 }
 

@@ -122,6 +122,7 @@ class WaitlistRepository:
         place: str,
         capacity: int,
         confirm_by: datetime,
+        remind_at: datetime,
         now: datetime,
         dialog_of: int,
     ) -> int | None:
@@ -140,6 +141,8 @@ class WaitlistRepository:
             training_id = await returned_id(cursor)
             assert training_id is not None
             await insert_timer(conn, "training:held", training_id, starts_at)
+            if remind_at > now:
+                await insert_timer(conn, "training:remind", training_id, remind_at)
             await insert_mailing(
                 conn,
                 MailingKind.TRAINING,
