@@ -168,12 +168,14 @@ async def show_waitlist(update: Update, context: LotsenContext) -> None:
     who = await coordinator_only(update, context)
     if who is None:
         return
+    await _show(update, await _overview(context, who, 0))
+
+
+async def _overview(context: LotsenContext, who: Speaker, page: int) -> views.Screen:
     waitlist = context.services.waitlist
     trainings = [(t, await waitlist.counts(t)) for t in await waitlist.upcoming()]
-    screen = wv.overview(
-        who.t, await waitlist.count_waiting(), await waitlist.waiting(30), trainings
-    )
-    await _show(update, screen)
+    entries = await waitlist.waiting(wv.PAGE, page * wv.PAGE)
+    return wv.overview(who.t, await waitlist.count_waiting(), entries, trainings, page)
 
 
 async def show_training_step(
@@ -216,6 +218,11 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
     if what == "export" and value in ("csv", "xlsx"):
         await acknowledge(query)
         await send_export(update, context, who, "waitlist", value)
+        return
+    if what == "page" and value.isdigit():
+        await acknowledge(query)
+        screen = await _overview(context, who, int(value))
+        await replace(query, screen.text, screen.buttons)
         return
     if what == "new":
         await acknowledge(query)

@@ -256,17 +256,22 @@ def discarded(t: Texts) -> str:
 # ---------------------------------------------------------------- coordinators
 
 
+#: People shown per page of /waitlist.
+PAGE = 30
+
+
 def overview(
     t: Texts,
     count: int,
     entries: list[Entry],
     trainings: list[tuple[Training, TrainingCounts]],
+    page: int = 0,
 ) -> Screen:
-    """/waitlist: who is waiting, the trainings and their answers."""
+    """/waitlist: who is waiting (a page of them), the trainings and their answers."""
     lines = [
         t.ngettext("<b>Waiting list</b>: {n} person", "<b>Waiting list</b>: {n} people", count)
     ]
-    for number, entry in enumerate(entries, start=1):
+    for number, entry in enumerate(entries, start=page * PAGE + 1):
         lines.append(
             t.gettext(
                 "{number}. {name} · {contact} · {languages} · {district} · since {day}",
@@ -278,8 +283,6 @@ def overview(
                 day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
             )
         )
-    if count > len(entries):
-        lines.append(t.gettext("… and {more} more (see the export).", more=count - len(entries)))
     for training, counts in trainings:
         lines += [
             "",
@@ -295,7 +298,18 @@ def overview(
                 day=_by(t, training),
             ),
         ]
+    pages = [
+        button(
+            ("⬅️ " if n < page else "")
+            + f"{n * PAGE + 1}–{min(count, (n + 1) * PAGE)}"
+            + (" ➡️" if n > page else ""),
+            f"wlc:page:{n}",
+        )
+        for n in (page - 1, page + 1)
+        if n >= 0 and n * PAGE < count
+    ]
     rows = [
+        *([pages] if pages else []),
         [button(t.gettext("🎓 Announce a training"), "wlc:new")],
         [
             button(t.gettext("📄 Export (CSV)"), "wlc:export:csv"),

@@ -12,7 +12,16 @@ from openpyxl import load_workbook
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from tests.conftest import COORDINATOR_ID, RunningBot
-from tests.scenario import become_lotse, has_data, invite_codes, join_waitlist, label, onboard, t
+from tests.scenario import (
+    become_lotse,
+    has_data,
+    invite_codes,
+    join_waitlist,
+    label,
+    onboard,
+    seed_people,
+    t,
+)
 
 
 def visible(text: str) -> str:
@@ -253,3 +262,26 @@ async def test_entries_not_called_for_a_year_are_erased(
     await user.wait_for_message(lambda m: has_data(m, "wl:join"), after=seen)  # the intro again
     with sqlite3.connect(running.settings.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM waitlist").fetchone() == (0,)
+
+
+async def test_a_long_list_is_shown_in_pages(running: RunningBot, api: FakeBotAPI) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    # Forty people waiting; how each joins is shown above.
+    ids = range(30_001, 30_041)
+    await seed_people(running.settings.db_path, ids)
+    with sqlite3.connect(running.settings.db_path) as conn:
+        conn.executemany(
+            "INSERT INTO waitlist (person_id, name, joined_at) "
+            "SELECT id, 'Name ' || telegram_id, created_at FROM person WHERE telegram_id = ?",
+            [(i,) for i in ids],
+        )
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/waitlist")
+    first = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"), after=seen)
+    assert "1. Name 30001" in first.text and "30. Name 30030" in first.text
+    assert "Name 30031" not in first.text
+    assert first.button_labels()[0] == "31–40 ➡️"
+    await coordinator.press(data="wlc:page:1", message=first)
+    await coordinator.wait_for_message(lambda m: "40. Name 30040" in m.text)
+    assert "Name 30030" not in first.text and first.button_labels()[0] == "⬅️ 1–30"

@@ -94,9 +94,9 @@ class WaitlistService:
         """Take the person off the list (their answers to trainings go with it)."""
         return await self.repo.leave(person.id)
 
-    async def waiting(self, limit: int = -1) -> list[Entry]:
-        """Those waiting, in order."""
-        return await self.repo.waiting(limit)
+    async def waiting(self, limit: int = -1, offset: int = 0) -> list[Entry]:
+        """Those waiting, in order (``limit`` of them from ``offset``)."""
+        return await self.repo.waiting(limit, offset)
 
     async def count_waiting(self) -> int:
         """How many are waiting."""

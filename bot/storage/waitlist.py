@@ -101,11 +101,11 @@ class WaitlistRepository:
             cursor = await conn.execute("DELETE FROM waitlist WHERE person_id = ?", (person_id,))
             return cursor.rowcount == 1
 
-    async def waiting(self, limit: int = -1) -> list[Entry]:
+    async def waiting(self, limit: int = -1, offset: int = 0) -> list[Entry]:
         """Those waiting, in the order they joined."""
         rows = await self.db.fetch_all(
-            f"SELECT {_ENTRY} FROM waitlist WHERE status = 'waiting' ORDER BY id LIMIT ?",
-            (limit,),
+            f"SELECT {_ENTRY} FROM waitlist WHERE status = 'waiting' ORDER BY id LIMIT ? OFFSET ?",
+            (limit, offset),
         )
         return [_entry(r) for r in rows]
 
