@@ -55,12 +55,12 @@ async def test_update_fetched_but_not_handled_survives_sigkill(
     api.release("sendMessage", perform=False)  # ... and died before its reply was delivered.
     assert user.bot_messages() == []
     assert api._pending == []  # Telegram will not deliver it again.
-    assert inbox(process.db_path) == [(update_id, 0, False)]
+    assert inbox(process.db_path) == [(update_id, 1, False)]  # its handling had begun
 
     await process.start()
     picker = await user.wait_for_text(PICKER)
     assert picker.button_labels()[0] == "✓ Deutsch"
-    await eventually(lambda: inbox(process.db_path) == [(update_id, 1, True)])
+    await eventually(lambda: inbox(process.db_path) == [(update_id, 2, True)])
     # Exactly once in effect: one welcome, not two.
     assert [m.text for m in user.bot_messages()] == [picker.text]
 
@@ -117,7 +117,7 @@ async def test_sigterm_finishes_the_update_in_hand(api: FakeBotAPI, process: Bot
     api.release("sendMessage")
     assert await asyncio.wait_for(process.proc.wait(), 30) == 0
     assert len(user.bot_messages()) == 1
-    assert inbox(process.db_path) == [(update_id, 0, True)]
+    assert inbox(process.db_path) == [(update_id, 1, True)]
     assert "Lotsenbot stopped" in process.log()
 
 
@@ -199,3 +199,4 @@ async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProc
         ("accepted", "Wohnungsbesichtigung, Vermieter schreibt auf Deutsch", "Hervest", "Parisa")
     ]
     assert await process.terminate() == 0
+
