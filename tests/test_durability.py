@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,11 @@ import pytest
 from bot.config import load_city
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import LANGUAGES, language_name, texts
+from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env
+from tests.scenario import ask_for_lotse, become_lotse, onboard
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PICKER = texts("de", BERLIN).gettext("Please choose your language:")
@@ -200,3 +203,53 @@ async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProc
     ]
     assert await process.terminate() == 0
 
+
+async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """Killed after the acceptance was stored, before anyone was told: the winner's press,
+    handled again, tells both sides once and the reminders are there; nobody hears "taken"."""
+    invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
+        [str(LOTSENBOT), "invite", "--count", "2"],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    codes = invited.stdout.split()
+    await process.start()
+    yusuf = await become_lotse(api, 5201, "Yusuf", ["ar"], codes[0])
+    rania = await become_lotse(api, 5202, "Rania", ["ar"], codes[1])
+    amal = api.user(5203, "Amal", language_code="ar")
+    await onboard(amal, "ar")
+    tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).date()
+    await ask_for_lotse(amal, "ar", day=tomorrow.isoformat(), time="1700", name="Amal")
+    offer = await yusuf.wait_for_message(lambda m: m.text.startswith("🔔"))
+    await rania.wait_for_message(lambda m: m.text.startswith("🔔"))
+
+    # Closing Rania's copy of the offer is the first thing after the acceptance is stored.
+    api.hold("editMessageText")
+    await yusuf.press(data=offer.buttons[0][0]["callback_data"], message=offer)
+    update_id = api.last_update_id
+    await api.wait_until(lambda: api.confirmed > update_id and api.held)
+    await process.kill()
+    api.release("editMessageText", perform=False)
+    with sqlite3.connect(process.db_path) as conn:
+        assert conn.execute("SELECT status FROM request").fetchall() == [("accepted",)]
+
+    await process.start()
+    await amal.wait_for_message(lambda m: m.text.startswith("🎉"))
+    await yusuf.wait_for_message(lambda m: "Amal" in m.text)
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert len([m for m in amal.bot_messages() if m.text.startswith("🎉")]) == 1
+    assert len([m for m in yusuf.bot_messages() if "Amal" in m.text]) == 1
+    taken = plain(rv.offer_gone(texts("ar", BERLIN)))
+    assert not any(taken in m.text for m in yusuf.bot_messages())
+    with sqlite3.connect(process.db_path) as conn:
+        reminders = conn.execute(
+            "SELECT count(*) FROM timer WHERE kind GLOB 'request:remind:*' AND done_at IS NULL"
+        ).fetchone()[0]
+        notices = conn.execute("SELECT what, side, status FROM case_notice").fetchall()
+    assert reminders >= 1  # set with the acceptance, not lost with the process
+    assert sorted(notices) == [("accepted", "lotse", "sent"), ("accepted", "person", "sent")]
