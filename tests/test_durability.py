@@ -108,6 +108,36 @@ async def test_language_choice_interrupted_mid_handling_takes_effect_once(
     assert await process.terminate() == 0
 
 
+async def test_language_choice_killed_after_its_edit_still_reaches_consent(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """The picker was already edited when the bot died: handled again, the unchanged edit
+    ("message is not modified") must not stop the person from getting the consent step."""
+    await process.start()
+    user = api.user(5004, "Olena", language_code="uk")
+    await user.send("/start")
+    await user.wait_for_text(texts("uk", BERLIN).gettext("Please choose your language:"))
+
+    api.hold("sendMessage")  # the consent step, sent after the picker is edited
+    await user.press("✓ українська")
+    await api.wait_until(lambda: api.held)
+    await process.kill()
+    api.release("sendMessage", perform=False)
+    uk = texts("uk", BERLIN)
+    chosen = uk.gettext("✓ Language: {language}", language="українська")
+    assert any(m.text == plain(chosen) for m in user.bot_messages())
+
+    await process.start()
+    await user.wait_for_message(lambda m: m.button_labels()[:1] == [uk.gettext("✅ I agree")])
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert "unexpected BadRequest" not in process.log()
+    consent = [
+        m for m in user.bot_messages() if m.button_labels()[:1] == [uk.gettext("✅ I agree")]
+    ]
+    assert len(consent) == 1
+
+
 async def test_sigterm_finishes_the_update_in_hand(api: FakeBotAPI, process: BotProcess) -> None:
     await process.start()
     user = api.user(5003, "Leyla", language_code="tr")
