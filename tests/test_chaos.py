@@ -399,7 +399,7 @@ def check(
     assert counted["broadcast:sent"] >= len(AUDIENCE)
     return (
         f"request reminders {done_reminders} due and done, {pending_reminders} pending, "
-        f"{unconfirmed} copies unconfirmed; broadcast {counted['broadcast:sent']} sent, "
+        f"unconfirmed: {unconfirmed}; broadcast {counted['broadcast:sent']} sent, "
         f"{counted['broadcast:unconfirmed']} unconfirmed; Stammtisch reminder "
         f"{counted['remind:sent']} sent{' (still pending)' if pending_events else ''}"
     )
