@@ -163,6 +163,9 @@ class Intake:
     async def _handle(self, update: Update, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.wait({previous})
+        # Counted before handling: only an update whose handling began can be blamed for a
+        # crash, not one that was merely waiting in the inbox when the process died.
+        await self.inbox.begin(update.update_id)
         # Handler errors are caught by the application and go to handlers.errors.on_error.
         await self.app.process_update(update)
         await self.inbox.mark_done(update.update_id, self.clock.now())

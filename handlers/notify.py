@@ -95,26 +95,31 @@ class TelegramNotifier:
         except (BadRequest, Forbidden) as exc:  # already edited, deleted or blocked
             log.info("offer message not edited: %s", type(exc).__name__)
 
-    async def accepted(self, request: Request, lotse: Lotse) -> None:
-        t = self._t(lotse)
-        details = await self._send(lotse.telegram_id, rv.case_for_lotse(t, self.city, request))
-        if details is not None:
+    async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
+        if side == "lotse":
+            t = self._t(lotse)
+            details = await self._send(lotse.telegram_id, rv.case_for_lotse(t, self.city, request))
+            if details is None:
+                return False
             await self.requests.add_relay(
                 request.id, lotse.telegram_id, details.message_id, details.date
             )
-        media = await self._send_media(
-            lotse.telegram_id, request, rv.relayed(t, request, request.first_name or "", None)
-        )
-        if media is not None:
-            await self.requests.add_relay(
-                request.id, lotse.telegram_id, media.message_id, media.date
+            media = await self._send_media(
+                lotse.telegram_id, request, rv.relayed(t, request, request.first_name or "", None)
             )
+            if media is not None:
+                await self.requests.add_relay(
+                    request.id, lotse.telegram_id, media.message_id, media.date
+                )
+            return True
         owner = await self._owner(request)
-        if owner is not None:
-            await self._send(
-                owner.telegram_id,
-                Screen(rv.accepted_for_person(self._t(owner), request, lotse.first_name)),
-            )
+        if owner is None:
+            return False
+        message = await self._send(
+            owner.telegram_id,
+            Screen(rv.accepted_for_person(self._t(owner), request, lotse.first_name)),
+        )
+        return message is not None
 
     async def taking_longer(self, request: Request) -> None:
         owner = await self._owner(request)
@@ -160,15 +165,19 @@ class TelegramNotifier:
         if owner is not None:
             await self._send(owner.telegram_id, rv.feedback_question(self._t(owner), request))
 
-    async def reminder(self, request: Request, lotse: Lotse) -> None:
-        owner = await self._owner(request)
-        await self._send(
-            lotse.telegram_id, rv.reminder(self._t(lotse), request, request.first_name or "")
-        )
-        if owner is not None:
-            await self._send(
-                owner.telegram_id, rv.reminder(self._t(owner), request, lotse.first_name)
+    async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
+        if side == "lotse":
+            message = await self._send(
+                lotse.telegram_id, rv.reminder(self._t(lotse), request, request.first_name or "")
             )
+            return message is not None
+        owner = await self._owner(request)
+        if owner is None:
+            return False
+        message = await self._send(
+            owner.telegram_id, rv.reminder(self._t(owner), request, lotse.first_name)
+        )
+        return message is not None
 
     async def attendance(
         self, request: Request, lotse: Lotse, by_lotse: bool, coming: bool

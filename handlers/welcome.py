@@ -8,7 +8,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
 from handlers import asking, events, lotse, views, waitlist
-from handlers.context import LotsenContext, Speaker, acknowledge, speaker
+from handlers.context import LotsenContext, Speaker, acknowledge, replace, speaker
 
 #: Invitation codes as created by :meth:`LotsenService.create_invites`.
 INVITE_PATTERN = r"[A-Z0-9]{6,16}"
@@ -33,10 +33,14 @@ async def _send(update: Update, screen: views.Screen) -> Message | None:
 
 
 async def _close_query(query: CallbackQuery, text: str | None = None) -> None:
-    """Answer the button press and replace the pressed message's buttons by ``text``."""
+    """Answer the button press and replace the pressed message's buttons by ``text``.
+
+    Unchanged text is fine: a press handled again after a restart finds the message
+    already edited, and must still go on to the next step.
+    """
     await acknowledge(query)
     if text is not None and query.message is not None:
-        await query.edit_message_text(text)
+        await replace(query, text)
 
 
 async def start(update: Update, context: LotsenContext) -> None:

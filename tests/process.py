@@ -56,9 +56,8 @@ class BotProcess:
         self.config = config
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
-        """Start the process and wait until it long-polls for updates."""
-        polls = len(self.api.calls_of("getUpdates"))
+    async def spawn(self) -> None:
+        """Start the process without waiting for it (it may be killed while starting)."""
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 str(LOTSENBOT),
@@ -67,13 +66,17 @@ class BotProcess:
                 stdout=log,
                 stderr=log,
             )
+
+    async def start(self, timeout: float = 30) -> None:
+        """Start the process and wait until it long-polls for updates."""
+        polls = self.api.polls
+        await self.spawn()
+        proc = self.proc
+        assert proc is not None
         await self.api.wait_until(
-            lambda: (
-                len(self.api.calls_of("getUpdates")) > polls or self.proc.returncode is not None
-            ),
-            timeout=30,
+            lambda: self.api.polls > polls or proc.returncode is not None, timeout=timeout
         )
-        assert self.proc.returncode is None, self.log_path.read_text()
+        assert proc.returncode is None, self.log_path.read_text()
 
     async def kill(self) -> None:
         """SIGKILL: no clean-up, no last words."""

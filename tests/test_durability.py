@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,11 @@ import pytest
 from bot.config import load_city
 from bot.fakeapi import FakeBotAPI
 from bot.i18n import LANGUAGES, language_name, texts
+from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env
+from tests.scenario import ask_for_lotse, become_lotse, onboard
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PICKER = texts("de", BERLIN).gettext("Please choose your language:")
@@ -55,12 +58,12 @@ async def test_update_fetched_but_not_handled_survives_sigkill(
     api.release("sendMessage", perform=False)  # ... and died before its reply was delivered.
     assert user.bot_messages() == []
     assert api._pending == []  # Telegram will not deliver it again.
-    assert inbox(process.db_path) == [(update_id, 0, False)]
+    assert inbox(process.db_path) == [(update_id, 1, False)]  # its handling had begun
 
     await process.start()
     picker = await user.wait_for_text(PICKER)
     assert picker.button_labels()[0] == "✓ Deutsch"
-    await eventually(lambda: inbox(process.db_path) == [(update_id, 1, True)])
+    await eventually(lambda: inbox(process.db_path) == [(update_id, 2, True)])
     # Exactly once in effect: one welcome, not two.
     assert [m.text for m in user.bot_messages()] == [picker.text]
 
@@ -105,6 +108,36 @@ async def test_language_choice_interrupted_mid_handling_takes_effect_once(
     assert await process.terminate() == 0
 
 
+async def test_language_choice_killed_after_its_edit_still_reaches_consent(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """The picker was already edited when the bot died: handled again, the unchanged edit
+    ("message is not modified") must not stop the person from getting the consent step."""
+    await process.start()
+    user = api.user(5004, "Olena", language_code="uk")
+    await user.send("/start")
+    await user.wait_for_text(texts("uk", BERLIN).gettext("Please choose your language:"))
+
+    api.hold("sendMessage")  # the consent step, sent after the picker is edited
+    await user.press("✓ українська")
+    await api.wait_until(lambda: api.held)
+    await process.kill()
+    api.release("sendMessage", perform=False)
+    uk = texts("uk", BERLIN)
+    chosen = uk.gettext("✓ Language: {language}", language="українська")
+    assert any(m.text == plain(chosen) for m in user.bot_messages())
+
+    await process.start()
+    await user.wait_for_message(lambda m: m.button_labels()[:1] == [uk.gettext("✅ I agree")])
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert "unexpected BadRequest" not in process.log()
+    consent = [
+        m for m in user.bot_messages() if m.button_labels()[:1] == [uk.gettext("✅ I agree")]
+    ]
+    assert len(consent) == 1
+
+
 async def test_sigterm_finishes_the_update_in_hand(api: FakeBotAPI, process: BotProcess) -> None:
     await process.start()
     user = api.user(5003, "Leyla", language_code="tr")
@@ -117,7 +150,7 @@ async def test_sigterm_finishes_the_update_in_hand(api: FakeBotAPI, process: Bot
     api.release("sendMessage")
     assert await asyncio.wait_for(process.proc.wait(), 30) == 0
     assert len(user.bot_messages()) == 1
-    assert inbox(process.db_path) == [(update_id, 0, True)]
+    assert inbox(process.db_path) == [(update_id, 1, True)]
     assert "Lotsenbot stopped" in process.log()
 
 
@@ -199,3 +232,54 @@ async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProc
         ("accepted", "Wohnungsbesichtigung, Vermieter schreibt auf Deutsch", "Hervest", "Parisa")
     ]
     assert await process.terminate() == 0
+
+
+async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """Killed after the acceptance was stored, before anyone was told: the winner's press,
+    handled again, tells both sides once and the reminders are there; nobody hears "taken"."""
+    invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
+        [str(LOTSENBOT), "invite", "--count", "2"],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    codes = invited.stdout.split()
+    await process.start()
+    yusuf = await become_lotse(api, 5201, "Yusuf", ["ar"], codes[0])
+    rania = await become_lotse(api, 5202, "Rania", ["ar"], codes[1])
+    amal = api.user(5203, "Amal", language_code="ar")
+    await onboard(amal, "ar")
+    tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).date()
+    await ask_for_lotse(amal, "ar", day=tomorrow.isoformat(), time="1700", name="Amal")
+    offer = await yusuf.wait_for_message(lambda m: m.text.startswith("🔔"))
+    await rania.wait_for_message(lambda m: m.text.startswith("🔔"))
+
+    # Closing Rania's copy of the offer is the first thing after the acceptance is stored.
+    api.hold("editMessageText")
+    await yusuf.press(data=offer.buttons[0][0]["callback_data"], message=offer)
+    update_id = api.last_update_id
+    await api.wait_until(lambda: api.confirmed > update_id and api.held)
+    await process.kill()
+    api.release("editMessageText", perform=False)
+    with sqlite3.connect(process.db_path) as conn:
+        assert conn.execute("SELECT status FROM request").fetchall() == [("accepted",)]
+
+    await process.start()
+    await amal.wait_for_message(lambda m: m.text.startswith("🎉"))
+    await yusuf.wait_for_message(lambda m: "Amal" in m.text)
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert len([m for m in amal.bot_messages() if m.text.startswith("🎉")]) == 1
+    assert len([m for m in yusuf.bot_messages() if "Amal" in m.text]) == 1
+    taken = plain(rv.offer_gone(texts("ar", BERLIN)))
+    assert not any(taken in m.text for m in yusuf.bot_messages())
+    with sqlite3.connect(process.db_path) as conn:
+        reminders = conn.execute(
+            "SELECT count(*) FROM timer WHERE kind GLOB 'request:remind:*' AND done_at IS NULL"
+        ).fetchone()[0]
+        notices = conn.execute("SELECT what, side, status FROM case_notice").fetchall()
+    assert reminders >= 1  # set with the acceptance, not lost with the process
+    assert sorted(notices) == [("accepted", "lotse", "sent"), ("accepted", "person", "sent")]

@@ -112,11 +112,21 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     await inbox.mark_done(1, NOW)
     assert await inbox.last_update_id() == 3
 
+    # Waiting in the inbox through any number of restarts costs no attempt ...
+    for _ in range(4):
+        payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+        assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
+    # ... handling that began and never finished does: twice, and it is given up.
+    await inbox.begin(2)
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
     assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
-    await inbox.take_leftovers(max_attempts=2, now=NOW)
+    await inbox.begin(2)
+    await inbox.begin(3)
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-    assert payloads == [] and given_up == 2  # crashed the process three times: given up
+    assert payloads == ['{"update_id": 3}'] and given_up == 1
+    await inbox.begin(3)
+    payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+    assert payloads == [] and given_up == 1
 
     done = await db.fetch_all("SELECT update_id FROM inbox WHERE payload IS NULL")
     assert [r[0] for r in done] == [1, 2, 3]

@@ -232,6 +232,10 @@ class FakeBotAPI:
         self.users: dict[int, JSON] = {}
         self.chats: dict[int, list[BotMessage]] = {}
         self.calls: list[Call] = []
+        #: How many ``getUpdates`` calls arrived (cheaper to watch than :meth:`calls_of`).
+        self.polls = 0
+        #: How long the user side waits for the bot by default, in seconds.
+        self.patience = 10.0
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
         self.commands: dict[tuple[str, str], list[JSON]] = {}
@@ -298,6 +302,8 @@ class FakeBotAPI:
         params = await _read_params(request)
         call = Call(method, params, time.monotonic())
         self.calls.append(call)
+        if method.lower() == "getupdates":
+            self.polls += 1
         if self.on_call is not None:
             self.on_call(call)
         await self._notify()
@@ -450,8 +456,11 @@ class FakeBotAPI:
                     pass
                 await asyncio.sleep(0.2)
 
-    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until ``predicate()`` is truthy (re-checked after every API call)."""
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float | None = None) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked after every API call).
+
+        ``timeout`` defaults to :attr:`patience`.
+        """
 
         async def check() -> Any:
             async with self._changed:
@@ -461,7 +470,7 @@ class FakeBotAPI:
                         return value
                     await self._changed.wait()
 
-        return await asyncio.wait_for(check(), timeout)
+        return await asyncio.wait_for(check(), self.patience if timeout is None else timeout)
 
     def calls_of(self, method: str) -> list[Call]:
         """The calls of ``method`` so far."""
@@ -953,7 +962,7 @@ class FakeUser:
         predicate: Callable[[BotMessage], bool] | None = None,
         *,
         after: int = 0,
-        timeout: float = 10.0,
+        timeout: float | None = None,
     ) -> BotMessage:
         """Wait for a bot message (newer than index ``after``) matching ``predicate``."""
 
@@ -966,11 +975,11 @@ class FakeUser:
         found: BotMessage = await self.api.wait_until(find, timeout)
         return found
 
-    async def wait_for_text(self, fragment: str, *, timeout: float = 10.0) -> BotMessage:
+    async def wait_for_text(self, fragment: str, *, timeout: float | None = None) -> BotMessage:
         """Wait until a bot message in this chat contains ``fragment``."""
         return await self.wait_for_message(lambda m: fragment in m.text, timeout=timeout)
 
-    async def wait_for_answer(self, query_id: str, timeout: float = 10.0) -> JSON:
+    async def wait_for_answer(self, query_id: str, timeout: float | None = None) -> JSON:
         """Wait for the bot to answer the button press ``query_id``."""
         answer: JSON = await self.api.wait_until(lambda: self.answer(query_id), timeout)
         return answer

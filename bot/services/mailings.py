@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -219,13 +220,17 @@ class MailingService:
                 await reporter
         if self._stopping.is_set():
             return
-        await self.repo.finish(mailing_id, self.clock.now())
+        # The final report comes before the mailing is marked done: if the process dies in
+        # between, the next start shows it again (an edit of the same message), instead of
+        # never.
+        finished = self.clock.now()
         if mailing.report_chat is not None:
             loop = asyncio.get_running_loop()
             slot = self.throttle.reserve(mailing.report_chat, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
-            fresh = await self.repo.get(mailing_id) or mailing
+            fresh = replace(await self.repo.get(mailing_id) or mailing, finished_at=finished)
             await self._mail.report(fresh, content, await self.repo.progress(mailing_id), True)
+        await self.repo.finish(mailing_id, finished)
 
     async def _deliver_all(self, mailing: Mailing, content: object | None) -> None:
         while not self._stopping.is_set():

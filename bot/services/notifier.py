@@ -20,8 +20,9 @@ class Notifier(Protocol):
     async def offer_gone(self, telegram_id: int, message_id: int) -> None:
         """Replace an offer the Lotse can no longer take with "already taken"."""
 
-    async def accepted(self, request: Request, lotse: Lotse) -> None:
-        """Tell the person who accepted (first name only) and give the Lotse the details."""
+    async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
+        """Give the Lotse the details (``side`` ``lotse``) or tell the person who accepted
+        (``person``, first name only); False if it could not be delivered."""
 
     async def taking_longer(self, request: Request) -> None:
         """Tell the person honestly that finding a Lotse takes longer."""
@@ -41,8 +42,8 @@ class Notifier(Protocol):
     async def closed(self, request: Request) -> None:
         """Tell the person the case is done and ask for feedback."""
 
-    async def reminder(self, request: Request, lotse: Lotse) -> None:
-        """Remind both sides of the appointment."""
+    async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
+        """Remind one side (``lotse`` or ``person``) of the appointment; False if undelivered."""
 
     async def attendance(
         self, request: Request, lotse: Lotse, by_lotse: bool, coming: bool

@@ -261,17 +261,26 @@ class RequestService:
         await self.notify.taking_longer(request)
 
     async def accept(self, request_id: int, lotse: Lotse) -> str:
-        """A Lotse pressed *Accept*: the first one wins, exactly once."""
-        if await self.repo.offer_status(request_id, lotse.person_id) is None:
-            return Outcome.NOT_YOURS
-        if not await self.repo.accept(request_id, lotse.person_id, self.clock.now()):
-            return Outcome.TAKEN
-        for telegram_id, message_id in await self.repo.close_offers(request_id):
-            await self.notify.offer_gone(telegram_id, message_id)
+        """A Lotse pressed *Accept*: the first one wins, exactly once.
+
+        The winner's press handled again (after a crash, or a second tap) finishes telling
+        both sides whatever they were not told yet, and is not "taken" for them.
+        """
         request = await self.repo.get(request_id)
-        assert request is not None
-        await self._schedule_reminders(request)
-        await self.notify.accepted(request, lotse)
+        if request is None or await self.repo.offer_status(request_id, lotse.person_id) is None:
+            return Outcome.NOT_YOURS
+        now = self.clock.now()
+        if not await self.repo.accept(
+            request_id, lotse.person_id, now, self._reminders(request, now)
+        ):
+            request = await self.repo.get(request_id)
+            if (
+                request is None
+                or request.status is not Status.ACCEPTED
+                or request.lotse_id != lotse.person_id
+            ):
+                return Outcome.TAKEN
+        await self._announce(request_id, lotse)
         return Outcome.ACCEPTED
 
     async def decline(self, request_id: int, lotse: Lotse) -> str:
@@ -291,15 +300,41 @@ class RequestService:
 
     async def assign(self, request_id: int, lotse: Lotse) -> bool:
         """A coordinator assigns a waiting request to a Lotse by hand."""
-        if not await self.repo.assign(request_id, lotse.person_id, self.clock.now()):
+        request = await self.repo.get(request_id)
+        if request is None:
             return False
+        now = self.clock.now()
+        if not await self.repo.assign(
+            request_id, lotse.person_id, now, self._reminders(request, now)
+        ):
+            return False
+        await self._announce(request_id, lotse)
+        return True
+
+    async def _announce(self, request_id: int, lotse: Lotse) -> None:
+        """After an acceptance: close the other offers, tell the Lotse and the person."""
         for telegram_id, message_id in await self.repo.close_offers(request_id):
             await self.notify.offer_gone(telegram_id, message_id)
         request = await self.repo.get(request_id)
         assert request is not None
-        await self._schedule_reminders(request)
-        await self.notify.accepted(request, lotse)
-        return True
+        for side in ("lotse", "person"):
+            await self._tell(request, lotse, "accepted", side)
+
+    async def _tell(self, request: Request, lotse: Lotse, what: str, side: str) -> None:
+        """Send one piece of case news to one side, at most once (recorded per side).
+
+        The record is written before sending: a crash in between leaves it ``sending``
+        (perhaps arrived, perhaps not) and it is not sent again.
+        """
+        if not await self.repo.claim_notice(
+            request.id, what, lotse.person_id, side, self.clock.now()
+        ):
+            return
+        if what == "accepted":
+            sent = await self.notify.accepted(request, lotse, side)
+        else:
+            sent = await self.notify.reminder(request, lotse, side)
+        await self.repo.settle_notice(request.id, what, lotse.person_id, side, sent)
 
     async def _escalate(self, request: Request) -> None:
         if request.round >= 2:
@@ -404,15 +439,16 @@ class RequestService:
 
     # -------------------------------------------------------------------- timers
 
-    async def _schedule_reminders(self, request: Request) -> None:
+    def _reminders(self, request: Request, now: datetime) -> list[tuple[str, datetime]]:
+        """The reminder timers of a case accepted now (those still in the future)."""
         appointment = request.appointment(self.city.timezone)
         if appointment is None:
-            return
-        now = self.clock.now()
-        for index, before in enumerate(self.city.requests.reminders):
-            due = appointment - before
-            if due > now:
-                await self.timers.set(f"request:remind:{index}", request.id, due)
+            return []
+        return [
+            (f"request:remind:{index}", appointment - before)
+            for index, before in enumerate(self.city.requests.reminders)
+            if appointment - before > now
+        ]
 
     async def on_timer(self, what: str, request_id: int, due: datetime, now: datetime) -> None:
         """Do what a request's timer asks for (escalate, expire, remind:<n>)."""
@@ -436,7 +472,8 @@ class RequestService:
                 return
             lotse = await self.lotsen.by_person_id(request.lotse_id or 0)
             if lotse is not None:
-                await self.notify.reminder(request, lotse)
+                for side in ("lotse", "person"):
+                    await self._tell(request, lotse, kind, side)
 
 
 def _with_language(request: Request, language: str) -> Request:

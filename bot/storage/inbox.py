@@ -41,17 +41,25 @@ class InboxRepository:
                 (to_db(now), update_id),
             )
 
+    async def begin(self, update_id: int) -> None:
+        """Count one more attempt at handling the update: it is being handled now."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ? AND done_at IS NULL",
+                (update_id,),
+            )
+
     async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
         """Return the payloads left unhandled by an earlier run, in order.
 
-        Each call counts as one more attempt; updates that already failed ``max_attempts``
-        times (they crashed the process every time) are given up and counted instead.
+        Updates whose handling already began ``max_attempts`` times without finishing (they
+        took the process down every time) are given up and counted instead. Updates that
+        merely waited while the process was stopped are not counted against this.
         """
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE inbox SET attempts = attempts + 1 WHERE done_at IS NULL")
             cursor = await conn.execute(
                 "UPDATE inbox SET done_at = ?, payload = NULL "
-                "WHERE done_at IS NULL AND attempts > ?",
+                "WHERE done_at IS NULL AND attempts >= ?",
                 (to_db(now), max_attempts),
             )
             given_up = cursor.rowcount

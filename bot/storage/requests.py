@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
 import aiosqlite
@@ -10,6 +10,7 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.domain.requests import Request, Status, Step
 from bot.storage.database import Database
+from bot.storage.timers import insert_timer
 
 __all__ = ["RequestsRepository"]
 
@@ -255,8 +256,18 @@ class RequestsRepository:
         )
         return str(row[0]) if row else None
 
-    async def accept(self, request_id: int, lotse_id: int, now: datetime) -> bool:
-        """First accept wins: take the request if it is still waiting and was offered."""
+    async def accept(
+        self,
+        request_id: int,
+        lotse_id: int,
+        now: datetime,
+        timers: Sequence[tuple[str, datetime]] = (),
+    ) -> bool:
+        """First accept wins: take the request if it is still waiting and was offered.
+
+        ``timers`` (the appointment reminders) are set in the same transaction, so a crash
+        right after the acceptance cannot leave the case without them.
+        """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ? "
@@ -276,9 +287,17 @@ class RequestsRepository:
                 "UPDATE offer SET status = 'accepted' WHERE request_id = ? AND lotse_id = ?",
                 (request_id, lotse_id),
             )
+            for kind, due in timers:
+                await insert_timer(conn, kind, request_id, due)
             return True
 
-    async def assign(self, request_id: int, lotse_id: int, now: datetime) -> bool:
+    async def assign(
+        self,
+        request_id: int,
+        lotse_id: int,
+        now: datetime,
+        timers: Sequence[tuple[str, datetime]] = (),
+    ) -> bool:
         """A coordinator gives a waiting request to a Lotse directly."""
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -290,7 +309,30 @@ class RequestsRepository:
                 "UPDATE offer SET status = 'open' WHERE request_id = ? AND lotse_id = ?",
                 (request_id, lotse_id),
             )
-        return await self.accept(request_id, lotse_id, now)
+        return await self.accept(request_id, lotse_id, now, timers)
+
+    async def claim_notice(
+        self, request_id: int, what: str, lotse_id: int, side: str, now: datetime
+    ) -> bool:
+        """Record that ``what`` is going out to ``side`` now; False if it went out before."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO case_notice (request_id, what, lotse_id, side, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (request_id, what, lotse_id, side, to_db(now)),
+            )
+            return cursor.rowcount == 1
+
+    async def settle_notice(
+        self, request_id: int, what: str, lotse_id: int, side: str, sent: bool
+    ) -> None:
+        """Record whether a claimed notice arrived."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE case_notice SET status = ? "
+                "WHERE request_id = ? AND what = ? AND lotse_id = ? AND side = ?",
+                ("sent" if sent else "failed", request_id, what, lotse_id, side),
+            )
 
     async def decline(self, request_id: int, lotse_id: int) -> bool:
         """The Lotse said *not this time*; True if the offer was still open."""
