@@ -285,3 +285,41 @@ async def test_a_long_list_is_shown_in_pages(running: RunningBot, api: FakeBotAP
     await coordinator.press(data="wlc:page:1", message=first)
     await coordinator.wait_for_message(lambda m: "40. Name 30040" in m.text)
     assert "Name 30030" not in first.text and first.button_labels()[0] == "⬅️ 1–30"
+
+
+async def test_leaving_or_deleting_with_a_place_gives_it_to_the_next(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    users = [api.user(740 + i, f"Anna{i}", language_code="ru") for i in range(3)]
+    for i, user in enumerate(users):
+        await onboard(user, "ru")
+        await join_waitlist(user, "ru", typed_name=None, phone=None, district=i)
+    day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=9)).date()
+    await coordinator.send("/waitlist")
+    for data in ("wlc:new", f"wlc:day:{day.isoformat()}", "wlc:time:1800", "wlc:place"):
+        await coordinator.press(data=data)
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:cap:10"))
+    await coordinator.send("1")
+    await coordinator.press(data=f"wlc:by:{(day - timedelta(days=2)).isoformat()}")
+    await coordinator.press(data="wlc:save")
+    notices = [await u.wait_for_message(lambda m, u=u: m in announcements(u)) for u in users]
+    training = next(d for d in _data(notices[0]) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+    for user in users:
+        await answer(user, training, yes=True)  # one place, two reserves
+
+    first, second, third = users
+    await first.press(data="menu:become")
+    await first.press(data="wl:leave")
+    await first.press(data="wl:leave_yes")
+    await second.wait_for_text("🎉")
+
+    await second.send("/delete")
+    await second.press(label("ru", "🗑 Yes, delete everything"))
+    await third.wait_for_text("🎉")
+    assert [len([m for m in u.bot_messages() if "🎉" in m.text]) for u in users] == [0, 1, 1]
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM training_seat WHERE seat = 'place'"
+        ).fetchone() == (1,)

@@ -112,7 +112,7 @@ def build_services(
         people=PeopleService(repos.people, city, clock),
         lotsen=lotsen,
         requests=requests,
-        privacy=PrivacyService(repos.privacy, lotsen, requests, city, clock),
+        privacy=PrivacyService(repos.privacy, lotsen, requests, waitlist, city, clock),
         mailings=mailings,
         broadcasts=broadcasts,
         events=events,

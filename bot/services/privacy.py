@@ -11,6 +11,7 @@ from bot.domain.people import Person
 from bot.domain.requests import Status
 from bot.services.lotsen import LotsenService
 from bot.services.requests import RequestService
+from bot.services.waitlist import WaitlistService
 from bot.storage.privacy import PrivacyRepository
 
 __all__ = ["PrivacyService"]
@@ -24,12 +25,14 @@ class PrivacyService:
         repo: PrivacyRepository,
         lotsen: LotsenService,
         requests: RequestService,
+        waitlist: WaitlistService,
         city: CityConfig,
         clock: Clock,
     ) -> None:
         self.repo = repo
         self.lotsen = lotsen
         self.requests = requests
+        self.waitlist = waitlist
         self.city = city
         self.clock = clock
 
@@ -43,6 +46,7 @@ class PrivacyService:
         A Lotse's open cases are handed back first (and offered to others); the person's own
         running requests are cancelled, and their Lotse is told.
         """
+        await self.waitlist.leave(person)  # a training place they held goes to a reserve
         lotse = await self.lotsen.get(person)
         if lotse is not None:
             for case in await self.requests.cases(lotse):

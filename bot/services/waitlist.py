@@ -13,7 +13,14 @@ from bot.config import CityConfig
 from bot.domain.dialogs import Dialog
 from bot.domain.mailings import Audience, Mailing, MailingKind
 from bot.domain.people import Person
-from bot.domain.waitlist import Entry, SeatAnswer, Training, TrainingCounts, TrainingNotice
+from bot.domain.waitlist import (
+    Entry,
+    Seat,
+    SeatAnswer,
+    Training,
+    TrainingCounts,
+    TrainingNotice,
+)
 from bot.i18n import LANGUAGES
 from bot.services.mailings import MailingService
 from bot.storage.dialogs import DialogsRepository
@@ -91,7 +98,16 @@ class WaitlistService:
         return Standing(entry, await self.repo.place_of(entry), training, answer)
 
     async def leave(self, person: Person) -> bool:
-        """Take the person off the list (their answers to trainings go with it)."""
+        """Take the person off the list; a place they held goes to the first reserve."""
+        entry = await self.repo.entry_of(person.id)
+        if entry is None:
+            return False
+        now = self.clock.now()
+        for training in await self.upcoming():
+            seat = await self.repo.seat_of(training.id, entry.id)
+            if seat is not None and seat.seat is Seat.PLACE:
+                _, moved_up = await self.repo.answer(training, entry, False, now)
+                await self._launch(moved_up)
         return await self.repo.leave(person.id)
 
     async def waiting(self, limit: int = -1, offset: int = 0) -> list[Entry]:
@@ -281,11 +297,13 @@ class WaitlistService:
         if yes and now > training.confirm_by:
             return None
         answer, moved_up = await self.repo.answer(training, entry, yes, now)
-        if moved_up is not None:
-            mailing = await self.mailings.get(moved_up)
-            if mailing is not None:
-                self.mailings.launch(mailing)
+        await self._launch(moved_up)
         return answer
+
+    async def _launch(self, mailing_id: int | None) -> None:
+        mailing = await self.mailings.get(mailing_id) if mailing_id is not None else None
+        if mailing is not None:
+            self.mailings.launch(mailing)
 
     async def on_timer(self, what: str, training_id: int, due: datetime, now: datetime) -> None:
         """``training:remind``: those with a place, the day before (late only while it has not
