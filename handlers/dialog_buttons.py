@@ -13,7 +13,15 @@ from bot.domain.dialogs import Dialog
 from handlers import views
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, send
 
-__all__ = ["ShowStep", "in_hand", "next_step", "take_typed", "typed_day", "typed_time"]
+__all__ = [
+    "ShowStep",
+    "in_hand",
+    "next_step",
+    "small_number",
+    "take_typed",
+    "typed_day",
+    "typed_time",
+]
 
 #: Sends the screen of a dialog's current step.
 ShowStep = Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[None]]
@@ -55,6 +63,11 @@ async def next_step(
 
 _DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
+
+
+def small_number(text: str) -> int | None:
+    """A whole number of up to six ASCII digits (button data and typed counts); else None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None
 
 
 def typed_day(text: str) -> dt.date | None:

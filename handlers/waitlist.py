@@ -13,7 +13,14 @@ from handlers import waitlist_views as wv
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
-from handlers.dialog_buttons import in_hand, next_step, take_typed, typed_day, typed_time
+from handlers.dialog_buttons import (
+    in_hand,
+    next_step,
+    small_number,
+    take_typed,
+    typed_day,
+    typed_time,
+)
 from handlers.stats import send_export
 
 __all__ = [
@@ -64,9 +71,14 @@ async def on_waitlist_button(update: Update, context: LotsenContext) -> None:
         await acknowledge(query)
         await waitlist.leave(who.person)
         await replace(query, wv.left(who.t))
-    elif parts[1] == "t" and len(parts) == 4 and parts[2].isdigit() and parts[3] in ("yes", "no"):
-        answer = await waitlist.answer(int(parts[2]), who.person, parts[3] == "yes")
-        training = await waitlist.training(int(parts[2]))
+    elif (
+        parts[1] == "t"
+        and len(parts) == 4
+        and (training_id := small_number(parts[2])) is not None
+        and parts[3] in ("yes", "no")
+    ):
+        answer = await waitlist.answer(training_id, who.person, parts[3] == "yes")
+        training = await waitlist.training(training_id)
         if answer is None or training is None:
             await acknowledge(query, wv.too_late(who.t), alert=True)
             return
@@ -134,8 +146,10 @@ async def on_join_button(update: Update, context: LotsenContext) -> None:
         updated = await waitlist.join_step(dialog, key, done=True)
     elif what == "district" and value == "-":
         updated = await waitlist.join_step(dialog, key, district=None)
-    elif what == "district" and value.isdigit() and int(value) < len(districts):
-        updated = await waitlist.join_step(dialog, key, district=districts[int(value)])
+    elif (
+        what == "district" and (index := small_number(value)) is not None and index < len(districts)
+    ):
+        updated = await waitlist.join_step(dialog, key, district=districts[index])
     if what == "lang" and updated is not None:  # multi-select: redraw in place
         await acknowledge(query)
         screen = wv.ask_languages(who.t, list(updated.data.get("languages", [])))
@@ -173,7 +187,7 @@ async def show_waitlist(update: Update, context: LotsenContext) -> None:
 
 async def _overview(context: LotsenContext, who: Speaker, page: int) -> views.Screen:
     waitlist = context.services.waitlist
-    trainings = [(t, await waitlist.counts(t)) for t in await waitlist.upcoming()]
+    trainings = [(t, await waitlist.counts(t)) for t in (await waitlist.upcoming())[:2]]
     entries = await waitlist.waiting(wv.PAGE, page * wv.PAGE)
     return wv.overview(who.t, await waitlist.count_waiting(), entries, trainings, page)
 
@@ -219,9 +233,9 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
         await acknowledge(query)
         await send_export(update, context, who, "waitlist", value)
         return
-    if what == "page" and value.isdigit():
+    if what == "page" and (page := small_number(value)) is not None:
         await acknowledge(query)
-        screen = await _overview(context, who, int(value))
+        screen = await _overview(context, who, page)
         await replace(query, screen.text, screen.buttons)
         return
     if what == "new":
@@ -262,9 +276,9 @@ async def _apply(
                 dialog, key, time=dt.time(int(value[:2]), int(value[2:]))
             )
         if what == "place":
-            return await waitlist.training_step(dialog, key)
-        if what == "cap" and value.isdigit():
-            return await waitlist.training_step(dialog, key, capacity=int(value))
+            return await waitlist.training_step(dialog, key, place=None)
+        if what == "cap" and (capacity := small_number(value)) is not None:
+            return await waitlist.training_step(dialog, key, capacity=capacity)
         if what == "by":
             return await waitlist.training_step(
                 dialog, key, confirm_by=dt.date.fromisoformat(value)
@@ -291,8 +305,8 @@ async def take_training_input(
             return await waitlist.training_step(dialog, key, time=at)
         if text and step == TrainingStep.PLACE:
             return await waitlist.training_step(dialog, key, place=text)
-        if text.isdigit() and step == TrainingStep.CAPACITY:
-            return await waitlist.training_step(dialog, key, capacity=int(text))
+        if (capacity := small_number(text)) is not None and step == TrainingStep.CAPACITY:
+            return await waitlist.training_step(dialog, key, capacity=capacity)
         return None
 
     await take_typed(update, context, who, dialog, show_training_step, answer)

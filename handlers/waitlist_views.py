@@ -256,8 +256,9 @@ def discarded(t: Texts) -> str:
 # ---------------------------------------------------------------- coordinators
 
 
-#: People shown per page of /waitlist.
-PAGE = 30
+#: People shown per page of /waitlist: ten long entries and two trainings stay within
+#: Telegram's 4096 characters.
+PAGE = 10
 
 
 def overview(

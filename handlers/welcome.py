@@ -138,6 +138,8 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
         await _close_query(query)
         await _send(update, views.consent_declined(who.t, city))
     elif action == "withdraw":
+        if who.person is not None:  # a training place they held goes to a reserve
+            await context.services.waitlist.leave(who.person)
         await people.withdraw_consent(who.telegram_id)
         await _close_query(query, views.consent_withdrawn(who.t))
         await _send(update, views.consent_declined(who.t, city))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from openpyxl import load_workbook
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers.views import consent_withdrawn
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
     become_lotse,
@@ -95,9 +96,13 @@ async def test_waiting_list_training_confirmations_and_move_up(
     await coordinator.press(data="wlc:cap:10")
     await coordinator.wait_for_message(lambda m: has_data(m, f"wlc:by:{by.isoformat()}"))
     await coordinator.press(data=f"wlc:by:{by.isoformat()}")
-    # Changed my mind about the capacity? Typed input is taken at its step only.
     summary = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:save"))
-    assert "4" in summary.text and "Rathaus Dorsten" in summary.text
+    goes_to = t("de").ngettext(
+        "It goes to {n} person on the waiting list.",
+        "It goes to {n} people on the waiting list.",
+        4,
+    )
+    assert goes_to in summary.text and "Rathaus Dorsten" in summary.text
     await coordinator.press(data="wlc:save")
 
     for language, user in people.items():
@@ -179,12 +184,15 @@ async def test_seats_in_order_move_up_held_and_leaving(
     await answer(a, training, yes=False)
     moved = await c.wait_for_text("🎉")
     assert "Caritas-Haus, Kirchplatz 1" in moved.text
+    await running.timers.mailings.wait_idle()
     assert len([m for m in c.bot_messages() if m.text.startswith("🎉")]) == 1
 
     # After the confirm-by date a yes is no longer taken; a no still is.
     await running.advance(timedelta(days=8))
     query = await d.press(data=f"{training}:yes")
     assert (await d.wait_for_answer(query)).get("show_alert")
+    still = await answer(c, training, yes=True)  # a repeated yes keeps her place
+    assert not any(x.endswith(":yes") for x in _data(still))
 
     # The day before, those with a place are reminded, once; then it is held, and those with
     # a place leave the list as trained.
@@ -222,16 +230,9 @@ async def test_seats_in_order_move_up_held_and_leaving(
     )
     content = api.files[document.file_id or ""]
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0] == [
-        "place",
-        "joined_month",
-        "languages",
-        "district",
-        "status",
-        "last_called_month",
-    ]
-    assert [r[4] for r in rows[1:]] == ["waiting", "trained", "trained"]
-    assert rows[1][0] == "1" and rows[1][2] == "ar de"
+    assert rows[0] == ["joined_month", "languages", "district", "status", "last_called_month"]
+    assert sorted(r[3] for r in rows[1:]) == ["trained", "trained", "waiting"]
+    assert [r[1] for r in rows[1:] if r[3] == "waiting"] == ["ar de"]
     assert b"Person" not in content and b"710" not in content
     await coordinator.press(data="wlc:export:xlsx")
     workbook = await coordinator.wait_for_message(
@@ -240,7 +241,7 @@ async def test_seats_in_order_move_up_held_and_leaving(
     sheet = load_workbook(io.BytesIO(api.files[workbook.file_id or ""])).active
     assert sheet is not None
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "place" and len(values) == 4
+    assert values[0][0] == "joined_month" and len(values) == 4
     assert not any("Person" in str(v) for row in values for v in row)
 
 
@@ -279,12 +280,12 @@ async def test_a_long_list_is_shown_in_pages(running: RunningBot, api: FakeBotAP
     seen = len(coordinator.bot_messages())
     await coordinator.send("/waitlist")
     first = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:new"), after=seen)
-    assert "1. Name 30001" in first.text and "30. Name 30030" in first.text
-    assert "Name 30031" not in first.text
-    assert first.button_labels()[0] == "31–40 ➡️"
-    await coordinator.press(data="wlc:page:1", message=first)
+    assert "1. Name 30001" in first.text and "10. Name 30010" in first.text
+    assert "Name 30011" not in first.text
+    assert first.button_labels()[0] == "11–20 ➡️"
+    await coordinator.press(data="wlc:page:3", message=first)
     await coordinator.wait_for_message(lambda m: "40. Name 30040" in m.text)
-    assert "Name 30030" not in first.text and first.button_labels()[0] == "⬅️ 1–30"
+    assert "Name 30030" not in first.text and first.button_labels()[0] == "⬅️ 21–30"
 
 
 async def test_leaving_or_deleting_with_a_place_gives_it_to_the_next(
@@ -318,8 +319,96 @@ async def test_leaving_or_deleting_with_a_place_gives_it_to_the_next(
     await second.send("/delete")
     await second.press(label("ru", "🗑 Yes, delete everything"))
     await third.wait_for_text("🎉")
+    await running.timers.mailings.wait_idle()
     assert [len([m for m in u.bot_messages() if "🎉" in m.text]) for u in users] == [0, 1, 1]
     with sqlite3.connect(running.settings.db_path) as conn:
         assert conn.execute(
             "SELECT count(*) FROM training_seat WHERE seat = 'place'"
         ).fetchone() == (1,)
+
+
+async def announce_training(
+    coordinator: FakeUser, day: date, capacity: int, answers_by: date
+) -> BotMessage:
+    """/waitlist → *Announce a training* with the usual place; return the summary."""
+    await coordinator.send("/waitlist")
+    for data in ("wlc:new", f"wlc:day:{day.isoformat()}", "wlc:time:1800", "wlc:place"):
+        await coordinator.press(data=data)
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:cap:10"))
+    await coordinator.send(str(capacity))
+    await coordinator.press(data=f"wlc:by:{answers_by.isoformat()}")
+    return await coordinator.wait_for_message(lambda m: has_data(m, "wlc:save"))
+
+
+async def test_trained_people_give_up_other_places_and_may_join_again(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    xenia, yara = api.user(760, "Xenia", language_code="uk"), api.user(761, "Yara", "ar")
+    for user, language in ((xenia, "uk"), (yara, "ar")):
+        await onboard(user, language)
+        await join_waitlist(user, language, typed_name=None, phone=None, district=0)
+    today = running.clock.now().astimezone(running.city.timezone).date()
+    trainings = []
+    for days in (5, 10):
+        day = today + timedelta(days=days)
+        await announce_training(coordinator, day, 1, day - timedelta(days=1))
+        await coordinator.press(data="wlc:save")
+        notice = await xenia.wait_for_message(
+            lambda m, day=day: m in announcements(xenia) and t("uk").day(day) in visible(m.text)
+        )
+        trainings.append(next(d for d in _data(notice) if d.startswith("wl:t:")).rsplit(":", 1)[0])
+    await answer(xenia, trainings[0], yes=True)
+    await answer(xenia, trainings[1], yes=True)  # she has both places
+    await answer(yara, trainings[1], yes=True)  # reserve for the second
+
+    await running.advance(timedelta(days=6))  # the first training has taken place
+    await yara.wait_for_text("🎉")  # Xenia's second place is hers now
+    await running.timers.mailings.wait_idle()
+    assert len([m for m in xenia.bot_messages() if "🎉" in m.text]) == 0
+
+    # Xenia is trained: the menu entry explains again, and joining puts her at the end.
+    seen = len(xenia.bot_messages())
+    await xenia.press(data="menu:become")
+    await xenia.wait_for_message(lambda m: has_data(m, "wl:join"), after=seen)
+    joined = await join_waitlist(xenia, "uk", typed_name=None, phone=None, district=1)
+    assert "<b>2</b>" in (joined.html or "")
+
+
+async def test_stale_buttons_late_saves_and_withdrawn_consent(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    zoe = api.user(770, "Zoe", language_code="en")
+    await onboard(zoe, "en")
+    await zoe.press(data="menu:become")
+    await zoe.press(data="wl:join")
+    await zoe.press(data="wld:name")
+    await zoe.press(data="wld:tg")
+    await zoe.press(data="wld:lang_done")
+    await zoe.wait_for_message(lambda m: has_data(m, "wld:district:0"))
+    # An old button of an earlier step does not skip the Stadtteil.
+    query = await zoe.press(data="wld:tg")
+    assert (await zoe.wait_for_answer(query)).get("show_alert")
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT step FROM dialog").fetchall() == [("district",)]
+    await zoe.press(data="wld:district:3")
+    await zoe.press(data="wld:save")
+    await zoe.wait_for_text("You are number")
+
+    # A summary left open past its answer-by day is not sent.
+    today = running.clock.now().astimezone(running.city.timezone).date()
+    await announce_training(coordinator, today + timedelta(days=8), 5, today + timedelta(days=1))
+    running.clock.advance(timedelta(days=3))
+    query = await coordinator.press(data="wlc:save")
+    assert (await coordinator.wait_for_answer(query)).get("show_alert")
+    assert announcements(zoe) == []
+
+    # Withdrawing consent takes her off the list.
+    await zoe.press(data="menu:privacy")
+    await zoe.press(data="consent:withdraw")
+    await zoe.wait_for_text(consent_withdrawn(t("en")))
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM waitlist").fetchone() == (0,)

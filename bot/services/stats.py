@@ -84,7 +84,6 @@ class StatsService:
             return header, [[*key, int(v[0]), round(v[1], 2)] for key, v in sorted(totals.items())]
         if kind == "waitlist":
             header = [
-                "place",
                 "joined_month",
                 "languages",
                 "district",
@@ -93,14 +92,13 @@ class StatsService:
             ]
             return header, [
                 [
-                    place or "",
                     month_of(from_db(joined), tz),
                     languages.replace(",", " "),
                     district or "",
                     status,
                     month_of(from_db(called), tz) if called else "",
                 ]
-                for place, joined, languages, district, status, called in await self.repo.waitlist()
+                for joined, languages, district, status, called in await self.repo.waitlist()
             ]
         raise ValueError(kind)
 
@@ -117,7 +115,8 @@ class StatsService:
 
 
 def _hours(span: timedelta) -> float:
-    return round(span.total_seconds() / 3600, 2)
+    # Rounded to a tenth of an hour: exact durations could single out one request.
+    return round(span.total_seconds() / 3600, 1)
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:

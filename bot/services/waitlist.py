@@ -91,7 +91,7 @@ class WaitlistService:
     async def standing(self, person: Person) -> Standing | None:
         """The person's entry with their place and the training they were called to."""
         entry = await self.repo.entry_of(person.id)
-        if entry is None:
+        if entry is None or entry.trained:
             return None
         training = next(iter(await self.upcoming()), None)
         answer = await self.repo.seat_of(training.id, entry.id) if training else None
@@ -136,13 +136,13 @@ class WaitlistService:
         """Store one answer of the join dialog; None if it does not fit the step."""
         data = dict(dialog.data)
         step = dialog.step
-        if step == JoinStep.NAME:
-            name = _clip(str(answer.get("name", "")), MAX_NAME)
+        if step == JoinStep.NAME and "name" in answer:
+            name = _clip(str(answer["name"]), MAX_NAME)
             if not name:
                 return None
             data["name"], after = name, JoinStep.CONTACT
-        elif step == JoinStep.CONTACT:
-            contact = answer.get("contact")
+        elif step == JoinStep.CONTACT and "contact" in answer:
+            contact = answer["contact"]
             data["contact"] = _clip(str(contact), MAX_CONTACT) if contact else None
             after = JoinStep.LANGUAGES
         elif step == JoinStep.LANGUAGES and "language" in answer:
@@ -157,8 +157,8 @@ class WaitlistService:
             data["languages"], after = languages, JoinStep.LANGUAGES
         elif step == JoinStep.LANGUAGES and answer.get("done") and data.get("languages"):
             after = JoinStep.DISTRICT
-        elif step == JoinStep.DISTRICT:
-            district = answer.get("district")
+        elif step == JoinStep.DISTRICT and "district" in answer:
+            district = answer["district"]
             if district is not None and district not in self.city.districts:
                 return None
             data["district"], after = district, JoinStep.CONFIRM
@@ -226,8 +226,9 @@ class WaitlistService:
             if not isinstance(at, time):
                 return None
             data["time"], after = at.strftime("%H:%M"), TrainingStep.PLACE
-        elif step == TrainingStep.PLACE:
-            place = _clip(str(answer.get("place") or data.get("place", "")), MAX_PLACE)
+        elif step == TrainingStep.PLACE and "place" in answer:
+            # None: the usual place from the city file
+            place = _clip(str(answer["place"] or data.get("place", "")), MAX_PLACE)
             if not place:
                 return None
             data["place"], after = place, TrainingStep.CAPACITY
@@ -254,8 +255,8 @@ class WaitlistService:
             starts_at = datetime.combine(
                 date.fromisoformat(data["day"]), time.fromisoformat(data["time"]), self._tz
             )
-            confirm_by = datetime.combine(
-                date.fromisoformat(data["confirm_by"]), time(23, 59), self._tz
+            confirm_by = datetime.combine(  # answers are taken to the end of that day
+                date.fromisoformat(data["confirm_by"]), time(23, 59, 59), self._tz
             )
         except (KeyError, ValueError):
             return None
@@ -265,7 +266,7 @@ class WaitlistService:
         """Save the training and tell everyone waiting; None if the dialog was used."""
         draft = self.draft(dialog)
         now = self.clock.now()
-        if dialog.step != TrainingStep.CONFIRM or draft is None or draft.starts_at <= now:
+        if dialog.step != TrainingStep.CONFIRM or draft is None or draft.confirm_by <= now:
             return None
         training_id = await self.repo.add_training(
             draft.starts_at,
@@ -294,8 +295,9 @@ class WaitlistService:
         now = self.clock.now()
         if training is None or entry is None or entry.trained or training.starts_at <= now:
             return None
-        if yes and now > training.confirm_by:
-            return None
+        if yes and now > training.confirm_by:  # too late for a new yes; a seat stays a seat
+            seat = await self.repo.seat_of(training.id, entry.id)
+            return seat if seat is not None and seat.seat is not None else None
         answer, moved_up = await self.repo.answer(training, entry, yes, now)
         await self._launch(moved_up)
         return answer
@@ -317,7 +319,8 @@ class WaitlistService:
                 Audience("training_placed", training_id),
             )
         elif what == "held":
-            trained = await self.repo.held(training_id)
+            trained = await self.repo.held(training_id, now)
+            await self.mailings.pick_up()  # reserves who moved up elsewhere are told
             log.info("training %s held; %d entries marked trained", training_id, trained)
 
     # ---------------------------------------------------------- mailing owner

@@ -65,7 +65,7 @@ _AUDIENCES: dict[str, tuple[str, int]] = {
     "training_placed": (
         "SELECT p.id FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
         "JOIN person p ON p.id = w.person_id "
-        f"WHERE s.training_id = ? AND s.seat = 'place' AND {_REACHABLE}",
+        f"WHERE s.training_id = ? AND s.seat = 'place' AND w.status = 'waiting' AND {_REACHABLE}",
         1,
     ),
     "person": (f"SELECT p.id FROM person p WHERE p.id = ? AND {_REACHABLE}", 1),

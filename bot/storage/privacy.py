@@ -61,6 +61,13 @@ class PrivacyRepository:
             (person_id,),
         )
         data["waiting_list"] = dict(waitlist) if waitlist else None
+        seats = await self.db.fetch_all(
+            "SELECT t.starts_at, t.place, s.answer, s.seat, s.answered_at FROM training_seat s "
+            "JOIN training t ON t.id = s.training_id JOIN waitlist w ON w.id = s.entry_id "
+            "WHERE w.person_id = ? ORDER BY t.starts_at",
+            (person_id,),
+        )
+        data["training_answers"] = [dict(r) for r in seats]
         answers = await self.db.fetch_all(
             "SELECT e.title, e.starts_at, r.answer FROM rsvp r JOIN event e ON e.id = r.event_id "
             "WHERE r.person_id = ? ORDER BY e.starts_at",

@@ -56,23 +56,15 @@ class StatsRepository:
         row = await self.db.fetch_one("SELECT count(*) FROM lotse WHERE status = 'active'")
         return int(row[0]) if row else 0
 
-    async def waitlist(self) -> list[tuple[int, str, str, str | None, str, str | None]]:
-        """The waiting list without names or contacts: place, joined, languages, Stadtteil,
-        status, last called (``place`` counts only those waiting)."""
+    async def waitlist(self) -> list[tuple[str, str, str | None, str, str | None]]:
+        """The waiting list without names, contacts or places (which the coordinators' named
+        list shows): joined, languages, Stadtteil, status, last called; in an order of its own
+        (by Stadtteil and month), so rows cannot be matched to the named list by position."""
         rows = await self.db.fetch_all(
-            "SELECT status, joined_at, languages, district, called_at FROM waitlist "
-            "ORDER BY status = 'trained', id"
+            "SELECT joined_at, languages, district, status, called_at FROM waitlist "
+            "ORDER BY status, district, substr(joined_at, 1, 7), languages"
         )
-        result = []
-        for place, r in enumerate(rows, start=1):
-            result.append(
-                (
-                    place if r["status"] == "waiting" else 0,
-                    r["joined_at"],
-                    r["languages"],
-                    r["district"],
-                    r["status"],
-                    r["called_at"],
-                )
-            )
-        return result
+        return [
+            (r["joined_at"], r["languages"], r["district"], r["status"], r["called_at"])
+            for r in rows
+        ]

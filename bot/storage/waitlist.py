@@ -67,11 +67,15 @@ class WaitlistRepository:
     ) -> int | None:
         """Put the person on the list (or update their details) and end the join dialog.
 
-        Someone already waiting keeps their place. None if the dialog was used already.
+        Someone already waiting keeps their place; someone trained before joins again at
+        the end. None if the dialog was used already.
         """
         async with self.db.transaction() as conn:
             if not await end_dialog(conn, person_id, "join"):
                 return None
+            await conn.execute(
+                "DELETE FROM waitlist WHERE person_id = ? AND status = 'trained'", (person_id,)
+            )
             cursor = await conn.execute(
                 "INSERT INTO waitlist (person_id, name, contact, languages, district, joined_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
@@ -171,7 +175,7 @@ class WaitlistRepository:
         )
         return [_training(r) for r in rows]
 
-    async def held(self, training_id: int) -> int:
+    async def held(self, training_id: int, now: datetime) -> int:
         """The training took place: those with a place leave the list as trained."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
@@ -185,7 +189,25 @@ class WaitlistRepository:
                 "training_seat WHERE training_id = ? AND seat = 'place')",
                 (training_id,),
             )
-            return cursor.rowcount
+            trained = cursor.rowcount
+            # Seats they held in other trainings are given up; reserves move up.
+            others = (
+                "FROM training_seat WHERE training_id != ? AND seat IS NOT NULL "
+                "AND entry_id IN (SELECT id FROM waitlist WHERE status = 'trained')"
+            )
+            cursor = await conn.execute(
+                f"SELECT training_id {others} AND seat = 'place'", (training_id,)
+            )
+            freed = [row[0] for row in await cursor.fetchall()]
+            await cursor.close()
+            await conn.execute(
+                "UPDATE training_seat SET answer = 'no', seat = NULL "
+                f"WHERE id IN (SELECT id {others})",
+                (training_id,),
+            )
+            for other in freed:
+                await _move_up(conn, other, now)
+            return trained
 
     # ------------------------------------------------------------------ seats
 
@@ -235,7 +257,7 @@ class WaitlistRepository:
             "(SELECT count(*) FROM training_seat WHERE training_id = :t AND answer = 'no'), "
             "(SELECT count(*) FROM delivery d JOIN mailing m ON m.id = d.mailing_id "
             " WHERE m.kind = 'training' AND m.subject = :t AND m.variant = 'announce' "
-            " AND d.status = 'sent')",
+            " AND d.status IN ('sent', 'unconfirmed'))",
             {"t": training_id},
         )
         assert row is not None
@@ -297,8 +319,9 @@ async def _answer(
 async def _move_up(conn: aiosqlite.Connection, training_id: int, now: datetime) -> int | None:
     """Give the freed place to the first reserve and record the mailing that tells them."""
     cursor = await conn.execute(
-        "UPDATE training_seat SET seat = 'place' WHERE id = (SELECT id FROM training_seat "
-        f"WHERE training_id = ? AND seat = 'reserve' ORDER BY {_ANSWER_ORDER} LIMIT 1) "
+        "UPDATE training_seat SET seat = 'place' WHERE id = (SELECT s.id FROM training_seat s "
+        "JOIN waitlist w ON w.id = s.entry_id WHERE s.training_id = ? AND s.seat = 'reserve' "
+        f"AND w.status = 'waiting' ORDER BY s.{_ANSWER_ORDER.replace(', ', ', s.')} LIMIT 1) "
         "RETURNING entry_id, (SELECT person_id FROM waitlist w WHERE w.id = entry_id)",
         (training_id,),
     )
@@ -307,11 +330,17 @@ async def _move_up(conn: aiosqlite.Connection, training_id: int, now: datetime) 
     if row is None:
         return None
     entry_id, person_id = row
+    cursor = await conn.execute(
+        "SELECT count(*) FROM mailing WHERE kind = 'training' AND subject = ? AND variant GLOB ?",
+        (training_id, f"moved_up:{entry_id}:*"),
+    )
+    told = await cursor.fetchone()
+    await cursor.close()
     return await insert_mailing(
         conn,
         MailingKind.TRAINING,
         training_id,
-        f"moved_up:{entry_id}:{to_db(now)}",
+        f"moved_up:{entry_id}:{(told[0] if told else 0) + 1}",
         Audience("person", person_id),
         now,
     )
