@@ -34,12 +34,10 @@ class InboxRepository:
 
     async def mark_done(self, update_id: int, now: datetime) -> None:
         """Record that the update was handled and drop its payload."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE inbox SET done_at = ?, payload = NULL "
-                "WHERE update_id = ? AND done_at IS NULL",
-                (to_db(now), update_id),
-            )
+        await self.db.write(
+            "UPDATE inbox SET done_at = ?, payload = NULL WHERE update_id = ? AND done_at IS NULL",
+            (to_db(now), update_id),
+        )
 
     async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
         """Return the payloads left unhandled by an earlier run, in order.
