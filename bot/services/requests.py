@@ -215,18 +215,27 @@ class RequestService:
 
     # ----------------------------------------------------------------- offering
 
-    async def _offer(self, request: Request, round: int) -> None:
-        """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
+    async def pick(self, request: Request, round: int) -> tuple[list[Lotse], bool]:
+        """The Lotsen to offer ``request`` to in ``round`` (1: best few, 2: everyone sharing a
+        language), best first; True if nobody shares a language and German speakers stand in.
+        """
         now = self.clock.now()
         since = now - timedelta(days=30)
         candidates = await self.lotsen.repo.sharing_language(request.languages, since)
         ranked = rank(candidates, request, now, self.city.timezone)
+        stand_in = False
         if not ranked and "de" not in request.languages:
             german = await self.lotsen.repo.sharing_language(["de"], since)
             ranked = rank(german, _with_language(request, "de"), now, self.city.timezone)
-            if round == 1:
-                await self.notify.coordinators(request, "no_language")
-        chosen = ranked[: self.city.requests.offer_count] if round == 1 else ranked
+            stand_in = True
+        return (ranked[: self.city.requests.offer_count] if round == 1 else ranked), stand_in
+
+    async def _offer(self, request: Request, round: int) -> None:
+        """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
+        now = self.clock.now()
+        chosen, stand_in = await self.pick(request, round)
+        if stand_in and round == 1:
+            await self.notify.coordinators(request, "no_language")
         added = await self.repo.add_offers(
             request.id, [lotse.person_id for lotse in chosen], round, now
         )
