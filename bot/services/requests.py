@@ -220,15 +220,29 @@ class RequestService:
         language), best first; True if nobody shares a language and German speakers stand in.
         """
         now = self.clock.now()
-        since = now - timedelta(days=30)
-        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
-        ranked = rank(candidates, request, now, self.city.timezone)
+        ranked = await self._ranked(request, round, now)
         stand_in = False
         if not ranked and "de" not in request.languages:
-            german = await self.lotsen.repo.sharing_language(["de"], since)
-            ranked = rank(german, _with_language(request, "de"), now, self.city.timezone)
+            ranked = await self._ranked(_with_language(request, "de"), round, now)
             stand_in = True
-        return (ranked[: self.city.requests.offer_count] if round == 1 else ranked), stand_in
+        return ranked, stand_in
+
+    async def _ranked(self, request: Request, round: int, now: datetime) -> list[Lotse]:
+        since = now - timedelta(days=30)
+        tz = self.city.timezone
+        if round == 1:  # the best few: ranked in SQL, only they are loaded
+            best = await self.lotsen.repo.best(
+                request.languages,
+                request.district,
+                request.topic,
+                since=since,
+                now=now,
+                hour=now.astimezone(tz).hour,
+                limit=self.city.requests.offer_count,
+            )
+            return rank(best, request, now, tz)
+        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
+        return rank(candidates, request, now, tz)
 
     async def _offer(self, request: Request, round: int) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
