@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from bot.clock import to_db
 from bot.fakeapi import FakeBotAPI
 from bot.storage.database import Database
@@ -42,11 +44,18 @@ Predicate = Callable[[list[str]], bool]
 class BenchAPI(FakeBotAPI):
     """The fake Bot API, telling the bench about every message the bot puts into a chat."""
 
-    def __init__(self) -> None:
+    def __init__(self, round_trip: float = 0.0) -> None:
         super().__init__()
         #: Called with (chat id, callback data of the message's buttons, perf_counter time).
         self.on_reply: Callable[[int, list[str], float], None] | None = None
         self.replies = 0
+        #: Seconds every call except getUpdates takes, like the way to Telegram and back.
+        self.round_trip = round_trip
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self.round_trip and request.match_info["method"] != "getUpdates":
+            await asyncio.sleep(self.round_trip)
+        return await super()._handle(request)
 
     def _reply(self, raw: JSON) -> JSON:
         self.replies += 1

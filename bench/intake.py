@@ -42,9 +42,12 @@ class Throughput:
         return self.updates / self.seconds
 
 
-async def throughput(kind: str, folder: Path, users: int) -> Throughput:
-    """``users`` new people go through the whole intake at once, each as fast as answered."""
-    api = BenchAPI()
+async def throughput(kind: str, folder: Path, users: int, round_trip: float = 0.0) -> Throughput:
+    """``users`` new people go through the whole intake at once, each as fast as answered.
+
+    ``round_trip``: seconds each Bot API call takes (0: loopback as it is).
+    """
+    api = BenchAPI(round_trip)
     await api.start()
     ids = range(1_000, 1_000 + users)
     for user_id in ids:

@@ -101,6 +101,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     figures["intake_vs_echo"] = round(ours / echo, 3)
     details["cpu_ms_per_update"] = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
 
+    # 1b. The same with a round trip to the API like Telegram's (not a target; shows what
+    # handling people concurrently is for). Fewer people: a sequential bot is slow here.
+    if args.round_trip_ms:
+        rtt: dict[str, float] = {}
+        for kind in BOTS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                result = await throughput(kind, Path(folder), 40, args.round_trip_ms / 1000)
+            rtt[kind] = round(result.per_second, 1)
+            log(f"intake {kind} at {args.round_trip_ms} ms per API call: {rtt[kind]} updates/s")
+        details[f"intake_updates_per_s_at_{args.round_trip_ms}ms_per_call"] = rtt
+
     # 2. Latency at a fixed offered load (500 people, an update every 2 s each).
     p99s: dict[str, list[float]] = {kind: [] for kind in BOTS}
     steps: dict[str, float] = {}
@@ -204,6 +215,9 @@ def cli() -> int:
     parser.add_argument("--users", type=int, default=150, help="people in the throughput run")
     parser.add_argument("--latency-seconds", type=float, default=18.0)
     parser.add_argument("--broadcast-limit", type=int, default=300)
+    parser.add_argument(
+        "--round-trip-ms", type=int, default=30, help="API delay of the extra run (0: skip it)"
+    )
     args = parser.parse_args()
     result = asyncio.run(main(args))
     figures, details = result["figures"], result["details"]
