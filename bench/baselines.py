@@ -188,6 +188,9 @@ def build_peer(token: str, api_url: str, state_file: str) -> Application:  # typ
             persistent=True,
         )
     app.add_handler(conversation)
+    # Whatever the conversation does not take (it was never started here) gets one answer.
+    app.add_handler(MessageHandler(filters.ALL, _step("other", "Please send /start", 0)))
+    app.add_handler(CallbackQueryHandler(_step("other", "Please send /start", 0)))
     return app
 
 

@@ -288,6 +288,50 @@ def asking(district: int) -> list[Step]:
     ]
 
 
+def asking_cycle(district: int) -> list[Step]:
+    """A returning person's round: ask for a Lotse, send it, back to the main menu."""
+    return [*asking(district), Step(data="menu:home", expect=_has("menu:request"))]
+
+
+#: The step a draft is at before the k-th action of :func:`asking_cycle` (k = 1..8).
+DRAFT_STEPS = ("topic", "description", "languages", "district", "day", "place", "name", "confirm")
+
+
+def seed_drafts(db_path: Path, offsets: dict[int, int]) -> None:
+    """Unfinished requests as the intake leaves them, so people continue mid-way.
+
+    ``offsets`` maps a Telegram id to how far into :func:`asking_cycle` the person is; at
+    0 (main menu) and 9 (just sent) there is no draft.
+    """
+    now = to_db(datetime.now(UTC))
+    conn = sqlite3.connect(db_path)
+    try:
+        with conn:
+            for telegram_id, k in offsets.items():
+                if not 1 <= k <= len(DRAFT_STEPS):
+                    continue
+                person_id, language = conn.execute(
+                    "SELECT id, language FROM person WHERE telegram_id = ?", (telegram_id,)
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO request (person_id, status, step, topic, description, "
+                    "languages, district, first_name, created_at) "
+                    "VALUES (?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        person_id,
+                        DRAFT_STEPS[k - 1],
+                        "jobcenter" if k >= 2 else None,
+                        "Brief vom Jobcenter verstehen" if k >= 3 else None,
+                        language,
+                        "Altstadt" if k >= 5 else None,
+                        "Amal" if k >= 8 else None,
+                        now,
+                    ),
+                )
+    finally:
+        conn.close()
+
+
 def full_intake(user_id: int) -> list[Step]:
     """A new person: first conversation and a help request (12 updates)."""
     return onboarding(LANGUAGES[user_id % len(LANGUAGES)]) + asking(user_id % 11)
@@ -299,8 +343,8 @@ def any_reply(steps: list[Step]) -> list[Step]:
 
 
 def inject_menu(api: FakeBotAPI, user_id: int) -> None:
-    """Put a main menu the bot sent earlier into the chat (for people already onboarded)."""
-    api.user(user_id, f"P{user_id}", language_code=LANGUAGES[user_id % len(LANGUAGES)])
+    """Put a screen the bot sent earlier into the chat (for people already onboarded)."""
+    api.user(user_id, "Amal", language_code=LANGUAGES[user_id % len(LANGUAGES)])
     api._add(
         user_id,
         text="What would you like to do?",

@@ -16,13 +16,14 @@ from bench.harness import (
     Replies,
     Step,
     any_reply,
-    asking,
+    asking_cycle,
     closed_loop_user,
     full_intake,
     inject_menu,
     intake_world,
     percentile,
     perform,
+    seed_drafts,
 )
 
 #: The open-loop load of the issue: 500 people, each sending an update every 2 s.
@@ -83,26 +84,33 @@ class Latency:
 async def latency(kind: str, folder: Path, seconds: float) -> Latency:
     """500 people each send an update every 2 s for ``seconds``; time each answer.
 
-    Half are new (from /start), half were onboarded before and ask for a Lotse from the
-    main menu, so that the load covers the whole intake, the sending of a request included.
+    A fifth are new (from /start). The others were onboarded before and are somewhere in
+    asking for a Lotse - at the main menu, mid-way through a request (their drafts are in
+    the database, as the intake leaves them) or just after sending one - spread evenly, so
+    that every kind of step, sending a request included, comes at its usual share rather
+    than everyone sending their request in the same two seconds.
     """
     rounds = int(seconds / P99_INTERVAL)
     api = BenchAPI()
     await api.start()
-    fresh = list(range(1_000, 1_000 + P99_USERS // 2))
+    fresh = list(range(1_000, 1_000 + P99_USERS // 5))
     known = list(range(20_000, 20_000 + P99_USERS - len(fresh)))
     for user_id in fresh:
         api.user(user_id, "Amal", language_code=LANGUAGES[user_id % len(LANGUAGES)])
     for user_id in known:
         inject_menu(api, user_id)
     await intake_world(api, folder, onboarded=known)
+    cycle = len(asking_cycle(0))
+    offsets = {user_id: index % cycle for index, user_id in enumerate(known)}
+    seed_drafts(folder / "lotsenbot.sqlite3", offsets)
     bot = BotProcess(kind, api, folder)
     await bot.start()
     scripts: dict[int, list[Step]] = {}
     for user_id in fresh:
         scripts[user_id] = full_intake(user_id)[:rounds]
     for user_id in known:
-        scripts[user_id] = asking(user_id % 11)[:rounds]
+        k = offsets[user_id]
+        scripts[user_id] = (asking_cycle(user_id % 11) * 3)[k : k + rounds]
     if kind != "lotsenbot":
         scripts = {u: any_reply(s) for u, s in scripts.items()}
     replies = Replies(api)
