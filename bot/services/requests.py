@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
 
@@ -266,13 +267,26 @@ class RequestService:
         request = await self.repo.get(request_id)
         if request is None or request.status not in OPEN_STATES:
             return
-        for person_id in await self.repo.undelivered_offers(request_id):
-            lotse = await self.lotsen.by_person_id(person_id)
-            if lotse is None:
-                continue
-            message_id = await self.notify.offer(lotse, request)
-            if message_id is not None:
-                await self.repo.set_offer_message(request_id, person_id, message_id)
+        people = await self.repo.undelivered_offers(request_id)
+        # The first few Lotsen hear of it together, not one after another (and the person is
+        # answered sooner); a round to everyone still goes out one by one, well below
+        # Telegram's limit.
+        few = self.city.requests.offer_count
+        room = asyncio.Semaphore(len(people) if 1 <= len(people) <= few else 1)
+
+        async def deliver(person_id: int) -> None:
+            async with room:
+                lotse = await self.lotsen.by_person_id(person_id)
+                if lotse is None:
+                    return
+                message_id = await self.notify.offer(lotse, request)
+                if message_id is not None:
+                    await self.repo.set_offer_message(request_id, person_id, message_id)
+
+        results = await asyncio.gather(*(deliver(p) for p in people), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the rest were delivered; this one is sent again at start
 
     async def redeliver_offers(self) -> None:
         """At start: finish sending offers that a stopped process left unsent."""
