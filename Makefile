@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest run demo extract update-catalogs clean
+.PHONY: test lint typecheck pytest run demo bench extract update-catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,19 @@ $(STAMP): pyproject.toml
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers demo tests
-	$(BIN)/ruff format --check bot handlers demo tests
+	$(BIN)/ruff check bot handlers demo tests bench
+	$(BIN)/ruff format --check bot handlers demo tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+## Benchmarks against python-telegram-bot baselines (not part of test; under 10 minutes):
+## prints a table and writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 ## Start the bot for real (needs TELEGRAM_BOT_TOKEN).
 run: $(STAMP)

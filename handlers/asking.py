@@ -18,6 +18,7 @@ from handlers.context import (
     replace,
     send,
     speaker,
+    together,
 )
 from handlers.limits import file_problem, too_long
 
@@ -100,18 +101,22 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
     if updated is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
-    await acknowledge(query)
     if what == "lang":  # multi-select: redraw in place
         screen = rv.ask_languages(who.t, updated)
-        await replace(query, screen.text, screen.buttons)
+        await together(acknowledge(query), replace(query, screen.text, screen.buttons))
         return
     if what == "confirm":
-        await replace(query, rv.summary(who.t, context.services.city, updated, anonymous=False))
         screen = rv.sent(who.t)
-        await send(update, screen.text, screen.buttons)
+        await together(
+            acknowledge(query),
+            replace(query, rv.summary(who.t, context.services.city, updated, anonymous=False)),
+            send(update, screen.text, screen.buttons),
+        )
         return
-    await clear_buttons(query)
-    await show_step(update, context, who, updated)
+    # The press is answered, the old step's buttons go and the next step comes at once.
+    await together(
+        acknowledge(query), clear_buttons(query), show_step(update, context, who, updated)
+    )
 
 
 async def _apply(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,16 @@ from bot.i18n import Texts, guess_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
 
-__all__ = ["LotsenContext", "Speaker", "acknowledge", "clear_buttons", "replace", "send", "speaker"]
+__all__ = [
+    "LotsenContext",
+    "Speaker",
+    "acknowledge",
+    "clear_buttons",
+    "replace",
+    "send",
+    "speaker",
+    "together",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,18 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
         else guess_language(user.language_code, services.city.default_language)
     )
     return Speaker(user.id, person, texts(language, services.city.timezone))
+
+
+async def together(*calls: Awaitable[object]) -> None:
+    """Make Bot API calls that do not depend on each other at the same time.
+
+    The person waits for one round trip to Telegram instead of one per call. Every call
+    finishes; the first error, if any, is raised afterwards.
+    """
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:

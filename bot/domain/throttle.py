@@ -25,7 +25,8 @@ class Throttle:
             raise ValueError("per_second must be positive")
         self.gap = 1.0 / (per_second * HEADROOM)
         self.per_window = max(1, int(per_second * HEADROOM))
-        self._sent: deque[float] = deque()
+        self._answered: deque[float] = deque()
+        self._in_flight = 0
         self.chat_interval = chat_interval / HEADROOM
         self._next = 0.0
         self._careful_until = 0.0
@@ -34,8 +35,11 @@ class Throttle:
 
     def reserve(self, chat_id: int, now: float) -> float:
         """Book the next moment a message may go to ``chat_id``; return it (>= ``now``)."""
-        slot = max(now, self._next, self._chats.get(chat_id, 0.0))
-        self._next = slot + (self.gap * 2 if slot < self._careful_until else self.gap)
+        start = max(now, self._next)
+        self._next = start + (self.gap * 2 if start < self._careful_until else self.gap)
+        # A chat that has to wait (its last message was just now) waits alone: the overall
+        # pace goes on from ``start``, not from that chat's later moment.
+        slot = max(start, self._chats.get(chat_id, 0.0))
         self._chats[chat_id] = slot + self.chat_interval
         self._chats.move_to_end(chat_id)
         while len(self._chats) > self._remembered:
@@ -46,14 +50,26 @@ class Throttle:
         """At the moment of sending: 0 (and counted) if it may go, else seconds to wait.
 
         Pacing alone is not enough: senders that wake late (a busy event loop) would go out
-        together and crowd one second. This counts what actually went out in the last second.
+        together and crowd one second. And Telegram counts a message when it *arrives*, which
+        can be any time until its answer comes back: a stall on the way (or at Telegram)
+        lets messages sent over a longer stretch arrive within one second. So a message
+        counts from the moment it is sent until one second after its answer
+        (:meth:`answered`): whatever the delays, no second at the receiving end sees more
+        than the limit.
         """
-        while self._sent and self._sent[0] <= now - 1.0:
-            self._sent.popleft()
-        if len(self._sent) >= self.per_window:
-            return self._sent[0] + 1.0 - now + 1e-3
-        self._sent.append(now)
+        while self._answered and self._answered[0] <= now - 1.0:
+            self._answered.popleft()
+        if self._in_flight + len(self._answered) >= self.per_window:
+            if self._answered:
+                return self._answered[0] + 1.0 - now + 1e-3
+            return 0.01  # all of them still on their way: wait for answers
+        self._in_flight += 1
         return 0.0
+
+    def answered(self, now: float) -> None:
+        """A message admitted by :meth:`admit` was answered (or not sent after all)."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._answered.append(now)
 
     def slow_down(self, seconds: float, now: float) -> None:
         """Telegram answered ``429``: go at half pace for ``seconds`` (others keep going).

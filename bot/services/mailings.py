@@ -264,15 +264,18 @@ class MailingService:
                 await asyncio.sleep(slot - loop.time())
             while (wait := self.throttle.admit(loop.time())) > 0:  # noqa: ASYNC110 - a clock, not an event
                 await asyncio.sleep(wait)
-            if self._stopping.is_set():
-                return
-            if not await self.repo.claim(mailing.id, recipient.person_id):
-                continue
             try:
-                result = await self._mail.deliver(mailing, content, recipient)
-            except Exception:
-                log.exception("a copy of mailing %s could not be rendered or sent", mailing.id)
-                result = Delivered(DeliveryStatus.PENDING, retry_after=_NETWORK_RETRY)
+                if self._stopping.is_set():
+                    return
+                if not await self.repo.claim(mailing.id, recipient.person_id):
+                    continue
+                try:
+                    result = await self._mail.deliver(mailing, content, recipient)
+                except Exception:
+                    log.exception("a copy of mailing %s could not be rendered or sent", mailing.id)
+                    result = Delivered(DeliveryStatus.PENDING, retry_after=_NETWORK_RETRY)
+            finally:
+                self.throttle.answered(loop.time())
             if result.status is DeliveryStatus.PENDING and result.retry_after:
                 self.throttle.slow_down(result.retry_after, loop.time())
             await self._settle(mailing, recipient, result)

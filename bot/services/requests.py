@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
 
@@ -215,18 +216,41 @@ class RequestService:
 
     # ----------------------------------------------------------------- offering
 
+    async def pick(self, request: Request, round: int) -> tuple[list[Lotse], bool]:
+        """The Lotsen to offer ``request`` to in ``round`` (1: best few, 2: everyone sharing a
+        language), best first; True if nobody shares a language and German speakers stand in.
+        """
+        now = self.clock.now()
+        ranked = await self._ranked(request, round, now)
+        stand_in = False
+        if not ranked and "de" not in request.languages:
+            ranked = await self._ranked(_with_language(request, "de"), round, now)
+            stand_in = True
+        return ranked, stand_in
+
+    async def _ranked(self, request: Request, round: int, now: datetime) -> list[Lotse]:
+        since = now - timedelta(days=30)
+        tz = self.city.timezone
+        if round == 1:  # the best few: ranked in SQL, only they are loaded
+            best = await self.lotsen.repo.best(
+                request.languages,
+                request.district,
+                request.topic,
+                since=since,
+                now=now,
+                hour=now.astimezone(tz).hour,
+                limit=self.city.requests.offer_count,
+            )
+            return rank(best, request, now, tz)
+        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
+        return rank(candidates, request, now, tz)
+
     async def _offer(self, request: Request, round: int) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
         now = self.clock.now()
-        since = now - timedelta(days=30)
-        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
-        ranked = rank(candidates, request, now, self.city.timezone)
-        if not ranked and "de" not in request.languages:
-            german = await self.lotsen.repo.sharing_language(["de"], since)
-            ranked = rank(german, _with_language(request, "de"), now, self.city.timezone)
-            if round == 1:
-                await self.notify.coordinators(request, "no_language")
-        chosen = ranked[: self.city.requests.offer_count] if round == 1 else ranked
+        chosen, stand_in = await self.pick(request, round)
+        if stand_in and round == 1:
+            await self.notify.coordinators(request, "no_language")
         added = await self.repo.add_offers(
             request.id, [lotse.person_id for lotse in chosen], round, now
         )
@@ -243,13 +267,26 @@ class RequestService:
         request = await self.repo.get(request_id)
         if request is None or request.status not in OPEN_STATES:
             return
-        for person_id in await self.repo.undelivered_offers(request_id):
-            lotse = await self.lotsen.by_person_id(person_id)
-            if lotse is None:
-                continue
-            message_id = await self.notify.offer(lotse, request)
-            if message_id is not None:
-                await self.repo.set_offer_message(request_id, person_id, message_id)
+        people = await self.repo.undelivered_offers(request_id)
+        # The first few Lotsen hear of it together, not one after another (and the person is
+        # answered sooner); a round to everyone still goes out one by one, well below
+        # Telegram's limit.
+        few = self.city.requests.offer_count
+        room = asyncio.Semaphore(len(people) if 1 <= len(people) <= few else 1)
+
+        async def deliver(person_id: int) -> None:
+            async with room:
+                lotse = await self.lotsen.by_person_id(person_id)
+                if lotse is None:
+                    return
+                message_id = await self.notify.offer(lotse, request)
+                if message_id is not None:
+                    await self.repo.set_offer_message(request_id, person_id, message_id)
+
+        results = await asyncio.gather(*(deliver(p) for p in people), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the rest were delivered; this one is sent again at start
 
     async def redeliver_offers(self) -> None:
         """At start: finish sending offers that a stopped process left unsent."""

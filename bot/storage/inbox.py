@@ -20,26 +20,25 @@ class InboxRepository:
     async def store(self, updates: Iterable[tuple[int, str]], now: datetime) -> list[int]:
         """Keep raw updates (``update_id``, JSON); return the ids that were new."""
         stamp = to_db(now)
-        fresh: list[int] = []
-        async with self.db.transaction() as conn:
-            for update_id, payload in updates:
-                cursor = await conn.execute(
-                    "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (update_id) DO NOTHING",
-                    (update_id, payload, stamp),
-                )
-                if cursor.rowcount:
-                    fresh.append(update_id)
-        return fresh
+        rows = [(update_id, payload, stamp) for update_id, payload in updates]
+        if not rows:
+            return []
+        # One statement for the whole batch: one transaction, one trip to the database.
+        values = ", ".join("(?, ?, ?)" for _ in rows)
+        stored = await self.db.write_returning(
+            f"INSERT INTO inbox (update_id, payload, received_at) VALUES {values} "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            [value for row in rows for value in row],
+        )
+        fresh = {row[0] for row in stored}
+        return [update_id for update_id, _, _ in rows if update_id in fresh]
 
     async def mark_done(self, update_id: int, now: datetime) -> None:
         """Record that the update was handled and drop its payload."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE inbox SET done_at = ?, payload = NULL "
-                "WHERE update_id = ? AND done_at IS NULL",
-                (to_db(now), update_id),
-            )
+        await self.db.write(
+            "UPDATE inbox SET done_at = ?, payload = NULL WHERE update_id = ? AND done_at IS NULL",
+            (to_db(now), update_id),
+        )
 
     async def begin(self, update_id: int) -> None:
         """Count one more attempt at handling the update: it is being handled now."""

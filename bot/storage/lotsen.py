@@ -77,6 +77,80 @@ class LotsenRepository:
         )
         return [_lotse(row) for row in rows]
 
+    async def best(
+        self,
+        languages: Iterable[str],
+        district: str | None,
+        topic: str | None,
+        *,
+        since: datetime,
+        now: datetime,
+        hour: int,
+        limit: int,
+    ) -> list[Lotse]:
+        """The ``limit`` Lotsen that :func:`bot.domain.lotsen.rank` puts first, found in SQL.
+
+        The same rule as ``rank`` - available (active, reachable, not paused, below their
+        cap, not in quiet hours at the city's ``hour``) and sharing a language; best by
+        Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
+        languages, then the lower id - so that only the chosen few are loaded, not every
+        Lotse who shares a language (thousands in a large programme).
+        """
+        wanted = sorted(set(languages))
+        if not wanted:
+            return []
+        marks = ", ".join(f":l{i}" for i in range(len(wanted)))
+        params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
+        params.update(
+            since=to_db(since), now=to_db(now), hour=hour, limit=limit, district=district,
+            topic=topic,
+        )  # fmt: skip
+        rows = await self.db.fetch_all(
+            f"""
+            WITH candidate AS (
+                SELECT l.person_id, l.max_open,
+                    coalesce(trim(l.districts, char(10)) = '' OR instr(
+                        char(10) || l.districts || char(10), char(10) || :district || char(10)
+                    ) > 0, 0) AS district_fit,
+                    coalesce(trim(l.topics, char(10)) = '' OR instr(
+                        char(10) || l.topics || char(10), char(10) || :topic || char(10)
+                    ) > 0, 0) AS topic_fit,
+                    (SELECT count(*) FROM request r
+                     WHERE r.lotse_id = l.person_id AND r.status = 'accepted') AS open_cases,
+                    (SELECT count(*) FROM offer o
+                     WHERE o.lotse_id = l.person_id AND o.created_at >= :since) AS recent_offers,
+                    (SELECT count(*) FROM lotse_language s
+                     WHERE s.person_id = l.person_id AND s.language IN ({marks})) AS shared
+                FROM lotse l JOIN person p ON p.id = l.person_id
+                WHERE l.status = 'active' AND p.unreachable_at IS NULL
+                  AND l.person_id IN
+                      (SELECT person_id FROM lotse_language WHERE language IN ({marks}))
+                  AND (l.paused_until IS NULL OR l.paused_until <= :now)
+                  AND NOT (
+                      l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
+                      AND l.quiet_from <> l.quiet_to
+                      AND CASE WHEN l.quiet_from < l.quiet_to
+                               THEN :hour >= l.quiet_from AND :hour < l.quiet_to
+                               ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
+                  )
+            )
+            SELECT person_id FROM candidate WHERE open_cases < max_open
+            ORDER BY district_fit DESC, topic_fit DESC, open_cases, recent_offers,
+                     shared DESC, person_id
+            LIMIT :limit
+            """,
+            params,
+        )
+        if not rows:
+            return []
+        chosen = [row[0] for row in rows]
+        picked = ", ".join(str(int(person_id)) for person_id in chosen)
+        loaded = await self.db.fetch_all(
+            _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
+        )
+        order = {person_id: index for index, person_id in enumerate(chosen)}
+        return sorted((_lotse(row) for row in loaded), key=lambda lotse: order[lotse.person_id])
+
     async def active(self, since: datetime) -> list[Lotse]:
         """Every active Lotse."""
         rows = await self.db.fetch_all(

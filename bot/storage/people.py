@@ -52,54 +52,48 @@ class PeopleRepository:
 
     async def set_language(self, telegram_id: int, language: str, now: datetime) -> Person:
         """Create the person or change their language; return the stored person."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO person (telegram_id, language, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language",
-                (telegram_id, language, to_db(now)),
-            )
+        await self.db.write(
+            "INSERT INTO person (telegram_id, language, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language",
+            (telegram_id, language, to_db(now)),
+        )
         return await self._must_get(telegram_id)
 
     async def record_consent(self, telegram_id: int, version: str, now: datetime) -> Person:
         """Record that the person agreed to notice ``version`` at ``now``."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE person SET consent_at = ?, consent_version = ? WHERE telegram_id = ?",
-                (to_db(now), version, telegram_id),
-            )
+        await self.db.write(
+            "UPDATE person SET consent_at = ?, consent_version = ? WHERE telegram_id = ?",
+            (to_db(now), version, telegram_id),
+        )
         return await self._must_get(telegram_id)
 
     async def withdraw_consent(self, telegram_id: int) -> None:
         """Forget the consent; the person keeps only their language."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE person SET consent_at = NULL, consent_version = NULL WHERE telegram_id = ?",
-                (telegram_id,),
-            )
+        await self.db.write(
+            "UPDATE person SET consent_at = NULL, consent_version = NULL WHERE telegram_id = ?",
+            (telegram_id,),
+        )
 
     async def set_role(self, telegram_id: int, role: Role, language: str, now: datetime) -> None:
         """Give the person ``role``, creating them with ``language`` if they are new."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO person (telegram_id, role, language, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET role = excluded.role",
-                (telegram_id, role.value, language, to_db(now)),
-            )
+        await self.db.write(
+            "INSERT INTO person (telegram_id, role, language, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET role = excluded.role",
+            (telegram_id, role.value, language, to_db(now)),
+        )
 
     async def set_unreachable(self, telegram_id: int, when: datetime | None) -> None:
         """Record that the person blocked the bot (``when``), or that they are back (None)."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
-                (to_db(when) if when else None, telegram_id),
-            )
+        await self.db.write(
+            "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
+            (to_db(when) if when else None, telegram_id),
+        )
 
     async def set_news(self, person_id: int, wanted: bool) -> None:
         """Record whether the person wants broadcasts."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE person SET news_off = ? WHERE id = ?", (0 if wanted else 1, person_id)
-            )
+        await self.db.write(
+            "UPDATE person SET news_off = ? WHERE id = ?", (0 if wanted else 1, person_id)
+        )
 
     async def telegram_ids_with_role(self, role: Role) -> list[int]:
         """Return the Telegram ids of everyone with ``role``."""

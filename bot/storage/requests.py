@@ -113,10 +113,7 @@ class RequestsRepository:
 
     async def delete_draft(self, request_id: int) -> None:
         """Delete an unsent draft."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM request WHERE id = ? AND status = 'draft'", (request_id,)
-            )
+        await self.db.write("DELETE FROM request WHERE id = ? AND status = 'draft'", (request_id,))
 
     async def update_draft(
         self, request_id: int, expected: Step, **fields: object
@@ -125,13 +122,12 @@ class RequestsRepository:
         if not set(fields) <= _EDITABLE:
             raise ValueError(f"cannot edit {sorted(set(fields) - _EDITABLE)}")
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ?",
-                (*(_encode(v) for v in fields.values()), request_id, expected.value),
-            )
-            if cursor.rowcount != 1:
-                return None
+        changed = await self.db.write(
+            f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ?",
+            (*(_encode(v) for v in fields.values()), request_id, expected.value),
+        )
+        if changed != 1:
+            return None
         return await self.get(request_id)
 
     async def move(
@@ -158,12 +154,11 @@ class RequestsRepository:
         }
         assignments = ", ".join(f"{name} = ?" for name in sets)
         marks = ", ".join("?" for _ in allowed)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE request SET {assignments} WHERE id = ? AND status IN ({marks})",
-                (*sets.values(), request_id, *allowed),
-            )
-            return cursor.rowcount == 1
+        changed = await self.db.write(
+            f"UPDATE request SET {assignments} WHERE id = ? AND status IN ({marks})",
+            (*sets.values(), request_id, *allowed),
+        )
+        return changed == 1
 
     async def latest_of(self, person_id: int) -> Request | None:
         """The person's newest request in any state (drafts included)."""
@@ -225,11 +220,10 @@ class RequestsRepository:
 
     async def set_offer_message(self, request_id: int, lotse_id: int, message_id: int) -> None:
         """Remember which message carries the offer, to edit it later."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE offer SET message_id = ? WHERE request_id = ? AND lotse_id = ?",
-                (message_id, request_id, lotse_id),
-            )
+        await self.db.write(
+            "UPDATE offer SET message_id = ? WHERE request_id = ? AND lotse_id = ?",
+            (message_id, request_id, lotse_id),
+        )
 
     async def undelivered_offers(self, request_id: int) -> list[int]:
         """Lotsen (person ids) with an open offer of the request that was never sent."""
@@ -397,12 +391,11 @@ class RequestsRepository:
         self, request_id: int, receiver_chat: int, message_id: int, now: datetime
     ) -> None:
         """Remember a relayed copy, so that a reply to it finds the case."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (request_id, receiver_chat, message_id, to_db(now)),
-            )
+        await self.db.write(
+            "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (request_id, receiver_chat, message_id, to_db(now)),
+        )
 
     async def relay_target(self, chat_id: int, message_id: int) -> int | None:
         """The case a message in ``chat_id`` belongs to."""

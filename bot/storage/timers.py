@@ -23,13 +23,15 @@ class DueTimer:
     due: datetime
 
 
+_INSERT_TIMER = (
+    "INSERT INTO timer (kind, subject, due_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, done_at = NULL"
+)
+
+
 async def insert_timer(conn: aiosqlite.Connection, kind: str, subject: int, due: datetime) -> None:
     """Schedule (or move) a timer inside the caller's transaction, with what it is about."""
-    await conn.execute(
-        "INSERT INTO timer (kind, subject, due_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, done_at = NULL",
-        (kind, subject, to_db(due)),
-    )
+    await conn.execute(_INSERT_TIMER, (kind, subject, to_db(due)))
 
 
 class TimersRepository:
@@ -40,16 +42,14 @@ class TimersRepository:
 
     async def set(self, kind: str, subject: int, due: datetime) -> None:
         """Schedule (or move) the ``kind`` timer of ``subject``; a done one is armed again."""
-        async with self.db.transaction() as conn:
-            await insert_timer(conn, kind, subject, due)
+        await self.db.write(_INSERT_TIMER, (kind, subject, to_db(due)))
 
     async def cancel(self, kind_glob: str, subject: int) -> None:
         """Drop the pending timers of ``subject`` whose kind matches ``kind_glob``."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM timer WHERE subject = ? AND kind GLOB ? AND done_at IS NULL",
-                (subject, kind_glob),
-            )
+        await self.db.write(
+            "DELETE FROM timer WHERE subject = ? AND kind GLOB ? AND done_at IS NULL",
+            (subject, kind_glob),
+        )
 
     async def due(self, now: datetime) -> list[DueTimer]:
         """Timers due by ``now`` and not done, oldest first."""
@@ -65,11 +65,10 @@ class TimersRepository:
 
         If the work set the same timer again (a new due time), the new one stays pending.
         """
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE timer SET done_at = ? WHERE id = ? AND due_at = ?",
-                (to_db(now), timer.id, to_db(timer.due)),
-            )
+        await self.db.write(
+            "UPDATE timer SET done_at = ? WHERE id = ? AND due_at = ?",
+            (to_db(now), timer.id, to_db(timer.due)),
+        )
 
     async def next_due(self) -> datetime | None:
         """When the next timer falls due."""

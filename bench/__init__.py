@@ -1,0 +1,1 @@
+"""Benchmarks: the real bot over loopback HTTP, side by side with baseline bots (make bench)."""

@@ -1,0 +1,234 @@
+"""``make bench``: Lotsenbot and python-telegram-bot baselines under the same load, in one run.
+
+Every figure is the median of several repetitions; every ratio is computed from figures of
+this run, on this machine, with the bots run the same way (child processes polling the same
+fake Bot API over loopback HTTP). The table is printed and ``bench/results.json`` written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bench.broadcast import broadcast
+from bench.harness import BOTS
+from bench.intake import latency, throughput
+from bench.match import pick_p99
+from bench.memory import resident_memory
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+T = TypeVar("T")
+
+#: Targets of issue 6: (key, comparison, value).
+TARGETS = {
+    "intake_vs_peer": (">=", 1.5),
+    "intake_vs_echo": (">=", 0.6),
+    "p99_vs_echo": ("<=", 3.0),
+    "broadcast_rate_ratio": (">=", 0.9),
+    "broadcast_ceiling": (">=", 500.0),
+    "match_growth": ("<=", 3.0),
+    "rss_growth": ("<=", 1.5),
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def repeat(
+    times: int, label: str, measure: Callable[[Path], Awaitable[T]], show: Callable[[T], str]
+) -> list[T]:
+    results = []
+    for index in range(times):
+        with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+            result = await measure(Path(folder))
+        log(f"{label} #{index + 1}: {show(result)}")
+        results.append(result)
+    return results
+
+
+def machine() -> dict[str, Any]:
+    model = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    reps = args.repeat
+    figures: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    began = time.perf_counter()
+
+    # 1. Throughput of the intake, the three bots interleaved so that noise hits each alike.
+    rates: dict[str, list[float]] = {kind: [] for kind in BOTS}
+    cpu: dict[str, list[float]] = {kind: [] for kind in BOTS}
+    for index in range(reps):
+        for kind in BOTS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                result = await throughput(kind, Path(folder), args.users)
+            rates[kind].append(result.per_second)
+            cpu[kind].append(result.bot_cpu / result.updates * 1000)
+            log(
+                f"intake {kind} #{index + 1}: {result.per_second:.0f} updates/s, "
+                f"{result.bot_cpu / result.updates * 1000:.2f} ms CPU per update in the bot, "
+                f"{result.server_cpu / result.seconds * 100:.0f}% CPU in the bench process"
+            )
+    ours, peer, echo = (statistics.median(rates[k]) for k in BOTS)
+    figures["intake_updates_per_s"] = round(ours, 1)
+    figures["peer_intake_updates_per_s"] = round(peer, 1)
+    figures["echo_updates_per_s"] = round(echo, 1)
+    figures["intake_vs_peer"] = round(ours / peer, 3)
+    figures["intake_vs_echo"] = round(ours / echo, 3)
+    details["cpu_ms_per_update"] = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
+
+    # 1b. The same with a round trip to the API like Telegram's (not a target; shows what
+    # handling people concurrently is for). Fewer people: a sequential bot is slow here.
+    if args.round_trip_ms:
+        rtt: dict[str, float] = {}
+        for kind in BOTS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                result = await throughput(kind, Path(folder), 40, args.round_trip_ms / 1000)
+            rtt[kind] = round(result.per_second, 1)
+            log(f"intake {kind} at {args.round_trip_ms} ms per API call: {rtt[kind]} updates/s")
+        details[f"intake_updates_per_s_at_{args.round_trip_ms}ms_per_call"] = rtt
+
+    # 2. Latency at a fixed offered load (500 people, an update every 2 s each).
+    p99s: dict[str, list[float]] = {kind: [] for kind in BOTS}
+    steps: dict[str, float] = {}
+    for index in range(reps):
+        for kind in BOTS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                timed = await latency(kind, Path(folder), args.latency_seconds)
+            p99s[kind].append(timed.p99)
+            if kind == "lotsenbot":
+                steps = timed.steps
+            log(
+                f"latency {kind} #{index + 1}: p50 {timed.p50 * 1000:.1f} ms, "
+                f"p99 {timed.p99 * 1000:.1f} ms ({timed.answered}/{timed.sent} answered)"
+            )
+    p99 = {k: statistics.median(v) for k, v in p99s.items()}
+    figures["p99_vs_echo"] = round(p99["lotsenbot"] / p99["echo"], 3)
+    details["p99_ms"] = {k: round(v * 1000, 1) for k, v in p99.items()}
+    details["lotsenbot_p99_ms_by_step_last_run"] = {
+        k: round(v * 1000, 1) for k, v in sorted(steps.items())
+    }
+
+    # 3. Broadcast to 5,000 people: under enforced limits, and with limits off.
+    limit = args.broadcast_limit
+    limited = await repeat(
+        reps,
+        f"broadcast at {limit}/s",
+        lambda f: broadcast(f, limit=limit, per_second=limit),
+        lambda r: f"{r.copies} copies, {r.per_second:.0f}/s, {r.violations} x 429",
+    )
+    figures["broadcast_rate_ratio"] = round(
+        statistics.median(r.per_second for r in limited) / limit, 3
+    )
+    details["broadcast_429"] = sum(r.violations for r in limited)
+    open_ = await repeat(
+        reps,
+        "broadcast, limits off",
+        lambda f: broadcast(f, limit=None, per_second=1000),
+        lambda r: f"{r.copies} copies, {r.per_second:.0f}/s",
+    )
+    figures["broadcast_ceiling"] = round(statistics.median(r.per_second for r in open_), 1)
+
+    # 4. Matching as the database grows.
+    small: list[float] = []
+    large: list[float] = []
+    for index in range(reps):
+        with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+            small.append(await pick_p99(Path(folder), 100, 1_000, 200))
+            large.append(await pick_p99(Path(folder), 10_000, 100_000, 100))
+        log(f"match #{index + 1}: p99 {small[-1] * 1000:.2f} ms vs {large[-1] * 1000:.1f} ms")
+    figures["match_growth"] = round(statistics.median(large) / statistics.median(small), 2)
+    details["match_p99_ms"] = {
+        "100 Lotsen / 1,000 requests": round(statistics.median(small) * 1000, 3),
+        "10,000 Lotsen / 100,000 requests": round(statistics.median(large) * 1000, 2),
+    }
+
+    # 5. Resident memory of the running bot.
+    rss_small: list[int] = []
+    rss_large: list[int] = []
+    for index in range(reps):
+        for people, into in ((1_000, rss_small), (100_000, rss_large)):
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                into.append(await resident_memory(Path(folder), people))
+        log(f"rss #{index + 1}: {rss_small[-1] / 1024:.1f} MiB vs {rss_large[-1] / 1024:.1f} MiB")
+    figures["rss_growth"] = round(statistics.median(rss_large) / statistics.median(rss_small), 3)
+    details["rss_mib"] = {
+        "1,000 people": round(statistics.median(rss_small) / 1024, 1),
+        "100,000 people": round(statistics.median(rss_large) / 1024, 1),
+    }
+
+    details["machine"] = machine()
+    details["repetitions"] = reps
+    details["wall_seconds"] = round(time.perf_counter() - began, 1)
+    return {"figures": figures, "details": details}
+
+
+def met(key: str, value: float) -> str:
+    if key not in TARGETS:
+        return ""
+    op, target = TARGETS[key]
+    ok = value >= target if op == ">=" else value <= target
+    return f"{op} {target:g} {'met' if ok else 'MISSED'}"
+
+
+def table(figures: dict[str, Any], details: dict[str, Any]) -> str:
+    lines = ["| key | value | target |", "|---|---:|---|"]
+    for key, value in figures.items():
+        lines.append(f"| `{key}` | {value:g} | {met(key, value)} |")
+    m = details["machine"]
+    lines.append("")
+    lines.append(
+        f"{m['date']}, {m['nproc']} cores ({m['cpu']}), Python {m['python']}, "
+        f"load average {m['load_average']:.1f} at the end; medians of "
+        f"{details['repetitions']} repetitions; {details['wall_seconds']:.0f} s."
+    )
+    return "\n".join(lines)
+
+
+def cli() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per figure")
+    parser.add_argument("--users", type=int, default=150, help="people in the throughput run")
+    parser.add_argument("--latency-seconds", type=float, default=18.0)
+    parser.add_argument("--broadcast-limit", type=int, default=300)
+    parser.add_argument(
+        "--round-trip-ms", type=int, default=30, help="API delay of the extra run (0: skip it)"
+    )
+    args = parser.parse_args()
+    result = asyncio.run(main(args))
+    figures, details = result["figures"], result["details"]
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    RESULTS.with_name("results-details.json").write_text(
+        json.dumps(details, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(table(figures, details))
+    print(json.dumps(details, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,112 @@
+"""Choosing Lotsen in SQL (the best few only) agrees with the ranking rule in Python."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import to_db
+from bot.domain.lotsen import rank
+from bot.domain.requests import Request, Status, Step
+from bot.storage.database import Database
+from bot.storage.lotsen import LotsenRepository
+
+BERLIN = ZoneInfo("Europe/Berlin")
+LANGUAGES = ["de", "ar", "uk", "fa", "ru"]
+DISTRICTS = ["Altstadt", "Hervest", "Wulfen (mit Barkenberg)", "Östrich"]
+TOPICS = ["jobcenter", "health", "school", "letter"]
+
+
+def fill(path: Path, rng: random.Random, now: datetime, lotsen: int = 120) -> None:
+    stamp = to_db(now)
+    conn = sqlite3.connect(path)
+    with conn:
+        for i in range(1, lotsen + 1):
+            unreachable = stamp if rng.random() < 0.05 else None
+            conn.execute(
+                "INSERT INTO person (id, telegram_id, role, language, created_at, unreachable_at) "
+                "VALUES (?, ?, 'lotse', 'de', ?, ?)",
+                (i, 1000 + i, stamp, unreachable),
+            )
+            quiet = rng.choice([(None, None), (22, 7), (9, 17), (5, 5), (0, 23), (None, 8)])
+            paused = rng.choice([None, None, now - timedelta(days=1), now + timedelta(days=1)])
+            conn.execute(
+                "INSERT INTO lotse (person_id, first_name, status, districts, topics, max_open, "
+                "paused_until, quiet_from, quiet_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?)",
+                (
+                    i,
+                    f"L{i}",
+                    rng.choice(["active"] * 8 + ["pending", "rejected"]),
+                    "\n".join(rng.sample(DISTRICTS, rng.randint(0, 2))),
+                    "\n".join(rng.sample(TOPICS, rng.randint(0, 2))),
+                    rng.randint(1, 3),
+                    to_db(paused) if paused else None,
+                    *quiet,
+                    stamp,
+                ),
+            )
+            for code in rng.sample(LANGUAGES, rng.randint(1, 3)):
+                conn.execute(
+                    "INSERT INTO lotse_language (language, person_id) VALUES (?, ?)", (code, i)
+                )
+        for r in range(1, 400):
+            lotse = rng.randint(1, lotsen)
+            created = now - timedelta(days=rng.uniform(0, 60))
+            status = rng.choice(["accepted", "done", "expired"])
+            conn.execute(
+                "INSERT INTO request (id, status, lotse_id, created_at) VALUES (?, ?, ?, ?)",
+                (r, status, lotse if status != "expired" else None, to_db(created)),
+            )
+            conn.execute(
+                "INSERT INTO offer (request_id, lotse_id, round, created_at) VALUES (?, ?, 1, ?)",
+                (r, lotse, to_db(created)),
+            )
+    conn.close()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "bot.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(db: Database, seed: int) -> None:
+    rng = random.Random(seed)
+    now = datetime(2026, 11, 24, 6, 30, tzinfo=UTC) + timedelta(hours=seed * 5)
+    fill(db.path, rng, now)
+    repo = LotsenRepository(db)
+    since = now - timedelta(days=30)
+    hour = now.astimezone(BERLIN).hour
+    for _ in range(60):
+        request = Request(
+            id=0, person_id=None, status=Status.OPEN, step=Step.CONFIRM,
+            topic=rng.choice([*TOPICS, None]), description=None, media_kind=None,
+            media_file_id=None, languages=tuple(rng.sample(LANGUAGES, rng.randint(1, 2))),
+            district=rng.choice([*DISTRICTS, None]), day=None, time=None, place=None,
+            first_name=None, round=0, lotse_id=None, created_at=now, confirmed_at=now,
+            accepted_at=None,
+        )  # fmt: skip
+        limit = rng.randint(1, 5)
+        everyone = rank(await repo.sharing_language(request.languages, since), request, now, BERLIN)
+        best = await repo.best(
+            request.languages,
+            request.district,
+            request.topic,
+            since=since,
+            now=now,
+            hour=hour,
+            limit=limit,
+        )
+        assert [lotse.person_id for lotse in best] == [
+            lotse.person_id for lotse in everyone[:limit]
+        ], request
