@@ -126,7 +126,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            # The type only: aiohttp's messages can quote the URL, which holds the bot token.
+            raise NetworkError(f"aiohttp.{type(err).__name__}") from err
 
 
 class RetryingRequest(AiohttpRequest):
