@@ -112,6 +112,8 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
             replace(query, rv.summary(who.t, context.services.city, updated, anonymous=False)),
             send(update, screen.text, screen.buttons),
         )
+        # The person knows it is sent; now the Lotsen hear of it.
+        await context.services.requests.deliver_offers(updated.id)
         return
     # The press is answered, the old step's buttons go and the next step comes at once.
     await together(

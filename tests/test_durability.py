@@ -20,7 +20,7 @@ from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env
-from tests.scenario import ask_for_lotse, become_lotse, onboard
+from tests.scenario import ask_for_lotse, become_lotse, has_data, label, onboard
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PICKER = texts("de", BERLIN).gettext("Please choose your language:")
@@ -283,3 +283,46 @@ async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
         notices = conn.execute("SELECT what, side, status FROM case_notice").fetchall()
     assert reminders >= 1  # set with the acceptance, not lost with the process
     assert sorted(notices) == [("accepted", "lotse", "sent"), ("accepted", "person", "sent")]
+
+
+async def test_offers_recorded_before_the_answer_reach_the_lotse_after_sigkill(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """The person is answered before the Lotsen are told; a kill in between loses no offer."""
+    invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
+        [str(LOTSENBOT), "invite", "--count", "1"],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    await process.start()
+    lotse = await become_lotse(api, 5401, "Darya", ["uk"], invited.stdout.split()[0])
+    refugee = api.user(5402, "Olha", language_code="uk")
+    await onboard(refugee, "uk")
+    await refugee.press(label("uk", "🤝 I need a Lotse"))
+    await refugee.press(data="ask:topic:school")
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
+    await refugee.send("Anmeldung an der Grundschule")
+    for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+        await refugee.press(data=data)
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+    await refugee.send("Olha")
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:confirm"))
+
+    # Every message waits: the answer to the person, and so the offers after it.
+    api.hold("sendMessage")
+    await refugee.press(data="ask:confirm")
+    await api.wait_until(lambda: api.held)
+    await process.kill()
+    # Only the answer to the person was under way: the offer comes after it.
+    assert [str(c.params.get("chat_id")) for c in api.held] == [str(refugee.id)]
+    api.release("sendMessage", perform=False)
+    with sqlite3.connect(process.db_path) as conn:
+        assert conn.execute("SELECT status FROM request").fetchall() == [("offered",)]
+
+    await process.start()
+    await lotse.wait_for_text("🔔")
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) == 1

@@ -187,7 +187,9 @@ class RequestService:
         return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step, updated_by=key)
 
     async def confirm(self, draft: Request, key: int | None = None) -> Request | None:
-        """The person confirmed the summary: the request opens and is offered."""
+        """The person confirmed the summary: the request opens and its first offers are
+        recorded. The caller answers the person, then sends them with :meth:`deliver_offers`
+        (offers recorded but not sent go out at the next start)."""
         if draft.step is not Step.CONFIRM:
             return None
         now = self.clock.now()
@@ -202,7 +204,7 @@ class RequestService:
         await self.timers.set(
             "request:escalate", request.id, now + self.city.requests.escalate_after
         )
-        await self._offer(request, 1)
+        await self._offer(request, 1, deliver=False)
         return await self.repo.get(draft.id)
 
     def _expiry(self, request: Request) -> datetime:
@@ -245,7 +247,7 @@ class RequestService:
         candidates = await self.lotsen.repo.sharing_language(request.languages, since)
         return rank(candidates, request, now, tz)
 
-    async def _offer(self, request: Request, round: int) -> None:
+    async def _offer(self, request: Request, round: int, deliver: bool = True) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
         now = self.clock.now()
         chosen, stand_in = await self.pick(request, round)
@@ -260,9 +262,10 @@ class RequestService:
         await self.timers.set(
             "request:escalate", request.id, now + self.city.requests.escalate_after
         )
-        await self._deliver_offers(request.id)
+        if deliver:
+            await self.deliver_offers(request.id)
 
-    async def _deliver_offers(self, request_id: int) -> None:
+    async def deliver_offers(self, request_id: int) -> None:
         """Send every recorded offer that has no message yet (again after a crash)."""
         request = await self.repo.get(request_id)
         if request is None or request.status not in OPEN_STATES:
@@ -291,7 +294,7 @@ class RequestService:
     async def redeliver_offers(self) -> None:
         """At start: finish sending offers that a stopped process left unsent."""
         for request_id in await self.repo.requests_with_undelivered_offers():
-            await self._deliver_offers(request_id)
+            await self.deliver_offers(request_id)
 
     async def _to_coordinators(self, request: Request) -> None:
         await self.notify.coordinators(request, "no_lotse")
