@@ -412,3 +412,30 @@ async def test_stale_buttons_late_saves_and_withdrawn_consent(
     await zoe.wait_for_text(consent_withdrawn(t("en")))
     with sqlite3.connect(running.settings.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM waitlist").fetchone() == (0,)
+
+
+async def test_a_reserve_who_blocked_the_bot_is_passed_over(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    users = [api.user(780 + i, f"Lale{i}", language_code="tr") for i in range(3)]
+    for i, user in enumerate(users):
+        await onboard(user, "tr")
+        await join_waitlist(user, "tr", typed_name=None, phone=None, district=i)
+    today = running.clock.now().astimezone(running.city.timezone).date()
+    await announce_training(coordinator, today + timedelta(days=9), 1, today + timedelta(days=5))
+    await coordinator.press(data="wlc:save")
+    notice = await users[0].wait_for_message(lambda m: m in announcements(users[0]))
+    training = next(d for d in _data(notice) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+    for user in users:
+        await answer(user, training, yes=True)  # one place, reserves 1 and 2
+    # The first reserve blocks the bot (Telegram answers 403 from then on).
+    with sqlite3.connect(running.settings.db_path) as conn:
+        conn.execute(
+            "UPDATE person SET unreachable_at = created_at WHERE telegram_id = ?", (users[1].id,)
+        )
+    await answer(users[0], training, yes=False)
+    await users[2].wait_for_text("🎉")
+    await running.timers.mailings.wait_idle()
+    assert not any("🎉" in m.text for m in users[1].bot_messages())

@@ -320,8 +320,11 @@ async def _move_up(conn: aiosqlite.Connection, training_id: int, now: datetime) 
     """Give the freed place to the first reserve and record the mailing that tells them."""
     cursor = await conn.execute(
         "UPDATE training_seat SET seat = 'place' WHERE id = (SELECT s.id FROM training_seat s "
-        "JOIN waitlist w ON w.id = s.entry_id WHERE s.training_id = ? AND s.seat = 'reserve' "
-        f"AND w.status = 'waiting' ORDER BY s.{_ANSWER_ORDER.replace(', ', ', s.')} LIMIT 1) "
+        "JOIN waitlist w ON w.id = s.entry_id JOIN person p ON p.id = w.person_id "
+        "WHERE s.training_id = ? AND s.seat = 'reserve' AND w.status = 'waiting' "
+        # Someone who blocked the bot could not be told, and the place would stay empty.
+        "AND p.unreachable_at IS NULL "
+        f"ORDER BY s.{_ANSWER_ORDER.replace(', ', ', s.')} LIMIT 1) "
         "RETURNING entry_id, (SELECT person_id FROM waitlist w WHERE w.id = entry_id)",
         (training_id,),
     )
