@@ -9,7 +9,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.config import CityConfig
 from bot.domain.events import Event, EventRule, Pattern, Rsvp, RsvpCounts
 from bot.i18n import Texts
-from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
+from handlers.views import (
+    Screen,
+    button,
+    day_and_time,
+    day_buttons,
+    grid,
+    home_button,
+    time_buttons,
+)
 
 __all__ = [
     "announcement",
@@ -24,8 +32,7 @@ EVENT_TIMES = ("16:00", "17:00", "17:30", "18:00", "18:30", "19:00", "19:30", "2
 
 def when(t: Texts, event: Event) -> str:
     """Day and time of a date, in the reader's language."""
-    local = event.starts_at.astimezone(t.timezone)
-    return t.gettext("{day} at {time}", day=t.day(local.date()), time=t.clock(local.time()))
+    return day_and_time(t, event.starts_at)
 
 
 def details(t: Texts, event: Event) -> str:

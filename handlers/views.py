@@ -78,6 +78,12 @@ def _rows(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
     )
 
 
+def day_and_time(t: Texts, moment: datetime) -> str:
+    """A moment's day and time in the reader's language and the city's time zone."""
+    local = moment.astimezone(t.timezone)
+    return t.gettext("{day} at {time}", day=t.day(local.date()), time=t.clock(local.time()))
+
+
 def home_button(t: Texts) -> InlineKeyboardButton:
     """The button back to the main menu."""
     return InlineKeyboardButton(t.gettext("⬅️ Main menu"), callback_data=MENU_HOME)

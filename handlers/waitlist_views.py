@@ -11,7 +11,15 @@ from bot.config import CityConfig
 from bot.domain.waitlist import Entry, Seat, SeatAnswer, Training, TrainingCounts
 from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.waitlist import Standing
-from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
+from handlers.views import (
+    Screen,
+    button,
+    day_and_time,
+    day_buttons,
+    grid,
+    home_button,
+    time_buttons,
+)
 
 __all__ = ["intro", "notice", "overview", "standing"]
 
@@ -25,8 +33,7 @@ def _cancel(t: Texts) -> list[InlineKeyboardButton]:
 
 def when(t: Texts, training: Training) -> str:
     """Day and time of a training, in the reader's language."""
-    local = training.starts_at.astimezone(t.timezone)
-    return t.gettext("{day} at {time}", day=t.day(local.date()), time=t.clock(local.time()))
+    return day_and_time(t, training.starts_at)
 
 
 def _by(t: Texts, training: Training) -> str:

@@ -33,6 +33,11 @@ def announcements(user: FakeUser) -> list[BotMessage]:
     return [m for m in user.bot_messages() if any(d.startswith("wl:t:") for d in _data(m))]
 
 
+def training_of(notice: BotMessage) -> str:
+    """``wl:t:<id>``: what the answer buttons of a training notice start with."""
+    return next(d for d in _data(notice) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+
+
 def _data(message: BotMessage) -> list[str]:
     return [str(b.get("callback_data", "")) for row in message.buttons for b in row]
 
@@ -144,7 +149,7 @@ async def test_seats_in_order_move_up_held_and_leaving(
     assert "Caritas-Haus, Kirchplatz 1" in summary.text
     await coordinator.press(data="wlc:save")
     notices = [await u.wait_for_message(lambda m, u=u: m in announcements(u)) for u in users]
-    training = next(d for d in _data(notices[0]) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+    training = training_of(notices[0])
 
     # Seats go in the order of the answers: two places, then reserves.
     placed = await answer(a, training, yes=True)
@@ -298,15 +303,10 @@ async def test_leaving_or_deleting_with_a_place_gives_it_to_the_next(
         await onboard(user, "ru")
         await join_waitlist(user, "ru", typed_name=None, phone=None, district=i)
     day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=9)).date()
-    await coordinator.send("/waitlist")
-    for data in ("wlc:new", f"wlc:day:{day.isoformat()}", "wlc:time:1800", "wlc:place"):
-        await coordinator.press(data=data)
-    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:cap:10"))
-    await coordinator.send("1")
-    await coordinator.press(data=f"wlc:by:{(day - timedelta(days=2)).isoformat()}")
+    await announce_training(coordinator, day, 1, day - timedelta(days=2))
     await coordinator.press(data="wlc:save")
     notices = [await u.wait_for_message(lambda m, u=u: m in announcements(u)) for u in users]
-    training = next(d for d in _data(notices[0]) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+    training = training_of(notices[0])
     for user in users:
         await answer(user, training, yes=True)  # one place, two reserves
 
@@ -358,7 +358,7 @@ async def test_trained_people_give_up_other_places_and_may_join_again(
         notice = await xenia.wait_for_message(
             lambda m, day=day: m in announcements(xenia) and t("uk").day(day) in visible(m.text)
         )
-        trainings.append(next(d for d in _data(notice) if d.startswith("wl:t:")).rsplit(":", 1)[0])
+        trainings.append(training_of(notice))
     await answer(xenia, trainings[0], yes=True)
     await answer(xenia, trainings[1], yes=True)  # she has both places
     await answer(yara, trainings[1], yes=True)  # reserve for the second
@@ -427,7 +427,7 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     await announce_training(coordinator, today + timedelta(days=9), 1, today + timedelta(days=5))
     await coordinator.press(data="wlc:save")
     notice = await users[0].wait_for_message(lambda m: m in announcements(users[0]))
-    training = next(d for d in _data(notice) if d.startswith("wl:t:")).rsplit(":", 1)[0]
+    training = training_of(notice)
     for user in users:
         await answer(user, training, yes=True)  # one place, reserves 1 and 2
     # The first reserve blocks the bot (Telegram answers 403 from then on).

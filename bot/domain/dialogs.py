@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Dialog"]
+__all__ = ["Dialog", "clip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +25,8 @@ class Dialog:
     def replays(self, update_id: int | None) -> bool:
         """Whether ``update_id`` is the update that already made the last change."""
         return update_id is not None and update_id == self.updated_by
+
+
+def clip(text: str, limit: int) -> str:
+    """A typed answer on one line, spaces collapsed, at most ``limit`` characters."""
+    return " ".join(text.split())[:limit]

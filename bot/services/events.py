@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.dialogs import Dialog
+from bot.domain.dialogs import Dialog, clip
 from bot.domain.events import (
     Event,
     EventNotice,
@@ -118,9 +118,9 @@ class EventService:
         if starts_at <= now:
             return None
         event_id = await self.repo.add_event(
-            _clip(title, MAX_TITLE),
+            clip(title, MAX_TITLE),
             starts_at,
-            _clip(place, MAX_PLACE),
+            clip(place, MAX_PLACE),
             topics,
             now,
             announce_at=now if announce else None,
@@ -145,10 +145,10 @@ class EventService:
     ) -> EventRule | None:
         """A repeating date; its next dates are created and announced by themselves."""
         rule_id = await self.repo.add_rule(
-            _clip(title, MAX_TITLE),
+            clip(title, MAX_TITLE),
             pattern.rrule,
             at,
-            _clip(place, MAX_PLACE),
+            clip(place, MAX_PLACE),
             topics,
             self.city.stammtisch.announce_days,
             self.clock.now(),
@@ -316,7 +316,7 @@ class EventService:
         data = dict(dialog.data)
         step = dialog.step
         if step == Step.TITLE:
-            title = _clip(str(answer.get("title", "")), MAX_TITLE)
+            title = clip(str(answer.get("title", "")), MAX_TITLE)
             if not title:
                 return None
             data["title"] = title
@@ -340,12 +340,12 @@ class EventService:
                 return None
             data["time"] = at.strftime("%H:%M")
         elif step == Step.PLACE:
-            place = _clip(str(answer.get("place", "")), MAX_PLACE)
+            place = clip(str(answer.get("place", "")), MAX_PLACE)
             if not place:
                 return None
             data["place"] = place
         elif step == Step.TOPICS:
-            topic = _clip(str(answer.get("topic", "")), MAX_TOPIC)
+            topic = clip(str(answer.get("topic", "")), MAX_TOPIC)
             topics = list(data.get("topics", []))
             if topic in topics:
                 topics.remove(topic)
@@ -457,7 +457,3 @@ _FILLED_FOR_SUMMARY = {
     "rule": ("title", "weekday", "time", "place", "topics_done"),
     "event_move": ("day", "time"),
 }
-
-
-def _clip(text: str, limit: int) -> str:
-    return " ".join(text.split())[:limit]

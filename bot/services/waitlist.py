@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.dialogs import Dialog
+from bot.domain.dialogs import Dialog, clip
 from bot.domain.mailings import Audience, Mailing, MailingKind
 from bot.domain.people import Person
 from bot.domain.waitlist import (
@@ -137,13 +137,13 @@ class WaitlistService:
         data = dict(dialog.data)
         step = dialog.step
         if step == JoinStep.NAME and "name" in answer:
-            name = _clip(str(answer["name"]), MAX_NAME)
+            name = clip(str(answer["name"]), MAX_NAME)
             if not name:
                 return None
             data["name"], after = name, JoinStep.CONTACT
         elif step == JoinStep.CONTACT and "contact" in answer:
             contact = answer["contact"]
-            data["contact"] = _clip(str(contact), MAX_CONTACT) if contact else None
+            data["contact"] = clip(str(contact), MAX_CONTACT) if contact else None
             after = JoinStep.LANGUAGES
         elif step == JoinStep.LANGUAGES and "language" in answer:
             code = str(answer["language"])
@@ -228,7 +228,7 @@ class WaitlistService:
             data["time"], after = at.strftime("%H:%M"), TrainingStep.PLACE
         elif step == TrainingStep.PLACE and "place" in answer:
             # None: the usual place from the city file
-            place = _clip(str(answer["place"] or data.get("place", "")), MAX_PLACE)
+            place = clip(str(answer["place"] or data.get("place", "")), MAX_PLACE)
             if not place:
                 return None
             data["place"], after = place, TrainingStep.CAPACITY
@@ -340,7 +340,3 @@ class WaitlistService:
     @property
     def _tz(self) -> ZoneInfo:
         return self.city.timezone
-
-
-def _clip(text: str, limit: int) -> str:
-    return " ".join(text.split())[:limit]

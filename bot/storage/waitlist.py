@@ -21,6 +21,12 @@ _ENTRY = "id, person_id, name, contact, languages, district, status, joined_at, 
 _TRAINING = "id, starts_at, place, capacity, confirm_by, status"
 # The order in which confirmations were given: reserves move up in this order.
 _ANSWER_ORDER = "answered_at, id"
+# An entry's number among the reserves of a training.
+_RESERVE_NUMBER = (
+    "SELECT count(*) FROM training_seat s, training_seat own "
+    "WHERE own.training_id = ? AND own.entry_id = ? AND s.training_id = own.training_id "
+    "AND s.seat = 'reserve' AND (s.answered_at, s.id) <= (own.answered_at, own.id)"
+)
 
 
 def _entry(row: aiosqlite.Row) -> Entry:
@@ -245,8 +251,10 @@ class WaitlistRepository:
             return None
         if row["seat"] is None:
             return SeatAnswer(None)
-        async with self.db.transaction() as conn:
-            return await _answer(conn, training_id, entry_id, Seat(row["seat"]))
+        if row["seat"] == Seat.PLACE:
+            return SeatAnswer(Seat.PLACE)
+        ahead = await self.db.fetch_one(_RESERVE_NUMBER, (training_id, entry_id))
+        return SeatAnswer(Seat.RESERVE, int(ahead[0]) if ahead else 0)
 
     async def counts(self, training_id: int) -> TrainingCounts:
         """Places taken, reserves, no's, and how many were told."""
@@ -305,12 +313,7 @@ async def _answer(
 ) -> SeatAnswer:
     if seat is Seat.PLACE:
         return SeatAnswer(seat)
-    cursor = await conn.execute(
-        "SELECT count(*) FROM training_seat s, training_seat own "
-        "WHERE own.training_id = ? AND own.entry_id = ? AND s.training_id = own.training_id "
-        "AND s.seat = 'reserve' AND (s.answered_at, s.id) <= (own.answered_at, own.id)",
-        (training_id, entry_id),
-    )
+    cursor = await conn.execute(_RESERVE_NUMBER, (training_id, entry_id))
     row = await cursor.fetchone()
     await cursor.close()
     return SeatAnswer(seat, int(row[0]) if row else 0)
