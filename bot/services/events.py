@@ -173,7 +173,11 @@ class EventService:
         """Create a rule's dates within the horizon (each date once, even after a move)."""
         now = self.clock.now()
         added = 0
+        # Looked at every minute: only dates beyond the last one given need a write.
+        last = await self.repo.last_occurrence(rule.id)
         for starts_at in rule.dates(self.city.timezone, now, now + HORIZON):
+            if last is not None and starts_at.date() <= last:
+                continue
             announce_at = max(now, starts_at - timedelta(days=rule.announce_days))
             event_id = await self.repo.add_event(
                 rule.title,

@@ -107,6 +107,13 @@ class EventsRepository:
         row = await self.db.fetch_one(f"SELECT {_RULE} FROM event_rule WHERE id = ?", (rule_id,))
         return _rule(row) if row else None
 
+    async def last_occurrence(self, rule_id: int) -> date | None:
+        """The latest date a rule has given so far."""
+        row = await self.db.fetch_one(
+            "SELECT max(occurrence) FROM event WHERE rule_id = ?", (rule_id,)
+        )
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     async def stop_rule(self, rule_id: int, now: datetime) -> bool:
         """No more dates from this rule; its future dates that were not announced go too."""
         async with self.db.transaction() as conn:
