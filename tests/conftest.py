@@ -109,3 +109,23 @@ async def running(api: FakeBotAPI, city: CityConfig, tmp_path: Path) -> AsyncIte
     bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3")
     yield bot
     await bot.shutdown()
+    await assert_stored_load_is_counted(bot.settings.db_path)
+
+
+async def assert_stored_load_is_counted(db_path: Path) -> None:
+    """The load matching reads (kept by triggers) equals the load counted from the cases."""
+    db = Database(db_path)
+    await db.open()
+    try:
+        drift = await db.fetch_all(
+            """
+            SELECT l.person_id FROM lotse l, offer_window w
+            WHERE l.open_cases <> (SELECT count(*) FROM request r
+                                   WHERE r.lotse_id = l.person_id AND r.status = 'accepted')
+               OR l.recent_offers <> (SELECT count(*) FROM offer o
+                                      WHERE o.lotse_id = l.person_id AND o.created_at >= w.since)
+            """
+        )
+    finally:
+        await db.close()
+    assert not drift, [row[0] for row in drift]

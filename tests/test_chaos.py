@@ -34,7 +34,7 @@ import pytest
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID
+from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import (
     BERLIN,
@@ -280,6 +280,7 @@ async def test_everything_survives_repeated_sigkill(
     assert await process.terminate() == 0
 
     report = check(process.db_path, refugees, lotsen, [*audience, *refugees, *lotsen, coordinator])
+    await assert_stored_load_is_counted(process.db_path)
     took = wall.monotonic() - began
     races = sum(1 for n in presses.values() if n >= 2)
     summary = (

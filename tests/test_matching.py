@@ -56,7 +56,7 @@ def fill(path: Path, rng: random.Random, now: datetime, lotsen: int = 120) -> No
                 conn.execute(
                     "INSERT INTO lotse_language (language, person_id) VALUES (?, ?)", (code, i)
                 )
-        for r in range(1, 400):
+        for r in range(1, lotsen * 3):
             lotse = rng.randint(1, lotsen)
             created = now - timedelta(days=rng.uniform(0, 60))
             status = rng.choice(["accepted", "done", "expired"])
@@ -79,11 +79,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(db: Database, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "lotsen"), [(1, 120), (2, 120), (3, 120), (4, 1500)])
+async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
+    db: Database, seed: int, lotsen: int
+) -> None:
     rng = random.Random(seed)
     now = datetime(2026, 11, 24, 6, 30, tzinfo=UTC) + timedelta(hours=seed * 5)
-    fill(db.path, rng, now)
+    fill(db.path, rng, now, lotsen)
     repo = LotsenRepository(db)
     since = now - timedelta(days=30)
     hour = now.astimezone(BERLIN).hour

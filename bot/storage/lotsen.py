@@ -93,63 +93,97 @@ class LotsenRepository:
         The same rule as ``rank`` - available (active, reachable, not paused, below their
         cap, not in quiet hours at the city's ``hour``) and sharing a language; best by
         Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
-        languages, then the lower id - so that only the chosen few are loaded, not every
-        Lotse who shares a language (thousands in a large programme).
+        languages, then the lower id.
+
+        The available Lotsen are read from the least loaded on (an index on the stored
+        load), a window at a time, until the best ``limit`` are certain: nobody further
+        down can beat them, because nobody there has less load and nobody fits better than
+        fitting Stadtteil and topic with every language. In a programme of any size that is
+        usually the first window of a few dozen rows.
         """
         wanted = sorted(set(languages))
-        if not wanted:
+        if not wanted or limit < 1:
             return []
+        await self._age_offers(since)
         marks = ", ".join(f":l{i}" for i in range(len(wanted)))
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
-        params.update(
-            since=to_db(since), now=to_db(now), hour=hour, limit=limit, district=district,
-            topic=topic,
-        )  # fmt: skip
-        rows = await self.db.fetch_all(
-            f"""
-            WITH candidate AS (
-                SELECT l.person_id, l.max_open,
-                    coalesce(trim(l.districts, char(10)) = '' OR instr(
-                        char(10) || l.districts || char(10), char(10) || :district || char(10)
-                    ) > 0, 0) AS district_fit,
-                    coalesce(trim(l.topics, char(10)) = '' OR instr(
-                        char(10) || l.topics || char(10), char(10) || :topic || char(10)
-                    ) > 0, 0) AS topic_fit,
-                    (SELECT count(*) FROM request r
-                     WHERE r.lotse_id = l.person_id AND r.status = 'accepted') AS open_cases,
-                    (SELECT count(*) FROM offer o
-                     WHERE o.lotse_id = l.person_id AND o.created_at >= :since) AS recent_offers,
-                    (SELECT count(*) FROM lotse_language s
-                     WHERE s.person_id = l.person_id AND s.language IN ({marks})) AS shared
-                FROM lotse l JOIN person p ON p.id = l.person_id
-                WHERE l.status = 'active' AND p.unreachable_at IS NULL
-                  AND l.person_id IN
-                      (SELECT person_id FROM lotse_language WHERE language IN ({marks}))
-                  AND (l.paused_until IS NULL OR l.paused_until <= :now)
-                  AND NOT (
-                      l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
-                      AND l.quiet_from <> l.quiet_to
-                      AND CASE WHEN l.quiet_from < l.quiet_to
-                               THEN :hour >= l.quiet_from AND :hour < l.quiet_to
-                               ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
-                  )
-            )
-            SELECT person_id FROM candidate WHERE open_cases < max_open
-            ORDER BY district_fit DESC, topic_fit DESC, open_cases, recent_offers,
-                     shared DESC, person_id
-            LIMIT :limit
-            """,
-            params,
-        )
-        if not rows:
+        params.update(now=to_db(now), hour=hour, district=district, topic=topic)
+        sql = f"""
+            SELECT l.person_id, l.open_cases, l.recent_offers,
+                coalesce(trim(l.districts, char(10)) = '' OR instr(
+                    char(10) || l.districts || char(10), char(10) || :district || char(10)
+                ) > 0, 0) AS district_fit,
+                coalesce(trim(l.topics, char(10)) = '' OR instr(
+                    char(10) || l.topics || char(10), char(10) || :topic || char(10)
+                ) > 0, 0) AS topic_fit,
+                (SELECT count(*) FROM lotse_language s
+                 WHERE s.person_id = l.person_id AND s.language IN ({marks})) AS shared
+            FROM lotse l INDEXED BY lotse_by_load CROSS JOIN person p ON p.id = l.person_id
+            WHERE l.status = 'active' AND l.open_cases < l.max_open
+              AND p.unreachable_at IS NULL
+              AND (l.paused_until IS NULL OR l.paused_until <= :now)
+              AND NOT (
+                  l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
+                  AND l.quiet_from <> l.quiet_to
+                  AND CASE WHEN l.quiet_from < l.quiet_to
+                           THEN :hour >= l.quiet_from AND :hour < l.quiet_to
+                           ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
+              )
+              AND shared > 0
+            ORDER BY l.open_cases, l.recent_offers, l.person_id
+            LIMIT :window
+        """
+
+        def key(row: aiosqlite.Row) -> tuple[int, ...]:
+            return (
+                -row["district_fit"], -row["topic_fit"], row["open_cases"],
+                row["recent_offers"], -row["shared"], row["person_id"],
+            )  # fmt: skip
+
+        window = max(8 * limit, 32)
+        while True:
+            rows = await self.db.fetch_all(sql, {**params, "window": window})
+            ranked = sorted(rows, key=key)[:limit]
+            if len(rows) < window:
+                break  # every available Lotse was read
+            last = rows[-1]
+            unseen_best = (-1, -1, last["open_cases"], last["recent_offers"], -len(wanted),
+                           last["person_id"])  # fmt: skip
+            if len(ranked) == limit and key(ranked[-1]) <= unseen_best:
+                break
+            window *= 4
+        if not ranked:
             return []
-        chosen = [row[0] for row in rows]
+        chosen = [row["person_id"] for row in ranked]
         picked = ", ".join(str(int(person_id)) for person_id in chosen)
         loaded = await self.db.fetch_all(
             _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
         )
         order = {person_id: index for index, person_id in enumerate(chosen)}
         return sorted((_lotse(row) for row in loaded), key=lambda lotse: order[lotse.person_id])
+
+    async def _age_offers(self, since: datetime) -> None:
+        """Make the stored ``recent_offers`` count from ``since`` on (see migration 0005)."""
+        new = to_db(since)
+        row = await self.db.fetch_one(
+            "SELECT w.since, EXISTS (SELECT 1 FROM offer o WHERE o.created_at >= min(w.since, :new)"
+            " AND o.created_at < max(w.since, :new)) FROM offer_window w",
+            {"new": new},
+        )
+        if row is None or row[0] == new or not row[1]:
+            return  # no offer lies between the old and the new start: the counts hold
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("SELECT since FROM offer_window")
+            old = (await cursor.fetchone())[0]  # type: ignore[index]
+            sign, low, high = (-1, old, new) if old < new else (1, new, old)
+            await conn.execute(
+                "UPDATE lotse SET recent_offers = recent_offers + :sign * aged.n "
+                "FROM (SELECT lotse_id, count(*) AS n FROM offer "
+                "      WHERE created_at >= :low AND created_at < :high GROUP BY lotse_id) AS aged "
+                "WHERE lotse.person_id = aged.lotse_id",
+                {"sign": sign, "low": low, "high": high},
+            )
+            await conn.execute("UPDATE offer_window SET since = ?", (new,))
 
     async def active(self, since: datetime) -> list[Lotse]:
         """Every active Lotse."""
