@@ -6,7 +6,7 @@ import datetime as dt
 
 from telegram import Message, Update
 
-from bot.domain.requests import Request, Step
+from bot.domain.requests import Request, Status, Step
 from bot.services.requests import MAX_TEXT
 from handlers import request_views as rv
 from handlers import views
@@ -33,19 +33,28 @@ async def start_asking(update: Update, context: LotsenContext, who: Speaker) -> 
     await show_step(update, context, who, draft)
 
 
-async def replayed(update: Update, context: LotsenContext, who: Speaker) -> bool:
-    """An update handled again after a restart: show where the person is, change nothing."""
+async def replayed(
+    update: Update, context: LotsenContext, who: Speaker
+) -> tuple[bool, Request | None]:
+    """Whether the update is handled again after a restart, and the person's draft.
+
+    Handled again: show where the person is, change nothing - ``(True, None)``. Otherwise
+    ``(False, draft or None)``: the draft is always the newest request, so one read answers
+    both questions.
+    """
     if who.person is None:
-        return False
+        return False, None
     latest = await context.services.requests.latest(who.person)
-    if latest is None or latest.updated_by != update.update_id:
-        return False
+    if latest is None:
+        return False, None
+    if latest.updated_by != update.update_id:
+        return False, latest if latest.status is Status.DRAFT else None
     if latest.step is not None:
         await show_step(update, context, who, latest)
     else:
         screen = rv.sent(who.t)
         await send(update, screen.text, screen.buttons)
-    return True
+    return True, None
 
 
 async def show_step(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> None:
@@ -79,11 +88,12 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     who = await speaker(update, context)
-    if await replayed(update, context, who):
+    again, draft = await replayed(update, context, who)
+    if again:
         await acknowledge(query)
         return
     requests = context.services.requests
-    draft = await requests.draft(who.person) if who.consented and who.person else None
+    draft = draft if who.consented else None
     if draft is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return

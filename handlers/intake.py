@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -27,6 +29,9 @@ from handlers.context import LotsenApp
 __all__ = ["Intake"]
 
 log = logging.getLogger(__name__)
+
+#: An update as Telegram sends it.
+JSONDict = dict[str, Any]
 
 _PRUNE_EVERY = timedelta(hours=1)
 _KEEP_DONE = timedelta(days=1)
@@ -43,6 +48,43 @@ def _chat_key(update: Update) -> int:
     if update.effective_user is not None:
         return update.effective_user.id
     return -update.update_id
+
+
+class _GroupWrite:
+    """Marks that come in while one write is on its way go together in the next one.
+
+    Each caller waits until its own mark is stored; under load one statement carries many
+    (a group commit), instead of every update queueing for the write lock on its own.
+    """
+
+    def __init__(self, write: Callable[[list[int]], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: list[tuple[int, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, item: int) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((item, done))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._write([item for item, _ in batch])
+                except Exception as exc:  # each waiter sees its write fail
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._flusher = None
 
 
 class Intake:
@@ -67,15 +109,17 @@ class Intake:
         self._tails: dict[int, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._last_prune = clock.now()
+        self._begun = _GroupWrite(inbox.begin)
+        self._done = _GroupWrite(lambda ids: inbox.mark_done(ids, clock.now()))
 
     async def resume(self) -> None:
         """At start: forget old handled updates and handle what the last run left."""
         await self.inbox.prune(self.clock.now() - _KEEP_DONE)
         await self._resume_leftovers()
 
-    async def accept(self, updates: Sequence[Update]) -> None:
+    async def accept(self, raw: Sequence[JSONDict]) -> None:
         """Store updates durably and dispatch the new ones (the webhook's entry point)."""
-        await self._accept(updates)
+        await self._accept(raw)
         await self._maybe_prune()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -87,11 +131,7 @@ class Intake:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
-                poll = asyncio.create_task(
-                    self.app.bot.get_updates(
-                        offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
-                    )
-                )
+                poll = asyncio.create_task(self._fetch(offset))
                 await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if stop.is_set():
                     poll.cancel()
@@ -125,14 +165,43 @@ class Intake:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=timeout)
 
-    async def _accept(self, updates: Sequence[Update]) -> int:
+    async def _fetch(self, offset: int | None) -> list[JSONDict]:
+        """One long poll for updates, as Telegram sent them (stored as they are)."""
+        bot = self.app.bot
+        query: dict[str, object] = {
+            "timeout": self.poll_timeout,
+            "allowed_updates": json.dumps(ALLOWED_UPDATES),
+        }
+        if offset is not None:
+            query["offset"] = offset
+        result = await bot.request.post(
+            f"{bot.base_url}/getUpdates?{urlencode(query)}",
+            read_timeout=self.poll_timeout + (bot.request.read_timeout or 0),
+        )
+        return result if isinstance(result, list) else []
+
+    async def _accept(self, raw: Sequence[JSONDict]) -> int:
         """Store a fetched batch durably, dispatch the new ones, return the next offset."""
+        updates = [Update.de_json(data, self.app.bot) for data in raw]
+        # The first update of each chat with nothing in hand starts at once: its attempt is
+        # counted in the same statement that stores it.
+        waiting = set(self._tails)
+        begun = set()
+        for update in updates:
+            key = _chat_key(update)
+            if key not in waiting:
+                begun.add(update.update_id)
+                waiting.add(key)
         fresh = set(
-            await self.inbox.store(((u.update_id, u.to_json()) for u in updates), self.clock.now())
+            await self.inbox.store(
+                ((u.update_id, json.dumps(data)) for u, data in zip(updates, raw, strict=True)),
+                self.clock.now(),
+                begun,
+            )
         )
         for update in updates:
             if update.update_id in fresh:
-                await self._dispatch(update)
+                await self._dispatch(update, counted=update.update_id in begun)
         return updates[-1].update_id + 1
 
     async def _resume_leftovers(self) -> None:
@@ -145,10 +214,10 @@ class Intake:
             update = Update.de_json(json.loads(payload), self.app.bot)
             await self._dispatch(update)
 
-    async def _dispatch(self, update: Update) -> None:
+    async def _dispatch(self, update: Update, *, counted: bool = False) -> None:
         await self._room.acquire()  # bounds memory when a burst arrives
         key = _chat_key(update)
-        task = asyncio.create_task(self._handle(update, self._tails.get(key)))
+        task = asyncio.create_task(self._handle(update, self._tails.get(key), counted))
         self._tails[key] = task
         self._in_flight.add(task)
 
@@ -160,15 +229,20 @@ class Intake:
 
         task.add_done_callback(done)
 
-    async def _handle(self, update: Update, previous: asyncio.Task[None] | None) -> None:
+    async def _handle(
+        self, update: Update, previous: asyncio.Task[None] | None, counted: bool
+    ) -> None:
         if previous is not None:
             await asyncio.wait({previous})
         # Counted before handling: only an update whose handling began can be blamed for a
         # crash, not one that was merely waiting in the inbox when the process died.
-        await self.inbox.begin(update.update_id)
+        if not counted:
+            await self._begun.mark(update.update_id)
         # Handler errors are caught by the application and go to handlers.errors.on_error.
         await self.app.process_update(update)
-        await self.inbox.mark_done(update.update_id, self.clock.now())
+        # Done before the chat's next update starts, so that a crash never replays an
+        # update after a later one of the same chat.
+        await self._done.mark(update.update_id)
 
     async def _maybe_prune(self) -> None:
         now = self.clock.now()

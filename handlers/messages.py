@@ -39,9 +39,9 @@ async def route(update: Update, context: LotsenContext) -> None:
     if who.person is None or not who.consented or message is None:
         await welcome.fallback_message(update, context)
         return
-    if await asking.replayed(update, context, who):
+    again, draft = await asking.replayed(update, context, who)
+    if again:
         return
-    draft = await context.services.requests.draft(who.person)
     if draft is not None and await asking.take_input(update, context, who, draft):
         return
     dialog = await context.services.dialogs.current(who.person)

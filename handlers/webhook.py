@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 
 from aiohttp import web
-from telegram import Update
 
 from handlers.app import ALLOWED_UPDATES
 from handlers.context import LotsenApp
@@ -53,10 +52,11 @@ async def serve_webhook(app: LotsenApp, intake: Intake, hook: Webhook, stop: asy
             log.warning("webhook request without the right secret refused")
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), app.bot)
+            data = await request.json()
+            # An update is parsed before it is stored: what is not one is refused.
+            await intake.accept([data])
         except (ValueError, KeyError, TypeError):
             return web.Response(status=400)
-        await intake.accept([update])
         return web.Response(status=200)
 
     server = web.Application(client_max_size=1024 * 1024)

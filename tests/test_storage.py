@@ -109,7 +109,7 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     inbox = InboxRepository(db)
     assert await inbox.store([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW) == [1, 2]
     assert await inbox.store([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')], NOW) == [3]
-    await inbox.mark_done(1, NOW)
+    await inbox.mark_done([1], NOW)
     assert await inbox.last_update_id() == 3
 
     # Waiting in the inbox through any number of restarts costs no attempt ...
@@ -117,20 +117,29 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
         payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
         assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
     # ... handling that began and never finished does: twice, and it is given up.
-    await inbox.begin(2)
+    await inbox.begin([2])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
     assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
-    await inbox.begin(2)
-    await inbox.begin(3)
+    await inbox.begin([2])
+    await inbox.begin([3])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
     assert payloads == ['{"update_id": 3}'] and given_up == 1
-    await inbox.begin(3)
+    await inbox.begin([3])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
     assert payloads == [] and given_up == 1
+    # An update whose handling starts at once is counted as it is stored.
+    assert await inbox.store([(4, '{"update_id": 4}'), (5, '{"update_id": 5}')], NOW, {5}) == [
+        4,
+        5,
+    ]
+    await inbox.begin([5])
+    payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+    assert payloads == ['{"update_id": 4}'] and given_up == 1
+    await inbox.mark_done([4], NOW)
 
     done = await db.fetch_all("SELECT update_id FROM inbox WHERE payload IS NULL")
-    assert [r[0] for r in done] == [1, 2, 3]
-    assert await inbox.prune(NOW + timedelta(days=2)) == 3
+    assert [r[0] for r in done] == [1, 2, 3, 4, 5]
+    assert await inbox.prune(NOW + timedelta(days=2)) == 5
     assert await inbox.last_update_id() is None
 
 

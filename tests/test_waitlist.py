@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 
@@ -201,8 +201,9 @@ async def test_seats_in_order_move_up_held_and_leaving(
 
     # The day before, those with a place are reminded, once; then it is held, and those with
     # a place leave the list as trained.
-    await running.advance(timedelta(days=1, hours=12))
-    await running.advance(timedelta(days=1, hours=12))
+    starts = datetime.combine(day, time(10, 0), running.city.timezone)
+    await running.advance(starts - timedelta(hours=12) - running.clock.now())
+    await running.advance(timedelta(hours=13))
 
     def reminders(user: FakeUser) -> list[BotMessage]:
         return [m for m in user.bot_messages() if m.text.startswith("⏰")]

@@ -1012,8 +1012,18 @@ def _buttons(markup: Any) -> list[list[JSON]]:
     return [list(row) for row in rows]
 
 
+def _form_value(key: str, value: str | bytes | bytearray) -> object:
+    """A parameter sent as text (query string or form): JSON unless it is a string field."""
+    if key in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 async def _read_params(request: web.Request) -> JSON:
-    params: JSON = dict(request.query)
+    params: JSON = {key: _form_value(key, value) for key, value in request.query.items()}
     if request.content_type == "application/json":
         body = await request.json()
         params.update(body if isinstance(body, dict) else {})
@@ -1024,13 +1034,8 @@ async def _read_params(request: web.Request) -> JSON:
             if isinstance(value, web.FileField):
                 params[key] = value.file.read()
                 params[f"{key}:filename"] = value.filename
-            elif key in _STRING_PARAMS:
-                params[key] = value
             else:
-                try:
-                    params[key] = json.loads(value)
-                except ValueError:
-                    params[key] = value
+                params[key] = _form_value(key, value)
     # Files sent as attach://name refer to another part of the same request.
     for key, value in list(params.items()):
         if isinstance(value, str) and value.startswith("attach://"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from bot.clock import to_db
@@ -17,36 +17,51 @@ class InboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def store(self, updates: Iterable[tuple[int, str]], now: datetime) -> list[int]:
-        """Keep raw updates (``update_id``, JSON); return the ids that were new."""
+    async def store(
+        self, updates: Iterable[tuple[int, str]], now: datetime, begun: Collection[int] = ()
+    ) -> list[int]:
+        """Keep raw updates (``update_id``, JSON); return the ids that were new.
+
+        ``begun``: the updates whose handling starts right away, counted as one attempt in
+        the same statement (see :meth:`begin`).
+        """
         stamp = to_db(now)
-        rows = [(update_id, payload, stamp) for update_id, payload in updates]
+        rows = [
+            (update_id, payload, stamp, int(update_id in begun)) for update_id, payload in updates
+        ]
         if not rows:
             return []
         # One statement for the whole batch: one transaction, one trip to the database.
-        values = ", ".join("(?, ?, ?)" for _ in rows)
+        values = ", ".join("(?, ?, ?, ?)" for _ in rows)
         stored = await self.db.write_returning(
-            f"INSERT INTO inbox (update_id, payload, received_at) VALUES {values} "
+            f"INSERT INTO inbox (update_id, payload, received_at, attempts) VALUES {values} "
             "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
             [value for row in rows for value in row],
         )
         fresh = {row[0] for row in stored}
-        return [update_id for update_id, _, _ in rows if update_id in fresh]
+        return [update_id for update_id, _, _, _ in rows if update_id in fresh]
 
-    async def mark_done(self, update_id: int, now: datetime) -> None:
-        """Record that the update was handled and drop its payload."""
+    async def mark_done(self, update_ids: Collection[int], now: datetime) -> None:
+        """Record that the updates were handled and drop their payloads (one statement)."""
+        if not update_ids:
+            return
+        marks = ", ".join("?" for _ in update_ids)
         await self.db.write(
-            "UPDATE inbox SET done_at = ?, payload = NULL WHERE update_id = ? AND done_at IS NULL",
-            (to_db(now), update_id),
+            f"UPDATE inbox SET done_at = ?, payload = NULL "
+            f"WHERE update_id IN ({marks}) AND done_at IS NULL",
+            (to_db(now), *update_ids),
         )
 
-    async def begin(self, update_id: int) -> None:
-        """Count one more attempt at handling the update: it is being handled now."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ? AND done_at IS NULL",
-                (update_id,),
-            )
+    async def begin(self, update_ids: Collection[int]) -> None:
+        """Count one more attempt at handling the updates: they are being handled now."""
+        if not update_ids:
+            return
+        marks = ", ".join("?" for _ in update_ids)
+        await self.db.write(
+            f"UPDATE inbox SET attempts = attempts + 1 "
+            f"WHERE update_id IN ({marks}) AND done_at IS NULL",
+            tuple(update_ids),
+        )
 
     async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
         """Return the payloads left unhandled by an earlier run, in order.

@@ -122,13 +122,12 @@ class RequestsRepository:
         if not set(fields) <= _EDITABLE:
             raise ValueError(f"cannot edit {sorted(set(fields) - _EDITABLE)}")
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        changed = await self.db.write(
-            f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ?",
+        rows = await self.db.write_returning(
+            f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ? "
+            f"RETURNING {_FIELDS}",
             (*(_encode(v) for v in fields.values()), request_id, expected.value),
         )
-        if changed != 1:
-            return None
-        return await self.get(request_id)
+        return _request(rows[0]) if rows else None
 
     async def move(
         self,
