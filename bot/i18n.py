@@ -158,6 +158,19 @@ class Texts:
         return template.format_map({k: _render(v, rtl) for k, v in values.items()})
 
 
+def warm_up(timezone: ZoneInfo) -> None:
+    """Load every shipped language's catalog and locale data now, at start.
+
+    Babel reads a locale's data on its first use (a few milliseconds per language and kind
+    of format); done here, the first people after a start do not wait for it.
+    """
+    now = dt.datetime.now(timezone)
+    for language in LANGUAGES:
+        t = texts(language, timezone)
+        t.datetime(now), t.date(now), t.day(now.date()), t.day(now.date(), "medium")
+        t.short_day(now.date()), t.clock(now.time()), t.weekday(0), t.number(1234.5)
+
+
 def texts(language: str, timezone: ZoneInfo) -> Texts:
     """Return the :class:`Texts` for ``language`` (an unknown code falls back to English)."""
     code = language if language in LANGUAGES else "en"

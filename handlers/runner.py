@@ -12,6 +12,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.clock import Clock, SystemClock
 from bot.config import CityConfig, ConfigError, Settings
+from bot.i18n import warm_up
 from bot.scheduler import Timers
 from bot.services import Repositories, build_services
 from bot.storage.database import Database
@@ -73,6 +74,7 @@ async def serve(
         await timers.start()
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)
+        warm_up(city.timezone)
         # What start-up built (catalogs, locale data, the application) lives as long as the
         # process: keep it out of the garbage collector's full passes, which otherwise walk
         # it every time and stall every chat for tens of milliseconds.
