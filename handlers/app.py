@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -47,6 +49,16 @@ async def _group_pointer(update: Update, context: LotsenContext) -> None:
         await update.effective_chat.send_message(views.private_chat_only(who.t))
 
 
+class _NoLinkPreviews(LinkPreviewOptions):
+    """``LinkPreviewOptions(is_disabled=True)``, which goes with every message: its JSON is
+    written out once instead of being worked out again for each call."""
+
+    __slots__ = ()
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        return {"is_disabled": True}
+
+
 def build_application(token: str, api_url: str, services: Services) -> LotsenApp:
     """Create the Application talking to ``api_url`` (Telegram, or a local Bot API server).
 
@@ -64,7 +76,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=_NoLinkPreviews(is_disabled=True),
             )
         )
         .build()

@@ -91,6 +91,16 @@ async def test_whole_first_conversation_in_each_language(
     )
     await user.wait_for_message(lambda m: m.text == menu.text, after=seen + 1)
 
+    # Every message and edit goes out as HTML and without link previews.
+    sent = [
+        c.params
+        for c in api.calls
+        if c.method in ("sendMessage", "editMessageText") and c.params.get("chat_id") == user.id
+    ]
+    assert len(sent) >= 6
+    assert all(p.get("link_preview_options") == {"is_disabled": True} for p in sent), sent
+    assert all(p.get("parse_mode") == "HTML" for p in sent)
+
 
 async def test_first_guess_comes_from_telegram_language_code(
     running: RunningBot, api: FakeBotAPI
