@@ -124,6 +124,8 @@ async def assert_stored_load_is_counted(db_path: Path) -> None:
                                    WHERE r.lotse_id = l.person_id AND r.status = 'accepted')
                OR l.recent_offers <> (SELECT count(*) FROM offer o
                                       WHERE o.lotse_id = l.person_id AND o.created_at >= w.since)
+               OR EXISTS (SELECT 1 FROM lotse_language s WHERE s.person_id = l.person_id
+                          AND (s.open_cases, s.recent_offers) <> (l.open_cases, l.recent_offers))
             """
         )
     finally:

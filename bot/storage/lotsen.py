@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import combinations
 
 import aiosqlite
 
@@ -47,6 +48,25 @@ def _lotse(row: aiosqlite.Row) -> Lotse:
         open_cases=row["open_cases"],
         recent_offers=row["recent_offers"],
     )
+
+
+def _best_unseen(
+    frontier: dict[str, tuple[int, int, int] | None],
+) -> tuple[int, ...] | None:
+    """The best ranking key a Lotse not read yet could have; None if everyone was read.
+
+    A Lotse who speaks the requested languages ``S`` and was not read in any of them carries
+    at least the load where the furthest of those readings stopped, and shares at most
+    ``len(S)`` languages - at best, with a fitting Stadtteil and topic.
+    """
+    open_ = [language for language, at in frontier.items() if at is not None]
+    best: tuple[int, ...] | None = None
+    for size in range(1, len(open_) + 1):
+        for group in combinations(open_, size):
+            load = max(at for language in group if (at := frontier[language]) is not None)
+            key = (-1, -1, load[0], load[1], -size, load[2])
+            best = key if best is None or key < best else best
+    return best
 
 
 class LotsenRepository:
@@ -95,11 +115,11 @@ class LotsenRepository:
         Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
         languages, then the lower id.
 
-        The available Lotsen are read from the least loaded on (an index on the stored
-        load), a window at a time, until the best ``limit`` are certain: nobody further
-        down can beat them, because nobody there has less load and nobody fits better than
-        fitting Stadtteil and topic with every language. In a programme of any size that is
-        usually the first window of a few dozen rows.
+        The Lotsen of each requested language are read from the least loaded on (an index
+        on the stored load), a window at a time, until the best ``limit`` are certain:
+        nobody not yet read can beat them, since they all carry at least the load where
+        their languages' reading stopped. In a programme of any size that is usually the
+        first window of a few dozen rows per language.
         """
         wanted = sorted(set(languages))
         if not wanted or limit < 1:
@@ -109,17 +129,21 @@ class LotsenRepository:
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
         params.update(now=to_db(now), hour=hour, district=district, topic=topic)
         sql = f"""
-            SELECT l.person_id, l.open_cases, l.recent_offers,
+            SELECT s.person_id, s.open_cases, s.recent_offers,
                 coalesce(trim(l.districts, char(10)) = '' OR instr(
                     char(10) || l.districts || char(10), char(10) || :district || char(10)
                 ) > 0, 0) AS district_fit,
                 coalesce(trim(l.topics, char(10)) = '' OR instr(
                     char(10) || l.topics || char(10), char(10) || :topic || char(10)
                 ) > 0, 0) AS topic_fit,
-                (SELECT count(*) FROM lotse_language s
-                 WHERE s.person_id = l.person_id AND s.language IN ({marks})) AS shared
-            FROM lotse l INDEXED BY lotse_by_load CROSS JOIN person p ON p.id = l.person_id
-            WHERE l.status = 'active' AND l.open_cases < l.max_open
+                (SELECT count(*) FROM lotse_language o
+                 WHERE o.person_id = s.person_id AND o.language IN ({marks})) AS shared
+            FROM lotse_language s INDEXED BY lotse_language_by_load
+                CROSS JOIN lotse l ON l.person_id = s.person_id
+                CROSS JOIN person p ON p.id = s.person_id
+            WHERE s.language = :language
+              AND (s.open_cases, s.recent_offers, s.person_id) > (:open, :recent, :after)
+              AND l.status = 'active' AND l.open_cases < l.max_open
               AND p.unreachable_at IS NULL
               AND (l.paused_until IS NULL OR l.paused_until <= :now)
               AND NOT (
@@ -129,32 +153,42 @@ class LotsenRepository:
                            THEN :hour >= l.quiet_from AND :hour < l.quiet_to
                            ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
               )
-              AND shared > 0
-            ORDER BY l.open_cases, l.recent_offers, l.person_id
+            ORDER BY s.open_cases, s.recent_offers, s.person_id
             LIMIT :window
         """
-
-        def key(row: aiosqlite.Row) -> tuple[int, ...]:
-            return (
-                -row["district_fit"], -row["topic_fit"], row["open_cases"],
-                row["recent_offers"], -row["shared"], row["person_id"],
-            )  # fmt: skip
-
+        seen: dict[int, tuple[int, ...]] = {}  # person id -> ranking key (lower is better)
+        # Per language: where its reading stopped (open cases, offers, id); None when read
+        # to the end.
+        frontier: dict[str, tuple[int, int, int] | None] = dict.fromkeys(wanted, (-1, -1, -1))
         window = max(8 * limit, 32)
         while True:
-            rows = await self.db.fetch_all(sql, {**params, "window": window})
-            ranked = sorted(rows, key=key)[:limit]
-            if len(rows) < window:
-                break  # every available Lotse was read
-            last = rows[-1]
-            unseen_best = (-1, -1, last["open_cases"], last["recent_offers"], -len(wanted),
-                           last["person_id"])  # fmt: skip
-            if len(ranked) == limit and key(ranked[-1]) <= unseen_best:
+            for language, at in frontier.items():
+                if at is None:
+                    continue
+                rows = await self.db.fetch_all(
+                    sql,
+                    {**params, "language": language, "open": at[0], "recent": at[1],
+                     "after": at[2], "window": window},
+                )  # fmt: skip
+                for row in rows:
+                    seen[row["person_id"]] = (
+                        -row["district_fit"], -row["topic_fit"], row["open_cases"],
+                        row["recent_offers"], -row["shared"], row["person_id"],
+                    )  # fmt: skip
+                last = rows[-1] if rows else None
+                frontier[language] = (
+                    (last["open_cases"], last["recent_offers"], last["person_id"])
+                    if last is not None and len(rows) == window
+                    else None
+                )
+            ranked = sorted(seen.items(), key=lambda item: item[1])[:limit]
+            unseen = _best_unseen(frontier)
+            if unseen is None or (len(ranked) == limit and ranked[-1][1] <= unseen):
                 break
             window *= 4
         if not ranked:
             return []
-        chosen = [row["person_id"] for row in ranked]
+        chosen = [person_id for person_id, _ in ranked]
         picked = ", ".join(str(int(person_id)) for person_id in chosen)
         loaded = await self.db.fetch_all(
             _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}

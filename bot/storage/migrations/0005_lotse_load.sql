@@ -14,14 +14,37 @@ CREATE TABLE offer_window (
 );
 INSERT INTO offer_window (id, since) VALUES (1, '');
 
+-- The load is mirrored into each of the Lotse's languages, so that matching walks the
+-- Lotsen of one language from the least loaded on.
+ALTER TABLE lotse_language ADD COLUMN open_cases INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lotse_language ADD COLUMN recent_offers INTEGER NOT NULL DEFAULT 0;
+
 CREATE INDEX offer_by_time ON offer (created_at);
-CREATE INDEX lotse_by_load ON lotse (open_cases, recent_offers, person_id)
-    WHERE status = 'active';
+CREATE INDEX lotse_language_by_load
+    ON lotse_language (language, open_cases, recent_offers, person_id);
 
 UPDATE lotse SET
     open_cases = (SELECT count(*) FROM request r
                   WHERE r.lotse_id = lotse.person_id AND r.status = 'accepted'),
     recent_offers = (SELECT count(*) FROM offer o WHERE o.lotse_id = lotse.person_id);
+UPDATE lotse_language SET
+    open_cases = (SELECT l.open_cases FROM lotse l WHERE l.person_id = lotse_language.person_id),
+    recent_offers =
+        (SELECT l.recent_offers FROM lotse l WHERE l.person_id = lotse_language.person_id);
+
+CREATE TRIGGER lotse_load_mirrored AFTER UPDATE OF open_cases, recent_offers ON lotse
+BEGIN
+    UPDATE lotse_language SET open_cases = NEW.open_cases, recent_offers = NEW.recent_offers
+    WHERE person_id = NEW.person_id;
+END;
+
+CREATE TRIGGER language_load_at_start AFTER INSERT ON lotse_language
+BEGIN
+    UPDATE lotse_language SET
+        open_cases = (SELECT l.open_cases FROM lotse l WHERE l.person_id = NEW.person_id),
+        recent_offers = (SELECT l.recent_offers FROM lotse l WHERE l.person_id = NEW.person_id)
+    WHERE language = NEW.language AND person_id = NEW.person_id;
+END;
 
 CREATE TRIGGER lotse_load_at_start AFTER INSERT ON lotse
 BEGIN
