@@ -37,6 +37,7 @@ class Throughput:
     seconds: float
     bot_cpu: float  # CPU seconds the bot used while the load ran
     server_cpu: float  # the same for the bench process (fake server and scripted users)
+    calls: int  # Bot API calls the bot made while the load ran (getUpdates not counted)
 
     @property
     def per_second(self) -> float:
@@ -62,14 +63,20 @@ async def throughput(kind: str, folder: Path, users: int, round_trip: float = 0.
             u: full_intake(u) if kind == "lotsenbot" else any_reply(full_intake(u)) for u in ids
         }
         cpu, own = bot.cpu_seconds(), time.process_time()
+        calls = _calls(api)
         started = time.perf_counter()
         await asyncio.gather(*(closed_loop_user(api, replies, u, scripts[u], 120) for u in ids))
         took = time.perf_counter() - started
         cpu, own = bot.cpu_seconds() - cpu, time.process_time() - own
+        calls = _calls(api) - calls
     finally:
         await bot.stop()
         await api.stop()
-    return Throughput(sum(len(s) for s in scripts.values()), took, cpu, own)
+    return Throughput(sum(len(s) for s in scripts.values()), took, cpu, own, calls)
+
+
+def _calls(api: BenchAPI) -> int:
+    return sum(1 for call in api.calls if call.method != "getUpdates")
 
 
 @dataclass

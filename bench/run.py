@@ -82,14 +82,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     # 1. Throughput of the intake, the three bots interleaved so that noise hits each alike.
     rates: dict[str, list[float]] = {kind: [] for kind in BOTS}
     cpu: dict[str, list[float]] = {kind: [] for kind in BOTS}
+    calls: dict[str, float] = {}
     for index in range(reps):
         for kind in BOTS:
             with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
                 result = await throughput(kind, Path(folder), args.users)
             rates[kind].append(result.per_second)
             cpu[kind].append(result.bot_cpu / result.updates * 1000)
+            calls[kind] = result.calls / result.updates
             log(
                 f"intake {kind} #{index + 1}: {result.per_second:.0f} updates/s, "
+                f"{result.calls / result.updates:.2f} Bot API calls and "
                 f"{result.bot_cpu / result.updates * 1000:.2f} ms CPU per update in the bot, "
                 f"{result.server_cpu / result.seconds * 100:.0f}% CPU in the bench process"
             )
@@ -100,6 +103,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     figures["intake_vs_peer"] = round(ours / peer, 3)
     figures["intake_vs_echo"] = round(ours / echo, 3)
     details["cpu_ms_per_update"] = {k: round(statistics.median(v), 3) for k, v in cpu.items()}
+    details["api_calls_per_update"] = {k: round(v, 2) for k, v in calls.items()}
 
     # 1b. The same with a round trip to the API like Telegram's (not a target; shows what
     # handling people concurrently is for). Fewer people: a sequential bot is slow here.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -82,6 +83,17 @@ class RunningBot:
         await asyncio.wait_for(self.task, 30)
 
 
+def shifted_clock() -> ManualClock:
+    """The bot's clock in a test: now, or ``LOTSENBOT_TEST_HOURS`` hours later.
+
+    ``LOTSENBOT_TEST_HOURS=3 make test`` runs the suite as if it were three hours later, to
+    find tests that only pass at some hours of the day.
+    """
+    clock = ManualClock()
+    clock.advance(timedelta(hours=float(os.environ.get("LOTSENBOT_TEST_HOURS", "0"))))
+    return clock
+
+
 async def start_bot(
     api: FakeBotAPI, city: CityConfig, db_path: Path, clock: ManualClock | None = None
 ) -> RunningBot:
@@ -90,7 +102,7 @@ async def start_bot(
     Pass the ``clock`` of an earlier run to restart the bot at the time it had reached.
     """
     settings = Settings(token=api.token, api_url=api.url, db_path=db_path, config_path=CITY_FILE)
-    clock = clock or ManualClock()
+    clock = clock or shifted_clock()
     stop = asyncio.Event()
     polls = len(api.calls_of("getUpdates"))
     started: list[Timers] = []

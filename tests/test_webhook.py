@@ -8,12 +8,11 @@ from pathlib import Path
 
 from aiohttp import ClientSession
 
-from bot.clock import ManualClock
 from bot.config import CityConfig, Settings
 from bot.fakeapi import FakeBotAPI
 from handlers.runner import serve
 from handlers.webhook import SECRET_HEADER, Webhook
-from tests.conftest import CITY_FILE
+from tests.conftest import CITY_FILE, shifted_clock
 from tests.scenario import t
 
 
@@ -30,7 +29,9 @@ async def test_webhook_receives_with_secret_and_refuses_without(
     hook = Webhook(f"http://127.0.0.1:{port}/telegram/hook", "127.0.0.1", port)
     settings = Settings(api.token, api.url, tmp_path / "bot.sqlite3", CITY_FILE)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, city, clock=ManualClock(), stop=stop, webhook=hook))
+    task = asyncio.create_task(
+        serve(settings, city, clock=shifted_clock(), stop=stop, webhook=hook)
+    )
     try:
         await api.wait_until(lambda: api.webhook.get("url") == hook.url or task.done(), 10)
         assert not task.done()
