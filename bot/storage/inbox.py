@@ -43,24 +43,20 @@ class InboxRepository:
 
     async def mark_done(self, update_ids: Collection[int], now: datetime) -> None:
         """Record that the updates were handled and drop their payloads (one statement)."""
-        if not update_ids:
-            return
-        marks = ", ".join("?" for _ in update_ids)
-        await self.db.write(
-            f"UPDATE inbox SET done_at = ?, payload = NULL "
-            f"WHERE update_id IN ({marks}) AND done_at IS NULL",
-            (to_db(now), *update_ids),
-        )
+        await self._set_pending(update_ids, "done_at = ?, payload = NULL", to_db(now))
 
     async def begin(self, update_ids: Collection[int]) -> None:
         """Count one more attempt at handling the updates: they are being handled now."""
+        await self._set_pending(update_ids, "attempts = attempts + 1")
+
+    async def _set_pending(self, update_ids: Collection[int], sets: str, *values: object) -> None:
+        """``UPDATE inbox SET <sets>`` for those of the updates not handled yet."""
         if not update_ids:
             return
         marks = ", ".join("?" for _ in update_ids)
         await self.db.write(
-            f"UPDATE inbox SET attempts = attempts + 1 "
-            f"WHERE update_id IN ({marks}) AND done_at IS NULL",
-            tuple(update_ids),
+            f"UPDATE inbox SET {sets} WHERE update_id IN ({marks}) AND done_at IS NULL",
+            (*values, *update_ids),
         )
 
     async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
