@@ -105,7 +105,9 @@ class Intake:
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.max_attempts = max_attempts
+        self.max_in_flight = max_in_flight
         self._room = asyncio.Semaphore(max_in_flight)
+        self._accepting = asyncio.Lock()
         self._tails: dict[int, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._last_prune = clock.now()
@@ -183,25 +185,27 @@ class Intake:
     async def _accept(self, raw: Sequence[JSONDict]) -> int:
         """Store a fetched batch durably, dispatch the new ones, return the next offset."""
         updates = [Update.de_json(data, self.app.bot) for data in raw]
-        # The first update of each chat with nothing in hand starts at once: its attempt is
-        # counted in the same statement that stores it.
-        waiting = set(self._tails)
-        begun = set()
-        for update in updates:
-            key = _chat_key(update)
-            if key not in waiting:
-                begun.add(update.update_id)
-                waiting.add(key)
-        fresh = set(
-            await self.inbox.store(
+        async with self._accepting:  # webhook requests come concurrently
+            # The first update of each chat with nothing in hand starts at once (when there
+            # is room for the whole batch): its attempt is counted in the same statement
+            # that stores it.
+            begun = set()
+            if len(self._in_flight) + len(updates) <= self.max_in_flight:
+                waiting = set(self._tails)
+                for update in updates:
+                    key = _chat_key(update)
+                    if key not in waiting:
+                        begun.add(update.update_id)
+                        waiting.add(key)
+            stored = await self.inbox.store(
                 ((u.update_id, json.dumps(data)) for u, data in zip(updates, raw, strict=True)),
                 self.clock.now(),
                 begun,
             )
-        )
-        for update in updates:
-            if update.update_id in fresh:
-                await self._dispatch(update, counted=update.update_id in begun)
+            fresh = set(stored)
+            for update in updates:
+                if update.update_id in fresh:
+                    await self._dispatch(update, counted=update.update_id in begun)
         return updates[-1].update_id + 1
 
     async def _resume_leftovers(self) -> None:
@@ -237,12 +241,20 @@ class Intake:
         # Counted before handling: only an update whose handling began can be blamed for a
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
-            await self._begun.mark(update.update_id)
+            await self._note(self._begun, update.update_id, "count an attempt at")
         # Handler errors are caught by the application and go to handlers.errors.on_error.
         await self.app.process_update(update)
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.
-        await self._done.mark(update.update_id)
+        await self._note(self._done, update.update_id, "mark as done")
+
+    @staticmethod
+    async def _note(marks: _GroupWrite, update_id: int, what: str) -> None:
+        """Store an inbox mark; a database that refuses it is logged, handling goes on."""
+        try:
+            await marks.mark(update_id)
+        except Exception as exc:  # the database itself failed: nothing to answer anyone
+            log.error("could not %s update %d (%s)", what, update_id, type(exc).__name__)
 
     async def _maybe_prune(self) -> None:
         now = self.clock.now()

@@ -63,10 +63,11 @@ async def serve_webhook(app: LotsenApp, intake: Intake, hook: Webhook, stop: asy
     server.router.add_post(hook.path, receive)
     runner = web.AppRunner(server, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, hook.host, hook.port)
-    await site.start()
     try:
+        # Leftovers first: an update arriving meanwhile would otherwise be stored, handled,
+        # and taken up once more as a leftover.
         await intake.resume()
+        await web.TCPSite(runner, hook.host, hook.port).start()
         await app.bot.set_webhook(hook.url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         log.info("receiving updates by webhook")
         await stop.wait()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 import pytest
 
 from bot.clock import to_db
-from bot.domain.lotsen import rank
+from bot.domain.lotsen import LotseStatus, rank
 from bot.domain.requests import Request, Status, Step
-from bot.storage.database import Database
+from bot.storage.database import Database, Params
 from bot.storage.lotsen import LotsenRepository
+from bot.storage.requests import RequestsRepository
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LANGUAGES = ["de", "ar", "uk", "fa", "ru"]
@@ -112,3 +115,58 @@ async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
         assert [lotse.person_id for lotse in best] == [
             lotse.person_id for lotse in everyone[:limit]
         ], request
+
+
+class _OtherChatBetweenWindows(Database):
+    """The real database; after the first window of a choice, another chat gets its turn."""
+
+    other_chat: Callable[[], Awaitable[object]] | None = None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        rows = await super().fetch_all(sql, params)
+        if "INDEXED BY lotse_language_by_load" in sql and self.other_chat is not None:
+            other, self.other_chat = self.other_chat, None
+            task = asyncio.create_task(other())
+            await asyncio.wait({task}, timeout=0.2)  # done at once unless it has to wait
+        return rows
+
+
+async def test_a_load_that_changes_while_choosing_does_not_hide_the_best(tmp_path: Path) -> None:
+    """Forty Lotsen outside the Stadtteil fill the first window; the only Lotse in it (one
+    more open case) closes that case while the choice is being made, from another chat, and
+    so moves to before where the reading of the first window stopped."""
+    db = _OtherChatBetweenWindows(tmp_path / "bot.sqlite3")
+    await db.open()
+    lotsen, requests = LotsenRepository(db), RequestsRepository(db)
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    for person in range(1, 43):
+        await db.write(
+            "INSERT INTO person (id, telegram_id, language, created_at) VALUES (?, ?, 'de', ?)",
+            (person, 100 + person, to_db(now)),
+        )
+    for person in range(1, 42):
+        await lotsen.create(person, f"L{person}", LotseStatus.ACTIVE, "de", now)
+        await lotsen.update(person, districts=frozenset({"Altstadt" if person == 1 else "Hervest"}))
+    # Everyone has had one offer; the first Lotse's led to a case.
+    case = await requests.start_draft(42, ("de",), now)
+    await requests.move(case.id, [Status.DRAFT], Status.OPEN, now)
+    await requests.add_offers(case.id, [1], 1, now)
+    assert await requests.accept(case.id, 1, now, [])
+    other = await requests.start_draft(42, ("de",), now)
+    await requests.move(other.id, [Status.DRAFT], Status.OPEN, now)
+    await requests.add_offers(other.id, range(2, 42), 1, now)
+    closed = asyncio.Event()
+
+    async def close_case() -> None:
+        await requests.move(case.id, [Status.ACCEPTED], Status.DONE, now)
+        closed.set()
+
+    since = now - timedelta(days=30)
+    db.other_chat = close_case
+    try:
+        chosen = await lotsen.best(["de"], "Altstadt", None, since=since, now=now, hour=12, limit=1)
+        await asyncio.wait_for(closed.wait(), 5)
+        assert [lotse.person_id for lotse in chosen] == [1]
+        assert (await lotsen.get(1, since)).open_cases == 0  # type: ignore[union-attr]
+    finally:
+        await db.close()

@@ -124,7 +124,6 @@ class LotsenRepository:
         wanted = sorted(set(languages))
         if not wanted or limit < 1:
             return []
-        await self._age_offers(since)
         marks = ", ".join(f":l{i}" for i in range(len(wanted)))
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
         params.update(now=to_db(now), hour=hour, district=district, topic=topic)
@@ -156,6 +155,24 @@ class LotsenRepository:
             ORDER BY s.open_cases, s.recent_offers, s.person_id
             LIMIT :window
         """
+        # One write transaction for the whole walk: no load changes between its windows
+        # (a Lotse whose load fell behind a language's frontier would never be read).
+        async with self.db.transaction() as conn:
+            await self._age_offers(conn, since)
+            ranked = await self._walk(sql, params, wanted, limit)
+            if not ranked:
+                return []
+            picked = ", ".join(str(int(person_id)) for person_id in ranked)
+            loaded = await self.db.fetch_all(
+                _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
+            )
+        order = {person_id: index for index, person_id in enumerate(ranked)}
+        return sorted((_lotse(row) for row in loaded), key=lambda lotse: order[lotse.person_id])
+
+    async def _walk(
+        self, sql: str, params: dict[str, object], wanted: list[str], limit: int
+    ) -> list[int]:
+        """Read each language's Lotsen by load until the best ``limit`` are certain."""
         seen: dict[int, tuple[int, ...]] = {}  # person id -> ranking key (lower is better)
         # Per language: where its reading stopped (open cases, offers, id); None when read
         # to the end.
@@ -184,40 +201,31 @@ class LotsenRepository:
             ranked = sorted(seen.items(), key=lambda item: item[1])[:limit]
             unseen = _best_unseen(frontier)
             if unseen is None or (len(ranked) == limit and ranked[-1][1] <= unseen):
-                break
+                return [person_id for person_id, _ in ranked]
             window *= 4
-        if not ranked:
-            return []
-        chosen = [person_id for person_id, _ in ranked]
-        picked = ", ".join(str(int(person_id)) for person_id in chosen)
-        loaded = await self.db.fetch_all(
-            _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
-        )
-        order = {person_id: index for index, person_id in enumerate(chosen)}
-        return sorted((_lotse(row) for row in loaded), key=lambda lotse: order[lotse.person_id])
 
-    async def _age_offers(self, since: datetime) -> None:
-        """Make the stored ``recent_offers`` count from ``since`` on (see migration 0005)."""
+    @staticmethod
+    async def _age_offers(conn: aiosqlite.Connection, since: datetime) -> None:
+        """In a write transaction: make the stored ``recent_offers`` count from ``since`` on
+        (see migration 0005)."""
         new = to_db(since)
-        row = await self.db.fetch_one(
+        rows = await conn.execute_fetchall(
             "SELECT w.since, EXISTS (SELECT 1 FROM offer o WHERE o.created_at >= min(w.since, :new)"
             " AND o.created_at < max(w.since, :new)) FROM offer_window w",
             {"new": new},
         )
-        if row is None or row[0] == new or not row[1]:
+        old, passed = next(iter(rows))
+        if old == new or not passed:
             return  # no offer lies between the old and the new start: the counts hold
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute("SELECT since FROM offer_window")
-            old = (await cursor.fetchone())[0]  # type: ignore[index]
-            sign, low, high = (-1, old, new) if old < new else (1, new, old)
-            await conn.execute(
-                "UPDATE lotse SET recent_offers = recent_offers + :sign * aged.n "
-                "FROM (SELECT lotse_id, count(*) AS n FROM offer "
-                "      WHERE created_at >= :low AND created_at < :high GROUP BY lotse_id) AS aged "
-                "WHERE lotse.person_id = aged.lotse_id",
-                {"sign": sign, "low": low, "high": high},
-            )
-            await conn.execute("UPDATE offer_window SET since = ?", (new,))
+        sign, low, high = (-1, old, new) if old < new else (1, new, old)
+        await conn.execute(
+            "UPDATE lotse SET recent_offers = recent_offers + :sign * aged.n "
+            "FROM (SELECT lotse_id, count(*) AS n FROM offer "
+            "      WHERE created_at >= :low AND created_at < :high GROUP BY lotse_id) AS aged "
+            "WHERE lotse.person_id = aged.lotse_id",
+            {"sign": sign, "low": low, "high": high},
+        )
+        await conn.execute("UPDATE offer_window SET since = ?", (new,))
 
     async def active(self, since: datetime) -> list[Lotse]:
         """Every active Lotse."""
