@@ -199,10 +199,12 @@ class RequestService:
             return None
         request = await self.repo.get(draft.id)
         assert request is not None
-        await self.timers.set("request:expire", request.id, self._expiry(request))
-        # Set before offering: if the process dies halfway, escalation still comes.
-        await self.timers.set(
-            "request:escalate", request.id, now + self.city.requests.escalate_after
+        # Escalation is set before offering: if the process dies halfway, it still comes.
+        await self.timers.set_many(
+            [
+                ("request:expire", request.id, self._expiry(request)),
+                ("request:escalate", request.id, now + self.city.requests.escalate_after),
+            ]
         )
         await self._offer(request, 1, deliver=False)
         return await self.repo.get(draft.id)

@@ -19,6 +19,9 @@ _FIELDS = (
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
     "accepted_at, updated_by"
 )
+#: Offers written by one INSERT (four values each, well below SQLite's variable limit).
+_ROWS_PER_INSERT = 200
+
 _EDITABLE = frozenset(
     {
         "step",
@@ -200,22 +203,23 @@ class RequestsRepository:
         self, request_id: int, lotse_ids: Iterable[int], round: int, now: datetime
     ) -> list[int]:
         """Record offers to Lotsen not offered this request before; return those ids."""
-        added: list[int] = []
+        rows = [(request_id, lotse_id, round, to_db(now)) for lotse_id in dict.fromkeys(lotse_ids)]
         async with self.db.transaction() as conn:
-            for lotse_id in lotse_ids:
-                cursor = await conn.execute(
+            inserted: set[int] = set()
+            for start in range(0, len(rows), _ROWS_PER_INSERT):  # one statement per chunk
+                chunk = rows[start : start + _ROWS_PER_INSERT]
+                returned = await conn.execute_fetchall(
                     "INSERT OR IGNORE INTO offer (request_id, lotse_id, round, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (request_id, lotse_id, round, to_db(now)),
+                    f"VALUES {', '.join('(?, ?, ?, ?)' for _ in chunk)} RETURNING lotse_id",
+                    [value for row in chunk for value in row],
                 )
-                if cursor.rowcount:
-                    added.append(lotse_id)
+                inserted.update(row[0] for row in returned)
             await conn.execute(
                 "UPDATE request SET round = ?, status = 'offered' "
                 "WHERE id = ? AND status IN ('open', 'offered')",
                 (round, request_id),
             )
-        return added
+        return [row[1] for row in rows if row[1] in inserted]
 
     async def set_offer_message(self, request_id: int, lotse_id: int, message_id: int) -> None:
         """Remember which message carries the offer, to edit it later."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,10 +24,11 @@ class DueTimer:
     due: datetime
 
 
-_INSERT_TIMER = (
-    "INSERT INTO timer (kind, subject, due_at) VALUES (?, ?, ?) "
+_INSERT_TIMERS = (
+    "INSERT INTO timer (kind, subject, due_at) VALUES {values} "
     "ON CONFLICT (kind, subject) DO UPDATE SET due_at = excluded.due_at, done_at = NULL"
 )
+_INSERT_TIMER = _INSERT_TIMERS.format(values="(?, ?, ?)")
 
 
 async def insert_timer(conn: aiosqlite.Connection, kind: str, subject: int, due: datetime) -> None:
@@ -42,7 +44,17 @@ class TimersRepository:
 
     async def set(self, kind: str, subject: int, due: datetime) -> None:
         """Schedule (or move) the ``kind`` timer of ``subject``; a done one is armed again."""
-        await self.db.write(_INSERT_TIMER, (kind, subject, to_db(due)))
+        await self.set_many([(kind, subject, due)])
+
+    async def set_many(self, timers: Sequence[tuple[str, int, datetime]]) -> None:
+        """:meth:`set` for several timers, in one statement."""
+        if not timers:
+            return
+        values = ", ".join("(?, ?, ?)" for _ in timers)
+        await self.db.write(
+            _INSERT_TIMERS.format(values=values),
+            [value for kind, subject, due in timers for value in (kind, subject, to_db(due))],
+        )
 
     async def cancel(self, kind_glob: str, subject: int) -> None:
         """Drop the pending timers of ``subject`` whose kind matches ``kind_glob``."""
