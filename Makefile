@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest run demo bench extract update-catalogs clean
+.PHONY: test test-calendar lint typecheck pytest run demo bench extract update-catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+## The tests that plan dates, each time started on a day that is hard for calendars (the
+## evening before a first-Wednesday Stammtisch, a month's last day, New Year's Eve, 29 February,
+## both clock changes); about ten minutes.
+CALENDAR_TESTS := tests/test_events.py tests/test_requests.py tests/test_waitlist.py \
+	tests/test_broadcasts.py tests/test_privacy.py tests/test_stats.py tests/test_limits.py
+test-calendar: $(STAMP)
+	$(BIN)/python -m tests.calendar_days | while read -r day moment; do \
+	  echo "== $$day: $$moment"; \
+	  LOTSENBOT_TEST_NOW=$$moment $(BIN)/pytest -q -p no:cacheprovider $(CALENDAR_TESTS) || exit 1; \
+	done
 
 ## Benchmarks against python-telegram-bot baselines (not part of test; under 10 minutes):
 ## prints a table and writes bench/results.json.

@@ -25,10 +25,13 @@ class SystemClock:
 
 
 class ManualClock:
-    """The real time plus an offset that can only grow (for tests and the offline demo)."""
+    """The real time plus an offset that can only grow (for tests and the offline demo).
 
-    def __init__(self) -> None:
-        self.offset = timedelta()
+    With ``start`` it begins at that moment instead of the real time, and runs on from there.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.offset = timedelta() if start is None else start - datetime.now(UTC)
 
     def now(self) -> datetime:
         """Return the shifted UTC time."""

@@ -6,10 +6,13 @@ import asyncio
 import dataclasses
 import os
 import re
+from calendar import isleap
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
+from itertools import count
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +26,7 @@ from handlers.runner import serve
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "data" / "dorsten.toml"
 COORDINATOR_ID = 9000
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
@@ -83,13 +87,36 @@ class RunningBot:
         await asyncio.wait_for(self.task, 30)
 
 
-def shifted_clock() -> ManualClock:
-    """The bot's clock in a test: now, or ``LOTSENBOT_TEST_HOURS`` hours later.
+#: The calendar the suite runs on: Tuesday 15 January, 09:30 in Dorsten, of a year laid out
+#: like 2030 (same weekdays, not a leap year). The year is the first such one after this one,
+#: because the ``lotsenbot`` command a test runs beside the bot keeps the real time and
+#: refuses dates that have passed.
+CALENDAR_TWIN = 2030
 
-    ``LOTSENBOT_TEST_HOURS=3 make test`` runs the suite as if it were three hours later, to
-    find tests that only pass at some hours of the day.
+
+def suite_start(today: date) -> datetime:
+    """The moment the suite's clock starts at, on a calendar that never changes."""
+    shape = (date(CALENDAR_TWIN, 1, 1).weekday(), isleap(CALENDAR_TWIN))
+    year = next(y for y in count(today.year + 1) if (date(y, 1, 1).weekday(), isleap(y)) == shape)
+    return datetime(year, 1, 15, 9, 30, tzinfo=BERLIN)
+
+
+def shifted_clock() -> ManualClock:
+    """The bot's clock in a test: it starts at a fixed moment and runs on from there.
+
+    ``LOTSENBOT_TEST_NOW`` sets another start (an ISO date and time, ``now`` for the real
+    time): ``make test-calendar`` runs the tests that plan dates on the days that are hard
+    for calendars. ``LOTSENBOT_TEST_HOURS=3`` moves the start three hours later, to find a
+    test that only passes at some hours of the day.
     """
-    clock = ManualClock()
+    chosen = os.environ.get("LOTSENBOT_TEST_NOW", "")
+    if chosen == "now":
+        clock = ManualClock()
+    elif chosen:
+        start = datetime.fromisoformat(chosen)
+        clock = ManualClock(start if start.tzinfo else start.replace(tzinfo=BERLIN))
+    else:
+        clock = ManualClock(suite_start(datetime.now(UTC).date()))
     clock.advance(timedelta(hours=float(os.environ.get("LOTSENBOT_TEST_HOURS", "0"))))
     return clock
 
@@ -103,6 +130,7 @@ async def start_bot(
     """
     settings = Settings(token=api.token, api_url=api.url, db_path=db_path, config_path=CITY_FILE)
     clock = clock or shifted_clock()
+    api.now = lambda: clock.now().timestamp()  # message dates on the bot's calendar
     stop = asyncio.Event()
     polls = len(api.calls_of("getUpdates"))
     started: list[Timers] = []
