@@ -49,13 +49,21 @@ class BenchAPI(FakeBotAPI):
         #: Called with (chat id, callback data of the message's buttons, perf_counter time).
         self.on_reply: Callable[[int, list[str], float], None] | None = None
         self.replies = 0
-        #: Seconds every call except getUpdates takes, like the way to Telegram and back.
+        #: Seconds every call takes longer, getUpdates included, like the way to Telegram
+        #: and back: half before the server handles it, half before its answer leaves.
         self.round_trip = round_trip
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if self.round_trip and request.match_info["method"] != "getUpdates":
-            await asyncio.sleep(self.round_trip)
-        return await super()._handle(request)
+        # So an update reaches the bot half a round trip after the server has it (getUpdates'
+        # answer), and a message reaches the server half a round trip after the bot sent it:
+        # from a tap to the next message at the server takes one round trip at the least.
+        half = self.round_trip / 2
+        if half:
+            await asyncio.sleep(half)
+        response = await super()._handle(request)
+        if half:
+            await asyncio.sleep(half)
+        return response
 
     def _reply(self, raw: JSON) -> JSON:
         self.replies += 1
