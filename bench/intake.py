@@ -1,5 +1,6 @@
 """Intake load: throughput with people tapping as fast as answers come (closed loop), and
-latency at a fixed offered load (each person sends an update every 2 s, open loop)."""
+latency at a fixed offered load (each person sends an update every 2 s, open loop), with
+loopback as it is or with a round trip added to every Bot API call."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ from bench.harness import (
 #: The open-loop load of the issue: 500 people, each sending an update every 2 s.
 P99_USERS = 500
 P99_INTERVAL = 2.0
+P99_RATE = P99_USERS / P99_INTERVAL
+
+
+def people_at(rate: float) -> int:
+    """How many people, each sending an update every 2 s, make ``rate`` updates per second."""
+    return max(5, round(rate * P99_INTERVAL))
 
 
 @dataclass
@@ -88,8 +95,15 @@ class Latency:
     steps: dict[str, float]  # p99 per kind of update
 
 
-async def latency(kind: str, folder: Path, seconds: float) -> Latency:
-    """500 people each send an update every 2 s for ``seconds``; time each answer.
+async def latency(
+    kind: str, folder: Path, seconds: float, *, rate: float = P99_RATE, round_trip: float = 0.0
+) -> Latency:
+    """People each send an update every 2 s for ``seconds``; time each answer.
+
+    As many people as make ``rate`` updates per second (by default 500: 250/s); each answer is
+    timed from the update's arrival at the server to the message that shows the next step
+    (for a baseline: its one reply). ``round_trip``: seconds each Bot API call takes
+    longer (0: loopback as it is; see :class:`BenchAPI`).
 
     A fifth are new (from /start). The others were onboarded before and are somewhere in
     asking for a Lotse - at the main menu, mid-way through a request (their drafts are in
@@ -98,10 +112,11 @@ async def latency(kind: str, folder: Path, seconds: float) -> Latency:
     than everyone sending their request in the same two seconds.
     """
     rounds = int(seconds / P99_INTERVAL)
-    api = BenchAPI()
+    users = people_at(rate)
+    api = BenchAPI(round_trip)
     await api.start()
-    fresh = list(range(1_000, 1_000 + P99_USERS // 5))
-    known = list(range(20_000, 20_000 + P99_USERS - len(fresh)))
+    fresh = list(range(1_000, 1_000 + users // 5))
+    known = list(range(20_000, 20_000 + users - len(fresh)))
     for user_id in fresh:
         api.user(user_id, "Amal", language_code=LANGUAGES[user_id % len(LANGUAGES)])
     for user_id in known:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from bench.broadcast import broadcast
 from bench.harness import BOTS
-from bench.intake import latency, throughput
+from bench.intake import P99_INTERVAL, latency, people_at, throughput
 from bench.match import pick_p99
 from bench.memory import resident_memory
 
@@ -73,11 +73,67 @@ def machine() -> dict[str, Any]:
     }
 
 
+async def taps(args: argparse.Namespace, figures: dict[str, Any], details: dict[str, Any]) -> None:
+    """What a person feels with a network like Telegram's: from a tap (a button or a typed
+    step) to the next step's message at the API, every Bot API call ``--round-trip-ms``
+    longer, at an open-loop load the peer can carry (``--tap-rate``). Lotsenbot and the
+    peer, interleaved."""
+    ms = args.round_trip_ms
+    kinds = ("lotsenbot", "peer")
+    p50s: dict[str, list[float]] = {kind: [] for kind in kinds}
+    p99s: dict[str, list[float]] = {kind: [] for kind in kinds}
+    steps: dict[str, float] = {}
+    for index in range(args.repeat):
+        for kind in kinds:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                timed = await latency(
+                    kind, Path(folder), args.tap_seconds, rate=args.tap_rate, round_trip=ms / 1000
+                )
+            p50s[kind].append(timed.p50)
+            p99s[kind].append(timed.p99)
+            if kind == "lotsenbot":
+                steps = timed.steps
+            log(
+                f"tap {kind} at {ms} ms per API call #{index + 1}: p50 {timed.p50 * 1000:.1f} ms, "
+                f"p99 {timed.p99 * 1000:.1f} ms ({timed.answered}/{timed.sent} answered)"
+            )
+    p50 = {k: statistics.median(v) for k, v in p50s.items()}
+    p99 = {k: statistics.median(v) for k, v in p99s.items()}
+    figures[f"tap_p50_ms_at_{ms}ms"] = round(p50["lotsenbot"] * 1000, 1)
+    figures[f"tap_p99_ms_at_{ms}ms"] = round(p99["lotsenbot"] * 1000, 1)
+    figures[f"peer_tap_p99_ms_at_{ms}ms"] = round(p99["peer"] * 1000, 1)
+    figures[f"tap_p99_vs_peer_at_{ms}ms"] = round(p99["lotsenbot"] / p99["peer"], 3)
+    people = people_at(args.tap_rate)
+    details[f"tap_at_{ms}ms"] = {
+        "load": f"{args.tap_rate:g} updates/s open loop ({people} people, an update every "
+        f"{P99_INTERVAL:g} s each), {args.tap_seconds:g} s per repetition",
+        "p50_ms": {k: round(v * 1000, 1) for k, v in p50.items()},
+        "p99_ms": {k: round(v * 1000, 1) for k, v in p99.items()},
+        "p99_ms_by_repetition": {k: [round(x * 1000, 1) for x in v] for k, v in p99s.items()},
+        "lotsenbot_p99_ms_by_step_last_run": {
+            k: round(v * 1000, 1) for k, v in sorted(steps.items())
+        },
+    }
+
+
+def finish(
+    figures: dict[str, Any], details: dict[str, Any], reps: int, began: float
+) -> dict[str, Any]:
+    """The run's figures and details, with the machine and the time it took."""
+    details["machine"] = machine()
+    details["repetitions"] = reps
+    details["wall_seconds"] = round(time.perf_counter() - began, 1)
+    return {"figures": figures, "details": details}
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     reps = args.repeat
     figures: dict[str, Any] = {}
     details: dict[str, Any] = {}
     began = time.perf_counter()
+    if args.only == "taps":
+        await taps(args, figures, details)
+        return finish(figures, details, reps, began)
 
     # 1. Throughput of the intake, the three bots interleaved so that noise hits each alike.
     rates: dict[str, list[float]] = {kind: [] for kind in BOTS}
@@ -137,6 +193,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         k: round(v * 1000, 1) for k, v in sorted(steps.items())
     }
 
+    # 2b. Tap to the next step at a round trip like Telegram's (reported, not a target).
+    if args.round_trip_ms:
+        await taps(args, figures, details)
+
     # 3. Broadcast to 5,000 people: under enforced limits, and with limits off.
     limit = args.broadcast_limit
     limited = await repeat(
@@ -185,10 +245,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "100,000 people": round(statistics.median(rss_large) / 1024, 1),
     }
 
-    details["machine"] = machine()
-    details["repetitions"] = reps
-    details["wall_seconds"] = round(time.perf_counter() - began, 1)
-    return {"figures": figures, "details": details}
+    return finish(figures, details, reps, began)
 
 
 def met(key: str, value: float) -> str:
@@ -220,15 +277,30 @@ def cli() -> int:
     parser.add_argument("--latency-seconds", type=float, default=18.0)
     parser.add_argument("--broadcast-limit", type=int, default=300)
     parser.add_argument(
-        "--round-trip-ms", type=int, default=30, help="API delay of the extra run (0: skip it)"
+        "--round-trip-ms",
+        type=int,
+        default=30,
+        help="API delay of the extra throughput run and of the tap latency (0: skip both)",
+    )
+    parser.add_argument("--tap-seconds", type=float, default=24.0)
+    parser.add_argument(
+        "--tap-rate", type=float, default=20.0, help="updates/s of the tap latency run"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["taps"],
+        help="run only this part and print it; bench/results*.json stay as they are",
     )
     args = parser.parse_args()
+    if args.only == "taps" and not args.round_trip_ms:
+        parser.error("--only taps needs a --round-trip-ms")
     result = asyncio.run(main(args))
     figures, details = result["figures"], result["details"]
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    RESULTS.with_name("results-details.json").write_text(
-        json.dumps(details, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    if args.only is None:
+        RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        RESULTS.with_name("results-details.json").write_text(
+            json.dumps(details, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     print(table(figures, details))
     print(json.dumps(details, indent=2, ensure_ascii=False))
     return 0
