@@ -1,12 +1,15 @@
-"""How a person's data is gathered for /mydata, erased for /delete, and aged out."""
+"""How a person's data is gathered for /mydata, erased for /delete or after a withdrawal of
+consent, and aged out."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.clock import to_db
-from bot.storage.database import Database
+from bot.storage.database import Database, DatabaseError
 
 __all__ = ["PrivacyRepository"]
 
@@ -78,46 +81,32 @@ class PrivacyRepository:
 
     async def erase(self, person_id: int, now: datetime) -> None:
         """Erase the person; their requests stay only as anonymous rows for the statistics."""
-        stamp = to_db(now)
         async with self.db.transaction() as conn:
-            telegram = await conn.execute(
-                "SELECT telegram_id FROM person WHERE id = ?", (person_id,)
-            )
-            row = await telegram.fetchone()
-            telegram_id = row[0] if row else None
-            await conn.execute(
-                "DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
-            )
-            await conn.execute(
-                "UPDATE request SET status = 'cancelled', closed_at = ? "
-                "WHERE person_id = ? AND status IN ('open', 'offered', 'accepted')",
-                (stamp, person_id),
-            )
-            own = "SELECT id FROM request WHERE person_id = ?"
-            await conn.execute(f"DELETE FROM relay WHERE request_id IN ({own})", (person_id,))
-            await conn.execute(
-                f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})",
-                (person_id,),
-            )
-            await conn.execute(
-                f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?",
-                (person_id,),
-            )
+            telegram_id = await _cut_off(conn, person_id, to_db(now))
             if telegram_id is not None:
-                await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))
                 # The person's own updates still in the inbox (the /delete press among them)
                 # are settled now, so their raw payload is gone before the WAL is purged.
                 await conn.execute(
                     "UPDATE inbox SET payload = NULL, done_at = ? WHERE done_at IS NULL AND ? IN "
                     "(json_extract(payload, '$.message.from.id'), "
                     "json_extract(payload, '$.callback_query.from.id'))",
-                    (stamp, telegram_id),
+                    (to_db(now), telegram_id),
                 )
-            await conn.execute(
-                "UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,)
-            )
-            await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
             await conn.execute("DELETE FROM person WHERE id = ?", (person_id,))
+        await self.purge_old_pages()
+
+    async def forget(self, person_id: int, now: datetime) -> None:
+        """After a withdrawal of consent: erase what :meth:`erase` erases, but keep the
+        person row with their language and the time they withdrew."""
+        async with self.db.transaction() as conn:
+            await _cut_off(conn, person_id, to_db(now))
+            await _detach(conn, person_id)
+            await conn.execute(
+                "UPDATE person SET role = CASE role WHEN 'lotse' THEN 'member' ELSE role END, "
+                "consent_at = NULL, consent_version = NULL, unreachable_at = NULL, news_off = 0 "
+                "WHERE id = ?",
+                (person_id,),
+            )
         await self.purge_old_pages()
 
     async def expire(self, closed_before: datetime) -> int:
@@ -155,3 +144,52 @@ class PrivacyRepository:
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""
         await self.db.fetch_one("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> int | None:
+    """In a transaction: cut the person's requests down to anonymous rows (drafts go,
+    running ones are cancelled), drop their relays, timers and offers, and take them off the
+    cases they had as a Lotse. Returns their Telegram id."""
+    cursor = await conn.execute("SELECT telegram_id FROM person WHERE id = ?", (person_id,))
+    row = await cursor.fetchone()
+    await cursor.close()
+    telegram_id = int(row[0]) if row else None
+    await conn.execute("DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,))
+    await conn.execute(
+        "UPDATE request SET status = 'cancelled', closed_at = ? "
+        "WHERE person_id = ? AND status IN ('open', 'offered', 'accepted')",
+        (stamp, person_id),
+    )
+    own = "SELECT id FROM request WHERE person_id = ?"
+    await conn.execute(f"DELETE FROM relay WHERE request_id IN ({own})", (person_id,))
+    await conn.execute(
+        f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})", (person_id,)
+    )
+    await conn.execute(
+        f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?", (person_id,)
+    )
+    if telegram_id is not None:
+        await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))
+    await conn.execute("UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,))
+    await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
+    return telegram_id
+
+
+async def _detach(conn: aiosqlite.Connection, person_id: int) -> None:
+    """In a transaction: do to every row that refers to the person what deleting the person
+    row would do (rows ``ON DELETE CASCADE`` go, ``SET NULL`` references are cleared),
+    but keep the row. Read from the schema, so a new table is covered without a change."""
+    references = await conn.execute_fetchall(
+        'SELECT m.name, f."from", f.on_delete FROM sqlite_master m, '
+        "pragma_foreign_key_list(m.name) f "
+        "WHERE m.type = 'table' AND f.\"table\" = 'person' ORDER BY m.name, f.\"from\""
+    )
+    for table, column, on_delete in references:
+        if on_delete == "CASCADE":
+            await conn.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (person_id,))
+        elif on_delete == "SET NULL":
+            await conn.execute(
+                f'UPDATE "{table}" SET "{column}" = NULL WHERE "{column}" = ?', (person_id,)
+            )
+        else:
+            raise DatabaseError(f"{table}.{column}: no ON DELETE rule for a person")
