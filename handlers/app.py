@@ -118,7 +118,9 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(lotse.on_offer_button, pattern=r"^offer:(accept|decline):"),
             CallbackQueryHandler(lotse.on_case_button, pattern=r"^(case|att|fb):"),
             CallbackQueryHandler(coordination.on_coordinator_button, pattern=r"^coord:"),
-            CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^priv:(delete_yes|keep)$"),
+            CallbackQueryHandler(
+                privacy.on_privacy_button, pattern=r"^priv:(delete_yes|withdraw_yes|keep)$"
+            ),
             CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"),
             CallbackQueryHandler(broadcasts.on_news_button, pattern=r"^news:(on|off)$"),
             CallbackQueryHandler(events.on_event_button, pattern=r"^ev:"),

@@ -1,4 +1,5 @@
-"""/mydata and /delete: see everything stored, erase everything."""
+"""/mydata, /delete and withdrawing consent: see everything stored, erase everything, or
+stop everything and keep only the language."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import json
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Texts
-from handlers.context import LotsenContext, acknowledge, replace, send, speaker
+from bot.services.privacy import Running
+from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
 from handlers.request_views import nothing_changed
-from handlers.views import button_expired
+from handlers.views import button_expired, consent_declined, consent_withdrawn
 
-__all__ = ["ask_delete", "on_privacy_button", "send_my_data"]
+__all__ = ["ask_delete", "ask_withdraw", "on_privacy_button", "send_my_data"]
+
+WITHDRAW_YES = "priv:withdraw_yes"
+KEEP = "priv:keep"
 
 
 def _summary(t: Texts, data: dict[str, object]) -> str:
@@ -64,22 +69,86 @@ async def ask_delete(update: Update, context: LotsenContext) -> None:
                     who.t.gettext("🗑 Yes, delete everything"), callback_data="priv:delete_yes"
                 )
             ],
-            [InlineKeyboardButton(who.t.gettext("No, keep my data"), callback_data="priv:keep")],
+            [InlineKeyboardButton(who.t.gettext("No, keep my data"), callback_data=KEEP)],
         ]
     )
     await send(update, text, buttons)
 
 
+def _withdraw_question(t: Texts, running: Running) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [t.gettext("<b>Withdraw your consent?</b>"), ""]
+    if running.requests:
+        lines.append(
+            t.ngettext(
+                "Your {n} open request will be cancelled; a Lotse who has taken it on is told.",
+                "Your {n} open requests will be cancelled; a Lotse who has taken one on is told.",
+                len(running.requests),
+            )
+        )
+    if running.cases:
+        lines.append(
+            t.ngettext(
+                "Your {n} open case as a Lotse will be handed back and offered to other Lotsen.",
+                "Your {n} open cases as a Lotse will be handed back and offered to other Lotsen.",
+                len(running.cases),
+            )
+        )
+    lines.append(
+        t.gettext(
+            "Everything else stored about you is deleted too; only your language and the date "
+            "of the withdrawal are kept."
+        )
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("Yes, withdraw my consent"), callback_data=WITHDRAW_YES
+                )
+            ],
+            [InlineKeyboardButton(t.gettext("No, keep my consent"), callback_data=KEEP)],
+        ]
+    )
+    return "\n".join(lines), buttons
+
+
+async def ask_withdraw(update: Update, context: LotsenContext, who: Speaker) -> None:
+    """*Withdraw my consent*: ask first when requests or cases would end, else withdraw."""
+    query = update.callback_query
+    assert query is not None and who.person is not None
+    running = await context.services.privacy.running(who.person)
+    if not running:
+        await _withdraw(update, context, who)
+        return
+    await acknowledge(query)
+    text, buttons = _withdraw_question(who.t, running)
+    await send(update, text, buttons)
+
+
+async def _withdraw(update: Update, context: LotsenContext, who: Speaker) -> None:
+    query = update.callback_query
+    assert query is not None and who.person is not None
+    await acknowledge(query)  # first: ending cases may take a few messages
+    await context.services.privacy.withdraw(who.person)
+    await replace(query, consent_withdrawn(who.t))
+    screen = consent_declined(who.t, context.services.city)
+    await send(update, screen.text, screen.buttons)
+
+
 async def on_privacy_button(update: Update, context: LotsenContext) -> None:
-    """``priv:delete_yes`` / ``priv:keep``: always about the presser's own data."""
+    """``priv:delete_yes`` / ``priv:withdraw_yes`` / ``priv:keep``: always about the
+    presser's own data."""
     query = update.callback_query
     assert query is not None
     who = await speaker(update, context)
     if who.person is None:
         await acknowledge(query, button_expired(who.t), alert=True)
         return
+    if query.data == WITHDRAW_YES:
+        await _withdraw(update, context, who)
+        return
     await acknowledge(query)
-    if query.data == "priv:keep":
+    if query.data == KEEP:
         await replace(query, nothing_changed(who.t))
         return
     goodbye = who.t.gettext(

@@ -7,7 +7,7 @@ import re
 from telegram import CallbackQuery, Message, Update
 
 from bot.i18n import LANGUAGES, texts
-from handlers import asking, events, lotse, views, waitlist
+from handlers import asking, events, lotse, privacy, views, waitlist
 from handlers.context import LotsenContext, Speaker, acknowledge, replace, speaker
 
 #: Invitation codes as created by :meth:`LotsenService.create_invites`.
@@ -138,11 +138,7 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
         await _close_query(query)
         await _send(update, views.consent_declined(who.t, city))
     elif action == "withdraw":
-        if who.person is not None:  # a training place they held goes to a reserve
-            await context.services.waitlist.leave(who.person)
-        await people.withdraw_consent(who.telegram_id)
-        await _close_query(query, views.consent_withdrawn(who.t))
-        await _send(update, views.consent_declined(who.t, city))
+        await privacy.ask_withdraw(update, context, who)
     else:  # CONSENT_SHOW
         await _close_query(query)
         await _send(update, views.consent(who.t, city))

@@ -32,10 +32,12 @@ def fill(path: Path, rng: random.Random, now: datetime, lotsen: int = 120) -> No
     with conn:
         for i in range(1, lotsen + 1):
             unreachable = stamp if rng.random() < 0.05 else None
+            # Most agreed to today's notice; some withdrew, some agreed to an older one.
+            version = rng.choice(["1"] * 18 + [None, "0"])
             conn.execute(
-                "INSERT INTO person (id, telegram_id, role, language, created_at, unreachable_at) "
-                "VALUES (?, ?, 'lotse', 'de', ?, ?)",
-                (i, 1000 + i, stamp, unreachable),
+                "INSERT INTO person (id, telegram_id, role, language, created_at, unreachable_at, "
+                "consent_at, consent_version) VALUES (?, ?, 'lotse', 'de', ?, ?, ?, ?)",
+                (i, 1000 + i, stamp, unreachable, version and stamp, version),
             )
             quiet = rng.choice([(None, None), (22, 7), (9, 17), (5, 5), (0, 23), (None, 8)])
             paused = rng.choice([None, None, now - timedelta(days=1), now + timedelta(days=1)])
@@ -90,6 +92,11 @@ async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
     now = datetime(2026, 11, 24, 6, 30, tzinfo=UTC) + timedelta(hours=seed * 5)
     fill(db.path, rng, now, lotsen)
     repo = LotsenRepository(db)
+    without_consent = {
+        row[0]
+        for row in await db.fetch_all("SELECT id FROM person WHERE consent_version IS NOT '1'")
+    }
+    assert without_consent
     since = now - timedelta(days=30)
     hour = now.astimezone(BERLIN).hour
     for _ in range(60):
@@ -102,7 +109,9 @@ async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
             accepted_at=None,
         )  # fmt: skip
         limit = rng.randint(1, 5)
-        everyone = rank(await repo.sharing_language(request.languages, since), request, now, BERLIN)
+        candidates = await repo.sharing_language(request.languages, since)
+        everyone = rank(candidates, request, now, BERLIN)
+        assert not {lotse.person_id for lotse in candidates} & without_consent
         best = await repo.best(
             request.languages,
             request.district,
@@ -141,8 +150,9 @@ async def test_a_load_that_changes_while_choosing_does_not_hide_the_best(tmp_pat
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     for person in range(1, 43):
         await db.write(
-            "INSERT INTO person (id, telegram_id, language, created_at) VALUES (?, ?, 'de', ?)",
-            (person, 100 + person, to_db(now)),
+            "INSERT INTO person (id, telegram_id, language, created_at, consent_at, "
+            "consent_version) VALUES (?, ?, 'de', ?, ?, '1')",
+            (person, 100 + person, to_db(now), to_db(now)),
         )
     for person in range(1, 42):
         await lotsen.create(person, f"L{person}", LotseStatus.ACTIVE, "de", now)

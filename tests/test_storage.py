@@ -97,8 +97,13 @@ async def test_people_language_consent_and_roles(db: Database) -> None:
     assert person.language == "ru" and person.created_at == NOW
     person = await people.record_consent(42, "1", NOW)
     assert person.consent_at == NOW and person.consent_version == "1"
-    await people.withdraw_consent(42)
-    assert (await people.get(42)).consent_at is None  # type: ignore[union-attr]
+    assert person.has_consented
+    await people.withdraw_consent(person.id, NOW + timedelta(hours=2))
+    withdrawn = await people.get(42)
+    assert withdrawn is not None and withdrawn.consent_at is None
+    assert withdrawn.withdrawn_at == NOW + timedelta(hours=2) and not withdrawn.has_consented
+    # Agreeing to an older notice is not agreeing to today's.
+    assert not (await people.record_consent(42, "0", NOW)).has_consented
     await people.set_role(43, Role.COORDINATOR, "de", NOW)
     await people.set_role(42, Role.COORDINATOR, "de", NOW)
     assert await people.telegram_ids_with_role(Role.COORDINATOR) == [42, 43]
@@ -151,6 +156,7 @@ async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
 
     people, lotsen = PeopleRepository(db), LotsenRepository(db)
     person = await people.set_language(77, "fa", NOW)
+    await people.record_consent(77, "1", NOW)
     await lotsen.create(person.id, "Bashir", LotseStatus.ACTIVE, "fa", NOW)
     await lotsen.toggle_language(person.id, "de")
     await db.close()

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Person", "Role"]
+__all__ = ["CONSENT_VERSION", "Person", "Role"]
+
+#: Version of the privacy notice people agree to; raise it when the notice text changes,
+#: and everyone is asked again. Storage compares it in SQL, so letters, digits, dots only.
+CONSENT_VERSION = "1"
 
 
 class Role(StrEnum):
@@ -30,8 +34,9 @@ class Person:
     created_at: datetime
     unreachable_at: datetime | None = None
     news_off: bool = False
+    withdrawn_at: datetime | None = None
 
     @property
     def has_consented(self) -> bool:
-        """Whether the person agreed to the current privacy notice."""
-        return self.consent_at is not None
+        """Whether the person agreed to the current privacy notice (an older one is not enough)."""
+        return self.consent_at is not None and self.consent_version == CONSENT_VERSION

@@ -112,7 +112,9 @@ def build_services(
         people=PeopleService(repos.people, city, clock),
         lotsen=lotsen,
         requests=requests,
-        privacy=PrivacyService(repos.privacy, lotsen, requests, waitlist, city, clock),
+        privacy=PrivacyService(
+            repos.privacy, repos.people, lotsen, requests, waitlist, city, clock
+        ),
         mailings=mailings,
         broadcasts=broadcasts,
         events=events,

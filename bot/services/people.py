@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.people import Person, Role
+from bot.domain.people import CONSENT_VERSION, Person, Role
 from bot.i18n import LANGUAGES
 from bot.storage.people import PeopleRepository
 
 __all__ = ["CONSENT_VERSION", "PeopleService"]
-
-#: Version of the privacy notice people agree to; raise it when the notice text changes,
-#: and everyone is asked again.
-CONSENT_VERSION = "1"
 
 
 class PeopleService:
@@ -37,10 +33,6 @@ class PeopleService:
         """Record agreement to the current privacy notice."""
         return await self.repo.record_consent(telegram_id, CONSENT_VERSION, self.clock.now())
 
-    async def withdraw_consent(self, telegram_id: int) -> None:
-        """Forget a given consent (the language stays, so the bot can still answer)."""
-        await self.repo.withdraw_consent(telegram_id)
-
     async def unreachable(self, telegram_id: int) -> None:
         """Telegram says the person blocked the bot: skip them until they write again."""
         await self.repo.set_unreachable(telegram_id, self.clock.now())
@@ -53,7 +45,7 @@ class PeopleService:
     @staticmethod
     def has_current_consent(person: Person | None) -> bool:
         """Whether ``person`` agreed to the notice as it reads today."""
-        return person is not None and person.consent_version == CONSENT_VERSION
+        return person is not None and person.has_consented
 
     async def add_coordinator(self, telegram_id: int) -> None:
         """Make someone a coordinator (only the CLI and the city file do this)."""

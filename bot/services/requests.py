@@ -258,6 +258,8 @@ class RequestService:
         added = await self.repo.add_offers(
             request.id, [lotse.person_id for lotse in chosen], round, now
         )
+        if added is None:  # cancelled meanwhile, or its person withdrew consent
+            return
         if not added:
             await self._to_coordinators(request)
             return
@@ -340,6 +342,13 @@ class RequestService:
             await self._escalate(request)
         return Outcome.DECLINED
 
+    async def drop_offers(self, lotse: Lotse) -> None:
+        """The Lotse leaves: each offer still open to them is declined (so the request moves
+        on to others) and its message, which holds the request's text, is edited away."""
+        for request_id, message_id in await self.repo.open_offers_to(lotse.person_id):
+            if await self.decline(request_id, lotse) == Outcome.DECLINED and message_id:
+                await self.notify.offer_gone(lotse.telegram_id, message_id)
+
     async def assign(self, request_id: int, lotse: Lotse) -> bool:
         """A coordinator assigns a waiting request to a Lotse by hand."""
         request = await self.repo.get(request_id)
@@ -389,6 +398,10 @@ class RequestService:
     async def of_person(self, person: Person) -> list[Request]:
         """The person's requests for /status."""
         return await self.repo.of_person(person.id)
+
+    async def running(self, person: Person) -> list[Request]:
+        """The person's requests that have not ended: drafts, waiting and accepted ones."""
+        return await self.repo.running_of(person.id)
 
     async def get(self, request_id: int) -> Request | None:
         """One request (callers check that it is theirs)."""

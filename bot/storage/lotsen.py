@@ -11,6 +11,7 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.storage.database import Database
+from bot.storage.people import consented
 
 __all__ = ["LotsenRepository"]
 
@@ -25,6 +26,8 @@ SELECT l.person_id, p.telegram_id, p.language, l.first_name, l.status, l.distric
            AS recent_offers
 FROM lotse l JOIN person p ON p.id = l.person_id
 """
+#: Who may be offered anything: an active Lotse, reachable, who agreed to today's notice.
+_AVAILABLE = f"l.status = 'active' AND p.unreachable_at IS NULL AND {consented('p')}"
 
 
 def _lines(value: str) -> frozenset[str]:
@@ -83,7 +86,7 @@ class LotsenRepository:
         return _lotse(row) if row else None
 
     async def sharing_language(self, languages: Iterable[str], since: datetime) -> list[Lotse]:
-        """Active Lotsen who speak at least one of ``languages``."""
+        """Active, reachable, consenting Lotsen who speak at least one of ``languages``."""
         wanted = sorted(set(languages))
         if not wanted:
             return []
@@ -91,7 +94,7 @@ class LotsenRepository:
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
         params["since"] = to_db(since)
         rows = await self.db.fetch_all(
-            _SELECT + " WHERE l.status = 'active' AND p.unreachable_at IS NULL AND l.person_id IN "
+            _SELECT + f" WHERE {_AVAILABLE} AND l.person_id IN "
             f"(SELECT person_id FROM lotse_language WHERE language IN ({marks}))",
             params,
         )
@@ -110,9 +113,9 @@ class LotsenRepository:
     ) -> list[Lotse]:
         """The ``limit`` Lotsen that :func:`bot.domain.lotsen.rank` puts first, found in SQL.
 
-        The same rule as ``rank`` - available (active, reachable, not paused, below their
-        cap, not in quiet hours at the city's ``hour``) and sharing a language; best by
-        Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
+        The same rule as ``rank`` - available (active, reachable, consenting, not paused,
+        below their cap, not in quiet hours at the city's ``hour``) and sharing a language;
+        best by Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
         languages, then the lower id.
 
         The Lotsen of each requested language are read from the least loaded on (an index
@@ -142,8 +145,7 @@ class LotsenRepository:
                 CROSS JOIN person p ON p.id = s.person_id
             WHERE s.language = :language
               AND (s.open_cases, s.recent_offers, s.person_id) > (:open, :recent, :after)
-              AND l.status = 'active' AND l.open_cases < l.max_open
-              AND p.unreachable_at IS NULL
+              AND {_AVAILABLE} AND l.open_cases < l.max_open
               AND (l.paused_until IS NULL OR l.paused_until <= :now)
               AND NOT (
                   l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
@@ -228,10 +230,9 @@ class LotsenRepository:
         await conn.execute("UPDATE offer_window SET since = ?", (new,))
 
     async def active(self, since: datetime) -> list[Lotse]:
-        """Every active Lotse."""
+        """Every active, reachable Lotse who agreed to today's notice."""
         rows = await self.db.fetch_all(
-            _SELECT
-            + " WHERE l.status = 'active' AND p.unreachable_at IS NULL ORDER BY l.person_id",
+            _SELECT + f" WHERE {_AVAILABLE} ORDER BY l.person_id",
             {"since": to_db(since)},
         )
         return [_lotse(row) for row in rows]

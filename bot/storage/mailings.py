@@ -18,6 +18,7 @@ from bot.domain.mailings import (
     Recipient,
 )
 from bot.storage.database import Database
+from bot.storage.people import consented
 from bot.storage.timers import insert_timer
 
 __all__ = ["MailingsRepository", "insert_mailing"]
@@ -26,8 +27,9 @@ _COLUMNS = (
     "id, kind, subject, variant, status, send_at, report_chat, report_message, started_at, "
     "finished_at"
 )
-_REACHABLE = "p.unreachable_at IS NULL"
-_WANTS_NEWS = f"{_REACHABLE} AND p.news_off = 0"
+# Every audience is people who agreed to today's notice and have not blocked the bot.
+_RECIPIENT = f"p.unreachable_at IS NULL AND {consented('p')}"
+_WANTS_NEWS = f"{_RECIPIENT} AND p.news_off = 0"
 _ACTIVE_LOTSEN = (
     "SELECT p.id FROM person p JOIN lotse l ON l.person_id = p.id WHERE l.status = 'active'"
 )
@@ -37,38 +39,31 @@ _WAITING = (
 # Who an audience is, as SQL giving person ids; `?` is the audience's parameter.
 _AUDIENCES: dict[str, tuple[str, int]] = {
     "lotsen": (f"{_ACTIVE_LOTSEN} AND {_WANTS_NEWS}", 0),
-    "event_lotsen": (f"{_ACTIVE_LOTSEN} AND {_REACHABLE}", 0),
-    "everyone": (
-        f"SELECT p.id FROM person p WHERE p.consent_version IS NOT NULL AND {_WANTS_NEWS}",
-        0,
-    ),
-    "language": (
-        "SELECT p.id FROM person p WHERE p.consent_version IS NOT NULL AND p.language = ? "
-        f"AND {_WANTS_NEWS}",
-        1,
-    ),
+    "event_lotsen": (f"{_ACTIVE_LOTSEN} AND {_RECIPIENT}", 0),
+    "everyone": (f"SELECT p.id FROM person p WHERE {_WANTS_NEWS}", 0),
+    "language": (f"SELECT p.id FROM person p WHERE p.language = ? AND {_WANTS_NEWS}", 1),
     "waitlist": (f"{_WAITING} AND {_WANTS_NEWS}", 0),
-    "training_called": (f"{_WAITING} AND {_REACHABLE}", 0),
+    "training_called": (f"{_WAITING} AND {_RECIPIENT}", 0),
     "event_going": (
         "SELECT p.id FROM rsvp r JOIN person p ON p.id = r.person_id "
-        f"WHERE r.event_id = ? AND r.answer IN ('yes', 'maybe') AND {_REACHABLE}",
+        f"WHERE r.event_id = ? AND r.answer IN ('yes', 'maybe') AND {_RECIPIENT}",
         1,
     ),
     "event_told": (
         "SELECT p.id FROM delivery d JOIN mailing m ON m.id = d.mailing_id "
         "JOIN person p ON p.id = d.person_id "
         "WHERE m.kind = 'event' AND m.subject = ? AND m.variant = 'announce' "
-        f"AND d.status IN ('sent', 'unconfirmed') AND {_REACHABLE} AND p.id NOT IN "
+        f"AND d.status IN ('sent', 'unconfirmed') AND {_RECIPIENT} AND p.id NOT IN "
         "(SELECT person_id FROM rsvp WHERE event_id = ? AND answer = 'no')",
         2,
     ),
     "training_placed": (
         "SELECT p.id FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
         "JOIN person p ON p.id = w.person_id "
-        f"WHERE s.training_id = ? AND s.seat = 'place' AND w.status = 'waiting' AND {_REACHABLE}",
+        f"WHERE s.training_id = ? AND s.seat = 'place' AND w.status = 'waiting' AND {_RECIPIENT}",
         1,
     ),
-    "person": (f"SELECT p.id FROM person p WHERE p.id = ? AND {_REACHABLE}", 1),
+    "person": (f"SELECT p.id FROM person p WHERE p.id = ? AND {_RECIPIENT}", 1),
 }
 
 

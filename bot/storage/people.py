@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import aiosqlite
 
 from bot.clock import from_db, to_db
-from bot.domain.people import Person, Role
+from bot.domain.people import CONSENT_VERSION, Person, Role
 from bot.storage.database import Database
 
-__all__ = ["PeopleRepository"]
+__all__ = ["PeopleRepository", "consented"]
 
 _COLUMNS = (
     "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at, "
-    "news_off"
+    "news_off, withdrawn_at"
 )
+if not re.fullmatch(r"[0-9A-Za-z.]+", CONSENT_VERSION):  # it is written into SQL below
+    raise ValueError("CONSENT_VERSION: letters, digits and dots only")
+
+
+def consented(person: str = "p") -> str:
+    """SQL condition: the person row ``person`` agreed to the privacy notice as it reads today.
+
+    Every query that chooses people to process (matching, offers, mailings) includes it.
+    """
+    return f"{person}.consent_version = '{CONSENT_VERSION}'"
 
 
 def _person(row: aiosqlite.Row) -> Person:
@@ -29,6 +40,7 @@ def _person(row: aiosqlite.Row) -> Person:
         created_at=from_db(row["created_at"]),
         unreachable_at=from_db(row["unreachable_at"]) if row["unreachable_at"] else None,
         news_off=bool(row["news_off"]),
+        withdrawn_at=from_db(row["withdrawn_at"]) if row["withdrawn_at"] else None,
     )
 
 
@@ -67,11 +79,12 @@ class PeopleRepository:
         )
         return await self._must_get(telegram_id)
 
-    async def withdraw_consent(self, telegram_id: int) -> None:
-        """Forget the consent; the person keeps only their language."""
+    async def withdraw_consent(self, person_id: int, now: datetime) -> None:
+        """Record the withdrawal: from now on no query that chooses people finds them."""
         await self.db.write(
-            "UPDATE person SET consent_at = NULL, consent_version = NULL WHERE telegram_id = ?",
-            (telegram_id,),
+            "UPDATE person SET consent_at = NULL, consent_version = NULL, withdrawn_at = ? "
+            "WHERE id = ?",
+            (to_db(now), person_id),
         )
 
     async def set_role(self, telegram_id: int, role: Role, language: str, now: datetime) -> None:

@@ -1,12 +1,16 @@
-"""How a person's data is gathered for /mydata, erased for /delete, and aged out."""
+"""How a person's data is gathered for /mydata, erased for /delete or after a withdrawal of
+consent, and aged out."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.clock import to_db
-from bot.storage.database import Database
+from bot.storage.database import Database, DatabaseError
 
 __all__ = ["PrivacyRepository"]
 
@@ -24,100 +28,132 @@ class PrivacyRepository:
         self.db = db
 
     async def export(self, person_id: int) -> dict[str, Any]:
-        """Everything stored about the person, as plain data."""
-        person = await self.db.fetch_one(
-            "SELECT telegram_id, role, language, consent_at, consent_version, created_at "
-            "FROM person WHERE id = ?",
-            (person_id,),
-        )
-        lotse = await self.db.fetch_one(
-            "SELECT first_name, status, districts, topics, max_open, paused_until, quiet_from, "
-            "quiet_to, created_at FROM lotse WHERE person_id = ?",
-            (person_id,),
-        )
-        languages = await self.db.fetch_all(
-            "SELECT language FROM lotse_language WHERE person_id = ? ORDER BY language",
-            (person_id,),
-        )
-        requests = await self.db.fetch_all(
-            "SELECT id, status, topic, description, media_kind, media_file_id, languages, "
-            "district, day, time, place, first_name, feedback, created_at, confirmed_at, "
-            "accepted_at, closed_at FROM request WHERE person_id = ? ORDER BY id",
-            (person_id,),
-        )
-        cases = await self.db.fetch_all(
-            "SELECT id, status, topic, district, hours, lotse_feedback, accepted_at, closed_at "
-            "FROM request WHERE lotse_id = ? ORDER BY id",
-            (person_id,),
-        )
-        data: dict[str, Any] = {"person": dict(person) if person else None}
+        """Everything stored about the person, as plain data.
+
+        Every row that refers to the person (by their id or their Telegram id) is in it,
+        with all its columns but the ids of other people; of a case they had as a Lotse,
+        what the person asking told about themselves is left out.
+        """
+        one, rows = self._one, self._rows
+        person = await one("SELECT * FROM person WHERE id = ?", person_id)
+        data: dict[str, Any] = {"person": person}
+        if person is None:
+            return data
+        lotse = await one("SELECT * FROM lotse WHERE person_id = ?", person_id)
         if lotse is not None:
-            data["lotse"] = {**dict(lotse), "languages": [r[0] for r in languages]}
-        data["requests"] = [dict(r) for r in requests]
-        data["cases_as_lotse"] = [dict(r) for r in cases]
-        waitlist = await self.db.fetch_one(
-            "SELECT name, contact, languages, district, status, joined_at, called_at "
-            "FROM waitlist WHERE person_id = ?",
-            (person_id,),
+            languages = await rows(
+                "SELECT language FROM lotse_language WHERE person_id = ? ORDER BY language",
+                person_id,
+            )
+            data["lotse"] = {**lotse, "languages": [r["language"] for r in languages]}
+        data["invitation_used"] = await one(
+            "SELECT code, created_at, used_at FROM invite WHERE used_by = ?", person_id
         )
-        data["waiting_list"] = dict(waitlist) if waitlist else None
-        seats = await self.db.fetch_all(
-            "SELECT t.starts_at, t.place, s.answer, s.seat, s.answered_at FROM training_seat s "
-            "JOIN training t ON t.id = s.training_id JOIN waitlist w ON w.id = s.entry_id "
-            "WHERE w.person_id = ? ORDER BY t.starts_at",
-            (person_id,),
+        own = await rows("SELECT * FROM request WHERE person_id = ? ORDER BY id", person_id)
+        data["requests"] = [_without(r, "lotse_id") for r in own]
+        data["cases_as_lotse"] = await rows(
+            "SELECT id, status, step, topic, languages, district, day, time, round, hours, "
+            "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at "
+            "FROM request WHERE lotse_id = ? ORDER BY id",
+            person_id,
         )
-        data["training_answers"] = [dict(r) for r in seats]
-        answers = await self.db.fetch_all(
-            "SELECT e.title, e.starts_at, r.answer FROM rsvp r JOIN event e ON e.id = r.event_id "
-            "WHERE r.person_id = ? ORDER BY e.starts_at",
-            (person_id,),
+        data["offers_received"] = await rows(
+            "SELECT request_id, round, status, message_id, created_at FROM offer "
+            "WHERE lotse_id = ? ORDER BY created_at, request_id",
+            person_id,
         )
-        data["stammtisch_answers"] = [dict(r) for r in answers]
+        data["case_news"] = await rows(
+            "SELECT request_id, what, side, status, created_at FROM case_notice "
+            "WHERE lotse_id = ? OR (side = 'person' AND request_id IN "
+            "(SELECT id FROM request WHERE person_id = ?)) ORDER BY created_at, request_id",
+            person_id,
+            person_id,
+        )
+        data["relayed_messages"] = await rows(
+            "SELECT id, request_id, message_id, created_at FROM relay "
+            "WHERE receiver_chat = ? ORDER BY id",
+            person["telegram_id"],
+        )
+        dialog = await one(
+            "SELECT kind, step, data, updated_by, updated_at FROM dialog WHERE person_id = ?",
+            person_id,
+        )
+        data["unfinished_dialog"] = (
+            {**dialog, "data": json.loads(dialog["data"])} if dialog is not None else None
+        )
+        waitlist = await one("SELECT * FROM waitlist WHERE person_id = ?", person_id)
+        data["waiting_list"] = _without(waitlist, "person_id") if waitlist else None
+        data["training_answers"] = await rows(
+            "SELECT s.id, s.training_id, s.entry_id, t.starts_at, t.place, s.answer, s.seat, "
+            "s.answered_at FROM training_seat s JOIN training t ON t.id = s.training_id "
+            "JOIN waitlist w ON w.id = s.entry_id WHERE w.person_id = ? ORDER BY t.starts_at",
+            person_id,
+        )
+        data["stammtisch_answers"] = await rows(
+            "SELECT r.event_id, e.title, e.starts_at, r.answer, r.answered_at FROM rsvp r "
+            "JOIN event e ON e.id = r.event_id WHERE r.person_id = ? ORDER BY e.starts_at",
+            person_id,
+        )
+        data["mailings_received"] = await rows(
+            "SELECT d.mailing_id, m.kind, m.subject, m.variant, m.send_at, d.status, d.attempts, "
+            "d.not_before, d.message_id FROM delivery d JOIN mailing m ON m.id = d.mailing_id "
+            "WHERE d.person_id = ? ORDER BY d.mailing_id",
+            person_id,
+        )
+        written = await rows(
+            "SELECT id, text, media_kind, media_file_id, language, audience, created_at "
+            "FROM broadcast WHERE author_id = ? ORDER BY id",
+            person_id,
+        )
+        for broadcast in written:
+            broadcast["translations"] = await rows(
+                "SELECT broadcast_id, language, text FROM broadcast_translation "
+                "WHERE broadcast_id = ? ORDER BY language",
+                broadcast["id"],
+            )
+        data["broadcasts_written"] = written
+        data["mailing_reports"] = await rows(
+            "SELECT id, kind, subject, variant, status, send_at, report_message, created_at, "
+            "started_at, finished_at FROM mailing WHERE report_chat = ? ORDER BY id",
+            person["telegram_id"],
+        )
         return data
+
+    async def _one(self, sql: str, *params: object) -> dict[str, Any] | None:
+        row = await self.db.fetch_one(sql, params)
+        return dict(row) if row is not None else None
+
+    async def _rows(self, sql: str, *params: object) -> list[dict[str, Any]]:
+        return [dict(row) for row in await self.db.fetch_all(sql, params)]
 
     async def erase(self, person_id: int, now: datetime) -> None:
         """Erase the person; their requests stay only as anonymous rows for the statistics."""
-        stamp = to_db(now)
         async with self.db.transaction() as conn:
-            telegram = await conn.execute(
-                "SELECT telegram_id FROM person WHERE id = ?", (person_id,)
-            )
-            row = await telegram.fetchone()
-            telegram_id = row[0] if row else None
-            await conn.execute(
-                "DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
-            )
-            await conn.execute(
-                "UPDATE request SET status = 'cancelled', closed_at = ? "
-                "WHERE person_id = ? AND status IN ('open', 'offered', 'accepted')",
-                (stamp, person_id),
-            )
-            own = "SELECT id FROM request WHERE person_id = ?"
-            await conn.execute(f"DELETE FROM relay WHERE request_id IN ({own})", (person_id,))
-            await conn.execute(
-                f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})",
-                (person_id,),
-            )
-            await conn.execute(
-                f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?",
-                (person_id,),
-            )
+            telegram_id = await _cut_off(conn, person_id, to_db(now))
             if telegram_id is not None:
-                await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))
                 # The person's own updates still in the inbox (the /delete press among them)
                 # are settled now, so their raw payload is gone before the WAL is purged.
                 await conn.execute(
                     "UPDATE inbox SET payload = NULL, done_at = ? WHERE done_at IS NULL AND ? IN "
                     "(json_extract(payload, '$.message.from.id'), "
                     "json_extract(payload, '$.callback_query.from.id'))",
-                    (stamp, telegram_id),
+                    (to_db(now), telegram_id),
                 )
-            await conn.execute(
-                "UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,)
-            )
-            await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
             await conn.execute("DELETE FROM person WHERE id = ?", (person_id,))
+        await self.purge_old_pages()
+
+    async def forget(self, person_id: int, now: datetime) -> None:
+        """After a withdrawal of consent: erase what :meth:`erase` erases, but keep the
+        person row with their language and the time they withdrew."""
+        async with self.db.transaction() as conn:
+            await _cut_off(conn, person_id, to_db(now))
+            await _detach(conn, person_id)
+            await conn.execute(
+                "UPDATE person SET role = CASE role WHEN 'lotse' THEN 'member' ELSE role END, "
+                "consent_at = NULL, consent_version = NULL, unreachable_at = NULL, news_off = 0 "
+                "WHERE id = ?",
+                (person_id,),
+            )
         await self.purge_old_pages()
 
     async def expire(self, closed_before: datetime) -> int:
@@ -155,3 +191,56 @@ class PrivacyRepository:
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""
         await self.db.fetch_one("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _without(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name not in columns}
+
+
+async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> int | None:
+    """In a transaction: cut the person's requests down to anonymous rows (drafts go,
+    running ones are cancelled), drop their relays, timers and offers, and take them off the
+    cases they had as a Lotse. Returns their Telegram id."""
+    cursor = await conn.execute("SELECT telegram_id FROM person WHERE id = ?", (person_id,))
+    row = await cursor.fetchone()
+    await cursor.close()
+    telegram_id = int(row[0]) if row else None
+    await conn.execute("DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,))
+    await conn.execute(
+        "UPDATE request SET status = 'cancelled', closed_at = ? "
+        "WHERE person_id = ? AND status IN ('open', 'offered', 'accepted')",
+        (stamp, person_id),
+    )
+    own = "SELECT id FROM request WHERE person_id = ?"
+    await conn.execute(f"DELETE FROM relay WHERE request_id IN ({own})", (person_id,))
+    await conn.execute(
+        f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})", (person_id,)
+    )
+    await conn.execute(
+        f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?", (person_id,)
+    )
+    if telegram_id is not None:
+        await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))
+    await conn.execute("UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,))
+    await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
+    return telegram_id
+
+
+async def _detach(conn: aiosqlite.Connection, person_id: int) -> None:
+    """In a transaction: do to every row that refers to the person what deleting the person
+    row would do (rows ``ON DELETE CASCADE`` go, ``SET NULL`` references are cleared),
+    but keep the row. Read from the schema, so a new table is covered without a change."""
+    references = await conn.execute_fetchall(
+        'SELECT m.name, f."from", f.on_delete FROM sqlite_master m, '
+        "pragma_foreign_key_list(m.name) f "
+        "WHERE m.type = 'table' AND f.\"table\" = 'person' ORDER BY m.name, f.\"from\""
+    )
+    for table, column, on_delete in references:
+        if on_delete == "CASCADE":
+            await conn.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (person_id,))
+        elif on_delete == "SET NULL":
+            await conn.execute(
+                f'UPDATE "{table}" SET "{column}" = NULL WHERE "{column}" = ?', (person_id,)
+            )
+        else:
+            raise DatabaseError(f"{table}.{column}: no ON DELETE rule for a person")

@@ -10,6 +10,7 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.domain.requests import Request, Status, Step
 from bot.storage.database import Database
+from bot.storage.people import consented
 from bot.storage.timers import insert_timer
 
 __all__ = ["RequestsRepository"]
@@ -179,6 +180,15 @@ class RequestsRepository:
         )
         return [_request(row) for row in rows]
 
+    async def running_of(self, person_id: int) -> list[Request]:
+        """Every request of the person that has not ended (drafts included), oldest first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE person_id = ? "
+            "AND status IN ('draft', 'open', 'offered', 'accepted') ORDER BY id",
+            (person_id,),
+        )
+        return [_request(row) for row in rows]
+
     async def cases_of(self, lotse_id: int) -> list[Request]:
         """The Lotse's accepted (open) cases, oldest first."""
         rows = await self.db.fetch_all(
@@ -201,10 +211,21 @@ class RequestsRepository:
 
     async def add_offers(
         self, request_id: int, lotse_ids: Iterable[int], round: int, now: datetime
-    ) -> list[int]:
-        """Record offers to Lotsen not offered this request before; return those ids."""
+    ) -> list[int] | None:
+        """Record offers to Lotsen not offered this request before; return those ids.
+
+        None if the request no longer waits or its person withdrew consent: it is offered
+        to nobody.
+        """
         rows = [(request_id, lotse_id, round, to_db(now)) for lotse_id in dict.fromkeys(lotse_ids)]
         async with self.db.transaction() as conn:
+            waiting = await conn.execute_fetchall(
+                "SELECT 1 FROM request r JOIN person p ON p.id = r.person_id "
+                f"WHERE r.id = ? AND r.status IN ('open', 'offered') AND {consented('p')}",
+                (request_id,),
+            )
+            if not list(waiting):
+                return None
             inserted: set[int] = set()
             for start in range(0, len(rows), _ROWS_PER_INSERT):  # one statement per chunk
                 chunk = rows[start : start + _ROWS_PER_INSERT]
@@ -229,10 +250,11 @@ class RequestsRepository:
         )
 
     async def undelivered_offers(self, request_id: int) -> list[int]:
-        """Lotsen (person ids) with an open offer of the request that was never sent."""
+        """Lotsen (person ids, consenting) with an open offer of the request never sent."""
         rows = await self.db.fetch_all(
-            "SELECT lotse_id FROM offer WHERE request_id = ? AND status = 'open' "
-            "AND message_id IS NULL ORDER BY created_at, lotse_id",
+            "SELECT o.lotse_id FROM offer o JOIN person p ON p.id = o.lotse_id "
+            "WHERE o.request_id = ? AND o.status = 'open' AND o.message_id IS NULL "
+            f"AND {consented('p')} ORDER BY o.created_at, o.lotse_id",
             (request_id,),
         )
         return [int(r[0]) for r in rows]
@@ -245,6 +267,15 @@ class RequestsRepository:
             "AND r.status IN ('open', 'offered') ORDER BY o.request_id"
         )
         return [int(r[0]) for r in rows]
+
+    async def open_offers_to(self, lotse_id: int) -> list[tuple[int, int | None]]:
+        """(request id, message id) of every offer still waiting for the Lotse's answer."""
+        rows = await self.db.fetch_all(
+            "SELECT request_id, message_id FROM offer WHERE lotse_id = ? AND status = 'open' "
+            "ORDER BY request_id",
+            (lotse_id,),
+        )
+        return [(int(r[0]), r[1]) for r in rows]
 
     async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
         """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""
@@ -260,7 +291,8 @@ class RequestsRepository:
         now: datetime,
         timers: Sequence[tuple[str, datetime]] = (),
     ) -> bool:
-        """First accept wins: take the request if it is still waiting and was offered.
+        """First accept wins: take the request if it is still waiting and was offered (to a
+        Lotse who agrees to today's notice).
 
         ``timers`` (the appointment reminders) are set in the same transaction, so a crash
         right after the acceptance cannot leave the case without them.
@@ -268,8 +300,9 @@ class RequestsRepository:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ? "
-                "WHERE id = ? AND status IN ('open', 'offered') AND EXISTS (SELECT 1 FROM offer "
-                "WHERE request_id = ? AND lotse_id = ? AND status = 'open')",
+                "WHERE id = ? AND status IN ('open', 'offered') AND EXISTS (SELECT 1 FROM offer o "
+                "JOIN person p ON p.id = o.lotse_id WHERE o.request_id = ? AND o.lotse_id = ? "
+                f"AND o.status = 'open' AND {consented('p')})",
                 (lotse_id, to_db(now), request_id, request_id, lotse_id),
             )
             if cursor.rowcount != 1:
@@ -295,8 +328,13 @@ class RequestsRepository:
         now: datetime,
         timers: Sequence[tuple[str, datetime]] = (),
     ) -> bool:
-        """A coordinator gives a waiting request to a Lotse directly."""
+        """A coordinator gives a waiting request to a Lotse directly (one who consents)."""
         async with self.db.transaction() as conn:
+            agreed = await conn.execute_fetchall(
+                f"SELECT 1 FROM person p WHERE p.id = ? AND {consented('p')}", (lotse_id,)
+            )
+            if not list(agreed):
+                return False
             await conn.execute(
                 "INSERT OR IGNORE INTO offer (request_id, lotse_id, round, created_at) "
                 "VALUES (?, ?, 99, ?)",

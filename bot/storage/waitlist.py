@@ -13,6 +13,7 @@ from bot.domain.waitlist import Entry, Seat, SeatAnswer, Training, TrainingCount
 from bot.storage.database import Database, returned_id
 from bot.storage.dialogs import end_dialog
 from bot.storage.mailings import insert_mailing
+from bot.storage.people import consented
 from bot.storage.timers import insert_timer
 
 __all__ = ["WaitlistRepository"]
@@ -325,8 +326,9 @@ async def _move_up(conn: aiosqlite.Connection, training_id: int, now: datetime) 
         "UPDATE training_seat SET seat = 'place' WHERE id = (SELECT s.id FROM training_seat s "
         "JOIN waitlist w ON w.id = s.entry_id JOIN person p ON p.id = w.person_id "
         "WHERE s.training_id = ? AND s.seat = 'reserve' AND w.status = 'waiting' "
-        # Someone who blocked the bot could not be told, and the place would stay empty.
-        "AND p.unreachable_at IS NULL "
+        # Someone who blocked the bot (or withdrew consent) could not be told, and the place
+        # would stay empty.
+        f"AND p.unreachable_at IS NULL AND {consented('p')} "
         f"ORDER BY s.{_ANSWER_ORDER.replace(', ', ', s.')} LIMIT 1) "
         "RETURNING entry_id, (SELECT person_id FROM waitlist w WHERE w.id = entry_id)",
         (training_id,),
