@@ -179,6 +179,33 @@ async def test_the_page_is_served_whole_and_loads_nothing_from_elsewhere(tmp_pat
         await _no_remote_resources(demo)
 
 
+async def test_the_page_answers_only_under_a_loopback_name_and_its_port(tmp_path: Path) -> None:
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) is refused."""
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
+        state = await demo.until(ready)
+        port = int(demo.url.rsplit(":", 1)[1])
+        amal = phone(state, "Amal")["id"]
+        for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", "localhost"):
+            for method, path in (("GET", "/"), ("GET", "/api/state"), ("POST", "/api/reset")):
+                async with demo.session.request(
+                    method, f"{demo.url}{path}", json={}, headers={"Host": host}
+                ) as r:
+                    assert r.status == 421, (host, path)
+                    assert "localhost" in await r.text()
+            async with demo.session.post(
+                f"{demo.url}/api/people/{amal}/send", json={"text": "hi"}, headers={"Host": host}
+            ) as r:
+                assert r.status == 421
+        # Refused requests did nothing: Amal sent no message, the world was not reset.
+        state = await demo.state()
+        assert ready(state) and phone(state, "Amal")["messages"] == []
+        for name in ("localhost", "127.0.0.1", "[::1]", "LOCALHOST"):
+            host = f"{name}:{port}"
+            async with demo.session.get(f"{demo.url}/api/state", headers={"Host": host}) as r:
+                assert r.status == 200, host
+                assert (await r.json())["status"] == "ready"
+
+
 async def _no_remote_resources(demo: DemoClient) -> None:
     """The page works with no network: nothing is loaded from elsewhere."""
     for path in ("/", "/static/demo.js", "/static/demo.css"):
