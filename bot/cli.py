@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
+from bot.files import write_private
 from bot.services import Repositories
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             city = load_city(settings.config_path)
             export = asyncio.run(_export(settings, city, args.kind, args.fmt))
-            args.out.write_bytes(export.content)
+            write_private(args.out, export.content)
             print(f"wrote {export.rows} rows to {args.out}")
         elif args.command == "invite":
             if not 1 <= args.count <= 500:

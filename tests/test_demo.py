@@ -34,7 +34,7 @@ def fetch(url: str) -> bytes:
 
 def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> None:
     port = free_port()
-    db = tmp_path / "demo.sqlite3"
+    db = tmp_path / "demo" / "demo.sqlite3"
     env = bot_env(None, tmp_path / "unused.sqlite3")  # no token: the demo needs none
     log = (tmp_path / "demo.log").open("wb")
     started = time.monotonic()
@@ -44,6 +44,7 @@ def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> N
         cwd=ROOT,
         stdout=log,
         stderr=log,
+        umask=0o022,  # the usual one: the demo's files are private all the same
     )
     try:
         page = None
@@ -67,7 +68,12 @@ def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> N
         status = proc.wait(30)
         log.close()
     assert status == 0, (tmp_path / "demo.log").read_text()
-    assert db.exists() and (tmp_path / "demo.sqlite3.chats.json").exists()
+    chats = db.with_name("demo.sqlite3.chats.json")
+    assert db.exists() and chats.exists()
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in db.parent.iterdir()} == {
+        p.name: "0o600" for p in db.parent.iterdir()
+    }
+    assert oct(db.parent.stat().st_mode & 0o777) == "0o700"
 
 
 async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
