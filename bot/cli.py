@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, time
 from pathlib import Path
 
+from bot import logs
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
@@ -108,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.install()  # no personal data, no token, at any level
     try:
         settings = Settings.from_env()
         if args.command == "run":

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.i18n import LANGUAGES, language_name
+from bot.logs import describe
 from demo.samples import media_type
 from demo.seed import seed_world
 from demo.world import DemoWorld
@@ -86,7 +87,7 @@ class DemoSite:
                 world.seeded = True
                 world.save()
         except Exception as exc:
-            log.exception("the demo world could not start")
+            log.error("the demo world could not start: %s", describe(exc))
             self.status, self.error = "failed", f"{type(exc).__name__}: {exc}"
         else:
             self.status = "ready"
@@ -339,7 +340,6 @@ async def run_demo(
 def main(settings: Settings, db_path: Path, port: int) -> None:
     """``lotsenbot demo``: run until Ctrl-C or SIGTERM."""
     city = load_city(settings.config_path)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line every minute otherwise
 
     def announce(url: str) -> None:
         print(f"Lotsenbot demo: open {url} (offline, simulated Telegram; Ctrl-C stops it)")
