@@ -4,20 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-calendar lint typecheck pytest run demo bench extract update-catalogs clean
+# Every dependency pinned with its hashes: the bot's own, and with the tools for development.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 
-$(STAMP): pyproject.toml
+.PHONY: test test-calendar lint typecheck pytest audit lock run demo bench extract update-catalogs clean
+
+# Only what the lock names, checked by hash (pip and setuptools too); the project itself is
+# built with the locked setuptools, without fetching a build environment.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 ## The whole suite: lint, types, catalogs, tests.
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers demo tests bench
-	$(BIN)/ruff format --check bot handlers demo tests bench
+	$(BIN)/ruff check bot handlers demo tests bench .ci/audit.py
+	$(BIN)/ruff format --check bot handlers demo tests bench .ci/audit.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -35,6 +41,19 @@ test-calendar: $(STAMP)
 	  echo "== $$day: $$moment"; \
 	  LOTSENBOT_TEST_NOW=$$moment $(BIN)/pytest -q -p no:cacheprovider $(CALENDAR_TESTS) || exit 1; \
 	done
+
+## Known vulnerabilities in the locked dependencies (pip-audit; run by .ci/run after test).
+## Fails on a vulnerability found; only warns when no vulnerability database can be reached.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py $(DEV_LOCK)
+
+## Pin the dependencies again after a change in pyproject.toml (UPGRADE=1: newest releases).
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --no-config --quiet \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --constraint $(LOCK) $(LOCK_FLAGS) \
+		-o $(DEV_LOCK)
 
 ## Benchmarks against python-telegram-bot baselines (not part of test; under 10 minutes):
 ## prints a table and writes bench/results.json.

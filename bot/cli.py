@@ -9,9 +9,11 @@ import sys
 from datetime import datetime, time
 from pathlib import Path
 
+from bot import logs
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
+from bot.files import write_private
 from bot.services import Repositories
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
@@ -107,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.install()  # no personal data, no token, at any level
     try:
         settings = Settings.from_env()
         if args.command == "run":
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             city = load_city(settings.config_path)
             export = asyncio.run(_export(settings, city, args.kind, args.fmt))
-            args.out.write_bytes(export.content)
+            write_private(args.out, export.content)
             print(f"wrote {export.rows} rows to {args.out}")
         elif args.command == "invite":
             if not 1 <= args.count <= 500:

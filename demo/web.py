@@ -3,7 +3,9 @@
 The page (``static/``) asks ``GET /api/state?after=N``, which answers at once when the
 world changed since version ``N`` and otherwise waits for the next change (long polling).
 Everything a person does on a phone is a ``POST`` with a JSON body; only JSON is accepted,
-so another web page cannot drive the demo with a plain form.
+so another web page cannot drive the demo with a plain form. Only requests addressed to this
+machine's loopback names with the demo's port are answered, so a page on another site cannot
+reach it by pointing its own name at 127.0.0.1 (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiohttp import web
 
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.i18n import LANGUAGES, language_name
+from bot.logs import describe
 from demo.samples import media_type
 from demo.seed import seed_world
 from demo.world import DemoWorld
@@ -38,6 +41,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 STEPS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "1w": timedelta(weeks=1)}
 _POLL_SECONDS = 25.0
 _MAX_TEXT = 4096
+#: The names under which a browser on this machine reaches the page.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class DemoSite:
@@ -54,6 +59,8 @@ class DemoSite:
         self._event = asyncio.Event()
         self._lock = asyncio.Lock()
         self._closing = False
+        #: The port the page listens on, once it does; until then every request is refused.
+        self.port: int | None = None
 
     # ------------------------------------------------------------------ the world
 
@@ -80,7 +87,7 @@ class DemoSite:
                 world.seeded = True
                 world.save()
         except Exception as exc:
-            log.exception("the demo world could not start")
+            log.error("the demo world could not start: %s", describe(exc))
             self.status, self.error = "failed", f"{type(exc).__name__}: {exc}"
         else:
             self.status = "ready"
@@ -113,7 +120,7 @@ class DemoSite:
 
     def app(self) -> web.Application:
         """The aiohttp application: the page, its files and the JSON API."""
-        app = web.Application(client_max_size=64 * 1024, middlewares=[_json_only])
+        app = web.Application(client_max_size=64 * 1024, middlewares=[self._local_only, _json_only])
         app.router.add_get("/", self._index)
         app.router.add_get("/static/{name}", self._static)
         app.router.add_get("/api/state", self._state)
@@ -126,6 +133,21 @@ class DemoSite:
         app.router.add_post("/api/clock", self._clock)
         app.router.add_post("/api/reset", self._reset)
         return app
+
+    def allowed_hosts(self) -> frozenset[str]:
+        """The ``Host`` headers the page answers: a loopback name with the demo's port."""
+        if self.port is None:
+            return frozenset()
+        hosts = {f"{name}:{self.port}" for name in LOCAL_HOSTS}
+        if self.port == 80:  # browsers leave out the default port
+            hosts.update(LOCAL_HOSTS)
+        return frozenset(hosts)
+
+    @web.middleware
+    async def _local_only(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Host", "").lower() not in self.allowed_hosts():
+            raise web.HTTPMisdirectedRequest(text="open the demo at 127.0.0.1 or localhost")
+        return await handler(request)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return _file_response(STATIC / "index.html")
@@ -301,7 +323,8 @@ async def run_demo(
         await runner.cleanup()
         reason = (exc.strerror or "").rsplit(": ", 1)[-1]
         raise OSError(f"cannot listen on {host}:{port} ({reason}); try another --port") from None
-    url = f"http://{host}:{runner.addresses[0][1]}"
+    site.port = runner.addresses[0][1]
+    url = f"http://{host}:{site.port}"
     if ready is not None:
         ready(url)
     starting = asyncio.create_task(site.start_world())
@@ -317,7 +340,6 @@ async def run_demo(
 def main(settings: Settings, db_path: Path, port: int) -> None:
     """``lotsenbot demo``: run until Ctrl-C or SIGTERM."""
     city = load_city(settings.config_path)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line every minute otherwise
 
     def announce(url: str) -> None:
         print(f"Lotsenbot demo: open {url} (offline, simulated Telegram; Ctrl-C stops it)")

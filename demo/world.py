@@ -26,6 +26,7 @@ from bot.config import CityConfig, Settings
 from bot.domain.lotsen import LotseStatus
 from bot.domain.people import Role
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from bot.files import write_private
 from bot.i18n import LANGUAGES, guess_language
 from bot.scheduler import Timers
 from bot.services.lotsen import LotsenService
@@ -187,7 +188,7 @@ class DemoWorld:
             "phones": [asdict(phone) for phone in self.phones.values()],
         }
         partial = self.state_path.with_name(self.state_path.name + ".partial")
-        partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        write_private(partial, json.dumps(state, ensure_ascii=False).encode())
         os.replace(partial, self.state_path)
 
     def _load(self) -> JSON | None:

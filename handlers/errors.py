@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.i18n import texts
+from bot.logs import where as _where
 from handlers import views
 from handlers.context import LotsenContext, speaker
 
 __all__ = ["on_error"]
 
 log = logging.getLogger(__name__)
-
-
-def _where(error: BaseException) -> str:
-    """The traceback's frames without the exception message, which may quote user text."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1])
 
 
 async def on_error(update: object, context: LotsenContext) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot import logs
 from bot.clock import Clock, SystemClock
 from bot.config import CityConfig, ConfigError, Settings
 from bot.i18n import warm_up
@@ -41,6 +42,7 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set, or until SIGTERM/SIGINT when no event is given."""
     token = settings.require_token()
+    logs.install()  # also when started in process (the demo, the tests)
     clock = clock or SystemClock()
     if stop is None:
         stop = asyncio.Event()

@@ -34,7 +34,7 @@ def fetch(url: str) -> bytes:
 
 def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> None:
     port = free_port()
-    db = tmp_path / "demo.sqlite3"
+    db = tmp_path / "demo" / "demo.sqlite3"
     env = bot_env(None, tmp_path / "unused.sqlite3")  # no token: the demo needs none
     log = (tmp_path / "demo.log").open("wb")
     started = time.monotonic()
@@ -44,6 +44,7 @@ def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> N
         cwd=ROOT,
         stdout=log,
         stderr=log,
+        umask=0o022,  # the usual one: the demo's files are private all the same
     )
     try:
         page = None
@@ -67,7 +68,12 @@ def test_lotsenbot_demo_serves_the_page_within_five_seconds(tmp_path: Path) -> N
         status = proc.wait(30)
         log.close()
     assert status == 0, (tmp_path / "demo.log").read_text()
-    assert db.exists() and (tmp_path / "demo.sqlite3.chats.json").exists()
+    chats = db.with_name("demo.sqlite3.chats.json")
+    assert db.exists() and chats.exists()
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in db.parent.iterdir()} == {
+        p.name: "0o600" for p in db.parent.iterdir()
+    }
+    assert oct(db.parent.stat().st_mode & 0o777) == "0o700"
 
 
 async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
@@ -177,6 +183,33 @@ async def test_the_page_is_served_whole_and_loads_nothing_from_elsewhere(tmp_pat
             async with demo.session.get(f"{demo.url}{path}") as r:
                 assert r.status == 404
         await _no_remote_resources(demo)
+
+
+async def test_the_page_answers_only_under_a_loopback_name_and_its_port(tmp_path: Path) -> None:
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) is refused."""
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
+        state = await demo.until(ready)
+        port = int(demo.url.rsplit(":", 1)[1])
+        amal = phone(state, "Amal")["id"]
+        for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", "localhost"):
+            for method, path in (("GET", "/"), ("GET", "/api/state"), ("POST", "/api/reset")):
+                async with demo.session.request(
+                    method, f"{demo.url}{path}", json={}, headers={"Host": host}
+                ) as r:
+                    assert r.status == 421, (host, path)
+                    assert "localhost" in await r.text()
+            async with demo.session.post(
+                f"{demo.url}/api/people/{amal}/send", json={"text": "hi"}, headers={"Host": host}
+            ) as r:
+                assert r.status == 421
+        # Refused requests did nothing: Amal sent no message, the world was not reset.
+        state = await demo.state()
+        assert ready(state) and phone(state, "Amal")["messages"] == []
+        for name in ("localhost", "127.0.0.1", "[::1]", "LOCALHOST"):
+            host = f"{name}:{port}"
+            async with demo.session.get(f"{demo.url}/api/state", headers={"Host": host}) as r:
+                assert r.status == 200, host
+                assert (await r.json())["status"] == "ready"
 
 
 async def _no_remote_resources(demo: DemoClient) -> None:

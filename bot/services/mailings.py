@@ -22,6 +22,7 @@ from bot.domain.mailings import (
     Recipient,
 )
 from bot.domain.throttle import Throttle
+from bot.logs import describe
 from bot.services.notifier import Mailer
 from bot.storage.mailings import MailingsRepository
 from bot.storage.timers import TimersRepository
@@ -209,9 +210,11 @@ class MailingService:
             reporter = asyncio.create_task(self._report_loop(mailing, content, delivered))
         try:
             await self._deliver_all(mailing, content)
-        except Exception:
-            log.exception(
-                "mailing %s stopped by an error; it resumes at the next start", mailing_id
+        except Exception as exc:
+            log.error(
+                "mailing %s stopped by %s; it resumes at the next start",
+                mailing_id,
+                describe(exc),
             )
             return
         finally:
@@ -271,8 +274,12 @@ class MailingService:
                     continue
                 try:
                     result = await self._mail.deliver(mailing, content, recipient)
-                except Exception:
-                    log.exception("a copy of mailing %s could not be rendered or sent", mailing.id)
+                except Exception as exc:
+                    log.error(
+                        "a copy of mailing %s could not be rendered or sent: %s",
+                        mailing.id,
+                        describe(exc),
+                    )
                     result = Delivered(DeliveryStatus.PENDING, retry_after=_NETWORK_RETRY)
             finally:
                 self.throttle.answered(loop.time())
@@ -304,8 +311,8 @@ class MailingService:
             progress = await self.repo.progress(mailing.id)
             try:
                 message_id = await self._mail.report(mailing, content, progress, False)
-            except Exception:
-                log.exception("progress of mailing %s not shown", mailing.id)
+            except Exception as exc:
+                log.error("progress of mailing %s not shown: %s", mailing.id, describe(exc))
                 message_id = None
             if message_id is not None and message_id != mailing.report_message:
                 await self.repo.set_report_message(mailing.id, message_id)

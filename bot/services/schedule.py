@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.logs import describe
 from bot.storage.timers import TimersRepository
 
 __all__ = ["Schedule", "TimerOwner"]
@@ -48,9 +49,12 @@ class Schedule:
                 continue
             try:
                 await owner.on_timer(what, timer.subject, timer.due, now)
-            except Exception:
-                log.exception(
-                    "timer %s of %s failed; it will be retried", timer.kind, timer.subject
+            except Exception as exc:
+                log.error(
+                    "timer %s of %s failed (%s); it will be retried",
+                    timer.kind,
+                    timer.subject,
+                    describe(exc),
                 )
                 continue
             await self.repo.finish(timer, now)

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.files import make_private
+
 __all__ = ["Database", "DatabaseError", "backup_database", "returned_id"]
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,19 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        """Open the file, set the pragmas, check integrity and apply pending migrations."""
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open the file, set the pragmas, check integrity and apply pending migrations.
+
+        The file is created (or tightened) to mode 0600 before SQLite opens it, and a folder
+        created for it gets 0700; SQLite gives the WAL and shared-memory files the database
+        file's mode.
+        """
+        try:
+            make_private(self.path)
+            for companion in _companions(self.path):
+                if companion.exists():
+                    make_private(companion)
+        except OSError as exc:
+            raise DatabaseError(f"{self.path}: {exc.strerror or type(exc).__name__}") from None
         try:
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             self._conn.row_factory = aiosqlite.Row
@@ -178,6 +190,11 @@ async def returned_id(cursor: aiosqlite.Cursor) -> int | None:
     return int(row[0]) if row else None
 
 
+def _companions(path: Path) -> tuple[Path, Path]:
+    """The write-ahead log and the shared-memory index SQLite keeps beside ``path``."""
+    return (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+
+
 def _bind(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
     return params if isinstance(params, Mapping) else tuple(params)
 
@@ -210,8 +227,12 @@ def backup_database(source: Path, target: Path) -> int:
     """
     if not source.exists():
         raise DatabaseError(f"{source}: no database to back up")
-    if target.exists():
-        raise DatabaseError(f"{target}: already exists; choose a new file")
+    try:
+        make_private(target, exclusive=True)  # 0600 before SQLite writes a byte to it
+    except FileExistsError:
+        raise DatabaseError(f"{target}: already exists; choose a new file") from None
+    except OSError as exc:
+        raise DatabaseError(f"{target}: {exc.strerror or type(exc).__name__}") from None
     src = sqlite3.connect(source, timeout=_BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(target)
     try:
