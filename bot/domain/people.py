@@ -30,6 +30,8 @@ class Person:
     created_at: datetime
     unreachable_at: datetime | None = None
     news_off: bool = False
+    #: When they last wrote to the bot (kept to the day).
+    seen_at: datetime | None = None
 
     @property
     def has_consented(self) -> bool:

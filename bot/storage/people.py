@@ -14,7 +14,7 @@ __all__ = ["PeopleRepository"]
 
 _COLUMNS = (
     "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at, "
-    "news_off"
+    "news_off, seen_at"
 )
 
 
@@ -29,6 +29,7 @@ def _person(row: aiosqlite.Row) -> Person:
         created_at=from_db(row["created_at"]),
         unreachable_at=from_db(row["unreachable_at"]) if row["unreachable_at"] else None,
         news_off=bool(row["news_off"]),
+        seen_at=from_db(row["seen_at"]) if row["seen_at"] else None,
     )
 
 
@@ -53,9 +54,10 @@ class PeopleRepository:
     async def set_language(self, telegram_id: int, language: str, now: datetime) -> Person:
         """Create the person or change their language; return the stored person."""
         await self.db.write(
-            "INSERT INTO person (telegram_id, language, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language",
-            (telegram_id, language, to_db(now)),
+            "INSERT INTO person (telegram_id, language, created_at, seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language, "
+            "seen_at = excluded.seen_at",
+            (telegram_id, language, to_db(now), to_db(now)),
         )
         return await self._must_get(telegram_id)
 
@@ -88,6 +90,10 @@ class PeopleRepository:
             "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
             (to_db(when) if when else None, telegram_id),
         )
+
+    async def set_seen(self, person_id: int, now: datetime) -> None:
+        """Record that the person wrote to the bot ``now``."""
+        await self.db.write("UPDATE person SET seen_at = ? WHERE id = ?", (to_db(now), person_id))
 
     async def set_news(self, person_id: int, wanted: bool) -> None:
         """Record whether the person wants broadcasts."""
