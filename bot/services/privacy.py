@@ -1,8 +1,7 @@
-"""Use cases of data protection: access (/mydata), erasure (/delete) and retention."""
+"""Use cases of data protection: access (/mydata) and erasure (/delete)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -18,7 +17,7 @@ __all__ = ["PrivacyService"]
 
 
 class PrivacyService:
-    """What the person may see and erase, and what ages out on its own."""
+    """What the person may see and erase (what ages out: :mod:`bot.services.retention`)."""
 
     def __init__(
         self,
@@ -55,10 +54,3 @@ class PrivacyService:
             if request.status in (Status.OPEN, Status.OFFERED, Status.ACCEPTED):
                 await self.requests.cancel(request, person)
         await self.repo.erase(person.id, self.clock.now())
-
-    async def apply_retention(self) -> int:
-        """Erase what closed cases no longer need; return how many requests were cleaned."""
-        now = self.clock.now()
-        cleaned = await self.repo.expire(now - timedelta(days=self.city.retention_days))
-        await self.repo.expire_waitlist(now - timedelta(days=self.city.waitlist_days))
-        return cleaned

@@ -1,4 +1,4 @@
-"""How a person's data is gathered for /mydata, erased for /delete, and aged out."""
+"""How a person's data is gathered for /mydata and erased for /delete."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from typing import Any
 from bot.clock import to_db
 from bot.storage.database import Database
 
-__all__ = ["PrivacyRepository"]
+__all__ = ["PERSONAL_COLUMNS", "PrivacyRepository"]
 
 # Columns of a request that say something about the person; statistics keep the rest.
-_PERSONAL = (
+PERSONAL_COLUMNS = (
     "description = NULL, media_kind = NULL, media_file_id = NULL, place = NULL, "
     "first_name = NULL, updated_by = NULL"
 )
 
 
 class PrivacyRepository:
-    """All SQL about access, erasure and retention."""
+    """All SQL about access and erasure (retention: :mod:`bot.storage.retention`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -26,8 +26,8 @@ class PrivacyRepository:
     async def export(self, person_id: int) -> dict[str, Any]:
         """Everything stored about the person, as plain data."""
         person = await self.db.fetch_one(
-            "SELECT telegram_id, role, language, consent_at, consent_version, created_at "
-            "FROM person WHERE id = ?",
+            "SELECT telegram_id, role, language, consent_at, consent_version, created_at, "
+            "seen_at FROM person WHERE id = ?",
             (person_id,),
         )
         lotse = await self.db.fetch_one(
@@ -42,12 +42,12 @@ class PrivacyRepository:
         requests = await self.db.fetch_all(
             "SELECT id, status, topic, description, media_kind, media_file_id, languages, "
             "district, day, time, place, first_name, feedback, created_at, confirmed_at, "
-            "accepted_at, closed_at FROM request WHERE person_id = ? ORDER BY id",
+            "accepted_at, closed_at, active_at FROM request WHERE person_id = ? ORDER BY id",
             (person_id,),
         )
         cases = await self.db.fetch_all(
-            "SELECT id, status, topic, district, hours, lotse_feedback, accepted_at, closed_at "
-            "FROM request WHERE lotse_id = ? ORDER BY id",
+            "SELECT id, status, topic, district, hours, lotse_feedback, accepted_at, closed_at, "
+            "active_at, idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
             (person_id,),
         )
         data: dict[str, Any] = {"person": dict(person) if person else None}
@@ -100,7 +100,7 @@ class PrivacyRepository:
                 (person_id,),
             )
             await conn.execute(
-                f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?",
+                f"UPDATE request SET {PERSONAL_COLUMNS}, person_id = NULL WHERE person_id = ?",
                 (person_id,),
             )
             if telegram_id is not None:
@@ -119,38 +119,6 @@ class PrivacyRepository:
             await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
             await conn.execute("DELETE FROM person WHERE id = ?", (person_id,))
         await self.purge_old_pages()
-
-    async def expire(self, closed_before: datetime) -> int:
-        """Erase free text, file ids and relays of cases closed before the cut-off."""
-        cutoff = to_db(closed_before)
-        closed = (
-            "SELECT id FROM request WHERE status IN ('done', 'cancelled', 'expired') "
-            "AND closed_at < ?"
-        )
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE request SET {_PERSONAL} WHERE id IN ({closed}) "
-                "AND (description IS NOT NULL OR media_file_id IS NOT NULL "
-                "OR first_name IS NOT NULL OR place IS NOT NULL)",
-                (cutoff,),
-            )
-            changed = cursor.rowcount
-            await conn.execute(f"DELETE FROM relay WHERE request_id IN ({closed})", (cutoff,))
-        if changed:
-            await self.purge_old_pages()
-        return changed
-
-    async def expire_waitlist(self, not_called_since: datetime) -> int:
-        """Erase waiting-list entries that joined, or were last called, before the cut-off."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM waitlist WHERE coalesce(called_at, joined_at) < ?",
-                (to_db(not_called_since),),
-            )
-            removed = cursor.rowcount
-        if removed:
-            await self.purge_old_pages()
-        return removed
 
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""
