@@ -69,6 +69,7 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
     person = await services.people.find(user.id)
     if person is not None:
         await services.people.reachable_again(person)
+        await services.people.seen(person)
     language = (
         person.language
         if person is not None

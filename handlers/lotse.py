@@ -94,7 +94,7 @@ async def on_lotse_button(update: Update, context: LotsenContext) -> None:
             message = await send(update, screen.text, screen.buttons)
             if message is not None and number is not None:  # a reply to it reaches the case
                 await context.services.requests.remember_relay(
-                    number, message.chat_id, message.message_id
+                    number, message.chat_id, message.message_id, relayed=False
                 )
     else:
         await _show_profile(update, context, who)

@@ -59,6 +59,8 @@ PREFIXES = [
     "wld:",
     "wlc:",
     "st:",
+    "idle:keep:",
+    "idle:close:",
     "",
 ]
 

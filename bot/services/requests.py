@@ -90,7 +90,9 @@ class RequestService:
             follow = Step.CONFIRM if draft.first_name else Step.PLACE
         if step is Step.DAY and fields.get("day") is not None and draft.time is None:
             follow = Step.TIME
-        return await self.repo.update_draft(draft.id, step, step=follow, updated_by=key, **fields)
+        return await self.repo.update_draft(
+            draft.id, step, step=follow, updated_by=key, active_at=self.clock.now(), **fields
+        )
 
     async def choose_topic(
         self, draft: Request, topic: str, key: int | None = None
@@ -128,7 +130,7 @@ class RequestService:
         chosen = set(draft.languages) ^ {language}
         ordered = tuple(code for code in LANGUAGES if code in chosen)
         return await self.repo.update_draft(
-            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key
+            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key, active_at=self.clock.now()
         )
 
     async def languages_done(self, draft: Request, key: int | None = None) -> Request | None:
@@ -184,7 +186,9 @@ class RequestService:
 
     async def edit(self, draft: Request, step: Step, key: int | None = None) -> Request | None:
         """From the summary, go back to one step."""
-        return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step, updated_by=key)
+        return await self.repo.update_draft(
+            draft.id, Step.CONFIRM, step=step, updated_by=key, active_at=self.clock.now()
+        )
 
     async def confirm(self, draft: Request, key: int | None = None) -> Request | None:
         """The person confirmed the summary: the request opens and its first offers are
@@ -479,18 +483,28 @@ class RequestService:
         by_lotse = request.lotse_id == person.id
         if not by_lotse and request.person_id != person.id:
             return False
+        await self.repo.touch(request.id, self.clock.now())
         lotse = await self.lotsen.by_person_id(request.lotse_id)
         if lotse is not None:
             await self.notify.attendance(request, lotse, by_lotse, coming)
         return True
 
+    async def touch(self, request: Request) -> bool:
+        """Something happened in the accepted case (it counts as active from now on)."""
+        return await self.repo.touch(request.id, self.clock.now())
+
     async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
         """The case a replied-to message belongs to."""
         return await self.repo.relay_target(chat_id, message_id)
 
-    async def remember_relay(self, request_id: int, chat_id: int, message_id: int) -> None:
-        """Keep the link from a relayed copy to its case."""
-        await self.repo.add_relay(request_id, chat_id, message_id, self.clock.now())
+    async def remember_relay(
+        self, request_id: int, chat_id: int, message_id: int, relayed: bool = True
+    ) -> None:
+        """Keep the link from a copy to its case; a ``relayed`` message is activity of the
+        case (a case shown in the Lotse's list is not)."""
+        await self.repo.add_relay(
+            request_id, chat_id, message_id, self.clock.now(), activity=relayed
+        )
 
     # -------------------------------------------------------------------- timers
 
