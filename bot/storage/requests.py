@@ -266,6 +266,13 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
+    async def never_offered(self) -> list[Request]:
+        """Requests that opened but were never offered (the process stopped in between)."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE status = 'open' AND round = 0 ORDER BY id"
+        )
+        return [_request(row) for row in rows]
+
     async def requests_with_undelivered_offers(self) -> list[int]:
         """Waiting requests that still have unsent offers."""
         rows = await self.db.fetch_all(
