@@ -8,6 +8,7 @@ import json
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Texts
+from handlers.actions import parse
 from handlers.context import LotsenContext, acknowledge, replace, send, speaker
 from handlers.request_views import nothing_changed
 from handlers.views import button_expired
@@ -75,11 +76,12 @@ async def on_privacy_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None
     who = await speaker(update, context)
-    if who.person is None:
+    parts = parse(query.data, "priv", ("delete_yes", "keep"))
+    if who.person is None or parts is None:
         await acknowledge(query, button_expired(who.t), alert=True)
         return
     await acknowledge(query)
-    if query.data == "priv:keep":
+    if parts[1] == "keep":
         await replace(query, nothing_changed(who.t))
         return
     goodbye = who.t.gettext(
