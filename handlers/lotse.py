@@ -248,11 +248,8 @@ async def _case_action(
         await send(update, screen.text, screen.buttons)
         return True
     if action == "hours":
-        hours = float(parts[3]) or None
-        finished = await requests.finish(request, lotse, hours)
-        if not finished and (
-            hours is None or not await requests.record_hours(request, lotse, hours)
-        ):
+        # The hours are given once, with closing the case; a closed case keeps them.
+        if not await requests.finish(request, lotse, float(parts[3]) or None, update.update_id):
             return False
         await acknowledge(query)
         screen = rv.case_done_feedback(who.t, request)

@@ -15,6 +15,7 @@ from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
     ask_for_lotse,
     become_lotse,
+    has_data,
     invite_codes,
     label,
     onboard,
@@ -196,3 +197,41 @@ async def test_forged_button_data_is_refused_changes_nothing_and_alerts_nobody(
     assert dump(running.settings.db_path) == stored
     assert [chat(user) for user in people] == shown
     assert not [r for r in caplog.records if r.name == "handlers.errors"]
+
+
+async def test_hours_only_as_offered_and_only_once(running: RunningBot, api: FakeBotAPI) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 3301, "Jana", ["uk"], codes[0])
+    refugee = api.user(3401, "Taras", language_code="uk")
+    await onboard(refugee, "uk")
+    await ask_for_lotse(refugee, "uk", name="Taras")
+    await lotse.press(label("uk", "✅ Accept"))
+    await refugee.wait_for_text("Jana")
+
+    def case() -> tuple[object, ...]:
+        with sqlite3.connect(running.settings.db_path) as conn:
+            row = conn.execute("SELECT status, hours, closed_at FROM request").fetchone()
+        return tuple(row)
+
+    # Hours the buttons do not offer close nothing.
+    expired = (views.button_expired(t("uk")), True)
+    for data in ("case:hours:1:5", "case:hours:1:1000000", "case:hours:1:24", "case:hours:1:-1"):
+        answer = await lotse.wait_for_answer(await lotse.press(data=data))
+        assert (answer.get("text"), answer.get("show_alert")) == expired, data
+    assert case() == ("accepted", None, None)
+
+    # Done twice: two questions. The first answer closes the case; the second is refused.
+    await lotse.press(label("uk", "✅ Mark as done"))
+    first = await lotse.wait_for_message(lambda m: has_data(m, "case:hours:1:2"))
+    await lotse.press(label("uk", "✅ Mark as done"))
+    second = await lotse.wait_for_message(
+        lambda m: has_data(m, "case:hours:1:2") and m.message_id != first.message_id
+    )
+    await lotse.wait_for_answer(await lotse.press("2", message=first))
+    await lotse.wait_for_message(lambda m: "🙂" in m.button_labels())
+    closed = case()
+    assert closed[:2] == ("done", 2.0)
+    for data, message in [("case:hours:1:3", second), ("case:hours:1:8", first)]:
+        answer = await lotse.wait_for_answer(await lotse.press(data=data, message=message))
+        assert (answer.get("text"), answer.get("show_alert")) == expired, data
+    assert case() == closed
