@@ -242,7 +242,7 @@ class Intake:
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
             await self._note(self._begun, update.update_id, "count an attempt at")
-        # Handler errors are caught by the application and go to handlers.errors.on_error.
+        # Handler errors are caught by the application and go to handlers.errors.ErrorReport.
         await self.app.process_update(update)
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.
