@@ -35,7 +35,7 @@ from handlers import (
     welcome,
 )
 from handlers.context import LotsenApp, LotsenContext, speaker
-from handlers.errors import on_error
+from handlers.errors import ErrorReport
 from handlers.transport import RetryingRequest
 
 __all__ = ["ALLOWED_UPDATES", "build_application"]
@@ -139,5 +139,5 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(welcome.fallback_button),
         ]
     )
-    app.add_error_handler(on_error)
+    app.add_error_handler(ErrorReport())
     return app

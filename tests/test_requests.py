@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.config import CityConfig, RequestRules
 from bot.fakeapi import FakeBotAPI
 from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
+from tests.conftest import COORDINATOR_ID, RunningBot, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
 
@@ -165,7 +165,12 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:
     city = dataclasses.replace(city, requests=RequestRules(offer_count=10))
-    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    # Late in the evening, so that the quiet hours the profile offers contain "now".
+    clock = shifted_clock()
+    local = clock.now().astimezone(city.timezone)
+    evening = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    clock.advance(evening - local if evening > local else evening + timedelta(days=1) - local)
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3", clock)
     try:
         codes = await invite_codes(api, 5)
         fits = await become_lotse(api, 131, "Fits", ["fa"], codes[0])
@@ -175,10 +180,8 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         await paused.press(data="prof:pause:14")
         await paused.wait_for_text("⏸")
         night_owl = await become_lotse(api, 134, "Quiet", ["fa"], codes[3])
-        hour = bot.clock.now().astimezone(city.timezone).hour
         await night_owl.press(data="prof:show:quiet")
-        # Quiet hours that always contain "now": from this hour to the one before it.
-        await night_owl.press(data=f"prof:quiet:{hour}-{(hour + 23) % 24}")
+        await night_owl.press(data="prof:quiet:22-7")
         await night_owl.wait_for_text("🌙")
         busy = await become_lotse(api, 135, "Busy", ["fa"], codes[4])
 

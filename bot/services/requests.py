@@ -435,24 +435,27 @@ class RequestService:
             await self.notify.cancelled(request, await self.lotsen.by_person_id(request.lotse_id))
         return True
 
-    async def finish(self, request: Request, lotse: Lotse, hours: float | None) -> bool:
-        """The Lotse marks the case done (optionally with hours); the person is asked."""
+    async def finish(
+        self, request: Request, lotse: Lotse, hours: float | None, key: int | None = None
+    ) -> bool:
+        """The Lotse marks the case done, with the hours it took (None: not given); the person
+        is asked. The hours go with the closing, once: a closed case keeps them. True also
+        when the same press (``key``) closed the case before, i.e. it is handled again."""
         if request.lotse_id != lotse.person_id:
             return False
+        if request.status is Status.DONE and key is not None and request.updated_by == key:
+            return True
         if not await self.repo.move(
-            request.id, [Status.ACCEPTED], Status.DONE, self.clock.now(), hours=hours
+            request.id,
+            [Status.ACCEPTED],
+            Status.DONE,
+            self.clock.now(),
+            hours=hours,
+            updated_by=key,
         ):
             return False
         await self.notify.closed(request)
         return True
-
-    async def record_hours(self, request: Request, lotse: Lotse, hours: float) -> bool:
-        """Add hours to a done case of the Lotse."""
-        if request.lotse_id != lotse.person_id or request.status is not Status.DONE:
-            return False
-        return await self.repo.move(
-            request.id, [Status.DONE], Status.DONE, self.clock.now(), hours=hours
-        )
 
     async def hand_back(self, request: Request, lotse: Lotse) -> bool:
         """The Lotse cannot continue: the request is offered again, to others."""
