@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.config import CityConfig, RequestRules
 from bot.fakeapi import FakeBotAPI
+from bot.i18n import LANGUAGES
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID, RunningBot, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
@@ -18,6 +19,18 @@ from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onb
 def visible(text: str) -> str:
     """Text without the invisible direction isolates."""
     return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def offers_request(message: object, number: int) -> bool:
+    """Whether a message is the offer of request ``number``, in whichever language it is."""
+    text = visible(getattr(message, "text", ""))
+    return "🔔" in text and any(
+        visible(t(code).gettext("🔔 <b>New request #{number}</b>", number=str(number)))
+        .replace("<b>", "")
+        .replace("</b>", "")
+        in text
+        for code in LANGUAGES
+    )
 
 
 def rows(bot: RunningBot, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -68,7 +81,7 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     # Messages go through the bot both ways, marked with the case.
     await refugee.send("شكرا، متى نلتقي؟")
     relayed = await speaks_arabic.wait_for_text("شكرا، متى نلتقي؟")
-    assert "#1" in visible(relayed.text) and "Amal" in relayed.text
+    assert relayed.text == rv.relayed(t("ar"), _request_stub(1), "Amal", "شكرا، متى نلتقي؟")
     await api.push_update(
         {
             "message": {
@@ -197,7 +210,7 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         second = api.user(232, "Sara", language_code="fa")
         await onboard(second, "fa")
         await ask_for_lotse(second, "fa", name="Sara")
-        await fits.wait_for_message(lambda m: "🔔" in m.text and "#2" in visible(m.text))
+        await fits.wait_for_message(lambda m: offers_request(m, 2))
         offered = {
             r[0]
             for r in rows(
@@ -208,9 +221,7 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         }
         assert offered == {fits.id}
         for left_out in (other_language, paused, night_owl, busy):
-            assert not any(
-                "#2" in visible(m.text) and "🔔" in m.text for m in left_out.bot_messages()
-            )
+            assert not any(offers_request(m, 2) for m in left_out.bot_messages())
     finally:
         await bot.shutdown()
 
