@@ -235,3 +235,13 @@ async def test_hours_only_as_offered_and_only_once(running: RunningBot, api: Fak
         answer = await lotse.wait_for_answer(await lotse.press(data=data, message=message))
         assert (answer.get("text"), answer.get("show_alert")) == expired, data
     assert case() == closed
+
+    # Feedback, too, is given once: the same answer again changes nothing, another is refused.
+    question = await lotse.wait_for_message(lambda m: "👍" in m.button_labels())
+    await lotse.wait_for_answer(await lotse.press("👍", message=question))
+    again = await lotse.wait_for_answer(await lotse.press(data="fb:1:good", message=question))
+    assert not again.get("show_alert")
+    other = await lotse.wait_for_answer(await lotse.press(data="fb:1:bad", message=question))
+    assert (other.get("text"), other.get("show_alert")) == expired
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT lotse_feedback FROM request").fetchone() == ("good",)

@@ -469,7 +469,8 @@ class RequestService:
         return True
 
     async def feedback(self, request: Request, person: Person, answer: str) -> bool:
-        """One-tap feedback after a done case, from the person or from their Lotse."""
+        """One-tap feedback after a done case, from the person or from their Lotse: given
+        once (the same answer again, as after a restart, is no change)."""
         if request.status is not Status.DONE or answer not in ("good", "ok", "bad"):
             return False
         if person.id == request.person_id:
@@ -478,9 +479,7 @@ class RequestService:
             field = "lotse_feedback"
         else:
             return False
-        return await self.repo.move(
-            request.id, [Status.DONE], Status.DONE, self.clock.now(), **{field: answer}
-        )
+        return await self.repo.give_feedback(request.id, field, answer)
 
     async def attendance(self, request: Request, person: Person, coming: bool) -> bool:
         """*I'll be there* / *I can't come* from either side of a case."""

@@ -266,6 +266,17 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
+    async def give_feedback(self, request_id: int, field: str, answer: str) -> bool:
+        """Store one side's feedback on a done case unless that side gave another already."""
+        if field not in ("feedback", "lotse_feedback"):
+            raise ValueError(field)
+        changed = await self.db.write(
+            f"UPDATE request SET {field} = ? WHERE id = ? AND status = 'done' "
+            f"AND coalesce({field}, ?) = ?",
+            (answer, request_id, answer, answer),
+        )
+        return changed == 1
+
     async def never_offered(self) -> list[Request]:
         """Requests that opened but were never offered (the process stopped in between)."""
         rows = await self.db.fetch_all(
