@@ -63,6 +63,7 @@ class Database:
                     make_private(companion)
         except OSError as exc:
             raise DatabaseError(f"{self.path}: {exc.strerror or type(exc).__name__}") from None
+        await self._check_before_writing()
         try:
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             self._conn.row_factory = aiosqlite.Row
@@ -72,7 +73,6 @@ class Database:
             await self._conn.execute("PRAGMA foreign_keys = ON")
             # Erased personal data is overwritten on disk, not just unlinked from the b-tree.
             await self._conn.execute("PRAGMA secure_delete = ON")
-            await self._check_integrity()
             await self._migrate()
         except sqlite3.DatabaseError as exc:
             await self.close()
@@ -160,10 +160,31 @@ class Database:
                 log.warning("database locked, retrying (attempt %d)", attempt + 1)
                 await asyncio.sleep(0.2 * (attempt + 1))
 
-    async def _check_integrity(self) -> None:
-        row = await self.fetch_one("PRAGMA quick_check")
-        if row is None or row[0] != "ok":
-            raise DatabaseError(f"{self.path}: integrity check failed: {row[0] if row else '?'}")
+    async def _check_before_writing(self) -> None:
+        """Check the file's integrity on a read-only connection, before anything writes to it.
+
+        A connection that may write could change a damaged file before the check refuses it:
+        setting WAL mode rewrites the header, and closing the last connection copies the
+        write-ahead log into the file. Read-only, a damaged file stays exactly as it is.
+        """
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            conn = await aiosqlite.connect(uri, uri=True)
+            try:
+                rows = await conn.execute_fetchall("PRAGMA quick_check")
+            finally:
+                await conn.close()
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in _DAMAGED:
+                raise DatabaseError(f"{self.path}: {exc}") from None
+            problem = str(exc)
+        else:
+            found = [line for row in rows for line in str(row[0]).splitlines()]
+            found = [line for line in found if line != "ok" and not line.startswith("***")]
+            if not found and rows:
+                return
+            problem = found[0] if found else "no answer to the integrity check"
+        raise DatabaseError(damaged(self.path, problem))
 
     async def _migrate(self) -> None:
         migrations = _migrations()
@@ -188,6 +209,20 @@ async def returned_id(cursor: aiosqlite.Cursor) -> int | None:
     row = await cursor.fetchone()
     await cursor.close()
     return int(row[0]) if row else None
+
+
+#: SQLITE_CORRUPT and SQLITE_NOTADB: what a damaged (or foreign) file answers.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def damaged(path: Path, problem: str) -> str:
+    """The one line that refuses a damaged database and says how to restore a backup."""
+    return (
+        f"{path}: the database file is damaged ({problem}); the bot did not start and "
+        f"changed nothing. Restore the latest copy made with 'lotsenbot backup': stop the bot, "
+        f"move {path.name} and any {path.name}-wal and {path.name}-shm aside, copy the backup "
+        f"to {path}, start the bot (README: Operating Lotsenbot, Backups)"
+    )
 
 
 def _companions(path: Path) -> tuple[Path, Path]:
