@@ -294,7 +294,12 @@ class RequestService:
                 raise result  # the rest were delivered; this one is sent again at start
 
     async def redeliver_offers(self) -> None:
-        """At start: finish sending offers that a stopped process left unsent."""
+        """At start: finish offering what a stopped process left unfinished - requests
+        confirmed or handed back whose offers were never recorded, and offers never sent."""
+        for request_id in await self.repo.never_offered():
+            request = await self.repo.get(request_id)
+            if request is not None:
+                await self._offer(request, 1)
         for request_id in await self.repo.requests_with_undelivered_offers():
             await self.deliver_offers(request_id)
 

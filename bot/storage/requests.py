@@ -246,6 +246,14 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
+    async def never_offered(self) -> list[int]:
+        """Waiting requests whose first round was never recorded: offering them was cut off
+        after they were confirmed or handed back (every finished round sets ``round``)."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM request WHERE status = 'open' AND round = 0 ORDER BY id"
+        )
+        return [int(r[0]) for r in rows]
+
     async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
         """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""
         row = await self.db.fetch_one(
