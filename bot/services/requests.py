@@ -477,12 +477,17 @@ class RequestService:
         return True
 
     async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
-        """The case a replied-to message belongs to."""
+        """The case a replied-to message belongs to (any message of a case, in any state)."""
         return await self.repo.relay_target(chat_id, message_id)
 
-    async def remember_relay(self, request_id: int, chat_id: int, message_id: int) -> None:
-        """Keep the link from a relayed copy to its case."""
-        await self.repo.add_relay(request_id, chat_id, message_id, self.clock.now())
+    async def remember(self, request_id: int, *messages: tuple[int, int, str]) -> None:
+        """Link messages of the case to it, each as (chat, message id, ``text``/``media``/
+        ``own``), so that a reply to any of them finds the case."""
+        await self.repo.add_relays(request_id, messages, self.clock.now())
+
+    async def running_cases(self, person: Person) -> list[Request]:
+        """The accepted cases the person is a side of, as Lotse or as the one helped."""
+        return await self.repo.open_cases_involving(person.id)
 
     # -------------------------------------------------------------------- timers
 

@@ -187,6 +187,15 @@ class RequestsRepository:
         )
         return [_request(row) for row in rows]
 
+    async def open_cases_involving(self, person_id: int) -> list[Request]:
+        """Accepted cases the person is a side of (as the Lotse or as the one helped)."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE status = 'accepted' "
+            "AND (lotse_id = ? OR person_id = ?) ORDER BY id",
+            (person_id, person_id),
+        )
+        return [_request(row) for row in rows]
+
     async def with_status(self, statuses: Iterable[Status], limit: int = 50) -> list[Request]:
         """Requests in any of ``statuses``, oldest first (for coordinators)."""
         wanted = tuple(s.value for s in statuses)
@@ -398,14 +407,19 @@ class RequestsRepository:
 
     # ------------------------------------------------------------------- relays
 
-    async def add_relay(
-        self, request_id: int, receiver_chat: int, message_id: int, now: datetime
+    async def add_relays(
+        self, request_id: int, messages: Iterable[tuple[int, int, str]], now: datetime
     ) -> None:
-        """Remember a relayed copy, so that a reply to it finds the case."""
+        """Link messages of the case to it, each as (chat, message id, kind): ``text`` or
+        ``media`` for the bot's, ``own`` for what the sender wrote. A reply to any of them
+        finds the case."""
+        rows = [
+            (request_id, chat, message_id, kind, to_db(now)) for chat, message_id, kind in messages
+        ]
         await self.db.write(
-            "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (request_id, receiver_chat, message_id, to_db(now)),
+            "INSERT INTO relay (request_id, receiver_chat, message_id, kind, created_at) "
+            f"VALUES {', '.join('(?, ?, ?, ?, ?)' for _ in rows)}",
+            [value for row in rows for value in row],
         )
 
     async def relay_target(self, chat_id: int, message_id: int) -> int | None:
