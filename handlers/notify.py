@@ -165,7 +165,7 @@ class TelegramNotifier:
                 lotse.telegram_id, request, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
             )
 
-    async def handed_back(self, request: Request) -> None:
+    async def handed_back(self, request: Request, lotse: Lotse) -> None:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
@@ -173,6 +173,28 @@ class TelegramNotifier:
                 request,
                 Screen(rv.handed_back_for_person(self._t(owner), request)),
             )
+        # The Lotse no longer needs the details: each message of the case in their chat
+        # keeps only its number; attachments are deleted (or, when Telegram no longer lets
+        # the bot delete them, their caption is cut).
+        line = rv.handed_back(self._t(lotse), request)
+        for message_id, kind in await self.requests.bot_messages_of(request.id, lotse.telegram_id):
+            await self._cut_down(lotse.telegram_id, message_id, kind, line)
+
+    async def _cut_down(self, chat_id: int, message_id: int, kind: str, text: str) -> None:
+        assert self.bot is not None
+        try:
+            if kind == "media":
+                try:
+                    await self.bot.delete_message(chat_id, message_id)
+                    return
+                except BadRequest:  # older than Telegram allows to delete
+                    await self.bot.edit_message_caption(
+                        chat_id=chat_id, message_id=message_id, caption=text
+                    )
+            else:
+                await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:  # already cut down, deleted, or the bot is blocked
+            log.info("case message not cut down: %s", type(exc).__name__)
 
     async def closed(self, request: Request) -> None:
         owner = await self._owner(request)

@@ -1,15 +1,18 @@
 """Messages of a case: a reply reaches only the case it replies to (never a closed case,
-never someone else's)."""
+never someone else's), and a Lotse who hands a case back keeps only its number."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from bot.config import CityConfig, RequestRules
 from bot.domain.requests import Request, Status
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, start_bot
 from tests.scenario import (
     ask_for_lotse,
     become_lotse,
@@ -118,6 +121,57 @@ async def test_reply_to_a_closed_case_is_refused_and_reaches_nobody(
     assert not received(amal, "Hallo Bashir")
 
 
+async def test_reply_to_a_handed_back_case_is_refused_and_its_details_are_cut(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    erste = await become_lotse(api, 711, "Erste", ["en"], codes[0])
+    sam = api.user(712, "Sam", language_code="en")
+    await onboard(sam, "en")
+    await ask_for_lotse(sam, "en", text="Letter from the Familienkasse", photo=True, name="Sam")
+    sams_details = await accept_next_offer(erste, 1)
+    photo = await erste.wait_for_message(lambda m: m.kind == "photo")
+    await sam.wait_for_text("Erste")
+    await sam.send("My permit expires soon")
+    sams_message = await erste.wait_for_text("My permit expires soon")
+    await erste.send("Hello, see you on Monday")
+    await sam.wait_for_text("Hello, see you on Monday")
+    confirmation = await erste.wait_for_message(
+        lambda m: m.text == rv.relay_sent(t("en"), case(1, Status.ACCEPTED), "Sam")
+    )
+
+    kim = api.user(713, "Kim", language_code="en")
+    await onboard(kim, "en")
+    await ask_for_lotse(kim, "en", text="Kindergeld form", name="Kim")
+    await accept_next_offer(erste, 2)
+    await kim.wait_for_text("Erste")
+
+    # Erste hands Sam's case back: every message of it in Erste's chat keeps only the number.
+    await erste.press(label("en", "↩️ Hand back"), message=sams_details)
+    await erste.press(label("en", "Yes, hand it back"))
+    await sam.wait_for_text(rv.handed_back_for_person(t("en"), case(1, Status.OPEN)))
+    cut = rv.handed_back(t("en"), case(1, Status.OPEN))
+    cut_down = (sams_details, sams_message, confirmation)
+    await api.wait_until(lambda: all(m.text == cut for m in cut_down))
+    assert all(m.buttons == [] for m in cut_down)
+    assert photo.deleted  # the photo of the letter is gone from the chat
+    for message in erste.bot_messages():
+        assert "Sam" not in message.text and "Familienkasse" not in message.text
+        assert "permit" not in message.text
+    assert any("Kindergeld form" in m.text for m in erste.bot_messages())  # Kim's is untouched
+
+    # A reply to Sam's message is refused; Kim receives nothing.
+    kim_had = len(kim.bot_messages())
+    for old in (sams_message, sams_details):
+        seen = len(erste.bot_messages())
+        await reply(erste, old, "About your permit: bring the letter")
+        answer = await next_message(erste, seen)
+        assert answer.text == rv.reply_refused(t("en"), running.city, case(1, Status.OPEN), 0)
+        assert "#1" in answer.text and running.city.contact.email in answer.text
+    assert len(kim.bot_messages()) == kim_had
+    assert not received(sam, "bring the letter")
+
+
 async def test_refugee_reply_to_a_handed_back_case_is_refused(
     running: RunningBot, api: FakeBotAPI
 ) -> None:
@@ -220,3 +274,38 @@ async def test_refugee_reply_to_a_closed_case_is_refused_plain_text_finds_the_ru
 def visible(text: str) -> str:
     """Text without the invisible direction isolates."""
     return text.replace("\u2068", "").replace("\u2069", "")
+
+
+async def test_offers_of_both_rounds_show_the_place_but_no_name(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    """What PRIVACY.md says a Lotse sees before accepting, in the first and the second round."""
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=1))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 2)
+        lotsen = [
+            await become_lotse(api, 741 + i, name, ["de"], code)
+            for i, (name, code) in enumerate(zip(("Erste", "Zweite"), codes, strict=True))
+        ]
+        refugee = api.user(743, "Hala", language_code="de")
+        await onboard(refugee, "de")
+        await ask_for_lotse(
+            refugee, "de", text="Brief der Familienkasse", name="Hala", place="Bahnhofstraße 4"
+        )
+
+        def offers() -> list[BotMessage]:
+            return [m for lotse in lotsen for m in lotse.bot_messages() if m.text.startswith("🔔")]
+
+        await api.wait_until(lambda: len(offers()) == 1)  # round 1: the best one
+        await bot.advance(city.requests.escalate_after + timedelta(minutes=1))
+        await api.wait_until(lambda: len(offers()) == 2)  # round 2: the other one as well
+        first, second = offers()
+        assert first.chat_id != second.chat_id
+        for offer in (first, second):
+            assert "Bahnhofstraße 4" in offer.text  # the place as typed
+            assert "Brief der Familienkasse" in offer.text  # the matter
+            assert "Hala" not in offer.text  # no name
+        assert first.text == second.text
+    finally:
+        await bot.shutdown()

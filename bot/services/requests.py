@@ -446,7 +446,7 @@ class RequestService:
         fresh = await self.repo.get(request.id)
         assert fresh is not None
         await self.timers.set("request:expire", fresh.id, self._expiry(fresh))
-        await self.notify.handed_back(fresh)
+        await self.notify.handed_back(fresh, lotse)
         await self._offer(fresh, 1)
         return True
 

@@ -429,3 +429,16 @@ class RequestsRepository:
             (chat_id, message_id),
         )
         return int(row[0]) if row else None
+
+    async def bot_messages_of(self, request_id: int, chat_id: int) -> list[tuple[int, str]]:
+        """The bot's messages of the case in ``chat_id`` as (message id, ``text``/``media``),
+        the offer among them: what a Lotse who hands the case back has in their chat."""
+        rows = await self.db.fetch_all(
+            "SELECT message_id, kind FROM relay "
+            "WHERE request_id = ? AND receiver_chat = ? AND kind <> 'own' "
+            "UNION SELECT o.message_id, 'text' FROM offer o JOIN person p ON p.id = o.lotse_id "
+            "WHERE o.request_id = ? AND p.telegram_id = ? AND o.message_id IS NOT NULL "
+            "ORDER BY 1",
+            (request_id, chat_id, request_id, chat_id),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
