@@ -95,13 +95,24 @@ async def on_lotse_button(update: Update, context: LotsenContext) -> None:
     if action == "cases":
         cases = await context.services.requests.cases(lotse)
         for number, screen in rv.my_cases(who.t, context.services.city, cases):
-            message = await send(update, screen.text, screen.buttons)
-            if message is not None and number is not None:  # a reply to it reaches the case
-                await context.services.requests.remember_relay(
-                    number, message.chat_id, message.message_id, relayed=False
-                )
+            if number is None:
+                await send(update, screen.text, screen.buttons)
+            else:
+                await _send_for_case(update, context, number, screen)
     else:
         await _show_profile(update, context, who)
+
+
+async def _send_for_case(
+    update: Update, context: LotsenContext, number: int, screen: views.Screen
+) -> None:
+    """Send a message of case ``number`` and link it to the case: a reply to it reaches the
+    case while it runs, and is refused once it is closed or no longer the Lotse's."""
+    message = await send(update, screen.text, screen.buttons)
+    if message is not None:
+        await context.services.requests.remember(
+            number, (message.chat_id, message.message_id, "text")
+        )
 
 
 async def _tell_coordinators_about(context: LotsenContext, lotse: Lotse) -> None:
@@ -244,8 +255,7 @@ async def _case_action(
         return False
     if action == "done":
         await acknowledge(query)
-        screen = rv.hours_question(who.t, request)
-        await send(update, screen.text, screen.buttons)
+        await _send_for_case(update, context, request.id, rv.hours_question(who.t, request))
         return True
     if action == "hours":
         # The hours are given once, with closing the case; a closed case keeps them.
@@ -257,8 +267,7 @@ async def _case_action(
         return True
     if action == "back":
         await acknowledge(query)
-        screen = rv.hand_back_question(who.t, request)
-        await send(update, screen.text, screen.buttons)
+        await _send_for_case(update, context, request.id, rv.hand_back_question(who.t, request))
         return True
     if action == "back_yes" and await requests.hand_back(request, lotse):
         await acknowledge(query)

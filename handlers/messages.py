@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Message, Update
 
 from bot.domain.dialogs import Dialog
-from bot.domain.requests import Request, Status
+from bot.domain.requests import Request
 from bot.i18n import texts
 from handlers import asking, broadcasts, events, waitlist, welcome
 from handlers import request_views as rv
@@ -48,39 +48,41 @@ async def route(update: Update, context: LotsenContext) -> None:
     if dialog is not None and dialog.kind in DIALOGS:
         await DIALOGS[dialog.kind](update, context, who, dialog)
         return
-    case = await _case_for(update, context, who, message)
-    if case is not None:
-        await _relay(update, context, who, case, message)
-        return
-    await welcome.fallback_message(update, context)
+    if not await _to_case(update, context, who, message):
+        await welcome.fallback_message(update, context)
 
 
-async def _case_for(
-    update: Update, context: LotsenContext, who: Speaker, message: Message
-) -> Request | None:
-    """The open case this message belongs to, checked against the sender."""
+async def _to_case(update: Update, context: LotsenContext, who: Speaker, message: Message) -> bool:
+    """Pass the message on to the case it belongs to, or say why not; False if it belongs to
+    no case at all (then the menu answers).
+
+    A reply belongs to the case of the message it replies to, and goes nowhere else: if that
+    case is closed or no longer the sender's, it is refused. Only a message that is not a
+    reply goes to the sender's one running case.
+    """
     requests = context.services.requests
     assert who.person is not None
     if message.reply_to_message is not None:
         number = await requests.case_of_relay(message.chat_id, message.reply_to_message.message_id)
-        if number is not None:
-            case = await requests.get(number)
-            if (
-                case is not None
-                and case.status is Status.ACCEPTED
-                and who.person.id in (case.person_id, case.lotse_id)
-            ):
-                return case
-    lotse = await context.services.lotsen.get(who.person)
-    if lotse is not None:
-        cases = await requests.cases(lotse)
-        if len(cases) == 1:
-            return cases[0]
-        if len(cases) > 1:
-            await send(update, rv.relay_needs_reply(who.t))
-            return None
-    own = [r for r in await requests.of_person(who.person) if r.status is Status.ACCEPTED]
-    return own[0] if own else None
+        case = await requests.get(number) if number is not None else None
+        if case is not None and case.runs_for(who.person.id):
+            await _relay(update, context, who, case, message)
+        elif case is not None:
+            city = context.services.city
+            await send(update, rv.reply_refused(who.t, city, case, who.person.id))
+        elif await requests.running_cases(who.person):
+            await send(update, rv.reply_unknown(who.t))
+        else:
+            return False
+        return True
+    cases = await requests.running_cases(who.person)
+    if len(cases) == 1:
+        await _relay(update, context, who, cases[0], message)
+    elif cases:
+        await send(update, rv.relay_needs_reply(who.t))
+    else:
+        return False
+    return True
 
 
 async def _relay(
@@ -92,13 +94,11 @@ async def _relay(
     from_lotse = case.lotse_id == who.person.id
     other_id = case.person_id if from_lotse else case.lotse_id
     other = await services.people.by_id(other_id) if other_id is not None else None
-    if other is None:
+    lotse = await services.lotsen.by_person_id(case.lotse_id) if case.lotse_id else None
+    if other is None or lotse is None:
         return
-    if from_lotse:
-        lotse = await services.lotsen.by_person_id(who.person.id)
-        sender = lotse.first_name if lotse else ""
-    else:
-        sender = case.first_name or ""
+    helped = case.first_name or ""
+    sender, recipient = (lotse.first_name, helped) if from_lotse else (helped, lotse.first_name)
     t = texts(other.language, services.city.timezone)
     kind, file_id = asking.media_of(message)
     text = message.text or message.caption
@@ -116,5 +116,13 @@ async def _relay(
     else:
         await welcome.fallback_message(update, context)
         return
-    await services.requests.remember_relay(case.id, other.telegram_id, copy.message_id)
-    await send(update, rv.relay_sent(who.t))
+    requests = services.requests
+    await requests.remember(
+        case.id,
+        (other.telegram_id, copy.message_id, "media" if file_id else "text"),
+        (message.chat_id, message.message_id, "own"),
+        relayed=True,
+    )
+    sent = await send(update, rv.relay_sent(who.t, case, recipient))
+    if sent is not None:  # it names the recipient: a reply to it goes to the same case
+        await requests.remember(case.id, (sent.chat_id, sent.message_id, "text"))

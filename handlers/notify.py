@@ -67,6 +67,16 @@ class TelegramNotifier:
             log.warning("could not deliver a notification: %s", type(exc).__name__)
         return None
 
+    async def _send_case(self, chat_id: int, request: Request, screen: Screen) -> Message | None:
+        """Send a message of the case and link it to the case, so that a reply to it is
+        recognised (and refused once the case is closed or no longer the recipient's)."""
+        message = await self._send(chat_id, screen)
+        if message is not None:
+            await self.requests.add_relays(
+                request.id, [(chat_id, message.message_id, "text")], self.clock.now()
+            )
+        return message
+
     async def _owner(self, request: Request) -> Person | None:
         return await self.people.by_id(request.person_id) if request.person_id else None
 
@@ -100,25 +110,25 @@ class TelegramNotifier:
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":
             t = self._t(lotse)
-            details = await self._send(lotse.telegram_id, rv.case_for_lotse(t, self.city, request))
+            details = await self._send_case(
+                lotse.telegram_id, request, rv.case_for_lotse(t, self.city, request)
+            )
             if details is None:
                 return False
-            await self.requests.add_relay(
-                request.id, lotse.telegram_id, details.message_id, details.date
-            )
             media = await self._send_media(
                 lotse.telegram_id, request, rv.relayed(t, request, request.first_name or "", None)
             )
             if media is not None:
-                await self.requests.add_relay(
-                    request.id, lotse.telegram_id, media.message_id, media.date
+                await self.requests.add_relays(
+                    request.id, [(lotse.telegram_id, media.message_id, "media")], self.clock.now()
                 )
             return True
         owner = await self._owner(request)
         if owner is None:
             return False
-        message = await self._send(
+        message = await self._send_case(
             owner.telegram_id,
+            request,
             Screen(rv.accepted_for_person(self._t(owner), request, lotse.first_name)),
         )
         return message is not None
@@ -126,7 +136,9 @@ class TelegramNotifier:
     async def taking_longer(self, request: Request) -> None:
         owner = await self._owner(request)
         if owner is not None:
-            await self._send(owner.telegram_id, Screen(rv.taking_longer(self._t(owner), request)))
+            await self._send_case(
+                owner.telegram_id, request, Screen(rv.taking_longer(self._t(owner), request))
+            )
 
     async def _coordinators(self) -> list[tuple[int, Texts]]:
         """Every coordinator's chat, with the texts in their language."""
@@ -152,39 +164,67 @@ class TelegramNotifier:
     async def expired(self, request: Request) -> None:
         owner = await self._owner(request)
         if owner is not None:
-            await self._send(
-                owner.telegram_id, Screen(rv.expired(self._t(owner), request, self.city))
+            await self._send_case(
+                owner.telegram_id, request, Screen(rv.expired(self._t(owner), request, self.city))
             )
 
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
         if lotse is not None:
-            await self._send(
-                lotse.telegram_id, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
+            await self._send_case(
+                lotse.telegram_id, request, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
             )
 
-    async def handed_back(self, request: Request) -> None:
+    async def handed_back(self, request: Request, lotse: Lotse) -> None:
         owner = await self._owner(request)
         if owner is not None:
-            await self._send(
-                owner.telegram_id, Screen(rv.handed_back_for_person(self._t(owner), request))
+            await self._send_case(
+                owner.telegram_id,
+                request,
+                Screen(rv.handed_back_for_person(self._t(owner), request)),
             )
+        # The Lotse no longer needs the details: each message of the case in their chat
+        # keeps only its number; attachments are deleted (or, when Telegram no longer lets
+        # the bot delete them, their caption is cut).
+        line = rv.handed_back(self._t(lotse), request)
+        for message_id, kind in await self.requests.bot_messages_of(request.id, lotse.telegram_id):
+            await self._cut_down(lotse.telegram_id, message_id, kind, line)
+
+    async def _cut_down(self, chat_id: int, message_id: int, kind: str, text: str) -> None:
+        assert self.bot is not None
+        try:
+            if kind == "media":
+                try:
+                    await self.bot.delete_message(chat_id, message_id)
+                    return
+                except BadRequest:  # older than Telegram allows to delete
+                    await self.bot.edit_message_caption(
+                        chat_id=chat_id, message_id=message_id, caption=text
+                    )
+            else:
+                await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:  # already cut down, deleted, or the bot is blocked
+            log.info("case message not cut down: %s", type(exc).__name__)
 
     async def closed(self, request: Request) -> None:
         owner = await self._owner(request)
         if owner is not None:
-            await self._send(owner.telegram_id, rv.feedback_question(self._t(owner), request))
+            await self._send_case(
+                owner.telegram_id, request, rv.feedback_question(self._t(owner), request)
+            )
 
     async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":
-            message = await self._send(
-                lotse.telegram_id, rv.reminder(self._t(lotse), request, request.first_name or "")
+            message = await self._send_case(
+                lotse.telegram_id,
+                request,
+                rv.reminder(self._t(lotse), request, request.first_name or ""),
             )
             return message is not None
         owner = await self._owner(request)
         if owner is None:
             return False
-        message = await self._send(
-            owner.telegram_id, rv.reminder(self._t(owner), request, lotse.first_name)
+        message = await self._send_case(
+            owner.telegram_id, request, rv.reminder(self._t(owner), request, lotse.first_name)
         )
         return message is not None
 
@@ -193,13 +233,15 @@ class TelegramNotifier:
     ) -> None:
         owner = await self._owner(request)
         if by_lotse and owner is not None:
-            await self._send(
+            await self._send_case(
                 owner.telegram_id,
+                request,
                 Screen(rv.attendance_news(self._t(owner), request, lotse.first_name, coming)),
             )
         elif not by_lotse:
-            await self._send(
+            await self._send_case(
                 lotse.telegram_id,
+                request,
                 Screen(
                     rv.attendance_news(self._t(lotse), request, request.first_name or "", coming)
                 ),

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
-from bot.domain.requests import Request, Status, Step
+from bot.domain.requests import CLOSED_STATES, Request, Status, Step
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES, Texts, language_name
 from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
@@ -525,9 +525,53 @@ def relay_needs_reply(t: Texts) -> str:
     )
 
 
-def relay_sent(t: Texts) -> str:
-    """Confirmation (as a button answer or short note) that a message went through."""
-    return t.gettext("✓ Passed on.")
+def relay_sent(t: Texts, request: Request, recipient: str) -> str:
+    """Confirmation that a message went through, and to whom: the sender sees where it went."""
+    return t.gettext(
+        "✓ Passed on to {name} (case #{number}).", name=recipient, number=str(request.id)
+    )
+
+
+def reply_refused(t: Texts, city: CityConfig, request: Request, person_id: int) -> str:
+    """A reply to a message of a case the sender can no longer write in: nothing was passed on."""
+    office = _office(city)
+    number = str(request.id)
+    if request.status in CLOSED_STATES:
+        return t.gettext(
+            "Case #{number} is closed, so this message was not passed on to anyone. "
+            "For questions about it, please contact the coordination office: {office}",
+            number=number,
+            office=office,
+        )
+    if person_id == request.person_id:  # handed back, or not accepted yet
+        return t.gettext(
+            "Request #{number} has no Lotse at the moment, so your message was not passed on "
+            "to anyone. We are looking for a Lotse and will tell you here. For questions, "
+            "please contact the coordination office: {office}",
+            number=number,
+            office=office,
+        )
+    return t.gettext(
+        "Case #{number} is no longer yours, so this message was not passed on to anyone. "
+        "For questions about it, please contact the coordination office: {office}",
+        number=number,
+        office=office,
+    )
+
+
+def reply_unknown(t: Texts) -> str:
+    """A reply to a message that belongs to no case, from someone with a running case."""
+    return t.gettext(
+        "The message you replied to does not belong to one of your cases, so I did not pass "
+        "this on. Please reply to a message of the case you mean, or write without replying."
+    )
+
+
+def _office(city: CityConfig) -> str:
+    """How to reach the coordination office, as other texts show it."""
+    return ", ".join(
+        part for part in (city.contact.office, city.contact.email, city.contact.phone) if part
+    )
 
 
 # ----------------------------------------------------------------- Lotse side

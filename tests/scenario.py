@@ -73,6 +73,7 @@ async def ask_for_lotse(
     day: str = "flex",
     time: str | None = None,
     name: str = "Amal",
+    place: str | None = None,
 ) -> BotMessage:
     """Go through the whole intake and send the request; return the confirmation."""
     tr = t(language)
@@ -91,7 +92,11 @@ async def ask_for_lotse(
     await user.press(data=f"ask:day:{day}")
     if day != "flex":
         await user.press(data=f"ask:time:{time or 'none'}")
-    await user.press(data="ask:place:skip")
+    if place is None:
+        await user.press(data="ask:place:skip")
+    else:
+        await user.wait_for_message(lambda m: has_data(m, "ask:place:skip"))
+        await user.send(place)
     await user.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
     await user.send(name)
     await user.press(data="ask:confirm")

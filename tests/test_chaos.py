@@ -11,6 +11,9 @@ Afterwards the fake Bot API's record of what was sent and the SQLite file (read 
 * no case has two Lotsen;
 * every reminder that fell due reached each side exactly once, or is still pending (a copy
   cut off by a kill mid-send is recorded as unconfirmed and not sent again);
+* a reply to a message of a closed case reaches nobody: a Lotse closes one person's case,
+  takes another's, and replies to the first person's old message; the first person replies
+  to the closed case too; both are refused and neither text shows up in anyone's chat;
 * nobody recorded as sent received a broadcast copy twice, and nobody got one twice at all;
 * the forged presses changed nothing and alarmed nobody (no apology, no error alert);
 * ``PRAGMA integrity_check`` is ``ok``.
@@ -34,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_city
+from bot.domain.requests import Status
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
@@ -43,12 +48,14 @@ from tests.scenario import (
     BERLIN,
     ask_for_lotse,
     become_lotse,
+    has_data,
     invite_codes,
     onboard,
     seed_people,
     t,
 )
 from tests.test_broadcasts import compose, copies, final_report
+from tests.test_case_messages import case, reply
 
 LANGUAGES = ["ar", "uk", "fa", "de", "ru", "tr"]
 LOTSEN_PER_LANGUAGE = 2  # so that two Lotsen race for every offer
@@ -60,6 +67,9 @@ MIN_KILLS = 15
 FIRST_DUE_AFTER = timedelta(seconds=30)
 #: Users wait this long for any one answer: a step may span several kills and restarts.
 PATIENCE = 45.0
+#: What a Lotse and a person reply to messages of a case that is closed by then.
+DONE = Status.DONE
+TO_CLOSED_CASE = ("Chaos: Aufenthaltstitel von Kawa", "Chaos: Kawa antwortet spät")
 
 
 @dataclass(frozen=True)
@@ -174,15 +184,16 @@ async def test_everything_survives_repeated_sigkill(
     await process.start()
 
     # Set-up, without kills: Lotsen, a coordinator with a broadcast ready, a Stammtisch date.
-    codes = await invite_codes(api, len(LANGUAGES) * LOTSEN_PER_LANGUAGE)
-    lotsen = list(
+    codes = await invite_codes(api, len(LANGUAGES) * LOTSEN_PER_LANGUAGE + 1)
+    *lotsen, kurdo = list(
         await asyncio.gather(
             *(
                 become_lotse(api, 8100 + i, f"Lotse{i}", [language, "de"], code)
                 for i, (language, code) in enumerate(
-                    zip(LANGUAGES * LOTSEN_PER_LANGUAGE, codes, strict=True)
+                    zip(LANGUAGES * LOTSEN_PER_LANGUAGE, codes[:-1], strict=True)
                 )
-            )
+            ),
+            become_lotse(api, 8190, "Kurdo", ["ku"], codes[-1]),
         )
     )
     coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
@@ -193,10 +204,14 @@ async def test_everything_survives_repeated_sigkill(
         api.user(8200 + i, f"Person{i:02d}", language_code=LANGUAGES[i % len(LANGUAGES)])
         for i in range(REFUGEES)
     ]
+    kawa = api.user(8290, "Kawa", language_code="ku")
+    berfin = api.user(8291, "Berfin", language_code="ku")
 
     kills = 0
     while_starting = 0
     presses: Counter[str] = Counter()  # accept presses per offer, to count the races
+    taken: set[int] = set()  # Kurdo's offers already pressed
+    refused = 0  # replies to the closed case that were answered
     traffic_done = asyncio.Event()
     stop = asyncio.Event()
 
@@ -269,13 +284,54 @@ async def test_everything_survives_repeated_sigkill(
         "prof:pause:999999999",
         "prof:quiet:5-99",
     ]
+
+    async def take(user: FakeUser) -> tuple[int, BotMessage]:
+        """``user`` asks in Kurdish and Kurdo accepts; the case number and the person's news."""
+        await onboard(user, "ku")
+        await ask_for_lotse(user, "ku", name=user.data["first_name"])
+        offer = await kurdo.wait_for_message(
+            lambda m: (is_offer(m) or "").startswith("offer:accept:") and m.message_id not in taken
+        )
+        taken.add(offer.message_id)
+        data = is_offer(offer)
+        assert data is not None
+        await kurdo.press(data=data, message=offer)
+        return int(data.rsplit(":", 1)[1]), await user.wait_for_text("Kurdo")
+
+    async def replies_to_a_closed_case() -> None:
+        """Kurdo (nobody else speaks Kurdish) closes Kawa's case, takes Berfin's, and replies
+        to Kawa's old message; Kawa replies to the closed case as well."""
+        nonlocal refused
+        number, news = await take(kawa)
+        await kawa.send("Chaos: Silav")
+        old = await kurdo.wait_for_text("Chaos: Silav")
+        await kurdo.press(data=f"case:done:{number}")
+        hours = await kurdo.wait_for_message(lambda m: has_data(m, f"case:hours:{number}:2"))
+        await kurdo.press(data=f"case:hours:{number}:2", message=hours)
+        await kawa.wait_for_message(lambda m: "👍" in m.button_labels())
+        await take(berfin)
+        closed = rv.reply_refused(t("ku"), load_city(process.config), case(number, DONE), 0)
+        # A kill between sending a message and linking it to its case leaves the message
+        # unknown: a reply to it is then refused as belonging to no case (or, from someone
+        # without a running case, answered with the menu), and still goes nowhere.
+        answers = {closed, rv.reply_unknown(t("ku")), views.not_understood(t("ku"))}
+        for user, message, text in zip((kurdo, kawa), (old, news), TO_CLOSED_CASE, strict=True):
+            seen = len(user.bot_messages())
+            await reply(user, message, text)
+            await user.wait_for_message(lambda m: m.text in answers, after=seen)
+            refused += 1
+
     chaos = asyncio.create_task(killer())
     duties = [asyncio.create_task(lotse_duty(lotse)) for lotse in lotsen]
     duties.append(asyncio.create_task(forger(lotsen[0])))
     await coordinator.press(data="bc:send")
     try:
         await asyncio.wait_for(
-            asyncio.gather(*(refugee(user, chance.uniform(0, 8)) for user in refugees)), 240
+            asyncio.gather(
+                *(refugee(user, chance.uniform(0, 8)) for user in refugees),
+                replies_to_a_closed_case(),
+            ),
+            240,
         )
         traffic_done.set()
         await asyncio.wait_for(stop.wait(), 240)
@@ -294,14 +350,19 @@ async def test_everything_survives_repeated_sigkill(
             )
 
     await api.wait_until(lambda: final_report(coordinator), timeout=60)
-    await api.wait_until(lambda: accepted() == REFUGEES, timeout=60)
+    await api.wait_until(lambda: accepted() == REFUGEES + 1, timeout=60)  # and Berfin's
     await asyncio.sleep(1.0)  # the news of the last acceptances
     for duty in duties:
         duty.cancel()
     await asyncio.gather(*duties, return_exceptions=True)
     assert await process.terminate() == 0
 
-    report = check(process.db_path, refugees, lotsen, [*audience, *refugees, *lotsen, coordinator])
+    everyone = [*audience, *refugees, *lotsen, coordinator, kurdo, kawa, berfin]
+    report = check(process.db_path, refugees, lotsen, everyone)
+    # The replies to the closed case reached nobody: no message of the bot carries them.
+    assert refused == len(TO_CLOSED_CASE)
+    for user in everyone:
+        assert not any(text in m.text for m in user.bot_messages() for text in TO_CLOSED_CASE)
     # The forged presses changed nothing (every case is still accepted) and alarmed nobody.
     alert = views.error_alert(t("de"), "\0", "\0").split("\0")[0]
     assert not [m for m in coordinator.bot_messages() if m.text.startswith(alert)]
@@ -312,7 +373,7 @@ async def test_everything_survives_repeated_sigkill(
     summary = (
         f"chaos: the bot survived {kills} SIGKILLs ({while_starting} while starting) in "
         f"{chaos_took:.0f} s; {REFUGEES} requests, {races} accepted by a race of two Lotsen; "
-        f"{report}; whole test {took:.0f} s"
+        f"{report}; {refused} replies to a closed case refused; whole test {took:.0f} s"
     )
     print(summary)
     assert kills >= MIN_KILLS, summary
@@ -340,6 +401,7 @@ def check(
             "JOIN person p ON p.id = r.person_id LEFT JOIN person lp ON lp.id = r.lotse_id "
             "WHERE r.status <> 'draft'"
         ).fetchall()
+        rows = [row for row in rows if row[1] in {u.id for u in refugees}]  # (not Kurdo's cases)
         assert Counter(row[1] for row in rows) == Counter(sent)
         assert {row[2] for row in rows} == {"accepted"}
         doubles = conn.execute(

@@ -19,7 +19,7 @@ from bot.i18n import LANGUAGES, language_name, texts
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
-from tests.process import LOTSENBOT, BotProcess, bot_env
+from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import ask_for_lotse, become_lotse, has_data, label, onboard
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -328,36 +328,53 @@ async def test_offers_recorded_before_the_answer_reach_the_lotse_after_sigkill(
     assert len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) == 1
 
 
-async def test_request_opened_but_not_offered_when_killed_is_offered_at_restart(
-    api: FakeBotAPI, process: BotProcess
+async def test_request_killed_before_its_offers_were_recorded_is_offered_at_start(
+    api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    """The request was opened (and its timers set) when the process died, before its first
-    offers were recorded: at the next start they are made and sent."""
+    """Confirmed, then killed before the first round of offers was recorded: the next start
+    offers it (it does not wait for the escalation hours later)."""
+    config = city_file(tmp_path, telegram_ids=f"[{COORDINATOR_ID}]")
+    process = BotProcess(api, tmp_path / "lotsenbot.sqlite3", tmp_path / "bot.log", config)
     invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
         [str(LOTSENBOT), "invite", "--count", "1"],
-        env=bot_env(None, process.db_path),
+        env=bot_env(None, process.db_path, config),
         capture_output=True,
         text=True,
         check=True,
     )
+    api.user(COORDINATOR_ID, "Koordination", language_code="de")
     await process.start()
-    lotse = await become_lotse(api, 5401, "Oksana", ["uk"], invited.stdout.split()[0])
-    olena = api.user(5402, "Olena", language_code="uk")
-    await onboard(olena, "uk")
-    await ask_for_lotse(olena, "uk", name="Olena")
-    await lotse.wait_for_message(lambda m: m.text.startswith("🔔"))
-    assert await process.terminate() == 0
+    try:
+        lotse = await become_lotse(api, 5501, "Jonas", ["de"], invited.stdout.split()[0])
+        refugee = api.user(5502, "Parisa", language_code="fa")
+        await onboard(refugee, "fa")
+        await refugee.press(label("fa", "🤝 I need a Lotse"))
+        await refugee.press(data="ask:topic:school")
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
+        await refugee.send("Anmeldung an der Grundschule")
+        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+            await refugee.press(data=data)
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+        await refugee.send("Parisa")
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:confirm"))
 
-    # What a kill between opening the request and recording its offers leaves behind.
-    with sqlite3.connect(process.db_path) as conn:
-        conn.execute("DELETE FROM offer")
-        conn.execute("UPDATE request SET status = 'open', round = 0")
-    offers = len([m for m in lotse.bot_messages() if m.text.startswith("🔔")])
+        # Nobody speaks Farsi: the coordinators are told first, before German-speaking Lotsen
+        # are asked. Killed while that message is under way, nothing is offered yet.
+        api.hold("sendMessage")
+        await refugee.press(data="ask:confirm")
+        await api.wait_until(lambda: api.held)
+        await process.kill()
+        assert [str(c.params.get("chat_id")) for c in api.held] == [str(COORDINATOR_ID)]
+        api.release("sendMessage", perform=False)
+        with sqlite3.connect(process.db_path) as conn:
+            assert conn.execute("SELECT status, round FROM request").fetchall() == [("open", 0)]
+            assert conn.execute("SELECT count(*) FROM offer").fetchone() == (0,)
 
-    await process.start()
-    await lotse.wait_for_message(
-        lambda m: len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) > offers
-    )
-    with sqlite3.connect(process.db_path) as conn:
-        assert conn.execute("SELECT status, round FROM request").fetchall() == [("offered", 1)]
-    assert await process.terminate() == 0
+        await process.start()
+        await lotse.wait_for_text("🔔")
+        await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+        assert await process.terminate() == 0
+        assert len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) == 1
+    finally:
+        if process.proc is not None and process.proc.returncode is None:
+            await process.kill()

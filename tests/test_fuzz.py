@@ -22,8 +22,8 @@ from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.services import Services
 from handlers import views
 from handlers.app import build_application
-from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, start_bot
-from tests.scenario import ask_for_lotse, become_lotse, invite_codes, onboard, t
+from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, eventually, start_bot
+from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
 
 COMMANDS = [
     "/start",
@@ -336,3 +336,108 @@ def test_forged_and_spoiled_buttons_around_a_case_never_fail(
     """Both sides of a running case and the coordinator press forged data and real buttons
     with a part changed, dropped or added: no handler fails, no coordinator is alerted."""
     asyncio.run(_run(language, role, steps))
+
+
+# ---------------------------------------------------------------- replies to a closed case
+
+replies = st.tuples(
+    st.sampled_from(["lotse", "person"]),
+    st.sampled_from(["reply", "reply", "text"]),
+    st.integers(min_value=0, max_value=60),
+    st.text(min_size=1, max_size=60).filter(str.strip),
+)
+
+
+async def _case_world(api: FakeBotAPI) -> tuple[FakeUser, FakeUser, FakeUser]:
+    """A Lotse closed Amal's case (#1) after messages both ways and runs Bashir's (#2)."""
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 6101, "Yusuf", ["de", "ar"], codes[0])
+    amal, bashir = (
+        api.user(6102, "Amal", language_code="ar"),
+        api.user(6103, "Bashir", language_code="ar"),
+    )
+    await onboard(amal, "ar")
+    await ask_for_lotse(amal, "ar", name="Amal")
+    await lotse.press(data="offer:accept:1")
+    await amal.wait_for_message(lambda m: m.text.startswith("🎉"))
+    await amal.send("Fuzz: Amal schreibt")
+    await lotse.wait_for_text("Fuzz: Amal schreibt")
+    await lotse.send("Fuzz: Yusuf schreibt")
+    await amal.wait_for_text("Fuzz: Yusuf schreibt")
+    await lotse.press(data="case:done:1")
+    hours = await lotse.wait_for_message(lambda m: has_data(m, "case:hours:1:2"))
+    await lotse.press(data="case:hours:1:2", message=hours)
+    await amal.wait_for_message(lambda m: "👍" in m.button_labels())
+    await onboard(bashir, "ar")
+    await ask_for_lotse(bashir, "ar", name="Bashir")
+    await lotse.press(data="offer:accept:2")
+    await bashir.wait_for_message(lambda m: m.text.startswith("🎉"))
+    return lotse, amal, bashir
+
+
+def _case_of(db: Path, chat_id: int, message_id: int) -> int | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT request_id FROM relay WHERE receiver_chat = ? AND message_id = ?",
+            (chat_id, message_id),
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+async def _run_replies(steps: list[tuple[str, str, int, str]]) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    city = dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bot.sqlite3"
+        bot = await start_bot(api, city, db)
+        try:
+            lotse, amal, bashir = await _case_world(api)
+            nowhere: list[str] = []  # must reach nobody
+            only_bashir: list[str] = []  # may reach Bashir (case #2), nobody else
+            for number, (who, kind, index, value) in enumerate(steps):
+                user = lotse if who == "lotse" else amal
+                text = f"F{number}: {value.strip()}"
+                before = _footprint(api, user)
+                chat = [m for m in api.messages(user.id) if not m.deleted]
+                if kind == "reply" and chat:
+                    target = chat[index % len(chat)]
+                    case = _case_of(db, user.id, target.message_id)
+                    update_id = await user.send_raw(text=text, reply_to_message=target.raw)
+                else:
+                    case = 2 if user is lotse else None  # plain text: the one running case
+                    update_id = await user.send(text)
+                (only_bashir if user is lotse and case == 2 else nowhere).append(text)
+                await eventually(lambda update_id=update_id: _done(db, update_id))
+                await api.wait_until(
+                    lambda before=before, user=user: _footprint(api, user) != before, 5
+                )
+            for person in (lotse, amal, bashir):
+                shown = " ".join(m.text for m in person.bot_messages())
+                for text in nowhere:
+                    assert text not in shown, (text, person.id)
+                for text in only_bashir:
+                    assert person is bashir or text not in shown, (text, person.id)
+                apologies = [m for m in person.bot_messages() if m.text in _apologies()]
+                assert apologies == [], "an unexpected error happened"
+        finally:
+            await bot.shutdown()
+            await api.stop()
+
+
+def _apologies() -> set[str]:
+    return {views.apology(t(language)) for language in ("de", "ar")}
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(steps=st.lists(replies, min_size=1, max_size=8))
+def test_replies_to_a_closed_case_reach_nobody(steps: list[tuple[str, str, int, str]]) -> None:
+    """A Lotse and the person of a closed case reply to any message in their chats, or write
+    plainly: nothing reaches the closed case's other side, and a reply to a message that is
+    not of the running case reaches nobody."""
+    asyncio.run(_run_replies(steps))

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-__all__ = ["OPEN_STATES", "Request", "Status", "Step"]
+__all__ = ["CLOSED_STATES", "OPEN_STATES", "Request", "Status", "Step"]
 
 
 class Status(StrEnum):
@@ -24,6 +24,8 @@ class Status(StrEnum):
 
 #: States in which a request still waits for a Lotse.
 OPEN_STATES = (Status.OPEN, Status.OFFERED)
+#: States in which a request is over.
+CLOSED_STATES = (Status.DONE, Status.CANCELLED, Status.EXPIRED)
 
 
 class Step(StrEnum):
@@ -69,6 +71,11 @@ class Request:
     def flexible(self) -> bool:
         """No fixed day: the Lotse and the person agree on one."""
         return self.day is None
+
+    def runs_for(self, person_id: int) -> bool:
+        """Whether this is a running case the person is a side of: only then do their
+        messages pass to the other side."""
+        return self.status is Status.ACCEPTED and person_id in (self.person_id, self.lotse_id)
 
     def appointment(self, tz: ZoneInfo) -> datetime | None:
         """The appointment as an aware moment, if day and time are fixed."""

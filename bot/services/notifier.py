@@ -37,8 +37,9 @@ class Notifier(Protocol):
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
         """Tell the Lotse of a case that the person cancelled it."""
 
-    async def handed_back(self, request: Request) -> None:
-        """Tell the person their Lotse could not continue and a new one is being sought."""
+    async def handed_back(self, request: Request, lotse: Lotse) -> None:
+        """Tell the person their Lotse could not continue and a new one is being sought, and
+        cut the case's messages in that Lotse's chat down to "handed back"."""
 
     async def closed(self, request: Request) -> None:
         """Tell the person the case is done and ask for feedback."""

@@ -464,7 +464,7 @@ class RequestService:
         fresh = await self.repo.get(request.id)
         assert fresh is not None
         await self.timers.set("request:expire", fresh.id, self._expiry(fresh))
-        await self.notify.handed_back(fresh)
+        await self.notify.handed_back(fresh, lotse)
         await self._offer(fresh, 1)
         return True
 
@@ -499,17 +499,20 @@ class RequestService:
         return await self.repo.touch(request.id, self.clock.now())
 
     async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
-        """The case a replied-to message belongs to."""
+        """The case a replied-to message belongs to (any message of a case, in any state)."""
         return await self.repo.relay_target(chat_id, message_id)
 
-    async def remember_relay(
-        self, request_id: int, chat_id: int, message_id: int, relayed: bool = True
+    async def remember(
+        self, request_id: int, *messages: tuple[int, int, str], relayed: bool = False
     ) -> None:
-        """Keep the link from a copy to its case; a ``relayed`` message is activity of the
-        case (a case shown in the Lotse's list is not)."""
-        await self.repo.add_relay(
-            request_id, chat_id, message_id, self.clock.now(), activity=relayed
-        )
+        """Link messages of the case to it, each as (chat, message id, ``text``/``media``/
+        ``own``), so that a reply to any of them finds the case; ``relayed`` messages (passed
+        between the two sides) are activity of the case, a case shown in a list is not."""
+        await self.repo.add_relays(request_id, messages, self.clock.now(), activity=relayed)
+
+    async def running_cases(self, person: Person) -> list[Request]:
+        """The accepted cases the person is a side of, as Lotse or as the one helped."""
+        return await self.repo.open_cases_involving(person.id)
 
     # -------------------------------------------------------------------- timers
 

@@ -70,7 +70,7 @@ class PrivacyRepository:
             person_id,
         )
         data["relayed_messages"] = await rows(
-            "SELECT id, request_id, message_id, created_at FROM relay "
+            "SELECT id, request_id, message_id, kind, created_at FROM relay "
             "WHERE receiver_chat = ? ORDER BY id",
             person["telegram_id"],
         )

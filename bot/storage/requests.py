@@ -204,6 +204,15 @@ class RequestsRepository:
         )
         return [_request(row) for row in rows]
 
+    async def open_cases_involving(self, person_id: int) -> list[Request]:
+        """Accepted cases the person is a side of (as the Lotse or as the one helped)."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE status = 'accepted' "
+            "AND (lotse_id = ? OR person_id = ?) ORDER BY id",
+            (person_id, person_id),
+        )
+        return [_request(row) for row in rows]
+
     async def with_status(self, statuses: Iterable[Status], limit: int = 50) -> list[Request]:
         """Requests in any of ``statuses``, oldest first (for coordinators)."""
         wanted = tuple(s.value for s in statuses)
@@ -459,24 +468,28 @@ class RequestsRepository:
 
     # ------------------------------------------------------------------- relays
 
-    async def add_relay(
+    async def add_relays(
         self,
         request_id: int,
-        receiver_chat: int,
-        message_id: int,
+        messages: Iterable[tuple[int, int, str]],
         now: datetime,
         activity: bool = False,
     ) -> None:
-        """Remember a copy in a chat, so that a reply to it finds the case.
+        """Link messages of the case to it, each as (chat, message id, kind): ``text`` or
+        ``media`` for the bot's, ``own`` for what the sender wrote. A reply to any of them
+        finds the case.
 
-        ``activity``: the copy is a message relayed between the two sides, which keeps the
-        case alive (a list of cases shown to the Lotse does not).
+        ``activity``: the messages were relayed between the two sides, which keeps the case
+        alive (a list of cases shown to the Lotse does not).
         """
+        rows = [
+            (request_id, chat, message_id, kind, to_db(now)) for chat, message_id, kind in messages
+        ]
         insert = (
-            "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
-            "VALUES (?, ?, ?, ?)"
+            "INSERT INTO relay (request_id, receiver_chat, message_id, kind, created_at) "
+            f"VALUES {', '.join('(?, ?, ?, ?, ?)' for _ in rows)}"
         )
-        values = (request_id, receiver_chat, message_id, to_db(now))
+        values = [value for row in rows for value in row]
         if not activity:
             await self.db.write(insert, values)
             return
@@ -496,3 +509,16 @@ class RequestsRepository:
             (chat_id, message_id),
         )
         return int(row[0]) if row else None
+
+    async def bot_messages_of(self, request_id: int, chat_id: int) -> list[tuple[int, str]]:
+        """The bot's messages of the case in ``chat_id`` as (message id, ``text``/``media``),
+        the offer among them: what a Lotse who hands the case back has in their chat."""
+        rows = await self.db.fetch_all(
+            "SELECT message_id, kind FROM relay "
+            "WHERE request_id = ? AND receiver_chat = ? AND kind <> 'own' "
+            "UNION SELECT o.message_id, 'text' FROM offer o JOIN person p ON p.id = o.lotse_id "
+            "WHERE o.request_id = ? AND p.telegram_id = ? AND o.message_id IS NOT NULL "
+            "ORDER BY 1",
+            (request_id, chat_id, request_id, chat_id),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
