@@ -175,6 +175,8 @@ class CityConfig:
     training: TrainingRules = field(default_factory=lambda: TrainingRules(place=""))
     #: A waiting-list entry not called to a training for this long is erased.
     waitlist_days: int = 365
+    #: A request draft or an unfinished dialog untouched for this long is erased.
+    unfinished_days: int = 30
 
 
 class _Reader:
@@ -282,6 +284,7 @@ def load_city(path: Path) -> CityConfig:
         mailings=_mailing_rules(read),
         training=_training(read),
         waitlist_days=_days(read, "privacy.waitlist_days", 365),
+        unfinished_days=_days(read, "privacy.unfinished_days", 30),
     )
 
 

@@ -20,8 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import Clock, SystemClock
 from bot.services.events import EventService
 from bot.services.mailings import MailingService
-from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
+from bot.services.retention import RetentionService, Swept
 from bot.services.schedule import Schedule
 
 __all__ = ["Timers"]
@@ -38,7 +38,7 @@ class Timers:
         requests: RequestService,
         events: EventService,
         mailings: MailingService,
-        privacy: PrivacyService,
+        retention: RetentionService,
         clock: Clock,
         interval: float = 60.0,
     ) -> None:
@@ -46,7 +46,7 @@ class Timers:
         self.requests = requests
         self.events = events
         self.mailings = mailings
-        self.privacy = privacy
+        self.sweeper = retention
         self.clock = clock
         self.interval = interval
         self._lock = asyncio.Lock()
@@ -85,13 +85,22 @@ class Timers:
             pass
         await self.mailings.stop()
 
-    async def retention(self) -> int:
-        """Erase what closed cases no longer need (free text, file ids, relays)."""
+    async def retention(self) -> Swept:
+        """Apply every rule of retention (see :mod:`bot.services.retention`)."""
         async with self._lock:
-            cleaned = await self.privacy.apply_retention()
-        if cleaned:
-            log.info("retention erased the details of %d closed request(s)", cleaned)
-        return cleaned
+            swept = await self.sweeper.sweep()
+        if swept != Swept():
+            log.info(
+                "retention: %d case(s) erased, %d quiet case(s) asked about, %d unfinished "
+                "draft(s) or dialog(s) and %d other record(s) erased, %d person(s) without "
+                "consent erased",
+                swept.cases,
+                swept.warned,
+                swept.unfinished,
+                swept.other,
+                swept.people,
+            )
+        return swept
 
     async def run_due(self) -> int:
         """Do what is due now and plan the next look; return how many timers ran."""

@@ -28,13 +28,14 @@ from handlers import (
     lotse,
     messages,
     privacy,
+    retention,
     stats,
     views,
     waitlist,
     welcome,
 )
 from handlers.context import LotsenApp, LotsenContext, speaker
-from handlers.errors import on_error
+from handlers.errors import ErrorReport
 from handlers.transport import RetryingRequest
 
 __all__ = ["ALLOWED_UPDATES", "build_application"]
@@ -117,6 +118,7 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(lotse.on_profile_button, pattern=r"^prof:"),
             CallbackQueryHandler(lotse.on_offer_button, pattern=r"^offer:(accept|decline):"),
             CallbackQueryHandler(lotse.on_case_button, pattern=r"^(case|att|fb):"),
+            CallbackQueryHandler(retention.on_idle_button, pattern=r"^idle:(keep|close):\d{1,18}$"),
             CallbackQueryHandler(coordination.on_coordinator_button, pattern=r"^coord:"),
             CallbackQueryHandler(
                 privacy.on_privacy_button, pattern=r"^priv:(delete_yes|withdraw_yes|keep)$"
@@ -137,5 +139,5 @@ def build_application(token: str, api_url: str, services: Services) -> LotsenApp
             CallbackQueryHandler(welcome.fallback_button),
         ]
     )
-    app.add_error_handler(on_error)
+    app.add_error_handler(ErrorReport())
     return app

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from telegram import Message, Update
 
 from bot.domain.requests import Request, Status, Step
+from bot.i18n import LANGUAGES
 from bot.services.requests import MAX_TEXT
 from handlers import request_views as rv
 from handlers import views
+from handlers.actions import DATE, NUMBER, Part, indices, parse_action
 from handlers.context import (
     LotsenContext,
     Speaker,
@@ -86,7 +89,7 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, draft:
 async def on_ask_button(update: Update, context: LotsenContext) -> None:
     """A button of the intake (``ask:<what>[:<value>]``); it always acts on the presser's draft."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
     again, draft = await replayed(update, context, who)
     if again:
@@ -97,8 +100,12 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
     if draft is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
-    _, what, *rest = query.data.split(":", 2)
-    value = rest[0] if rest else ""
+    action = parse_action(query.data, "ask", _offers(context))
+    if action is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, values = action
+    value = values[0] if values else ""
     if what == "stop":
         await acknowledge(query)
         await requests.discard(draft)
@@ -131,6 +138,28 @@ async def on_ask_button(update: Update, context: LotsenContext) -> None:
     )
 
 
+#: A day of the calendar, or flexible.
+_DAY = re.compile(rf"flex|{DATE.pattern}")
+
+
+def _offers(context: LotsenContext) -> dict[str, tuple[Part, ...]]:
+    """What the intake's buttons offer (whether a day is in the calendar, the service checks)."""
+    city = context.services.city
+    return {
+        "stop": (),
+        "topic": (city.topics,),
+        "lang": (LANGUAGES,),
+        "langs_done": (),
+        "district": (indices(city.districts),),
+        "day": (_DAY,),
+        "time": (("none", *(value.replace(":", "") for value in rv.TIMES)),),
+        "place": ("skip",),
+        "name": ("telegram",),
+        "edit": (rv.EDITABLE,),
+        "confirm": (),
+    }
+
+
 async def _apply(
     context: LotsenContext, draft: Request, what: str, value: str, key: int, update: Update
 ) -> Request | None:
@@ -142,13 +171,8 @@ async def _apply(
         return await requests.toggle_language(draft, value, key)
     if what == "langs_done" and draft.step is Step.LANGUAGES:
         return await requests.languages_done(draft, key)
-    if what == "district" and draft.step is Step.DISTRICT and value.isdigit():
-        index = int(value)
-        return (
-            await requests.choose_district(draft, city.districts[index], key)
-            if index < len(city.districts)
-            else None
-        )
+    if what == "district" and draft.step is Step.DISTRICT:
+        return await requests.choose_district(draft, city.districts[int(value)], key)
     if what == "day" and draft.step is Step.DAY:
         return await requests.choose_day(
             draft, None if value == "flex" else dt.date.fromisoformat(value), key
@@ -156,9 +180,9 @@ async def _apply(
     if what == "time" and draft.step is Step.TIME:
         at = None if value == "none" else dt.time(int(value[:2]), int(value[2:]))
         return await requests.choose_time(draft, at, key)
-    if what == "place" and value == "skip" and draft.step is Step.PLACE:
+    if what == "place" and draft.step is Step.PLACE:
         return await requests.give_place(draft, None, key)
-    if what == "name" and value == "telegram" and draft.step is Step.NAME:
+    if what == "name" and draft.step is Step.NAME:
         user = update.effective_user
         return await requests.give_name(draft, user.first_name if user else "", key)
     if what == "edit" and draft.step is Step.CONFIRM:
@@ -225,23 +249,26 @@ async def show_status(update: Update, context: LotsenContext) -> None:
 async def on_request_button(update: Update, context: LotsenContext) -> None:
     """``req:cancel:<id>``, ``req:cancel_yes:<id>``, ``req:keep``; checked against the presser."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
-    parts = query.data.split(":")
-    if parts[1] == "keep":
+    action = parse_action(
+        query.data, "req", {"keep": (), "cancel": (NUMBER,), "cancel_yes": (NUMBER,)}
+    )
+    if action is not None and action[0] == "keep":
         await acknowledge(query)
         await replace(query, rv.nothing_changed(who.t))
         return
     requests = context.services.requests
-    request = await requests.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    request = await requests.get(int(action[1][0])) if action is not None else None
     if request is None or who.person is None or request.person_id != who.person.id:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
-    if parts[1] == "cancel":
+    assert action is not None
+    if action[0] == "cancel":
         await acknowledge(query)
         screen = rv.cancel_question(who.t, request)
         await send(update, screen.text, screen.buttons)
-    elif parts[1] == "cancel_yes" and await requests.cancel(request, who.person):
+    elif await requests.cancel(request, who.person):
         await acknowledge(query)
         await replace(query, rv.cancelled(who.t, request))
     else:

@@ -9,9 +9,11 @@ from telegram import Message, Update
 from bot.domain.broadcasts import Broadcast, BroadcastDraft
 from bot.domain.dialogs import Dialog
 from bot.domain.mailings import Audience
+from bot.i18n import LANGUAGES
 from bot.services.broadcasts import Step
 from handlers import broadcast_views as bv
 from handlers import views
+from handlers.actions import NUMBER, parse, parse_action
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
@@ -52,8 +54,7 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog
     elif step.startswith(Step.TRANSLATION):
         screen = bv.ask_translation(who.t, step.partition(":")[2])
     elif step == Step.DAY:
-        today = services.clock.now().astimezone(services.city.timezone).date()
-        screen = bv.ask_day(who.t, [today + dt.timedelta(days=i) for i in range(15)])
+        screen = bv.ask_day(who.t, _send_days(context))
     elif step == Step.TIME and draft.day is not None:
         screen = bv.ask_time(who.t, draft.day)
     else:
@@ -127,13 +128,16 @@ def _media(message: Message) -> tuple[str | None, str | None]:
 async def on_broadcast_button(update: Update, context: LotsenContext) -> None:
     """``bc:…`` buttons, for coordinators only; each acts on the presser's own draft."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await coordinator_only(update, context)
     if who is None:
         return
     broadcasts = context.services.broadcasts
-    _, what, *rest = query.data.split(":", 2)
-    value = rest[0] if rest else ""
+    action = _parse(context, query.data)
+    if action is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, value = action
     if what in ("cancel", "resend"):
         await _on_mailing_button(update, context, who, what, value)
         return
@@ -165,23 +169,49 @@ async def on_broadcast_button(update: Update, context: LotsenContext) -> None:
     await next_step(update, context, who, updated, show_step)
 
 
+def _send_days(context: LotsenContext) -> list[dt.date]:
+    """The days *send later* offers: today and the next two weeks."""
+    services = context.services
+    today = services.clock.now().astimezone(services.city.timezone).date()
+    return [today + dt.timedelta(days=i) for i in range(15)]
+
+
+def _parse(context: LotsenContext, data: str | None) -> tuple[str, str] | None:
+    """A ``bc:`` button's action and value (``""`` for none), if a button offers them."""
+    language = parse(data, "bc", "aud", "language", LANGUAGES)
+    if language is not None:
+        return "aud", f"language:{language[4]}"
+    action = parse_action(
+        data,
+        "bc",
+        {
+            **dict.fromkeys(("new", "discard", "translate", "send", "later"), ()),
+            "aud": (Audience.CHOOSABLE,),
+            "tr": (LANGUAGES,),
+            "goto": ((Step.MESSAGE, Step.AUDIENCE, Step.PREVIEW, Step.DAY),),
+            "day": ({day.isoformat() for day in _send_days(context)},),
+            "time": ({value.replace(":", "") for value in bv.SEND_TIMES},),
+            "cancel": (NUMBER,),
+            "resend": (NUMBER,),
+        },
+    )
+    return None if action is None else (action[0], "".join(action[1]))
+
+
 async def _apply(
     context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
 ) -> Dialog | None:
     broadcasts = context.services.broadcasts
-    try:
-        if what == "aud":
-            return await broadcasts.set_audience(dialog, value, key)
-        if what == "tr":
-            return await broadcasts.ask_translation(dialog, value, key)
-        if what == "later":
-            return await broadcasts.goto(dialog, Step.DAY, key)
-        if what == "goto":
-            return await broadcasts.goto(dialog, value, key)
-        if what == "day":
-            return await broadcasts.choose_day(dialog, dt.date.fromisoformat(value), key)
-    except ValueError:
-        return None
+    if what == "aud":
+        return await broadcasts.set_audience(dialog, value, key)
+    if what == "tr":
+        return await broadcasts.ask_translation(dialog, value, key)
+    if what == "later":
+        return await broadcasts.goto(dialog, Step.DAY, key)
+    if what == "goto":
+        return await broadcasts.goto(dialog, value, key)
+    if what == "day":
+        return await broadcasts.choose_day(dialog, dt.date.fromisoformat(value), key)
     return None
 
 
@@ -194,10 +224,10 @@ async def _publish(
     send_at = None
     if value:
         draft = BroadcastDraft.load(dialog.data)
-        if draft.day is None or len(value) != 4 or not value.isdigit():
+        if draft.day is None:
             await acknowledge(query, views.button_expired(who.t), alert=True)
             return
-        at = dt.time(int(value[:2]) % 24, int(value[2:]) % 60)
+        at = dt.time(int(value[:2]), int(value[2:]))
         send_at = dt.datetime.combine(draft.day, at, services.city.timezone)
         if send_at <= services.clock.now():
             await acknowledge(query, bv.time_passed(who.t), alert=True)
@@ -218,9 +248,6 @@ async def _on_mailing_button(
     query = update.callback_query
     assert query is not None
     broadcasts = context.services.broadcasts
-    if not value.isdigit():
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
     if what == "cancel" and await broadcasts.cancel(int(value)):
         await acknowledge(query)
         await replace(query, bv.cancelled(who.t))
@@ -236,7 +263,7 @@ async def on_news_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None
     who = await find_speaker(update, context)
-    if who.person is None:
+    if who.person is None or query.data not in (bv.NEWS_ON, bv.NEWS_OFF):
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     wanted = query.data == bv.NEWS_ON

@@ -72,6 +72,7 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
     person = await services.people.find(user.id)
     if person is not None:
         await services.people.reachable_again(person)
+        await services.people.seen(person)
     guessed = shipped_language(user.language_code) if person is None else None
     language = person.language if person is not None else guessed or services.city.default_language
     t = texts(language, services.city.timezone)

@@ -7,6 +7,7 @@ from telegram import Update
 from bot.i18n import texts
 from handlers import request_views as rv
 from handlers import views
+from handlers.actions import NUMBER, parse_action
 from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
 
 __all__ = ["coordinator_only", "on_coordinator_button", "show_invites", "show_overview"]
@@ -46,21 +47,23 @@ async def show_overview(update: Update, context: LotsenContext) -> None:
 async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
     """``coord:approve|reject:<person>``, ``coord:assign:<request>:<person>``."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await coordinator_only(update, context)
     if who is None:
         return
-    parts = query.data.split(":")
-    if not all(p.isdigit() for p in parts[2:]) or len(parts) < 3:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
+    action = parse_action(
+        query.data,
+        "coord",
+        {"approve": (NUMBER,), "reject": (NUMBER,), "assign": (NUMBER, NUMBER)},
+    )
     services = context.services
-    lotse = await services.lotsen.by_person_id(int(parts[-1]))
-    if lotse is None:
+    lotse = await services.lotsen.by_person_id(int(action[1][-1])) if action else None
+    if action is None or lotse is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
-    if parts[1] in ("approve", "reject"):
-        approve = parts[1] == "approve"
+    what, values = action
+    if what in ("approve", "reject"):
+        approve = what == "approve"
         if not await services.lotsen.decide(lotse.person_id, approve):
             await acknowledge(query, views.button_expired(who.t), alert=True)
             return
@@ -69,12 +72,10 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
         t = texts(lotse.language, services.city.timezone)
         message = rv.welcome_lotse(t) if approve else rv.rejected(t, services.city)
         await context.bot.send_message(lotse.telegram_id, message)
-    elif parts[1] == "assign" and len(parts) == 4:
-        request = await services.requests.get(int(parts[2]))
-        if request is None or not await services.requests.assign(request.id, lotse):
-            await acknowledge(query, views.button_expired(who.t), alert=True)
-            return
-        await acknowledge(query)
-        await replace(query, rv.assigned(who.t, request, lotse.first_name))
-    else:
+        return
+    request = await services.requests.get(int(values[0]))
+    if request is None or not await services.requests.assign(request.id, lotse):
         await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
+    await replace(query, rv.assigned(who.t, request, lotse.first_name))

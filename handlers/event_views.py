@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 EVENT_TIMES = ("16:00", "17:00", "17:30", "18:00", "18:30", "19:00", "19:30", "20:00")
+#: A rule's rhythm as its buttons carry it: the week of the month (-1: the last one),
+#: 0 every week, 00 every other week.
+PATTERNS = ("1", "2", "3", "4", "-1", "0", "00")
 
 
 def when(t: Texts, event: Event) -> str:
@@ -309,21 +312,19 @@ def ask_title(t: Texts, default: str) -> Screen:
 
 def ask_pattern(t: Texts) -> Screen:
     """A rule: which week."""
-    choices = [
-        (t.gettext("first"), "1"),
-        (t.gettext("second"), "2"),
-        (t.gettext("third"), "3"),
-        (t.gettext("fourth"), "4"),
-        (t.gettext("last"), "-1"),
-    ]
-    rows = grid([button(label, f"evd:nth:{value}") for label, value in choices], 3)
-    rows.append(
-        [
-            button(t.gettext("every week"), "evd:nth:0"),
-            button(t.gettext("every other week"), "evd:nth:00"),
-        ]
+    labels = (
+        t.gettext("first"),
+        t.gettext("second"),
+        t.gettext("third"),
+        t.gettext("fourth"),
+        t.gettext("last"),
+        t.gettext("every week"),
+        t.gettext("every other week"),
     )
-    rows.append(_discard_row(t))
+    buttons = [
+        button(label, f"evd:nth:{value}") for label, value in zip(labels, PATTERNS, strict=True)
+    ]
+    rows = [*grid(buttons[:5], 3), buttons[5:], _discard_row(t)]
     return Screen(
         t.gettext("<b>How often?</b> Which week of the month, or every (other) week:"),
         InlineKeyboardMarkup(rows),

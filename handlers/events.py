@@ -14,6 +14,7 @@ from bot.domain.mailings import MailingKind
 from bot.services.events import Step
 from handlers import event_views as ev
 from handlers import views
+from handlers.actions import NUMBER, Part, indices, parse, parse_action
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
@@ -50,20 +51,30 @@ async def show_stammtisch(
     await _show(update, ev.upcoming(who.t, services.city, events, answers, coordinator))
 
 
+#: The coordinators' ``ev:`` buttons and the event or rule number they carry.
+_EVENT_ACTIONS: dict[str, tuple[Part, ...]] = {
+    **dict.fromkeys(("new", "rules", "rule_new"), ()),
+    **dict.fromkeys(("rule_stop", "card", "announce", "move", "cancel", "cancel_yes"), (NUMBER,)),
+}
+
+
 async def on_event_button(update: Update, context: LotsenContext) -> None:
     """``ev:rsvp:<event>:<answer>`` for Lotsen; the other ``ev:`` buttons for coordinators."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    if parts[1] == "rsvp":
-        await _on_rsvp(update, context, parts)
+    if query.data.startswith("ev:rsvp:"):
+        await _on_rsvp(update, context, parse(query.data, "ev", "rsvp", NUMBER, tuple(Rsvp)))
         return
     who = await coordinator_only(update, context)
     if who is None:
         return
     services = context.services
-    what = parts[1]
-    number = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+    action = parse_action(query.data, "ev", _EVENT_ACTIONS)
+    if action is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, values = action
+    number = int(values[0]) if values else None
     event = await services.events.get(number) if number is not None else None
     if what in ("new", "rule_new") and who.person is not None:
         await acknowledge(query)
@@ -109,11 +120,11 @@ async def _card(context: LotsenContext, who: Speaker, event: Event) -> views.Scr
     return ev.coordinator_card(who.t, event, await services.events.counts(event), announced)
 
 
-async def _on_rsvp(update: Update, context: LotsenContext, parts: list[str]) -> None:
+async def _on_rsvp(update: Update, context: LotsenContext, parts: list[str] | None) -> None:
     query = update.callback_query
     assert query is not None
     who = await find_speaker(update, context)
-    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in {r.value for r in Rsvp}:
+    if parts is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     if not await _may_answer(context, who):
@@ -171,8 +182,7 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog
     elif step == Step.WEEKDAY:
         screen = ev.ask_weekday(who.t)
     elif step == Step.DAY:
-        today = services.clock.now().astimezone(city.timezone).date()
-        screen = ev.ask_day(who.t, [today + dt.timedelta(days=i) for i in range(1, 29)])
+        screen = ev.ask_day(who.t, _days(context))
     elif step == Step.TIME:
         screen = ev.ask_time(who.t)
     elif step == Step.PLACE:
@@ -222,8 +232,11 @@ async def on_dialog_button(update: Update, context: LotsenContext) -> None:
     dialog = await in_hand(update, context, who, found, show_step)
     if dialog is None or who.person is None:
         return
-    _, what, *rest = query.data.split(":", 2)
-    value = rest[0] if rest else ""
+    action = parse_action(query.data, "evd", _dialog_offers(context))
+    if action is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, value = action[0], "".join(action[1])
     if what == "discard":
         await acknowledge(query)
         await services.events.discard(dialog)
@@ -243,30 +256,59 @@ async def on_dialog_button(update: Update, context: LotsenContext) -> None:
     await next_step(update, context, who, updated, show_step)
 
 
+#: The steps the planning dialogs' buttons go to (from the summary, and on to it).
+_GOTO = (Step.TITLE, Step.PATTERN, Step.DAY, Step.TIME, Step.PLACE, Step.TOPICS, Step.CONFIRM)
+
+
+def _days(context: LotsenContext) -> list[dt.date]:
+    """The days a date can be planned for by button: the next four weeks."""
+    services = context.services
+    today = services.clock.now().astimezone(services.city.timezone).date()
+    return [today + dt.timedelta(days=i) for i in range(1, 29)]
+
+
+def _dialog_offers(context: LotsenContext) -> dict[str, tuple[Part, ...]]:
+    """What the planning dialogs' buttons offer."""
+    return {
+        **dict.fromkeys(("discard", "save", "save_quiet"), ()),
+        "title": ("default",),
+        "nth": (ev.PATTERNS,),
+        "wd": (indices(range(7)),),
+        "day": ({day.isoformat() for day in _days(context)},),
+        "time": ({value.replace(":", "") for value in ev.EVENT_TIMES},),
+        "place": ("default",),
+        "topic": (indices(context.services.city.stammtisch.topics),),
+        "goto": (
+            (Step.TITLE, Step.PATTERN, Step.DAY, Step.TIME, Step.PLACE, Step.TOPICS, Step.CONFIRM),
+        ),
+    }
+
+
 async def _apply(
     context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
 ) -> Dialog | None:
     events = context.services.events
     stammtisch = context.services.city.stammtisch
+    step = dialog.step
     try:
-        if what == "title" and dialog.step == Step.TITLE:
+        if what == "title" and step == Step.TITLE:
             return await events.step(dialog, key, title=stammtisch.title)
-        if what == "nth" and dialog.step == Step.PATTERN:
+        if what == "nth" and step == Step.PATTERN:
             nth = 0 if value == "00" else int(value)
             return await events.step(dialog, key, nth=nth, every_other=value == "00")
-        if what == "wd" and dialog.step == Step.WEEKDAY:
+        if what == "wd" and step == Step.WEEKDAY:
             return await events.step(dialog, key, weekday=int(value))
-        if what == "day" and dialog.step == Step.DAY:
+        if what == "day" and step == Step.DAY:
             return await events.step(dialog, key, day=dt.date.fromisoformat(value))
-        if what == "time" and dialog.step == Step.TIME and len(value) == 4:
+        if what == "time" and step == Step.TIME:
             return await events.step(dialog, key, time=dt.time(int(value[:2]), int(value[2:])))
-        if what == "place" and dialog.step == Step.PLACE:
+        if what == "place" and step == Step.PLACE:
             return await events.step(dialog, key, place=stammtisch.venue)
-        if what == "topic" and dialog.step == Step.TOPICS and value.isdigit():
+        if what == "topic" and step == Step.TOPICS:
             return await events.step(dialog, key, topic=stammtisch.topics[int(value)])
         if what == "goto":
             return await events.goto(dialog, value, key)
-    except (ValueError, IndexError):
+    except ValueError:  # the service's own checks
         return None
     return None
 

@@ -26,7 +26,7 @@ from bot.storage.inbox import InboxRepository
 from handlers.app import ALLOWED_UPDATES
 from handlers.context import LotsenApp
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "NotAnUpdate"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ JSONDict = dict[str, Any]
 
 _PRUNE_EVERY = timedelta(hours=1)
 _KEEP_DONE = timedelta(days=1)
+
+
+class NotAnUpdate(ValueError):
+    """A body that is not an update; the message says why (never what it contained)."""
 
 
 def _seconds(period: int | timedelta) -> float:
@@ -119,9 +123,26 @@ class Intake:
         await self.inbox.prune(self.clock.now() - _KEEP_DONE)
         await self._resume_leftovers()
 
-    async def accept(self, raw: Sequence[JSONDict]) -> None:
-        """Store updates durably and dispatch the new ones (the webhook's entry point)."""
-        await self._accept(raw)
+    def read(self, data: object) -> Update:
+        """One update as Telegram sends it, read; :class:`NotAnUpdate` when ``data`` is not one.
+
+        For bodies from outside (the webhook): an object with a whole-number ``update_id``
+        that python-telegram-bot can read.
+        """
+        if not isinstance(data, dict):
+            raise NotAnUpdate("not an object")
+        update_id = data.get("update_id")
+        if type(update_id) is not int or not 0 <= update_id < 2**63:
+            raise NotAnUpdate("no whole-number update_id")
+        try:
+            return Update.de_json(data, self.app.bot)
+        except (AttributeError, TypeError, KeyError, ValueError, OverflowError) as exc:
+            raise NotAnUpdate(f"unreadable: {type(exc).__name__}") from exc
+
+    async def accept(self, raw: Sequence[JSONDict], updates: Sequence[Update]) -> None:
+        """Store updates durably and dispatch the new ones (the webhook's entry point):
+        ``raw`` as Telegram sent them, ``updates`` as :meth:`read` read them."""
+        await self._accept(raw, updates)
         await self._maybe_prune()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -182,9 +203,12 @@ class Intake:
         )
         return result if isinstance(result, list) else []
 
-    async def _accept(self, raw: Sequence[JSONDict]) -> int:
+    async def _accept(
+        self, raw: Sequence[JSONDict], updates: Sequence[Update] | None = None
+    ) -> int:
         """Store a fetched batch durably, dispatch the new ones, return the next offset."""
-        updates = [Update.de_json(data, self.app.bot) for data in raw]
+        if updates is None:
+            updates = [Update.de_json(data, self.app.bot) for data in raw]
         async with self._accepting:  # webhook requests come concurrently
             # The first update of each chat with nothing in hand starts at once (when there
             # is room for the whole batch): its attempt is counted in the same statement
@@ -242,7 +266,7 @@ class Intake:
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
             await self._note(self._begun, update.update_id, "count an attempt at")
-        # Handler errors are caught by the application and go to handlers.errors.on_error.
+        # Handler errors are caught by the application and go to handlers.errors.ErrorReport.
         await self.app.process_update(update)
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.

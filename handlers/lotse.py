@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.config import CityConfig
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.requests import Request, Status
+from bot.i18n import LANGUAGES
 from bot.services.requests import Outcome
 from handlers import request_views as rv
 from handlers import views
+from handlers.actions import NUMBER, Part, indices, parse, parse_action
 from handlers.context import (
     LotsenContext,
     Speaker,
@@ -70,9 +73,10 @@ async def _show_profile(update: Update, context: LotsenContext, who: Speaker) ->
 async def on_lotse_button(update: Update, context: LotsenContext) -> None:
     """``lotse:cases``, ``lotse:profile``, ``lotse:apply``."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
-    action = query.data.split(":", 1)[1]
+    parts = parse(query.data, "lotse", ("cases", "profile", "apply"))
+    action = parts[1] if parts else ""
     if action == "apply" and who.consented and who.person is not None:
         await acknowledge(query)
         if await context.services.lotsen.get(who.person) is None:
@@ -84,7 +88,7 @@ async def on_lotse_button(update: Update, context: LotsenContext) -> None:
         await send(update, rv.pending(who.t))
         return
     lotse = await _active(update, context, who)
-    if lotse is None:
+    if lotse is None or not action:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     await acknowledge(query)
@@ -94,7 +98,7 @@ async def on_lotse_button(update: Update, context: LotsenContext) -> None:
             message = await send(update, screen.text, screen.buttons)
             if message is not None and number is not None:  # a reply to it reaches the case
                 await context.services.requests.remember_relay(
-                    number, message.chat_id, message.message_id
+                    number, message.chat_id, message.message_id, relayed=False
                 )
     else:
         await _show_profile(update, context, who)
@@ -113,63 +117,62 @@ async def _tell_coordinators_about(context: LotsenContext, lotse: Lotse) -> None
         await context.bot.send_message(telegram_id, screen.text, reply_markup=screen.buttons)
 
 
+def _profile_offers(city: CityConfig) -> dict[str, tuple[Part, ...]]:
+    """What the profile's buttons offer, for each part of the profile."""
+    return {
+        "show": (rv.PROFILE_SECTIONS,),
+        "lang": (LANGUAGES,),
+        "dist": (indices(city.districts),),
+        "topic": (city.topics,),
+        "max": (rv.MAX_OPEN,),
+        "pause": (("off", *rv.PAUSE_DAYS),),
+        "quiet": (("off", *rv.QUIET_HOURS),),
+    }
+
+
 async def on_profile_button(update: Update, context: LotsenContext) -> None:
-    """``prof:<what>:<value>``: edit one part of the profile."""
+    """``prof:<what>:<value>``: edit one part of the profile, to a value its buttons offer."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
     lotse = await _active(update, context, who)
-    parts = query.data.split(":", 2)
-    if lotse is None or len(parts) != 3:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    _, what, value = parts
     lotsen, city = context.services.lotsen, context.services.city
-    try:
-        if what == "show":
-            section = value
-        elif what == "lang":
-            await lotsen.toggle_language(lotse, value)
-            section = "lang"
-        elif what == "dist":
-            await lotsen.toggle_district(lotse, city.districts[int(value)])
-            section = "dist"
-        elif what == "topic":
-            await lotsen.toggle_topic(lotse, value)
-            section = "topic"
-        elif what == "max":
-            await lotsen.set_max_open(lotse, int(value))
-            section = "max"
-        elif what == "pause":
-            await lotsen.pause(lotse, None if value == "off" else int(value))
-            section = ""
-        elif what == "quiet":
-            start, _, end = value.partition("-")
-            await lotsen.set_quiet_hours(lotse, None if value == "off" else (int(start), int(end)))
-            section = ""
-        else:
-            raise ValueError(what)
-    except (ValueError, IndexError):
+    action = parse_action(query.data, "prof", _profile_offers(city))
+    if lotse is None or action is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
+    what, (value,) = action
+    if what == "lang":
+        await lotsen.toggle_language(lotse, value)
+    elif what == "dist":
+        await lotsen.toggle_district(lotse, city.districts[int(value)])
+    elif what == "topic":
+        await lotsen.toggle_topic(lotse, value)
+    elif what == "max":
+        await lotsen.set_max_open(lotse, int(value))
+    elif what == "pause":
+        await lotsen.pause(lotse, None if value == "off" else int(value))
+    elif what == "quiet":
+        start, _, end = value.partition("-")
+        await lotsen.set_quiet_hours(lotse, None if value == "off" else (int(start), int(end)))
     await acknowledge(query)
     fresh = await lotsen.get(who.person)
     assert fresh is not None
-    if section in ("lang", "dist", "topic", "max", "pause", "quiet"):
-        screen = rv.profile_section(who.t, city, fresh, section)
-    else:
+    if what in ("pause", "quiet"):  # chosen: back to the whole profile
         screen = rv.profile(who.t, city, fresh)
+    else:
+        screen = rv.profile_section(who.t, city, fresh, value if what == "show" else what)
     await replace(query, screen.text, screen.buttons)
 
 
 async def on_offer_button(update: Update, context: LotsenContext) -> None:
     """``offer:accept:<id>`` / ``offer:decline:<id>``: checked against the presser's offers."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
     lotse = await _active(update, context, who)
-    parts = query.data.split(":")
-    if lotse is None or len(parts) != 3 or not parts[2].isdigit():
+    parts = parse(query.data, "offer", ("accept", "decline"), NUMBER)
+    if lotse is None or parts is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     requests = context.services.requests
@@ -192,16 +195,24 @@ async def on_offer_button(update: Update, context: LotsenContext) -> None:
 
 
 async def on_case_button(update: Update, context: LotsenContext) -> None:
-    """``case:done|hours|back|back_yes:<id>[:<hours>]``, ``att:<id>:yes|no``, ``fb:<id>:<x>``."""
+    """``case:done|back|back_yes:<id>``, ``case:hours:<id>:<hours>``, ``att:<id>:yes|no``,
+    ``fb:<id>:good|ok|bad``."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await speaker(update, context)
-    parts = query.data.split(":")
-    number = parts[2] if parts[0] == "case" and len(parts) >= 3 else parts[1]
-    request = await context.services.requests.get(int(number)) if number.isdigit() else None
+    data = query.data
+    parts = (
+        parse(data, "case", ("done", "back", "back_yes"), NUMBER)
+        or parse(data, "case", "hours", NUMBER, ("0", *rv.HOURS))
+        or parse(data, "att", NUMBER, ("yes", "no"))
+        or parse(data, "fb", NUMBER, rv.FEEDBACK)
+    )
+    number = None if parts is None else parts[2] if parts[0] == "case" else parts[1]
+    request = await context.services.requests.get(int(number)) if number else None
     if request is None or who.person is None or not who.consented:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
+    assert parts is not None
     ok = await _case_action(update, context, who, request, parts)
     if not ok:
         await acknowledge(query, views.button_expired(who.t), alert=True)
@@ -236,12 +247,9 @@ async def _case_action(
         screen = rv.hours_question(who.t, request)
         await send(update, screen.text, screen.buttons)
         return True
-    if action == "hours" and len(parts) == 4 and parts[3].isdigit():
-        hours = float(parts[3]) or None
-        finished = await requests.finish(request, lotse, hours)
-        if not finished and (
-            hours is None or not await requests.record_hours(request, lotse, hours)
-        ):
+    if action == "hours":
+        # The hours are given once, with closing the case; a closed case keeps them.
+        if not await requests.finish(request, lotse, float(parts[3]) or None, update.update_id):
             return False
         await acknowledge(query)
         screen = rv.case_done_feedback(who.t, request)

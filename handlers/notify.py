@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -17,6 +18,7 @@ from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.requests import RequestsRepository
 from handlers import request_views as rv
+from handlers import retention_views
 from handlers.views import Screen
 
 __all__ = ["TelegramNotifier", "send_file"]
@@ -126,7 +128,8 @@ class TelegramNotifier:
         if owner is not None:
             await self._send(owner.telegram_id, Screen(rv.taking_longer(self._t(owner), request)))
 
-    async def coordinators(self, request: Request, reason: str) -> None:
+    async def _coordinators(self) -> list[tuple[int, Texts]]:
+        """Every coordinator's chat, with the texts in their language."""
         from bot.domain.people import Role
 
         ids = sorted(
@@ -134,10 +137,16 @@ class TelegramNotifier:
                 await self.people.telegram_ids_with_role(Role.COORDINATOR)
             )
         )
-        candidates = await self.lotsen.active(request.created_at)
+        chats = []
         for telegram_id in ids:
             person = await self.people.get(telegram_id)
             t = texts(person.language if person else self.city.default_language, self.city.timezone)
+            chats.append((telegram_id, t))
+        return chats
+
+    async def coordinators(self, request: Request, reason: str) -> None:
+        candidates = await self.lotsen.active(request.created_at)
+        for telegram_id, t in await self._coordinators():
             await self._send(telegram_id, rv.escalation(t, self.city, request, reason, candidates))
 
     async def expired(self, request: Request) -> None:
@@ -197,3 +206,24 @@ class TelegramNotifier:
             )
         if not coming:
             await self.coordinators(request, "cannot_come")
+
+    async def idle_warning(
+        self, request: Request, lotse: Lotse | None, since: datetime, deadline: datetime
+    ) -> None:
+        if lotse is not None:
+            screen = retention_views.idle_warning(self._t(lotse), request, since, deadline, None)
+            await self._send(lotse.telegram_id, screen)
+        name = lotse.first_name if lotse is not None else "–"
+        for telegram_id, t in await self._coordinators():
+            if lotse is None or telegram_id != lotse.telegram_id:  # asked once as the Lotse
+                screen = retention_views.idle_warning(t, request, since, deadline, name)
+                await self._send(telegram_id, screen)
+
+    async def idle_closed(self, request: Request, lotse: Lotse | None) -> None:
+        owner = await self._owner(request)
+        if owner is not None:
+            text = retention_views.closed_for_person(self._t(owner), request)
+            await self._send(owner.telegram_id, Screen(text))
+        if lotse is not None:
+            text = retention_views.closed(self._t(lotse), request)
+            await self._send(lotse.telegram_id, Screen(text))

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Texts
 from bot.services.privacy import Running
+from handlers.actions import parse
 from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
 from handlers.request_views import nothing_changed
 from handlers.views import button_expired, consent_declined, consent_withdrawn
@@ -141,14 +142,15 @@ async def on_privacy_button(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None
     who = await speaker(update, context)
-    if who.person is None:
+    parts = parse(query.data, "priv", ("delete_yes", "withdraw_yes", "keep"))
+    if who.person is None or parts is None:
         await acknowledge(query, button_expired(who.t), alert=True)
         return
-    if query.data == WITHDRAW_YES:
+    if parts[1] == "withdraw_yes":
         await _withdraw(update, context, who)
         return
     await acknowledge(query)
-    if query.data == KEEP:
+    if parts[1] == "keep":
         await replace(query, nothing_changed(who.t))
         return
     goodbye = who.t.gettext(

@@ -28,6 +28,21 @@ __all__ = [
 
 TIMES = ("08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00", "17:00")
 HOURS = ("1", "2", "3", "4", "6", "8")
+#: What the buttons offer (handlers accept nothing else).
+FEEDBACK = ("good", "ok", "bad")
+PROFILE_SECTIONS = ("lang", "dist", "topic", "max", "pause", "quiet")
+MAX_OPEN = ("1", "2", "3", "4", "5", "8")
+PAUSE_DAYS = ("7", "14", "28")
+QUIET_HOURS = ("22-7", "20-8", "18-9")
+EDITABLE = (
+    Step.TOPIC,
+    Step.DESCRIPTION,
+    Step.LANGUAGES,
+    Step.DISTRICT,
+    Step.DAY,
+    Step.PLACE,
+    Step.NAME,
+)
 
 
 def _cancel_row(t: Texts) -> list[InlineKeyboardButton]:
@@ -405,9 +420,8 @@ def _feedback_buttons(request: Request) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button("👍", f"fb:{request.id}:good"),
-                button("🙂", f"fb:{request.id}:ok"),
-                button("👎", f"fb:{request.id}:bad"),
+                button(face, f"fb:{request.id}:{answer}")
+                for face, answer in zip(("👍", "🙂", "👎"), FEEDBACK, strict=True)
             ]
         ]
     )
@@ -639,16 +653,16 @@ def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> S
         title = t.gettext("Which topics can you help with? None chosen means all.")
     elif section == "max":
         buttons = [
-            button(("✅ " if n == lotse.max_open else "") + str(n), f"prof:max:{n}")
-            for n in (1, 2, 3, 4, 5, 8)
+            button(("✅ " if n == str(lotse.max_open) else "") + n, f"prof:max:{n}")
+            for n in MAX_OPEN
         ]
         rows = [buttons]
         title = t.gettext("How many open cases can you take at the same time?")
     elif section == "pause":
         rows = [
             [
-                button(t.ngettext("{n} week", "{n} weeks", n), f"prof:pause:{7 * n}")
-                for n in (1, 2, 4)
+                button(t.ngettext("{n} week", "{n} weeks", int(days) // 7), f"prof:pause:{days}")
+                for days in PAUSE_DAYS
             ],
             [button(t.gettext("▶️ No pause"), "prof:pause:off")],
         ]
@@ -656,9 +670,8 @@ def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> S
     else:
         rows = [
             [
-                button("22–07", "prof:quiet:22-7"),
-                button("20–08", "prof:quiet:20-8"),
-                button("18–09", "prof:quiet:18-9"),
+                button("–".join(h.zfill(2) for h in hours.split("-")), f"prof:quiet:{hours}")
+                for hours in QUIET_HOURS
             ],
             [button(t.gettext("Any time"), "prof:quiet:off")],
         ]

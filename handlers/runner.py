@@ -70,7 +70,7 @@ async def serve(
             services.requests,
             services.events,
             services.mailings,
-            services.privacy,
+            services.retention,
             clock,
         )
         await timers.start()

@@ -10,6 +10,7 @@ from telegram import Update
 from bot.services.stats import EXPORTS, FORMATS
 from handlers import stats_views as sv
 from handlers import views
+from handlers.actions import parse
 from handlers.context import LotsenContext, Speaker, acknowledge
 from handlers.coordination import coordinator_only
 
@@ -33,16 +34,16 @@ async def show_stats(update: Update, context: LotsenContext) -> None:
 async def on_stats_button(update: Update, context: LotsenContext) -> None:
     """``st:<export>:<format>``: an export as a document; coordinators only."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await coordinator_only(update, context)
     if who is None:
         return
-    _, kind, fmt = [*query.data.split(":"), "", ""][:3]
-    if kind not in EXPORTS or fmt not in FORMATS:
+    parts = parse(query.data, "st", EXPORTS, FORMATS)
+    if parts is None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     await acknowledge(query)
-    await send_export(update, context, who, kind, fmt)
+    await send_export(update, context, who, parts[1], parts[2])
 
 
 async def send_export(

@@ -294,14 +294,22 @@ def private_chat_only(t: Texts) -> str:
     return t.gettext("Please write to me in a private chat.")
 
 
-def error_alert(t: Texts, error: str, reference: str) -> str:
-    """The note coordinators get about an unexpected error (no personal data in it)."""
-    return t.gettext(
+def error_alert(t: Texts, error: str, reference: str, repeats: int = 0) -> str:
+    """The note coordinators get about an unexpected error (no personal data in it), with
+    how often it happened again since the last note about it."""
+    text = t.gettext(
         "⚠️ Lotsenbot: an unexpected error ({error}) happened while handling a message. "
         "The person was told to try again. Reference for the server log: {reference}",
         error=error,
         reference=reference,
     )
+    if repeats:
+        text += "\n" + t.ngettext(
+            "Since the last alert about it, it happened {n} more time.",
+            "Since the last alert about it, it happened {n} more times.",
+            repeats,
+        )
+    return text
 
 
 def edits_not_seen(t: Texts) -> str:

@@ -7,9 +7,11 @@ import datetime as dt
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.domain.dialogs import Dialog
+from bot.i18n import LANGUAGES
 from bot.services.waitlist import JoinStep, TrainingStep
 from handlers import views
 from handlers import waitlist_views as wv
+from handlers.actions import NUMBER, Part, indices, parse_action
 from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
 from handlers.context import speaker as find_speaker
 from handlers.coordination import coordinator_only
@@ -57,27 +59,28 @@ async def on_waitlist_button(update: Update, context: LotsenContext) -> None:
         await acknowledge(query, views.button_expired(who.t), alert=True)
         return
     waitlist = context.services.waitlist
-    parts = query.data.split(":")
-    if parts[1] == "join":
+    action = parse_action(
+        query.data,
+        "wl",
+        {"join": (), "leave": (), "leave_yes": (), "t": (NUMBER, ("yes", "no"))},
+    )
+    what, values = action or ("", [])
+    if what == "join":
         await acknowledge(query)
         user = update.effective_user
         first = user.full_name if user is not None else None
         dialog = await waitlist.begin_join(who.person, update.update_id, first)
         await show_join_step(update, context, who, dialog)
-    elif parts[1] == "leave":
+    elif what == "leave":
         await acknowledge(query)
         await _show(update, wv.leave_question(who.t))
-    elif parts[1] == "leave_yes":
+    elif what == "leave_yes":
         await acknowledge(query)
         await waitlist.leave(who.person)
         await replace(query, wv.left(who.t))
-    elif (
-        parts[1] == "t"
-        and len(parts) == 4
-        and (training_id := small_number(parts[2])) is not None
-        and parts[3] in ("yes", "no")
-    ):
-        answer = await waitlist.answer(training_id, who.person, parts[3] == "yes")
+    elif what == "t":
+        training_id = int(values[0])
+        answer = await waitlist.answer(training_id, who.person, values[1] == "yes")
         training = await waitlist.training(training_id)
         if answer is None or training is None:
             await acknowledge(query, wv.too_late(who.t), alert=True)
@@ -117,10 +120,21 @@ async def on_join_button(update: Update, context: LotsenContext) -> None:
     dialog = await in_hand(update, context, who, found, show_join_step)
     if dialog is None:
         return
-    _, what, *rest = query.data.split(":", 2)
-    value = rest[0] if rest else ""
-    key = update.update_id
     districts = context.services.city.districts
+    action = parse_action(
+        query.data,
+        "wld",
+        {
+            **dict.fromkeys(("discard", "save", "name", "tg", "lang_done"), ()),
+            "lang": (LANGUAGES,),
+            "district": (indices(districts) | {"-"},),
+        },
+    )
+    if action is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, value = action[0], "".join(action[1])
+    key = update.update_id
     updated: Dialog | None = None
     if what == "discard":
         await acknowledge(query)
@@ -144,12 +158,9 @@ async def on_join_button(update: Update, context: LotsenContext) -> None:
         updated = await waitlist.join_step(dialog, key, language=value)
     elif what == "lang_done":
         updated = await waitlist.join_step(dialog, key, done=True)
-    elif what == "district" and value == "-":
-        updated = await waitlist.join_step(dialog, key, district=None)
-    elif (
-        what == "district" and (index := small_number(value)) is not None and index < len(districts)
-    ):
-        updated = await waitlist.join_step(dialog, key, district=districts[index])
+    elif what == "district":
+        district = None if value == "-" else districts[int(value)]
+        updated = await waitlist.join_step(dialog, key, district=district)
     if what == "lang" and updated is not None:  # multi-select: redraw in place
         await acknowledge(query)
         screen = wv.ask_languages(who.t, list(updated.data.get("languages", [])))
@@ -196,12 +207,10 @@ async def show_training_step(
     update: Update, context: LotsenContext, who: Speaker, dialog: Dialog
 ) -> None:
     """Send the screen of the training dialog's step."""
-    services = context.services
-    waitlist = services.waitlist
-    today = services.clock.now().astimezone(services.city.timezone).date()
+    waitlist = context.services.waitlist
     step = dialog.step
     if step == TrainingStep.DAY:
-        screen = wv.ask_day(who.t, [today + dt.timedelta(days=i) for i in range(7, 43)])
+        screen = wv.ask_day(who.t, _training_days(context))
     elif step == TrainingStep.TIME:
         screen = wv.ask_time(who.t)
     elif step == TrainingStep.PLACE:
@@ -209,9 +218,7 @@ async def show_training_step(
     elif step == TrainingStep.CAPACITY:
         screen = wv.ask_capacity(who.t)
     elif step == TrainingStep.CONFIRM_BY:
-        day = dt.date.fromisoformat(dialog.data["day"])
-        days = [today + dt.timedelta(days=i) for i in range((day - today).days)]
-        screen = wv.ask_confirm_by(who.t, days[-21:])
+        screen = wv.ask_confirm_by(who.t, _confirm_by_days(context, dialog))
     else:
         draft = waitlist.draft(dialog)
         assert draft is not None
@@ -219,21 +226,61 @@ async def show_training_step(
     await _show(update, screen)
 
 
+def _today(context: LotsenContext) -> dt.date:
+    services = context.services
+    return services.clock.now().astimezone(services.city.timezone).date()
+
+
+def _training_days(context: LotsenContext) -> list[dt.date]:
+    """The days a training can be announced for: one to six weeks ahead."""
+    today = _today(context)
+    return [today + dt.timedelta(days=i) for i in range(7, 43)]
+
+
+def _confirm_by_days(context: LotsenContext, dialog: Dialog | None) -> list[dt.date]:
+    """The days answers can be asked for by: up to three weeks before the training."""
+    if dialog is None or "day" not in dialog.data:
+        return []
+    today, day = _today(context), dt.date.fromisoformat(dialog.data["day"])
+    return [today + dt.timedelta(days=i) for i in range((day - today).days)][-21:]
+
+
+def _training_offers(context: LotsenContext, dialog: Dialog | None) -> dict[str, tuple[Part, ...]]:
+    """What the ``wlc:`` buttons offer (the days depend on the dialog's training day)."""
+    return {
+        **dict.fromkeys(("new", "discard", "save", "place"), ()),
+        "export": (("csv", "xlsx"),),
+        "page": (NUMBER,),
+        "day": ({day.isoformat() for day in _training_days(context)},),
+        "time": ({value.replace(":", "") for value in wv.TRAINING_TIMES},),
+        "cap": ({str(n) for n in wv.CAPACITIES},),
+        "by": ({day.isoformat() for day in _confirm_by_days(context, dialog)},),
+    }
+
+
 async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
     """``wlc:…``: exports, and the training dialog; coordinators only."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     who = await coordinator_only(update, context)
-    if who is None or who.person is None:
+    if who is None:
         return
     waitlist = context.services.waitlist
-    _, what, *rest = query.data.split(":", 2)
-    value = rest[0] if rest else ""
-    if what == "export" and value in ("csv", "xlsx"):
+    found = await waitlist.dialog(who.person, "training") if who.person else None
+    action = parse_action(query.data, "wlc", _training_offers(context, found))
+    if action is None or who.person is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    what, value = action[0], "".join(action[1])
+    if what == "export":
         await acknowledge(query)
         await send_export(update, context, who, "waitlist", value)
         return
-    if what == "page" and (page := small_number(value)) is not None:
+    if what == "page":
+        page = int(value)
+        if page > 0 and page * wv.PAGE >= await waitlist.count_waiting():
+            await acknowledge(query, views.button_expired(who.t), alert=True)
+            return
         await acknowledge(query)
         screen = await _overview(context, who, page)
         await replace(query, screen.text, screen.buttons)
@@ -243,9 +290,7 @@ async def on_coordinator_button(update: Update, context: LotsenContext) -> None:
         started = await waitlist.begin_training(who.person, update.update_id)
         await show_training_step(update, context, who, started)
         return
-    dialog = await in_hand(
-        update, context, who, await waitlist.dialog(who.person, "training"), show_training_step
-    )
+    dialog = await in_hand(update, context, who, found, show_training_step)
     if dialog is None:
         return
     if what == "discard":
@@ -271,19 +316,19 @@ async def _apply(
     try:
         if what == "day":
             return await waitlist.training_step(dialog, key, day=dt.date.fromisoformat(value))
-        if what == "time" and len(value) == 4:
+        if what == "time":
             return await waitlist.training_step(
                 dialog, key, time=dt.time(int(value[:2]), int(value[2:]))
             )
         if what == "place":
             return await waitlist.training_step(dialog, key, place=None)
-        if what == "cap" and (capacity := small_number(value)) is not None:
-            return await waitlist.training_step(dialog, key, capacity=capacity)
+        if what == "cap":
+            return await waitlist.training_step(dialog, key, capacity=int(value))
         if what == "by":
             return await waitlist.training_step(
                 dialog, key, confirm_by=dt.date.fromisoformat(value)
             )
-    except ValueError:
+    except ValueError:  # the service's own checks
         return None
     return None
 

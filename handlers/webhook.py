@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -17,13 +18,29 @@ from aiohttp import web
 
 from handlers.app import ALLOWED_UPDATES
 from handlers.context import LotsenApp
-from handlers.intake import Intake
+from handlers.intake import Intake, NotAnUpdate
 
 __all__ = ["Webhook", "parse_listen", "serve_webhook"]
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: Deeper than any update Telegram sends (a reply quoting a reply is about ten levels).
+MAX_DEPTH = 64
+
+
+def _too_deep(data: object) -> bool:
+    """Whether JSON ``data`` nests lists and objects deeper than :data:`MAX_DEPTH`."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack += [(child, depth + 1) for child in value.values()]
+        elif isinstance(value, list):
+            stack += [(child, depth + 1) for child in value]
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +68,20 @@ async def serve_webhook(app: LotsenApp, intake: Intake, hook: Webhook, stop: asy
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("webhook request without the right secret refused")
             return web.Response(status=403)
+        # An update is read before it is stored: what is not one is refused, in one line
+        # that names the problem, never the body.
         try:
-            data = await request.json()
-            # An update is parsed before it is stored: what is not one is refused.
-            await intake.accept([data])
-        except (ValueError, KeyError, TypeError):
-            return web.Response(status=400)
-        return web.Response(status=200)
+            data = json.loads(await request.text())
+            update = intake.read(data) if not _too_deep(data) else None
+        except (ValueError, RecursionError) as exc:  # JSON errors are ValueErrors too
+            problem = str(exc) if isinstance(exc, NotAnUpdate) else type(exc).__name__
+        else:
+            if update is not None:
+                await intake.accept([data], [update])
+                return web.Response(status=200)
+            problem = "nested too deeply"
+        log.warning("webhook request refused: the body is not an update (%s)", problem)
+        return web.Response(status=400)
 
     server = web.Application(client_max_size=1024 * 1024)
     server.router.add_post(hook.path, receive)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import CallbackQuery, Message, Update
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, texts
 from handlers import asking, events, lotse, privacy, views, waitlist
+from handlers.actions import INVITE, parse
 from handlers.context import LotsenContext, Speaker, acknowledge, replace, speaker
 
-#: Invitation codes as created by :meth:`LotsenService.create_invites`.
-INVITE_PATTERN = r"[A-Z0-9]{6,16}"
+#: The consent buttons (``yes`` may carry an invitation code).
+_CONSENT = ("yes", "no", "show", "withdraw")
+#: The main menu's entries and the way back to it.
+_MENU = ("request", "lotse", "become", "stammtisch", "language", "privacy", "home")
 
 __all__ = [
     "on_consent",
@@ -74,7 +75,7 @@ def _first_picker(who: Speaker, city: CityConfig, invite: str | None = None) -> 
 def _invite_code(args: list[str] | None) -> str | None:
     """The invitation code of a deep link, if it looks like one."""
     code = (args or [""])[0].strip().upper()
-    return code if re.fullmatch(INVITE_PATTERN, code) else None
+    return code if INVITE.fullmatch(code) else None
 
 
 async def show_menu(update: Update, context: LotsenContext) -> None:
@@ -107,12 +108,13 @@ async def show_help(update: Update, context: LotsenContext) -> None:
 async def on_language(update: Update, context: LotsenContext) -> None:
     """A language button: store the choice, then continue in that language."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    code, _, invite = query.data.removeprefix(views.LANGUAGE_PREFIX).partition(":")
+    assert query is not None
+    parts = parse(query.data, "lang", LANGUAGES) or parse(query.data, "lang", LANGUAGES, INVITE)
     before = await speaker(update, context)
-    if code not in LANGUAGES:
+    if parts is None:
         await acknowledge(query, views.button_expired(before.t), alert=True)
         return
+    code, invite = parts[1], "".join(parts[2:])
     city = context.services.city
     person = await context.services.people.choose_language(query.from_user.id, code)
     t = texts(person.language, city.timezone)
@@ -139,7 +141,11 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
         await acknowledge(query)
         await _send(update, _first_picker(who, city))
         return
-    action, _, invite = (query.data or "").partition(":")[2].partition(":")
+    parts = parse(query.data, "consent", _CONSENT) or parse(query.data, "consent", "yes", INVITE)
+    if parts is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    action, invite = parts[1], "".join(parts[2:])
     if action == "yes":
         await people.give_consent(who.telegram_id)
         await _close_query(query, views.consent_given(who.t))
@@ -161,8 +167,11 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
     """A main-menu button."""
     query = update.callback_query
     assert query is not None
-    await acknowledge(query)
     who = await speaker(update, context)
+    if parse(query.data, "menu", _MENU) is None:
+        await acknowledge(query, views.button_expired(who.t), alert=True)
+        return
+    await acknowledge(query)
     city = context.services.city
     entry = query.data
     if who.person is None:

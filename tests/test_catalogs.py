@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import Locale
+from babel.core import get_global
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
@@ -42,6 +45,20 @@ SCRIPT = {
     "ru": r"[\u0400-\u04ff]",
     "ti": r"[\u1200-\u137f]",
 }
+#: German words people meet on paper or hear in town (the Stammtisch menu entry included). They
+#: stay recognisable, and in a catalog not written in Latin letters each comes with words in that
+#: script next to it.
+GERMAN_TERMS = re.compile(r"Jobcenter|Bürgergeld|Ausländerbehörde|\bZUE\b|Stammtisch")
+RLM = "\u200f"
+
+
+def script_of(language: str) -> str:
+    """The script a language is usually written in (Babel's likely subtags: Arab, Latn …)."""
+    return get_global("likely_subtags")[language].split("_")[1]
+
+
+NON_LATIN = [code for code in LANGUAGES if script_of(code) != "Latn"]
+RIGHT_TO_LEFT = [code for code in LANGUAGES if Locale.parse(code).text_direction == "rtl"]
 
 
 def load(language: str) -> Catalog:
@@ -158,3 +175,89 @@ def test_arabic_plural_forms_follow_the_header(n: int, form: int) -> None:
     tr = texts("ar", __import__("zoneinfo").ZoneInfo("Europe/Berlin"))
     rendered = tr.ngettext(plural.id[0], plural.id[1], n, since="2009")
     assert rendered == strings(plural)[form].format(n=n, since="\u20682009\u2069")
+
+
+def glossed(text: str, start: int, end: int, script: str) -> bool:
+    """Whether the term at ``text[start:end]`` is one half of a pair with ``script`` text.
+
+    Either ``<own words> (Term)``, ``Term (<own words>)``, or both inside one pair of brackets.
+    """
+    opening, closing = text.rfind("(", 0, start), text.find(")", end)
+    if opening > text.rfind(")", 0, start) and closing != -1 and text.find("(", end, closing) == -1:
+        before = text[:opening].rstrip(" \u2068\u2069\u200e\u200f")
+        inside = text[opening + 1 : closing]
+        return bool(re.search(script, inside) or (before and re.match(script, before[-1])))
+    after = re.match(r"\s*\(([^()]*)\)", text[end:])
+    return bool(after and re.search(script, after.group(1)))
+
+
+def test_every_non_latin_catalog_has_its_script() -> None:
+    assert set(NON_LATIN) <= set(SCRIPT), "add the new language's script to SCRIPT"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_german_terms_stay_recognisable(language: str) -> None:
+    """A term in the English text is kept (e.g. "جوب سنتر (Jobcenter)", "Job centre" is not)."""
+    missing = [
+        f"{term}: {ids(m)[0][:50]}"
+        for m in load(language)
+        if m.id
+        for term in set(GERMAN_TERMS.findall(" ".join(ids(m))))
+        for text in strings(m)
+        if term not in text
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("language", NON_LATIN)
+def test_german_terms_are_explained_in_the_catalogs_script(language: str) -> None:
+    """Jobcenter, Bürgergeld, Ausländerbehörde, ZUE, Stammtisch: a person who reads only Arabic
+    or Cyrillic letters gets words they can read next to the German one.
+
+    Checked in every string, not only those refugees see: the Lotsen and coordinators who read
+    these catalogs read the same script, and nobody loses by the explanation.
+    """
+    unexplained = [
+        f"{match.group()}: {text[:60]}"
+        for m in load(language)
+        if m.id
+        for text in strings(m)
+        for match in GERMAN_TERMS.finditer(text)
+        if not glossed(text, match.start(), match.end(), SCRIPT[language])
+    ]
+    assert unexplained == []
+
+
+def first_strong(line: str) -> str | None:
+    """The first character that sets a line's direction, skipping tags and placeholders."""
+    visible = PLACEHOLDER.sub("", TAG.sub("", line))
+    for char in visible:
+        if unicodedata.bidirectional(char) in ("L", "R", "AL"):
+            return char
+    return None
+
+
+@pytest.mark.parametrize("language", RIGHT_TO_LEFT)
+def test_right_to_left_lines_start_right_to_left(language: str) -> None:
+    """Telegram lays each line out by its first letter: a line such as "/help – …" or
+    "Jobcenter …" would run left to right. Such a line starts with its own words or with U+200F.
+    """
+    wrong = [
+        line
+        for m in load(language)
+        if m.id
+        for text in strings(m)
+        for line in text.split("\n")
+        if re.search(SCRIPT[language], line)
+        and (char := first_strong(line)) is not None
+        and char != RLM
+        and unicodedata.bidirectional(char) == "L"
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", RIGHT_TO_LEFT)
+def test_right_to_left_numbers_are_not_marked_with_a_hash(language: str) -> None:
+    """After Arabic letters "#{number}" shows as "123#": the catalog writes "number" in words."""
+    hashed = [ids(m)[0][:50] for m in load(language) if m.id for s in strings(m) if "#{" in s]
+    assert hashed == []

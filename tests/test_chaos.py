@@ -1,16 +1,18 @@
 """Chaos: many people use the real `lotsenbot run` while it is SIGKILLed again and again.
 
 Refugees ask for Lotsen, two Lotsen per language race to accept each offer, Lotsen answer a
-Stammtisch invitation, a coordinator's broadcast goes to a few hundred people, and request
-and Stammtisch reminders fall due — all while the process is killed at random moments (now
-and then while it is still starting) and started again. Afterwards the fake Bot API's
-record of what was sent and the SQLite file (read with plain ``sqlite3``) must agree:
+Stammtisch invitation, a coordinator's broadcast goes to a few hundred people, request and
+Stammtisch reminders fall due, and a Lotse presses forged buttons — all while the process is
+killed at random moments (now and then while it is still starting) and started again.
+Afterwards the fake Bot API's record of what was sent and the SQLite file (read with plain
+``sqlite3``) must agree:
 
 * every confirmed request exists once, in a legal state, and ends up accepted;
 * no case has two Lotsen;
 * every reminder that fell due reached each side exactly once, or is still pending (a copy
   cut off by a kill mid-send is recorded as unconfirmed and not sent again);
 * nobody recorded as sent received a broadcast copy twice, and nobody got one twice at all;
+* the forged presses changed nothing and alarmed nobody (no apology, no error alert);
 * ``PRAGMA integrity_check`` is ``ok``.
 
 The bot runs as its own process on the real clock, so the reminders are set up to fall due
@@ -34,6 +36,7 @@ import pytest
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
+from handlers import views
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import (
@@ -248,8 +251,27 @@ async def test_everything_survives_repeated_sigkill(
             presses[data] += data.startswith("offer:")
             await lotse.press(data=data, message=message)
 
+    async def forger(lotse: FakeUser) -> None:
+        """Press forged buttons now and then: hours no button offers, data with parts
+        missing, numbers too large (each once crashed a handler or closed a case)."""
+        while not traffic_done.is_set():  # slowly enough to stay within the rate limit
+            await asyncio.sleep(chance.uniform(1.0, 2.5))
+            case = chance.randint(1, REFUGEES)
+            await lotse.press(data=chance.choice(forged).format(case=case))
+
+    forged = [
+        "case:hours:{case}:5",
+        "case:hours:{case}:1000000",
+        "att:{case}",
+        "fb:{case}",
+        "case:done:{case}:1",
+        "offer:accept:" + "9" * 20,
+        "prof:pause:999999999",
+        "prof:quiet:5-99",
+    ]
     chaos = asyncio.create_task(killer())
     duties = [asyncio.create_task(lotse_duty(lotse)) for lotse in lotsen]
+    duties.append(asyncio.create_task(forger(lotsen[0])))
     await coordinator.press(data="bc:send")
     try:
         await asyncio.wait_for(
@@ -280,6 +302,10 @@ async def test_everything_survives_repeated_sigkill(
     assert await process.terminate() == 0
 
     report = check(process.db_path, refugees, lotsen, [*audience, *refugees, *lotsen, coordinator])
+    # The forged presses changed nothing (every case is still accepted) and alarmed nobody.
+    alert = views.error_alert(t("de"), "\0", "\0").split("\0")[0]
+    assert not [m for m in coordinator.bot_messages() if m.text.startswith(alert)]
+    assert not [m for m in lotsen[0].bot_messages() if m.text == views.apology(t("ar"))]
     await assert_stored_load_is_counted(process.db_path)
     took = wall.monotonic() - began
     races = sum(1 for n in presses.values() if n >= 2)

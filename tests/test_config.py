@@ -21,6 +21,7 @@ def test_dorsten_city_file() -> None:
     assert "Hervest" in city.districts and len(city.districts) == 11
     assert "jobcenter" in city.topics and "letter" in city.topics
     assert city.trained == 180 and city.since == 2009
+    assert (city.retention_days, city.waitlist_days, city.unfinished_days) == (90, 365, 30)
 
 
 def test_settings_defaults_and_overrides() -> None:
@@ -74,6 +75,10 @@ def test_api_url_must_be_http() -> None:
             "'programme.since' must be a whole",
         ),
         (lambda s: s.replace("[city]\nname = ", "[city]\nname == "), "at line 5"),
+        (
+            lambda s: s.replace("unfinished_days = 30", "unfinished_days = 0"),
+            "'privacy.unfinished_days' must be between 1 and 3650",
+        ),
     ],
 )
 def test_city_file_errors_name_the_file_and_key_or_line(

@@ -326,3 +326,38 @@ async def test_offers_recorded_before_the_answer_reach_the_lotse_after_sigkill(
     await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
     assert await process.terminate() == 0
     assert len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) == 1
+
+
+async def test_request_opened_but_not_offered_when_killed_is_offered_at_restart(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """The request was opened (and its timers set) when the process died, before its first
+    offers were recorded: at the next start they are made and sent."""
+    invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
+        [str(LOTSENBOT), "invite", "--count", "1"],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    await process.start()
+    lotse = await become_lotse(api, 5401, "Oksana", ["uk"], invited.stdout.split()[0])
+    olena = api.user(5402, "Olena", language_code="uk")
+    await onboard(olena, "uk")
+    await ask_for_lotse(olena, "uk", name="Olena")
+    await lotse.wait_for_message(lambda m: m.text.startswith("🔔"))
+    assert await process.terminate() == 0
+
+    # What a kill between opening the request and recording its offers leaves behind.
+    with sqlite3.connect(process.db_path) as conn:
+        conn.execute("DELETE FROM offer")
+        conn.execute("UPDATE request SET status = 'open', round = 0")
+    offers = len([m for m in lotse.bot_messages() if m.text.startswith("🔔")])
+
+    await process.start()
+    await lotse.wait_for_message(
+        lambda m: len([m for m in lotse.bot_messages() if m.text.startswith("🔔")]) > offers
+    )
+    with sqlite3.connect(process.db_path) as conn:
+        assert conn.execute("SELECT status, round FROM request").fetchall() == [("offered", 1)]
+    assert await process.terminate() == 0

@@ -332,6 +332,42 @@ async def test_unexpected_error_apologises_and_alerts_coordinators(
     assert "Secretname" not in logged and "private words" not in logged
 
 
+async def test_the_same_error_alerts_once_and_a_different_one_again(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    user = api.user(2802, "Nadia", language_code="en")
+    await user.send("/start")
+    await user.press("✓ English")
+    await user.press(t("en").gettext("✅ I agree"))
+    await user.wait_for_text(t("en").gettext("What would you like to do?"))
+    apology = views.apology(t("en"))
+
+    def alerts() -> list[str]:
+        return [m.text for m in coordinator.bot_messages() if "⚠️ Lotsenbot" in m.text]
+
+    # The same error twice (the same type at the same place): both apologised for, one alert.
+    for _ in range(2):
+        seen = len(user.bot_messages())
+        api.inject("sendMessage", 400, "Bad Request: something unexpected", chat_id=user.id)
+        await user.send("/help")
+        await user.wait_for_message(lambda m: m.text == apology, after=seen)
+    # A different place: alerted.
+    seen = len(user.bot_messages())
+    api.inject("sendMessage", 400, "Bad Request: something unexpected", chat_id=user.id)
+    await user.send("/privacy")
+    await user.wait_for_message(lambda m: m.text == apology, after=seen)
+    # Updates of a chat are handled one after another, errors included: once this one is
+    # answered, every alert about the ones before it has been sent.
+    await user.send("/help")
+    await user.wait_for_message(lambda m: "/language" in m.text, after=seen + 1)
+    first, second = alerts()
+    assert "BadRequest" in first and "BadRequest" in second
+    reference = re.compile(r"[0-9a-f]{10}$")
+    assert reference.search(first) and reference.search(second)
+    assert first != second  # two references
+
+
 async def test_group_commands_get_a_pointer_to_the_private_chat(
     running: RunningBot, api: FakeBotAPI
 ) -> None:

@@ -1,22 +1,29 @@
-"""Property-based: whatever people send, in whatever state, the bot answers and never fails."""
+"""Property-based: whatever people send or press, in whatever state, the bot answers and never
+fails. Forged button data is made for every prefix the handlers take (read from the handlers
+they register and the button data written in their source), and real buttons are spoiled."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telegram.ext import CallbackQueryHandler
 
 from bot.config import load_city
 from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.services import Services
 from handlers import views
-from tests.conftest import CITY_FILE, COORDINATOR_ID, start_bot
-from tests.scenario import t
+from handlers.app import build_application
+from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, start_bot
+from tests.scenario import ask_for_lotse, become_lotse, invite_codes, onboard, t
 
 COMMANDS = [
     "/start",
@@ -37,36 +44,100 @@ COMMANDS = [
     "/nonsense",
     "/start x y",
 ]
-PREFIXES = [
-    "lang:",
-    "consent:",
-    "menu:",
-    "ask:",
-    "req:",
-    "offer:",
-    "case:",
-    "att:",
-    "fb:",
-    "prof:",
-    "lotse:",
-    "coord:",
-    "priv:",
-    "bc:",
-    "news:",
-    "ev:",
-    "evd:",
-    "wl:",
-    "wld:",
-    "wlc:",
-    "st:",
-    "",
-]
 
-callback_data = st.builds(
-    lambda prefix, rest: (prefix + rest).encode()[:64].decode("utf-8", "ignore") or "x",
-    st.sampled_from(PREFIXES),
-    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=40)
-    | st.sampled_from(["yes", "no", "1", "999", "1:2", "de", "xx", "accept:1", "-1", "9" * 30]),
+
+def callback_prefixes() -> list[str]:
+    """Every prefix of button data the bot handles, read from the handlers it registers."""
+    app = build_application("1:fuzz", "http://127.0.0.1:9", cast(Services, None))
+    prefixes = []
+    for handler in app.handlers[0]:
+        if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern):
+            found = re.match(r"\^\(?([a-z_|]+)\)?:", handler.pattern.pattern)
+            assert found, f"a new kind of pattern, teach this test: {handler.pattern.pattern}"
+            prefixes += found[1].split("|")
+    return prefixes
+
+
+PREFIXES = callback_prefixes()
+#: Values that once crashed a handler or slipped through: too large, non-ASCII digits, out
+#: of range, negative, empty, a stray newline, more parts.
+NASTY = [
+    "9" * 20,
+    "¹",
+    "999999999",
+    "5-99",
+    "1",
+    "-1",
+    "0",
+    "",
+    "\n",
+    "1:2",
+    "٣",
+    "x",
+    "yes",
+    "de",
+    "2020-01-01",
+    "0830",
+    "off",
+    "none",
+]
+nasty = st.sampled_from(NASTY)
+part = nasty | st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=12)
+
+
+def _fit(data: str) -> str:
+    """Telegram's limits on callback data: 1 to 64 bytes."""
+    return data.encode()[:64].decode("utf-8", "ignore") or "x"
+
+
+def button_shapes() -> list[list[str | None]]:
+    """The shapes of the button data written in the handlers, read from the source: the
+    parts, and None where a value goes (``f"case:hours:{request.id}:{h}"`` →
+    ``["case", "hours", None, None]``)."""
+    source = "\n".join(path.read_text() for path in (ROOT / "handlers").glob("*.py"))
+    found = re.findall(rf'"((?:{"|".join(PREFIXES)}):[^"\n]*)"', source)
+    shapes = {
+        tuple(None if not piece or "{" in piece else piece for piece in data.split(":"))
+        for data in found
+    }
+    missing = set(PREFIXES) - {shape[0] for shape in shapes}
+    assert not missing, f"no button data written for {missing}: teach this test"
+    return [list(shape) for shape in sorted(shapes, key=str)]
+
+
+SHAPES = button_shapes()
+
+
+def _forged(shape: list[str | None], values: list[str], change: str, extra: str) -> str:
+    """A button's data with odd values where values go, perhaps a part dropped or added."""
+    filled = iter(values)
+    parts = [piece if piece is not None else next(filled) for piece in shape]
+    if change == "drop":
+        parts.pop()
+    elif change == "add":
+        parts.append(extra)
+    return _fit(":".join(parts))
+
+
+#: Data of the shape of a real button (of every prefix the bot handles), with odd values;
+#: or any text.
+callback_data = st.sampled_from(SHAPES).flatmap(
+    lambda shape: st.builds(
+        _forged,
+        st.just(shape),
+        st.lists(nasty, min_size=shape.count(None), max_size=shape.count(None)),
+        st.sampled_from(["keep", "drop", "add"]),
+        part,
+    )
+) | st.builds(_fit, st.text(max_size=20))
+
+#: How to spoil a real button's data: which button, which part, what to put in, and whether
+#: to replace that part with it, to drop the part, or to add it after the part.
+tampering = st.tuples(
+    st.integers(min_value=0, max_value=30),
+    st.integers(min_value=0, max_value=5),
+    part,
+    st.sampled_from(["set", "drop", "add"]),
 )
 
 actions = st.one_of(
@@ -76,6 +147,9 @@ actions = st.one_of(
     st.tuples(st.just("press"), st.integers(min_value=0, max_value=30)),
     st.tuples(st.just("press"), st.integers(min_value=0, max_value=30)),
     st.tuples(st.just("forge"), callback_data),
+    st.tuples(st.just("forge"), callback_data),
+    st.tuples(st.just("tamper"), tampering),
+    st.tuples(st.just("tamper"), tampering),
     st.tuples(st.just("sticker"), st.none()),
     st.tuples(st.just("voice"), st.none()),
     st.tuples(st.just("photo"), st.none()),
@@ -111,7 +185,25 @@ async def _act(user: FakeUser, kind: str, value: Any) -> int:
             return user.api.last_update_id
         return await user.send("/start")
     if kind == "forge":
+        if not user.bot_messages():  # a button press needs a message with buttons
+            return await user.send("/start")
         await user.press(data=value)
+        return user.api.last_update_id
+    if kind == "tamper":
+        index, which, token, how = value
+        shown = [(m, b) for m in user.bot_messages() for row in m.buttons for b in row]
+        if not shown:
+            return await user.send("/start")
+        message, button = shown[index % len(shown)]
+        parts = button["callback_data"].split(":")
+        at = which % len(parts)
+        if how == "set":
+            parts[at] = token
+        elif how == "drop":
+            del parts[at]
+        else:
+            parts.insert(at + 1, token)
+        await user.press(data=_fit(":".join(parts)), message=message)
         return user.api.last_update_id
     if kind == "sticker":
         return await user.send_sticker()
@@ -127,20 +219,50 @@ async def _act(user: FakeUser, kind: str, value: Any) -> int:
     return await user.send(value)
 
 
-async def _run(language: str, onboarded: bool, steps: list[tuple[str, Any]]) -> None:
+class _Errors(logging.Handler):
+    """Collects what the error handler logs: there must be nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record.getMessage())
+
+
+async def _become(api: FakeBotAPI, role: str, language: str) -> FakeUser:
+    """The person the fuzzer plays: new, agreed, an active Lotse, or the coordinator."""
+    if role in ("lotse", "asker"):  # both sides of case #1: a person asked, a Lotse accepted
+        (code,) = await invite_codes(api, 1)
+        lotse = await become_lotse(api, 6001, "Fuzz", [language], code)
+        person = api.user(6002, "Asker", language)
+        await onboard(person, language)
+        await ask_for_lotse(person, language, name="Asker")
+        await lotse.press(data="offer:accept:1")
+        await person.wait_for_text("Fuzz")
+        await person.send("/status")  # its buttons are there to spoil
+        await person.wait_for_message(lambda m: any("req:" in str(r) for r in m.buttons))
+        return lotse if role == "lotse" else person
+    user = api.user(COORDINATOR_ID if role == "coordinator" else 6001, "Fuzz", language)
+    if role != "new":
+        await user.send("/start")
+        await user.press(data=f"lang:{language}")
+        await user.press(data="consent:yes")
+        await user.wait_for_message(lambda m: len(m.buttons) >= 6)
+    return user
+
+
+async def _run(language: str, role: str, steps: list[tuple[str, Any]]) -> None:
     api = FakeBotAPI()
     await api.start()
     city = dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+    errors = _Errors()
+    logging.getLogger("handlers.errors").addHandler(errors)
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bot.sqlite3"
         bot = await start_bot(api, city, db)
         try:
-            user = api.user(6001, "Fuzz", language_code=language)
-            if onboarded:
-                await user.send("/start")
-                await user.press(data=f"lang:{language}")
-                await user.press(data="consent:yes")
-                await user.wait_for_message(lambda m: len(m.buttons) >= 6)
+            user = await _become(api, role, language)
             for kind, value in steps:
                 before = _footprint(api, user)
                 update_id = await _act(user, kind, value)
@@ -153,7 +275,19 @@ async def _run(language: str, onboarded: bool, steps: list[tuple[str, Any]]) -> 
                 assert not bot.task.done()
             apologies = [m for m in user.bot_messages() if m.text == views.apology(t(language))]
             assert apologies == [], "an unexpected error happened"
+            alert = views.error_alert(t("de"), "\0", "\0").split("\0")[0]
+            assert not [m for m in api.messages(COORDINATOR_ID) if m.text.startswith(alert)]
+            assert errors.seen == []
+            # Every button the bot drew has a prefix the fuzzer forges.
+            drawn = {
+                button["callback_data"].split(":")[0]
+                for m in api.messages(user.id)
+                for row in m.buttons
+                for button in row
+            }
+            assert drawn <= set(PREFIXES), drawn - set(PREFIXES)
         finally:
+            logging.getLogger("handlers.errors").removeHandler(errors)
             await bot.shutdown()
             await api.stop()
 
@@ -166,10 +300,39 @@ async def _run(language: str, onboarded: bool, steps: list[tuple[str, Any]]) -> 
 )
 @given(
     language=st.sampled_from(["de", "ar", "uk", "ku"]),
-    onboarded=st.booleans(),
+    role=st.sampled_from(["new", "member", "lotse", "coordinator"]),
     steps=st.lists(actions, min_size=1, max_size=10),
 )
 def test_every_input_in_every_state_gets_an_answer(
-    language: str, onboarded: bool, steps: list[tuple[str, Any]]
+    language: str, role: str, steps: list[tuple[str, Any]]
 ) -> None:
-    asyncio.run(_run(language, onboarded, steps))
+    """Whoever it is and whatever they send or press, forged button data of every prefix the
+    bot handles included: an answer comes, no handler fails, no coordinator is alerted."""
+    asyncio.run(_run(language, role, steps))
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    language=st.sampled_from(["de", "ar", "uk", "ku"]),
+    role=st.sampled_from(["lotse", "asker", "coordinator"]),
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("forge"), callback_data),
+            st.tuples(st.just("tamper"), tampering),
+            st.tuples(st.just("press"), st.integers(min_value=0, max_value=30)),
+        ),
+        min_size=8,
+        max_size=14,  # with the set-up, within the rate limit's burst
+    ),
+)
+def test_forged_and_spoiled_buttons_around_a_case_never_fail(
+    language: str, role: str, steps: list[tuple[str, Any]]
+) -> None:
+    """Both sides of a running case and the coordinator press forged data and real buttons
+    with a part changed, dropped or added: no handler fails, no coordinator is alerted."""
+    asyncio.run(_run(language, role, steps))

@@ -14,13 +14,25 @@ from bot.config import CityConfig, RequestRules
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import LANGUAGES
 from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot
+from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
 
 def visible(text: str) -> str:
     """Text without the invisible direction isolates."""
     return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def offers_request(message: object, number: int) -> bool:
+    """Whether a message is the offer of request ``number``, in whichever language it is."""
+    text = visible(getattr(message, "text", ""))
+    return "🔔" in text and any(
+        visible(t(code).gettext("🔔 <b>New request #{number}</b>", number=str(number)))
+        .replace("<b>", "")
+        .replace("</b>", "")
+        in text
+        for code in LANGUAGES
+    )
 
 
 def rows(bot: RunningBot, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -71,7 +83,7 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     # Messages go through the bot both ways, marked with the case.
     await refugee.send("شكرا، متى نلتقي؟")
     relayed = await speaks_arabic.wait_for_text("شكرا، متى نلتقي؟")
-    assert "#1" in visible(relayed.text) and "Amal" in relayed.text
+    assert relayed.text == rv.relayed(t("ar"), _request_stub(1), "Amal", "شكرا، متى نلتقي؟")
     await api.push_update(
         {
             "message": {
@@ -205,7 +217,12 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:
     city = dataclasses.replace(city, requests=RequestRules(offer_count=10))
-    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    # Late in the evening, so that the quiet hours the profile offers contain "now".
+    clock = shifted_clock()
+    local = clock.now().astimezone(city.timezone)
+    evening = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    clock.advance(evening - local if evening > local else evening + timedelta(days=1) - local)
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3", clock)
     try:
         codes = await invite_codes(api, 5)
         fits = await become_lotse(api, 131, "Fits", ["fa"], codes[0])
@@ -215,10 +232,8 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         await paused.press(data="prof:pause:14")
         await paused.wait_for_text("⏸")
         night_owl = await become_lotse(api, 134, "Quiet", ["fa"], codes[3])
-        hour = bot.clock.now().astimezone(city.timezone).hour
         await night_owl.press(data="prof:show:quiet")
-        # Quiet hours that always contain "now": from this hour to the one before it.
-        await night_owl.press(data=f"prof:quiet:{hour}-{(hour + 23) % 24}")
+        await night_owl.press(data="prof:quiet:22-7")
         await night_owl.wait_for_text("🌙")
         busy = await become_lotse(api, 135, "Busy", ["fa"], codes[4])
 
@@ -234,7 +249,7 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         second = api.user(232, "Sara", language_code="fa")
         await onboard(second, "fa")
         await ask_for_lotse(second, "fa", name="Sara")
-        await fits.wait_for_message(lambda m: "🔔" in m.text and "#2" in visible(m.text))
+        await fits.wait_for_message(lambda m: offers_request(m, 2))
         offered = {
             r[0]
             for r in rows(
@@ -245,9 +260,7 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
         }
         assert offered == {fits.id}
         for left_out in (other_language, paused, night_owl, busy):
-            assert not any(
-                "#2" in visible(m.text) and "🔔" in m.text for m in left_out.bot_messages()
-            )
+            assert not any(offers_request(m, 2) for m in left_out.bot_messages())
     finally:
         await bot.shutdown()
 

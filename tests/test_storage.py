@@ -163,3 +163,42 @@ async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
     await db.open()  # runs PRAGMA quick_check
     found = await lotsen.sharing_language(["de"], NOW)
     assert [lotse.first_name for lotse in found] == ["Bashir"]
+
+
+async def test_upgrading_dates_each_case_from_its_last_activity(tmp_path: Path) -> None:
+    from bot.storage.database import _migrations, _statements
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # the schema before retention knew of activity
+        for version, (name, sql) in enumerate(_migrations(), start=1):
+            if name.startswith("0006"):
+                break
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute(
+            "INSERT INTO person (id, telegram_id, language, created_at) "
+            "VALUES (1, 11, 'de', '2025-01-01T00:00:00+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO request (id, person_id, status, created_at, confirmed_at, accepted_at) "
+            "VALUES (1, 1, 'accepted', '2025-01-02T00:00:00+00:00', "
+            "'2025-01-02T00:01:00+00:00', '2025-01-03T00:00:00+00:00'), "
+            "(2, 1, 'draft', '2025-01-05T00:00:00+00:00', NULL, NULL)"
+        )
+        conn.execute(
+            "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
+            "VALUES (1, 11, 5, '2025-03-04T00:00:00+00:00')"
+        )
+    db = Database(path)
+    await db.open()
+    try:
+        rows = await db.fetch_all("SELECT id, active_at, idle_warned_at FROM request ORDER BY id")
+        assert [tuple(r) for r in rows] == [
+            (1, "2025-03-04T00:00:00+00:00", None),  # the last relayed message
+            (2, "2025-01-05T00:00:00+00:00", None),
+        ]
+        seen = await db.fetch_one("SELECT seen_at FROM person")
+        assert seen is not None and seen[0] == "2025-01-01T00:00:00+00:00"
+    finally:
+        await db.close()

@@ -97,7 +97,6 @@ async def test_waiting_list_training_confirmations_and_move_up(
     day = (now + timedelta(days=21)).date()
     by = (now + timedelta(days=14)).date()
     await coordinator.press(data="wlc:new")
-    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:discard"))
     await coordinator.send(day.strftime("%d.%m.%Y"))  # typed
     await coordinator.press(data="wlc:time:1800")
     await coordinator.press(data="wlc:place")
@@ -363,9 +362,14 @@ async def test_leaving_or_deleting_with_a_place_gives_it_to_the_next(
 async def announce_training(
     coordinator: FakeUser, day: date, capacity: int, answers_by: date
 ) -> BotMessage:
-    """/waitlist → *Announce a training* with the usual place; return the summary."""
+    """/waitlist → *Announce a training* with the usual place; return the summary.
+
+    The day is typed: the calendar offers only days from a week ahead.
+    """
     await coordinator.send("/waitlist")
-    for data in ("wlc:new", f"wlc:day:{day.isoformat()}", "wlc:time:1800", "wlc:place"):
+    await coordinator.press(data="wlc:new")
+    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
+    for data in ("wlc:time:1800", "wlc:place"):
         await coordinator.press(data=data)
     await coordinator.wait_for_message(lambda m: has_data(m, "wlc:cap:10"))
     await coordinator.send(str(capacity))

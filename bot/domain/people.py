@@ -35,6 +35,8 @@ class Person:
     unreachable_at: datetime | None = None
     news_off: bool = False
     withdrawn_at: datetime | None = None
+    #: When they last wrote to the bot (kept to the day).
+    seen_at: datetime | None = None
 
     @property
     def has_consented(self) -> bool:

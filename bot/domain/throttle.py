@@ -1,10 +1,12 @@
-"""Pace outgoing mass messages under Telegram's limits: overall and per chat."""
+"""Pace outgoing mass messages under Telegram's limits: overall and per chat; and send
+notices about the same thing only once in a while."""
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from dataclasses import dataclass
 
-__all__ = ["Throttle"]
+__all__ = ["Repeats", "Throttle"]
 
 #: Aim a little below the limit: requests arrive at Telegram with some jitter.
 HEADROOM = 0.95
@@ -78,3 +80,48 @@ class Throttle:
         instead of pausing everyone keeps a flood warning about one chat from stalling all.
         """
         self._careful_until = max(self._careful_until, now + seconds)
+
+
+@dataclass
+class _Seen:
+    sent: float  # when the last notice about it went out
+    held: int = 0  # how many were held back since
+
+
+class Repeats:
+    """Notices about the same thing (say, an error at one place) go out once per ``window``.
+
+    Repeats within the window are only counted; the next notice that goes out about the
+    same thing says how many there were. And at most ``most`` notices go out in any
+    window, whatever they are about, so that many different ones do not flood either.
+    Times are plain seconds from a monotonic clock, passed in by the caller.
+    """
+
+    def __init__(self, window: float, most: int = 10, remembered: int = 1000) -> None:
+        if window <= 0 or most < 1:
+            raise ValueError("window and most must be positive")
+        self.window = window
+        self.most = most
+        self._remembered = remembered
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()
+        self._sent: deque[float] = deque()
+
+    def admit(self, key: str, now: float) -> int | None:
+        """None: no notice about ``key`` now (it is counted). Otherwise the notice goes out,
+        and this is how many about ``key`` were held back since the last one."""
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+        seen = self._seen.get(key) or _Seen(float("-inf"))
+        if now - seen.sent < self.window or len(self._sent) >= self.most:
+            seen.held += 1
+            self._remember(key, seen)
+            return None
+        self._remember(key, _Seen(now))
+        self._sent.append(now)
+        return seen.held
+
+    def _remember(self, key: str, seen: _Seen) -> None:
+        self._seen[key] = seen
+        self._seen.move_to_end(key)
+        while len(self._seen) > self._remembered:
+            self._seen.popitem(last=False)

@@ -15,6 +15,7 @@ from bot.services.notifier import Mailer, Notifier
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
+from bot.services.retention import RetentionService
 from bot.services.schedule import Schedule, TimerOwner
 from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
@@ -27,6 +28,7 @@ from bot.storage.mailings import MailingsRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.requests import RequestsRepository
+from bot.storage.retention import RetentionRepository
 from bot.storage.stats import StatsRepository
 from bot.storage.timers import TimersRepository
 from bot.storage.waitlist import WaitlistRepository
@@ -49,6 +51,7 @@ class Repositories:
     events: EventsRepository
     waitlist: WaitlistRepository
     stats: StatsRepository
+    retention: RetentionRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -65,6 +68,7 @@ class Repositories:
             EventsRepository(db),
             WaitlistRepository(db),
             StatsRepository(db),
+            RetentionRepository(db),
         )
 
 
@@ -85,6 +89,7 @@ class Services:
     stats: StatsService
     dialogs: DialogService
     schedule: Schedule
+    retention: RetentionService
 
 
 def build_services(
@@ -106,15 +111,15 @@ def build_services(
         "training": waitlist,
     }
     schedule = Schedule(repos.timers, owners, clock)
+    people = PeopleService(repos.people, city, clock)
+    privacy = PrivacyService(repos.privacy, repos.people, lotsen, requests, waitlist, city, clock)
     return Services(
         city=city,
         clock=clock,
-        people=PeopleService(repos.people, city, clock),
+        people=people,
         lotsen=lotsen,
         requests=requests,
-        privacy=PrivacyService(
-            repos.privacy, repos.people, lotsen, requests, waitlist, city, clock
-        ),
+        privacy=privacy,
         mailings=mailings,
         broadcasts=broadcasts,
         events=events,
@@ -122,4 +127,7 @@ def build_services(
         stats=StatsService(repos.stats, city, clock),
         dialogs=DialogService(repos.dialogs),
         schedule=schedule,
+        retention=RetentionService(
+            repos.retention, requests, lotsen, people, privacy, notifier, city, clock
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from bot.domain.lotsen import Lotse
@@ -49,6 +50,16 @@ class Notifier(Protocol):
         self, request: Request, lotse: Lotse, by_lotse: bool, coming: bool
     ) -> None:
         """Tell the other side (and, when someone cannot come, the coordinators)."""
+
+    async def idle_warning(
+        self, request: Request, lotse: Lotse | None, since: datetime, deadline: datetime
+    ) -> None:
+        """Ask the Lotse and the coordinators whether a case quiet since ``since`` still runs
+        (*still running* / *close now*); it is closed at ``deadline`` otherwise."""
+
+    async def idle_closed(self, request: Request, lotse: Lotse | None) -> None:
+        """Tell the person (and the Lotse, if given) that the quiet case was closed and its
+        details erased."""
 
 
 class Mailer(Protocol):

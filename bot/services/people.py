@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.people import CONSENT_VERSION, Person, Role
@@ -9,6 +11,9 @@ from bot.i18n import LANGUAGES
 from bot.storage.people import PeopleRepository
 
 __all__ = ["CONSENT_VERSION", "PeopleService"]
+
+#: How precisely the last contact is kept: one write a day per person at most.
+SEEN_PRECISION = timedelta(days=1)
 
 
 class PeopleService:
@@ -41,6 +46,12 @@ class PeopleService:
         """The person wrote to the bot, so they can be reached again."""
         if person.unreachable_at is not None:
             await self.repo.set_unreachable(person.telegram_id, None)
+
+    async def seen(self, person: Person) -> None:
+        """The person wrote to the bot: remember the day (at most one write a day)."""
+        now = self.clock.now()
+        if person.seen_at is None or now - person.seen_at >= SEEN_PRECISION:
+            await self.repo.set_seen(person.id, now)
 
     @staticmethod
     def has_current_consent(person: Person | None) -> bool:

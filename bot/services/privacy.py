@@ -1,10 +1,9 @@
-"""Use cases of data protection: access (/mydata), erasure (/delete), withdrawing consent
-and retention."""
+"""Use cases of data protection: access (/mydata), erasure (/delete) and withdrawing
+consent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -32,7 +31,7 @@ class Running:
 
 
 class PrivacyService:
-    """What the person may see and erase, and what ages out on its own."""
+    """What the person may see and erase (what ages out: :mod:`bot.services.retention`)."""
 
     def __init__(
         self,
@@ -95,10 +94,3 @@ class PrivacyService:
                 await self.requests.discard(request)
             else:
                 await self.requests.cancel(request, person)
-
-    async def apply_retention(self) -> int:
-        """Erase what closed cases no longer need; return how many requests were cleaned."""
-        now = self.clock.now()
-        cleaned = await self.repo.expire(now - timedelta(days=self.city.retention_days))
-        await self.repo.expire_waitlist(now - timedelta(days=self.city.waitlist_days))
-        return cleaned

@@ -90,7 +90,9 @@ class RequestService:
             follow = Step.CONFIRM if draft.first_name else Step.PLACE
         if step is Step.DAY and fields.get("day") is not None and draft.time is None:
             follow = Step.TIME
-        return await self.repo.update_draft(draft.id, step, step=follow, updated_by=key, **fields)
+        return await self.repo.update_draft(
+            draft.id, step, step=follow, updated_by=key, active_at=self.clock.now(), **fields
+        )
 
     async def choose_topic(
         self, draft: Request, topic: str, key: int | None = None
@@ -128,7 +130,7 @@ class RequestService:
         chosen = set(draft.languages) ^ {language}
         ordered = tuple(code for code in LANGUAGES if code in chosen)
         return await self.repo.update_draft(
-            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key
+            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key, active_at=self.clock.now()
         )
 
     async def languages_done(self, draft: Request, key: int | None = None) -> Request | None:
@@ -184,7 +186,9 @@ class RequestService:
 
     async def edit(self, draft: Request, step: Step, key: int | None = None) -> Request | None:
         """From the summary, go back to one step."""
-        return await self.repo.update_draft(draft.id, Step.CONFIRM, step=step, updated_by=key)
+        return await self.repo.update_draft(
+            draft.id, Step.CONFIRM, step=step, updated_by=key, active_at=self.clock.now()
+        )
 
     async def confirm(self, draft: Request, key: int | None = None) -> Request | None:
         """The person confirmed the summary: the request opens and its first offers are
@@ -296,7 +300,10 @@ class RequestService:
                 raise result  # the rest were delivered; this one is sent again at start
 
     async def redeliver_offers(self) -> None:
-        """At start: finish sending offers that a stopped process left unsent."""
+        """At start: make the first offers of requests a stopped process opened but did not
+        offer, and finish sending offers it left unsent."""
+        for request in await self.repo.never_offered():
+            await self._offer(request, 1, deliver=False)
         for request_id in await self.repo.requests_with_undelivered_offers():
             await self.deliver_offers(request_id)
 
@@ -428,24 +435,27 @@ class RequestService:
             await self.notify.cancelled(request, await self.lotsen.by_person_id(request.lotse_id))
         return True
 
-    async def finish(self, request: Request, lotse: Lotse, hours: float | None) -> bool:
-        """The Lotse marks the case done (optionally with hours); the person is asked."""
+    async def finish(
+        self, request: Request, lotse: Lotse, hours: float | None, key: int | None = None
+    ) -> bool:
+        """The Lotse marks the case done, with the hours it took (None: not given); the person
+        is asked. The hours go with the closing, once: a closed case keeps them. True also
+        when the same press (``key``) closed the case before, i.e. it is handled again."""
         if request.lotse_id != lotse.person_id:
             return False
+        if request.status is Status.DONE and key is not None and request.updated_by == key:
+            return True
         if not await self.repo.move(
-            request.id, [Status.ACCEPTED], Status.DONE, self.clock.now(), hours=hours
+            request.id,
+            [Status.ACCEPTED],
+            Status.DONE,
+            self.clock.now(),
+            hours=hours,
+            updated_by=key,
         ):
             return False
         await self.notify.closed(request)
         return True
-
-    async def record_hours(self, request: Request, lotse: Lotse, hours: float) -> bool:
-        """Add hours to a done case of the Lotse."""
-        if request.lotse_id != lotse.person_id or request.status is not Status.DONE:
-            return False
-        return await self.repo.move(
-            request.id, [Status.DONE], Status.DONE, self.clock.now(), hours=hours
-        )
 
     async def hand_back(self, request: Request, lotse: Lotse) -> bool:
         """The Lotse cannot continue: the request is offered again, to others."""
@@ -459,7 +469,8 @@ class RequestService:
         return True
 
     async def feedback(self, request: Request, person: Person, answer: str) -> bool:
-        """One-tap feedback after a done case, from the person or from their Lotse."""
+        """One-tap feedback after a done case, from the person or from their Lotse: given
+        once (the same answer again, as after a restart, is no change)."""
         if request.status is not Status.DONE or answer not in ("good", "ok", "bad"):
             return False
         if person.id == request.person_id:
@@ -468,9 +479,7 @@ class RequestService:
             field = "lotse_feedback"
         else:
             return False
-        return await self.repo.move(
-            request.id, [Status.DONE], Status.DONE, self.clock.now(), **{field: answer}
-        )
+        return await self.repo.give_feedback(request.id, field, answer)
 
     async def attendance(self, request: Request, person: Person, coming: bool) -> bool:
         """*I'll be there* / *I can't come* from either side of a case."""
@@ -479,18 +488,28 @@ class RequestService:
         by_lotse = request.lotse_id == person.id
         if not by_lotse and request.person_id != person.id:
             return False
+        await self.repo.touch(request.id, self.clock.now())
         lotse = await self.lotsen.by_person_id(request.lotse_id)
         if lotse is not None:
             await self.notify.attendance(request, lotse, by_lotse, coming)
         return True
 
+    async def touch(self, request: Request) -> bool:
+        """Something happened in the accepted case (it counts as active from now on)."""
+        return await self.repo.touch(request.id, self.clock.now())
+
     async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
         """The case a replied-to message belongs to."""
         return await self.repo.relay_target(chat_id, message_id)
 
-    async def remember_relay(self, request_id: int, chat_id: int, message_id: int) -> None:
-        """Keep the link from a relayed copy to its case."""
-        await self.repo.add_relay(request_id, chat_id, message_id, self.clock.now())
+    async def remember_relay(
+        self, request_id: int, chat_id: int, message_id: int, relayed: bool = True
+    ) -> None:
+        """Keep the link from a copy to its case; a ``relayed`` message is activity of the
+        case (a case shown in the Lotse's list is not)."""
+        await self.repo.add_relay(
+            request_id, chat_id, message_id, self.clock.now(), activity=relayed
+        )
 
     # -------------------------------------------------------------------- timers
 

@@ -15,7 +15,7 @@ __all__ = ["PeopleRepository", "consented"]
 
 _COLUMNS = (
     "id, telegram_id, role, language, consent_at, consent_version, created_at, unreachable_at, "
-    "news_off, withdrawn_at"
+    "news_off, withdrawn_at, seen_at"
 )
 if not re.fullmatch(r"[0-9A-Za-z.]+", CONSENT_VERSION):  # it is written into SQL below
     raise ValueError("CONSENT_VERSION: letters, digits and dots only")
@@ -41,6 +41,7 @@ def _person(row: aiosqlite.Row) -> Person:
         unreachable_at=from_db(row["unreachable_at"]) if row["unreachable_at"] else None,
         news_off=bool(row["news_off"]),
         withdrawn_at=from_db(row["withdrawn_at"]) if row["withdrawn_at"] else None,
+        seen_at=from_db(row["seen_at"]) if row["seen_at"] else None,
     )
 
 
@@ -65,9 +66,10 @@ class PeopleRepository:
     async def set_language(self, telegram_id: int, language: str, now: datetime) -> Person:
         """Create the person or change their language; return the stored person."""
         await self.db.write(
-            "INSERT INTO person (telegram_id, language, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language",
-            (telegram_id, language, to_db(now)),
+            "INSERT INTO person (telegram_id, language, created_at, seen_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (telegram_id) DO UPDATE SET language = excluded.language, "
+            "seen_at = excluded.seen_at",
+            (telegram_id, language, to_db(now), to_db(now)),
         )
         return await self._must_get(telegram_id)
 
@@ -101,6 +103,10 @@ class PeopleRepository:
             "UPDATE person SET unreachable_at = ? WHERE telegram_id = ?",
             (to_db(when) if when else None, telegram_id),
         )
+
+    async def set_seen(self, person_id: int, now: datetime) -> None:
+        """Record that the person wrote to the bot ``now``."""
+        await self.db.write("UPDATE person SET seen_at = ? WHERE id = ?", (to_db(now), person_id))
 
     async def set_news(self, person_id: int, wanted: bool) -> None:
         """Record whether the person wants broadcasts."""

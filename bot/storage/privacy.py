@@ -1,5 +1,5 @@
-"""How a person's data is gathered for /mydata, erased for /delete or after a withdrawal of
-consent, and aged out."""
+"""How a person's data is gathered for /mydata, and erased for /delete or after a withdrawal
+of consent."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ import aiosqlite
 from bot.clock import to_db
 from bot.storage.database import Database, DatabaseError
 
-__all__ = ["PrivacyRepository"]
+__all__ = ["PERSONAL_COLUMNS", "PrivacyRepository"]
 
 # Columns of a request that say something about the person; statistics keep the rest.
-_PERSONAL = (
+PERSONAL_COLUMNS = (
     "description = NULL, media_kind = NULL, media_file_id = NULL, place = NULL, "
     "first_name = NULL, updated_by = NULL"
 )
 
 
 class PrivacyRepository:
-    """All SQL about access, erasure and retention."""
+    """All SQL about access and erasure (retention: :mod:`bot.storage.retention`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -53,8 +53,8 @@ class PrivacyRepository:
         data["requests"] = [_without(r, "lotse_id") for r in own]
         data["cases_as_lotse"] = await rows(
             "SELECT id, status, step, topic, languages, district, day, time, round, hours, "
-            "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at "
-            "FROM request WHERE lotse_id = ? ORDER BY id",
+            "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at, active_at, "
+            "idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
             person_id,
         )
         data["offers_received"] = await rows(
@@ -156,38 +156,6 @@ class PrivacyRepository:
             )
         await self.purge_old_pages()
 
-    async def expire(self, closed_before: datetime) -> int:
-        """Erase free text, file ids and relays of cases closed before the cut-off."""
-        cutoff = to_db(closed_before)
-        closed = (
-            "SELECT id FROM request WHERE status IN ('done', 'cancelled', 'expired') "
-            "AND closed_at < ?"
-        )
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE request SET {_PERSONAL} WHERE id IN ({closed}) "
-                "AND (description IS NOT NULL OR media_file_id IS NOT NULL "
-                "OR first_name IS NOT NULL OR place IS NOT NULL)",
-                (cutoff,),
-            )
-            changed = cursor.rowcount
-            await conn.execute(f"DELETE FROM relay WHERE request_id IN ({closed})", (cutoff,))
-        if changed:
-            await self.purge_old_pages()
-        return changed
-
-    async def expire_waitlist(self, not_called_since: datetime) -> int:
-        """Erase waiting-list entries that joined, or were last called, before the cut-off."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM waitlist WHERE coalesce(called_at, joined_at) < ?",
-                (to_db(not_called_since),),
-            )
-            removed = cursor.rowcount
-        if removed:
-            await self.purge_old_pages()
-        return removed
-
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""
         await self.db.fetch_one("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -217,7 +185,7 @@ async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> in
         f"DELETE FROM timer WHERE kind GLOB 'request:*' AND subject IN ({own})", (person_id,)
     )
     await conn.execute(
-        f"UPDATE request SET {_PERSONAL}, person_id = NULL WHERE person_id = ?", (person_id,)
+        f"UPDATE request SET {PERSONAL_COLUMNS}, person_id = NULL WHERE person_id = ?", (person_id,)
     )
     if telegram_id is not None:
         await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))

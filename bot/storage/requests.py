@@ -20,6 +20,8 @@ _FIELDS = (
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
     "accepted_at, updated_by"
 )
+#: Activity in a request restarts the clock of retention (never moves it back).
+_TOUCH = "UPDATE request SET active_at = max(coalesce(active_at, ''), ?) WHERE id = ?"
 #: Offers written by one INSERT (four values each, well below SQLite's variable limit).
 _ROWS_PER_INSERT = 200
 
@@ -37,6 +39,7 @@ _EDITABLE = frozenset(
         "place",
         "first_name",
         "updated_by",
+        "active_at",
     }
 )
 
@@ -105,9 +108,9 @@ class RequestsRepository:
                 "DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,)
             )
             cursor = await conn.execute(
-                "INSERT INTO request (person_id, step, languages, created_at, updated_by) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (person_id, Step.TOPIC.value, " ".join(languages), to_db(now), key),
+                "INSERT INTO request (person_id, step, languages, created_at, active_at, "
+                "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (person_id, Step.TOPIC.value, " ".join(languages), to_db(now), to_db(now), key),
             )
             request_id = cursor.lastrowid
         assert request_id is not None
@@ -141,7 +144,10 @@ class RequestsRepository:
         now: datetime,
         **fields: object,
     ) -> bool:
-        """Change the status if it is one of ``expected``; True if this call did it."""
+        """Change the status if it is one of ``expected``; True if this call did it.
+
+        A change of state is activity: it restarts the clock of retention.
+        """
         allowed = tuple(s.value for s in expected)
         stamp = {
             Status.OPEN: "confirmed_at",
@@ -152,6 +158,7 @@ class RequestsRepository:
         }.get(status)
         sets = {
             "status": status.value,
+            "active_at": to_db(now),
             **({stamp: to_db(now)} if stamp else {}),
             **{k: _encode(v) for k, v in fields.items()},
         }
@@ -259,6 +266,24 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
+    async def give_feedback(self, request_id: int, field: str, answer: str) -> bool:
+        """Store one side's feedback on a done case unless that side gave another already."""
+        if field not in ("feedback", "lotse_feedback"):
+            raise ValueError(field)
+        changed = await self.db.write(
+            f"UPDATE request SET {field} = ? WHERE id = ? AND status = 'done' "
+            f"AND coalesce({field}, ?) = ?",
+            (answer, request_id, answer, answer),
+        )
+        return changed == 1
+
+    async def never_offered(self) -> list[Request]:
+        """Requests that opened but were never offered (the process stopped in between)."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE status = 'open' AND round = 0 ORDER BY id"
+        )
+        return [_request(row) for row in rows]
+
     async def requests_with_undelivered_offers(self) -> list[int]:
         """Waiting requests that still have unsent offers."""
         rows = await self.db.fetch_all(
@@ -299,11 +324,11 @@ class RequestsRepository:
         """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ? "
-                "WHERE id = ? AND status IN ('open', 'offered') AND EXISTS (SELECT 1 FROM offer o "
-                "JOIN person p ON p.id = o.lotse_id WHERE o.request_id = ? AND o.lotse_id = ? "
-                f"AND o.status = 'open' AND {consented('p')})",
-                (lotse_id, to_db(now), request_id, request_id, lotse_id),
+                "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ?, "
+                "active_at = ? WHERE id = ? AND status IN ('open', 'offered') AND EXISTS "
+                "(SELECT 1 FROM offer o JOIN person p ON p.id = o.lotse_id WHERE o.request_id = ? "
+                f"AND o.lotse_id = ? AND o.status = 'open' AND {consented('p')})",
+                (lotse_id, to_db(now), to_db(now), request_id, request_id, lotse_id),
             )
             if cursor.rowcount != 1:
                 return False
@@ -349,14 +374,20 @@ class RequestsRepository:
     async def claim_notice(
         self, request_id: int, what: str, lotse_id: int, side: str, now: datetime
     ) -> bool:
-        """Record that ``what`` is going out to ``side`` now; False if it went out before."""
+        """Record that ``what`` is going out to ``side`` now; False if it went out before.
+
+        News of a case (a reminder) is activity of the case.
+        """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO case_notice (request_id, what, lotse_id, side, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (request_id, what, lotse_id, side, to_db(now)),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(_TOUCH, (to_db(now), request_id))
+            return True
 
     async def settle_notice(
         self, request_id: int, what: str, lotse_id: int, side: str, sent: bool
@@ -407,8 +438,8 @@ class RequestsRepository:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE request SET status = 'open', lotse_id = NULL, accepted_at = NULL, "
-                "round = 0 WHERE id = ? AND status = 'accepted' AND lotse_id = ?",
-                (request_id, lotse_id),
+                "round = 0, active_at = ? WHERE id = ? AND status = 'accepted' AND lotse_id = ?",
+                (to_db(now), request_id, lotse_id),
             )
             if cursor.rowcount != 1:
                 return False
@@ -429,14 +460,34 @@ class RequestsRepository:
     # ------------------------------------------------------------------- relays
 
     async def add_relay(
-        self, request_id: int, receiver_chat: int, message_id: int, now: datetime
+        self,
+        request_id: int,
+        receiver_chat: int,
+        message_id: int,
+        now: datetime,
+        activity: bool = False,
     ) -> None:
-        """Remember a relayed copy, so that a reply to it finds the case."""
-        await self.db.write(
+        """Remember a copy in a chat, so that a reply to it finds the case.
+
+        ``activity``: the copy is a message relayed between the two sides, which keeps the
+        case alive (a list of cases shown to the Lotse does not).
+        """
+        insert = (
             "INSERT INTO relay (request_id, receiver_chat, message_id, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (request_id, receiver_chat, message_id, to_db(now)),
+            "VALUES (?, ?, ?, ?)"
         )
+        values = (request_id, receiver_chat, message_id, to_db(now))
+        if not activity:
+            await self.db.write(insert, values)
+            return
+        async with self.db.transaction() as conn:
+            await conn.execute(insert, values)
+            await conn.execute(_TOUCH, (to_db(now), request_id))
+
+    async def touch(self, request_id: int, now: datetime) -> bool:
+        """Something happened in an accepted case; False if it is no longer accepted."""
+        changed = await self.db.write(_TOUCH + " AND status = 'accepted'", (to_db(now), request_id))
+        return changed == 1
 
     async def relay_target(self, chat_id: int, message_id: int) -> int | None:
         """The case a message in ``chat_id`` belongs to."""
