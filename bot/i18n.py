@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from gettext import GNUTranslations, NullTranslations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -29,19 +31,50 @@ __all__ = [
     "guess_language",
     "isolate",
     "language_name",
+    "shipped_language",
     "texts",
 ]
 
 #: Shipped languages, in the order the language picker shows them.
-LANGUAGES: tuple[str, ...] = ("de", "en", "ar", "fa", "uk", "ru", "tr", "ku")
+LANGUAGES: tuple[str, ...] = (
+    "de",  # German
+    "en",  # English
+    "ar",  # Arabic
+    "fa",  # Farsi (and Dari)
+    "ps",  # Pashto
+    "uk",  # Ukrainian
+    "ru",  # Russian
+    "tr",  # Turkish
+    "ku",  # Kurdish, Kurmanji (Latin letters)
+    "ckb",  # Kurdish, Sorani (Arabic letters)
+    "ti",  # Tigrinya
+    "so",  # Somali
+    "fr",  # French
+)
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
-# Telegram clients send IETF tags; a few name the same language differently.
-_ALIASES = {"kmr": "ku", "pes": "fa", "prs": "fa"}
+# Telegram clients send IETF tags; some name a shipped language by another code: Kurmanji
+# (kmr) and Sorani (ckb) are both "ku", Dari (prs) is Farsi, Pashto has three regional codes,
+# Southern Kurdish (sdh) is written in Sorani's letters.
+_ALIASES = {
+    "kmr": "ku",
+    "pes": "fa",
+    "prs": "fa",
+    "pbt": "ps",
+    "pbu": "ps",
+    "pst": "ps",
+    "sdh": "ckb",
+}
+# "ku" alone is Kurmanji (Latin letters); in Arabic letters, or from Iraq and Iran, where most
+# Kurds speak and read Sorani, Sorani is the better guess.
+_SORANI_HINTS = frozenset({"arab", "iq", "ir"})
 
-_FSI, _PDI = "\u2068", "\u2069"
+_FSI, _RLI, _PDI = "\u2068", "\u2067", "\u2069"
+
+# Babel has no list words for Sorani (it falls back to "a, b, c", a Latin comma and no "and").
+_LIST_PATTERNS = {"ckb": {"2": "{0} و {1}", "start": "{0}، {1}", "end": "{0} و {1}"}}
 
 
 class Html(str):
@@ -66,14 +99,23 @@ def _is_rtl(code: str) -> bool:
     return Locale.parse(code).text_direction == "rtl"
 
 
+def shipped_language(language_code: str | None) -> str | None:
+    """The shipped language Telegram's ``language_code`` (an IETF tag) names, if any.
+
+    ``uk-UA`` is ``uk``; ``ku-Arab`` and ``ku-IQ`` are Sorani (``ckb``), plain ``ku`` Kurmanji.
+    """
+    if not language_code:
+        return None
+    primary, *rest = language_code.replace("_", "-").lower().split("-")
+    if primary == "ku" and _SORANI_HINTS.intersection(rest):
+        return "ckb"
+    primary = _ALIASES.get(primary, primary)
+    return primary if primary in LANGUAGES else None
+
+
 def guess_language(language_code: str | None, default: str) -> str:
     """Map Telegram's ``language_code`` (only a first guess) onto a shipped language."""
-    if language_code:
-        primary = language_code.replace("_", "-").split("-")[0].lower()
-        primary = _ALIASES.get(primary, primary)
-        if primary in LANGUAGES:
-            return primary
-    return default
+    return shipped_language(language_code) or default
 
 
 @cache
@@ -87,6 +129,18 @@ def _translations(code: str) -> NullTranslations:
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return GNUTranslations(buffer)
+
+
+def _format_list(parts: list[str], language: str) -> str:
+    patterns = _LIST_PATTERNS.get(language)
+    if patterns is None:
+        return format_list(parts, locale=language)
+    if len(parts) < 3:
+        return parts[0] if len(parts) == 1 else patterns["2"].format(*parts)
+    joined = parts[0]
+    for part in parts[1:-1]:
+        joined = patterns["start"].format(joined, part)
+    return patterns["end"].format(joined, parts[-1])
 
 
 def _render(value: object, rtl: bool) -> str:
@@ -143,6 +197,22 @@ class Texts:
         """Format a time of day in this language."""
         return format_time(value, "short", locale=self.language)
 
+    def month(self, value: dt.date) -> str:
+        """A month and its year, e.g. "März 2026" (for figures per month)."""
+        return format_skeleton("yMMM", value, locale=self.language)
+
+    def join(self, items: Iterable[object]) -> Html:
+        """A list in this language's words, e.g. "a, b und c" or "a وb وc".
+
+        Items are HTML-escaped; in right-to-left languages each item is isolated and the list
+        laid out right to left, so Latin names keep their places among Arabic letters.
+        """
+        parts = [_render(item, self.rtl) for item in items]
+        if not parts:
+            return Html("")
+        joined = _format_list(parts, self.language)
+        return Html(f"{_RLI}{joined}{_PDI}" if self.rtl else joined)
+
     def weekday(self, index: int) -> str:
         """The name of a day of the week (0 = Monday) in this language."""
         return str(get_day_names("wide", "format", locale=self.language)[index])
@@ -169,6 +239,7 @@ def warm_up(timezone: ZoneInfo) -> None:
         t = texts(language, timezone)
         t.datetime(now), t.date(now), t.day(now.date()), t.day(now.date(), "medium")
         t.short_day(now.date()), t.clock(now.time()), t.weekday(0), t.number(1234.5)
+        t.month(now.date()), t.join(["a", "b", "c"])
 
 
 def texts(language: str, timezone: ZoneInfo) -> Texts:

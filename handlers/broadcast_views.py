@@ -154,7 +154,7 @@ def preview(
         head.append(
             t.gettext(
                 "Translations: {languages}",
-                languages=", ".join(language_name(c) for c in LANGUAGES if c in draft.translations),
+                languages=t.join(language_name(c) for c in LANGUAGES if c in draft.translations),
             )
         )
     head.append(

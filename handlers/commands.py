@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
@@ -13,6 +14,10 @@ from bot.services import Services
 __all__ = ["command_list", "coordinator_commands", "register_commands"]
 
 log = logging.getLogger(__name__)
+
+#: Telegram takes only two-letter codes here ("Invalid language code specified" for "ckb"):
+#: people whose app names another language see the default list.
+COMMAND_LANGUAGES = tuple(code for code in LANGUAGES if re.fullmatch("[a-z]{2}", code))
 
 
 def command_list(t: Texts) -> list[BotCommand]:
@@ -49,7 +54,7 @@ async def register_commands(bot: Bot, services: Services) -> None:
     """
     city = services.city
     try:
-        for code in LANGUAGES:
+        for code in COMMAND_LANGUAGES:
             await bot.set_my_commands(command_list(texts(code, city.timezone)), language_code=code)
         await bot.set_my_commands(command_list(texts(city.default_language, city.timezone)))
         for telegram_id in await services.people.coordinator_ids():

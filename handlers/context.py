@@ -13,7 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.people import Person
-from bot.i18n import Texts, guess_language, texts
+from bot.i18n import Texts, shipped_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
 
@@ -53,6 +53,9 @@ class Speaker:
     telegram_id: int
     person: Person | None
     t: Texts
+    #: False before a first choice when Telegram's language_code names no shipped language:
+    #: ``t`` is then only the city's default.
+    language_known: bool = True
 
     @property
     def consented(self) -> bool:
@@ -70,12 +73,10 @@ async def speaker(update: Update, context: LotsenContext) -> Speaker:
     if person is not None:
         await services.people.reachable_again(person)
         await services.people.seen(person)
-    language = (
-        person.language
-        if person is not None
-        else guess_language(user.language_code, services.city.default_language)
-    )
-    return Speaker(user.id, person, texts(language, services.city.timezone))
+    guessed = shipped_language(user.language_code) if person is None else None
+    language = person.language if person is not None else guessed or services.city.default_language
+    t = texts(language, services.city.timezone)
+    return Speaker(user.id, person, t, language_known=person is not None or guessed is not None)
 
 
 async def together(*calls: Awaitable[object]) -> None:

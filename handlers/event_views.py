@@ -46,7 +46,7 @@ def details(t: Texts, event: Event) -> str:
         t.gettext("📍 {place}", place=event.place),
     ]
     if event.topics:
-        lines.append(t.gettext("💬 Topics: {topics}", topics=", ".join(event.topics)))
+        lines.append(t.gettext("💬 Topics: {topics}", topics=t.join(event.topics)))
     return "\n".join(lines)
 
 
@@ -376,7 +376,7 @@ def ask_topics(t: Texts, suggestions: tuple[str, ...], chosen: list[str]) -> Scr
     text = t.gettext("<b>Topics?</b> Tap the ones that fit, write others, then continue.")
     extra = [c for c in chosen if c not in suggestions]
     if extra:
-        text += "\n" + t.gettext("Written: {topics}", topics=", ".join(extra))
+        text += "\n" + t.gettext("Written: {topics}", topics=t.join(extra))
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
@@ -398,7 +398,7 @@ def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
     """The summary of a repeating rule, with its next dates."""
     lines = [t.gettext("<b>Please check:</b>"), "", rule_line(t, rule)]
     if rule.topics:
-        lines.append(t.gettext("💬 Topics: {topics}", topics=", ".join(rule.topics)))
+        lines.append(t.gettext("💬 Topics: {topics}", topics=t.join(rule.topics)))
     lines.append(
         t.ngettext(
             "Each date is announced to all Lotsen {n} day before.",

@@ -54,9 +54,9 @@ def topic_label(t: Texts, topic: str | None) -> str:
     return t.gettext(TOPICS[topic]) if topic in TOPICS else "–"
 
 
-def languages_label(codes: tuple[str, ...] | frozenset[str]) -> str:
-    """Language names, each in its own language."""
-    return ", ".join(language_name(code) for code in LANGUAGES if code in codes)
+def languages_label(t: Texts, codes: tuple[str, ...] | frozenset[str]) -> str:
+    """Language names, each in its own language, listed in ``t``'s."""
+    return t.join(language_name(code) for code in LANGUAGES if code in codes)
 
 
 def when_label(t: Texts, request: Request) -> str:
@@ -160,7 +160,7 @@ def summary(t: Texts, city: CityConfig, request: Request, anonymous: bool) -> st
     """The request in a few lines; ``anonymous`` leaves out the name (for offers)."""
     lines = [
         t.gettext("📌 Topic: {topic}", topic=topic_label(t, request.topic)),
-        t.gettext("🗣 Languages: {languages}", languages=languages_label(request.languages)),
+        t.gettext("🗣 Languages: {languages}", languages=languages_label(t, request.languages)),
         t.gettext("📍 Stadtteil: {district}", district=request.district or "–"),
         t.gettext("🗓 When: {when}", when=when_label(t, request)),
     ]
@@ -632,13 +632,13 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
     everywhere = t.gettext("all")
     lines = [
         t.gettext("<b>Your profile</b>"),
-        t.gettext("🗣 Languages: {languages}", languages=languages_label(lotse.languages)),
+        t.gettext("🗣 Languages: {languages}", languages=languages_label(t, lotse.languages)),
         t.gettext(
-            "📍 Stadtteile: {districts}", districts=", ".join(sorted(lotse.districts)) or everywhere
+            "📍 Stadtteile: {districts}", districts=t.join(sorted(lotse.districts)) or everywhere
         ),
         t.gettext(
             "📌 Topics: {topics}",
-            topics=", ".join(topic_label(t, k) for k in city.topics if k in lotse.topics)
+            topics=t.join(topic_label(t, k) for k in city.topics if k in lotse.topics)
             or everywhere,
         ),
         t.gettext("📂 At most {n} open cases", n=lotse.max_open),
@@ -751,7 +751,7 @@ def application(t: Texts, lotse: Lotse) -> Screen:
         t.gettext(
             "🙋 <b>{name}</b> asks to be approved as a Lotse (languages: {languages}).",
             name=lotse.first_name,
-            languages=languages_label(lotse.languages),
+            languages=languages_label(t, lotse.languages),
         ),
         InlineKeyboardMarkup(
             [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from babel import Locale
@@ -29,6 +29,11 @@ def _language(t: Texts, code: str) -> str:
         return code
 
 
+def _month(t: Texts, key: str) -> str:
+    """A month key of the figures (``2026-03``) as the reader's language writes it."""
+    return t.month(date.fromisoformat(f"{key}-01"))
+
+
 def _duration(t: Texts, span: timedelta | None) -> str:
     if span is None:
         return "–"
@@ -42,12 +47,12 @@ def _duration(t: Texts, span: timedelta | None) -> str:
 
 def _top(t: Texts, counts: dict[str, int], name: Callable[[str], str]) -> str:
     parts = [f"{name(key)} {n}" for key, n in list(counts.items())[:5]]
-    return ", ".join(parts) or "–"
+    return t.join(parts) or "–"
 
 
 def summary(t: Texts, figures: Figures) -> Screen:
     """The caption under the chart, and the export buttons."""
-    first, last = figures.months[0], figures.months[-1]
+    first, last = _month(t, figures.months[0]), _month(t, figures.months[-1])
     topics = figures.totals(figures.by_topic)
     lines = [
         t.gettext("<b>Figures {first} to {last}</b>", first=first, last=last),
@@ -108,7 +113,7 @@ def chart(t: Texts, figures: Figures) -> bytes:
     figure = Figure(figsize=(12, 10), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     (by_topic, by_language), (by_district, hours) = figure.subplots(2, 2)
-    months = figures.months
+    months = [_month(t, key) for key in figures.months]
     _stacked(by_topic, months, figures.by_topic, lambda k: _topic(t, k))
     by_topic.set_title(t.gettext("Requests per month, by topic"))
     _stacked(by_language, months, figures.by_language, lambda k: _language(t, k))

@@ -8,12 +8,13 @@ from datetime import date, datetime, time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import CityConfig
-from bot.i18n import LANGUAGES, Texts, language_name
+from bot.i18n import LANGUAGES, Texts, language_name, texts
 
 __all__ = [
     "Screen",
     "consent",
     "consent_declined",
+    "greeting_picker",
     "help_text",
     "language_chosen",
     "language_picker",
@@ -119,17 +120,36 @@ def language_picker(t: Texts, intro: str | None = None, invite: str | None = Non
     An invitation code from a ``/start <code>`` link rides along in the buttons.
     """
     prompt = t.gettext("Please choose your language:")
+    text = f"{intro}\n\n{prompt}" if intro else prompt
+    return Screen(text, _language_buttons(t.language, invite))
+
+
+#: The languages of the greeting for people whose Telegram language the bot does not speak,
+#: after the city's own: those most refugees read, or read as a second language.
+GREETING_LANGUAGES = ("en", "fr", "ar", "fa", "uk", "ru")
+
+
+def greeting_picker(city: CityConfig, invite: str | None = None) -> Screen:
+    """The first screen for someone whose Telegram language is not shipped: one short line in
+    each of a few main languages (each in its own), above the buttons of all languages."""
+    codes = dict.fromkeys((city.default_language, *GREETING_LANGUAGES))
+    lines = [
+        texts(code, city.timezone).gettext("Welcome! Please choose your language.")
+        for code in codes
+    ]
+    return Screen("\n".join(lines), _language_buttons(None, invite))
+
+
+def _language_buttons(current: str | None, invite: str | None) -> InlineKeyboardMarkup:
     suffix = f":{invite}" if invite else ""
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code == t.language else "") + language_name(code),
+            ("✓ " if code == current else "") + language_name(code),
             callback_data=LANGUAGE_PREFIX + code + suffix,
         )
         for code in LANGUAGES
     ]
-    grid = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    text = f"{intro}\n\n{prompt}" if intro else prompt
-    return Screen(text, InlineKeyboardMarkup(grid))
+    return InlineKeyboardMarkup(grid(buttons, 2))
 
 
 def language_chosen(t: Texts) -> str:

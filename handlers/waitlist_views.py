@@ -107,8 +107,8 @@ def ask_district(t: Texts, city: CityConfig) -> Screen:
     )
 
 
-def _languages(codes: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(language_name(c) for c in codes)
+def _languages(t: Texts, codes: tuple[str, ...] | list[str]) -> str:
+    return t.join(language_name(c) for c in codes)
 
 
 def confirm_join(t: Texts, data: dict[str, Any]) -> Screen:
@@ -117,7 +117,7 @@ def confirm_join(t: Texts, data: dict[str, Any]) -> Screen:
         t.gettext("<b>Is this right?</b>"),
         t.gettext("Name: {name}", name=data["name"]),
         t.gettext("Contact: {contact}", contact=data.get("contact") or t.gettext("Telegram")),
-        t.gettext("Languages: {languages}", languages=_languages(data.get("languages", []))),
+        t.gettext("Languages: {languages}", languages=_languages(t, data.get("languages", []))),
         t.gettext("Stadtteil: {district}", district=data.get("district") or "–"),
     ]
     rows = [
@@ -286,7 +286,7 @@ def overview(
                 number=number,
                 name=entry.name,
                 contact=entry.contact or t.gettext("Telegram"),
-                languages=_languages(entry.languages),
+                languages=_languages(t, entry.languages),
                 district=entry.district or "–",
                 day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, Message, Update
 
+from bot.config import CityConfig
 from bot.i18n import LANGUAGES, texts
 from handlers import asking, events, lotse, privacy, views, waitlist
 from handlers.actions import INVITE, parse
@@ -60,9 +61,15 @@ async def start(update: Update, context: LotsenContext) -> None:
         await _send(update, views.Screen(views.welcome(who.t, city)))
         await _send(update, views.main_menu(who.t))
     else:
-        await _send(
-            update, views.language_picker(who.t, intro=views.welcome(who.t, city), invite=invite)
-        )
+        await _send(update, _first_picker(who, city, invite))
+
+
+def _first_picker(who: Speaker, city: CityConfig, invite: str | None = None) -> views.Screen:
+    """The language picker before a first choice: below the welcome in the language Telegram
+    suggests, or below a greeting in several languages when it suggests none the bot speaks."""
+    if who.language_known:
+        return views.language_picker(who.t, intro=views.welcome(who.t, city), invite=invite)
+    return views.greeting_picker(city, invite)
 
 
 def _invite_code(args: list[str] | None) -> str | None:
@@ -77,9 +84,12 @@ async def show_menu(update: Update, context: LotsenContext) -> None:
 
 
 async def show_language(update: Update, context: LotsenContext) -> None:
-    """/language: the language picker."""
+    """/language: the language picker (with the greeting while the language is unknown)."""
     who = await speaker(update, context)
-    await _send(update, views.language_picker(who.t))
+    if who.language_known:
+        await _send(update, views.language_picker(who.t))
+    else:
+        await _send(update, views.greeting_picker(context.services.city))
 
 
 async def show_privacy(update: Update, context: LotsenContext) -> None:
@@ -100,14 +110,17 @@ async def on_language(update: Update, context: LotsenContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse(query.data, "lang", LANGUAGES) or parse(query.data, "lang", LANGUAGES, INVITE)
+    before = await speaker(update, context)
     if parts is None:
-        who = await speaker(update, context)
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await acknowledge(query, views.button_expired(before.t), alert=True)
         return
     code, invite = parts[1], "".join(parts[2:])
+    city = context.services.city
     person = await context.services.people.choose_language(query.from_user.id, code)
-    t = texts(person.language, context.services.city.timezone)
+    t = texts(person.language, city.timezone)
     await _close_query(query, views.language_chosen(t))
+    if not before.language_known:  # greeted in several languages: now the welcome in theirs
+        await _send(update, views.Screen(views.welcome(t, city)))
     who = await speaker(update, context)
     if invite and not who.consented:
         await _send(update, views.consent(who.t, context.services.city, invite=invite))
@@ -126,7 +139,7 @@ async def on_consent(update: Update, context: LotsenContext) -> None:
     who = await speaker(update, context)
     if who.person is None:  # consent before a language: start from the beginning
         await acknowledge(query)
-        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+        await _send(update, _first_picker(who, city))
         return
     parts = parse(query.data, "consent", _CONSENT) or parse(query.data, "consent", "yes", INVITE)
     if parts is None:
@@ -162,7 +175,7 @@ async def on_menu(update: Update, context: LotsenContext) -> None:
     city = context.services.city
     entry = query.data
     if who.person is None:
-        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+        await _send(update, _first_picker(who, city))
     elif entry == views.MENU_LANGUAGE:
         await _send(update, views.language_picker(who.t))
     elif entry == views.MENU_PRIVACY:
@@ -186,7 +199,7 @@ async def _next_step(update: Update, context: LotsenContext, who: Speaker) -> No
     """Send whatever comes next for this person: language, consent or the menu."""
     city = context.services.city
     if who.person is None:
-        await _send(update, views.language_picker(who.t, intro=views.welcome(who.t, city)))
+        await _send(update, _first_picker(who, city))
     elif not who.consented:
         await _send(update, views.consent(who.t, city))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,40 @@ def t(language: str) -> Texts:
 
 def label(language: str, message: str) -> str:
     return t(language).gettext(message)
+
+
+# Written out here, not taken from Babel, so that tests check the long dates people read.
+MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "uk": "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",
+    "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+    "ps": "جنوري فبروري مارچ اپریل مۍ جون جولای اګست سېپتمبر اکتوبر نومبر دسمبر",
+    "ti": "ጥሪ ለካቲት መጋቢት ሚያዝያ ጉንበት ሰነ ሓምለ ነሓሰ መስከረም ጥቅምቲ ሕዳር ታሕሳስ",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+}
+WEEKDAYS: dict[str, str | tuple[str, ...]] = {  # Monday first
+    "de": "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag",
+    "uk": "понеділок вівторок середа четвер пʼятниця субота неділя",
+    "ar": "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد",
+    "ps": ("دوشنبه", "سه شنبه", "چهارشنبه", "پنج شنبه", "جمعه", "اونۍ", "یکشنبه"),
+    "ti": "ሰኑይ ሰሉስ ረቡዕ ሓሙስ ዓርቢ ቀዳም ሰንበት",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+}
+
+
+def local_date(language: str, day: date) -> str:
+    """How the day reads in ``language``'s long format (only the languages written out above)."""
+    month = MONTHS[language].split()[day.month - 1]
+    weekdays = WEEKDAYS[language]
+    weekday = (weekdays.split() if isinstance(weekdays, str) else weekdays)[day.weekday()]
+    return {
+        "de": f"{weekday}, {day.day}. {month} {day.year}",
+        "uk": f"{weekday}, {day.day} {month} {day.year}\u202fр.",  # narrow no-break space
+        "ar": f"{weekday}، {day.day} {month} {day.year}",
+        "ps": f"{weekday} {day.day}, {month}, {day.year}",
+        "ti": f"{weekday}፣ {day.day} {month} {day.year}",
+        "fr": f"{weekday} {day.day} {month} {day.year}",
+    }[language]
 
 
 async def onboard(user: FakeUser, language: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
@@ -13,18 +14,36 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n import LANGUAGES, LOCALES_DIR, texts
 
 ROOT = Path(__file__).resolve().parent.parent
+BERLIN = ZoneInfo("Europe/Berlin")
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 TAG = re.compile(r"</?[a-z-]+>")
 WORD = re.compile(r"[^\W\d_]{2,}")
-EXPECTED_PLURALS = {"de": 2, "en": 2, "ar": 6, "fa": 1, "uk": 3, "ru": 3, "tr": 1, "ku": 2}
+EXPECTED_PLURALS = {
+    "de": 2,
+    "en": 2,
+    "ar": 6,
+    "fa": 1,
+    "ps": 2,
+    "uk": 3,
+    "ru": 3,
+    "tr": 1,
+    "ku": 2,
+    "ckb": 2,
+    "ti": 2,
+    "so": 2,
+    "fr": 2,
+}
 SCRIPT = {
     "ar": r"[\u0600-\u06ff]",
     "fa": r"[\u0600-\u06ff]",
+    "ps": r"[\u0600-\u06ff]",
+    "ckb": r"[\u0600-\u06ff]",
     "uk": r"[\u0400-\u04ff]",
     "ru": r"[\u0400-\u04ff]",
+    "ti": r"[\u1200-\u137f]",
 }
 #: German words people meet on paper or hear in town (the Stammtisch menu entry included). They
 #: stay recognisable, and in a catalog not written in Latin letters each comes with words in that
@@ -116,6 +135,35 @@ def test_kurmanji_is_written_in_the_latin_hawar_alphabet() -> None:
     text = " ".join(s for m in load("ku") if m.id for s in strings(m))
     assert re.search("[êîûçş]", text)
     assert not re.search(r"[\u0600-\u06ff]", text)
+
+
+def test_sorani_and_pashto_use_their_own_letters_of_the_arabic_script() -> None:
+    sorani = " ".join(s for m in load("ckb") if m.id for s in strings(m))
+    pashto = " ".join(s for m in load("ps") if m.id for s in strings(m))
+    assert re.search("[ەێۆڵڕ]", sorani)  # Central Kurdish orthography
+    assert re.search("[ټډړږښګڼ]", pashto)
+    assert not re.search(r"[êîûçş]", sorani)  # not Kurmanji's Latin letters
+
+
+@pytest.mark.parametrize(
+    ("language", "n", "form"),
+    [
+        *[("fr", 0, 0), ("fr", 1, 0), ("fr", 2, 1), ("ti", 0, 0), ("ti", 1, 0), ("ti", 2, 1)],
+        *[("ps", 0, 1), ("ps", 1, 0), ("ckb", 0, 1), ("ckb", 1, 0), ("so", 0, 1), ("so", 3, 1)],
+    ],
+)
+def test_plural_forms_of_the_new_languages(language: str, n: int, form: int) -> None:
+    """French and Tigrinya say "0 demande" like "1 demande"; Pashto, Sorani, Somali do not."""
+    plural = next(
+        m
+        for m in load(language)
+        if m.pluralizable
+        and len(set(strings(m))) > 1  # the forms differ
+        and set(PLACEHOLDER.findall(" ".join(ids(m)))) == {"{n}"}
+    )
+    tr = texts(language, BERLIN)
+    rendered = tr.ngettext(plural.id[0], plural.id[1], n)
+    assert rendered == strings(plural)[form].format(n=n)
 
 
 @pytest.mark.parametrize(("n", "form"), [(0, 0), (1, 1), (2, 2), (5, 3), (11, 4), (100, 5)])

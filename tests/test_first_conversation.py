@@ -16,8 +16,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 SCRIPTS = {
     "ar": "\u0600-\u06ff",
     "fa": "\u0600-\u06ff",
+    "ps": "\u0600-\u06ff",
+    "ckb": "\u0600-\u06ff",
     "uk": "\u0400-\u04ff",
     "ru": "\u0400-\u04ff",
+    "ti": "\u1200-\u137f",
 }
 
 
@@ -106,15 +109,52 @@ async def test_first_guess_comes_from_telegram_language_code(
     running: RunningBot, api: FakeBotAPI
 ) -> None:
     ukrainian = api.user(2001, "Olena", language_code="uk-UA")
-    unknown = api.user(2002, "Li", language_code="zh-hans")
+    sorani = api.user(2003, "Shilan", language_code="ckb")
     await ukrainian.send("/start")
-    await unknown.send("/start")
+    await sorani.send("/start")
     first = await ukrainian.wait_for_text(t("uk").gettext("Please choose your language:"))
     assert "✓ українська" in first.button_labels()
-    second = await unknown.wait_for_text(t("de").gettext("Please choose your language:"))
-    assert "✓ Deutsch" in second.button_labels()
+    second = await sorani.wait_for_text(t("ckb").gettext("Please choose your language:"))
+    assert "✓ کوردیی ناوەندی" in second.button_labels()
     # A guess is not a choice: nothing is stored before the person presses a language.
     assert await person_row(running, 2001) is None
+
+
+async def test_a_language_the_bot_does_not_speak_gets_a_greeting_in_several(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    # Telegram in Chinese: not German (the city's language) but a line in each main language.
+    user = api.user(2002, "Li", language_code="zh-hans")
+    await user.send("/start")
+    greeting = await user.wait_for_message(lambda m: bool(m.buttons))
+    lines = greeting.text.split("\n")
+    assert lines == [
+        t(code).gettext("Welcome! Please choose your language.")
+        for code in ("de", "en", "fr", "ar", "fa", "uk", "ru")
+    ]
+    assert lines[2] == "Bienvenue\u00a0! Veuillez choisir votre langue."  # each in its own
+    assert re.search("[\u0600-\u06ff]", lines[3]) and re.search("[\u0400-\u04ff]", lines[5])
+    assert greeting.button_labels() == [language_name(c) for c in LANGUAGES]  # none ticked
+    assert await person_row(running, user.id) is None
+
+    # The same greeting until a language is chosen; then the welcome in that language.
+    await user.send("/language")
+    again = await user.wait_for_message(lambda m: m.text == greeting.text and m != greeting)
+    await user.press("ትግርኛ", message=again)
+    ti = t("ti")
+    welcome = await user.wait_for_text(plain(views.welcome(ti, running.city))[:40])
+    assert re.search("[\u1200-\u137f]", welcome.text)
+    consent = await user.wait_for_message(
+        lambda m: m.text == plain(views.consent(ti, running.city).text)
+    )
+    assert user.bot_messages().index(welcome) < user.bot_messages().index(consent)
+    row = await person_row(running, user.id)
+    assert row is not None and row["language"] == "ti"
+
+    # Chosen once, the language is known: no greeting any more, the picker ticks it.
+    await user.send("/start")
+    picker = await user.wait_for_message(lambda m: "✓ ትግርኛ" in m.button_labels())
+    assert picker.text.endswith(ti.gettext("Please choose your language:"))
 
 
 async def test_stored_choice_wins_and_language_can_be_changed(
@@ -198,10 +238,11 @@ async def test_privacy_shows_consent_time_in_local_format_and_allows_withdrawal(
 
 
 async def test_rtl_values_are_isolated(running: RunningBot, api: FakeBotAPI) -> None:
-    user = api.user(2501, "Mariam", language_code="ar")
-    await user.send("/start")
-    welcome = await user.wait_for_text(t("ar").gettext("Please choose your language:"))
-    assert "\u2068Integrationslotsen Dorsten\u2069" in welcome.text
+    for index, language in enumerate(("ar", "fa", "ps", "ckb")):
+        user = api.user(2501 + 10 * index, "Mariam", language_code=language)
+        await user.send("/start")
+        welcome = await user.wait_for_text(t(language).gettext("Please choose your language:"))
+        assert "\u2068Integrationslotsen Dorsten\u2069" in welcome.text, language
     german = api.user(2502, "Jonas", language_code="de")
     await german.send("/start")
     plain = await german.wait_for_text(t("de").gettext("Please choose your language:"))
@@ -241,7 +282,10 @@ async def test_things_the_bot_cannot_use_get_a_pointer(
 
 async def test_commands_are_registered_per_language(running: RunningBot, api: FakeBotAPI) -> None:
     default = '{"type": "default"}'
-    for language in LANGUAGES:
+    # Telegram takes only two-letter codes: Sorani (ckb) people see the default list, and the
+    # rest is registered all the same.
+    assert (default, "ckb") not in api.commands
+    for language in (code for code in LANGUAGES if code != "ckb"):
         commands = api.commands[(default, language)]
         assert [c["command"] for c in commands] == [
             "start",

@@ -8,11 +8,13 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.config import CityConfig, RequestRules
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import LANGUAGES
 from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID, RunningBot, shifted_clock, start_bot
+from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
 
@@ -109,6 +111,43 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     assert rows(running, "SELECT status, hours, feedback, lotse_feedback FROM request") == [
         ("done", 2.0, "good", "ok")
     ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_full_request_in_each_language(
+    running: RunningBot, api: FakeBotAPI, language: str
+) -> None:
+    """Asking, the offer, accepting and messages both ways, all in the person's language."""
+    tr = t(language)
+    (code,) = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 151, "Yusuf", [language], code)
+    refugee = api.user(251, "Amal", language_code=language)
+    await onboard(refugee, language)
+    await ask_for_lotse(refugee, language, text="Brief vom Jobcenter", name="Amal")
+
+    offer = await lotse.wait_for_text("🔔")
+    header = plain(tr.gettext("🔔 <b>New request #{number}</b>", number="1"))
+    assert offer.text.startswith(header)
+    topic = tr.gettext("📌 Topic: {topic}", topic=rv.topic_label(tr, "jobcenter"))
+    assert plain(topic) in offer.text and "Amal" not in offer.text
+    assert offer.button_labels() == [tr.gettext("✅ Accept"), tr.gettext("Not this time")]
+    if language != "en":
+        assert tr.gettext("✅ Accept") != "✅ Accept"
+
+    await lotse.press(tr.gettext("✅ Accept"))
+    stub = _request_stub(1)
+    news = await refugee.wait_for_text("Yusuf")
+    assert news.text == plain(rv.accepted_for_person(tr, stub, "Yusuf"))
+    relayed = await _relayed(refugee, lotse, "Danke! Wann treffen wir uns?")
+    assert relayed.text == plain(rv.relayed(tr, stub, "Amal", "Danke! Wann treffen wir uns?"))
+    await lotse.send_raw(text="Morgen um 10 Uhr", reply_to_message=relayed.raw)
+    answer = await refugee.wait_for_text("Morgen um 10 Uhr")
+    assert answer.text == plain(rv.relayed(tr, stub, "Yusuf", "Morgen um 10 Uhr"))
+
+
+async def _relayed(sender: FakeUser, receiver: FakeUser, text: str) -> BotMessage:
+    await sender.send(text)
+    return await receiver.wait_for_text(text)
 
 
 def _request_stub(number: int):  # type: ignore[no-untyped-def]

@@ -20,6 +20,20 @@ from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
+GERMAN_MONTHS = [
+    "Jan.",
+    "Feb.",
+    "März",
+    "Apr.",
+    "Mai",
+    "Juni",
+    "Juli",
+    "Aug.",
+    "Sept.",
+    "Okt.",
+    "Nov.",
+    "Dez.",
+]
 NAMES = ("Amal", "Olha", "Yusuf", "Oksana")
 FREE_TEXT = ("Brief vom Jobcenter", "Wohnung gesucht")
 TELEGRAM_IDS = ("201", "202", "101", "102", str(COORDINATOR_ID))
@@ -67,6 +81,11 @@ async def test_stats_chart_summary_and_exports(
     assert len(colours) > 50  # bars, labels and legend, not a blank canvas
     de = t("de")
     caption = chart.text
+    # The six months as German writes them, not 2030-01.
+    now = running.clock.now().astimezone(running.city.timezone)
+    months = [(now.year * 12 + now.month - 1 - back) for back in (5, 0)]
+    first, last = (f"{GERMAN_MONTHS[m % 12]} {m // 12}" for m in months)
+    assert caption.split("\n")[0] == f"Zahlen von {first} bis {last}"
     assert de.ngettext("{n} request", "{n} requests", 2) in caption
     assert (
         de.gettext(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 
 from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from bot.i18n import language_name
 from handlers.views import consent_withdrawn
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
@@ -19,6 +21,7 @@ from tests.scenario import (
     invite_codes,
     join_waitlist,
     label,
+    local_date,
     onboard,
     seed_people,
     t,
@@ -26,7 +29,7 @@ from tests.scenario import (
 
 
 def visible(text: str) -> str:
-    return text.replace("\u2068", "").replace("\u2069", "")
+    return re.sub("[\u2067\u2068\u2069]", "", text)
 
 
 def announcements(user: FakeUser) -> list[BotMessage]:
@@ -116,6 +119,35 @@ async def test_waiting_list_training_confirmations_and_move_up(
         assert t(language).clock(time(18)) in text
         assert t(language).day(by) in text
     assert announcements(lotse) == [] and announcements(bystander) == []
+
+
+async def test_training_announced_in_the_new_languages(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    """Pashto, Sorani, Tigrinya, Somali and French: the long dates as each language writes
+    them, checked against the month names written out for Pashto, Tigrinya and French."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    names = {"ps": "Zarmina", "ckb": "Shilan", "ti": "Semhar", "so": "Hodan", "fr": "Aïcha"}
+    people = {}
+    for index, (language, name) in enumerate(names.items()):
+        people[language] = user = api.user(760 + index, name, language_code=language)
+        await onboard(user, language)
+        await join_waitlist(user, language, typed_name=None, phone=None, district=index)
+        both = t(language).join([language_name(language), language_name("de")])
+        assert any(visible(both) in visible(m.text) for m in user.bot_messages()), language
+
+    now = running.clock.now().astimezone(running.city.timezone)
+    day, by = (now + timedelta(days=40)).date(), (now + timedelta(days=30)).date()
+    await announce_training(coordinator, day, 10, by)
+    await coordinator.press(data="wlc:save")
+    for language, user in people.items():
+        notice = await user.wait_for_message(lambda m, u=user: m in announcements(u))
+        text = visible(notice.text)
+        if language in ("ps", "ti", "fr"):
+            assert local_date(language, day) in text and local_date(language, by) in text, text
+        assert t(language).day(day) in text and t(language).day(by) in text, (language, text)
+        assert t(language).clock(time(18)) in text
 
 
 async def test_seats_in_order_move_up_held_and_leaving(

@@ -571,8 +571,11 @@ class FakeBotAPI:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch("[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: Invalid language code specified")
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
-        self.commands[(scope, params.get("language_code") or "")] = commands
+        self.commands[(scope, language)] = commands
         return True
 
     async def _api_getmycommands(self, params: JSON) -> list[JSON]:
