@@ -266,6 +266,15 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
+    async def never_offered(self) -> list[int]:
+        """Requests waiting with no round of offers yet: opened or handed back, and the
+        process stopped before it recorded their offers (offering records a round, also
+        when nobody fits)."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM request WHERE status = 'open' AND round = 0 ORDER BY id"
+        )
+        return [int(r[0]) for r in rows]
+
     async def requests_with_undelivered_offers(self) -> list[int]:
         """Waiting requests that still have unsent offers."""
         rows = await self.db.fetch_all(
