@@ -13,9 +13,8 @@ record of what was sent and the SQLite file (read with plain ``sqlite3``) must a
 * nobody recorded as sent received a broadcast copy twice, and nobody got one twice at all;
 * ``PRAGMA integrity_check`` is ``ok``.
 
-The bot runs as its own process on the real clock, so the reminders are set up to fall due
-a little after the test starts: the city file puts them so many minutes before tomorrow's
-09:00 appointment, and the Stammtisch date one hour after that moment.
+The harness (the killer, the Lotsen on duty, the checks) is ``tests/chaos.py``, which
+``make soak`` runs for 200 kills and more.
 """
 
 from __future__ import annotations
@@ -26,26 +25,26 @@ import sqlite3
 import time as wall
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
-from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
-from tests.scenario import (
-    BERLIN,
-    ask_for_lotse,
-    become_lotse,
-    invite_codes,
-    onboard,
-    seed_people,
-    t,
+from bot.fakeapi import FakeBotAPI
+from tests.chaos import (
+    Killer,
+    LotseDuty,
+    Plan,
+    add_stammtisch,
+    check,
+    handled,
+    make_plan,
+    refugee,
 )
-from tests.test_broadcasts import compose, copies, final_report
+from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
+from tests.process import BotProcess, city_file
+from tests.scenario import become_lotse, invite_codes, onboard, seed_people
+from tests.test_broadcasts import compose, final_report
 
 LANGUAGES = ["ar", "uk", "fa", "de", "ru", "tr"]
 LOTSEN_PER_LANGUAGE = 2  # so that two Lotsen race for every offer
@@ -53,26 +52,8 @@ REFUGEES = 18
 AUDIENCE = range(300_000, 300_300)  # people who only get the broadcast
 NEWS = "Chaos-Rundbrief: Sprachcafé am Freitag"
 MIN_KILLS = 15
-#: The first reminders fall due this long (or up to a minute longer) after the start.
-FIRST_DUE_AFTER = timedelta(seconds=30)
 #: Users wait this long for any one answer: a step may span several kills and restarts.
 PATIENCE = 45.0
-
-
-@dataclass(frozen=True)
-class Plan:
-    """When the appointment is and when its reminders and the Stammtisch reminder fall due."""
-
-    appointment: datetime
-    due: tuple[datetime, ...]  # request reminders, first to last
-    event_at: datetime  # the Stammtisch date; its reminder is due at ``due[0]``
-
-
-def make_plan(now: datetime) -> Plan:
-    first = (now + FIRST_DUE_AFTER).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    day = (now.astimezone(BERLIN) + timedelta(days=1)).date()
-    appointment = datetime.combine(day, time(9), BERLIN)
-    return Plan(appointment, (first, first + timedelta(minutes=1)), first + timedelta(hours=1))
 
 
 @pytest.fixture
@@ -82,11 +63,10 @@ def plan() -> Plan:
 
 @pytest.fixture
 async def process(api: FakeBotAPI, tmp_path: Path, plan: Plan) -> AsyncIterator[BotProcess]:
-    minutes = [int((plan.appointment - due).total_seconds()) // 60 for due in plan.due]
     config = city_file(
         tmp_path,
         telegram_ids=f"[{COORDINATOR_ID}]",
-        reminders_minutes_before=str(minutes),
+        reminders_minutes_before=plan.minutes_before,
         remind_hours_before="1",
         messages_per_second="15",  # a few hundred copies take long enough to be killed often
     )
@@ -94,70 +74,6 @@ async def process(api: FakeBotAPI, tmp_path: Path, plan: Plan) -> AsyncIterator[
     yield bot
     if bot.proc is not None and bot.proc.returncode is None:
         await bot.kill()
-
-
-def is_offer(message: BotMessage) -> str | None:
-    return next(
-        (
-            b["callback_data"]
-            for row in message.buttons
-            for b in row
-            if b.get("callback_data", "").startswith("offer:accept:")
-        ),
-        None,
-    )
-
-
-def is_invitation(message: BotMessage) -> str | None:
-    return next(
-        (
-            b["callback_data"]
-            for row in message.buttons
-            for b in row
-            if b.get("callback_data", "").startswith("ev:rsvp:")
-            and b["callback_data"].endswith(":yes")
-        ),
-        None,
-    )
-
-
-def request_reminders(user: FakeUser, name: str | None = None) -> list[BotMessage]:
-    """Appointment reminders (they carry attendance buttons), optionally about ``name``."""
-    return [
-        m
-        for m in user.bot_messages()
-        if m.text.startswith("⏰")
-        and any(b.get("callback_data", "").startswith("att:") for row in m.buttons for b in row)
-        and (name is None or name in m.text)
-    ]
-
-
-def event_reminders(user: FakeUser) -> list[BotMessage]:
-    return [
-        m
-        for m in user.bot_messages()
-        if m.text.startswith("⏰") and m not in request_reminders(user)
-    ]
-
-
-def announcements(user: FakeUser) -> list[BotMessage]:
-    return [m for m in user.bot_messages() if m.kind == "document" and m.text.startswith("📣")]
-
-
-async def add_stammtisch(process: BotProcess, at: datetime) -> None:
-    """``lotsenbot event add`` next to the running bot, as a coordinator would."""
-    command = await asyncio.create_subprocess_exec(
-        str(LOTSENBOT),
-        "event",
-        "add",
-        "--at",
-        at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M"),
-        env=bot_env(None, process.db_path, process.config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await command.communicate()
-    assert command.returncode == 0, err.decode()
 
 
 async def test_everything_survives_repeated_sigkill(
@@ -185,81 +101,38 @@ async def test_everything_survives_repeated_sigkill(
     coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
     await onboard(coordinator, "de")
     await compose(coordinator, NEWS, "everyone")
-    await add_stammtisch(process, plan.event_at)  # announced by the bot at its next start
+    # Announced by the bot at its next start; its reminder falls due with the first ones.
+    await add_stammtisch(process, plan.stammtisch_for(plan.due[0]))
     refugees = [
         api.user(8200 + i, f"Person{i:02d}", language_code=LANGUAGES[i % len(LANGUAGES)])
         for i in range(REFUGEES)
     ]
 
-    kills = 0
-    while_starting = 0
+    killer = Killer(process, chance)
     presses: Counter[str] = Counter()  # accept presses per offer, to count the races
     traffic_done = asyncio.Event()
-    stop = asyncio.Event()
 
-    async def killer() -> None:
-        nonlocal kills, while_starting
-        while not stop.is_set():
-            await asyncio.sleep(chance.uniform(0.3, 1.5))  # up and polling for a while
-            proc = process.proc
-            assert proc is not None
-            assert proc.returncode is None, f"the bot died by itself:\n{process.log()}"
-            await process.kill()
-            kills += 1
-            await asyncio.sleep(chance.uniform(0.0, 0.3))
-            if chance.random() < 0.25:  # killed again while starting up
-                await process.spawn()
-                await asyncio.sleep(chance.uniform(0.05, 1.2))
-                await process.kill()
-                kills += 1
-                while_starting += 1
-            await process.start()
-            if traffic_done.is_set() and kills >= MIN_KILLS and datetime.now(UTC) > plan.due[0]:
-                stop.set()
-
-    async def refugee(user: FakeUser, delay: float) -> None:
-        await asyncio.sleep(delay)  # people arrive over several seconds
-        language = user.data["language_code"]
-        await onboard(user, language)
-        await ask_for_lotse(
-            user,
-            language,
-            day=plan.appointment.date().isoformat(),
-            time="0900",
-            name=user.data["first_name"],
+    def enough() -> bool:
+        return (
+            traffic_done.is_set() and killer.kills >= MIN_KILLS and datetime.now(UTC) > plan.due[0]
         )
 
-    async def lotse_duty(lotse: FakeUser) -> None:
-        """Accept every offer and say yes to every invitation, as soon as it shows."""
-        handled: set[int] = set()
-
-        def next_task() -> tuple[BotMessage, str] | None:
-            for message in lotse.bot_messages():
-                if message.message_id in handled:
-                    continue
-                data = is_offer(message) or is_invitation(message)
-                if data:
-                    return message, data
-            return None
-
-        while True:
-            message, data = await api.wait_until(next_task, timeout=3600)
-            handled.add(message.message_id)
-            presses[data] += data.startswith("offer:")
-            await lotse.press(data=data, message=message)
-
-    chaos = asyncio.create_task(killer())
-    duties = [asyncio.create_task(lotse_duty(lotse)) for lotse in lotsen]
+    chaos = asyncio.create_task(killer.run(enough))
+    duties = [asyncio.create_task(LotseDuty(api, lotse, presses).run()) for lotse in lotsen]
     await coordinator.press(data="bc:send")
     try:
         await asyncio.wait_for(
-            asyncio.gather(*(refugee(user, chance.uniform(0, 8)) for user in refugees)), 240
+            asyncio.gather(*(refugee(user, plan, chance.uniform(0, 8)) for user in refugees)),
+            240,
         )
         traffic_done.set()
-        await asyncio.wait_for(stop.wait(), 240)
+        await asyncio.wait_for(asyncio.shield(chaos), 240)
     finally:
-        stop.set()
-        await chaos
+        traffic_done.set()
+        if not chaos.done():
+            chaos.cancel()
+        await asyncio.gather(chaos, return_exceptions=True)
+    chaos.result()
     if process.proc is None or process.proc.returncode is not None:
         await process.start()
     chaos_took = wall.monotonic() - began
@@ -277,130 +150,27 @@ async def test_everything_survives_repeated_sigkill(
     for duty in duties:
         duty.cancel()
     await asyncio.gather(*duties, return_exceptions=True)
+    await handled(process.db_path, api.last_update_id, timeout=30)  # checked below
     assert await process.terminate() == 0
 
-    report = check(process.db_path, refugees, lotsen, [*audience, *refugees, *lotsen, coordinator])
+    everyone = [*audience, *refugees, *lotsen, coordinator]
+    found = check(process.db_path, refugees, lotsen, everyone, updates=api.last_update_id)
+    assert found.integrity == "ok"
+    assert found.lost == []  # every update handled; every request sent confirmed and stored
+    assert found.not_accepted == []
+    assert found.double_assigned == []
+    assert found.duplicate_copies == []  # no news, reminder or copy twice
+    assert found.reminders_missed == []
+    assert found.wrong == []  # every copy recorded as sent arrived, no other one did
+    assert found.counts["acceptance news cut off"] == 0  # the person heard of the Lotse
+    assert found.counts["broadcast:sent"] >= len(AUDIENCE)
     await assert_stored_load_is_counted(process.db_path)
     took = wall.monotonic() - began
     races = sum(1 for n in presses.values() if n >= 2)
     summary = (
-        f"chaos: the bot survived {kills} SIGKILLs ({while_starting} while starting) in "
-        f"{chaos_took:.0f} s; {REFUGEES} requests, {races} accepted by a race of two Lotsen; "
-        f"{report}; whole test {took:.0f} s"
+        f"chaos: the bot survived {killer.kills} SIGKILLs ({killer.while_starting} while "
+        f"starting) in {chaos_took:.0f} s; {REFUGEES} requests, {races} accepted by a race "
+        f"of two Lotsen; {found.summary()}; whole test {took:.0f} s"
     )
     print(summary)
-    assert kills >= MIN_KILLS, summary
-
-
-def check(
-    db_path: Path, refugees: list[FakeUser], lotsen: list[FakeUser], everyone: list[FakeUser]
-) -> str:
-    """Assert the invariants against the database and the fake server; describe the counts."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-
-        # No confirmed request lost, none twice, each in a legal state with at most one Lotse.
-        sent = {
-            u.id
-            for u in refugees
-            if any(
-                m.text.startswith(rv.sent(t(u.data["language_code"])).text[:12])
-                for m in u.bot_messages()
-            )
-        }
-        assert sent == {u.id for u in refugees}
-        rows = conn.execute(
-            "SELECT r.id, p.telegram_id, r.status, lp.telegram_id, r.first_name FROM request r "
-            "JOIN person p ON p.id = r.person_id LEFT JOIN person lp ON lp.id = r.lotse_id "
-            "WHERE r.status <> 'draft'"
-        ).fetchall()
-        assert Counter(row[1] for row in rows) == Counter(sent)
-        assert {row[2] for row in rows} == {"accepted"}
-        doubles = conn.execute(
-            "SELECT request_id FROM offer WHERE status = 'accepted' "
-            "GROUP BY request_id HAVING count(*) > 1"
-        ).fetchall()
-        assert doubles == []
-        mismatched = conn.execute(
-            "SELECT r.id FROM request r LEFT JOIN offer o ON o.request_id = r.id "
-            "AND o.status = 'accepted' WHERE r.status = 'accepted' AND r.lotse_id IS NOT o.lotse_id"
-        ).fetchall()
-        assert mismatched == []
-        by_id = {u.id: u for u in everyone}
-        for _, person, _, lotse, name in rows:
-            # The person heard of their Lotse once; only the winner got the case.
-            assert len([m for m in by_id[person].bot_messages() if m.text.startswith("🎉")]) == 1
-            details = [
-                m
-                for u in lotsen
-                for m in u.bot_messages()
-                if m.text.startswith("✅") and name in m.text
-            ]
-            assert [m.chat_id for m in details] == [lotse], name
-
-        # Request reminders: each side of each case got each due one exactly once, or it is
-        # still pending; a copy cut off mid-send is unconfirmed and never sent again.
-        timers = conn.execute(
-            "SELECT subject, kind, done_at IS NOT NULL FROM timer "
-            "WHERE kind GLOB 'request:remind:*'"
-        ).fetchall()
-        notices = {
-            (r, f"request:{what}", side): status
-            for r, what, side, status in conn.execute(
-                "SELECT request_id, what, side, status FROM case_notice"
-            ).fetchall()
-        }
-        done_reminders = pending_reminders = unconfirmed = 0
-        for request_id, person, _, lotse, name in rows:
-            slots = {kind: done for subject, kind, done in timers if subject == request_id}
-            for side, user, about in (
-                ("person", by_id[person], None),
-                ("lotse", by_id[lotse], name),
-            ):
-                got = len(request_reminders(user, about))
-                statuses = [notices.get((request_id, kind, side)) for kind in slots]
-                sure = statuses.count("sent")
-                maybe = statuses.count("sending")  # cut off by a kill: perhaps arrived
-                assert sure <= got <= sure + maybe, (request_id, side, got, statuses)
-                for kind, done in slots.items():
-                    if done:
-                        assert notices.get((request_id, kind, side)) in ("sent", "sending")
-                unconfirmed += maybe
-            done_reminders += sum(slots.values())
-            pending_reminders += len(slots) - sum(slots.values())
-
-        # Mailings: nobody got a copy twice; everyone recorded as sent got exactly one.
-        mailings = conn.execute("SELECT id, kind, variant FROM mailing").fetchall()
-        deliveries = conn.execute(
-            "SELECT d.mailing_id, p.telegram_id, d.status FROM delivery d "
-            "JOIN person p ON p.id = d.person_id"
-        ).fetchall()
-        pending_events = conn.execute(
-            "SELECT count(*) FROM timer WHERE kind = 'event:remind' AND done_at IS NULL"
-        ).fetchone()[0]
-    received = {
-        "broadcast": {u.id: len(copies(u)) for u in everyone},
-        "announce": {u.id: len(announcements(u)) for u in everyone},
-        "remind": {u.id: len(event_reminders(u)) for u in everyone},
-    }
-    counted: Counter[str] = Counter()
-    for mailing_id, kind, variant in mailings:
-        what = "broadcast" if kind == "broadcast" else variant.split(":")[0]
-        assert max(received[what].values()) <= 1, f"somebody got the {what} twice"
-        for mid, telegram_id, status in deliveries:
-            if mid != mailing_id:
-                continue
-            counted[f"{what}:{status}"] += 1
-            if status == "sent":
-                assert received[what][telegram_id] == 1, (what, telegram_id)
-            elif status in ("pending", "blocked", "failed"):
-                assert received[what][telegram_id] == 0, (what, telegram_id, status)
-    if pending_events:
-        assert not any(received["remind"].values())
-    assert counted["broadcast:sent"] >= len(AUDIENCE)
-    return (
-        f"request reminders {done_reminders} due and done, {pending_reminders} pending, "
-        f"unconfirmed: {unconfirmed}; broadcast {counted['broadcast:sent']} sent, "
-        f"{counted['broadcast:unconfirmed']} unconfirmed; Stammtisch reminder "
-        f"{counted['remind:sent']} sent{' (still pending)' if pending_events else ''}"
-    )
+    assert killer.kills >= MIN_KILLS, summary
