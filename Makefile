@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 
-.PHONY: test test-calendar lint typecheck pytest audit lock run demo bench extract update-catalogs clean
+.PHONY: test test-calendar lint typecheck pytest audit lock run demo bench soak extract update-catalogs clean
 
 # Only what the lock names, checked by hash (pip and setuptools too); the project itself is
 # built with the locked setuptools, without fetching a build environment.
@@ -59,6 +59,12 @@ lock: $(STAMP)
 ## prints a table and writes bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## The chaos harness in a long run (not part of test; at most 20 minutes, loopback only): at
+## least 200 SIGKILLs while every flow goes on, then a busy Monday morning; prints the figures
+## and writes bench/soak.json.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 ## Start the bot for real (needs TELEGRAM_BOT_TOKEN).
 run: $(STAMP)

@@ -260,45 +260,53 @@ class Step:
     expect: Predicate = lambda data: True
 
 
-def _has(value: str) -> Predicate:
+def has(value: str) -> Predicate:
     return lambda data: value in data
 
 
-def _prefix(value: str) -> Predicate:
+def prefix(value: str) -> Predicate:
     return lambda data: any(d.startswith(value) for d in data)
 
 
-def _only(*values: str) -> Predicate:
+def only(*values: str) -> Predicate:
     return lambda data: data == list(values)
 
 
 def onboarding(language: str) -> list[Step]:
     """/start, the language, consent: up to the main menu."""
     return [
-        Step(text="/start", expect=_prefix("lang:")),
-        Step(data=f"lang:{language}", expect=_has("consent:yes")),
-        Step(data="consent:yes", expect=_has("menu:request")),
+        Step(text="/start", expect=prefix("lang:")),
+        Step(data=f"lang:{language}", expect=has("consent:yes")),
+        Step(data="consent:yes", expect=has("menu:request")),
     ]
 
 
-def asking(district: int) -> list[Step]:
-    """From the main menu through the whole request to *sent*."""
+def asking(district: int, *, day: str | None = None, name: str = "Amal") -> list[Step]:
+    """From the main menu through the whole request to *sent*; the appointment on ``day``
+    (ISO date) at 09:00, or a flexible one."""
+    if day is None:
+        when = [Step(data="ask:day:flex", expect=has("ask:place:skip"))]
+    else:
+        when = [
+            Step(data=f"ask:day:{day}", expect=has("ask:time:none")),
+            Step(data="ask:time:0900", expect=has("ask:place:skip")),
+        ]
     return [
-        Step(data="menu:request", expect=_prefix("ask:topic:")),
-        Step(data="ask:topic:jobcenter", expect=_only("ask:stop")),
-        Step(text="Brief vom Jobcenter verstehen", expect=_has("ask:langs_done")),
-        Step(data="ask:langs_done", expect=_prefix("ask:district:")),
-        Step(data=f"ask:district:{district}", expect=_has("ask:day:flex")),
-        Step(data="ask:day:flex", expect=_has("ask:place:skip")),
-        Step(data="ask:place:skip", expect=_has("ask:name:telegram")),
-        Step(text="Amal", expect=_has("ask:confirm")),
-        Step(data="ask:confirm", expect=_only("menu:home")),
+        Step(data="menu:request", expect=prefix("ask:topic:")),
+        Step(data="ask:topic:jobcenter", expect=only("ask:stop")),
+        Step(text="Brief vom Jobcenter verstehen", expect=has("ask:langs_done")),
+        Step(data="ask:langs_done", expect=prefix("ask:district:")),
+        Step(data=f"ask:district:{district}", expect=has("ask:day:flex")),
+        *when,
+        Step(data="ask:place:skip", expect=has("ask:name:telegram")),
+        Step(text=name, expect=has("ask:confirm")),
+        Step(data="ask:confirm", expect=only("menu:home")),
     ]
 
 
 def asking_cycle(district: int) -> list[Step]:
     """A returning person's round: ask for a Lotse, send it, back to the main menu."""
-    return [*asking(district), Step(data="menu:home", expect=_has("menu:request"))]
+    return [*asking(district), Step(data="menu:home", expect=has("menu:request"))]
 
 
 #: The step a draft is at before the k-th action of :func:`asking_cycle` (k = 1..8).
@@ -365,7 +373,9 @@ def inject_menu(api: FakeBotAPI, user_id: int) -> None:
 
 
 async def perform(api: FakeBotAPI, user_id: int, step: Step) -> None:
-    """Send the step's text, or press its button on the newest message that has buttons."""
+    """Send the step's text, or press its button: on the newest message that has it, else on
+    the newest message that has buttons (a copy of a broadcast that came in between keeps
+    its own)."""
     user = api.user(user_id)
     if step.text is not None:
         await user.send(step.text)
@@ -374,8 +384,10 @@ async def perform(api: FakeBotAPI, user_id: int, step: Step) -> None:
     message = None
     for candidate in reversed(api.chats[user_id]):
         if candidate.from_bot and candidate.buttons and not candidate.deleted:
-            message = candidate
-            break
+            if any(b.get("callback_data") == step.data for row in candidate.buttons for b in row):
+                message = candidate
+                break
+            message = message or candidate
     if message is None:  # nothing to press on yet: the same update Telegram would send
         message = api._add(user_id, text=".", html=None, kind="text", params={})
     await user.press(data=step.data, message=message)
@@ -424,10 +436,18 @@ class Replies:
 
 
 async def closed_loop_user(
-    api: FakeBotAPI, replies: Replies, user_id: int, steps: list[Step], timeout: float
+    api: FakeBotAPI,
+    replies: Replies,
+    user_id: int,
+    steps: list[Step],
+    timeout: float,
+    think: Callable[[], float] | None = None,
 ) -> None:
-    """Send each step once the answer to the previous one has arrived."""
-    for step in steps:
+    """Send each step once the answer to the previous one has arrived (and, with ``think``,
+    that many seconds after it)."""
+    for index, step in enumerate(steps):
+        if think is not None and index:
+            await asyncio.sleep(think())
         waiting = replies.expect(user_id, step, future=True)
         waiting.sent = time.perf_counter()
         await perform(api, user_id, step)

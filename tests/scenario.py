@@ -91,7 +91,7 @@ async def become_lotse(
         await user.press(data="prof:show:lang")
         await user.press(data=f"prof:lang:{language}")
         ticked = f"✅ {language_name(language)}"
-        await user.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())
+        await user.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())  # type: ignore[misc]
     return user
 
 

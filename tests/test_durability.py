@@ -378,3 +378,74 @@ async def test_request_killed_before_its_offers_were_recorded_is_offered_at_star
     finally:
         if process.proc is not None and process.proc.returncode is None:
             await process.kill()
+
+
+async def _killed_after(process: BotProcess, change: str, request_id: int, lotse: int) -> None:
+    """Leave the database as a kill right after the first statement of ``change`` does:
+    the request waits again (``open``), no offer of the new round is recorded yet."""
+    from bot.domain.requests import Status
+    from bot.storage.database import Database
+    from bot.storage.requests import RequestsRepository
+
+    db = Database(process.db_path)
+    await db.open()
+    try:
+        repo, now = RequestsRepository(db), datetime.now(BERLIN)
+        if change == "confirm":
+            assert await repo.move(request_id, [Status.DRAFT], Status.OPEN, now, step=None)
+        else:
+            assert await repo.reopen(request_id, lotse, now)
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("change", ["confirm", "hand back"])
+async def test_request_opened_but_not_yet_offered_is_offered_after_sigkill(
+    api: FakeBotAPI, process: BotProcess, change: str
+) -> None:
+    """Opening a request (or getting it back from a Lotse) and recording its offers are two
+    statements; a kill between them must not leave it waiting without anyone asked."""
+    invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
+        [str(LOTSENBOT), "invite", "--count", "2"],
+        env=bot_env(None, process.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    codes = invited.stdout.split()
+    await process.start()
+    first = await become_lotse(api, 5501, "Darya", ["ru"], codes[0])
+    refugee = api.user(5502, "Olha", language_code="ru")
+    await onboard(refugee, "ru")
+    if change == "confirm":
+        await refugee.press(label("ru", "🤝 I need a Lotse"))
+        await refugee.press(data="ask:topic:school")
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
+        await refugee.send("Anmeldung an der Grundschule")
+        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+            await refugee.press(data=data)
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+        await refugee.send("Olha")
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:confirm"))
+        waiting = first
+    else:
+        await ask_for_lotse(refugee, "ru", text="Anmeldung an der Grundschule", name="Olha")
+        await first.press(label("ru", "✅ Accept"))
+        await refugee.wait_for_text("Darya")
+        waiting = await become_lotse(api, 5503, "Igor", ["ru"], codes[1])
+    await process.kill()
+    with sqlite3.connect(process.db_path) as conn:
+        lotse_id = conn.execute("SELECT id FROM person WHERE telegram_id = 5501").fetchone()[0]
+    await _killed_after(process, change, 1, lotse_id)
+
+    await process.start()
+    offer = await waiting.wait_for_text("🔔")
+    assert "Anmeldung an der Grundschule" in offer.text
+    assert await process.terminate() == 0
+    with sqlite3.connect(process.db_path) as conn:
+        assert conn.execute("SELECT status, round FROM request").fetchall() == [("offered", 1)]
+        timers = conn.execute(
+            "SELECT kind FROM timer WHERE kind IN ('request:escalate', 'request:expire') "
+            "AND done_at IS NULL ORDER BY kind"
+        ).fetchall()
+    assert timers == [("request:escalate",), ("request:expire",)]  # it still moves on alone

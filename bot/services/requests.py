@@ -300,9 +300,10 @@ class RequestService:
                 raise result  # the rest were delivered; this one is sent again at start
 
     async def redeliver_offers(self) -> None:
-        """At start: make the first offers of requests a stopped process opened but did not
-        offer, and finish sending offers it left unsent."""
+        """At start: offer what a stopped process opened (or got back from a Lotse) but did
+        not offer yet, and finish sending the offers it recorded but left unsent."""
         for request in await self.repo.never_offered():
+            await self.timers.set("request:expire", request.id, self._expiry(request))
             await self._offer(request, 1, deliver=False)
         for request_id in await self.repo.requests_with_undelivered_offers():
             await self.deliver_offers(request_id)

@@ -287,7 +287,9 @@ class RequestsRepository:
         return changed == 1
 
     async def never_offered(self) -> list[Request]:
-        """Requests that opened but were never offered (the process stopped in between)."""
+        """Requests waiting with no round of offers yet: opened or handed back, and the
+        process stopped before it recorded their offers (offering records a round, also
+        when nobody fits)."""
         rows = await self.db.fetch_all(
             f"SELECT {_FIELDS} FROM request WHERE status = 'open' AND round = 0 ORDER BY id"
         )
