@@ -1,17 +1,37 @@
-"""Reading button data strictly: only what a button offers is taken, anything else is not.
+"""The actions a screen's choices carry, written and read by one codec.
 
-``callback_data`` comes back from the client and can be forged, so a handler reads it with
-:func:`parse` or :func:`parse_action` and answers ``None`` with "no longer valid"
-(:func:`handlers.views.button_expired`). Values that passed are safe to convert: a
-:data:`NUMBER` is a few ASCII digits, never a huge or a non-ASCII number.
+An action is ``<prefix>:<name>[:<value>…]``. Each feature declares its actions once, as
+:class:`Actions`: what each one's values may be. The same declaration writes the action
+into a choice (refusing a value that does not fit, or data over :data:`MAX_BYTES`) and
+reads a pressed one back. Action data comes back from the messenger's client and can be
+forged, so only what a choice offers is taken; anything else reads as ``None``, which a
+handler answers with "no longer valid" (:func:`handlers.views.button_expired`). Values that
+passed are safe to convert: a :data:`NUMBER` is a few ASCII digits, never a huge or a
+non-ASCII number.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-__all__ = ["DATE", "INVITE", "NUMBER", "Part", "indices", "parse", "parse_action"]
+from handlers.port import Choice
+
+__all__ = [
+    "DATE",
+    "INVITE",
+    "MAX_BYTES",
+    "NUMBER",
+    "Actions",
+    "Part",
+    "indices",
+    "parse",
+    "parse_action",
+]
+
+#: The most an action may take: Telegram's limit for ``callback_data``.
+MAX_BYTES = 64
 
 #: One part of button data: the one value allowed (a ``str``), the values a button offers
 #: (a collection), or a pattern the whole value must match.
@@ -58,3 +78,41 @@ def parse_action(
 def indices(items: Iterable[object]) -> frozenset[str]:
     """The positions of ``items`` as buttons carry them (``"0"``, ``"1"``, …)."""
     return frozenset(str(i) for i, _ in enumerate(items))
+
+
+#: A value written into an action: text as it is, a number, or a day (ISO).
+Value = str | int | dt.date
+
+
+class Actions:
+    """The actions of one feature: ``Actions("ask", {"topic": (TOPICS,), "stop": ()})``.
+
+    ``actions("topic", key)`` writes one (:class:`ValueError` if it does not fit);
+    ``actions.read(data)`` reads a pressed one as ``(name, values)``, or None.
+    """
+
+    __slots__ = ("offered", "prefix")
+
+    def __init__(self, prefix: str, offered: Mapping[str, Sequence[Part]]) -> None:
+        self.prefix = prefix
+        self.offered = offered
+
+    def __call__(self, name: str, *values: Value) -> str:
+        data = ":".join((self.prefix, name, *map(_written, values)))
+        if self.read(data) is None:
+            raise ValueError(f"{self.prefix}:{name} does not take these values")
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"{self.prefix}:{name} is longer than {MAX_BYTES} bytes")
+        return data
+
+    def choice(self, label: str, name: str, *values: Value) -> Choice:
+        """A choice labelled ``label`` carrying this action."""
+        return Choice(label, self(name, *values))
+
+    def read(self, data: str | None) -> tuple[str, list[str]] | None:
+        """The pressed action's name and values, if it is one offered; else None."""
+        return parse_action(data, self.prefix, self.offered)
+
+
+def _written(value: Value) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)

@@ -1,4 +1,4 @@
-"""The typed callback context and the per-update look-up of who is talking."""
+"""One turn of the conversation: what a person did, who they are, and how to answer them."""
 
 from __future__ import annotations
 
@@ -6,55 +6,90 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
-
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.people import Person
 from bot.i18n import Texts, shipped_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
+from handlers.port import (
+    Attachment,
+    Choices,
+    DeliveryError,
+    Input,
+    Messenger,
+    OutFile,
+    Refused,
+    Screen,
+    Sent,
+)
 
-__all__ = [
-    "LotsenContext",
-    "Speaker",
-    "acknowledge",
-    "clear_buttons",
-    "replace",
-    "send",
-    "speaker",
-    "together",
-]
+__all__ = ["Speaker", "Turn", "coordinator_chats", "speaker", "together"]
 
 log = logging.getLogger(__name__)
 
 
-class LotsenContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """Callback context that knows the services."""
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a handler gets: the input, the services, and the channel to answer through.
 
-    @property
-    def services(self) -> Services:
-        """The use cases, built once in :func:`handlers.app.build_application`."""
-        services: Services = self.bot_data["services"]
-        return services
+    Answers go to the chat the input came from; ``messenger`` reaches anyone else.
+    """
 
+    input: Input
+    services: Services
+    messenger: Messenger
 
-LotsenApp = Application[
-    ExtBot[None], LotsenContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
-]
+    async def send(
+        self,
+        screen: Screen | str,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        """Send a message to the chat the input came from."""
+        if isinstance(screen, str):
+            screen = Screen(screen)
+        return await self.messenger.send(self.input.chat, screen, attachment=attachment, file=file)
+
+    async def replace(self, screen: Screen | str) -> None:
+        """Replace the pressed message by ``screen`` (unchanged content is fine)."""
+        if self.input.pressed is None:
+            return
+        if isinstance(screen, str):
+            screen = Screen(screen)
+        await self.messenger.edit(self.input.chat, self.input.pressed, screen)
+
+    async def set_choices(self, choices: Choices) -> None:
+        """Replace only the pressed message's choices."""
+        if self.input.pressed is not None:
+            await self.messenger.edit_choices(self.input.chat, self.input.pressed, choices)
+
+    async def clear_choices(self) -> None:
+        """Remove the pressed message's choices, so old steps cannot be chosen again."""
+        await self.set_choices(())
+
+    async def notice(self, text: str | None = None, alert: bool = False) -> None:
+        """Answer the press (with a short notice, or one to dismiss when ``alert``); an
+        answer that comes too late (e.g. handled again after a restart) is fine."""
+        if self.input.press is None:
+            if text is not None:  # typed input has no press to answer: say it in the chat
+                await self.send(text)
+            return
+        try:
+            await self.messenger.answer(self.input.press, text, alert)
+        except Refused as exc:
+            log.info("press not answered: %s", type(exc).__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
-    """The person behind an update and the texts in their language."""
+    """The person behind an input and the texts in their language."""
 
-    telegram_id: int
+    address: int
     person: Person | None
     t: Texts
-    #: False before a first choice when Telegram's language_code names no shipped language:
-    #: ``t`` is then only the city's default.
+    #: False before a first choice when the app's language is none the bot ships: ``t`` is
+    #: then only the city's default.
     language_known: bool = True
 
     @property
@@ -63,27 +98,36 @@ class Speaker:
         return PeopleService.has_current_consent(self.person)
 
 
-async def speaker(update: Update, context: LotsenContext) -> Speaker:
-    """Look up who sent ``update`` and pick their language (stored choice wins)."""
-    services = context.services
-    user = update.effective_user
-    if user is None:  # channel posts and the like carry no user
-        return Speaker(0, None, texts(services.city.default_language, services.city.timezone))
-    person = await services.people.find(user.id)
+async def speaker(turn: Turn) -> Speaker:
+    """Look up who sent the input and pick their language (the stored choice wins)."""
+    services = turn.services
+    sender = turn.input.sender
+    person = await services.people.find(sender)
     if person is not None:
         await services.people.reachable_again(person)
         await services.people.seen(person)
-    guessed = shipped_language(user.language_code) if person is None else None
+    guessed = shipped_language(turn.input.language) if person is None else None
     language = person.language if person is not None else guessed or services.city.default_language
     t = texts(language, services.city.timezone)
-    return Speaker(user.id, person, t, language_known=person is not None or guessed is not None)
+    return Speaker(sender, person, t, language_known=person is not None or guessed is not None)
+
+
+async def coordinator_chats(services: Services) -> list[tuple[int, Texts]]:
+    """Every coordinator's chat, with the texts in their language (the city file's and those
+    with the coordinator role)."""
+    chats = []
+    for address in await services.people.coordinator_ids():
+        person = await services.people.find(address)
+        language = person.language if person else services.city.default_language
+        chats.append((address, texts(language, services.city.timezone)))
+    return chats
 
 
 async def together(*calls: Awaitable[object]) -> None:
-    """Make Bot API calls that do not depend on each other at the same time.
+    """Make messenger calls that do not depend on each other at the same time.
 
-    The person waits for one round trip to Telegram instead of one per call. Every call
-    finishes; the first error, if any, is raised afterwards.
+    The person waits for one round trip instead of one per call. Every call finishes; the
+    first error, if any, is raised afterwards.
     """
     results = await asyncio.gather(*calls, return_exceptions=True)
     for result in results:
@@ -91,39 +135,12 @@ async def together(*calls: Awaitable[object]) -> None:
             raise result
 
 
-async def acknowledge(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    """Answer a button press; an expired query (e.g. handled again after a restart) is fine."""
+async def quietly(call: Awaitable[object], what: str) -> bool:
+    """Make a call whose failure to deliver is logged (without personal data), not raised;
+    False if it was not delivered."""
     try:
-        await query.answer(text, show_alert=alert)
-    except BadRequest as exc:
-        log.info("button answer not delivered: %s", type(exc).__name__)
-
-
-async def send(
-    update: Update, text: str, buttons: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    """Send a message to the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await chat.send_message(text, reply_markup=buttons)
-
-
-async def replace(
-    query: CallbackQuery, text: str, buttons: InlineKeyboardMarkup | None = None
-) -> None:
-    """Edit the pressed message in place (unchanged content is fine)."""
-    try:
-        await query.edit_message_text(text, reply_markup=buttons)
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
-
-
-async def clear_buttons(query: CallbackQuery) -> None:
-    """Remove the buttons of the pressed message, so old steps cannot be pressed again."""
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        if "not modified" not in str(exc) and "not found" not in str(exc):
-            raise
+        await call
+    except DeliveryError as exc:
+        log.info("%s not delivered: %s", what, type(exc).__name__)
+        return False
+    return True

@@ -7,11 +7,9 @@ import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
-
 from bot.domain.dialogs import Dialog
 from handlers import views
-from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, send
+from handlers.context import Speaker, Turn
 
 __all__ = [
     "ShowStep",
@@ -24,41 +22,33 @@ __all__ = [
 ]
 
 #: Sends the screen of a dialog's current step.
-ShowStep = Callable[[Update, LotsenContext, Speaker, Dialog], Awaitable[None]]
+ShowStep = Callable[[Turn, Speaker, Dialog], Awaitable[None]]
 
 
-async def in_hand(
-    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog | None, show: ShowStep
-) -> Dialog | None:
-    """The dialog a button press may change, or None when the press is answered already.
+async def in_hand(turn: Turn, who: Speaker, dialog: Dialog | None, show: ShowStep) -> Dialog | None:
+    """The dialog a press may change, or None when the press is answered already.
 
     A press on a dialog that is gone is refused; a press handled before a restart only
     shows the current step again.
     """
-    query = update.callback_query
-    assert query is not None
     if dialog is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return None
-    if dialog.replays(update.update_id):
-        await acknowledge(query)
-        await show(update, context, who, dialog)
+    if dialog.replays(turn.input.key):
+        await turn.notice()
+        await show(turn, who, dialog)
         return None
     return dialog
 
 
-async def next_step(
-    update: Update, context: LotsenContext, who: Speaker, updated: Dialog | None, show: ShowStep
-) -> None:
-    """After a button answered a step: the next step, or a refusal if it did not fit."""
-    query = update.callback_query
-    assert query is not None
+async def next_step(turn: Turn, who: Speaker, updated: Dialog | None, show: ShowStep) -> None:
+    """After a choice answered a step: the next step, or a refusal if it did not fit."""
     if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    await acknowledge(query)
-    await clear_buttons(query)
-    await show(update, context, who, updated)
+    await turn.notice()
+    await turn.clear_choices()
+    await show(turn, who, updated)
 
 
 _DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
@@ -90,8 +80,7 @@ def typed_time(text: str) -> dt.time | None:
 
 
 async def take_typed(
-    update: Update,
-    context: LotsenContext,
+    turn: Turn,
     who: Speaker,
     dialog: Dialog,
     show: ShowStep,
@@ -99,13 +88,11 @@ async def take_typed(
 ) -> None:
     """Typed input in a dialog: ``answer`` takes the text at the current step (None: it does
     not fit, and the person is told so); then the step that follows is shown."""
-    message = update.effective_message
-    assert message is not None
-    if dialog.replays(update.update_id):
-        await show(update, context, who, dialog)
+    if dialog.replays(turn.input.key):
+        await show(turn, who, dialog)
         return
-    updated = await answer((message.text or "").strip())
+    updated = await answer((turn.input.text or "").strip())
     if updated is None:
-        await send(update, views.not_understood(who.t))
+        await turn.send(views.not_understood(who.t))
         updated = dialog
-    await show(update, context, who, updated)
+    await show(turn, who, updated)

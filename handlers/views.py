@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, Texts, language_name, texts
+from handlers.port import Choice, Choices, Screen
 
 __all__ = [
+    "Choice",
+    "Choices",
     "Screen",
     "consent",
     "consent_declined",
@@ -24,7 +24,7 @@ __all__ = [
     "welcome",
 ]
 
-# callback_data is sent back by the client, so it carries only short keys; handlers check them.
+# Action data is sent back by the client, so it carries only short keys; handlers check them.
 MENU_REQUEST = "menu:request"
 MENU_LOTSE = "menu:lotse"
 MENU_BECOME = "menu:become"
@@ -39,30 +39,22 @@ CONSENT_WITHDRAW = "consent:withdraw"
 LANGUAGE_PREFIX = "lang:"
 
 
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """One message: HTML text and optional inline buttons."""
-
-    text: str
-    buttons: InlineKeyboardMarkup | None = None
+def button(label: str, data: str) -> Choice:
+    """A choice sending ``data`` (checked again on the server when chosen)."""
+    return Choice(label, data)
 
 
-def button(label: str, data: str) -> InlineKeyboardButton:
-    """An inline button sending ``data`` (checked again on the server when pressed)."""
-    return InlineKeyboardButton(label, callback_data=data)
+def grid(choices: list[Choice], width: int) -> Choices:
+    """Choices in rows of ``width``."""
+    return tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
 
 
-def grid(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    """Buttons in rows of ``width``."""
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
-def day_buttons(t: Texts, days: list[date], prefix: str) -> list[list[InlineKeyboardButton]]:
+def day_buttons(t: Texts, days: list[date], prefix: str) -> Choices:
     """A calendar: one button per day (``<prefix><ISO date>``), three to a row."""
     return grid([button(t.short_day(day), f"{prefix}{day.isoformat()}") for day in days], 3)
 
 
-def time_buttons(t: Texts, times: tuple[str, ...], prefix: str) -> list[list[InlineKeyboardButton]]:
+def time_buttons(t: Texts, times: tuple[str, ...], prefix: str) -> Choices:
     """Times of day (``<prefix>HHMM``), five to a row."""
     return grid(
         [
@@ -73,10 +65,9 @@ def time_buttons(t: Texts, times: tuple[str, ...], prefix: str) -> list[list[Inl
     )
 
 
-def _rows(*rows: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data)] for label, data in rows]
-    )
+def rows(*choices: tuple[str, str]) -> Choices:
+    """One choice per row, from ``(label, data)`` pairs."""
+    return tuple((Choice(label, data),) for label, data in choices)
 
 
 def day_and_time(t: Texts, moment: datetime) -> str:
@@ -85,13 +76,13 @@ def day_and_time(t: Texts, moment: datetime) -> str:
     return t.gettext("{day} at {time}", day=t.day(local.date()), time=t.clock(local.time()))
 
 
-def home_button(t: Texts) -> InlineKeyboardButton:
-    """The button back to the main menu."""
-    return InlineKeyboardButton(t.gettext("⬅️ Main menu"), callback_data=MENU_HOME)
+def home_button(t: Texts) -> Choice:
+    """The choice back to the main menu."""
+    return Choice(t.gettext("⬅️ Main menu"), MENU_HOME)
 
 
-def _back(t: Texts) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[home_button(t)]])
+def _back(t: Texts) -> Choices:
+    return ((home_button(t),),)
 
 
 def welcome(t: Texts, city: CityConfig) -> str:
@@ -140,16 +131,16 @@ def greeting_picker(city: CityConfig, invite: str | None = None) -> Screen:
     return Screen("\n".join(lines), _language_buttons(None, invite))
 
 
-def _language_buttons(current: str | None, invite: str | None) -> InlineKeyboardMarkup:
+def _language_buttons(current: str | None, invite: str | None) -> Choices:
     suffix = f":{invite}" if invite else ""
-    buttons = [
-        InlineKeyboardButton(
+    choices = [
+        Choice(
             ("✓ " if code == current else "") + language_name(code),
-            callback_data=LANGUAGE_PREFIX + code + suffix,
+            LANGUAGE_PREFIX + code + suffix,
         )
         for code in LANGUAGES
     ]
-    return InlineKeyboardMarkup(grid(buttons, 2))
+    return grid(choices, 2)
 
 
 def language_chosen(t: Texts) -> str:
@@ -173,7 +164,7 @@ def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
     )
     return Screen(
         text,
-        _rows(
+        rows(
             (t.gettext("✅ I agree"), CONSENT_YES + (f":{invite}" if invite else "")),
             (t.gettext("Not now"), CONSENT_NO),
             (t.gettext("Read the privacy notice"), MENU_PRIVACY),
@@ -192,7 +183,7 @@ def consent_declined(t: Texts, city: CityConfig) -> Screen:
     )
     return Screen(
         text,
-        _rows(
+        rows(
             (t.gettext("✅ I agree after all"), CONSENT_SHOW),
             (t.gettext("📅 Stammtisch dates"), MENU_STAMMTISCH),
             (t.gettext("🌐 Language"), MENU_LANGUAGE),
@@ -204,7 +195,7 @@ def main_menu(t: Texts) -> Screen:
     """The main menu: one button per thing people come for."""
     return Screen(
         t.gettext("What would you like to do?"),
-        _rows(
+        rows(
             (t.gettext("🤝 I need a Lotse"), MENU_REQUEST),
             (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
             (t.gettext("🎓 I want to become a Lotse"), MENU_BECOME),
@@ -235,12 +226,12 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
     text += "\n\n" + t.gettext("See all your data: /mydata · Delete all your data: /delete")
     if consent_at is None:
         text += "\n\n" + t.gettext("You have not given your consent.")
-        buttons = _rows((t.gettext("✅ I agree"), CONSENT_YES), (home_button(t).text, MENU_HOME))
+        buttons = rows((t.gettext("✅ I agree"), CONSENT_YES), (home_button(t).label, MENU_HOME))
     else:
         text += "\n\n" + t.gettext("You gave your consent on {date}.", date=t.datetime(consent_at))
-        buttons = _rows(
+        buttons = rows(
             (t.gettext("Withdraw my consent"), CONSENT_WITHDRAW),
-            (home_button(t).text, MENU_HOME),
+            (home_button(t).label, MENU_HOME),
         )
     return Screen(text, buttons)
 

@@ -1,0 +1,199 @@
+"""What a channel and the conversation exchange: inputs come in, screens go out.
+
+A channel (``channels/telegram``, later others) turns what its messenger delivers into an
+:class:`Input` and implements :class:`Messenger`; everything in ``handlers/`` speaks only
+these types. Screen texts are written in the conversation's small markup: ``<b>``, ``<i>``,
+``<a href="…">`` and line breaks, with ``&amp;``, ``&lt;`` and ``&gt;`` escaped, which each
+channel renders as its messenger can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+__all__ = [
+    "Attachment",
+    "Blocked",
+    "Choice",
+    "Choices",
+    "DeliveryError",
+    "Input",
+    "Kind",
+    "Messenger",
+    "OutFile",
+    "RateLimited",
+    "Refused",
+    "Screen",
+    "Sent",
+    "Unavailable",
+    "Unconfirmed",
+    "Upload",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One thing a person can choose on a screen: a label, and the action it stands for
+    (encoded by :mod:`handlers.actions`, at most 64 bytes)."""
+
+    label: str
+    action: str
+
+
+#: A screen's choices, in rows.
+Choices = tuple[tuple[Choice, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One message: text in the conversation's markup and the choices below it."""
+
+    text: str
+    choices: Choices = ()
+
+
+class Kind(StrEnum):
+    """What a person did."""
+
+    COMMAND = "command"  #: ``/name args``
+    ACTION = "action"  #: chose one of a screen's choices
+    MESSAGE = "message"  #: typed text, or sent a voice note, photo or document
+    EDIT = "edit"  #: changed a message sent earlier
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A voice note, photo or document a person sent: kept by the channel's reference only."""
+
+    kind: str  #: ``voice``, ``photo`` or ``document``
+    ref: str  #: the channel's reference, to send it on without downloading it
+    size: int = 0
+    mime: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to send along by reference (``kind`` as in :class:`Upload`)."""
+
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """A file made by the bot, to upload (``kind``: ``photo`` or ``document``)."""
+
+    name: str
+    data: bytes
+    kind: str = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One thing a person did, as the conversation sees it, from any channel."""
+
+    kind: Kind
+    #: Identifies the input for replays: the same key means it is handled again.
+    key: int
+    #: Where the person is reached (a private chat: also the person).
+    sender: int
+    chat: int
+    private: bool = True
+    first_name: str | None = None
+    #: The language the person's app is set to (as the messenger says; may be unshipped).
+    language: str | None = None
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    #: The chosen action's data, as the channel received it (may be forged).
+    action: str | None = None
+    #: Typed text, or the caption of an upload; ``markup`` is the same in the markup.
+    text: str | None = None
+    markup: str | None = None
+    upload: Upload | None = None
+    #: The person's own message (for a reply to it) and the bot's message it answers.
+    message: int | None = None
+    reply_to: int | None = None
+    #: The message whose choice was pressed, and the channel's handle to answer the press.
+    pressed: int | None = None
+    press: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message that went out: its id, and the reference of an uploaded file for sending it
+    again without another upload."""
+
+    id: int
+    file_ref: str | None = None
+
+
+class DeliveryError(Exception):
+    """The messenger did not take a message; the subclass says why (never what it said)."""
+
+
+class Blocked(DeliveryError):
+    """The recipient has blocked the bot or left the messenger."""
+
+
+class RateLimited(DeliveryError):
+    """Too many messages: the messenger asks to wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class Unconfirmed(DeliveryError):
+    """No answer in time: the message may have arrived, so it is not sent again."""
+
+
+class Unavailable(DeliveryError):
+    """The messenger cannot be reached just now; trying later may work."""
+
+
+class Refused(DeliveryError):
+    """The messenger refused this message (e.g. too old to edit, no longer there)."""
+
+
+class Messenger(Protocol):
+    """What a channel does for the conversation: send, change and delete messages.
+
+    Each method raises a :class:`DeliveryError` when the messenger does not take it.
+    """
+
+    async def send(
+        self,
+        chat: int,
+        screen: Screen,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        """Send ``screen`` (as the caption of the attachment or file, if given)."""
+        ...
+
+    async def edit(self, chat: int, message: int, screen: Screen) -> None:
+        """Replace a message's text and choices (unchanged content is fine)."""
+        ...
+
+    async def edit_choices(self, chat: int, message: int, choices: Choices) -> None:
+        """Replace only a message's choices (``()``: none); unchanged or gone is fine."""
+        ...
+
+    async def edit_caption(self, chat: int, message: int, text: str) -> None:
+        """Replace the caption of a message with an attachment."""
+        ...
+
+    async def delete(self, chat: int, message: int) -> bool:
+        """Delete a message; False when the messenger no longer allows it."""
+        ...
+
+    async def answer(self, press: str, text: str | None = None, alert: bool = False) -> None:
+        """Answer a pressed choice, with a short notice or (``alert``) one to dismiss."""
+        ...
+
+    def invitation(self, code: str) -> str:
+        """A link that opens the bot with ``code`` (an invitation to become a Lotse)."""
+        ...
