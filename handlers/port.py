@@ -67,7 +67,7 @@ class Kind(StrEnum):
 class Upload:
     """A voice note, photo or document a person sent: kept by the channel's reference only."""
 
-    kind: str  #: ``voice``, ``photo`` or ``document``
+    kind: str  #: ``voice``, ``photo``, ``document``, or ``other`` (not taken)
     ref: str  #: the channel's reference, to send it on without downloading it
     size: int = 0
     mime: str | None = None
@@ -108,9 +108,12 @@ class Input:
     args: tuple[str, ...] = ()
     #: The chosen action's data, as the channel received it (may be forged).
     action: str | None = None
-    #: Typed text, or the caption of an upload; ``markup`` is the same in the markup.
+    #: Typed text; or an upload and its caption. ``markup`` is the text (or else the caption)
+    #: in the conversation's markup, so bold and links survive.
     text: str | None = None
+    caption: str | None = None
     markup: str | None = None
+    #: ``kind`` ``other`` for what the conversation does not take (a sticker, a video…).
     upload: Upload | None = None
     #: The person's own message (for a reply to it) and the bot's message it answers.
     message: int | None = None
