@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers demo tests bench .ci/audit.py
-	$(BIN)/ruff format --check bot handlers demo tests bench .ci/audit.py
+	$(BIN)/ruff check bot handlers channels demo tests bench .ci/audit.py
+	$(BIN)/ruff format --check bot handlers channels demo tests bench .ci/audit.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

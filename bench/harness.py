@@ -25,8 +25,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import to_db
-from bot.fakeapi import FakeBotAPI
 from bot.storage.database import Database
+from channels.telegram.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "data" / "dorsten.toml"

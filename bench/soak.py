@@ -57,7 +57,7 @@ from bench.harness import (
 )
 from bench.harness import seed_people as seed_lotsen
 from bot.clock import to_db
-from bot.fakeapi import BotMessage, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeUser
 from tests.chaos import (
     Killer,
     LotseDuty,

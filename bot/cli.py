@@ -115,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             settings.require_token()
             city = load_city(settings.config_path)
-            from handlers.runner import serve
-            from handlers.webhook import Webhook, parse_listen
+            from channels.runner import serve
+            from channels.telegram.webhook import Webhook, parse_listen
 
             webhook = None
             if args.webhook:

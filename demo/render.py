@@ -13,7 +13,7 @@ from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.fakeapi import BotMessage
+from channels.telegram.fakeapi import BotMessage
 
 __all__ = ["message_view", "safe_html", "text_html"]
 

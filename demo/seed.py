@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
-from bot.fakeapi import BotMessage, FakeUser
 from bot.i18n import language_name, texts
+from channels.telegram.fakeapi import BotMessage, FakeUser
 from demo.samples import sample_photo, sample_voice
 from demo.world import DemoWorld
 from handlers import request_views as rv

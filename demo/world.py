@@ -1,7 +1,7 @@
 """One demo world: the local Bot API server, the real bot on a movable clock, and their files.
 
-The bot is :func:`handlers.runner.serve`, exactly as ``lotsenbot run`` starts it, pointed at
-:class:`bot.fakeapi.FakeBotAPI` on a loopback port. Its database is an ordinary file (by
+The bot is :func:`channels.runner.serve`, exactly as ``lotsenbot run`` starts it, pointed at
+:class:`channels.telegram.fakeapi.FakeBotAPI` on a loopback port. Its database is an ordinary file (by
 default ``data/demo.sqlite3``). The fake server's chats, the people's phones and the clock's
 offset are saved next to it (``<db>.chats.json``), so a stopped demo continues where it was.
 """
@@ -25,7 +25,6 @@ from bot.clock import ManualClock
 from bot.config import CityConfig, Settings
 from bot.domain.lotsen import LotseStatus
 from bot.domain.people import Role
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.files import write_private
 from bot.i18n import LANGUAGES, guess_language
 from bot.scheduler import Timers
@@ -35,9 +34,10 @@ from bot.storage.database import Database
 from bot.storage.inbox import InboxRepository
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
+from channels.runner import serve
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from demo.render import message_view
 from demo.samples import sample_document, sample_photo, sample_voice
-from handlers.runner import serve
 
 __all__ = ["BOT_USERNAME", "DemoWorld", "Phone"]
 

@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from bot.clock import to_db
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from handlers import request_views as rv
 from tests.process import LOTSENBOT, BotProcess, bot_env

@@ -18,10 +18,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import CityConfig, Settings, load_city
-from bot.fakeapi import FakeBotAPI
 from bot.scheduler import Timers
 from bot.storage.database import Database
-from handlers.runner import serve
+from channels.runner import serve
+from channels.telegram.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "data" / "dorsten.toml"

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import CITY_FILE
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_db
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import Texts, language_name, texts
 from bot.storage.database import Database
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID
 

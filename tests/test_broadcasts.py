@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import CityConfig, MailingRules
 from bot.domain.mailings import Audience
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot

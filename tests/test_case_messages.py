@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.config import CityConfig, RequestRules
 from bot.domain.requests import Request, Status
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import RunningBot, start_bot

@@ -39,7 +39,7 @@ import pytest
 
 from bot.config import load_city
 from bot.domain.requests import Status
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted

@@ -19,7 +19,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import CityConfig
 from bot.domain.events import Pattern
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from tests.calendar_days import last_sunday
 from tests.conftest import BERLIN, RunningBot, start_bot, suite_start
 from tests.scenario import become_lotse, invite_codes, t

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI
 from bot.storage.database import Database
+from channels.telegram.fakeapi import FakeBotAPI
 from tests.process import LOTSENBOT, bot_env
 
 

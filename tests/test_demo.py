@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from demo.render import safe_html, text_html
 from tests.conftest import ROOT
 from tests.demo_site import DemoClient, phone, ready, running_demo, seeded_copy

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_city
-from bot.fakeapi import FakeBotAPI
 from bot.i18n import LANGUAGES, language_name, texts
+from channels.telegram.fakeapi import FakeBotAPI
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.config import CityConfig
 from bot.domain.events import EventRule, Pattern
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import become_lotse, invite_codes, local_date, onboard, t

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 import time
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI
 from bot.i18n import LANGUAGES, Texts, language_name, texts
+from channels.telegram.fakeapi import FakeBotAPI
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot
@@ -196,7 +196,7 @@ async def test_forged_button_data_is_refused_changes_nothing_and_alerts_nobody(
 
     assert dump(running.settings.db_path) == stored
     assert [chat(user) for user in people] == shown
-    assert not [r for r in caplog.records if r.name == "handlers.errors"]
+    assert not [r for r in caplog.records if r.name == "handlers.router"]
 
 
 async def test_hours_only_as_offered_and_only_once(running: RunningBot, api: FakeBotAPI) -> None:

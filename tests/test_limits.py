@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 from handlers import request_views as rv
 from tests.conftest import RunningBot
 from tests.scenario import has_data, label, onboard, plain_first_line, t

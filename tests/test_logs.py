@@ -13,11 +13,11 @@ from telegram import Message
 from bot.clock import ManualClock
 from bot.domain.broadcasts import Broadcast
 from bot.domain.mailings import Mailing, Recipient
-from bot.fakeapi import FakeBotAPI
 from bot.logs import LIBRARIES, WITHHELD
 from bot.services.schedule import Schedule
 from bot.storage.database import Database
 from bot.storage.timers import TimersRepository
+from channels.telegram.fakeapi import FakeBotAPI
 from handlers.mailer import TelegramMailer
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from bot.fakeapi import FakeBotAPI, FakeUser
+from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (

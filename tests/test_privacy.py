@@ -8,7 +8,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import (

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import CityConfig, RequestRules
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import LANGUAGES
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t

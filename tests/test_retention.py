@@ -6,8 +6,8 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import language_name
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.image import imread
 from openpyxl import load_workbook
 
-from bot.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t

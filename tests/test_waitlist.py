@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 
 from openpyxl import load_workbook
 
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.i18n import language_name
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers.views import consent_withdrawn
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (

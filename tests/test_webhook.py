@@ -14,9 +14,9 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.config import CityConfig, Settings
-from bot.fakeapi import FakeBotAPI
-from handlers.runner import serve
-from handlers.webhook import SECRET_HEADER, Webhook
+from channels.runner import serve
+from channels.telegram.fakeapi import FakeBotAPI
+from channels.telegram.webhook import SECRET_HEADER, Webhook
 from tests.conftest import CITY_FILE, shifted_clock
 from tests.scenario import t
 
@@ -114,7 +114,7 @@ async def test_malformed_bodies_with_the_secret_get_400_and_one_log_line(
                 async with session.post(hook.url, data=body, headers=headers) as response:
                     assert response.status == 400, body[:60]
                 logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
-                assert [r.name for r in logged] == ["handlers.webhook"], body[:60]
+                assert [r.name for r in logged] == ["channels.telegram.webhook"], body[:60]
                 assert logged[0].exc_info is None
                 assert MARK not in logged[0].getMessage()
         # The bot goes on as before.

@@ -10,10 +10,10 @@ import pytest
 
 from bot.config import CityConfig
 from bot.domain.mailings import Audience
-from bot.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.mailings import MailingsRepository
 from bot.storage.requests import RequestsRepository
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain

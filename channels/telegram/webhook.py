@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from handlers.app import ALLOWED_UPDATES
-from handlers.context import LotsenApp
-from handlers.intake import Intake, NotAnUpdate
+from channels.telegram.app import ALLOWED_UPDATES, LotsenApp
+from channels.telegram.intake import Intake, NotAnUpdate
 
 __all__ = ["Webhook", "parse_listen", "serve_webhook"]
 

@@ -23,8 +23,7 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.storage.inbox import InboxRepository
-from handlers.app import ALLOWED_UPDATES
-from handlers.context import LotsenApp
+from channels.telegram.app import ALLOWED_UPDATES, LotsenApp
 
 __all__ = ["Intake", "NotAnUpdate"]
 
@@ -266,7 +265,7 @@ class Intake:
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
             await self._note(self._begun, update.update_id, "count an attempt at")
-        # Handler errors are caught by the application and go to handlers.errors.ErrorReport.
+        # What handlers raise is caught and reported by handlers.router.Router.
         await self.app.process_update(update)
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.

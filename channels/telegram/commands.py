@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 
 from bot.i18n import LANGUAGES, Texts, texts
 from bot.services import Services
+from handlers.context import coordinator_chats
 
 __all__ = ["command_list", "coordinator_commands", "register_commands"]
 
@@ -57,11 +58,7 @@ async def register_commands(bot: Bot, services: Services) -> None:
         for code in COMMAND_LANGUAGES:
             await bot.set_my_commands(command_list(texts(code, city.timezone)), language_code=code)
         await bot.set_my_commands(command_list(texts(city.default_language, city.timezone)))
-        for telegram_id in await services.people.coordinator_ids():
-            person = await services.people.find(telegram_id)
-            t = texts(person.language if person else city.default_language, city.timezone)
-            await bot.set_my_commands(
-                coordinator_commands(t), scope=BotCommandScopeChat(telegram_id)
-            )
+        for chat, t in await coordinator_chats(services):
+            await bot.set_my_commands(coordinator_commands(t), scope=BotCommandScopeChat(chat))
     except TelegramError as exc:
         log.warning("could not register the command list: %s", type(exc).__name__)

@@ -1,0 +1,1 @@
+"""The channels: one thin adapter per messenger, and the composition root."""

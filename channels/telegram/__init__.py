@@ -1,0 +1,1 @@
+"""Telegram: python-telegram-bot, the durable intake, updates in and screens out."""

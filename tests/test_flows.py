@@ -1,0 +1,120 @@
+"""The conversation on the in-memory channel: the same flows as on Telegram, without a wire
+format, each input handled to the end before the next."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import CityConfig
+from bot.i18n import LANGUAGES, language_name, texts
+from handlers import request_views as rv
+from handlers import views
+from tests.conftest import BERLIN, shifted_clock
+from tests.memory import Person, World, coordinating, world
+
+COORDINATOR = 9000
+
+
+def _t(language: str = "en"):  # type: ignore[no-untyped-def]
+    return texts(language, BERLIN)
+
+
+@pytest.fixture
+async def bot(city: CityConfig, tmp_path: Path) -> AsyncIterator[World]:
+    async with world(
+        coordinating(city, COORDINATOR), tmp_path / "bot.sqlite3", shifted_clock()
+    ) as w:
+        yield w
+
+
+async def _onboard(person: Person, language: str = "en") -> None:
+    await person.command("start")
+    await person.choose(language_name(language))
+    await person.choose(_t(language).gettext("✅ I agree"))
+    assert person.last.text == views.main_menu(_t(language)).text
+
+
+async def _lotse(bot: World, address: int, name: str) -> Person:
+    coordinator = bot.person(COORDINATOR, "Koordination", "de")
+    await coordinator.command("invite")
+    code = re.findall(r"memory://start/([A-Z0-9]+)", coordinator.last.text)[0]
+    lotse = bot.person(address, name, "en")
+    await lotse.command("start", code)
+    await lotse.choose(language_name("en"))
+    await lotse.choose(_t().gettext("✅ I agree"))
+    assert any(c.action == "prof:show:lang" for row in lotse.last.choices for c in row)
+    return lotse
+
+
+async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu(
+    bot: World,
+) -> None:
+    person = bot.person(101, "Amal", language="xx")  # an app language the bot does not ship
+    await person.command("start")
+    assert set(person.last.labels()) == {language_name(code) for code in LANGUAGES}
+    await person.choose(language_name("uk"))
+    await person.choose(_t("uk").gettext("✅ I agree"))
+    assert person.last.text == views.main_menu(_t("uk")).text
+    assert len(person.last.labels()) == 6
+
+
+async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: World) -> None:
+    lotse = await _lotse(bot, 201, "Jonas")
+    person = bot.person(101, "Amal")
+    await _onboard(person)
+    await person.choose(_t().gettext("🤝 I need a Lotse"))
+    await person.press("ask:topic:jobcenter")
+    await person.say("A letter from the Jobcenter")
+    await person.press("ask:langs_done")
+    await person.press("ask:district:0")
+    await person.press("ask:day:flex")
+    await person.press("ask:place:skip")
+    await person.say("Amal")
+    await person.press("ask:confirm")
+    assert person.last.text == rv.sent(_t()).text
+
+    offer = lotse.last
+    assert "Amal" not in offer.text  # the name only after accepting
+    notice, _ = await lotse.press("offer:accept:1", offer)
+    assert notice is None
+    details = [m for m in lotse.messages() if "Amal" in m.text]
+    assert details and "A letter from the Jobcenter" in details[-1].text
+    assert "Jonas" in person.last.text
+
+    await lotse.say("I can come on Monday", reply_to=details[-1])
+    relayed = person.messages()[-1]
+    assert "I can come on Monday" in relayed.text and "1" in relayed.text
+    await person.say("Thank you!", reply_to=relayed)
+    assert "Thank you!" in lotse.messages()[-1].text
+
+
+async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: World) -> None:
+    person = bot.person(101, "Amal")
+    await _onboard(person)
+    for command in ("stats", "waitlist", "broadcast", "invite", "requests"):
+        await person.command(command)
+        assert person.last.text == rv.not_allowed(_t()), command
+    notice = await person.press("coord:approve:1")
+    assert notice == (rv.not_allowed(_t()), True)
+    coordinator = bot.person(COORDINATOR, "Koordination", "de")
+    await coordinator.command("invite")
+    assert "memory://start/" in coordinator.last.text
+
+
+async def test_a_forged_or_unknown_action_is_no_longer_valid(bot: World) -> None:
+    person = bot.person(101, "Amal")
+    await _onboard(person)
+    expired = (views.button_expired(_t()), True)
+    for data in ("nonsense", "ask:topic:../../etc", "menu:request:1", "lang:xx", "req:cancel:٣"):
+        assert await person.press(data) == expired, data
+
+
+async def test_typed_text_outside_any_flow_points_back_to_the_menu(bot: World) -> None:
+    person = bot.person(101, "Amal")
+    await _onboard(person)
+    await person.say("hello")
+    assert person.messages()[-2].text == views.not_understood(_t())
