@@ -102,6 +102,8 @@ class Input:
     chat: int
     private: bool = True
     first_name: str | None = None
+    #: The whole name the messenger shows (first and last), to suggest when a name is asked.
+    full_name: str | None = None
     #: The language the person's app is set to (as the messenger says; may be unshipped).
     language: str | None = None
     command: str | None = None
