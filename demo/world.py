@@ -1,9 +1,10 @@
 """One demo world: the local Bot API server, the real bot on a movable clock, and their files.
 
 The bot is :func:`channels.runner.serve`, exactly as ``lotsenbot run`` starts it, pointed at
-:class:`channels.telegram.fakeapi.FakeBotAPI` on a loopback port. Its database is an ordinary file (by
-default ``data/demo.sqlite3``). The fake server's chats, the people's phones and the clock's
-offset are saved next to it (``<db>.chats.json``), so a stopped demo continues where it was.
+:class:`channels.telegram.fakeapi.FakeBotAPI` on a loopback port. Its database is an ordinary
+file (by default ``data/demo.sqlite3``). The fake server's chats, the people's phones and the
+clock's offset are saved next to it (``<db>.chats.json``), so a stopped demo continues where it
+was.
 """
 
 from __future__ import annotations
