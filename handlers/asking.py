@@ -3,43 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-
-from telegram import Message, Update
 
 from bot.domain.requests import Request, Status, Step
-from bot.i18n import LANGUAGES
 from bot.services.requests import MAX_TEXT
 from handlers import request_views as rv
 from handlers import views
-from handlers.actions import DATE, NUMBER, Part, indices, parse_action
-from handlers.context import (
-    LotsenContext,
-    Speaker,
-    acknowledge,
-    clear_buttons,
-    replace,
-    send,
-    speaker,
-    together,
-)
+from handlers.context import Speaker, Turn, speaker, together
 from handlers.limits import file_problem, too_long
+from handlers.port import Upload
 
-__all__ = ["on_ask_button", "on_request_button", "show_status", "start_asking", "take_input"]
+__all__ = [
+    "media_of",
+    "on_ask_button",
+    "on_request_button",
+    "replayed",
+    "show_status",
+    "show_step",
+    "start_asking",
+    "take_input",
+]
+
+#: What a person may send along with a request (or to their case), kept by reference.
+_MEDIA = ("voice", "photo", "document")
 
 
-async def start_asking(update: Update, context: LotsenContext, who: Speaker) -> None:
+async def start_asking(turn: Turn, who: Speaker) -> None:
     """Begin a new request (or continue an unfinished one at its step)."""
     assert who.person is not None
-    requests = context.services.requests
-    draft = await requests.draft(who.person) or await requests.start(who.person, update.update_id)
-    await show_step(update, context, who, draft)
+    requests = turn.services.requests
+    draft = await requests.draft(who.person) or await requests.start(who.person, turn.input.key)
+    await show_step(turn, who, draft)
 
 
-async def replayed(
-    update: Update, context: LotsenContext, who: Speaker
-) -> tuple[bool, Request | None]:
-    """Whether the update is handled again after a restart, and the person's draft.
+async def replayed(turn: Turn, who: Speaker) -> tuple[bool, Request | None]:
+    """Whether the input is handled again after a restart, and the person's draft.
 
     Handled again: show where the person is, change nothing - ``(True, None)``. Otherwise
     ``(False, draft or None)``: the draft is always the newest request, so one read answers
@@ -47,22 +44,21 @@ async def replayed(
     """
     if who.person is None:
         return False, None
-    latest = await context.services.requests.latest(who.person)
+    latest = await turn.services.requests.latest(who.person)
     if latest is None:
         return False, None
-    if latest.updated_by != update.update_id:
+    if latest.updated_by != turn.input.key:
         return False, latest if latest.status is Status.DRAFT else None
     if latest.step is not None:
-        await show_step(update, context, who, latest)
+        await show_step(turn, who, latest)
     else:
-        screen = rv.sent(who.t)
-        await send(update, screen.text, screen.buttons)
+        await turn.send(rv.sent(who.t))
     return True, None
 
 
-async def show_step(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> None:
+async def show_step(turn: Turn, who: Speaker, draft: Request) -> None:
     """Send the question for the draft's current step."""
-    t, city = who.t, context.services.city
+    t, city = who.t, turn.services.city
     step = draft.step
     if step is Step.TOPIC:
         screen = rv.ask_topic(t, city)
@@ -73,98 +69,67 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, draft:
     elif step is Step.DISTRICT:
         screen = rv.ask_district(t, city)
     elif step is Step.DAY:
-        screen = rv.ask_day(t, context.services.requests.choosable_days())
+        screen = rv.ask_day(t, turn.services.requests.choosable_days())
     elif step is Step.TIME:
         screen = rv.ask_time(t)
     elif step is Step.PLACE:
         screen = rv.ask_place(t)
     elif step is Step.NAME:
-        user = update.effective_user
-        screen = rv.ask_name(t, user.first_name if user else None)
+        screen = rv.ask_name(t, turn.input.first_name)
     else:
         screen = rv.confirm(t, city, draft)
-    await send(update, screen.text, screen.buttons)
+    await turn.send(screen)
 
 
-async def on_ask_button(update: Update, context: LotsenContext) -> None:
-    """A button of the intake (``ask:<what>[:<value>]``); it always acts on the presser's draft."""
-    query = update.callback_query
-    assert query is not None
-    who = await speaker(update, context)
-    again, draft = await replayed(update, context, who)
+async def on_ask_button(turn: Turn) -> None:
+    """A choice of the intake (``ask:<what>[:<value>]``); it always acts on the presser's draft."""
+    who = await speaker(turn)
+    again, draft = await replayed(turn, who)
     if again:
-        await acknowledge(query)
+        await turn.notice()
         return
-    requests = context.services.requests
+    requests = turn.services.requests
     draft = draft if who.consented else None
     if draft is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    action = parse_action(query.data, "ask", _offers(context))
+    action = rv.ask_actions(turn.services.city).read(turn.input.action)
     if action is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     what, values = action
     value = values[0] if values else ""
     if what == "stop":
-        await acknowledge(query)
+        await turn.notice()
         await requests.discard(draft)
-        await replace(query, rv.stopped(who.t))
+        await turn.replace(rv.stopped(who.t))
         return
     try:
-        updated = await _apply(context, draft, what, value, update.update_id, update)
+        updated = await _apply(turn, draft, what, value)
     except ValueError:
         updated = None
     if updated is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     if what == "lang":  # multi-select: redraw in place
-        screen = rv.ask_languages(who.t, updated)
-        await together(acknowledge(query), replace(query, screen.text, screen.buttons))
+        await together(turn.notice(), turn.replace(rv.ask_languages(who.t, updated)))
         return
     if what == "confirm":
-        screen = rv.sent(who.t)
         await together(
-            acknowledge(query),
-            replace(query, rv.summary(who.t, context.services.city, updated, anonymous=False)),
-            send(update, screen.text, screen.buttons),
+            turn.notice(),
+            turn.replace(rv.summary(who.t, turn.services.city, updated, anonymous=False)),
+            turn.send(rv.sent(who.t)),
         )
         # The person knows it is sent; now the Lotsen hear of it.
-        await context.services.requests.deliver_offers(updated.id)
+        await requests.deliver_offers(updated.id)
         return
-    # The press is answered, the old step's buttons go and the next step comes at once.
-    await together(
-        acknowledge(query), clear_buttons(query), show_step(update, context, who, updated)
-    )
+    # The press is answered, the old step's choices go and the next step comes at once.
+    await together(turn.notice(), turn.clear_choices(), show_step(turn, who, updated))
 
 
-#: A day of the calendar, or flexible.
-_DAY = re.compile(rf"flex|{DATE.pattern}")
-
-
-def _offers(context: LotsenContext) -> dict[str, tuple[Part, ...]]:
-    """What the intake's buttons offer (whether a day is in the calendar, the service checks)."""
-    city = context.services.city
-    return {
-        "stop": (),
-        "topic": (city.topics,),
-        "lang": (LANGUAGES,),
-        "langs_done": (),
-        "district": (indices(city.districts),),
-        "day": (_DAY,),
-        "time": (("none", *(value.replace(":", "") for value in rv.TIMES)),),
-        "place": ("skip",),
-        "name": ("telegram",),
-        "edit": (rv.EDITABLE,),
-        "confirm": (),
-    }
-
-
-async def _apply(
-    context: LotsenContext, draft: Request, what: str, value: str, key: int, update: Update
-) -> Request | None:
-    """Store one button answer; None when the button does not fit the draft's step."""
-    requests, city = context.services.requests, context.services.city
+async def _apply(turn: Turn, draft: Request, what: str, value: str) -> Request | None:
+    """Store one chosen answer; None when the choice does not fit the draft's step."""
+    requests, city, key = turn.services.requests, turn.services.city, turn.input.key
     if what == "topic" and draft.step is Step.TOPIC:
         return await requests.choose_topic(draft, value, key)
     if what == "lang" and draft.step is Step.LANGUAGES:
@@ -183,8 +148,7 @@ async def _apply(
     if what == "place" and draft.step is Step.PLACE:
         return await requests.give_place(draft, None, key)
     if what == "name" and draft.step is Step.NAME:
-        user = update.effective_user
-        return await requests.give_name(draft, user.first_name if user else "", key)
+        return await requests.give_name(draft, turn.input.first_name or "", key)
     if what == "edit" and draft.step is Step.CONFIRM:
         return await requests.edit(draft, Step(value), key)
     if what == "confirm" and draft.step is Step.CONFIRM:
@@ -192,84 +156,73 @@ async def _apply(
     return None
 
 
-async def take_input(update: Update, context: LotsenContext, who: Speaker, draft: Request) -> bool:
+async def take_input(turn: Turn, who: Speaker, draft: Request) -> bool:
     """Typed or sent input for a draft step; False if the step does not take input."""
-    message = update.effective_message
-    assert message is not None
-    requests = context.services.requests
+    requests = turn.services.requests
+    typed, key = turn.input.text, turn.input.key
     updated: Request | None
     if draft.step is Step.DESCRIPTION:
-        kind, file_id = media_of(message)
-        text = message.text or message.caption
-        problem = file_problem(who.t, message)
+        media = media_of(turn)
+        text = typed or turn.input.caption
+        problem = file_problem(who.t, media)
         if text and len(text) > MAX_TEXT:
             problem = too_long(who.t, MAX_TEXT)
-        elif not text and not file_id:
+        elif not text and media is None:
             problem = rv.description_missing(who.t)
         if problem:
-            await send(update, problem)
+            await turn.send(problem)
             return True
-        updated = await requests.describe(draft, text, kind, file_id, update.update_id)
-    elif draft.step is Step.PLACE and message.text:
-        updated = await requests.give_place(draft, message.text, update.update_id)
+        kind, ref = (media.kind, media.ref) if media else (None, None)
+        updated = await requests.describe(draft, text, kind, ref, key)
+    elif draft.step is Step.PLACE and typed:
+        updated = await requests.give_place(draft, typed, key)
     elif draft.step is Step.NAME:
-        updated = await requests.give_name(draft, message.text or "", update.update_id)
+        updated = await requests.give_name(draft, typed or "", key)
         if updated is None:
-            await send(update, rv.name_missing(who.t))
+            await turn.send(rv.name_missing(who.t))
             return True
     else:
         return False
     if updated is not None:
-        await show_step(update, context, who, updated)
+        await show_step(turn, who, updated)
     return True
 
 
-def media_of(message: Message) -> tuple[str | None, str | None]:
-    """Keep Telegram's file id of a voice note, photo or document; never the file."""
-    if message.voice is not None:
-        return "voice", message.voice.file_id
-    if message.photo:
-        return "photo", message.photo[-1].file_id
-    if message.document is not None:
-        return "document", message.document.file_id
-    return None, None
+def media_of(turn: Turn) -> Upload | None:
+    """The voice note, photo or document the person sent (by the channel's reference only,
+    never the file); None for anything else, such as a sticker or a video."""
+    upload = turn.input.upload
+    return upload if upload is not None and upload.kind in _MEDIA else None
 
 
-async def show_status(update: Update, context: LotsenContext) -> None:
+async def show_status(turn: Turn) -> None:
     """/status: the person's requests, each cancellable."""
-    who = await speaker(update, context)
+    who = await speaker(turn)
     if not who.consented or who.person is None:
-        screen = views.consent(who.t, context.services.city)
-        await send(update, screen.text, screen.buttons)
+        await turn.send(views.consent(who.t, turn.services.city))
         return
-    screen = rv.status_list(who.t, await context.services.requests.of_person(who.person))
-    await send(update, screen.text, screen.buttons)
+    await turn.send(rv.status_list(who.t, await turn.services.requests.of_person(who.person)))
 
 
-async def on_request_button(update: Update, context: LotsenContext) -> None:
+async def on_request_button(turn: Turn) -> None:
     """``req:cancel:<id>``, ``req:cancel_yes:<id>``, ``req:keep``; checked against the presser."""
-    query = update.callback_query
-    assert query is not None
-    who = await speaker(update, context)
-    action = parse_action(
-        query.data, "req", {"keep": (), "cancel": (NUMBER,), "cancel_yes": (NUMBER,)}
-    )
+    who = await speaker(turn)
+    action = rv.REQ.read(turn.input.action)
     if action is not None and action[0] == "keep":
-        await acknowledge(query)
-        await replace(query, rv.nothing_changed(who.t))
+        await turn.notice()
+        await turn.replace(rv.nothing_changed(who.t))
         return
-    requests = context.services.requests
+    requests = turn.services.requests
     request = await requests.get(int(action[1][0])) if action is not None else None
     if request is None or who.person is None or request.person_id != who.person.id:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     assert action is not None
     if action[0] == "cancel":
-        await acknowledge(query)
-        screen = rv.cancel_question(who.t, request)
-        await send(update, screen.text, screen.buttons)
+        await turn.notice()
+        await turn.send(rv.cancel_question(who.t, request))
     elif await requests.cancel(request, who.person):
-        await acknowledge(query)
-        await replace(query, rv.cancelled(who.t, request))
+        await turn.notice()
+        await turn.replace(rv.cancelled(who.t, request))
     else:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)

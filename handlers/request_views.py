@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+import re
 
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
 from bot.domain.requests import CLOSED_STATES, Request, Status, Step
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES, Texts, language_name
-from handlers.views import Screen, button, day_buttons, grid, home_button, time_buttons
+from handlers.actions import DATE, NUMBER, Actions, Part, indices
+from handlers.views import MENU_REQUEST, Choice, Choices, Screen, button, grid, home_button
 
 __all__ = [
+    "COORD",
+    "REQ",
+    "ask_actions",
     "ask_day",
     "ask_description",
     "ask_district",
@@ -44,9 +47,43 @@ EDITABLE = (
     Step.NAME,
 )
 
+#: The intake's actions (``ask:<what>[:<value>]``) that are the same in every city: a day of
+#: the calendar or flexible (whether the day is in the calendar, the service checks), a time
+#: as ``HHMM`` or none, the name the messenger knows (``telegram``, as sent before).
+_ASK_STEPS: dict[str, tuple[Part, ...]] = {
+    "stop": (),
+    "lang": (LANGUAGES,),
+    "langs_done": (),
+    "day": (re.compile(rf"flex|{DATE.pattern}"),),
+    "time": (("none", *(value.replace(":", "") for value in TIMES)),),
+    "place": ("skip",),
+    "name": ("telegram",),
+    "edit": (EDITABLE,),
+    "confirm": (),
+}
 
-def _cancel_row(t: Texts) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("✖️ Stop asking"), "ask:stop")]
+#: Writes the intake steps that do not depend on the city.
+_ASK = Actions("ask", _ASK_STEPS)
+
+
+def ask_actions(city: CityConfig) -> Actions:
+    """Every action of the intake: the steps above, and the city's topics and Stadtteile
+    (a Stadtteil by its position in the city's list)."""
+    return Actions(
+        "ask", {**_ASK_STEPS, "topic": (city.topics,), "district": (indices(city.districts),)}
+    )
+
+
+#: The person's own requests in /status: cancel one (asked first), or keep it.
+REQ = Actions("req", {"keep": (), "cancel": (NUMBER,), "cancel_yes": (NUMBER,)})
+
+#: The coordinators' choices: approve or reject an application (by the applicant's person
+#: id), assign a request to a Lotse by hand.
+COORD = Actions("coord", {"approve": (NUMBER,), "reject": (NUMBER,), "assign": (NUMBER, NUMBER)})
+
+
+def _cancel_row(t: Texts) -> tuple[Choice, ...]:
+    return (_ASK.choice(t.gettext("✖️ Stop asking"), "stop"),)
 
 
 def topic_label(t: Texts, topic: str | None) -> str:
@@ -73,9 +110,9 @@ def when_label(t: Texts, request: Request) -> str:
 
 def ask_topic(t: Texts, city: CityConfig) -> Screen:
     """Step 1: what the help is needed for."""
-    buttons = [button(topic_label(t, key), f"ask:topic:{key}") for key in city.topics]
-    rows = [[b] for b in buttons] + [_cancel_row(t)]
-    return Screen(t.gettext("<b>What do you need help with?</b>"), InlineKeyboardMarkup(rows))
+    ask = ask_actions(city)
+    rows = [(ask.choice(topic_label(t, key), "topic", key),) for key in city.topics]
+    return Screen(t.gettext("<b>What do you need help with?</b>"), (*rows, _cancel_row(t)))
 
 
 def ask_description(t: Texts) -> Screen:
@@ -86,52 +123,62 @@ def ask_description(t: Texts) -> Screen:
         "🔒 Please do not send health or residence details unless they are needed. "
         "Your Lotse will ask if they need more."
     )
-    return Screen(text, InlineKeyboardMarkup([_cancel_row(t)]))
+    return Screen(text, (_cancel_row(t),))
 
 
 def ask_languages(t: Texts, request: Request) -> Screen:
     """Step 3: languages the person speaks (multi-select, preset with their language)."""
-    buttons = [
-        button(
-            ("✅ " if code in request.languages else "") + language_name(code), f"ask:lang:{code}"
-        )
-        for code in LANGUAGES
+    choices = [
+        _ASK.choice(("✅ " if c in request.languages else "") + language_name(c), "lang", c)
+        for c in LANGUAGES
     ]
-    rows = grid(buttons, 2)
-    rows.append([button(t.gettext("Continue ➡️"), "ask:langs_done")])
-    rows.append(_cancel_row(t))
     return Screen(
         t.gettext("<b>Which languages do you speak?</b> Tap all that apply, then continue."),
-        InlineKeyboardMarkup(rows),
+        (
+            *grid(choices, 2),
+            (_ASK.choice(t.gettext("Continue ➡️"), "langs_done"),),
+            _cancel_row(t),
+        ),
     )
 
 
 def ask_district(t: Texts, city: CityConfig) -> Screen:
     """Step 4: the Stadtteil."""
-    buttons = [button(name, f"ask:district:{i}") for i, name in enumerate(city.districts)]
-    rows = [*grid(buttons, 2), _cancel_row(t)]
+    ask = ask_actions(city)
+    choices = [ask.choice(name, "district", i) for i, name in enumerate(city.districts)]
     return Screen(
         t.gettext("<b>In which part of {city} do you live?</b>", city=city.city),
-        InlineKeyboardMarkup(rows),
+        (*grid(choices, 2), _cancel_row(t)),
     )
 
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Step 5: a day from the calendar, or flexible."""
-    rows = day_buttons(t, days, "ask:day:")
-    rows.append([button(t.gettext("🤷 Flexible / no fixed date"), "ask:day:flex")])
-    rows.append(_cancel_row(t))
+    choices = [_ASK.choice(t.short_day(day), "day", day) for day in days]
     return Screen(
-        t.gettext("<b>When is the appointment?</b> Choose a day."), InlineKeyboardMarkup(rows)
+        t.gettext("<b>When is the appointment?</b> Choose a day."),
+        (
+            *grid(choices, 3),
+            (_ASK.choice(t.gettext("🤷 Flexible / no fixed date"), "day", "flex"),),
+            _cancel_row(t),
+        ),
     )
 
 
 def ask_time(t: Texts) -> Screen:
     """Step 6: the time of day."""
-    rows = time_buttons(t, TIMES, "ask:time:")
-    rows.append([button(t.gettext("Time not known yet"), "ask:time:none")])
-    rows.append(_cancel_row(t))
-    return Screen(t.gettext("<b>At what time?</b>"), InlineKeyboardMarkup(rows))
+    choices = [
+        _ASK.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
+        for value in TIMES
+    ]
+    return Screen(
+        t.gettext("<b>At what time?</b>"),
+        (
+            *grid(choices, 5),
+            (_ASK.choice(t.gettext("Time not known yet"), "time", "none"),),
+            _cancel_row(t),
+        ),
+    )
 
 
 def ask_place(t: Texts) -> Screen:
@@ -140,19 +187,18 @@ def ask_place(t: Texts) -> Screen:
         "<b>Where is the appointment?</b>\nFor example: Jobcenter, Halterner Straße. "
         "Write the place, or skip."
     )
-    rows = [[button(t.gettext("Skip ➡️"), "ask:place:skip")], _cancel_row(t)]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    return Screen(text, ((_ASK.choice(t.gettext("Skip ➡️"), "place", "skip"),), _cancel_row(t)))
 
 
 def ask_name(t: Texts, suggestion: str | None) -> Screen:
-    """Step 8: the first name the Lotse should use."""
-    rows = []
+    """Step 8: the first name the Lotse should use (the one the messenger knows, as a choice)."""
+    rows: list[tuple[Choice, ...]] = []
     if suggestion:
-        rows.append([button(suggestion[:40], "ask:name:telegram")])
+        rows.append((_ASK.choice(suggestion[:40], "name", "telegram"),))
     rows.append(_cancel_row(t))
     return Screen(
         t.gettext("<b>How should your Lotse address you?</b> Write your first name."),
-        InlineKeyboardMarkup(rows),
+        tuple(rows),
     )
 
 
@@ -182,24 +228,24 @@ def confirm(t: Texts, city: CityConfig, request: Request) -> Screen:
     text = (
         t.gettext("<b>Please check your request:</b>") + "\n\n" + summary(t, city, request, False)
     )
-    rows = [
-        [button(t.gettext("✅ Send request"), "ask:confirm")],
-        [
-            button(t.gettext("✏️ Topic"), f"ask:edit:{Step.TOPIC}"),
-            button(t.gettext("✏️ Text"), f"ask:edit:{Step.DESCRIPTION}"),
-        ],
-        [
-            button(t.gettext("✏️ Languages"), f"ask:edit:{Step.LANGUAGES}"),
-            button(t.gettext("✏️ Stadtteil"), f"ask:edit:{Step.DISTRICT}"),
-        ],
-        [
-            button(t.gettext("✏️ Date"), f"ask:edit:{Step.DAY}"),
-            button(t.gettext("✏️ Place"), f"ask:edit:{Step.PLACE}"),
-        ],
-        [button(t.gettext("✏️ Name"), f"ask:edit:{Step.NAME}")],
+    choices = (
+        (_ASK.choice(t.gettext("✅ Send request"), "confirm"),),
+        (
+            _ASK.choice(t.gettext("✏️ Topic"), "edit", Step.TOPIC),
+            _ASK.choice(t.gettext("✏️ Text"), "edit", Step.DESCRIPTION),
+        ),
+        (
+            _ASK.choice(t.gettext("✏️ Languages"), "edit", Step.LANGUAGES),
+            _ASK.choice(t.gettext("✏️ Stadtteil"), "edit", Step.DISTRICT),
+        ),
+        (
+            _ASK.choice(t.gettext("✏️ Date"), "edit", Step.DAY),
+            _ASK.choice(t.gettext("✏️ Place"), "edit", Step.PLACE),
+        ),
+        (_ASK.choice(t.gettext("✏️ Name"), "edit", Step.NAME),),
         _cancel_row(t),
-    ]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    )
+    return Screen(text, choices)
 
 
 def sent(t: Texts) -> Screen:
@@ -208,7 +254,7 @@ def sent(t: Texts) -> Screen:
         "✅ Thank you! Your request has been sent to Lotsen who speak your language. "
         "As soon as someone accepts, I will tell you here. You can see your requests with /status."
     )
-    return Screen(text, InlineKeyboardMarkup([[home_button(t)]]))
+    return Screen(text, ((home_button(t),),))
 
 
 def stopped(t: Texts) -> str:
@@ -248,10 +294,10 @@ def status_list(t: Texts, requests: list[Request]) -> Screen:
     if not requests:
         return Screen(
             t.gettext("You have no requests yet."),
-            InlineKeyboardMarkup([[button(t.gettext("🤝 I need a Lotse"), "menu:request")]]),
+            ((button(t.gettext("🤝 I need a Lotse"), MENU_REQUEST),),),
         )
     lines = [t.gettext("<b>Your requests</b>")]
-    rows = []
+    rows: list[tuple[Choice, ...]] = []
     for request in requests:
         lines.append(
             t.gettext(
@@ -262,26 +308,18 @@ def status_list(t: Texts, requests: list[Request]) -> Screen:
             )
         )
         if request.status in (Status.OPEN, Status.OFFERED, Status.ACCEPTED):
-            rows.append(
-                [
-                    button(
-                        t.gettext("✖️ Cancel #{number}", number=str(request.id)),
-                        f"req:cancel:{request.id}",
-                    )
-                ]
-            )
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
+            label = t.gettext("✖️ Cancel #{number}", number=str(request.id))
+            rows.append((REQ.choice(label, "cancel", request.id),))
+    return Screen("\n".join(lines), tuple(rows))
 
 
 def cancel_question(t: Texts, request: Request) -> Screen:
     """Are you sure?"""
     return Screen(
         t.gettext("Do you really want to cancel request #{number}?", number=str(request.id)),
-        InlineKeyboardMarkup(
-            [
-                [button(t.gettext("Yes, cancel it"), f"req:cancel_yes:{request.id}")],
-                [button(t.gettext("No, keep it"), "req:keep")],
-            ]
+        (
+            (REQ.choice(t.gettext("Yes, cancel it"), "cancel_yes", request.id),),
+            (REQ.choice(t.gettext("No, keep it"), "keep"),),
         ),
     )
 
@@ -308,11 +346,9 @@ def offer(t: Texts, city: CityConfig, request: Request) -> Screen:
     )
     return Screen(
         text,
-        InlineKeyboardMarkup(
-            [
-                [button(t.gettext("✅ Accept"), f"offer:accept:{request.id}")],
-                [button(t.gettext("Not this time"), f"offer:decline:{request.id}")],
-            ]
+        (
+            (button(t.gettext("✅ Accept"), f"offer:accept:{request.id}"),),
+            (button(t.gettext("Not this time"), f"offer:decline:{request.id}"),),
         ),
     )
 
@@ -343,13 +379,11 @@ def case_for_lotse(t: Texts, city: CityConfig, request: Request) -> Screen:
     return Screen(text, case_buttons(t, request))
 
 
-def case_buttons(t: Texts, request: Request) -> InlineKeyboardMarkup:
+def case_buttons(t: Texts, request: Request) -> Choices:
     """Done / hand back, for the Lotse's case messages."""
-    return InlineKeyboardMarkup(
-        [
-            [button(t.gettext("✅ Mark as done"), f"case:done:{request.id}")],
-            [button(t.gettext("↩️ Hand back"), f"case:back:{request.id}")],
-        ]
+    return (
+        (button(t.gettext("✅ Mark as done"), f"case:done:{request.id}"),),
+        (button(t.gettext("↩️ Hand back"), f"case:back:{request.id}"),),
     )
 
 
@@ -402,11 +436,10 @@ def handed_back_for_person(t: Texts, request: Request) -> str:
 
 def hours_question(t: Texts, request: Request) -> Screen:
     """How many hours did it take (for the volunteer's record and the city's report)?"""
-    buttons = [button(h, f"case:hours:{request.id}:{h}") for h in HOURS]
-    rows = [buttons, [button(t.gettext("Skip"), f"case:hours:{request.id}:0")]]
+    hours = tuple(button(h, f"case:hours:{request.id}:{h}") for h in HOURS)
     return Screen(
         t.gettext("Thank you! How many hours did case #{number} take?", number=str(request.id)),
-        InlineKeyboardMarkup(rows),
+        (hours, (button(t.gettext("Skip"), f"case:hours:{request.id}:0"),)),
     )
 
 
@@ -416,14 +449,12 @@ def case_done_feedback(t: Texts, request: Request) -> Screen:
     return Screen(text, _feedback_buttons(request))
 
 
-def _feedback_buttons(request: Request) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                button(face, f"fb:{request.id}:{answer}")
-                for face, answer in zip(("👍", "🙂", "👎"), FEEDBACK, strict=True)
-            ]
-        ]
+def _feedback_buttons(request: Request) -> Choices:
+    return (
+        tuple(
+            button(face, f"fb:{request.id}:{answer}")
+            for face, answer in zip(("👍", "🙂", "👎"), FEEDBACK, strict=True)
+        ),
     )
 
 
@@ -438,11 +469,9 @@ def hand_back_question(t: Texts, request: Request) -> Screen:
         t.gettext(
             "Hand back case #{number}? It will be offered to other Lotsen.", number=str(request.id)
         ),
-        InlineKeyboardMarkup(
-            [
-                [button(t.gettext("Yes, hand it back"), f"case:back_yes:{request.id}")],
-                [button(t.gettext("No, keep it"), "req:keep")],
-            ]
+        (
+            (button(t.gettext("Yes, hand it back"), f"case:back_yes:{request.id}"),),
+            (REQ.choice(t.gettext("No, keep it"), "keep"),),
         ),
     )
 
@@ -478,13 +507,11 @@ def reminder(t: Texts, request: Request, other_name: str) -> Screen:
         text += "\n" + t.gettext("🏢 Place: {place}", place=request.place)
     return Screen(
         text,
-        InlineKeyboardMarkup(
-            [
-                [
-                    button(t.gettext("👍 I'll be there"), f"att:{request.id}:yes"),
-                    button(t.gettext("I can't come"), f"att:{request.id}:no"),
-                ]
-            ]
+        (
+            (
+                button(t.gettext("👍 I'll be there"), f"att:{request.id}:yes"),
+                button(t.gettext("I can't come"), f"att:{request.id}:no"),
+            ),
         ),
     )
 
@@ -584,12 +611,12 @@ def lotse_menu(t: Texts, lotse: Lotse, cases: list[Request]) -> Screen:
         + "\n"
         + t.ngettext("You have {n} open case.", "You have {n} open cases.", len(cases))
     )
-    rows = [
-        [button(t.gettext("📂 My cases"), "lotse:cases")],
-        [button(t.gettext("⚙️ My profile"), "lotse:profile")],
-        [home_button(t)],
-    ]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    choices = (
+        (button(t.gettext("📂 My cases"), "lotse:cases"),),
+        (button(t.gettext("⚙️ My profile"), "lotse:profile"),),
+        (home_button(t),),
+    )
+    return Screen(text, choices)
 
 
 def not_a_lotse(t: Texts) -> Screen:
@@ -599,9 +626,7 @@ def not_a_lotse(t: Texts) -> Screen:
         "open the invitation link, or send /start followed by your code.\n\n"
         "Already trained as a Lotse but no code? Ask for approval here."
     )
-    return Screen(
-        text, InlineKeyboardMarkup([[button(t.gettext("🙋 Ask for approval"), "lotse:apply")]])
-    )
+    return Screen(text, ((button(t.gettext("🙋 Ask for approval"), "lotse:apply"),),))
 
 
 def pending(t: Texts) -> str:
@@ -653,27 +678,28 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
                 end=str(lotse.quiet_to),
             )
         )
-    rows = [
-        [
+    choices = (
+        (
             button(t.gettext("🗣 Languages"), "prof:show:lang"),
             button(t.gettext("📍 Stadtteile"), "prof:show:dist"),
-        ],
-        [
+        ),
+        (
             button(t.gettext("📌 Topics"), "prof:show:topic"),
             button(t.gettext("📂 Cases at most"), "prof:show:max"),
-        ],
-        [
+        ),
+        (
             button(t.gettext("⏸ Pause"), "prof:show:pause"),
             button(t.gettext("🌙 Quiet hours"), "prof:show:quiet"),
-        ],
-        [home_button(t)],
-    ]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+        ),
+        (home_button(t),),
+    )
+    return Screen("\n".join(lines), choices)
 
 
 def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> Screen:
     """One editable section of the profile."""
-    back = [button(t.gettext("✓ Done"), "lotse:profile")]
+    back = (button(t.gettext("✓ Done"), "lotse:profile"),)
+    rows: Choices
     if section == "lang":
         buttons = [
             button(("✅ " if c in lotse.languages else "") + language_name(c), f"prof:lang:{c}")
@@ -693,35 +719,34 @@ def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> S
             button(("✅ " if k in lotse.topics else "") + topic_label(t, k), f"prof:topic:{k}")
             for k in city.topics
         ]
-        rows = [[b] for b in buttons]
+        rows = tuple((b,) for b in buttons)
         title = t.gettext("Which topics can you help with? None chosen means all.")
     elif section == "max":
         buttons = [
             button(("✅ " if n == str(lotse.max_open) else "") + n, f"prof:max:{n}")
             for n in MAX_OPEN
         ]
-        rows = [buttons]
+        rows = (tuple(buttons),)
         title = t.gettext("How many open cases can you take at the same time?")
     elif section == "pause":
-        rows = [
-            [
+        rows = (
+            tuple(
                 button(t.ngettext("{n} week", "{n} weeks", int(days) // 7), f"prof:pause:{days}")
                 for days in PAUSE_DAYS
-            ],
-            [button(t.gettext("▶️ No pause"), "prof:pause:off")],
-        ]
+            ),
+            (button(t.gettext("▶️ No pause"), "prof:pause:off"),),
+        )
         title = t.gettext("Pause offers (e.g. for holidays):")
     else:
-        rows = [
-            [
+        rows = (
+            tuple(
                 button("–".join(h.zfill(2) for h in hours.split("-")), f"prof:quiet:{hours}")
                 for hours in QUIET_HOURS
-            ],
-            [button(t.gettext("Any time"), "prof:quiet:off")],
-        ]
+            ),
+            (button(t.gettext("Any time"), "prof:quiet:off"),),
+        )
         title = t.gettext("When should I not send you offers?")
-    rows.append(back)
-    return Screen(title, InlineKeyboardMarkup(rows))
+    return Screen(title, (*rows, back))
 
 
 def my_cases(t: Texts, city: CityConfig, cases: list[Request]) -> list[tuple[int | None, Screen]]:
@@ -753,13 +778,11 @@ def application(t: Texts, lotse: Lotse) -> Screen:
             name=lotse.first_name,
             languages=languages_label(t, lotse.languages),
         ),
-        InlineKeyboardMarkup(
-            [
-                [
-                    button(t.gettext("✅ Approve"), f"coord:approve:{lotse.person_id}"),
-                    button(t.gettext("✖️ Reject"), f"coord:reject:{lotse.person_id}"),
-                ]
-            ]
+        (
+            (
+                COORD.choice(t.gettext("✅ Approve"), "approve", lotse.person_id),
+                COORD.choice(t.gettext("✖️ Reject"), "reject", lotse.person_id),
+            ),
         ),
     )
 
@@ -798,16 +821,18 @@ def escalation(
     else:
         head = t.gettext("⚠️ Nobody has accepted request #{number} yet.", number=str(request.id))
     text = head + "\n\n" + summary(t, city, request, anonymous=True)
-    rows = [
-        [
-            button(
+    choices = tuple(
+        (
+            COORD.choice(
                 t.gettext("Assign to {name}", name=lotse.first_name),
-                f"coord:assign:{request.id}:{lotse.person_id}",
-            )
-        ]
+                "assign",
+                request.id,
+                lotse.person_id,
+            ),
+        )
         for lotse in lotsen[:8]
-    ]
-    return Screen(text, InlineKeyboardMarkup(rows) if rows else None)
+    )
+    return Screen(text, choices)
 
 
 def assigned(t: Texts, request: Request, name: str) -> str:
@@ -836,16 +861,16 @@ def overview(t: Texts, requests: list[Request]) -> str:
     return "\n".join(lines)
 
 
-def invites(t: Texts, codes: list[str], bot_username: str) -> str:
-    """New invitation codes with their links."""
+def invites(t: Texts, links: list[str]) -> str:
+    """New invitations, one link each."""
     lines = [
         t.ngettext(
             "{n} new invitation (each works once):",
             "{n} new invitations (each works once):",
-            len(codes),
+            len(links),
         )
     ]
-    lines += [f"https://t.me/{bot_username}?start={code}" for code in codes]
+    lines += links
     return "\n".join(lines)
 
 
