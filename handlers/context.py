@@ -112,14 +112,19 @@ async def speaker(turn: Turn) -> Speaker:
     return Speaker(sender, person, t, language_known=person is not None or guessed is not None)
 
 
-async def coordinator_chats(services: Services) -> list[tuple[int, Texts]]:
+async def coordinator_chats(people: PeopleService) -> list[tuple[int, Texts]]:
     """Every coordinator's chat, with the texts in their language (the city file's and those
-    with the coordinator role)."""
+    with the coordinator role).
+
+    Takes the people service rather than all services, so that the notifier, which is built
+    before the services, fans out the same way as the conversation does.
+    """
+    city = people.city
     chats = []
-    for address in await services.people.coordinator_ids():
-        person = await services.people.find(address)
-        language = person.language if person else services.city.default_language
-        chats.append((address, texts(language, services.city.timezone)))
+    for address in await people.coordinator_ids():
+        person = await people.find(address)
+        language = person.language if person else city.default_language
+        chats.append((address, texts(language, city.timezone)))
     return chats
 
 

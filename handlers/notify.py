@@ -1,12 +1,9 @@
-"""The Telegram side of the Notifier port: render in each recipient's language and send."""
+"""The Notifier port, for any messenger: render in each recipient's language and send."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-
-from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.clock import Clock
 from bot.config import CityConfig
@@ -14,29 +11,23 @@ from bot.domain.lotsen import Lotse
 from bot.domain.people import Person
 from bot.domain.requests import Request
 from bot.i18n import Texts, texts
+from bot.services.people import PeopleService
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.requests import RequestsRepository
 from handlers import request_views as rv
 from handlers import retention_views
-from handlers.views import Screen
+from handlers.context import coordinator_chats
+from handlers.port import Attachment, Blocked, DeliveryError, Messenger, Refused, Screen, Sent
 
-__all__ = ["TelegramNotifier", "send_file"]
+__all__ = ["MessengerNotifier"]
 
 log = logging.getLogger(__name__)
 
 
-async def send_file(bot: Bot, chat_id: int, kind: str, file_id: str, caption: str) -> Message:
-    """Send a voice note, photo or document again by Telegram's file id (no download)."""
-    if kind == "voice":
-        return await bot.send_voice(chat_id, file_id, caption=caption)
-    if kind == "photo":
-        return await bot.send_photo(chat_id, file_id, caption=caption)
-    return await bot.send_document(chat_id, file_id, caption=caption)
-
-
-class TelegramNotifier:
-    """Sends what the services decide; failures are logged (without personal data)."""
+class MessengerNotifier:
+    """Sends what the services decide through ``messenger``; failures are logged (without
+    personal data)."""
 
     def __init__(
         self,
@@ -45,66 +36,62 @@ class TelegramNotifier:
         lotsen: LotsenRepository,
         requests: RequestsRepository,
         clock: Clock,
+        messenger: Messenger,
     ) -> None:
         self.city = city
         self.clock = clock
-        self.people = people
+        self.people = PeopleService(people, city, clock)
         self.lotsen = lotsen
         self.requests = requests
-        self.bot: Bot | None = None  # set once the Application exists
+        self.messenger = messenger
 
     def _t(self, person: Person | Lotse) -> Texts:
         return texts(person.language, self.city.timezone)
 
-    async def _send(self, chat_id: int, screen: Screen) -> Message | None:
-        assert self.bot is not None
+    async def _send(self, chat_id: int, screen: Screen) -> Sent | None:
         try:
-            return await self.bot.send_message(chat_id, screen.text, reply_markup=screen.buttons)
-        except Forbidden:
+            return await self.messenger.send(chat_id, screen)
+        except Blocked:
             log.info("a recipient has blocked the bot")
-            await self.people.set_unreachable(chat_id, self.clock.now())
-        except TelegramError as exc:
+            await self.people.unreachable(chat_id)
+        except DeliveryError as exc:
             log.warning("could not deliver a notification: %s", type(exc).__name__)
         return None
 
-    async def _send_case(self, chat_id: int, request: Request, screen: Screen) -> Message | None:
+    async def _send_case(self, chat_id: int, request: Request, screen: Screen) -> Sent | None:
         """Send a message of the case and link it to the case, so that a reply to it is
         recognised (and refused once the case is closed or no longer the recipient's)."""
-        message = await self._send(chat_id, screen)
-        if message is not None:
+        sent = await self._send(chat_id, screen)
+        if sent is not None:
             await self.requests.add_relays(
-                request.id, [(chat_id, message.message_id, "text")], self.clock.now()
+                request.id, [(chat_id, sent.id, "text")], self.clock.now()
             )
-        return message
+        return sent
 
     async def _owner(self, request: Request) -> Person | None:
         return await self.people.by_id(request.person_id) if request.person_id else None
 
-    async def _send_media(self, chat_id: int, request: Request, caption: str) -> Message | None:
-        assert self.bot is not None
+    async def _send_media(self, chat_id: int, request: Request, caption: str) -> Sent | None:
+        """Pass on the request's voice note, photo or document by its reference."""
         if not request.media_file_id or not request.media_kind:
             return None
+        attachment = Attachment(request.media_kind, request.media_file_id)
         try:
-            return await send_file(
-                self.bot, chat_id, request.media_kind, request.media_file_id, caption
-            )
-        except TelegramError as exc:
+            return await self.messenger.send(chat_id, Screen(caption), attachment=attachment)
+        except DeliveryError as exc:
             log.warning("could not pass on an attachment: %s", type(exc).__name__)
             return None
 
     async def offer(self, lotse: Lotse, request: Request) -> int | None:
-        message = await self._send(lotse.telegram_id, rv.offer(self._t(lotse), self.city, request))
-        return message.message_id if message else None
+        sent = await self._send(lotse.telegram_id, rv.offer(self._t(lotse), self.city, request))
+        return sent.id if sent else None
 
-    async def offer_gone(self, telegram_id: int, message_id: int) -> None:
-        assert self.bot is not None
-        person = await self.people.get(telegram_id)
+    async def offer_gone(self, address: int, message_id: int) -> None:
+        person = await self.people.find(address)
         t = texts(person.language if person else self.city.default_language, self.city.timezone)
         try:
-            await self.bot.edit_message_text(
-                rv.offer_gone(t), chat_id=telegram_id, message_id=message_id
-            )
-        except (BadRequest, Forbidden) as exc:  # already edited, deleted or blocked
+            await self.messenger.edit(address, message_id, Screen(rv.offer_gone(t)))
+        except (Refused, Blocked) as exc:  # too old to edit, or blocked
             log.info("offer message not edited: %s", type(exc).__name__)
 
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
@@ -120,7 +107,7 @@ class TelegramNotifier:
             )
             if media is not None:
                 await self.requests.add_relays(
-                    request.id, [(lotse.telegram_id, media.message_id, "media")], self.clock.now()
+                    request.id, [(lotse.telegram_id, media.id, "media")], self.clock.now()
                 )
             return True
         owner = await self._owner(request)
@@ -140,26 +127,10 @@ class TelegramNotifier:
                 owner.telegram_id, request, Screen(rv.taking_longer(self._t(owner), request))
             )
 
-    async def _coordinators(self) -> list[tuple[int, Texts]]:
-        """Every coordinator's chat, with the texts in their language."""
-        from bot.domain.people import Role
-
-        ids = sorted(
-            self.city.coordinator_ids.union(
-                await self.people.telegram_ids_with_role(Role.COORDINATOR)
-            )
-        )
-        chats = []
-        for telegram_id in ids:
-            person = await self.people.get(telegram_id)
-            t = texts(person.language if person else self.city.default_language, self.city.timezone)
-            chats.append((telegram_id, t))
-        return chats
-
     async def coordinators(self, request: Request, reason: str) -> None:
         candidates = await self.lotsen.active(request.created_at)
-        for telegram_id, t in await self._coordinators():
-            await self._send(telegram_id, rv.escalation(t, self.city, request, reason, candidates))
+        for address, t in await coordinator_chats(self.people):
+            await self._send(address, rv.escalation(t, self.city, request, reason, candidates))
 
     async def expired(self, request: Request) -> None:
         owner = await self._owner(request)
@@ -183,26 +154,21 @@ class TelegramNotifier:
                 Screen(rv.handed_back_for_person(self._t(owner), request)),
             )
         # The Lotse no longer needs the details: each message of the case in their chat
-        # keeps only its number; attachments are deleted (or, when Telegram no longer lets
-        # the bot delete them, their caption is cut).
+        # keeps only its number; attachments are deleted (or, when the messenger no longer
+        # lets the bot delete them, their caption is cut).
         line = rv.handed_back(self._t(lotse), request)
         for message_id, kind in await self.requests.bot_messages_of(request.id, lotse.telegram_id):
             await self._cut_down(lotse.telegram_id, message_id, kind, line)
 
     async def _cut_down(self, chat_id: int, message_id: int, kind: str, text: str) -> None:
-        assert self.bot is not None
         try:
             if kind == "media":
-                try:
-                    await self.bot.delete_message(chat_id, message_id)
-                    return
-                except BadRequest:  # older than Telegram allows to delete
-                    await self.bot.edit_message_caption(
-                        chat_id=chat_id, message_id=message_id, caption=text
-                    )
+                if not await self.messenger.delete(chat_id, message_id):
+                    # older than the messenger allows to delete
+                    await self.messenger.edit_caption(chat_id, message_id, text)
             else:
-                await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:  # already cut down, deleted, or the bot is blocked
+                await self.messenger.edit(chat_id, message_id, Screen(text))
+        except DeliveryError as exc:  # already cut down, deleted, or the bot is blocked
             log.info("case message not cut down: %s", type(exc).__name__)
 
     async def closed(self, request: Request) -> None:
@@ -256,10 +222,10 @@ class TelegramNotifier:
             screen = retention_views.idle_warning(self._t(lotse), request, since, deadline, None)
             await self._send(lotse.telegram_id, screen)
         name = lotse.first_name if lotse is not None else "–"
-        for telegram_id, t in await self._coordinators():
-            if lotse is None or telegram_id != lotse.telegram_id:  # asked once as the Lotse
+        for address, t in await coordinator_chats(self.people):
+            if lotse is None or address != lotse.telegram_id:  # asked once as the Lotse
                 screen = retention_views.idle_warning(t, request, since, deadline, name)
-                await self._send(telegram_id, screen)
+                await self._send(address, screen)
 
     async def idle_closed(self, request: Request, lotse: Lotse | None) -> None:
         owner = await self._owner(request)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardMarkup
-
 from bot.domain.requests import Request
 from bot.i18n import Texts
+from handlers.actions import NUMBER, Actions
+from handlers.port import Screen
 from handlers.request_views import topic_label
-from handlers.views import Screen, button
 
-__all__ = ["closed", "closed_for_person", "idle_warning", "kept"]
+__all__ = ["IDLE", "closed", "closed_for_person", "idle_warning", "kept"]
+
+#: The answers to the question: ``idle:keep:<id>`` (*still running*), ``idle:close:<id>``.
+IDLE = Actions("idle", {"keep": (NUMBER,), "close": (NUMBER,)})
 
 
 def idle_warning(
@@ -40,15 +42,13 @@ def idle_warning(
             name=lotse_name,
             **values,
         )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                button(t.gettext("✅ Still running"), f"idle:keep:{request.id}"),
-                button(t.gettext("🗂 Close now"), f"idle:close:{request.id}"),
-            ]
-        ]
+    choices = (
+        (
+            IDLE.choice(t.gettext("✅ Still running"), "keep", request.id),
+            IDLE.choice(t.gettext("🗂 Close now"), "close", request.id),
+        ),
     )
-    return Screen(text, buttons)
+    return Screen(text, choices)
 
 
 def kept(t: Texts, request: Request) -> str:
