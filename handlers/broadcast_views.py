@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot.config import CityConfig
 from bot.domain.broadcasts import Broadcast, BroadcastDraft
 from bot.domain.mailings import Audience, Mailing, Progress
 from bot.i18n import LANGUAGES, Texts, language_name
-from handlers.views import Screen, button, day_buttons, grid, time_buttons
+from bot.services.broadcasts import Step
+from handlers.actions import DATE, NUMBER, Actions
+from handlers.port import Choice, Choices, Screen
+from handlers.views import grid
 
 __all__ = [
+    "BROADCAST",
+    "BROADCAST_LANGUAGE",
+    "NEWS",
     "ask_audience",
     "ask_day",
     "ask_message",
@@ -35,12 +39,36 @@ SEND_TIMES = (
     "19:00",
     "20:00",
 )
-NEWS_OFF = "news:off"
-NEWS_ON = "news:on"
+
+#: The coordinator's choices while composing and sending (``bc:…``). Which days *send later*
+#: offers depends on today: the handler checks a ``day`` against them.
+BROADCAST = Actions(
+    "bc",
+    {
+        **dict.fromkeys(("new", "discard", "translate", "send", "later"), ()),
+        "aud": (Audience.CHOOSABLE,),
+        "tr": (LANGUAGES,),
+        "goto": ((Step.MESSAGE, Step.AUDIENCE, Step.PREVIEW, Step.DAY),),
+        "day": (DATE,),
+        "time": ({value.replace(":", "") for value in SEND_TIMES},),
+        "cancel": (NUMBER,),
+        "resend": (NUMBER,),
+    },
+)
+#: One language as the audience: ``bc:aud:language:<code>``.
+BROADCAST_LANGUAGE = Actions("bc", {"aud": ("language", LANGUAGES)})
+#: Leaving broadcasts and coming back, on any copy.
+NEWS = Actions("news", {"on": (), "off": ()})
+NEWS_OFF = NEWS("off")
+NEWS_ON = NEWS("on")
 
 
-def _discard_row(t: Texts) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("🗑 Discard"), "bc:discard")]
+def _discard_row(t: Texts) -> tuple[Choice, ...]:
+    return (BROADCAST.choice(t.gettext("🗑 Discard"), "discard"),)
+
+
+def _back(t: Texts, step: str) -> tuple[Choice, ...]:
+    return (BROADCAST.choice(t.gettext("⬅️ Back"), "goto", step),)
 
 
 def audience_label(t: Texts, audience: Audience) -> str:
@@ -63,7 +91,7 @@ def ask_message(t: Texts) -> Screen:
         "Send me the message: a text, or a photo or document with a caption. "
         "Formatting such as bold is kept."
     )
-    return Screen(text, InlineKeyboardMarkup([_discard_row(t)]))
+    return Screen(text, (_discard_row(t),))
 
 
 def message_rejected(t: Texts, limit: int) -> str:
@@ -76,28 +104,29 @@ def message_rejected(t: Texts, limit: int) -> str:
 
 
 def ask_audience(t: Texts, sizes: dict[str, int]) -> Screen:
-    """Step 2: who gets it, with the number of recipients on each button."""
-    rows = [
-        [
-            button(
+    """Step 2: who gets it, with the number of recipients on each choice."""
+    audiences = tuple(
+        (
+            BROADCAST.choice(
                 f"{audience_label(t, Audience(name))} ({t.number(sizes.get(name, 0))})",
-                f"bc:aud:{name}",
-            )
-        ]
+                "aud",
+                name,
+            ),
+        )
         for name in Audience.CHOOSABLE
-    ]
+    )
     languages = [
-        button(
+        BROADCAST_LANGUAGE.choice(
             f"{language_name(code)} ({t.number(sizes.get(f'language:{code}', 0))})",
-            f"bc:aud:language:{code}",
+            "aud",
+            "language",
+            code,
         )
         for code in LANGUAGES
     ]
-    rows += grid(languages, 2)
-    rows.append(_discard_row(t))
     return Screen(
         t.gettext("<b>Who should receive it?</b> Or choose one language:"),
-        InlineKeyboardMarkup(rows),
+        (*audiences, *grid(languages, 2), _discard_row(t)),
     )
 
 
@@ -115,16 +144,15 @@ def copy(t: Texts, city: CityConfig, broadcast: Broadcast) -> Screen:
         )
     text = "\n".join(lines)
     if body:
-        text += "\n\n" + body  # stored as Telegram HTML, escaped when it was received
-    buttons = InlineKeyboardMarkup([[button(t.gettext("🔕 No more news"), NEWS_OFF)]])
-    return Screen(text, buttons)
+        text += "\n\n" + body  # stored in the conversation's markup, escaped when received
+    return Screen(text, ((NEWS.choice(t.gettext("🔕 No more news"), "off"),),))
 
 
 def news_off(t: Texts) -> Screen:
     """After leaving broadcasts."""
     return Screen(
         t.gettext("🔕 You will not receive news any more. You can change your mind here."),
-        InlineKeyboardMarkup([[button(t.gettext("🔔 Receive news again"), NEWS_ON)]]),
+        ((NEWS.choice(t.gettext("🔔 Receive news again"), "on"),),),
     )
 
 
@@ -164,47 +192,54 @@ def preview(
     )
     shown = copy(t, city, sample).text
     text = "\n".join(head) + "\n\n———\n" + shown
-    rows = [
-        [
-            button(t.gettext("📤 Send now"), "bc:send"),
-            button(t.gettext("🕑 Send later"), "bc:later"),
-        ],
-        [button(t.gettext("🌐 Add a translation"), "bc:translate")],
-        [
-            button(t.gettext("✏️ Message"), "bc:goto:message"),
-            button(t.gettext("👥 Recipients"), "bc:goto:audience"),
-        ],
+    choices: Choices = (
+        (
+            BROADCAST.choice(t.gettext("📤 Send now"), "send"),
+            BROADCAST.choice(t.gettext("🕑 Send later"), "later"),
+        ),
+        (BROADCAST.choice(t.gettext("🌐 Add a translation"), "translate"),),
+        (
+            BROADCAST.choice(t.gettext("✏️ Message"), "goto", Step.MESSAGE),
+            BROADCAST.choice(t.gettext("👥 Recipients"), "goto", Step.AUDIENCE),
+        ),
         _discard_row(t),
-    ]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    )
+    return Screen(text, choices)
 
 
 def translation_languages(t: Texts, source: str) -> Screen:
     """Which language the coordinator is about to translate into."""
-    buttons = [button(language_name(code), f"bc:tr:{code}") for code in LANGUAGES if code != source]
-    rows = [*grid(buttons, 2), [button(t.gettext("⬅️ Back"), "bc:goto:preview")]]
-    return Screen(t.gettext("Into which language?"), InlineKeyboardMarkup(rows))
+    languages = [
+        BROADCAST.choice(language_name(code), "tr", code) for code in LANGUAGES if code != source
+    ]
+    return Screen(t.gettext("Into which language?"), (*grid(languages, 2), _back(t, Step.PREVIEW)))
 
 
 def ask_translation(t: Texts, language: str) -> Screen:
     """Waiting for the translation text."""
     return Screen(
         t.gettext("Send me the text in {language}.", language=language_name(language)),
-        InlineKeyboardMarkup([[button(t.gettext("⬅️ Back"), "bc:goto:preview")]]),
+        (_back(t, Step.PREVIEW),),
     )
 
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Send later: which day."""
-    rows = [*day_buttons(t, days, "bc:day:"), [button(t.gettext("⬅️ Back"), "bc:goto:preview")]]
-    return Screen(t.gettext("<b>On which day should it go out?</b>"), InlineKeyboardMarkup(rows))
+    choices = grid([BROADCAST.choice(t.short_day(day), "day", day) for day in days], 3)
+    return Screen(
+        t.gettext("<b>On which day should it go out?</b>"), (*choices, _back(t, Step.PREVIEW))
+    )
 
 
 def ask_time(t: Texts, day: dt.date) -> Screen:
     """Send later: at what time."""
-    rows = [*time_buttons(t, SEND_TIMES, "bc:time:"), [button(t.gettext("⬅️ Back"), "bc:goto:day")]]
+    times = [
+        BROADCAST.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
+        for value in SEND_TIMES
+    ]
     return Screen(
-        t.gettext("<b>At what time on {day}?</b>", day=t.day(day)), InlineKeyboardMarkup(rows)
+        t.gettext("<b>At what time on {day}?</b>", day=t.day(day)),
+        (*grid(times, 5), _back(t, Step.DAY)),
     )
 
 
@@ -214,15 +249,15 @@ def scheduled(t: Texts, mailing: Mailing) -> Screen:
         t.gettext(
             "🕑 The broadcast will go out on {when}.", when=t.datetime(mailing.send_at, "full")
         ),
-        InlineKeyboardMarkup([[button(t.gettext("✖️ Cancel it"), f"bc:cancel:{mailing.id}")]]),
+        ((BROADCAST.choice(t.gettext("✖️ Cancel it"), "cancel", mailing.id),),),
     )
 
 
 def scheduled_list(t: Texts, waiting: list[tuple[Mailing, Broadcast]]) -> Screen:
-    """/broadcast: what is waiting to go out, and a button to write a new one."""
-    rows = [[button(t.gettext("📢 New broadcast"), "bc:new")]]
+    """/broadcast: what is waiting to go out, and a choice to write a new one."""
+    choices: list[tuple[Choice, ...]] = [(BROADCAST.choice(t.gettext("📢 New broadcast"), "new"),)]
     if not waiting:
-        return Screen(t.gettext("No broadcast is waiting to go out."), InlineKeyboardMarkup(rows))
+        return Screen(t.gettext("No broadcast is waiting to go out."), tuple(choices))
     lines = [t.gettext("<b>Waiting to go out</b>")]
     for mailing, broadcast in waiting:
         lines.append(
@@ -232,15 +267,9 @@ def scheduled_list(t: Texts, waiting: list[tuple[Mailing, Broadcast]]) -> Screen
                 audience=audience_label(t, broadcast.audience),
             )
         )
-        rows.append(
-            [
-                button(
-                    t.gettext("✖️ Cancel {when}", when=t.datetime(mailing.send_at, "short")),
-                    f"bc:cancel:{mailing.id}",
-                )
-            ]
-        )
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+        label = t.gettext("✖️ Cancel {when}", when=t.datetime(mailing.send_at, "short"))
+        choices.append((BROADCAST.choice(label, "cancel", mailing.id),))
+    return Screen("\n".join(lines), tuple(choices))
 
 
 def cancelled(t: Texts) -> str:
@@ -289,7 +318,7 @@ def report(
     ]
     if progress.blocked:
         lines.append(t.gettext("People who blocked the bot are skipped from now on."))
-    buttons = None
+    choices: Choices = ()
     if progress.unconfirmed:
         lines.append(
             t.ngettext(
@@ -300,13 +329,12 @@ def report(
                 progress.unconfirmed,
             )
         )
-        buttons = InlineKeyboardMarkup(
-            [[button(t.gettext("Send the unconfirmed ones again"), f"bc:resend:{mailing.id}")]]
-        )
+        again = t.gettext("Send the unconfirmed ones again")
+        choices = ((BROADCAST.choice(again, "resend", mailing.id),),)
     if mailing.started_at and mailing.finished_at:
         seconds = int((mailing.finished_at - mailing.started_at).total_seconds())
         lines.append(t.ngettext("It took {n} second.", "It took {n} seconds.", seconds))
-    return Screen("\n".join(lines), buttons)
+    return Screen("\n".join(lines), choices)
 
 
 def resent(t: Texts, count: int) -> str:

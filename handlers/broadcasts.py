@@ -4,47 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import Message, Update
-
 from bot.domain.broadcasts import Broadcast, BroadcastDraft
 from bot.domain.dialogs import Dialog
 from bot.domain.mailings import Audience
-from bot.i18n import LANGUAGES
 from bot.services.broadcasts import Step
 from handlers import broadcast_views as bv
 from handlers import views
-from handlers.actions import NUMBER, parse, parse_action
-from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
-from handlers.context import speaker as find_speaker
-from handlers.coordination import coordinator_only
+from handlers.context import Speaker, Turn, speaker
 from handlers.dialog_buttons import in_hand, next_step
+from handlers.port import Upload
 
-__all__ = ["on_broadcast_button", "on_news_button", "show_broadcasts", "take_input"]
-
-
-async def _show(update: Update, screen: views.Screen) -> None:
-    await send(update, screen.text, screen.buttons)
+__all__ = ["on_broadcast_button", "on_news_button", "show_broadcasts", "show_step", "take_input"]
 
 
-async def show_broadcasts(update: Update, context: LotsenContext) -> None:
-    """/broadcast: what is scheduled, or straight to a new broadcast."""
-    who = await coordinator_only(update, context)
-    if who is None:
-        return
+async def show_broadcasts(turn: Turn) -> None:
+    """/broadcast (coordinators only, as the router sees to): what is scheduled, or straight
+    to a new broadcast."""
+    who = await speaker(turn)
     if who.person is None:
-        await _show(update, views.language_picker(who.t))
+        await turn.send(views.language_picker(who.t))
         return
-    waiting = await context.services.broadcasts.scheduled()
+    waiting = await turn.services.broadcasts.scheduled()
     if waiting:
-        await _show(update, bv.scheduled_list(who.t, waiting))
+        await turn.send(bv.scheduled_list(who.t, waiting))
         return
-    dialog = await context.services.broadcasts.compose(who.person, update.update_id)
-    await show_step(update, context, who, dialog)
+    dialog = await turn.services.broadcasts.compose(who.person, turn.input.key)
+    await show_step(turn, who, dialog)
 
 
-async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
+async def show_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
     """Send the screen of the dialog's step."""
-    services = context.services
+    services = turn.services
     draft = BroadcastDraft.load(dialog.data)
     step = dialog.step
     if step == Step.MESSAGE:
@@ -54,15 +44,15 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog
     elif step.startswith(Step.TRANSLATION):
         screen = bv.ask_translation(who.t, step.partition(":")[2])
     elif step == Step.DAY:
-        screen = bv.ask_day(who.t, _send_days(context))
+        screen = bv.ask_day(who.t, _send_days(turn))
     elif step == Step.TIME and draft.day is not None:
         screen = bv.ask_time(who.t, draft.day)
     else:
-        screen = await _preview(context, who, draft)
-    await _show(update, screen)
+        screen = await _preview(turn, who, draft)
+    await turn.send(screen)
 
 
-async def _preview(context: LotsenContext, who: Speaker, draft: BroadcastDraft) -> views.Screen:
+async def _preview(turn: Turn, who: Speaker, draft: BroadcastDraft) -> views.Screen:
     assert who.person is not None and draft.audience is not None
     sample = Broadcast(
         id=0,
@@ -73,135 +63,111 @@ async def _preview(context: LotsenContext, who: Speaker, draft: BroadcastDraft) 
         audience=Audience.parse(draft.audience),
         translations=draft.translations,
     )
-    recipients = await context.services.broadcasts.recipients(draft)
-    return bv.preview(who.t, context.services.city, draft, recipients, sample)
+    recipients = await turn.services.broadcasts.recipients(draft)
+    return bv.preview(who.t, turn.services.city, draft, recipients, sample)
 
 
-async def take_input(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
-    """A message while composing: the broadcast itself, or a translation."""
-    message = update.effective_message
-    assert message is not None
-    broadcasts = context.services.broadcasts
-    if dialog.replays(update.update_id):
-        await show_step(update, context, who, dialog)
+async def take_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
+    """A message while composing: the broadcast itself, or a translation.
+
+    The text is kept in the conversation's markup, so bold and links survive.
+    """
+    broadcasts = turn.services.broadcasts
+    key = turn.input.key
+    if dialog.replays(key):
+        await show_step(turn, who, dialog)
         return
     if dialog.step == Step.MESSAGE:
-        kind, file_id = _media(message)
-        updated = await broadcasts.set_message(
-            dialog, _html(message), kind, file_id, update.update_id
-        )
+        kind, ref = _media(turn.input.upload)
+        updated = await broadcasts.set_message(dialog, turn.input.markup, kind, ref, key)
         if updated is None:
-            limit = broadcasts.limit(BroadcastDraft(media_file_id=file_id))
-            await send(update, bv.message_rejected(who.t, limit))
+            limit = broadcasts.limit(BroadcastDraft(media_file_id=ref))
+            await turn.send(bv.message_rejected(who.t, limit))
             return
-    elif dialog.step.startswith(Step.TRANSLATION) and message.text:
-        updated = await broadcasts.set_translation(dialog, _html(message) or "", update.update_id)
+    elif dialog.step.startswith(Step.TRANSLATION) and turn.input.text:
+        updated = await broadcasts.set_translation(dialog, turn.input.markup or "", key)
         if updated is None:
             limit = broadcasts.limit(BroadcastDraft.load(dialog.data))
-            await send(update, bv.message_rejected(who.t, limit))
+            await turn.send(bv.message_rejected(who.t, limit))
             return
     else:
-        await send(update, views.not_understood(who.t))
+        await turn.send(views.not_understood(who.t))
         updated = dialog
-    await show_step(update, context, who, updated)
+    await show_step(turn, who, updated)
 
 
-def _html(message: Message) -> str | None:
-    """The text as Telegram HTML, so bold and links survive; PTB escapes the rest."""
-    if message.text:
-        return message.text_html
-    if message.caption:
-        return message.caption_html
-    return None
+def _media(upload: Upload | None) -> tuple[str | None, str | None]:
+    """The kind and reference of a photo or document; ``other`` (no reference) for anything
+    else sent along, which a broadcast cannot carry."""
+    if upload is None:
+        return None, None
+    if upload.kind in ("photo", "document"):
+        return upload.kind, upload.ref
+    return "other", None
 
 
-def _media(message: Message) -> tuple[str | None, str | None]:
-    if message.photo:
-        return "photo", message.photo[-1].file_id
-    if message.document is not None:
-        return "document", message.document.file_id
-    if message.effective_attachment is not None:
-        return "other", None
-    return None, None
-
-
-async def on_broadcast_button(update: Update, context: LotsenContext) -> None:
-    """``bc:…`` buttons, for coordinators only; each acts on the presser's own draft."""
-    query = update.callback_query
-    assert query is not None
-    who = await coordinator_only(update, context)
-    if who is None:
-        return
-    broadcasts = context.services.broadcasts
-    action = _parse(context, query.data)
+async def on_broadcast_button(turn: Turn) -> None:
+    """``bc:…`` choices (coordinators only, as the router sees to); each acts on the
+    presser's own draft."""
+    who = await speaker(turn)
+    broadcasts = turn.services.broadcasts
+    action = _read(turn)
     if action is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     what, value = action
     if what in ("cancel", "resend"):
-        await _on_mailing_button(update, context, who, what, value)
+        await _on_mailing_button(turn, who, what, value)
         return
     if who.person is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     if what == "new":
-        await acknowledge(query)
-        await show_step(
-            update, context, who, await broadcasts.compose(who.person, update.update_id)
-        )
+        await turn.notice()
+        await show_step(turn, who, await broadcasts.compose(who.person, turn.input.key))
         return
-    dialog = await in_hand(update, context, who, await broadcasts.dialog(who.person), show_step)
+    dialog = await in_hand(turn, who, await broadcasts.dialog(who.person), show_step)
     if dialog is None:
         return
     if what == "discard":
-        await acknowledge(query)
+        await turn.notice()
         await broadcasts.discard(dialog)
-        await replace(query, bv.discarded(who.t))
+        await turn.replace(bv.discarded(who.t))
         return
     if what == "translate":
-        await acknowledge(query)
-        await _show(update, bv.translation_languages(who.t, who.person.language))
+        await turn.notice()
+        await turn.send(bv.translation_languages(who.t, who.person.language))
         return
     if what in ("send", "time"):
-        await _publish(update, context, who, dialog, value)
+        await _publish(turn, who, dialog, value)
         return
-    updated = await _apply(context, dialog, what, value, update.update_id)
-    await next_step(update, context, who, updated, show_step)
+    updated = await _apply(turn, dialog, what, value)
+    await next_step(turn, who, updated, show_step)
 
 
-def _send_days(context: LotsenContext) -> list[dt.date]:
+def _send_days(turn: Turn) -> list[dt.date]:
     """The days *send later* offers: today and the next two weeks."""
-    services = context.services
+    services = turn.services
     today = services.clock.now().astimezone(services.city.timezone).date()
     return [today + dt.timedelta(days=i) for i in range(15)]
 
 
-def _parse(context: LotsenContext, data: str | None) -> tuple[str, str] | None:
-    """A ``bc:`` button's action and value (``""`` for none), if a button offers them."""
-    language = parse(data, "bc", "aud", "language", LANGUAGES)
-    if language is not None:
-        return "aud", f"language:{language[4]}"
-    action = parse_action(
-        data,
-        "bc",
-        {
-            **dict.fromkeys(("new", "discard", "translate", "send", "later"), ()),
-            "aud": (Audience.CHOOSABLE,),
-            "tr": (LANGUAGES,),
-            "goto": ((Step.MESSAGE, Step.AUDIENCE, Step.PREVIEW, Step.DAY),),
-            "day": ({day.isoformat() for day in _send_days(context)},),
-            "time": ({value.replace(":", "") for value in bv.SEND_TIMES},),
-            "cancel": (NUMBER,),
-            "resend": (NUMBER,),
-        },
-    )
-    return None if action is None else (action[0], "".join(action[1]))
+def _read(turn: Turn) -> tuple[str, str] | None:
+    """The pressed ``bc:`` action and its value (``""`` for none, ``language:<code>`` for a
+    language audience), if a choice offers them now."""
+    data = turn.input.action
+    action = bv.BROADCAST_LANGUAGE.read(data) or bv.BROADCAST.read(data)
+    if action is None:
+        return None
+    what, value = action[0], ":".join(action[1])
+    if what == "day" and value not in {day.isoformat() for day in _send_days(turn)}:
+        return None
+    return what, value
 
 
-async def _apply(
-    context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
-) -> Dialog | None:
-    broadcasts = context.services.broadcasts
+async def _apply(turn: Turn, dialog: Dialog, what: str, value: str) -> Dialog | None:
+    broadcasts = turn.services.broadcasts
+    key = turn.input.key
     if what == "aud":
         return await broadcasts.set_audience(dialog, value, key)
     if what == "tr":
@@ -215,63 +181,55 @@ async def _apply(
     return None
 
 
-async def _publish(
-    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog, value: str
-) -> None:
-    query = update.callback_query
-    assert query is not None and who.person is not None
-    services = context.services
+async def _publish(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> None:
+    assert who.person is not None
+    services = turn.services
     send_at = None
     if value:
         draft = BroadcastDraft.load(dialog.data)
         if draft.day is None:
-            await acknowledge(query, views.button_expired(who.t), alert=True)
+            await turn.notice(views.button_expired(who.t), alert=True)
             return
         at = dt.time(int(value[:2]), int(value[2:]))
         send_at = dt.datetime.combine(draft.day, at, services.city.timezone)
         if send_at <= services.clock.now():
-            await acknowledge(query, bv.time_passed(who.t), alert=True)
+            await turn.notice(bv.time_passed(who.t), alert=True)
             return
     mailing = await services.broadcasts.publish(dialog, who.person, send_at)
     if mailing is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    await acknowledge(query)
-    await clear_buttons(query)
+    await turn.notice()
+    await turn.clear_choices()
     if send_at is not None:
-        await _show(update, bv.scheduled(who.t, mailing))
+        await turn.send(bv.scheduled(who.t, mailing))
 
 
-async def _on_mailing_button(
-    update: Update, context: LotsenContext, who: Speaker, what: str, value: str
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    broadcasts = context.services.broadcasts
+async def _on_mailing_button(turn: Turn, who: Speaker, what: str, value: str) -> None:
+    broadcasts = turn.services.broadcasts
     if what == "cancel" and await broadcasts.cancel(int(value)):
-        await acknowledge(query)
-        await replace(query, bv.cancelled(who.t))
+        await turn.notice()
+        await turn.replace(bv.cancelled(who.t))
     elif what == "resend" and (count := await broadcasts.resend_unconfirmed(int(value))):
-        await acknowledge(query, bv.resent(who.t, count))
-        await clear_buttons(query)
+        await turn.notice(bv.resent(who.t, count))
+        await turn.clear_choices()
     else:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
 
 
-async def on_news_button(update: Update, context: LotsenContext) -> None:
+async def on_news_button(turn: Turn) -> None:
     """``news:off`` / ``news:on``: leave broadcasts or come back; always about the presser."""
-    query = update.callback_query
-    assert query is not None
-    who = await find_speaker(update, context)
-    if who.person is None or query.data not in (bv.NEWS_ON, bv.NEWS_OFF):
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+    who = await speaker(turn)
+    action = bv.NEWS.read(turn.input.action)
+    if who.person is None or action is None:
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    wanted = query.data == bv.NEWS_ON
-    await context.services.broadcasts.set_news(who.person, wanted)
+    wanted = action[0] == "on"
+    await turn.services.broadcasts.set_news(who.person, wanted)
     if wanted:
-        await acknowledge(query, bv.news_on(who.t))
-        await replace(query, bv.news_on(who.t))
+        await turn.notice(bv.news_on(who.t))
+        await turn.replace(bv.news_on(who.t))
     else:
-        await acknowledge(query)
-        await clear_buttons(query)
-        await _show(update, bv.news_off(who.t))
+        await turn.notice()
+        await turn.clear_choices()
+        await turn.send(bv.news_off(who.t))

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from telegram import Message
 
 from bot.clock import ManualClock
 from bot.domain.broadcasts import Broadcast
@@ -18,7 +17,8 @@ from bot.services.schedule import Schedule
 from bot.storage.database import Database
 from bot.storage.timers import TimersRepository
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers.mailer import TelegramMailer
+from handlers.mailer import MessengerMailer
+from handlers.port import Sent
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard
 
@@ -72,9 +72,9 @@ async def test_a_whole_case_and_a_failing_mailing_log_nothing_personal_even_at_d
 
     # A copy of a broadcast cannot be rendered, and the error quotes its recipient.
     mailer = running.timers.mailings.mailer
-    assert isinstance(mailer, TelegramMailer)
+    assert isinstance(mailer, MessengerMailer)
 
-    async def broken(mailing: Mailing, content: object, recipient: Recipient) -> Message:
+    async def broken(mailing: Mailing, content: object, recipient: Recipient) -> Sent:
         raise ValueError(f"cannot render {MARKER} for {recipient.telegram_id} ({SURNAME})")
 
     mailer.register(Broadcast, broken)
