@@ -3,34 +3,72 @@
 from __future__ import annotations
 
 import datetime as dt
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from collections.abc import Iterable, Sequence
 
 from bot.config import CityConfig
 from bot.domain.events import Event, EventRule, Pattern, Rsvp, RsvpCounts
 from bot.i18n import Texts
-from handlers.views import (
-    Screen,
-    button,
-    day_and_time,
-    day_buttons,
-    grid,
-    home_button,
-    time_buttons,
-)
+from bot.services.events import Step
+from handlers.actions import NUMBER, Actions, indices
+from handlers.port import Choice
+from handlers.views import Screen, day_and_time, grid, home_button
 
 __all__ = [
+    "EVENTS",
+    "RSVP",
+    "RSVP_LISTED",
     "announcement",
     "coordinator_card",
     "pattern_label",
+    "planning_actions",
     "rsvp_buttons",
     "upcoming",
 ]
 
 EVENT_TIMES = ("16:00", "17:00", "17:30", "18:00", "18:30", "19:00", "19:30", "20:00")
-#: A rule's rhythm as its buttons carry it: the week of the month (-1: the last one),
+#: A rule's rhythm as its choices carry it: the week of the month (-1: the last one),
 #: 0 every week, 00 every other week.
 PATTERNS = ("1", "2", "3", "4", "-1", "0", "00")
+
+#: An answer to an invitation under a notice: ``ev:rsvp:<event>:<answer>``.
+RSVP = Actions("ev", {"rsvp": (NUMBER, tuple(Rsvp))})
+#: The same answer on the /stammtisch list, which is drawn again after it:
+#: ``ev:rsvp:<event>:<answer>:list``.
+RSVP_LISTED = Actions("ev", {"rsvp": (NUMBER, tuple(Rsvp), "list")})
+#: The coordinators' other ``ev:`` choices and the event or rule number they carry.
+EVENTS = Actions(
+    "ev",
+    {
+        **dict.fromkeys(("new", "rules", "rule_new"), ()),
+        **dict.fromkeys(
+            ("rule_stop", "card", "announce", "move", "cancel", "cancel_yes"), (NUMBER,)
+        ),
+    },
+)
+#: The steps the planning dialogs' choices go to (from the summary, and on to it).
+GOTO = (Step.TITLE, Step.PATTERN, Step.DAY, Step.TIME, Step.PLACE, Step.TOPICS, Step.CONFIRM)
+
+
+def planning_actions(days: Iterable[dt.date] = (), topics: Sequence[str] = ()) -> Actions:
+    """The planning dialogs' ``evd:`` choices, a day and a topic among ``days`` and ``topics``."""
+    return Actions(
+        "evd",
+        {
+            **dict.fromkeys(("discard", "save", "save_quiet"), ()),
+            "title": ("default",),
+            "nth": (PATTERNS,),
+            "wd": (indices(range(7)),),
+            "day": ({day.isoformat() for day in days},),
+            "time": ({value.replace(":", "") for value in EVENT_TIMES},),
+            "place": ("default",),
+            "topic": (indices(topics),),
+            "goto": (GOTO,),
+        },
+    )
+
+
+#: The planning choices that offer neither a day nor a topic.
+_PLANNING = planning_actions()
 
 
 def when(t: Texts, event: Event) -> str:
@@ -59,15 +97,22 @@ def answer_label(t: Texts, answer: Rsvp) -> str:
     }[answer]
 
 
-def rsvp_buttons(t: Texts, event: Event, answer: Rsvp | None) -> list[InlineKeyboardButton]:
-    """*I'll come* / *Maybe* / *No*; the current answer is marked."""
-    return [
-        button(
+def rsvp_buttons(
+    t: Texts, event: Event, answer: Rsvp | None, listed: bool = False
+) -> tuple[Choice, ...]:
+    """*I'll come* / *Maybe* / *No*; the current answer is marked. ``listed``: on the
+    /stammtisch list (the choices say so, for the list to be drawn again)."""
+    actions, marker = (RSVP_LISTED, ("list",)) if listed else (RSVP, ())
+    return tuple(
+        actions.choice(
             ("• " if answer is choice else "") + answer_label(t, choice),
-            f"ev:rsvp:{event.id}:{choice.value}",
+            "rsvp",
+            event.id,
+            choice,
+            *marker,
         )
         for choice in Rsvp
-    ]
+    )
 
 
 def your_answer(t: Texts, answer: Rsvp | None) -> str:
@@ -88,7 +133,7 @@ def announcement(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
             your_answer(t, answer),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+    return Screen(text, (rsvp_buttons(t, event, answer),))
 
 
 def reminder(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
@@ -96,7 +141,7 @@ def reminder(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
     text = "\n".join(
         [t.gettext("⏰ <b>Reminder</b>"), details(t, event), "", your_answer(t, answer)]
     )
-    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+    return Screen(text, (rsvp_buttons(t, event, answer),))
 
 
 def moved(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
@@ -110,7 +155,7 @@ def moved(t: Texts, event: Event, answer: Rsvp | None = None) -> Screen:
             your_answer(t, answer),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([rsvp_buttons(t, event, answer)]))
+    return Screen(text, (rsvp_buttons(t, event, answer),))
 
 
 def cancelled(t: Texts, event: Event) -> Screen:
@@ -140,7 +185,7 @@ def upcoming(
 ) -> Screen:
     """/stammtisch: the next dates; Lotsen answer here, coordinators manage them."""
     lines = [t.gettext("<b>The next dates</b>")]
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[tuple[Choice, ...]] = []
     if not events:
         lines.append(
             t.gettext(
@@ -152,25 +197,19 @@ def upcoming(
         lines += ["", details(t, event)]
         if answers is not None:
             lines.append(your_answer(t, answers.get(event.id)))
-            rows.append(rsvp_buttons(t, event, answers.get(event.id)))
+            rows.append(rsvp_buttons(t, event, answers.get(event.id), listed=True))
         if coordinator:
-            rows.append(
-                [
-                    button(
-                        t.gettext("⚙️ {day}", day=t.short_day(event.local_day(t.timezone))),
-                        f"ev:card:{event.id}",
-                    )
-                ]
-            )
+            day = t.short_day(event.local_day(t.timezone))
+            rows.append((EVENTS.choice(t.gettext("⚙️ {day}", day=day), "card", event.id),))
     if coordinator:
         rows.append(
-            [
-                button(t.gettext("➕ New date"), "ev:new"),
-                button(t.gettext("🔁 Repeating dates"), "ev:rules"),
-            ]
+            (
+                EVENTS.choice(t.gettext("➕ New date"), "new"),
+                EVENTS.choice(t.gettext("🔁 Repeating dates"), "rules"),
+            )
         )
-    rows.append([home_button(t)])
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    rows.append((home_button(t),))
+    return Screen("\n".join(lines), tuple(rows))
 
 
 def answer_noted(t: Texts, answer: Rsvp) -> str:
@@ -207,16 +246,16 @@ def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool
         )
     else:
         lines.append(t.gettext("Not announced yet."))
-    rows = []
+    rows: list[tuple[Choice, ...]] = []
     if not announced:
-        rows.append([button(t.gettext("📣 Announce now"), f"ev:announce:{event.id}")])
+        rows.append((EVENTS.choice(t.gettext("📣 Announce now"), "announce", event.id),))
     rows.append(
-        [
-            button(t.gettext("🕑 Move"), f"ev:move:{event.id}"),
-            button(t.gettext("✖️ Cancel date"), f"ev:cancel:{event.id}"),
-        ]
+        (
+            EVENTS.choice(t.gettext("🕑 Move"), "move", event.id),
+            EVENTS.choice(t.gettext("✖️ Cancel date"), "cancel", event.id),
+        )
     )
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    return Screen("\n".join(lines), tuple(rows))
 
 
 def cancel_question(t: Texts, event: Event) -> Screen:
@@ -227,11 +266,9 @@ def cancel_question(t: Texts, event: Event) -> Screen:
             title=event.title,
             when=when(t, event),
         ),
-        InlineKeyboardMarkup(
-            [
-                [button(t.gettext("Yes, cancel it"), f"ev:cancel_yes:{event.id}")],
-                [button(t.gettext("No, keep it"), f"ev:card:{event.id}")],
-            ]
+        (
+            (EVENTS.choice(t.gettext("Yes, cancel it"), "cancel_yes", event.id),),
+            (EVENTS.choice(t.gettext("No, keep it"), "card", event.id),),
         ),
     )
 
@@ -278,16 +315,15 @@ def rule_line(t: Texts, rule: EventRule) -> str:
 def rules(t: Texts, rules: list[EventRule]) -> Screen:
     """The repeating dates in force, each with a stop button."""
     lines = [t.gettext("<b>Repeating dates</b>")]
-    rows = []
+    rows: list[tuple[Choice, ...]] = []
     if not rules:
         lines.append(t.gettext("There is no repeating date yet."))
     for rule in rules:
         lines.append(rule_line(t, rule))
-        rows.append(
-            [button(t.gettext("⏹ Stop: {title}", title=rule.title), f"ev:rule_stop:{rule.id}")]
-        )
-    rows.append([button(t.gettext("➕ New repeating date"), "ev:rule_new")])
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+        stop = t.gettext("⏹ Stop: {title}", title=rule.title)
+        rows.append((EVENTS.choice(stop, "rule_stop", rule.id),))
+    rows.append((EVENTS.choice(t.gettext("➕ New repeating date"), "rule_new"),))
+    return Screen("\n".join(lines), tuple(rows))
 
 
 def rule_stopped(t: Texts) -> str:
@@ -298,15 +334,15 @@ def rule_stopped(t: Texts) -> str:
 # ---------------------------------------------------------------------- dialogs
 
 
-def _discard_row(t: Texts) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("🗑 Discard"), "evd:discard")]
+def _discard_row(t: Texts) -> tuple[Choice, ...]:
+    return (_PLANNING.choice(t.gettext("🗑 Discard"), "discard"),)
 
 
 def ask_title(t: Texts, default: str) -> Screen:
     """What the date is called."""
     return Screen(
         t.gettext("<b>What is it called?</b> Tap the suggestion or write another title."),
-        InlineKeyboardMarkup([[button(default, "evd:title:default")], _discard_row(t)]),
+        ((_PLANNING.choice(default, "title", "default"),), _discard_row(t)),
     )
 
 
@@ -321,38 +357,40 @@ def ask_pattern(t: Texts) -> Screen:
         t.gettext("every week"),
         t.gettext("every other week"),
     )
-    buttons = [
-        button(label, f"evd:nth:{value}") for label, value in zip(labels, PATTERNS, strict=True)
+    choices = [
+        _PLANNING.choice(label, "nth", value) for label, value in zip(labels, PATTERNS, strict=True)
     ]
-    rows = [*grid(buttons[:5], 3), buttons[5:], _discard_row(t)]
+    rows = (*grid(choices[:5], 3), tuple(choices[5:]), _discard_row(t))
     return Screen(
-        t.gettext("<b>How often?</b> Which week of the month, or every (other) week:"),
-        InlineKeyboardMarkup(rows),
+        t.gettext("<b>How often?</b> Which week of the month, or every (other) week:"), rows
     )
 
 
 def ask_weekday(t: Texts) -> Screen:
     """A rule: which day of the week."""
-    rows = grid([button(t.weekday(i), f"evd:wd:{i}") for i in range(7)], 4)
-    rows.append(_discard_row(t))
-    return Screen(t.gettext("<b>On which day of the week?</b>"), InlineKeyboardMarkup(rows))
+    rows = (*grid([_PLANNING.choice(t.weekday(i), "wd", i) for i in range(7)], 4), _discard_row(t))
+    return Screen(t.gettext("<b>On which day of the week?</b>"), rows)
 
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """A date: which day (or typed as 2.12.2026)."""
-    rows = [*day_buttons(t, days, "evd:day:"), _discard_row(t)]
+    actions = planning_actions(days=days)
+    choices = [actions.choice(t.short_day(day), "day", day) for day in days]
     return Screen(
         t.gettext("<b>On which day?</b> Tap a day, or write a date such as 2.12.2026."),
-        InlineKeyboardMarkup(rows),
+        (*grid(choices, 3), _discard_row(t)),
     )
 
 
 def ask_time(t: Texts) -> Screen:
     """At what time (or typed as 18:45)."""
-    rows = [*time_buttons(t, EVENT_TIMES, "evd:time:"), _discard_row(t)]
+    choices = [
+        _PLANNING.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
+        for value in EVENT_TIMES
+    ]
     return Screen(
         t.gettext("<b>At what time?</b> Tap one, or write it such as 18:45."),
-        InlineKeyboardMarkup(rows),
+        (*grid(choices, 5), _discard_row(t)),
     )
 
 
@@ -360,38 +398,41 @@ def ask_place(t: Texts, default: str) -> Screen:
     """Where (the city's venue, or typed)."""
     return Screen(
         t.gettext("<b>Where?</b> Tap the usual place or write another."),
-        InlineKeyboardMarkup([[button(default, "evd:place:default")], _discard_row(t)]),
+        ((_PLANNING.choice(default, "place", "default"),), _discard_row(t)),
     )
 
 
 def ask_topics(t: Texts, suggestions: tuple[str, ...], chosen: list[str]) -> Screen:
     """Topics: tap suggestions, write others, then continue."""
-    buttons = [
-        button(("✅ " if topic in chosen else "") + topic, f"evd:topic:{index}")
+    actions = planning_actions(topics=suggestions)
+    choices = [
+        actions.choice(("✅ " if topic in chosen else "") + topic, "topic", index)
         for index, topic in enumerate(suggestions)
     ]
-    rows = grid(buttons, 2)
-    rows.append([button(t.gettext("Continue ➡️"), "evd:goto:confirm")])
-    rows.append(_discard_row(t))
+    rows = (
+        *grid(choices, 2),
+        (_edit(t.gettext("Continue ➡️"), Step.CONFIRM),),
+        _discard_row(t),
+    )
     text = t.gettext("<b>Topics?</b> Tap the ones that fit, write others, then continue.")
     extra = [c for c in chosen if c not in suggestions]
     if extra:
         text += "\n" + t.gettext("Written: {topics}", topics=t.join(extra))
-    return Screen(text, InlineKeyboardMarkup(rows))
+    return Screen(text, rows)
 
 
 def confirm_event(t: Texts, event: Event, announce_days: int) -> Screen:
     """The summary of a planned date."""
     text = t.gettext("<b>Please check:</b>") + "\n\n" + details(t, event)
-    rows = [
-        [button(t.gettext("📣 Save and invite all Lotsen now"), "evd:save")],
-        [button(t.gettext("💾 Save, invite later by hand"), "evd:save_quiet")],
-        [_edit(t.gettext("✏️ Title"), "title"), _edit(t.gettext("✏️ Day"), "day")],
-        [_edit(t.gettext("✏️ Time"), "time"), _edit(t.gettext("✏️ Place"), "place")],
-        [_edit(t.gettext("✏️ Topics"), "topics")],
+    rows = (
+        (_PLANNING.choice(t.gettext("📣 Save and invite all Lotsen now"), "save"),),
+        (_PLANNING.choice(t.gettext("💾 Save, invite later by hand"), "save_quiet"),),
+        (_edit(t.gettext("✏️ Title"), Step.TITLE), _edit(t.gettext("✏️ Day"), Step.DAY)),
+        (_edit(t.gettext("✏️ Time"), Step.TIME), _edit(t.gettext("✏️ Place"), Step.PLACE)),
+        (_edit(t.gettext("✏️ Topics"), Step.TOPICS),),
         _discard_row(t),
-    ]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    )
+    return Screen(text, rows)
 
 
 def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
@@ -408,14 +449,14 @@ def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
     )
     lines.append(t.gettext("The next dates:"))
     lines += [f"• {t.datetime(d, 'full')}" for d in dates]
-    rows = [
-        [button(t.gettext("💾 Save"), "evd:save")],
-        [_edit(t.gettext("✏️ Title"), "title"), _edit(t.gettext("✏️ Rhythm"), "pattern")],
-        [_edit(t.gettext("✏️ Time"), "time"), _edit(t.gettext("✏️ Place"), "place")],
-        [_edit(t.gettext("✏️ Topics"), "topics")],
+    rows = (
+        (_PLANNING.choice(t.gettext("💾 Save"), "save"),),
+        (_edit(t.gettext("✏️ Title"), Step.TITLE), _edit(t.gettext("✏️ Rhythm"), Step.PATTERN)),
+        (_edit(t.gettext("✏️ Time"), Step.TIME), _edit(t.gettext("✏️ Place"), Step.PLACE)),
+        (_edit(t.gettext("✏️ Topics"), Step.TOPICS),),
         _discard_row(t),
-    ]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    )
+    return Screen("\n".join(lines), rows)
 
 
 def confirm_move(t: Texts, event: Event, day: dt.date, at: dt.time) -> Screen:
@@ -427,12 +468,12 @@ def confirm_move(t: Texts, event: Event, day: dt.date, at: dt.time) -> Screen:
         old=when(t, event),
         new=new,
     )
-    rows = [[button(t.gettext("🔁 Move it"), "evd:save")], _discard_row(t)]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    rows = ((_PLANNING.choice(t.gettext("🔁 Move it"), "save"),), _discard_row(t))
+    return Screen(text, rows)
 
 
-def _edit(label: str, step: str) -> InlineKeyboardButton:
-    return button(label, f"evd:goto:{step}")
+def _edit(label: str, step: str) -> Choice:
+    return _PLANNING.choice(label, "goto", step)
 
 
 def saved_event(t: Texts, event: Event, invited: bool) -> str:

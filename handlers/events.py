@@ -4,175 +4,148 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
-
 from bot.domain.dialogs import Dialog
 from bot.domain.events import Event, EventRule, Rsvp
 from bot.domain.lotsen import LotseStatus
 from bot.domain.mailings import MailingKind
+from bot.services import Services
 from bot.services.events import Step
 from handlers import event_views as ev
 from handlers import views
-from handlers.actions import NUMBER, Part, indices, parse, parse_action
-from handlers.context import LotsenContext, Speaker, acknowledge, clear_buttons, replace, send
-from handlers.context import speaker as find_speaker
-from handlers.coordination import coordinator_only
+from handlers.context import Speaker, Turn, speaker
 from handlers.dialog_buttons import in_hand, next_step, take_typed, typed_day, typed_time
 
-__all__ = ["on_dialog_button", "on_event_button", "show_stammtisch", "take_input"]
+__all__ = [
+    "on_dialog_button",
+    "on_event_button",
+    "on_rsvp",
+    "show_stammtisch",
+    "show_step",
+    "take_input",
+]
 
 
-async def _show(update: Update, screen: views.Screen) -> None:
-    await send(update, screen.text, screen.buttons)
-
-
-async def _may_answer(context: LotsenContext, who: Speaker) -> bool:
+async def _may_answer(turn: Turn, who: Speaker) -> bool:
     """Active Lotsen and coordinators answer invitations."""
     if who.person is None or not who.consented:
         return False
-    lotse = await context.services.lotsen.get(who.person)
+    lotse = await turn.services.lotsen.get(who.person)
     if lotse is not None and lotse.status is LotseStatus.ACTIVE:
         return True
-    return await context.services.people.is_coordinator(who.telegram_id)
+    return await turn.services.people.is_coordinator(who.address)
 
 
-async def show_stammtisch(
-    update: Update, context: LotsenContext, who: Speaker | None = None
-) -> None:
-    """/stammtisch and the menu entry: the next dates, for anyone."""
-    who = who or await find_speaker(update, context)
-    services = context.services
+async def _upcoming(turn: Turn, who: Speaker) -> views.Screen:
+    """The /stammtisch list as ``who`` sees it: with their answers if they may answer, with
+    the planning choices if they coordinate."""
+    services = turn.services
     events = await services.events.upcoming()
     answers = None
-    if who.person is not None and await _may_answer(context, who):
+    if who.person is not None and await _may_answer(turn, who):
         answers = await services.events.answers(who.person, events)
-    coordinator = bool(who.telegram_id) and await services.people.is_coordinator(who.telegram_id)
-    await _show(update, ev.upcoming(who.t, services.city, events, answers, coordinator))
+    coordinator = bool(who.address) and await services.people.is_coordinator(who.address)
+    return ev.upcoming(who.t, services.city, events, answers, coordinator)
 
 
-#: The coordinators' ``ev:`` buttons and the event or rule number they carry.
-_EVENT_ACTIONS: dict[str, tuple[Part, ...]] = {
-    **dict.fromkeys(("new", "rules", "rule_new"), ()),
-    **dict.fromkeys(("rule_stop", "card", "announce", "move", "cancel", "cancel_yes"), (NUMBER,)),
-}
+async def show_stammtisch(turn: Turn, who: Speaker | None = None) -> None:
+    """/stammtisch and the menu entry: the next dates, for anyone."""
+    who = who or await speaker(turn)
+    await turn.send(await _upcoming(turn, who))
 
 
-async def on_event_button(update: Update, context: LotsenContext) -> None:
-    """``ev:rsvp:<event>:<answer>`` for Lotsen; the other ``ev:`` buttons for coordinators."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if query.data.startswith("ev:rsvp:"):
-        await _on_rsvp(update, context, parse(query.data, "ev", "rsvp", NUMBER, tuple(Rsvp)))
-        return
-    who = await coordinator_only(update, context)
-    if who is None:
-        return
-    services = context.services
-    action = parse_action(query.data, "ev", _EVENT_ACTIONS)
+async def on_event_button(turn: Turn) -> None:
+    """The coordinators' ``ev:`` choices (the router lets only coordinators through)."""
+    who = await speaker(turn)
+    services = turn.services
+    action = ev.EVENTS.read(turn.input.action)
     if action is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     what, values = action
     number = int(values[0]) if values else None
     event = await services.events.get(number) if number is not None else None
     if what in ("new", "rule_new") and who.person is not None:
-        await acknowledge(query)
+        await turn.notice()
         kind = "event" if what == "new" else "rule"
-        await show_step(
-            update, context, who, await services.events.begin(who.person, kind, update.update_id)
-        )
+        await show_step(turn, who, await services.events.begin(who.person, kind, turn.input.key))
     elif what == "rules":
-        await acknowledge(query)
-        await _show(update, ev.rules(who.t, await services.events.rules()))
+        await turn.notice()
+        await turn.send(ev.rules(who.t, await services.events.rules()))
     elif what == "rule_stop" and number is not None and await services.events.stop_rule(number):
-        await acknowledge(query)
-        await replace(query, ev.rule_stopped(who.t))
+        await turn.notice()
+        await turn.replace(ev.rule_stopped(who.t))
     elif event is None or event.cancelled:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
     elif what == "card":
-        await acknowledge(query)
-        await _show(update, await _card(context, who, event))
+        await turn.notice()
+        await turn.send(await _card(turn, who, event))
     elif what == "announce":
         announced = await services.events.announce(event.id)
-        await acknowledge(query, ev.announced(who.t) if announced else views.button_expired(who.t))
+        await turn.notice(ev.announced(who.t) if announced else views.button_expired(who.t))
         if announced:
-            await clear_buttons(query)
+            await turn.clear_choices()
     elif what == "move" and who.person is not None:
-        await acknowledge(query)
+        await turn.notice()
         dialog = await services.events.begin(
-            who.person, "event_move", update.update_id, event=event.id
+            who.person, "event_move", turn.input.key, event=event.id
         )
-        await show_step(update, context, who, dialog)
+        await show_step(turn, who, dialog)
     elif what == "cancel":
-        await acknowledge(query)
-        await _show(update, ev.cancel_question(who.t, event))
+        await turn.notice()
+        await turn.send(ev.cancel_question(who.t, event))
     elif what == "cancel_yes" and await services.events.cancel(event.id):
-        await acknowledge(query)
-        await replace(query, ev.event_cancelled(who.t, event))
+        await turn.notice()
+        await turn.replace(ev.event_cancelled(who.t, event))
     else:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
 
 
-async def _card(context: LotsenContext, who: Speaker, event: Event) -> views.Screen:
-    services = context.services
+async def _card(turn: Turn, who: Speaker, event: Event) -> views.Screen:
+    services = turn.services
     announced = await services.mailings.find(MailingKind.EVENT, event.id, "announce") is not None
     return ev.coordinator_card(who.t, event, await services.events.counts(event), announced)
 
 
-async def _on_rsvp(update: Update, context: LotsenContext, parts: list[str] | None) -> None:
-    query = update.callback_query
-    assert query is not None
-    who = await find_speaker(update, context)
-    if parts is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+def _read_answer(data: str | None) -> tuple[int, Rsvp, bool] | None:
+    """A chosen answer: the event, the answer, and whether it was chosen on the list."""
+    for actions, listed in ((ev.RSVP, False), (ev.RSVP_LISTED, True)):
+        chosen = actions.read(data)
+        if chosen is not None:
+            return int(chosen[1][0]), Rsvp(chosen[1][1]), listed
+    return None
+
+
+async def on_rsvp(turn: Turn) -> None:
+    """``ev:rsvp:<event>:<answer>[:list]``: an answer to an invitation, from anyone who may
+    answer. Under a notice only its choices change; on the /stammtisch list (``:list``) the
+    list is drawn again with the new answer."""
+    who = await speaker(turn)
+    chosen = _read_answer(turn.input.action)
+    if chosen is None:
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    if not await _may_answer(context, who):
-        await acknowledge(query, ev.only_lotsen(who.t), alert=True)
+    if not await _may_answer(turn, who):
+        await turn.notice(ev.only_lotsen(who.t), alert=True)
         return
     assert who.person is not None
-    answer = Rsvp(parts[3])
-    event = await context.services.events.answer(int(parts[2]), who.person, answer)
+    number, answer, listed = chosen
+    event = await turn.services.events.answer(number, who.person, answer)
     if event is None:
-        await acknowledge(query, ev.event_over(who.t), alert=True)
+        await turn.notice(ev.event_over(who.t), alert=True)
         return
-    await acknowledge(query, ev.answer_noted(who.t, answer))
-    message = query.message
-    markup = (
-        message.reply_markup if message is not None and hasattr(message, "reply_markup") else None
-    )
-    if markup is not None and any(
-        b.callback_data == views.MENU_HOME for row in markup.inline_keyboard for b in row
-    ):
-        # The /stammtisch list: draw it again with the new answer.
-        await show_list_again(update, context, who)
-        return
-    buttons = InlineKeyboardMarkup([ev.rsvp_buttons(who.t, event, answer)])
-    try:
-        await query.edit_message_reply_markup(buttons)
-    except BadRequest as exc:  # the same answer again: nothing to redraw
-        if "not modified" not in str(exc):
-            raise
-
-
-async def show_list_again(update: Update, context: LotsenContext, who: Speaker) -> None:
-    """Redraw the /stammtisch list in place after an answer."""
-    query = update.callback_query
-    assert query is not None and who.person is not None
-    services = context.services
-    events = await services.events.upcoming()
-    answers = await services.events.answers(who.person, events)
-    coordinator = await services.people.is_coordinator(who.telegram_id)
-    screen = ev.upcoming(who.t, services.city, events, answers, coordinator)
-    await replace(query, screen.text, screen.buttons)
+    await turn.notice(ev.answer_noted(who.t, answer))
+    if listed:
+        await turn.replace(await _upcoming(turn, who))
+    else:  # the same answer again leaves the choices unchanged, which is fine
+        await turn.set_choices((ev.rsvp_buttons(who.t, event, answer),))
 
 
 # ---------------------------------------------------------------------- dialogs
 
 
-async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
+async def show_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
     """Send the screen of a planning dialog's step."""
-    services = context.services
+    services = turn.services
     city = services.city
     step, data = dialog.step, dialog.data
     if step == Step.TITLE:
@@ -182,7 +155,7 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog
     elif step == Step.WEEKDAY:
         screen = ev.ask_weekday(who.t)
     elif step == Step.DAY:
-        screen = ev.ask_day(who.t, _days(context))
+        screen = ev.ask_day(who.t, _days(services))
     elif step == Step.TIME:
         screen = ev.ask_time(who.t)
     elif step == Step.PLACE:
@@ -190,12 +163,11 @@ async def show_step(update: Update, context: LotsenContext, who: Speaker, dialog
     elif step == Step.TOPICS:
         screen = ev.ask_topics(who.t, city.stammtisch.topics, list(data.get("topics", [])))
     else:
-        screen = await _summary(context, who, dialog)
-    await _show(update, screen)
+        screen = await _summary(services, who, dialog)
+    await turn.send(screen)
 
 
-async def _summary(context: LotsenContext, who: Speaker, dialog: Dialog) -> views.Screen:
-    services = context.services
+async def _summary(services: Services, who: Speaker, dialog: Dialog) -> views.Screen:
     data = dialog.data
     if dialog.kind == "rule":
         rule = services.events.draft_rule(dialog)
@@ -220,75 +192,49 @@ async def _summary(context: LotsenContext, who: Speaker, dialog: Dialog) -> view
     return ev.confirm_event(who.t, draft, services.city.stammtisch.announce_days)
 
 
-async def on_dialog_button(update: Update, context: LotsenContext) -> None:
-    """``evd:…`` buttons of the planning dialogs; coordinators only, always their own dialog."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    who = await coordinator_only(update, context)
-    if who is None:
-        return
-    services = context.services
+async def on_dialog_button(turn: Turn) -> None:
+    """``evd:…`` choices of the planning dialogs (the router lets only coordinators through),
+    always on the coordinator's own dialog."""
+    who = await speaker(turn)
+    services = turn.services
     found = await services.events.dialog(who.person) if who.person else None
-    dialog = await in_hand(update, context, who, found, show_step)
+    dialog = await in_hand(turn, who, found, show_step)
     if dialog is None or who.person is None:
         return
-    action = parse_action(query.data, "evd", _dialog_offers(context))
+    actions = ev.planning_actions(_days(services), services.city.stammtisch.topics)
+    action = actions.read(turn.input.action)
     if action is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
     what, value = action[0], "".join(action[1])
     if what == "discard":
-        await acknowledge(query)
+        await turn.notice()
         await services.events.discard(dialog)
-        await replace(query, ev.discarded(who.t))
+        await turn.replace(ev.discarded(who.t))
         return
     if what in ("save", "save_quiet") and dialog.step == Step.CONFIRM:
-        await _save(update, context, who, dialog, announce=what == "save")
+        await _save(turn, who, dialog, announce=what == "save")
         return
-    updated = await _apply(context, dialog, what, value, update.update_id)
+    updated = await _apply(services, dialog, what, value, turn.input.key)
     if what == "topic" and updated is not None:  # multi-select: redraw in place
-        await acknowledge(query)
-        screen = ev.ask_topics(
-            who.t, services.city.stammtisch.topics, list(updated.data.get("topics", []))
-        )
-        await replace(query, screen.text, screen.buttons)
+        await turn.notice()
+        topics = list(updated.data.get("topics", []))
+        await turn.replace(ev.ask_topics(who.t, services.city.stammtisch.topics, topics))
         return
-    await next_step(update, context, who, updated, show_step)
+    await next_step(turn, who, updated, show_step)
 
 
-#: The steps the planning dialogs' buttons go to (from the summary, and on to it).
-_GOTO = (Step.TITLE, Step.PATTERN, Step.DAY, Step.TIME, Step.PLACE, Step.TOPICS, Step.CONFIRM)
-
-
-def _days(context: LotsenContext) -> list[dt.date]:
-    """The days a date can be planned for by button: the next four weeks."""
-    services = context.services
+def _days(services: Services) -> list[dt.date]:
+    """The days a date can be planned for by a choice: the next four weeks."""
     today = services.clock.now().astimezone(services.city.timezone).date()
     return [today + dt.timedelta(days=i) for i in range(1, 29)]
 
 
-def _dialog_offers(context: LotsenContext) -> dict[str, tuple[Part, ...]]:
-    """What the planning dialogs' buttons offer."""
-    return {
-        **dict.fromkeys(("discard", "save", "save_quiet"), ()),
-        "title": ("default",),
-        "nth": (ev.PATTERNS,),
-        "wd": (indices(range(7)),),
-        "day": ({day.isoformat() for day in _days(context)},),
-        "time": ({value.replace(":", "") for value in ev.EVENT_TIMES},),
-        "place": ("default",),
-        "topic": (indices(context.services.city.stammtisch.topics),),
-        "goto": (
-            (Step.TITLE, Step.PATTERN, Step.DAY, Step.TIME, Step.PLACE, Step.TOPICS, Step.CONFIRM),
-        ),
-    }
-
-
 async def _apply(
-    context: LotsenContext, dialog: Dialog, what: str, value: str, key: int
+    services: Services, dialog: Dialog, what: str, value: str, key: int
 ) -> Dialog | None:
-    events = context.services.events
-    stammtisch = context.services.city.stammtisch
+    events = services.events
+    stammtisch = services.city.stammtisch
     step = dialog.step
     try:
         if what == "title" and step == Step.TITLE:
@@ -313,30 +259,27 @@ async def _apply(
     return None
 
 
-async def _save(
-    update: Update, context: LotsenContext, who: Speaker, dialog: Dialog, announce: bool
-) -> None:
-    query = update.callback_query
-    assert query is not None and who.person is not None
-    saved = await context.services.events.finish(dialog, who.person, announce=announce)
+async def _save(turn: Turn, who: Speaker, dialog: Dialog, announce: bool) -> None:
+    assert who.person is not None
+    saved = await turn.services.events.finish(dialog, who.person, announce=announce)
     if saved is None:
-        await acknowledge(query, ev.not_saved(who.t), alert=True)
+        await turn.notice(ev.not_saved(who.t), alert=True)
         return
-    await acknowledge(query)
-    await clear_buttons(query)
+    await turn.notice()
+    await turn.clear_choices()
     if isinstance(saved, EventRule):
-        await send(update, ev.saved_rule(who.t))
+        await turn.send(ev.saved_rule(who.t))
     elif dialog.kind == "event_move":
-        await send(update, ev.moved_done(who.t, saved))
+        await turn.send(ev.moved_done(who.t, saved))
     else:
-        await send(update, ev.saved_event(who.t, saved, announce))
-    await show_stammtisch(update, context, who)
+        await turn.send(ev.saved_event(who.t, saved, announce))
+    await show_stammtisch(turn, who)
 
 
-async def take_input(update: Update, context: LotsenContext, who: Speaker, dialog: Dialog) -> None:
+async def take_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
     """Typed answers in a planning dialog: a title, a date, a time, a place, a topic."""
-    events = context.services.events
-    key, step = update.update_id, dialog.step
+    events = turn.services.events
+    key, step = turn.input.key, dialog.step
 
     async def answer(text: str) -> Dialog | None:
         day, at = typed_day(text), typed_time(text)
@@ -349,4 +292,4 @@ async def take_input(update: Update, context: LotsenContext, who: Speaker, dialo
             return await events.step(dialog, key, time=at)
         return None
 
-    await take_typed(update, context, who, dialog, show_step, answer)
+    await take_typed(turn, who, dialog, show_step, answer)
