@@ -50,7 +50,7 @@ async def on_waitlist_button(turn: Turn) -> None:
     what, values = wv.WAITING.read(turn.input.action) or ("", [])
     if what == "join":
         await turn.notice()
-        dialog = await waitlist.begin_join(who.person, turn.input.key, turn.input.first_name)
+        dialog = await waitlist.begin_join(who.person, turn.input.key, turn.input.full_name)
         await show_join_step(turn, who, dialog)
     elif what == "leave":
         await turn.notice()
