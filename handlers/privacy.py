@@ -3,22 +3,20 @@ stop everything and keep only the language."""
 
 from __future__ import annotations
 
-import io
 import json
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Texts
 from bot.services.privacy import Running
-from handlers.actions import parse
-from handlers.context import LotsenContext, Speaker, acknowledge, replace, send, speaker
+from handlers.actions import Actions
+from handlers.context import Speaker, Turn, speaker
+from handlers.port import OutFile, Screen
 from handlers.request_views import nothing_changed
 from handlers.views import button_expired, consent_declined, consent_withdrawn
 
 __all__ = ["ask_delete", "ask_withdraw", "on_privacy_button", "send_my_data"]
 
-WITHDRAW_YES = "priv:withdraw_yes"
-KEEP = "priv:keep"
+#: The answers to "delete everything?" and "withdraw your consent?".
+ANSWERS = Actions("priv", {"delete_yes": (), "withdraw_yes": (), "keep": ()})
 
 
 def _summary(t: Texts, data: dict[str, object]) -> str:
@@ -38,24 +36,22 @@ def _summary(t: Texts, data: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-async def send_my_data(update: Update, context: LotsenContext) -> None:
+async def send_my_data(turn: Turn) -> None:
     """/mydata: a JSON document with everything stored, and a short summary."""
-    who = await speaker(update, context)
-    if who.person is None or update.effective_chat is None:
-        await send(update, who.t.gettext("Nothing is stored about you."))
-        return
-    data = await context.services.privacy.export(who.person)
-    document = io.BytesIO(json.dumps(data, ensure_ascii=False, indent=2, default=str).encode())
-    await update.effective_chat.send_document(
-        document, filename="lotsenbot-my-data.json", caption=_summary(who.t, data)
-    )
-
-
-async def ask_delete(update: Update, context: LotsenContext) -> None:
-    """/delete: ask once more before erasing."""
-    who = await speaker(update, context)
+    who = await speaker(turn)
     if who.person is None:
-        await send(update, who.t.gettext("Nothing is stored about you."))
+        await turn.send(who.t.gettext("Nothing is stored about you."))
+        return
+    data = await turn.services.privacy.export(who.person)
+    document = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    await turn.send(_summary(who.t, data), file=OutFile("lotsenbot-my-data.json", document))
+
+
+async def ask_delete(turn: Turn) -> None:
+    """/delete: ask once more before erasing."""
+    who = await speaker(turn)
+    if who.person is None:
+        await turn.send(who.t.gettext("Nothing is stored about you."))
         return
     text = who.t.gettext(
         "<b>Delete all your data?</b>\n\n"
@@ -63,20 +59,14 @@ async def ask_delete(update: Update, context: LotsenContext) -> None:
         "requests are cancelled and your Lotse is told. Only anonymous numbers for the city's "
         "statistics remain. This cannot be undone."
     )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    who.t.gettext("🗑 Yes, delete everything"), callback_data="priv:delete_yes"
-                )
-            ],
-            [InlineKeyboardButton(who.t.gettext("No, keep my data"), callback_data=KEEP)],
-        ]
+    choices = (
+        (ANSWERS.choice(who.t.gettext("🗑 Yes, delete everything"), "delete_yes"),),
+        (ANSWERS.choice(who.t.gettext("No, keep my data"), "keep"),),
     )
-    await send(update, text, buttons)
+    await turn.send(Screen(text, choices))
 
 
-def _withdraw_question(t: Texts, running: Running) -> tuple[str, InlineKeyboardMarkup]:
+def _withdraw_question(t: Texts, running: Running) -> Screen:
     lines = [t.gettext("<b>Withdraw your consent?</b>"), ""]
     if running.requests:
         lines.append(
@@ -100,61 +90,50 @@ def _withdraw_question(t: Texts, running: Running) -> tuple[str, InlineKeyboardM
             "of the withdrawal are kept."
         )
     )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.gettext("Yes, withdraw my consent"), callback_data=WITHDRAW_YES
-                )
-            ],
-            [InlineKeyboardButton(t.gettext("No, keep my consent"), callback_data=KEEP)],
-        ]
+    choices = (
+        (ANSWERS.choice(t.gettext("Yes, withdraw my consent"), "withdraw_yes"),),
+        (ANSWERS.choice(t.gettext("No, keep my consent"), "keep"),),
     )
-    return "\n".join(lines), buttons
+    return Screen("\n".join(lines), choices)
 
 
-async def ask_withdraw(update: Update, context: LotsenContext, who: Speaker) -> None:
+async def ask_withdraw(turn: Turn, who: Speaker) -> None:
     """*Withdraw my consent*: ask first when requests or cases would end, else withdraw."""
-    query = update.callback_query
-    assert query is not None and who.person is not None
-    running = await context.services.privacy.running(who.person)
+    assert who.person is not None
+    running = await turn.services.privacy.running(who.person)
     if not running:
-        await _withdraw(update, context, who)
+        await _withdraw(turn, who)
         return
-    await acknowledge(query)
-    text, buttons = _withdraw_question(who.t, running)
-    await send(update, text, buttons)
+    await turn.notice()
+    await turn.send(_withdraw_question(who.t, running))
 
 
-async def _withdraw(update: Update, context: LotsenContext, who: Speaker) -> None:
-    query = update.callback_query
-    assert query is not None and who.person is not None
-    await acknowledge(query)  # first: ending cases may take a few messages
-    await context.services.privacy.withdraw(who.person)
-    await replace(query, consent_withdrawn(who.t))
-    screen = consent_declined(who.t, context.services.city)
-    await send(update, screen.text, screen.buttons)
+async def _withdraw(turn: Turn, who: Speaker) -> None:
+    assert who.person is not None
+    await turn.notice()  # first: ending cases may take a few messages
+    await turn.services.privacy.withdraw(who.person)
+    await turn.replace(consent_withdrawn(who.t))
+    await turn.send(consent_declined(who.t, turn.services.city))
 
 
-async def on_privacy_button(update: Update, context: LotsenContext) -> None:
+async def on_privacy_button(turn: Turn) -> None:
     """``priv:delete_yes`` / ``priv:withdraw_yes`` / ``priv:keep``: always about the
     presser's own data."""
-    query = update.callback_query
-    assert query is not None
-    who = await speaker(update, context)
-    parts = parse(query.data, "priv", ("delete_yes", "withdraw_yes", "keep"))
-    if who.person is None or parts is None:
-        await acknowledge(query, button_expired(who.t), alert=True)
+    who = await speaker(turn)
+    action = ANSWERS.read(turn.input.action)
+    if who.person is None or action is None:
+        await turn.notice(button_expired(who.t), alert=True)
         return
-    if parts[1] == "withdraw_yes":
-        await _withdraw(update, context, who)
+    answer = action[0]
+    if answer == "withdraw_yes":
+        await _withdraw(turn, who)
         return
-    await acknowledge(query)
-    if parts[1] == "keep":
-        await replace(query, nothing_changed(who.t))
+    await turn.notice()
+    if answer == "keep":
+        await turn.replace(nothing_changed(who.t))
         return
     goodbye = who.t.gettext(
         "All your data has been deleted. If you write again, you start from the beginning."
     )
-    await context.services.privacy.erase(who.person)
-    await replace(query, goodbye)
+    await turn.services.privacy.erase(who.person)
+    await turn.replace(goodbye)

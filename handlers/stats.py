@@ -3,61 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import io
 
-from telegram import Update
-
-from bot.services.stats import EXPORTS, FORMATS
 from handlers import stats_views as sv
 from handlers import views
-from handlers.actions import parse
-from handlers.context import LotsenContext, Speaker, acknowledge
-from handlers.coordination import coordinator_only
+from handlers.context import Speaker, Turn, speaker
+from handlers.port import OutFile
 
 __all__ = ["on_stats_button", "send_export", "show_stats"]
 
 
-async def show_stats(update: Update, context: LotsenContext) -> None:
+async def show_stats(turn: Turn) -> None:
     """/stats: the last six months as a chart image with a short summary."""
-    who = await coordinator_only(update, context)
-    if who is None or update.effective_chat is None:
-        return
-    figures = await context.services.stats.figures()
-    # Drawing takes a moment of CPU: other people's updates go on meanwhile.
+    who = await speaker(turn)
+    figures = await turn.services.stats.figures()
+    # Drawing takes a moment of CPU: other people's inputs go on meanwhile.
     png = await asyncio.to_thread(sv.chart, who.t, figures)
-    screen = sv.summary(who.t, figures)
-    await update.effective_chat.send_photo(
-        io.BytesIO(png), caption=screen.text, reply_markup=screen.buttons
-    )
+    await turn.send(sv.summary(who.t, figures), file=OutFile("stats.png", png, "photo"))
 
 
-async def on_stats_button(update: Update, context: LotsenContext) -> None:
-    """``st:<export>:<format>``: an export as a document; coordinators only."""
-    query = update.callback_query
-    assert query is not None
-    who = await coordinator_only(update, context)
-    if who is None:
+async def on_stats_button(turn: Turn) -> None:
+    """``st:<export>:<format>``: an export as a document (the router admits coordinators
+    only)."""
+    who = await speaker(turn)
+    action = sv.EXPORTING.read(turn.input.action)
+    if action is None:
+        await turn.notice(views.button_expired(who.t), alert=True)
         return
-    parts = parse(query.data, "st", EXPORTS, FORMATS)
-    if parts is None:
-        await acknowledge(query, views.button_expired(who.t), alert=True)
-        return
-    await acknowledge(query)
-    await send_export(update, context, who, parts[1], parts[2])
+    await turn.notice()
+    kind, (fmt,) = action
+    await send_export(turn, who, kind, fmt)
 
 
-async def send_export(
-    update: Update, context: LotsenContext, who: Speaker, kind: str, fmt: str
-) -> None:
+async def send_export(turn: Turn, who: Speaker, kind: str, fmt: str) -> None:
     """Send an anonymous export (requests, hours or the waiting list) as a document."""
-    if update.effective_chat is None:
-        return
-    export = await context.services.stats.export(kind, fmt)
+    export = await turn.services.stats.export(kind, fmt)
     caption = who.t.ngettext(
         "{n} row, anonymous: no names, no texts, no Telegram ids.",
         "{n} rows, anonymous: no names, no texts, no Telegram ids.",
         export.rows,
     )
-    await update.effective_chat.send_document(
-        io.BytesIO(export.content), filename=export.filename, caption=caption
-    )
+    await turn.send(caption, file=OutFile(export.filename, export.content))

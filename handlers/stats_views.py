@@ -8,14 +8,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from babel import Locale
-from telegram import InlineKeyboardMarkup
 
 from bot.domain.stats import Figures
 from bot.domain.topics import TOPICS
 from bot.i18n import Texts
-from handlers.views import Screen, button
+from bot.services.stats import EXPORTS, FORMATS
+from handlers.actions import Actions
+from handlers.views import Screen
 
-__all__ = ["chart", "summary"]
+__all__ = ["EXPORTING", "chart", "summary"]
+
+#: An export and its format: ``st:<export>:<format>``.
+EXPORTING = Actions("st", {kind: (FORMATS,) for kind in EXPORTS})
 
 
 def _topic(t: Texts, key: str) -> str:
@@ -51,7 +55,7 @@ def _top(t: Texts, counts: dict[str, int], name: Callable[[str], str]) -> str:
 
 
 def summary(t: Texts, figures: Figures) -> Screen:
-    """The caption under the chart, and the export buttons."""
+    """The caption under the chart, and the export choices."""
     first, last = _month(t, figures.months[0]), _month(t, figures.months[-1])
     topics = figures.totals(figures.by_topic)
     lines = [
@@ -74,17 +78,17 @@ def summary(t: Texts, figures: Figures) -> Screen:
         ),
         t.gettext("Stadtteile: {list}", list=_top(t, figures.totals(figures.by_district), str)),
     ]
-    rows = [
-        [
-            button(t.gettext("📄 Requests (CSV)"), "st:requests:csv"),
-            button(t.gettext("📊 Requests (Excel)"), "st:requests:xlsx"),
-        ],
-        [
-            button(t.gettext("📄 Hours (CSV)"), "st:hours:csv"),
-            button(t.gettext("📊 Hours (Excel)"), "st:hours:xlsx"),
-        ],
-    ]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    choices = (
+        (
+            EXPORTING.choice(t.gettext("📄 Requests (CSV)"), "requests", "csv"),
+            EXPORTING.choice(t.gettext("📊 Requests (Excel)"), "requests", "xlsx"),
+        ),
+        (
+            EXPORTING.choice(t.gettext("📄 Hours (CSV)"), "hours", "csv"),
+            EXPORTING.choice(t.gettext("📊 Hours (Excel)"), "hours", "xlsx"),
+        ),
+    )
+    return Screen("\n".join(lines), choices)
 
 
 def _stacked(

@@ -3,32 +3,62 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import CityConfig
 from bot.domain.waitlist import Entry, Seat, SeatAnswer, Training, TrainingCounts
 from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.waitlist import Standing
-from handlers.views import (
-    Screen,
-    button,
-    day_and_time,
-    day_buttons,
-    grid,
-    home_button,
-    time_buttons,
-)
+from handlers.actions import NUMBER, Actions, indices
+from handlers.port import Choice, Choices
+from handlers.views import Screen, day_and_time, grid, home_button
 
-__all__ = ["intro", "notice", "overview", "standing"]
+__all__ = ["WAITING", "coordinating", "intro", "joining", "notice", "overview", "standing"]
 
 TRAINING_TIMES = ("09:00", "10:00", "14:00", "16:00", "17:00", "18:00", "18:30", "19:00")
 CAPACITIES = (10, 12, 15, 20, 25, 30)
 
+#: What those on (or joining) the list choose: join, leave, and answer a training.
+WAITING = Actions("wl", {"join": (), "leave": (), "leave_yes": (), "t": (NUMBER, ("yes", "no"))})
 
-def _cancel(t: Texts) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("✖️ Cancel"), "wld:discard")]
+
+def joining(districts: Collection[str] = ()) -> Actions:
+    """The join dialog's choices; a Stadtteil is chosen by its place among ``districts``."""
+    return Actions(
+        "wld",
+        {
+            **dict.fromkeys(("discard", "save", "name", "tg", "lang_done"), ()),
+            "lang": (LANGUAGES,),
+            "district": (indices(districts) | {"-"},),
+        },
+    )
+
+
+def coordinating(days: Collection[dt.date] = (), by: Collection[dt.date] = ()) -> Actions:
+    """The coordinators' choices: the list's pages and exports, and the training dialog
+    (a training on one of ``days``, answers by one of ``by``)."""
+    return Actions(
+        "wlc",
+        {
+            **dict.fromkeys(("new", "discard", "save", "place"), ()),
+            "export": (("csv", "xlsx"),),
+            "page": (NUMBER,),
+            "day": ({day.isoformat() for day in days},),
+            "time": ({value.replace(":", "") for value in TRAINING_TIMES},),
+            "cap": ({str(n) for n in CAPACITIES},),
+            "by": ({day.isoformat() for day in by},),
+        },
+    )
+
+
+#: The join dialog's choices that name no Stadtteil, and the coordinators' that name no day.
+_JOIN = joining()
+_COORDINATE = coordinating()
+
+
+def _cancel(t: Texts) -> tuple[Choice, ...]:
+    return (_JOIN.choice(t.gettext("✖️ Cancel"), "discard"),)
 
 
 def when(t: Texts, training: Training) -> str:
@@ -44,7 +74,7 @@ def _by(t: Texts, training: Training) -> str:
 
 
 def intro(t: Texts, city: CityConfig) -> Screen:
-    """What becoming a Lotse means, and the button to join the list."""
+    """What becoming a Lotse means, and the choice to join the list."""
     text = t.gettext(
         "<b>Become a Lotse</b>\n\n"
         "Lotsen are volunteers who accompany refugees in {city} to offices, doctors and "
@@ -53,57 +83,56 @@ def intro(t: Texts, city: CityConfig) -> Screen:
         "be told here. Nobody will write to you in between.",
         city=city.city,
     )
-    rows = [[button(t.gettext("✍️ Put me on the waiting list"), "wl:join")], [home_button(t)]]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    choices = (
+        (WAITING.choice(t.gettext("✍️ Put me on the waiting list"), "join"),),
+        (home_button(t),),
+    )
+    return Screen(text, choices)
 
 
 def ask_name(t: Texts, suggested: str) -> Screen:
     """Join, step 1: the name."""
-    rows = [[button(suggested, "wld:name")]] if suggested else []
-    rows.append(_cancel(t))
+    offered = ((_JOIN.choice(suggested, "name"),),) if suggested else ()
     return Screen(
         t.gettext("<b>What is your name?</b> Write your first and last name."),
-        InlineKeyboardMarkup(rows),
+        (*offered, _cancel(t)),
     )
 
 
 def ask_contact(t: Texts) -> Screen:
     """Join, step 2: how the office can reach them."""
-    rows = [[button(t.gettext("💬 Telegram is enough"), "wld:tg")], _cancel(t)]
+    choices = ((_JOIN.choice(t.gettext("💬 Telegram is enough"), "tg"),), _cancel(t))
     return Screen(
         t.gettext(
             "<b>How can the coordination office reach you?</b>\n"
             "Here in Telegram is enough. If you prefer, write a phone number or an e-mail "
             "address."
         ),
-        InlineKeyboardMarkup(rows),
+        choices,
     )
 
 
 def ask_languages(t: Texts, chosen: list[str]) -> Screen:
     """Join, step 3: the languages they speak (several)."""
-    buttons = [
-        button(("✓ " if code in chosen else "") + language_name(code), f"wld:lang:{code}")
+    languages = [
+        _JOIN.choice(("✓ " if code in chosen else "") + language_name(code), "lang", code)
         for code in LANGUAGES
     ]
-    rows = [*grid(buttons, 2), [button(t.gettext("➡️ Done"), "wld:lang_done")], _cancel(t)]
+    done = (_JOIN.choice(t.gettext("➡️ Done"), "lang_done"),)
     return Screen(
         t.gettext("<b>Which languages do you speak?</b> Tap all that apply, then Done."),
-        InlineKeyboardMarkup(rows),
+        (*grid(languages, 2), done, _cancel(t)),
     )
 
 
 def ask_district(t: Texts, city: CityConfig) -> Screen:
     """Join, step 4: the Stadtteil."""
-    buttons = [button(name, f"wld:district:{i}") for i, name in enumerate(city.districts)]
-    rows = [
-        *grid(buttons, 2),
-        [button(t.gettext("Not in {city}", city=city.city), "wld:district:-")],
-        _cancel(t),
-    ]
+    actions = joining(city.districts)
+    districts = [actions.choice(name, "district", i) for i, name in enumerate(city.districts)]
+    elsewhere = (actions.choice(t.gettext("Not in {city}", city=city.city), "district", "-"),)
     return Screen(
         t.gettext("<b>In which part of {city} do you live?</b>", city=city.city),
-        InlineKeyboardMarkup(rows),
+        (*grid(districts, 2), elsewhere, _cancel(t)),
     )
 
 
@@ -120,12 +149,12 @@ def confirm_join(t: Texts, data: dict[str, Any]) -> Screen:
         t.gettext("Languages: {languages}", languages=_languages(t, data.get("languages", []))),
         t.gettext("Stadtteil: {district}", district=data.get("district") or "–"),
     ]
-    rows = [
-        [button(t.gettext("✅ Put me on the list"), "wld:save")],
-        [button(t.gettext("✏️ Start again"), "wl:join")],
+    choices = (
+        (_JOIN.choice(t.gettext("✅ Put me on the list"), "save"),),
+        (WAITING.choice(t.gettext("✏️ Start again"), "join"),),
         _cancel(t),
-    ]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    )
+    return Screen("\n".join(lines), choices)
 
 
 def joined(t: Texts, place: int) -> str:
@@ -152,16 +181,16 @@ def seat_text(t: Texts, training: Training, answer: SeatAnswer) -> str:
     return t.gettext("Noted: not this time. You stay on the waiting list.")
 
 
-def answer_buttons(t: Texts, training: Training, answer: SeatAnswer | None) -> list[list[Any]]:
+def answer_choices(t: Texts, training: Training, answer: SeatAnswer | None) -> Choices:
     """*I'll come* / *Not this time*, or only *I cannot come* once someone has a seat."""
     if answer is not None and answer.seat is not None:
-        return [[button(t.gettext("❌ I cannot come after all"), f"wl:t:{training.id}:no")]]
-    return [
-        [
-            button(t.gettext("✅ I'll come"), f"wl:t:{training.id}:yes"),
-            button(t.gettext("❌ Not this time"), f"wl:t:{training.id}:no"),
-        ]
-    ]
+        return ((WAITING.choice(t.gettext("❌ I cannot come after all"), "t", training.id, "no"),),)
+    return (
+        (
+            WAITING.choice(t.gettext("✅ I'll come"), "t", training.id, "yes"),
+            WAITING.choice(t.gettext("❌ Not this time"), "t", training.id, "no"),
+        ),
+    )
 
 
 def standing(t: Texts, where: Standing) -> Screen:
@@ -170,7 +199,7 @@ def standing(t: Texts, where: Standing) -> Screen:
         t.gettext("<b>You are on the waiting list</b>"),
         t.gettext("Your place: {place}", place=where.place),
     ]
-    rows: list[list[Any]] = []
+    choices: Choices = ()
     training = where.training
     if training is None:
         lines.append(t.gettext("No training is planned yet. You will be told here."))
@@ -178,9 +207,9 @@ def standing(t: Texts, where: Standing) -> Screen:
         lines += ["", _training_lines(t, training)]
         if where.answer is not None:
             lines += ["", seat_text(t, training, where.answer)]
-        rows += answer_buttons(t, training, where.answer)
-    rows += [[button(t.gettext("🚪 Leave the waiting list"), "wl:leave")], [home_button(t)]]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+        choices = answer_choices(t, training, where.answer)
+    leave = (WAITING.choice(t.gettext("🚪 Leave the waiting list"), "leave"),)
+    return Screen("\n".join(lines), (*choices, leave, (home_button(t),)))
 
 
 def _training_lines(t: Texts, training: Training) -> str:
@@ -204,8 +233,7 @@ def notice(t: Texts, training: Training, kind: str) -> Screen:
                 seat_text(t, training, SeatAnswer(Seat.PLACE)),
             ]
         )
-        place = SeatAnswer(Seat.PLACE)
-        return Screen(text, InlineKeyboardMarkup(answer_buttons(t, training, place)))
+        return Screen(text, answer_choices(t, training, SeatAnswer(Seat.PLACE)))
     if kind == "moved_up":
         text = "\n".join(
             [
@@ -215,9 +243,7 @@ def notice(t: Texts, training: Training, kind: str) -> Screen:
                 t.gettext("You now have a place. If you cannot come after all, tap below."),
             ]
         )
-        return Screen(
-            text, InlineKeyboardMarkup(answer_buttons(t, training, SeatAnswer(Seat.PLACE)))
-        )
+        return Screen(text, answer_choices(t, training, SeatAnswer(Seat.PLACE)))
     text = "\n".join(
         [
             _training_lines(t, training),
@@ -230,18 +256,18 @@ def notice(t: Texts, training: Training, kind: str) -> Screen:
             t.gettext("Please answer by {day}.", day=_by(t, training)),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup(answer_buttons(t, training, None)))
+    return Screen(text, answer_choices(t, training, None))
 
 
 def leave_question(t: Texts) -> Screen:
     """Are you sure?"""
-    rows = [
-        [button(t.gettext("🚪 Yes, take me off the list"), "wl:leave_yes")],
-        [home_button(t)],
-    ]
+    choices = (
+        (WAITING.choice(t.gettext("🚪 Yes, take me off the list"), "leave_yes"),),
+        (home_button(t),),
+    )
     return Screen(
         t.gettext("<b>Leave the waiting list?</b> Your entry is deleted; you lose your place."),
-        InlineKeyboardMarkup(rows),
+        choices,
     )
 
 
@@ -306,77 +332,83 @@ def overview(
                 day=_by(t, training),
             ),
         ]
-    pages = [
-        button(
+    pages = tuple(
+        _COORDINATE.choice(
             ("⬅️ " if n < page else "")
             + f"{n * PAGE + 1}–{min(count, (n + 1) * PAGE)}"
             + (" ➡️" if n > page else ""),
-            f"wlc:page:{n}",
+            "page",
+            n,
         )
         for n in (page - 1, page + 1)
         if n >= 0 and n * PAGE < count
-    ]
-    rows = [
-        *([pages] if pages else []),
-        [button(t.gettext("🎓 Announce a training"), "wlc:new")],
-        [
-            button(t.gettext("📄 Export (CSV)"), "wlc:export:csv"),
-            button(t.gettext("📊 Export (Excel)"), "wlc:export:xlsx"),
-        ],
-    ]
-    return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
+    )
+    choices = (
+        *((pages,) if pages else ()),
+        (_COORDINATE.choice(t.gettext("🎓 Announce a training"), "new"),),
+        (
+            _COORDINATE.choice(t.gettext("📄 Export (CSV)"), "export", "csv"),
+            _COORDINATE.choice(t.gettext("📊 Export (Excel)"), "export", "xlsx"),
+        ),
+    )
+    return Screen("\n".join(lines), choices)
 
 
-def _stop(t: Texts) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("✖️ Cancel"), "wlc:discard")]
+def _stop(t: Texts) -> tuple[Choice, ...]:
+    return (_COORDINATE.choice(t.gettext("✖️ Cancel"), "discard"),)
+
+
+def _days(t: Texts, actions: Actions, name: str, days: list[dt.date]) -> Choices:
+    """A calendar of ``days``, three to a row."""
+    return grid([actions.choice(t.short_day(day), name, day) for day in days], 3)
 
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Training, step 1: the day."""
-    rows = [*day_buttons(t, days, "wlc:day:"), _stop(t)]
     return Screen(
         t.gettext(
             "<b>On which day is the training?</b> Tap one, or write a date such as 14.03.2027."
         ),
-        InlineKeyboardMarkup(rows),
+        (*_days(t, coordinating(days=days), "day", days), _stop(t)),
     )
 
 
 def ask_time(t: Texts) -> Screen:
     """Training, step 2: the time."""
-    rows = [*time_buttons(t, TRAINING_TIMES, "wlc:time:"), _stop(t)]
+    times = [
+        _COORDINATE.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
+        for value in TRAINING_TIMES
+    ]
     return Screen(
         t.gettext("<b>At what time?</b> Tap one, or write it such as 18:45."),
-        InlineKeyboardMarkup(rows),
+        (*grid(times, 5), _stop(t)),
     )
 
 
 def ask_place(t: Texts, place: str) -> Screen:
     """Training, step 3: the place."""
-    rows = [[button(place, "wlc:place")], _stop(t)]
     return Screen(
         t.gettext("<b>Where?</b> Tap the usual place, or write another."),
-        InlineKeyboardMarkup(rows),
+        ((_COORDINATE.choice(place, "place"),), _stop(t)),
     )
 
 
 def ask_capacity(t: Texts) -> Screen:
     """Training, step 4: how many places."""
-    buttons = [button(str(n), f"wlc:cap:{n}") for n in CAPACITIES]
-    rows = [*grid(buttons, 3), _stop(t)]
+    capacities = [_COORDINATE.choice(str(n), "cap", n) for n in CAPACITIES]
     return Screen(
-        t.gettext("<b>How many places?</b> Tap a number or write one."), InlineKeyboardMarkup(rows)
+        t.gettext("<b>How many places?</b> Tap a number or write one."),
+        (*grid(capacities, 3), _stop(t)),
     )
 
 
 def ask_confirm_by(t: Texts, days: list[dt.date]) -> Screen:
     """Training, step 5: answers wanted by."""
-    rows = [*day_buttons(t, days, "wlc:by:"), _stop(t)]
     return Screen(
         t.gettext(
             "<b>Answers by which day?</b> Those who confirm in time get the places in order."
         ),
-        InlineKeyboardMarkup(rows),
+        (*_days(t, coordinating(by=days), "by", days), _stop(t)),
     )
 
 
@@ -396,8 +428,7 @@ def confirm_training(t: Texts, training: Training, recipients: int) -> Screen:
             ),
         ]
     )
-    rows = [[button(t.gettext("📣 Announce"), "wlc:save")], _stop(t)]
-    return Screen(text, InlineKeyboardMarkup(rows))
+    return Screen(text, ((_COORDINATE.choice(t.gettext("📣 Announce"), "save"),), _stop(t)))
 
 
 def announced(t: Texts) -> str:
