@@ -204,7 +204,7 @@ class Router:
         if repeats is None:
             log.info("coordinators were alerted of ref %s lately; not again", reference)
             return
-        for address, t in await coordinator_chats(self.services):
+        for address, t in await coordinator_chats(self.services.people):
             screen = Screen(views.error_alert(t, name, reference, repeats))
             await quietly(turn.messenger.send(address, screen), "an alert to a coordinator")
 

@@ -203,6 +203,14 @@ class Person:
             on = offering[-1]
         return await self.press(on.choice(label).action, on)
 
+    async def pick(self, action: str) -> tuple[str | None, bool]:
+        """Press the choice carrying ``action`` on the newest message that offers it."""
+        offering = [
+            m for m in self.messages() if any(c.action == action for r in m.choices for c in r)
+        ]
+        assert offering, f"no message offers {action!r}"
+        return await self.press(action, offering[-1])
+
     async def press(self, action: str, on: Shown | None = None) -> tuple[str | None, bool]:
         """Send ``action`` as if chosen on ``on`` (which may not offer it: a forged press)."""
         press = f"press-{self.world.key()}"

@@ -33,7 +33,7 @@ async def bot(city: CityConfig, tmp_path: Path) -> AsyncIterator[World]:
 
 async def _onboard(person: Person, language: str = "en") -> None:
     await person.command("start")
-    await person.choose(language_name(language))
+    await person.pick(f"lang:{language}")
     await person.choose(_t(language).gettext("✅ I agree"))
     assert person.last.text == views.main_menu(_t(language)).text
 
@@ -44,8 +44,8 @@ async def _lotse(bot: World, address: int, name: str) -> Person:
     code = re.findall(r"memory://start/([A-Z0-9]+)", coordinator.last.text)[0]
     lotse = bot.person(address, name, "en")
     await lotse.command("start", code)
-    await lotse.choose(language_name("en"))
-    await lotse.choose(_t().gettext("✅ I agree"))
+    await lotse.pick(f"lang:en:{code}")
+    await lotse.pick(f"consent:yes:{code}")
     assert any(c.action == "prof:show:lang" for row in lotse.last.choices for c in row)
     return lotse
 
@@ -67,14 +67,14 @@ async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: Worl
     person = bot.person(101, "Amal")
     await _onboard(person)
     await person.choose(_t().gettext("🤝 I need a Lotse"))
-    await person.press("ask:topic:jobcenter")
+    await person.pick("ask:topic:jobcenter")
     await person.say("A letter from the Jobcenter")
-    await person.press("ask:langs_done")
-    await person.press("ask:district:0")
-    await person.press("ask:day:flex")
-    await person.press("ask:place:skip")
+    await person.pick("ask:langs_done")
+    await person.pick("ask:district:0")
+    await person.pick("ask:day:flex")
+    await person.pick("ask:place:skip")
     await person.say("Amal")
-    await person.press("ask:confirm")
+    await person.pick("ask:confirm")
     assert person.last.text == rv.sent(_t()).text
 
     offer = lotse.last

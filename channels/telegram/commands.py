@@ -58,7 +58,7 @@ async def register_commands(bot: Bot, services: Services) -> None:
         for code in COMMAND_LANGUAGES:
             await bot.set_my_commands(command_list(texts(code, city.timezone)), language_code=code)
         await bot.set_my_commands(command_list(texts(city.default_language, city.timezone)))
-        for chat, t in await coordinator_chats(services):
+        for chat, t in await coordinator_chats(services.people):
             await bot.set_my_commands(coordinator_commands(t), scope=BotCommandScopeChat(chat))
     except TelegramError as exc:
         log.warning("could not register the command list: %s", type(exc).__name__)

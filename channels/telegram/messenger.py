@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -29,7 +29,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _delivery(call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def _delivery(
+    call: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
     """Telegram's errors as the port's: the conversation never sees python-telegram-bot."""
 
     @functools.wraps(call)
