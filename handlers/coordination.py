@@ -9,6 +9,7 @@ from bot.i18n import texts
 from handlers import request_views as rv
 from handlers import views
 from handlers.context import Turn, speaker
+from handlers.dialog_buttons import small_number
 from handlers.port import Screen
 
 __all__ = ["on_coordinator_button", "show_invites", "show_overview"]
@@ -17,8 +18,8 @@ __all__ = ["on_coordinator_button", "show_invites", "show_overview"]
 async def show_invites(turn: Turn) -> None:
     """/invite [N]: one-time invitation links for new Lotsen."""
     who = await speaker(turn)
-    args = turn.input.args
-    count = int(args[0]) if args and args[0].isdigit() and 1 <= int(args[0]) <= 50 else 1
+    asked = small_number(turn.input.args[0]) if turn.input.args else None
+    count = asked if asked is not None and 1 <= asked <= 50 else 1
     codes = await turn.services.lotsen.create_invites(count)
     links = [turn.messenger.invitation(code) for code in codes]
     await turn.send(rv.invites(who.t, links))

@@ -2,60 +2,23 @@
 
 from __future__ import annotations
 
-from bot.config import CityConfig
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.requests import Request, Status
-from bot.i18n import LANGUAGES
 from bot.services.requests import Outcome
 from handlers import request_views as rv
 from handlers import views
-from handlers.actions import NUMBER, Actions, indices, parse
+from handlers.actions import NUMBER, parse
 from handlers.context import Speaker, Turn, coordinator_chats, quietly, speaker
 from handlers.port import Screen
 
 __all__ = [
-    "CASE",
-    "LOTSE",
-    "OFFER",
     "join_with_code",
     "on_case_button",
     "on_lotse_button",
     "on_offer_button",
     "on_profile_button",
-    "profile_actions",
     "show_lotse_menu",
 ]
-
-#: The Lotse menu's choices (``lotse:cases`` …).
-LOTSE = Actions("lotse", {"cases": (), "profile": (), "apply": ()})
-#: An offer's choices: ``offer:accept:<id>``, ``offer:decline:<id>``.
-OFFER = Actions("offer", {"accept": (NUMBER,), "decline": (NUMBER,)})
-#: A case's choices: ``case:done|back|back_yes:<id>``, ``case:hours:<id>:<hours>`` (0: skipped).
-CASE = Actions(
-    "case",
-    {
-        "done": (NUMBER,),
-        "back": (NUMBER,),
-        "back_yes": (NUMBER,),
-        "hours": (NUMBER, ("0", *rv.HOURS)),
-    },
-)
-
-
-def profile_actions(city: CityConfig) -> Actions:
-    """The profile's choices, ``prof:<what>:<value>``, for each part of the profile."""
-    return Actions(
-        "prof",
-        {
-            "show": (rv.PROFILE_SECTIONS,),
-            "lang": (LANGUAGES,),
-            "dist": (indices(city.districts),),
-            "topic": (city.topics,),
-            "max": (rv.MAX_OPEN,),
-            "pause": (("off", *rv.PAUSE_DAYS),),
-            "quiet": (("off", *rv.QUIET_HOURS),),
-        },
-    )
 
 
 async def show_lotse_menu(turn: Turn, who: Speaker) -> None:
@@ -95,7 +58,7 @@ async def _show_profile(turn: Turn, who: Speaker) -> None:
 async def on_lotse_button(turn: Turn) -> None:
     """``lotse:cases``, ``lotse:profile``, ``lotse:apply``; anything else is refused."""
     who = await speaker(turn)
-    chosen = LOTSE.read(turn.input.action)
+    chosen = rv.LOTSE.read(turn.input.action)
     action = chosen[0] if chosen else ""
     if action == "apply" and who.consented and who.person is not None:
         await turn.notice()
@@ -140,7 +103,7 @@ async def on_profile_button(turn: Turn) -> None:
     who = await speaker(turn)
     lotse = await _active(turn, who)
     lotsen, city = turn.services.lotsen, turn.services.city
-    action = profile_actions(city).read(turn.input.action)
+    action = rv.profile_actions(city).read(turn.input.action)
     if lotse is None or action is None:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
@@ -172,7 +135,7 @@ async def on_offer_button(turn: Turn) -> None:
     """``offer:accept:<id>`` / ``offer:decline:<id>``: checked against the presser's offers."""
     who = await speaker(turn)
     lotse = await _active(turn, who)
-    chosen = OFFER.read(turn.input.action)
+    chosen = rv.OFFER.read(turn.input.action)
     if lotse is None or chosen is None:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
@@ -198,7 +161,7 @@ async def on_offer_button(turn: Turn) -> None:
 def _case_parts(data: str | None) -> list[str] | None:
     """A case choice as ``[prefix, …]``: ``["case", action, id(, hours)]``,
     ``["att", id, yes|no]`` or ``["fb", id, answer]``; None for anything else."""
-    case = CASE.read(data)
+    case = rv.CASE.read(data)
     if case is not None:
         return ["case", case[0], *case[1]]
     return parse(data, "att", NUMBER, ("yes", "no")) or parse(data, "fb", NUMBER, rv.FEEDBACK)

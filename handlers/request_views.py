@@ -14,9 +14,13 @@ from handlers.actions import DATE, NUMBER, Actions, Part, indices
 from handlers.views import MENU_REQUEST, Choice, Choices, Screen, button, grid, home_button
 
 __all__ = [
+    "CASE",
     "COORD",
+    "LOTSE",
+    "OFFER",
     "REQ",
     "ask_actions",
+    "profile_actions",
     "ask_day",
     "ask_description",
     "ask_district",
@@ -347,8 +351,8 @@ def offer(t: Texts, city: CityConfig, request: Request) -> Screen:
     return Screen(
         text,
         (
-            (button(t.gettext("✅ Accept"), f"offer:accept:{request.id}"),),
-            (button(t.gettext("Not this time"), f"offer:decline:{request.id}"),),
+            (button(t.gettext("✅ Accept"), OFFER("accept", request.id)),),
+            (button(t.gettext("Not this time"), OFFER("decline", request.id)),),
         ),
     )
 
@@ -382,8 +386,8 @@ def case_for_lotse(t: Texts, city: CityConfig, request: Request) -> Screen:
 def case_buttons(t: Texts, request: Request) -> Choices:
     """Done / hand back, for the Lotse's case messages."""
     return (
-        (button(t.gettext("✅ Mark as done"), f"case:done:{request.id}"),),
-        (button(t.gettext("↩️ Hand back"), f"case:back:{request.id}"),),
+        (button(t.gettext("✅ Mark as done"), CASE("done", request.id)),),
+        (button(t.gettext("↩️ Hand back"), CASE("back", request.id)),),
     )
 
 
@@ -436,10 +440,10 @@ def handed_back_for_person(t: Texts, request: Request) -> str:
 
 def hours_question(t: Texts, request: Request) -> Screen:
     """How many hours did it take (for the volunteer's record and the city's report)?"""
-    hours = tuple(button(h, f"case:hours:{request.id}:{h}") for h in HOURS)
+    hours = tuple(button(h, CASE("hours", request.id, h)) for h in HOURS)
     return Screen(
         t.gettext("Thank you! How many hours did case #{number} take?", number=str(request.id)),
-        (hours, (button(t.gettext("Skip"), f"case:hours:{request.id}:0"),)),
+        (hours, (button(t.gettext("Skip"), CASE("hours", request.id, "0")),)),
     )
 
 
@@ -470,7 +474,7 @@ def hand_back_question(t: Texts, request: Request) -> Screen:
             "Hand back case #{number}? It will be offered to other Lotsen.", number=str(request.id)
         ),
         (
-            (button(t.gettext("Yes, hand it back"), f"case:back_yes:{request.id}"),),
+            (button(t.gettext("Yes, hand it back"), CASE("back_yes", request.id)),),
             (REQ.choice(t.gettext("No, keep it"), "keep"),),
         ),
     )
@@ -612,8 +616,8 @@ def lotse_menu(t: Texts, lotse: Lotse, cases: list[Request]) -> Screen:
         + t.ngettext("You have {n} open case.", "You have {n} open cases.", len(cases))
     )
     choices = (
-        (button(t.gettext("📂 My cases"), "lotse:cases"),),
-        (button(t.gettext("⚙️ My profile"), "lotse:profile"),),
+        (button(t.gettext("📂 My cases"), LOTSE("cases")),),
+        (button(t.gettext("⚙️ My profile"), LOTSE("profile")),),
         (home_button(t),),
     )
     return Screen(text, choices)
@@ -626,7 +630,7 @@ def not_a_lotse(t: Texts) -> Screen:
         "open the invitation link, or send /start followed by your code.\n\n"
         "Already trained as a Lotse but no code? Ask for approval here."
     )
-    return Screen(text, ((button(t.gettext("🙋 Ask for approval"), "lotse:apply"),),))
+    return Screen(text, ((button(t.gettext("🙋 Ask for approval"), LOTSE("apply")),),))
 
 
 def pending(t: Texts) -> str:
@@ -698,32 +702,33 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
 
 def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> Screen:
     """One editable section of the profile."""
-    back = (button(t.gettext("✓ Done"), "lotse:profile"),)
+    prof = profile_actions(city)
+    back = (button(t.gettext("✓ Done"), LOTSE("profile")),)
     rows: Choices
     if section == "lang":
         buttons = [
-            button(("✅ " if c in lotse.languages else "") + language_name(c), f"prof:lang:{c}")
+            button(("✅ " if c in lotse.languages else "") + language_name(c), prof("lang", c))
             for c in LANGUAGES
         ]
         rows = grid(buttons, 2)
         title = t.gettext("Which languages do you speak?")
     elif section == "dist":
         buttons = [
-            button(("✅ " if d in lotse.districts else "") + d, f"prof:dist:{i}")
+            button(("✅ " if d in lotse.districts else "") + d, prof("dist", i))
             for i, d in enumerate(city.districts)
         ]
         rows = grid(buttons, 2)
         title = t.gettext("In which Stadtteile can you help? None chosen means all.")
     elif section == "topic":
         buttons = [
-            button(("✅ " if k in lotse.topics else "") + topic_label(t, k), f"prof:topic:{k}")
+            button(("✅ " if k in lotse.topics else "") + topic_label(t, k), prof("topic", k))
             for k in city.topics
         ]
         rows = tuple((b,) for b in buttons)
         title = t.gettext("Which topics can you help with? None chosen means all.")
     elif section == "max":
         buttons = [
-            button(("✅ " if n == str(lotse.max_open) else "") + n, f"prof:max:{n}")
+            button(("✅ " if n == str(lotse.max_open) else "") + n, prof("max", n))
             for n in MAX_OPEN
         ]
         rows = (tuple(buttons),)
@@ -731,19 +736,19 @@ def profile_section(t: Texts, city: CityConfig, lotse: Lotse, section: str) -> S
     elif section == "pause":
         rows = (
             tuple(
-                button(t.ngettext("{n} week", "{n} weeks", int(days) // 7), f"prof:pause:{days}")
+                button(t.ngettext("{n} week", "{n} weeks", int(days) // 7), prof("pause", days))
                 for days in PAUSE_DAYS
             ),
-            (button(t.gettext("▶️ No pause"), "prof:pause:off"),),
+            (button(t.gettext("▶️ No pause"), prof("pause", "off")),),
         )
         title = t.gettext("Pause offers (e.g. for holidays):")
     else:
         rows = (
             tuple(
-                button("–".join(h.zfill(2) for h in hours.split("-")), f"prof:quiet:{hours}")
+                button("–".join(h.zfill(2) for h in hours.split("-")), prof("quiet", hours))
                 for hours in QUIET_HOURS
             ),
-            (button(t.gettext("Any time"), "prof:quiet:off"),),
+            (button(t.gettext("Any time"), prof("quiet", "off")),),
         )
         title = t.gettext("When should I not send you offers?")
     return Screen(title, (*rows, back))
@@ -877,3 +882,35 @@ def invites(t: Texts, links: list[str]) -> str:
 def not_allowed(t: Texts) -> str:
     """A command or button the person's role does not permit."""
     return t.gettext("Sorry, this is only for the coordination office.")
+
+
+#: The Lotse menu's choices (``lotse:cases`` …).
+LOTSE = Actions("lotse", {"cases": (), "profile": (), "apply": ()})
+#: An offer's choices: ``offer:accept:<id>``, ``offer:decline:<id>``.
+OFFER = Actions("offer", {"accept": (NUMBER,), "decline": (NUMBER,)})
+#: A case's choices: ``case:done|back|back_yes:<id>``, ``case:hours:<id>:<hours>`` (0: skipped).
+CASE = Actions(
+    "case",
+    {
+        "done": (NUMBER,),
+        "back": (NUMBER,),
+        "back_yes": (NUMBER,),
+        "hours": (NUMBER, ("0", *HOURS)),
+    },
+)
+
+
+def profile_actions(city: CityConfig) -> Actions:
+    """The profile's choices, ``prof:<what>:<value>``, for each part of the profile."""
+    return Actions(
+        "prof",
+        {
+            "show": (PROFILE_SECTIONS,),
+            "lang": (LANGUAGES,),
+            "dist": (indices(city.districts),),
+            "topic": (city.topics,),
+            "max": (MAX_OPEN,),
+            "pause": (("off", *PAUSE_DAYS),),
+            "quiet": (("off", *QUIET_HOURS),),
+        },
+    )

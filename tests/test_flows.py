@@ -102,7 +102,11 @@ async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: W
     assert notice == (rv.not_allowed(_t()), True)
     coordinator = bot.person(COORDINATOR, "Koordination", "de")
     await coordinator.command("invite")
-    assert "memory://start/" in coordinator.last.text
+    assert coordinator.last.text.count("memory://start/") == 1
+    await coordinator.command("invite", "3")
+    assert coordinator.last.text.count("memory://start/") == 3
+    await coordinator.command("invite", "²")  # a digit to isdigit(), not to int()
+    assert coordinator.last.text.count("memory://start/") == 1
 
 
 async def test_a_forged_or_unknown_action_is_no_longer_valid(bot: World) -> None:

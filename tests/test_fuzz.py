@@ -1,11 +1,13 @@
 """Property-based: whatever people send or press, in whatever state, the bot answers and never
-fails. Forged button data is made for every prefix the handlers take (read from the handlers
-they register and the button data written in their source), and real buttons are spoiled."""
+fails. Forged button data is made for every prefix the handlers take (read from the router's
+table and the actions the handlers declare), and real buttons are spoiled."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import dataclasses
+import importlib
 import logging
 import re
 import sqlite3
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from bot.config import load_city
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import views
+from handlers.actions import Actions
 from handlers.router import ROUTES
 from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, eventually, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
@@ -82,18 +85,57 @@ def _fit(data: str) -> str:
 
 
 def button_shapes() -> list[list[str | None]]:
-    """The shapes of the button data written in the handlers, read from the source: the
-    parts, and None where a value goes (``f"case:hours:{request.id}:{h}"`` →
-    ``["case", "hours", None, None]``)."""
+    """The shapes of the action data the handlers write: the parts, and None where a value
+    goes (``case:hours:<id>:<hours>`` → ``["case", "hours", None, None]``). Read from every
+    :class:`~handlers.actions.Actions` declaration — those made at import, and those a
+    function makes (from the city's topics, say), read from the source — and from data still
+    written out as text."""
+    shapes: set[tuple[str | None, ...]] = set()
+
+    def add(prefix: str, name: str, parts: list[str | None]) -> None:
+        shapes.add((prefix, name, *parts))
+
+    for path in sorted((ROOT / "handlers").glob("*.py")):
+        module = importlib.import_module(f"handlers.{path.stem}")
+        for value in vars(module).values():
+            if isinstance(value, Actions):
+                for name, parts in value.offered.items():
+                    add(value.prefix, name, [p if isinstance(p, str) else None for p in parts])
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Actions"
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[1], ast.Dict)
+            ):
+                continue
+            prefix = node.args[0].value
+            for key, parts in zip(node.args[1].keys, node.args[1].values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(parts, ast.Tuple):
+                    add(prefix, key.value, [_fixed(p) for p in parts.elts])
+                elif isinstance(parts, ast.Call):  # **dict.fromkeys((names…), (parts…))
+                    names, each = parts.args
+                    assert isinstance(each, ast.Tuple)
+                    for name in ast.literal_eval(names):
+                        add(prefix, name, [_fixed(p) for p in each.elts])
+                elif isinstance(parts, ast.Name):  # **a dict of the module's
+                    for name, known in getattr(module, parts.id).items():
+                        add(prefix, name, [p if isinstance(p, str) else None for p in known])
     source = "\n".join(path.read_text() for path in (ROOT / "handlers").glob("*.py"))
     found = re.findall(rf'"((?:{"|".join(PREFIXES)}):[^"\n]*)"', source)
-    shapes = {
+    shapes |= {
         tuple(None if not piece or "{" in piece else piece for piece in data.split(":"))
         for data in found
     }
     missing = set(PREFIXES) - {shape[0] for shape in shapes}
-    assert not missing, f"no button data written for {missing}: teach this test"
+    assert not missing, f"no action data written for {missing}: teach this test"
     return [list(shape) for shape in sorted(shapes, key=str)]
+
+
+def _fixed(part: ast.expr) -> str | None:
+    """A part written as a string in a declaration stays as it is; any other is a value."""
+    return part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else None
 
 
 SHAPES = button_shapes()

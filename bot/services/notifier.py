@@ -13,12 +13,12 @@ __all__ = ["Mailer", "Notifier"]
 
 
 class Notifier(Protocol):
-    """Implemented by the messenger adapter (``handlers/notify.py`` for Telegram)."""
+    """Implemented by ``handlers/notify.py`` on whichever messenger a person uses."""
 
     async def offer(self, lotse: Lotse, request: Request) -> int | None:
         """Show the anonymous summary with Accept / Not this time; return the message id."""
 
-    async def offer_gone(self, telegram_id: int, message_id: int) -> None:
+    async def offer_gone(self, address: int, message_id: int) -> None:
         """Replace an offer the Lotse can no longer take with "already taken"."""
 
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
@@ -67,7 +67,7 @@ class Mailer(Protocol):
     """Sends one copy of a mailing and shows its progress (``handlers/mailer.py``)."""
 
     async def deliver(self, mailing: Mailing, content: object, recipient: Recipient) -> Delivered:
-        """Send ``content`` to ``recipient`` in their language; never raises for Telegram."""
+        """Send ``content`` to ``recipient`` in their language; never raises for the messenger."""
         ...
 
     async def report(
