@@ -161,7 +161,7 @@ async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
     await lotsen.toggle_language(person.id, "de")
     await db.close()
     await db.open()  # runs PRAGMA quick_check
-    found = await lotsen.sharing_language(["de"], NOW)
+    found = await lotsen.best(["de"], None, None, since=NOW, now=NOW, hour=12, limit=None)
     assert [lotse.first_name for lotse in found] == ["Bashir"]
 
 

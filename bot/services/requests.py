@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse, rank
+from bot.domain.lotsen import Lotse
 from bot.domain.people import Person
 from bot.domain.requests import OPEN_STATES, Request, Status, Step
 from bot.i18n import LANGUAGES
@@ -237,21 +237,16 @@ class RequestService:
         return ranked, stand_in
 
     async def _ranked(self, request: Request, round: int, now: datetime) -> list[Lotse]:
-        since = now - timedelta(days=30)
         tz = self.city.timezone
-        if round == 1:  # the best few: ranked in SQL, only they are loaded
-            best = await self.lotsen.repo.best(
-                request.languages,
-                request.district,
-                request.topic,
-                since=since,
-                now=now,
-                hour=now.astimezone(tz).hour,
-                limit=self.city.requests.offer_count,
-            )
-            return rank(best, request, now, tz)
-        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
-        return rank(candidates, request, now, tz)
+        return await self.lotsen.repo.best(
+            request.languages,
+            request.district,
+            request.topic,
+            since=now - timedelta(days=30),
+            now=now,
+            hour=now.astimezone(tz).hour,
+            limit=self.city.requests.offer_count if round == 1 else None,
+        )
 
     async def _offer(self, request: Request, round: int, deliver: bool = True) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
