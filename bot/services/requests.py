@@ -228,25 +228,13 @@ class RequestService:
         """The Lotsen to offer ``request`` to in ``round`` (1: best few, 2: everyone sharing a
         language), best first; True if nobody shares a language and German speakers stand in.
         """
-        now = self.clock.now()
-        ranked = await self._ranked(request, round, now)
+        limit = self.city.requests.offer_count if round == 1 else None
+        ranked = await self.lotsen.to_offer(request, limit)
         stand_in = False
         if not ranked and "de" not in request.languages:
-            ranked = await self._ranked(_with_language(request, "de"), round, now)
+            ranked = await self.lotsen.to_offer(_with_language(request, "de"), limit)
             stand_in = True
         return ranked, stand_in
-
-    async def _ranked(self, request: Request, round: int, now: datetime) -> list[Lotse]:
-        tz = self.city.timezone
-        return await self.lotsen.repo.best(
-            request.languages,
-            request.district,
-            request.topic,
-            since=now - timedelta(days=30),
-            now=now,
-            hour=now.astimezone(tz).hour,
-            limit=self.city.requests.offer_count if round == 1 else None,
-        )
 
     async def _offer(self, request: Request, round: int, deliver: bool = True) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
