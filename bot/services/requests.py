@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import CityConfig
@@ -38,7 +39,7 @@ _NEXT_STEP = {
 }
 
 
-class Outcome:
+class Outcome(StrEnum):
     """Short answers of the accept/decline use cases."""
 
     ACCEPTED = "accepted"
@@ -295,7 +296,7 @@ class RequestService:
         await self.notify.coordinators(request, "no_lotse")
         await self.notify.taking_longer(request)
 
-    async def accept(self, request_id: int, lotse: Lotse) -> str:
+    async def accept(self, request_id: int, lotse: Lotse) -> Outcome:
         """A Lotse pressed *Accept*: the first one wins, exactly once.
 
         The winner's press handled again (after a crash, or a second tap) finishes telling
@@ -318,7 +319,7 @@ class RequestService:
         await self._announce(request_id, lotse)
         return Outcome.ACCEPTED
 
-    async def decline(self, request_id: int, lotse: Lotse) -> str:
+    async def decline(self, request_id: int, lotse: Lotse) -> Outcome:
         """A Lotse pressed *Not this time*; when nobody is left, escalate at once."""
         if await self.repo.offer_status(request_id, lotse.person_id) is None:
             return Outcome.NOT_YOURS
