@@ -20,7 +20,6 @@ __all__ = [
     "OFFER",
     "REQ",
     "ask_actions",
-    "profile_actions",
     "ask_day",
     "ask_description",
     "ask_district",
@@ -29,6 +28,7 @@ __all__ = [
     "ask_place",
     "ask_time",
     "ask_topic",
+    "profile_actions",
     "status_label",
     "summary",
 ]

@@ -6,8 +6,10 @@ import asyncio
 import dataclasses
 import os
 import re
+import sqlite3
 from calendar import isleap
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from itertools import count
@@ -74,6 +76,19 @@ class RunningBot:
         """Move the bot's clock forward and run what fell due; return how many timers ran."""
         self.clock.advance(delta)
         return await self.timers.run_due()
+
+    async def handled_all(self) -> None:
+        """Wait until the bot has stored and handled every update the fake API gave out."""
+        last = self.api.last_update_id
+
+        def handled() -> bool:
+            with closing(sqlite3.connect(self.settings.db_path)) as conn:
+                stored, waiting = conn.execute(
+                    "SELECT max(update_id), count(*) - count(done_at) FROM inbox"
+                ).fetchone()
+            return (stored or 0) >= last and waiting == 0
+
+        await eventually(handled)
 
     async def db(self) -> Database:
         """A second connection to the bot's database, for assertions."""

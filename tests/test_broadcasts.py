@@ -133,7 +133,13 @@ async def test_broadcast_with_translation_preview_and_leaving(
     assert any(
         b["callback_data"].startswith("bc:cancel:") for row in scheduled.buttons for b in row
     )
-    await asyncio.sleep(0.3)
+    await running.handled_all()
+    # Recorded as scheduled, with nobody to send to until it begins: nothing can go out early.
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute(
+            "SELECT status, (SELECT count(*) FROM delivery d WHERE d.mailing_id = m.id) "
+            "FROM mailing m WHERE kind = 'broadcast' ORDER BY id DESC LIMIT 1"
+        ).fetchone() == ("scheduled", 0)
     assert not any("Sprachkurse" in m.text for m in copies(reza))
 
     await running.advance(timedelta(days=2))

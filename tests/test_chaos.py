@@ -42,6 +42,7 @@ from bot.domain.requests import Status
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
+from tests.chaos import handled
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import (
@@ -249,11 +250,11 @@ async def test_everything_survives_repeated_sigkill(
 
     async def lotse_duty(lotse: FakeUser) -> None:
         """Accept every offer and say yes to every invitation, as soon as it shows."""
-        handled: set[int] = set()
+        pressed: set[int] = set()
 
         def next_task() -> tuple[BotMessage, str] | None:
             for message in lotse.bot_messages():
-                if message.message_id in handled:
+                if message.message_id in pressed:
                     continue
                 data = is_offer(message) or is_invitation(message)
                 if data:
@@ -262,7 +263,7 @@ async def test_everything_survives_repeated_sigkill(
 
         while True:
             message, data = await api.wait_until(next_task, timeout=3600)
-            handled.add(message.message_id)
+            pressed.add(message.message_id)
             presses[data] += data.startswith("offer:")
             await lotse.press(data=data, message=message)
 
@@ -351,7 +352,8 @@ async def test_everything_survives_repeated_sigkill(
 
     await api.wait_until(lambda: final_report(coordinator), timeout=60)
     await api.wait_until(lambda: accepted() == REFUGEES + 1, timeout=60)  # and Berfin's
-    await asyncio.sleep(1.0)  # the news of the last acceptances
+    # The news of an acceptance is sent while its press is handled.
+    assert await handled(process.db_path, api.last_update_id, timeout=60)
     for duty in duties:
         duty.cancel()
     await asyncio.gather(*duties, return_exceptions=True)

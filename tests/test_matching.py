@@ -1,4 +1,5 @@
-"""Choosing Lotsen in SQL (the best few only) agrees with the ranking rule in Python."""
+"""Choosing Lotsen in SQL (reading only the least loaded) agrees with the ranking rule in
+Python (tests/oracle.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import aiosqlite
 import pytest
 
 from bot.clock import to_db
-from bot.domain.lotsen import LotseStatus, rank
+from bot.domain.lotsen import LotseStatus
 from bot.domain.requests import Request, Status, Step
 from bot.storage.database import Database, Params
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.requests import RequestsRepository
+from tests.oracle import rank
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LANGUAGES = ["de", "ar", "uk", "fa", "ru"]
@@ -109,21 +111,25 @@ async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
             accepted_at=None,
         )  # fmt: skip
         limit = rng.randint(1, 5)
-        candidates = await repo.sharing_language(request.languages, since)
+        candidates = await repo.active(since)
         everyone = rank(candidates, request, now, BERLIN)
         assert not {lotse.person_id for lotse in candidates} & without_consent
-        best = await repo.best(
-            request.languages,
-            request.district,
-            request.topic,
-            since=since,
-            now=now,
-            hour=hour,
-            limit=limit,
-        )
-        assert [lotse.person_id for lotse in best] == [
+        found = [
+            await repo.best(
+                request.languages,
+                request.district,
+                request.topic,
+                since=since,
+                now=now,
+                hour=hour,
+                limit=chosen,
+            )
+            for chosen in (limit, None)
+        ]
+        assert [lotse.person_id for lotse in found[0]] == [
             lotse.person_id for lotse in everyone[:limit]
         ], request
+        assert found[1] == everyone, request  # everyone who can help: the second round
 
 
 class _OtherChatBetweenWindows(Database):

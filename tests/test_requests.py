@@ -14,6 +14,7 @@ from bot.config import CityConfig, RequestRules
 from bot.i18n import LANGUAGES
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
+from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
 
@@ -309,21 +310,22 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
     stranger = api.user(252, "Mallory", language_code="tr")
     await onboard(stranger, "tr")
 
-    expired = t("tr").gettext("This button is no longer valid.")
+    expired = views.button_expired(t("tr"))
     attempts = [
-        (outsider, "offer:accept:1"),  # a Lotse who was not offered it
-        (stranger, "offer:accept:1"),  # not a Lotse at all
-        (stranger, "req:cancel_yes:1"),  # someone else's request
-        (stranger, "case:done:1"),
-        (stranger, "fb:1:bad"),
-        (stranger, "coord:assign:1:1"),
-        (outsider, "offer:accept:999"),
-        (outsider, "offer:accept:1; DROP TABLE request"),
+        (outsider, "offer:accept:1", expired),  # a Lotse who was not offered it
+        (stranger, "offer:accept:1", expired),  # not a Lotse at all
+        (stranger, "req:cancel_yes:1", expired),  # someone else's request
+        (stranger, "case:done:1", expired),
+        (stranger, "fb:1:bad", expired),
+        (stranger, "coord:assign:1:1", rv.not_allowed(t("tr"))),
+        (outsider, "offer:accept:999", expired),
+        (outsider, "offer:accept:1; DROP TABLE request", expired),
     ]
-    for user, data in attempts:
+    for user, data, refusal in attempts:
         query = await user.press(data=data)
         answer = await user.wait_for_answer(query)
         assert answer.get("show_alert") is True
+        assert answer.get("text") == refusal, data
         assert "Nour" not in (answer.get("text") or "")
     assert rows(running, "SELECT status, lotse_id FROM request") == [("offered", None)]
 
@@ -332,12 +334,16 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
     await refugee.press(data="req:cancel_yes:1")  # (not via /status: still checked)
     await refugee.wait_for_message(lambda m: m.text == rv.cancelled(t("ar"), _request_stub(1)))
     # The case is closed now: a stale Accept or Done changes nothing and reveals nothing.
-    for user, data in [(offered, "case:done:1"), (outsider, "offer:accept:1")]:
+    for user, data, language in [
+        (offered, "case:done:1", "ar"),
+        (outsider, "offer:accept:1", "tr"),
+    ]:
         query = await user.press(data=data)
         answer = await user.wait_for_answer(query)
         assert answer.get("show_alert") is True
+        assert answer.get("text") == views.button_expired(t(language)), data
     assert rows(running, "SELECT status FROM request") == [("cancelled",)]
-    assert expired  # the refusal text exists in Turkish
+    assert expired != views.button_expired(t("en"))  # the refusal was in Turkish
 
 
 async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(

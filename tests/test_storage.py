@@ -14,6 +14,7 @@ from bot.domain.people import Role
 from bot.storage.database import Database, DatabaseError
 from bot.storage.inbox import InboxRepository
 from bot.storage.people import PeopleRepository
+from tests.conftest import eventually
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -80,9 +81,11 @@ async def test_a_second_process_holding_the_write_lock_makes_us_wait(db: Databas
     other = sqlite3.connect(db.path, timeout=0)
     other.execute("BEGIN IMMEDIATE")
     people = PeopleRepository(db)
+    begun: list[str] = []  # statements as SQLite begins to run them (before any lock)
+    await db.conn.set_trace_callback(begun.append)
     write = asyncio.create_task(people.set_language(7, "fa", NOW))
-    await asyncio.sleep(0.3)
-    assert not write.done()
+    await eventually(lambda: any(sql.startswith("INSERT INTO person") for sql in begun))
+    assert not write.done()  # it runs, and waits for the lock
     other.commit()
     other.close()
     person = await asyncio.wait_for(write, 5)
@@ -161,7 +164,7 @@ async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
     await lotsen.toggle_language(person.id, "de")
     await db.close()
     await db.open()  # runs PRAGMA quick_check
-    found = await lotsen.sharing_language(["de"], NOW)
+    found = await lotsen.best(["de"], None, None, since=NOW, now=NOW, hour=12, limit=None)
     assert [lotse.first_name for lotse in found] == ["Bashir"]
 
 

@@ -225,19 +225,21 @@ async def test_without_consent_to_todays_notice_nobody_is_matched_or_mailed(
 
     db = await running.db()
     try:
-        since = running.clock.now() - timedelta(days=30)
+        now = running.clock.now()
+        since = now - timedelta(days=30)
         lotsen = LotsenRepository(db)
         assert [lotse.first_name for lotse in await lotsen.active(since)] == ["Petro"]
-        assert [lotse.first_name for lotse in await lotsen.sharing_language(["uk"], since)] == [
-            "Petro"
-        ]
+        for limit in (1, None):  # the first round and everyone
+            chosen = await lotsen.best(
+                ["uk"], None, None, since=since, now=now, hour=12, limit=limit
+            )
+            assert [lotse.first_name for lotse in chosen] == ["Petro"]
         mailings = MailingsRepository(db)
         for audience in ("lotsen", "event_lotsen", "everyone"):
             # Petro and Halyna agreed to today's notice; Olga did not.
             assert await mailings.count(Audience(audience)) == (1 if "lotsen" in audience else 2)
         assert await mailings.count(Audience("person", olga_id)) == 0
         requests = RequestsRepository(db)
-        now = running.clock.now()
         assert not await requests.assign(1, olga_id, now)  # an old "Assign to Olga" button
         # A waiting request whose person no longer consents is offered to nobody.
         with sqlite3.connect(running.settings.db_path) as conn:

@@ -67,11 +67,6 @@ class Request:
     accepted_at: datetime | None
     updated_by: int | None = None
 
-    @property
-    def flexible(self) -> bool:
-        """No fixed day: the Lotse and the person agree on one."""
-        return self.day is None
-
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their
         messages pass to the other side."""

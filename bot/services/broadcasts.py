@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import CityConfig
@@ -22,7 +23,7 @@ __all__ = ["BroadcastService", "Step"]
 KIND = "broadcast"
 
 
-class Step:
+class Step(StrEnum):
     """Where a broadcast dialog stands."""
 
     MESSAGE = "message"

@@ -1,4 +1,4 @@
-"""Use cases about Lotsen: invitations, approval and the profile."""
+"""Use cases about Lotsen: invitations, approval, the profile, and who is offered a request."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.people import Person
+from bot.domain.requests import Request
 from bot.i18n import LANGUAGES
 from bot.storage.lotsen import LotsenRepository
 
@@ -41,6 +42,20 @@ class LotsenService:
     async def active(self) -> list[Lotse]:
         """Every active Lotse."""
         return await self.repo.active(self._since())
+
+    async def to_offer(self, request: Request, limit: int | None) -> list[Lotse]:
+        """The Lotsen to offer ``request`` to now, best first: the first ``limit`` (None:
+        everyone who can help)."""
+        now = self.clock.now()
+        return await self.repo.best(
+            request.languages,
+            request.district,
+            request.topic,
+            since=now - FAIRNESS_WINDOW,
+            now=now,
+            hour=now.astimezone(self.city.timezone).hour,
+            limit=limit,
+        )
 
     async def create_invites(self, count: int) -> list[str]:
         """New one-time invitation codes (for ``/start <code>`` links)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse, rank
+from bot.domain.lotsen import Lotse
 from bot.domain.people import Person
 from bot.domain.requests import OPEN_STATES, Request, Status, Step
 from bot.i18n import LANGUAGES
@@ -38,7 +39,7 @@ _NEXT_STEP = {
 }
 
 
-class Outcome:
+class Outcome(StrEnum):
     """Short answers of the accept/decline use cases."""
 
     ACCEPTED = "accepted"
@@ -228,30 +229,13 @@ class RequestService:
         """The Lotsen to offer ``request`` to in ``round`` (1: best few, 2: everyone sharing a
         language), best first; True if nobody shares a language and German speakers stand in.
         """
-        now = self.clock.now()
-        ranked = await self._ranked(request, round, now)
+        limit = self.city.requests.offer_count if round == 1 else None
+        ranked = await self.lotsen.to_offer(request, limit)
         stand_in = False
         if not ranked and "de" not in request.languages:
-            ranked = await self._ranked(_with_language(request, "de"), round, now)
+            ranked = await self.lotsen.to_offer(_with_language(request, "de"), limit)
             stand_in = True
         return ranked, stand_in
-
-    async def _ranked(self, request: Request, round: int, now: datetime) -> list[Lotse]:
-        since = now - timedelta(days=30)
-        tz = self.city.timezone
-        if round == 1:  # the best few: ranked in SQL, only they are loaded
-            best = await self.lotsen.repo.best(
-                request.languages,
-                request.district,
-                request.topic,
-                since=since,
-                now=now,
-                hour=now.astimezone(tz).hour,
-                limit=self.city.requests.offer_count,
-            )
-            return rank(best, request, now, tz)
-        candidates = await self.lotsen.repo.sharing_language(request.languages, since)
-        return rank(candidates, request, now, tz)
 
     async def _offer(self, request: Request, round: int, deliver: bool = True) -> None:
         """Offer the request in ``round`` (1: best few, 2: everyone sharing a language)."""
@@ -312,7 +296,7 @@ class RequestService:
         await self.notify.coordinators(request, "no_lotse")
         await self.notify.taking_longer(request)
 
-    async def accept(self, request_id: int, lotse: Lotse) -> str:
+    async def accept(self, request_id: int, lotse: Lotse) -> Outcome:
         """A Lotse pressed *Accept*: the first one wins, exactly once.
 
         The winner's press handled again (after a crash, or a second tap) finishes telling
@@ -335,7 +319,7 @@ class RequestService:
         await self._announce(request_id, lotse)
         return Outcome.ACCEPTED
 
-    async def decline(self, request_id: int, lotse: Lotse) -> str:
+    async def decline(self, request_id: int, lotse: Lotse) -> Outcome:
         """A Lotse pressed *Not this time*; when nobody is left, escalate at once."""
         if await self.repo.offer_status(request_id, lotse.person_id) is None:
             return Outcome.NOT_YOURS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ class JoinStep:
     CONFIRM = "confirm"
 
 
-class TrainingStep:
+class TrainingStep(StrEnum):
     """Where a coordinator announcing a training stands."""
 
     DAY = "day"

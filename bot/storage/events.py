@@ -267,13 +267,6 @@ class EventsRepository:
                 (event_id, person_id, answer.value, to_db(now)),
             )
 
-    async def answer_of(self, event_id: int, person_id: int) -> Rsvp | None:
-        """The person's answer, if any."""
-        row = await self.db.fetch_one(
-            "SELECT answer FROM rsvp WHERE event_id = ? AND person_id = ?", (event_id, person_id)
-        )
-        return Rsvp(row[0]) if row else None
-
     async def answers_of(self, person_id: int, event_ids: Iterable[int]) -> dict[int, Rsvp]:
         """The person's answers to several events."""
         ids = list(event_ids)

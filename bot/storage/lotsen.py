@@ -53,6 +53,53 @@ def _lotse(row: aiosqlite.Row) -> Lotse:
     )
 
 
+#: Where the offer window starts, and whether an offer lies between it and a new start.
+_WINDOW_START = (
+    "SELECT w.since, EXISTS (SELECT 1 FROM offer o WHERE o.created_at >= min(w.since, :new)"
+    " AND o.created_at < max(w.since, :new)) FROM offer_window w"
+)
+
+
+def _start_to_move(rows: Iterable[aiosqlite.Row], new: str) -> str | None:
+    """The window's start when the counts must be moved to ``new``; None when they hold
+    (no offer lies between the old and the new start)."""
+    old, passed = next(iter(rows))
+    return None if old == new or not passed else str(old)
+
+
+def _window(language: str, marks: str) -> str:
+    """The first ``:window`` available Lotsen speaking ``language`` (a parameter), least
+    loaded first, each with how well they fit (``marks``: the requested languages)."""
+    return f"""
+        SELECT * FROM (
+            SELECT s.language AS walked, s.person_id, s.open_cases, s.recent_offers,
+                coalesce(trim(l.districts, char(10)) = '' OR instr(
+                    char(10) || l.districts || char(10), char(10) || :district || char(10)
+                ) > 0, 0) AS district_fit,
+                coalesce(trim(l.topics, char(10)) = '' OR instr(
+                    char(10) || l.topics || char(10), char(10) || :topic || char(10)
+                ) > 0, 0) AS topic_fit,
+                (SELECT count(*) FROM lotse_language o
+                 WHERE o.person_id = s.person_id AND o.language IN ({marks})) AS shared
+            FROM lotse_language s INDEXED BY lotse_language_by_load
+                CROSS JOIN lotse l ON l.person_id = s.person_id
+                CROSS JOIN person p ON p.id = s.person_id
+            WHERE s.language = {language}
+              AND {_AVAILABLE} AND l.open_cases < l.max_open
+              AND (l.paused_until IS NULL OR l.paused_until <= :now)
+              AND NOT (
+                  l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
+                  AND l.quiet_from <> l.quiet_to
+                  AND CASE WHEN l.quiet_from < l.quiet_to
+                           THEN :hour >= l.quiet_from AND :hour < l.quiet_to
+                           ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
+              )
+            ORDER BY s.open_cases, s.recent_offers, s.person_id
+            LIMIT :window
+        )
+    """
+
+
 def _best_unseen(
     frontier: dict[str, tuple[int, int, int] | None],
 ) -> tuple[int, ...] | None:
@@ -85,21 +132,6 @@ class LotsenRepository:
         )
         return _lotse(row) if row else None
 
-    async def sharing_language(self, languages: Iterable[str], since: datetime) -> list[Lotse]:
-        """Active, reachable, consenting Lotsen who speak at least one of ``languages``."""
-        wanted = sorted(set(languages))
-        if not wanted:
-            return []
-        marks = ", ".join(f":l{i}" for i in range(len(wanted)))
-        params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
-        params["since"] = to_db(since)
-        rows = await self.db.fetch_all(
-            _SELECT + f" WHERE {_AVAILABLE} AND l.person_id IN "
-            f"(SELECT person_id FROM lotse_language WHERE language IN ({marks}))",
-            params,
-        )
-        return [_lotse(row) for row in rows]
-
     async def best(
         self,
         languages: Iterable[str],
@@ -109,125 +141,95 @@ class LotsenRepository:
         since: datetime,
         now: datetime,
         hour: int,
-        limit: int,
+        limit: int | None,
     ) -> list[Lotse]:
-        """The ``limit`` Lotsen that :func:`bot.domain.lotsen.rank` puts first, found in SQL.
+        """The Lotsen to offer a request to, best first: the first ``limit`` (None: all).
 
-        The same rule as ``rank`` - available (active, reachable, consenting, not paused,
-        below their cap, not in quiet hours at the city's ``hour``) and sharing a language;
-        best by Stadtteil, topic, fewer open cases, fewer offers since ``since``, more shared
-        languages, then the lower id.
+        Who: available (active, reachable, consenting, not paused, below their cap, not in
+        quiet hours at the city's ``hour``) and sharing a language. Best: by Stadtteil,
+        topic, fewer open cases, fewer offers since ``since``, more shared languages, then
+        the lower id.
 
         The Lotsen of each requested language are read from the least loaded on (an index
-        on the stored load), a window at a time, until the best ``limit`` are certain:
-        nobody not yet read can beat them, since they all carry at least the load where
-        their languages' reading stopped. In a programme of any size that is usually the
-        first window of a few dozen rows per language.
+        on the stored load), a window of each, until the best ``limit`` are certain: nobody
+        not yet read can beat them, since they all carry at least the load where their
+        languages' windows ended. In a programme of any size the first window of a few dozen
+        rows per language is usually enough; otherwise a four times larger one is read.
+        Each reading is one statement: all the windows show the loads of one moment (read
+        one after another, a Lotse whose load fell in between could be missed), and no
+        write lock is held.
         """
         wanted = sorted(set(languages))
-        if not wanted or limit < 1:
+        if not wanted or (limit is not None and limit < 1):
             return []
+        await self._age_offers(since)
         marks = ", ".join(f":l{i}" for i in range(len(wanted)))
         params: dict[str, object] = {f"l{i}": code for i, code in enumerate(wanted)}
         params.update(now=to_db(now), hour=hour, district=district, topic=topic)
-        sql = f"""
-            SELECT s.person_id, s.open_cases, s.recent_offers,
-                coalesce(trim(l.districts, char(10)) = '' OR instr(
-                    char(10) || l.districts || char(10), char(10) || :district || char(10)
-                ) > 0, 0) AS district_fit,
-                coalesce(trim(l.topics, char(10)) = '' OR instr(
-                    char(10) || l.topics || char(10), char(10) || :topic || char(10)
-                ) > 0, 0) AS topic_fit,
-                (SELECT count(*) FROM lotse_language o
-                 WHERE o.person_id = s.person_id AND o.language IN ({marks})) AS shared
-            FROM lotse_language s INDEXED BY lotse_language_by_load
-                CROSS JOIN lotse l ON l.person_id = s.person_id
-                CROSS JOIN person p ON p.id = s.person_id
-            WHERE s.language = :language
-              AND (s.open_cases, s.recent_offers, s.person_id) > (:open, :recent, :after)
-              AND {_AVAILABLE} AND l.open_cases < l.max_open
-              AND (l.paused_until IS NULL OR l.paused_until <= :now)
-              AND NOT (
-                  l.quiet_from IS NOT NULL AND l.quiet_to IS NOT NULL
-                  AND l.quiet_from <> l.quiet_to
-                  AND CASE WHEN l.quiet_from < l.quiet_to
-                           THEN :hour >= l.quiet_from AND :hour < l.quiet_to
-                           ELSE :hour >= l.quiet_from OR :hour < l.quiet_to END
-              )
-            ORDER BY s.open_cases, s.recent_offers, s.person_id
-            LIMIT :window
-        """
-        # One write transaction for the whole walk: no load changes between its windows
-        # (a Lotse whose load fell behind a language's frontier would never be read).
-        async with self.db.transaction() as conn:
-            await self._age_offers(conn, since)
-            ranked = await self._walk(sql, params, wanted, limit)
-            if not ranked:
-                return []
-            picked = ", ".join(str(int(person_id)) for person_id in ranked)
-            loaded = await self.db.fetch_all(
-                _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
-            )
+        sql = " UNION ALL ".join(_window(f":l{i}", marks) for i in range(len(wanted)))
+        ranked = await self._walk(sql, params, wanted, limit)
+        if not ranked:
+            return []
+        picked = ", ".join(str(int(person_id)) for person_id in ranked)
+        loaded = await self.db.fetch_all(
+            _SELECT + f" WHERE l.person_id IN ({picked})", {"since": to_db(since)}
+        )
         order = {person_id: index for index, person_id in enumerate(ranked)}
         return sorted((_lotse(row) for row in loaded), key=lambda lotse: order[lotse.person_id])
 
     async def _walk(
-        self, sql: str, params: dict[str, object], wanted: list[str], limit: int
+        self, sql: str, params: dict[str, object], wanted: list[str], limit: int | None
     ) -> list[int]:
-        """Read each language's Lotsen by load until the best ``limit`` are certain."""
-        seen: dict[int, tuple[int, ...]] = {}  # person id -> ranking key (lower is better)
-        # Per language: where its reading stopped (open cases, offers, id); None when read
-        # to the end.
-        frontier: dict[str, tuple[int, int, int] | None] = dict.fromkeys(wanted, (-1, -1, -1))
-        window = max(8 * limit, 32)
+        """Read a window of each language's Lotsen by load, larger each time, until the
+        best ``limit`` are certain (None: read them all at once)."""
+        window = -1 if limit is None else max(8 * limit, 32)  # LIMIT -1: no limit
         while True:
-            for language, at in frontier.items():
-                if at is None:
-                    continue
-                rows = await self.db.fetch_all(
-                    sql,
-                    {**params, "language": language, "open": at[0], "recent": at[1],
-                     "after": at[2], "window": window},
+            rows = await self.db.fetch_all(sql, {**params, "window": window})
+            seen: dict[int, tuple[int, ...]] = {}  # person id -> ranking key (lower is better)
+            read = dict.fromkeys(wanted, 0)
+            last: dict[str, tuple[int, int, int]] = {}  # the last Lotse read in each language
+            for row in rows:
+                seen[row["person_id"]] = (
+                    -row["district_fit"], -row["topic_fit"], row["open_cases"],
+                    row["recent_offers"], -row["shared"], row["person_id"],
                 )  # fmt: skip
-                for row in rows:
-                    seen[row["person_id"]] = (
-                        -row["district_fit"], -row["topic_fit"], row["open_cases"],
-                        row["recent_offers"], -row["shared"], row["person_id"],
-                    )  # fmt: skip
-                last = rows[-1] if rows else None
-                frontier[language] = (
-                    (last["open_cases"], last["recent_offers"], last["person_id"])
-                    if last is not None and len(rows) == window
-                    else None
-                )
+                language = row["walked"]
+                read[language] += 1
+                at = (row["open_cases"], row["recent_offers"], row["person_id"])
+                last[language] = max(last.get(language, at), at)
+            # Per language: where its window ended (open cases, offers, id); None when the
+            # window held everyone left.
+            frontier = {
+                language: last[language] if read[language] == window else None
+                for language in wanted
+            }
             ranked = sorted(seen.items(), key=lambda item: item[1])[:limit]
             unseen = _best_unseen(frontier)
             if unseen is None or (len(ranked) == limit and ranked[-1][1] <= unseen):
                 return [person_id for person_id, _ in ranked]
             window *= 4
 
-    @staticmethod
-    async def _age_offers(conn: aiosqlite.Connection, since: datetime) -> None:
-        """In a write transaction: make the stored ``recent_offers`` count from ``since`` on
-        (see migration 0005)."""
+    async def _age_offers(self, since: datetime) -> None:
+        """Make the stored ``recent_offers`` count from ``since`` on (see migration 0005).
+
+        Read first: the write lock is taken only when offers passed out of the window.
+        """
         new = to_db(since)
-        rows = await conn.execute_fetchall(
-            "SELECT w.since, EXISTS (SELECT 1 FROM offer o WHERE o.created_at >= min(w.since, :new)"
-            " AND o.created_at < max(w.since, :new)) FROM offer_window w",
-            {"new": new},
-        )
-        old, passed = next(iter(rows))
-        if old == new or not passed:
-            return  # no offer lies between the old and the new start: the counts hold
-        sign, low, high = (-1, old, new) if old < new else (1, new, old)
-        await conn.execute(
-            "UPDATE lotse SET recent_offers = recent_offers + :sign * aged.n "
-            "FROM (SELECT lotse_id, count(*) AS n FROM offer "
-            "      WHERE created_at >= :low AND created_at < :high GROUP BY lotse_id) AS aged "
-            "WHERE lotse.person_id = aged.lotse_id",
-            {"sign": sign, "low": low, "high": high},
-        )
-        await conn.execute("UPDATE offer_window SET since = ?", (new,))
+        if _start_to_move(await self.db.fetch_all(_WINDOW_START, {"new": new}), new) is None:
+            return
+        async with self.db.transaction() as conn:
+            old = _start_to_move(await conn.execute_fetchall(_WINDOW_START, {"new": new}), new)
+            if old is None:
+                return  # another chat moved it meanwhile
+            sign, low, high = (-1, old, new) if old < new else (1, new, old)
+            await conn.execute(
+                "UPDATE lotse SET recent_offers = recent_offers + :sign * aged.n "
+                "FROM (SELECT lotse_id, count(*) AS n FROM offer "
+                "      WHERE created_at >= :low AND created_at < :high GROUP BY lotse_id) AS aged "
+                "WHERE lotse.person_id = aged.lotse_id",
+                {"sign": sign, "low": low, "high": high},
+            )
+            await conn.execute("UPDATE offer_window SET since = ?", (new,))
 
     async def active(self, since: datetime) -> list[Lotse]:
         """Every active, reachable Lotse who agreed to today's notice."""
