@@ -1,4 +1,4 @@
-"""Asking for a Lotse: the intake steps, /status and cancelling."""
+"""Asking for a Lotse: the questionnaire, /status and cancelling."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ async def show_step(turn: Turn, who: Speaker, draft: Request) -> None:
 
 
 async def on_ask_button(turn: Turn) -> None:
-    """A choice of the intake (``ask:<what>[:<value>]``); it always acts on the presser's draft."""
+    """A choice of the questionnaire (``ask:<what>[:<value>]``), on the presser's draft."""
     who = await speaker(turn)
     again, draft = await replayed(turn, who)
     if again:

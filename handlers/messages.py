@@ -1,4 +1,4 @@
-"""Where a typed or sent message goes: the intake step, a case, or a pointer to the menu."""
+"""Where a typed or sent message goes: a questionnaire step, a dialog, a case, or the menu."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the bot says about help requests: intake steps, offers, cases, reminders."""
+"""What the bot says about help requests: the questionnaire, offers, cases, reminders."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ EDITABLE = (
     Step.NAME,
 )
 
-#: The intake's actions (``ask:<what>[:<value>]``) that are the same in every city: a day of
+#: The questionnaire's actions (``ask:<what>[:<value>]``) that are the same in every city: a day of
 #: the calendar or flexible (whether the day is in the calendar, the service checks), a time
 #: as ``HHMM`` or none, the name the messenger knows (``telegram``, as sent before).
 _ASK_STEPS: dict[str, tuple[Part, ...]] = {
@@ -66,12 +66,12 @@ _ASK_STEPS: dict[str, tuple[Part, ...]] = {
     "confirm": (),
 }
 
-#: Writes the intake steps that do not depend on the city.
+#: Writes the questionnaire's steps that do not depend on the city.
 _ASK = Actions("ask", _ASK_STEPS)
 
 
 def ask_actions(city: CityConfig) -> Actions:
-    """Every action of the intake: the steps above, and the city's topics and Stadtteile
+    """Every action of the questionnaire: the steps above, and the city's topics and Stadtteile
     (a Stadtteil by its position in the city's list)."""
     return Actions(
         "ask", {**_ASK_STEPS, "topic": (city.topics,), "district": (indices(city.districts),)}
@@ -109,7 +109,7 @@ def when_label(t: Texts, request: Request) -> str:
     return t.gettext("{day} at {time}", day=t.day(request.day), time=t.clock(request.time))
 
 
-# ------------------------------------------------------------------- intake steps
+# ------------------------------------------------------------------- questionnaire
 
 
 def ask_topic(t: Texts, city: CityConfig) -> Screen:

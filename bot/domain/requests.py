@@ -1,4 +1,4 @@
-"""Help requests: their states, the intake steps and the appointment."""
+"""Help requests: their states, the questionnaire's steps and the appointment."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ CLOSED_STATES = (Status.DONE, Status.CANCELLED, Status.EXPIRED)
 
 
 class Step(StrEnum):
-    """The intake steps, in order; a draft remembers its step across restarts."""
+    """The questionnaire's steps, in order; a draft remembers its step across restarts."""
 
     TOPIC = "topic"
     DESCRIPTION = "description"

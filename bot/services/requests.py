@@ -67,7 +67,7 @@ class RequestService:
         self.city = city
         self.clock = clock
 
-    # ------------------------------------------------------------------ intake
+    # ------------------------------------------------------------------ questionnaire
 
     async def draft(self, person: Person) -> Request | None:
         """The person's unfinished request."""
