@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["LIBRARIES", "WITHHELD", "describe", "install", "redact", "where"]
 
 #: Loggers whose messages we write ourselves (and keep).
-OURS = ("bot", "handlers", "demo", "bench")
+OURS = ("bot", "handlers", "channels", "demo", "bench")
 #: Libraries we use that log; kept at WARNING unless someone sets a level on purpose.
 LIBRARIES = ("telegram", "httpx", "httpcore", "aiohttp", "aiosqlite", "apscheduler", "asyncio")
 WITHHELD = "message withheld (may contain personal data)"

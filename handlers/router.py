@@ -192,7 +192,10 @@ class Router:
             log.info("update %s: the person has blocked the bot", key)
             return
         where = _where(error)
-        name = type(error).__name__
+        # A messenger's refusal is named by what the messenger said (e.g. BadRequest).
+        name = type(error.__cause__ or error).__name__
+        if not isinstance(error, DeliveryError):
+            name = type(error).__name__
         reference = hashlib.sha256(f"{name} at {where}".encode()).hexdigest()[:10]
         log.error("unexpected %s handling update %s (ref %s) at %s", name, key, reference, where)
         try:

@@ -128,14 +128,14 @@ async def on_consent(turn: Turn) -> None:
     people = turn.services.people
     city = turn.services.city
     who = await speaker(turn)
-    if who.person is None:  # consent before a language: start from the beginning
-        await turn.notice()
-        await turn.send(_first_picker(who, city))
-        return
     data = turn.input.action
     parts = parse(data, "consent", _CONSENT) or parse(data, "consent", "yes", INVITE)
     if parts is None:
         await turn.notice(views.button_expired(who.t), alert=True)
+        return
+    if who.person is None:  # consent before a language: start from the beginning
+        await turn.notice()
+        await turn.send(_first_picker(who, city))
         return
     action, invite = parts[1], "".join(parts[2:])
     if action == "yes":
