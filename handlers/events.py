@@ -284,7 +284,7 @@ async def take_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
     async def answer(text: str) -> Dialog | None:
         day, at = typed_day(text), typed_time(text)
         if text and step in (Step.TITLE, Step.PLACE, Step.TOPICS):
-            field = {Step.TITLE: "title", Step.PLACE: "place", Step.TOPICS: "topic"}[step]
+            field = {Step.TITLE: "title", Step.PLACE: "place", Step.TOPICS: "topic"}[Step(step)]
             return await events.step(dialog, key, **{field: text})
         if day is not None and step == Step.DAY:
             return await events.step(dialog, key, day=day)

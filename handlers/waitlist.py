@@ -85,7 +85,7 @@ async def show_join_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
         JoinStep.CONTACT: lambda: wv.ask_contact(who.t),
         JoinStep.LANGUAGES: lambda: wv.ask_languages(who.t, list(data.get("languages", []))),
         JoinStep.DISTRICT: lambda: wv.ask_district(who.t, city),
-    }.get(dialog.step, lambda: wv.confirm_join(who.t, data))()
+    }.get(JoinStep(dialog.step), lambda: wv.confirm_join(who.t, data))()
     await turn.send(screen)
 
 
