@@ -36,10 +36,8 @@ async def route(turn: Turn) -> None:
     if who.person is None or not who.consented:
         await welcome.fallback_message(turn)
         return
-    again, draft = await asking.replayed(turn, who)
-    if again:
-        return
-    if draft is not None and await asking.take_input(turn, who, draft):
+    draft = await asking.QUESTIONNAIRE.load(turn, who)
+    if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
         return
     dialog = await turn.services.dialogs.current(who.person)
     if dialog is not None and dialog.kind in DIALOGS:
