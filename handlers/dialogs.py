@@ -146,10 +146,13 @@ class Dialogue(Generic[S]):
         if updated is None:
             await refuse(turn, who.t)
         elif what in self.in_place:
-            await self._at_once(turn.notice(), turn.replace(await self.screen(turn, who, updated)))
+            screen = await self.screen(turn, who, updated)
+            await self._at_once(turn.notice, lambda: turn.replace(screen))
         else:
             # The press is answered, the old step's choices go and the next step comes.
-            await self._at_once(turn.notice(), turn.clear_choices(), self.show(turn, who, updated))
+            await self._at_once(
+                turn.notice, turn.clear_choices, lambda: self.show(turn, who, updated)
+            )
 
     async def take_input(self, turn: Turn, who: Speaker, state: S) -> bool:
         """Typed or sent input while in this dialog; False if its step takes none."""
@@ -167,12 +170,13 @@ class Dialogue(Generic[S]):
         await self.show(turn, who, updated)
         return True
 
-    async def _at_once(self, *calls: Awaitable[object]) -> None:
+    async def _at_once(self, *calls: Callable[[], Awaitable[object]]) -> None:
+        """Make the calls at the same time if the dialog says so, else one after the other."""
         if self.concurrent:
-            await together(*calls)
+            await together(*(call() for call in calls))
             return
         for call in calls:
-            await call
+            await call()
 
 
 def _at(table: Mapping[tuple[str, str | None], T], what: str, step: str | None) -> T | None:
