@@ -173,7 +173,7 @@ async def take_input(turn: Turn, who: Speaker, draft: Request) -> bool:
             await turn.send(problem)
             return True
         kind, ref = (media.kind, media.ref) if media else (None, None)
-        updated = await requests.describe(draft, text, kind, ref, key)
+        updated = await requests.describe(draft, text, kind, ref, key, channel=turn.input.channel)
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(draft, typed, key)
     elif draft.step is Step.NAME:

@@ -10,6 +10,7 @@ import pytest
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_city
 from tests.conftest import CITY_FILE
 from tests.process import LOTSENBOT, bot_env
+from tests.scenario import BY_TELEGRAM_ID
 
 
 def test_dorsten_city_file() -> None:
@@ -133,6 +134,6 @@ def test_coordinator_add_from_the_command_line(tmp_path: Path) -> None:
     result = run_cli("coordinator", "add", "4242", env=bot_env(None, db))
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT role FROM person WHERE telegram_id = 4242").fetchone() == (
-            "coordinator",
-        )
+        assert conn.execute(
+            f"SELECT role FROM person WHERE {BY_TELEGRAM_ID}", (4242,)
+        ).fetchone() == ("coordinator",)
