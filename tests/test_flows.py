@@ -128,6 +128,9 @@ async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: Worl
     # And a message that is no reply goes to the one running case as well.
     await lotse.say("See you")
     assert "See you" in person.last.text
+    # A photo's reference means nothing on the other messenger: its caption goes alone.
+    await person.send_photo("The letter")
+    assert "The letter" in lotse.last.text and lotse.last.attachment is None
 
 
 async def _request(bot: World, number: int):  # type: ignore[no-untyped-def]
