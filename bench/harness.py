@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.clock import to_db
 from bot.storage.database import Database
 from channels.telegram.fakeapi import FakeBotAPI
+from tests.scenario import BY_TELEGRAM_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY_FILE = ROOT / "data" / "dorsten.toml"
@@ -215,12 +216,17 @@ def seed_people(
             for index, telegram_id in enumerate(telegram_ids):
                 language = languages[index % len(languages)]
                 cursor = conn.execute(
-                    "INSERT INTO person (telegram_id, role, language, consent_at, "
-                    "consent_version, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (telegram_id, "lotse" if lotse else "member", language, now, "1", now),
+                    "INSERT INTO person (role, language, consent_at, consent_version, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+                    ("lotse" if lotse else "member", language, now, "1", now),
+                )
+                person_id = cursor.lastrowid
+                conn.execute(
+                    "INSERT INTO contact (channel, address, person_id, last_used) "
+                    "VALUES ('telegram', ?, ?, ?)",
+                    (str(telegram_id), person_id, now),
                 )
                 if lotse:
-                    person_id = cursor.lastrowid
                     conn.execute(
                         "INSERT INTO lotse (person_id, first_name, max_open, created_at) "
                         "VALUES (?, ?, 20, ?)",
@@ -327,7 +333,7 @@ def seed_drafts(db_path: Path, offsets: dict[int, int]) -> None:
                 if not 1 <= k <= len(DRAFT_STEPS):
                     continue
                 person_id, language = conn.execute(
-                    "SELECT id, language FROM person WHERE telegram_id = ?", (telegram_id,)
+                    f"SELECT id, language FROM person WHERE {BY_TELEGRAM_ID}", (telegram_id,)
                 ).fetchone()
                 conn.execute(
                     "INSERT INTO request (person_id, status, step, topic, description, "

@@ -40,9 +40,13 @@ def fill(db_path: Path, lotsen: int, requests: int, districts: list[str], seed: 
     try:
         with conn:
             conn.executemany(
-                "INSERT INTO person (id, telegram_id, role, language, consent_at, "
-                "consent_version, created_at) VALUES (?, ?, 'lotse', 'de', ?, '1', ?)",
-                [(i, 300_000 + i, stamp, stamp) for i in range(1, lotsen + 1)],
+                "INSERT INTO person (id, role, language, consent_at, consent_version, "
+                "created_at) VALUES (?, 'lotse', 'de', ?, '1', ?)",
+                [(i, stamp, stamp) for i in range(1, lotsen + 1)],
+            )
+            conn.executemany(
+                "INSERT INTO contact (channel, address, person_id) VALUES ('telegram', ?, ?)",
+                [(str(300_000 + i), i) for i in range(1, lotsen + 1)],
             )
             rows = []
             for i in range(1, lotsen + 1):

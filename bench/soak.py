@@ -73,7 +73,15 @@ from tests.chaos import (
 )
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted, plain
 from tests.process import BotProcess, city_file
-from tests.scenario import BERLIN, become_lotse, invite_codes, join_waitlist, onboard, seed_people
+from tests.scenario import (
+    BERLIN,
+    become_lotse,
+    invite_codes,
+    join_waitlist,
+    onboard,
+    seed_people,
+    telegram_id_of,
+)
 from tests.scenario import t as texts_for
 from tests.test_broadcasts import compose
 
@@ -694,7 +702,7 @@ class Soak:
         listed = Counter(
             telegram_id
             for (telegram_id,) in self.rows(
-                "SELECT p.telegram_id FROM waitlist w JOIN person p ON p.id = w.person_id"
+                f"SELECT {telegram_id_of('p')} FROM waitlist w JOIN person p ON p.id = w.person_id"
             )
         )
         told = {u.id for u in self.joined}
@@ -707,7 +715,7 @@ class Soak:
         seats = {
             telegram_id: (answer, seat)
             for telegram_id, answer, seat in self.rows(
-                "SELECT p.telegram_id, s.answer, s.seat FROM training_seat s "
+                f"SELECT {telegram_id_of('p')}, s.answer, s.seat FROM training_seat s "
                 "JOIN waitlist w ON w.id = s.entry_id JOIN person p ON p.id = w.person_id"
             )
         }

@@ -13,6 +13,7 @@ from bot import logs
 from bot.clock import SystemClock
 from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
+from bot.domain.people import Contact
 from bot.files import write_private
 from bot.services import Repositories
 from bot.services.events import EventService
@@ -55,8 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     coordinator = commands.add_parser("coordinator", help="manage coordinators")
     coordinator_commands = coordinator.add_subparsers(dest="action", required=True)
-    add = coordinator_commands.add_parser("add", help="make a Telegram user a coordinator")
-    add.add_argument("telegram_id", type=int)
+    add = coordinator_commands.add_parser("add", help="make someone a coordinator")
+    add.add_argument(
+        "contact", type=_contact, help="channel:address (telegram:123), or a Telegram user id"
+    )
     backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
@@ -132,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             run_demo(settings, args.db, args.port)
         elif args.command == "coordinator":
             city = load_city(settings.config_path)
-            asyncio.run(_add_coordinator(settings, city, args.telegram_id))
-            print(f"{args.telegram_id} is now a coordinator")
+            asyncio.run(_add_coordinator(settings, city, args.contact))
+            print(f"{args.contact} is now a coordinator")
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")
@@ -160,11 +163,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _add_coordinator(settings: Settings, city: CityConfig, telegram_id: int) -> None:
+def _contact(text: str) -> Contact:
+    """``channel:address``; a bare number is a Telegram user id."""
+    if text.isdigit():
+        return Contact("telegram", text)
+    try:
+        return Contact.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+async def _add_coordinator(settings: Settings, city: CityConfig, contact: Contact) -> None:
     db = Database(settings.db_path)
     await db.open()
     try:
-        await PeopleService(PeopleRepository(db), city, SystemClock()).add_coordinator(telegram_id)
+        await PeopleService(PeopleRepository(db), city, SystemClock()).add_coordinator(contact)
     finally:
         await db.close()
 

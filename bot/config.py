@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain import people
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES
 
@@ -166,7 +167,8 @@ class CityConfig:
     trained: int | None
     contact: Contact
     stammtisch: StammtischRules
-    coordinator_ids: frozenset[int]
+    #: Who coordinates (besides those given the role with ``lotsenbot coordinator``).
+    coordinators: frozenset[people.Contact]
     districts: tuple[str, ...]
     topics: tuple[str, ...]
     requests: RequestRules = field(default_factory=lambda: RequestRules())
@@ -276,7 +278,7 @@ def load_city(path: Path) -> CityConfig:
             partners=read.texts("contact.partners", required=False),
         ),
         stammtisch=_stammtisch(read),
-        coordinator_ids=frozenset(read.numbers("coordinators.telegram_ids")),
+        coordinators=_coordinators(read),
         districts=districts,
         topics=topics,
         requests=_request_rules(read),
@@ -286,6 +288,21 @@ def load_city(path: Path) -> CityConfig:
         waitlist_days=_days(read, "privacy.waitlist_days", 365),
         unfinished_days=_days(read, "privacy.unfinished_days", 30),
     )
+
+
+def _coordinators(read: _Reader) -> frozenset[people.Contact]:
+    """``coordinators.contacts`` (``channel:address``) and, as Telegram contacts,
+    ``coordinators.telegram_ids``."""
+    found = {people.Contact("telegram", str(n)) for n in read.numbers("coordinators.telegram_ids")}
+    for text in read.texts("coordinators.contacts", required=False):
+        try:
+            found.add(people.Contact.parse(text))
+        except ValueError:
+            raise ConfigError(
+                f"{read.path}: 'coordinators.contacts' must be like \"telegram:123\" "
+                "(a channel, a colon, the address)"
+            ) from None
+    return frozenset(found)
 
 
 def _retention(read: _Reader) -> int:

@@ -17,9 +17,11 @@ from bot.scheduler import Timers
 from bot.services import Repositories, build_services
 from bot.storage.database import Database
 from channels.telegram.channel import TelegramChannel
+from channels.telegram.inputs import CHANNEL
 from channels.telegram.webhook import Webhook
 from handlers.mailer import MessengerMailer
 from handlers.notify import MessengerNotifier
+from handlers.port import Switchboard
 from handlers.router import Router
 
 __all__ = ["serve"]
@@ -50,15 +52,18 @@ async def serve(
     await db.open()
     try:
         channel = TelegramChannel(token, settings.api_url, webhook)
+        # Every configured channel's messenger by its name: whoever is reached, is reached on
+        # their own channel.
+        switchboard = Switchboard({CHANNEL: channel.messenger})
         repos = Repositories.on(db)
         notifier = MessengerNotifier(
-            city, repos.people, repos.lotsen, repos.requests, clock, channel.messenger
+            city, repos.people, repos.lotsen, repos.requests, clock, switchboard
         )
-        mailer = MessengerMailer(city, channel.messenger)
+        mailer = MessengerMailer(city, switchboard)
         services = build_services(repos, city, clock, notifier, mailer)
         if not await channel.connect(stop):
             return
-        await channel.start(Router(services), services)
+        await channel.start(Router(services, switchboard), services)
         timers = Timers(
             services.schedule,
             services.requests,

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from html import unescape
 
+from bot.domain.people import Contact
 from bot.i18n import language_name, texts
 from channels.telegram.fakeapi import BotMessage, FakeUser
 from demo.samples import sample_photo, sample_voice
@@ -101,7 +102,8 @@ async def seed_world(world: DemoWorld) -> None:
         person = request.person
         world.add_phone(person.id, person.name, person.language, "refugee", shown=False)
 
-    await world.people.add_coordinator(COORDINATOR.id)  # what `lotsenbot coordinator add` does
+    # what `lotsenbot coordinator add` does
+    await world.people.add_coordinator(Contact("telegram", str(COORDINATOR.id)))
     await onboard(coordinator, COORDINATOR.language)
     codes = await invite(coordinator, len(LOTSEN) + 1)  # one link is left for the visitor
     await asyncio.gather(

@@ -25,7 +25,7 @@ from babel import Locale
 from bot.clock import ManualClock
 from bot.config import CityConfig, Settings
 from bot.domain.lotsen import LotseStatus
-from bot.domain.people import Role
+from bot.domain.people import Contact, Role
 from bot.files import write_private
 from bot.i18n import LANGUAGES, guess_language
 from bot.scheduler import Timers
@@ -302,7 +302,7 @@ class DemoWorld:
         }
 
     async def _phone_view(self, phone: Phone, today: datetime) -> JSON:
-        person = await self.people.find(phone.id)
+        person = await self.people.find(Contact("telegram", str(phone.id)))
         language = person.language if person else guess_language(phone.language, "de")
         role = phone.role
         if person is not None and person.role is Role.COORDINATOR:

@@ -156,7 +156,7 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
             await turn.send(problem)
             return Reply.TOLD
         kind, ref = (media.kind, media.ref) if media else (None, None)
-        updated = await requests.describe(request, text, kind, ref, key)
+        updated = await requests.describe(request, text, kind, ref, key, channel=turn.input.channel)
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(request, typed, key)
     elif draft.step is Step.NAME:

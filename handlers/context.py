@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from bot.domain.people import Person
+from bot.domain.people import Contact, Person
 from bot.i18n import Texts, shipped_language, texts
 from bot.services import Services
 from bot.services.people import PeopleService
@@ -21,6 +21,7 @@ from handlers.port import (
     Refused,
     Screen,
     Sent,
+    Switchboard,
 )
 
 __all__ = ["Speaker", "Turn", "coordinator_chats", "speaker", "together"]
@@ -30,14 +31,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """What a handler gets: the input, the services, and the channel to answer through.
+    """What a handler gets: the input, the services, and the channels to answer through.
 
-    Answers go to the chat the input came from; ``messenger`` reaches anyone else.
+    Answers go to the chat the input came from through ``messenger`` (the input's channel);
+    ``switchboard`` reaches anyone else on their own channel.
     """
 
     input: Input
     services: Services
     messenger: Messenger
+    switchboard: Switchboard
 
     async def send(
         self,
@@ -85,7 +88,7 @@ class Turn:
 class Speaker:
     """The person behind an input and the texts in their language."""
 
-    address: int
+    contact: Contact
     person: Person | None
     t: Texts
     #: False before a first choice when the app's language is none the bot ships: ``t`` is
@@ -101,18 +104,18 @@ class Speaker:
 async def speaker(turn: Turn) -> Speaker:
     """Look up who sent the input and pick their language (the stored choice wins)."""
     services = turn.services
-    sender = turn.input.sender
+    sender = turn.input.contact
     person = await services.people.find(sender)
     if person is not None:
         await services.people.reachable_again(person)
-        await services.people.seen(person)
+        await services.people.seen(person, sender)
     guessed = shipped_language(turn.input.language) if person is None else None
     language = person.language if person is not None else guessed or services.city.default_language
     t = texts(language, services.city.timezone)
     return Speaker(sender, person, t, language_known=person is not None or guessed is not None)
 
 
-async def coordinator_chats(people: PeopleService) -> list[tuple[int, Texts]]:
+async def coordinator_chats(people: PeopleService) -> list[tuple[Contact, Texts]]:
     """Every coordinator's chat, with the texts in their language (the city file's and those
     with the coordinator role).
 
@@ -121,10 +124,10 @@ async def coordinator_chats(people: PeopleService) -> list[tuple[int, Texts]]:
     """
     city = people.city
     chats = []
-    for address in await people.coordinator_ids():
-        person = await people.find(address)
+    for contact in await people.coordinators():
+        person = await people.find(contact)
         language = person.language if person else city.default_language
-        chats.append((address, texts(language, city.timezone)))
+        chats.append((contact, texts(language, city.timezone)))
     return chats
 
 

@@ -50,7 +50,7 @@ async def on_coordinator_button(turn: Turn) -> None:
         await turn.replace(rv.application_decided(who.t, lotse.first_name, approve))
         t = texts(lotse.language, services.city.timezone)
         message = rv.welcome_lotse(t) if approve else rv.rejected(t, services.city)
-        await turn.messenger.send(lotse.telegram_id, Screen(message))
+        await turn.switchboard.send(lotse.contact, Screen(message))
         return
     request = await services.requests.get(int(values[0]))
     if request is None or not await services.requests.assign(request.id, lotse):

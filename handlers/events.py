@@ -43,7 +43,7 @@ async def _may_answer(turn: Turn, who: Speaker) -> bool:
     lotse = await turn.services.lotsen.get(who.person)
     if lotse is not None and lotse.status is LotseStatus.ACTIVE:
         return True
-    return await turn.services.people.is_coordinator(who.address)
+    return await turn.services.people.is_coordinator(who.contact)
 
 
 async def _upcoming(turn: Turn, who: Speaker) -> views.Screen:
@@ -54,7 +54,7 @@ async def _upcoming(turn: Turn, who: Speaker) -> views.Screen:
     answers = None
     if who.person is not None and await _may_answer(turn, who):
         answers = await services.events.answers(who.person, events)
-    coordinator = bool(who.address) and await services.people.is_coordinator(who.address)
+    coordinator = bool(who.contact) and await services.people.is_coordinator(who.contact)
     return ev.upcoming(who.t, services.city, events, answers, coordinator)
 
 

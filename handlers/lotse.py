@@ -87,14 +87,14 @@ async def _send_for_case(turn: Turn, number: int, screen: Screen) -> None:
     """Send a message of case ``number`` and link it to the case: a reply to it reaches the
     case while it runs, and is refused once it is closed or no longer the Lotse's."""
     sent = await turn.send(screen)
-    await turn.services.requests.remember(number, (turn.input.chat, sent.id, "text"))
+    await turn.services.requests.remember(number, (turn.input.ref(sent.id), "text"))
 
 
 async def _tell_coordinators_about(turn: Turn, lotse: Lotse) -> None:
     """Ask every coordinator to approve the applicant; one who cannot be reached does not
     keep the others (or the applicant's answer) from being sent."""
-    for address, t in await coordinator_chats(turn.services.people):
-        sent = turn.messenger.send(address, rv.application(t, lotse))
+    for contact, t in await coordinator_chats(turn.services.people):
+        sent = turn.switchboard.send(contact, rv.application(t, lotse))
         await quietly(sent, "an application to a coordinator")
 
 

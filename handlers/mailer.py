@@ -18,11 +18,12 @@ from handlers.port import (
     Attachment,
     Blocked,
     DeliveryError,
-    Messenger,
+    MessageRef,
     OutFile,
     RateLimited,
     Refused,
     Sent,
+    Switchboard,
     Unavailable,
     Unconfirmed,
 )
@@ -36,20 +37,20 @@ _Renderer = Callable[[Mailing, object, Recipient], Awaitable[Sent]]
 
 
 class MessengerMailer:
-    """Render each copy in the recipient's language and send it through ``messenger``; map
-    the messenger's refusals to a delivery status."""
+    """Render each copy in the recipient's language and send it through ``switchboard`` on
+    the recipient's channel; map the messenger's refusals to a delivery status."""
 
-    def __init__(self, city: CityConfig, messenger: Messenger) -> None:
+    def __init__(self, city: CityConfig, switchboard: Switchboard) -> None:
         self.city = city
-        self.messenger = messenger
+        self.switchboard = switchboard
         self._renderers: dict[type, _Renderer] = {
             Broadcast: self._broadcast,
             EventNotice: self._event,
             TrainingNotice: self._training,
         }
-        # A calendar file is uploaded once per mailing, then sent again by the messenger's
-        # reference to it.
-        self._uploaded: dict[int, str] = {}
+        # A calendar file is uploaded once per mailing and channel, then sent again by that
+        # messenger's reference to it.
+        self._uploaded: dict[tuple[int, str], str] = {}
 
     def register(self, content_type: type, renderer: _Renderer) -> None:
         """Render mailings whose content is a ``content_type`` with ``renderer``."""
@@ -85,46 +86,48 @@ class MessengerMailer:
         screen = bv.copy(self._t(recipient.language), self.city, content)
         attachment = None
         if content.media_kind is not None and content.media_file_id is not None:
-            attachment = Attachment(content.media_kind, content.media_file_id)
-        return await self.messenger.send(recipient.telegram_id, screen, attachment=attachment)
+            attachment = Attachment(
+                content.media_kind, content.media_file_id, content.media_channel
+            )
+        return await self.switchboard.send(recipient.contact, screen, attachment=attachment)
 
     async def _event(self, mailing: Mailing, content: object, recipient: Recipient) -> Sent:
         assert isinstance(content, EventNotice)
         t = self._t(recipient.language)
         screen = ev.notice(t, content.event, content.kind)
-        chat = recipient.telegram_id
+        to = recipient.contact
         if content.kind not in ("announce", "moved"):
-            return await self.messenger.send(chat, screen)
-        uploaded = self._uploaded.get(mailing.id)
+            return await self.switchboard.send(to, screen)
+        uploaded = self._uploaded.get((mailing.id, to.channel))
         if uploaded is not None:
-            sent = await self.messenger.send(
-                chat, screen, attachment=Attachment("document", uploaded)
-            )
+            attachment = Attachment("document", uploaded, to.channel)
+            sent = await self.switchboard.send(to, screen, attachment=attachment)
         else:
             day = content.event.local_day(self.city.timezone).isoformat()
             calendar = OutFile(f"stammtisch-{day}.ics", content.ics)
-            sent = await self.messenger.send(chat, screen, file=calendar)
+            sent = await self.switchboard.send(to, screen, file=calendar)
         if sent.file_ref is not None:
-            self._uploaded[mailing.id] = sent.file_ref
+            self._uploaded[(mailing.id, to.channel)] = sent.file_ref
         return sent
 
     async def _training(self, mailing: Mailing, content: object, recipient: Recipient) -> Sent:
         assert isinstance(content, TrainingNotice)
         screen = wv.notice(self._t(recipient.language), content.training, content.kind)
-        return await self.messenger.send(recipient.telegram_id, screen)
+        return await self.switchboard.send(recipient.contact, screen)
 
     async def report(
         self, mailing: Mailing, content: object, progress: Progress, final: bool
     ) -> int | None:
         """Show the coordinator how far a broadcast got, editing the same message (a new
         one if the messenger refuses the edit, e.g. when that message is gone)."""
-        if mailing.report_chat is None or not isinstance(content, Broadcast):
+        if mailing.report_to is None or not isinstance(content, Broadcast):
             return None
+        to = mailing.report_to
         t = self._t(content.language)
         screen = bv.report(t, content, mailing, progress, final)
         if mailing.report_message is not None:
             try:
-                await self.messenger.edit(mailing.report_chat, mailing.report_message, screen)
+                await self.switchboard.edit(MessageRef.at(to, mailing.report_message), screen)
                 return mailing.report_message
             except Refused:
                 pass
@@ -132,7 +135,7 @@ class MessengerMailer:
                 log.info("progress not edited: %s", type(exc).__name__)
                 return mailing.report_message
         try:
-            sent = await self.messenger.send(mailing.report_chat, screen)
+            sent = await self.switchboard.send(to, screen)
         except DeliveryError as exc:
             log.info("progress not shown: %s", type(exc).__name__)
             return None

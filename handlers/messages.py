@@ -10,7 +10,7 @@ from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
-from handlers.port import Attachment, Screen
+from handlers.port import Attachment, MessageRef, Screen
 
 __all__ = ["route"]
 
@@ -57,7 +57,7 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
     requests = turn.services.requests
     assert who.person is not None
     if turn.input.reply_to is not None:
-        number = await requests.case_of_relay(turn.input.chat, turn.input.reply_to)
+        number = await requests.case_of_relay(turn.input.ref(turn.input.reply_to))
         case = await requests.get(number) if number is not None else None
         if case is not None and case.runs_for(who.person.id):
             await _relay(turn, who, case)
@@ -101,21 +101,24 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     if problem:
         await turn.send(problem)
         return
-    messenger = turn.messenger
+    # The other side may be on another channel: the switchboard reaches them there (an
+    # attachment only goes along on the channel it came from).
+    switchboard, to = turn.switchboard, other.contact
     if media is not None:
         caption = Screen(rv.relayed(t, case, sender, text))
-        attachment = Attachment(media.kind, media.ref)
-        copy = await messenger.send(other.telegram_id, caption, attachment=attachment)
+        attachment = Attachment(media.kind, media.ref, turn.input.channel)
+        copy = await switchboard.send(to, caption, attachment=attachment)
     elif text:
-        copy = await messenger.send(other.telegram_id, Screen(rv.relayed(t, case, sender, text)))
+        copy = await switchboard.send(to, Screen(rv.relayed(t, case, sender, text)))
     else:
         await welcome.fallback_message(turn)
         return
-    relays = [(other.telegram_id, copy.id, "media" if media else "text")]
+    kind = "media" if media is not None and to.channel == turn.input.channel else "text"
+    relays = [(MessageRef.at(to, copy.id), kind)]
     if turn.input.message is not None:
-        relays.append((turn.input.chat, turn.input.message, "own"))
+        relays.append((turn.input.ref(turn.input.message), "own"))
     requests = services.requests
     await requests.remember(case.id, *relays, relayed=True)
     sent = await turn.send(rv.relay_sent(who.t, case, recipient))
     # It names the recipient: a reply to it goes to the same case.
-    await requests.remember(case.id, (turn.input.chat, sent.id, "text"))
+    await requests.remember(case.id, (turn.input.ref(sent.id), "text"))

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
-from bot.domain.people import Person
+from bot.domain.people import Contact, MessageRef, Person
 from bot.domain.requests import Request
 from bot.i18n import Texts, texts
 from bot.services.people import PeopleService
@@ -18,7 +18,7 @@ from bot.storage.requests import RequestsRepository
 from handlers import request_views as rv
 from handlers import retention_views
 from handlers.context import coordinator_chats
-from handlers.port import Attachment, Blocked, DeliveryError, Messenger, Refused, Screen, Sent
+from handlers.port import Attachment, Blocked, DeliveryError, Refused, Screen, Switchboard
 
 __all__ = ["MessengerNotifier"]
 
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class MessengerNotifier:
-    """Sends what the services decide through ``messenger``; failures are logged (without
-    personal data)."""
+    """Sends what the services decide through ``switchboard``, to each person on their own
+    channel; failures are logged (without personal data)."""
 
     def __init__(
         self,
@@ -36,61 +36,65 @@ class MessengerNotifier:
         lotsen: LotsenRepository,
         requests: RequestsRepository,
         clock: Clock,
-        messenger: Messenger,
+        switchboard: Switchboard,
     ) -> None:
         self.city = city
         self.clock = clock
         self.people = PeopleService(people, city, clock)
         self.lotsen = lotsen
         self.requests = requests
-        self.messenger = messenger
+        self.switchboard = switchboard
 
     def _t(self, person: Person | Lotse) -> Texts:
         return texts(person.language, self.city.timezone)
 
-    async def _send(self, chat_id: int, screen: Screen) -> Sent | None:
+    async def _send(self, to: Contact, screen: Screen) -> MessageRef | None:
         try:
-            return await self.messenger.send(chat_id, screen)
+            sent = await self.switchboard.send(to, screen)
         except Blocked:
             log.info("a recipient has blocked the bot")
-            await self.people.unreachable(chat_id)
+            await self.people.unreachable(to)
         except DeliveryError as exc:
             log.warning("could not deliver a notification: %s", type(exc).__name__)
+        else:
+            return MessageRef.at(to, sent.id)
         return None
 
-    async def _send_case(self, chat_id: int, request: Request, screen: Screen) -> Sent | None:
+    async def _send_case(self, to: Contact, request: Request, screen: Screen) -> MessageRef | None:
         """Send a message of the case and link it to the case, so that a reply to it is
         recognised (and refused once the case is closed or no longer the recipient's)."""
-        sent = await self._send(chat_id, screen)
+        sent = await self._send(to, screen)
         if sent is not None:
-            await self.requests.add_relays(
-                request.id, [(chat_id, sent.id, "text")], self.clock.now()
-            )
+            await self.requests.add_relays(request.id, [(sent, "text")], self.clock.now())
         return sent
 
     async def _owner(self, request: Request) -> Person | None:
         return await self.people.by_id(request.person_id) if request.person_id else None
 
-    async def _send_media(self, chat_id: int, request: Request, caption: str) -> Sent | None:
-        """Pass on the request's voice note, photo or document by its reference."""
+    async def _send_media(self, to: Contact, request: Request, caption: str) -> MessageRef | None:
+        """Pass on the request's voice note, photo or document by its reference (only on
+        the channel it came from: elsewhere the reference means nothing)."""
         if not request.media_file_id or not request.media_kind:
             return None
-        attachment = Attachment(request.media_kind, request.media_file_id)
+        if request.media_channel not in (None, to.channel):
+            log.info("an attachment of another channel was not passed on")
+            return None
+        attachment = Attachment(request.media_kind, request.media_file_id, request.media_channel)
         try:
-            return await self.messenger.send(chat_id, Screen(caption), attachment=attachment)
+            sent = await self.switchboard.send(to, Screen(caption), attachment=attachment)
         except DeliveryError as exc:
             log.warning("could not pass on an attachment: %s", type(exc).__name__)
             return None
+        return MessageRef.at(to, sent.id)
 
-    async def offer(self, lotse: Lotse, request: Request) -> int | None:
-        sent = await self._send(lotse.telegram_id, rv.offer(self._t(lotse), self.city, request))
-        return sent.id if sent else None
+    async def offer(self, lotse: Lotse, request: Request) -> MessageRef | None:
+        return await self._send(lotse.contact, rv.offer(self._t(lotse), self.city, request))
 
-    async def offer_gone(self, address: int, message_id: int) -> None:
-        person = await self.people.find(address)
+    async def offer_gone(self, message: MessageRef) -> None:
+        person = await self.people.find(message.contact)
         t = texts(person.language if person else self.city.default_language, self.city.timezone)
         try:
-            await self.messenger.edit(address, message_id, Screen(rv.offer_gone(t)))
+            await self.switchboard.edit(message, Screen(rv.offer_gone(t)))
         except (Refused, Blocked) as exc:  # too old to edit, or blocked
             log.info("offer message not edited: %s", type(exc).__name__)
 
@@ -98,23 +102,21 @@ class MessengerNotifier:
         if side == "lotse":
             t = self._t(lotse)
             details = await self._send_case(
-                lotse.telegram_id, request, rv.case_for_lotse(t, self.city, request)
+                lotse.contact, request, rv.case_for_lotse(t, self.city, request)
             )
             if details is None:
                 return False
             media = await self._send_media(
-                lotse.telegram_id, request, rv.relayed(t, request, request.first_name or "", None)
+                lotse.contact, request, rv.relayed(t, request, request.first_name or "", None)
             )
             if media is not None:
-                await self.requests.add_relays(
-                    request.id, [(lotse.telegram_id, media.id, "media")], self.clock.now()
-                )
+                await self.requests.add_relays(request.id, [(media, "media")], self.clock.now())
             return True
         owner = await self._owner(request)
         if owner is None:
             return False
         message = await self._send_case(
-            owner.telegram_id,
+            owner.contact,
             request,
             Screen(rv.accepted_for_person(self._t(owner), request, lotse.first_name)),
         )
@@ -124,32 +126,32 @@ class MessengerNotifier:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.telegram_id, request, Screen(rv.taking_longer(self._t(owner), request))
+                owner.contact, request, Screen(rv.taking_longer(self._t(owner), request))
             )
 
     async def coordinators(self, request: Request, reason: str) -> None:
         candidates = await self.lotsen.active(request.created_at)
-        for address, t in await coordinator_chats(self.people):
-            await self._send(address, rv.escalation(t, self.city, request, reason, candidates))
+        for contact, t in await coordinator_chats(self.people):
+            await self._send(contact, rv.escalation(t, self.city, request, reason, candidates))
 
     async def expired(self, request: Request) -> None:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.telegram_id, request, Screen(rv.expired(self._t(owner), request, self.city))
+                owner.contact, request, Screen(rv.expired(self._t(owner), request, self.city))
             )
 
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
         if lotse is not None:
             await self._send_case(
-                lotse.telegram_id, request, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
+                lotse.contact, request, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
             )
 
     async def handed_back(self, request: Request, lotse: Lotse) -> None:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.telegram_id,
+                owner.contact,
                 request,
                 Screen(rv.handed_back_for_person(self._t(owner), request)),
             )
@@ -157,17 +159,17 @@ class MessengerNotifier:
         # keeps only its number; attachments are deleted (or, when the messenger no longer
         # lets the bot delete them, their caption is cut).
         line = rv.handed_back(self._t(lotse), request)
-        for message_id, kind in await self.requests.bot_messages_of(request.id, lotse.telegram_id):
-            await self._cut_down(lotse.telegram_id, message_id, kind, line)
+        for message, kind in await self.requests.bot_messages_of(request.id, lotse.person_id):
+            await self._cut_down(message, kind, line)
 
-    async def _cut_down(self, chat_id: int, message_id: int, kind: str, text: str) -> None:
+    async def _cut_down(self, message: MessageRef, kind: str, text: str) -> None:
         try:
             if kind == "media":
-                if not await self.messenger.delete(chat_id, message_id):
+                if not await self.switchboard.delete(message):
                     # older than the messenger allows to delete
-                    await self.messenger.edit_caption(chat_id, message_id, text)
+                    await self.switchboard.edit_caption(message, text)
             else:
-                await self.messenger.edit(chat_id, message_id, Screen(text))
+                await self.switchboard.edit(message, Screen(text))
         except DeliveryError as exc:  # already cut down, deleted, or the bot is blocked
             log.info("case message not cut down: %s", type(exc).__name__)
 
@@ -175,13 +177,13 @@ class MessengerNotifier:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.telegram_id, request, rv.feedback_question(self._t(owner), request)
+                owner.contact, request, rv.feedback_question(self._t(owner), request)
             )
 
     async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":
             message = await self._send_case(
-                lotse.telegram_id,
+                lotse.contact,
                 request,
                 rv.reminder(self._t(lotse), request, request.first_name or ""),
             )
@@ -190,7 +192,7 @@ class MessengerNotifier:
         if owner is None:
             return False
         message = await self._send_case(
-            owner.telegram_id, request, rv.reminder(self._t(owner), request, lotse.first_name)
+            owner.contact, request, rv.reminder(self._t(owner), request, lotse.first_name)
         )
         return message is not None
 
@@ -200,13 +202,13 @@ class MessengerNotifier:
         owner = await self._owner(request)
         if by_lotse and owner is not None:
             await self._send_case(
-                owner.telegram_id,
+                owner.contact,
                 request,
                 Screen(rv.attendance_news(self._t(owner), request, lotse.first_name, coming)),
             )
         elif not by_lotse:
             await self._send_case(
-                lotse.telegram_id,
+                lotse.contact,
                 request,
                 Screen(
                     rv.attendance_news(self._t(lotse), request, request.first_name or "", coming)
@@ -220,18 +222,18 @@ class MessengerNotifier:
     ) -> None:
         if lotse is not None:
             screen = retention_views.idle_warning(self._t(lotse), request, since, deadline, None)
-            await self._send(lotse.telegram_id, screen)
+            await self._send(lotse.contact, screen)
         name = lotse.first_name if lotse is not None else "–"
-        for address, t in await coordinator_chats(self.people):
-            if lotse is None or address != lotse.telegram_id:  # asked once as the Lotse
+        for contact, t in await coordinator_chats(self.people):
+            if lotse is None or contact != lotse.contact:  # asked once as the Lotse
                 screen = retention_views.idle_warning(t, request, since, deadline, name)
-                await self._send(address, screen)
+                await self._send(contact, screen)
 
     async def idle_closed(self, request: Request, lotse: Lotse | None) -> None:
         owner = await self._owner(request)
         if owner is not None:
             text = retention_views.closed_for_person(self._t(owner), request)
-            await self._send(owner.telegram_id, Screen(text))
+            await self._send(owner.contact, Screen(text))
         if lotse is not None:
             text = retention_views.closed(self._t(lotse), request)
-            await self._send(lotse.telegram_id, Screen(text))
+            await self._send(lotse.contact, Screen(text))

@@ -9,9 +9,15 @@ channel renders as its messenger can.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+from bot.domain.people import Contact, MessageRef
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Attachment",
@@ -21,12 +27,14 @@ __all__ = [
     "DeliveryError",
     "Input",
     "Kind",
+    "MessageRef",
     "Messenger",
     "OutFile",
     "RateLimited",
     "Refused",
     "Screen",
     "Sent",
+    "Switchboard",
     "Unavailable",
     "Unconfirmed",
     "Upload",
@@ -75,10 +83,12 @@ class Upload:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file to send along by reference (``kind`` as in :class:`Upload`)."""
+    """A file to send along by reference (``kind`` as in :class:`Upload`); the reference
+    works on ``channel`` only (None: the recipient's own, e.g. a file uploaded there)."""
 
     kind: str
     ref: str
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +107,11 @@ class Input:
     kind: Kind
     #: Identifies the input for replays: the same key means it is handled again.
     key: int
-    #: Where the person is reached (a private chat: also the person).
-    sender: int
-    chat: int
+    #: The channel's name (``telegram``), and the person's and the chat's addresses on it
+    #: (a private chat: the same).
+    channel: str
+    sender: str
+    chat: str
     private: bool = True
     first_name: str | None = None
     #: The whole name the messenger shows (first and last), to suggest when a name is asked.
@@ -123,6 +135,20 @@ class Input:
     #: The message whose choice was pressed, and the channel's handle to answer the press.
     pressed: int | None = None
     press: str | None = field(default=None, repr=False)
+
+    @property
+    def contact(self) -> Contact:
+        """Who sent it, as a contact."""
+        return Contact(self.channel, self.sender)
+
+    @property
+    def place(self) -> Contact:
+        """The chat it came from, as a contact."""
+        return Contact(self.channel, self.chat)
+
+    def ref(self, message: int) -> MessageRef:
+        """The message ``message`` in the chat the input came from."""
+        return MessageRef(self.channel, self.chat, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +196,7 @@ class Messenger(Protocol):
 
     async def send(
         self,
-        chat: int,
+        chat: str,
         screen: Screen,
         *,
         attachment: Attachment | None = None,
@@ -179,19 +205,19 @@ class Messenger(Protocol):
         """Send ``screen`` (as the caption of the attachment or file, if given)."""
         ...
 
-    async def edit(self, chat: int, message: int, screen: Screen) -> None:
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
         """Replace a message's text and choices (unchanged content is fine)."""
         ...
 
-    async def edit_choices(self, chat: int, message: int, choices: Choices) -> None:
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
         """Replace only a message's choices (``()``: none); unchanged or gone is fine."""
         ...
 
-    async def edit_caption(self, chat: int, message: int, text: str) -> None:
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
         """Replace the caption of a message with an attachment."""
         ...
 
-    async def delete(self, chat: int, message: int) -> bool:
+    async def delete(self, chat: str, message: int) -> bool:
         """Delete a message; False when the messenger no longer allows it."""
         ...
 
@@ -202,3 +228,50 @@ class Messenger(Protocol):
     def invitation(self, code: str) -> str:
         """A link that opens the bot with ``code`` (an invitation to become a Lotse)."""
         ...
+
+
+class Switchboard:
+    """Every channel's messenger by the channel's name: reaches a contact, or a message
+    sent earlier, on its own channel."""
+
+    def __init__(self, messengers: Mapping[str, Messenger]) -> None:
+        self.messengers = dict(messengers)
+
+    def on(self, channel: str) -> Messenger:
+        """The messenger of ``channel``; Refused if the bot runs no such channel."""
+        messenger = self.messengers.get(channel)
+        if messenger is None:
+            raise Refused(f"no channel {channel!r}")
+        return messenger
+
+    async def send(
+        self,
+        to: Contact,
+        screen: Screen,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        """Send ``screen`` to ``to`` (its message: ``MessageRef.at(to, sent.id)``). An
+        attachment of another channel cannot go along (its reference means nothing there):
+        the screen goes alone."""
+        if attachment is not None and attachment.channel not in (None, to.channel):
+            log.info("an attachment of another channel was not passed on")
+            attachment = None
+        return await self.on(to.channel).send(to.address, screen, attachment=attachment, file=file)
+
+    async def edit(self, message: MessageRef, screen: Screen) -> None:
+        """Replace a message's text and choices."""
+        await self.on(message.channel).edit(message.chat, message.id, screen)
+
+    async def edit_choices(self, message: MessageRef, choices: Choices) -> None:
+        """Replace only a message's choices."""
+        await self.on(message.channel).edit_choices(message.chat, message.id, choices)
+
+    async def edit_caption(self, message: MessageRef, text: str) -> None:
+        """Replace the caption of a message with an attachment."""
+        await self.on(message.channel).edit_caption(message.chat, message.id, text)
+
+    async def delete(self, message: MessageRef) -> bool:
+        """Delete a message; False when the messenger no longer allows it."""
+        return await self.on(message.channel).delete(message.chat, message.id)

@@ -39,4 +39,4 @@ async def _may_answer(turn: Turn, who: Speaker, request: Request) -> bool:
         return False
     if who.person is not None and who.consented and request.lotse_id == who.person.id:
         return True
-    return await turn.services.people.is_coordinator(who.address)
+    return await turn.services.people.is_coordinator(who.contact)

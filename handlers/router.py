@@ -31,7 +31,7 @@ from handlers import (
 )
 from handlers import request_views as rv
 from handlers.context import Turn, coordinator_chats, quietly, speaker
-from handlers.port import Blocked, DeliveryError, Input, Kind, Messenger, Screen
+from handlers.port import Blocked, DeliveryError, Input, Kind, Messenger, Screen, Switchboard
 
 __all__ = ["ALERT_WINDOW", "COMMANDS", "ROUTES", "Route", "Router"]
 
@@ -109,19 +109,22 @@ class Router:
     def __init__(
         self,
         services: Services,
+        switchboard: Switchboard,
         routes: tuple[Route, ...] = ROUTES,
         limiter: RateLimiter | None = None,
         alerts: Repeats | None = None,
     ) -> None:
         self.services = services
+        self.switchboard = switchboard
         self.limiter = limiter or RateLimiter()
         self.alerts = alerts or Repeats(ALERT_WINDOW)
         self._commands = {route.command: route for route in routes if route.command}
         self._actions = [route for route in routes if route.on]
 
     async def dispatch(self, input: Input, messenger: Messenger) -> None:
-        """Handle one input; never raises for what a handler did wrong."""
-        turn = Turn(input, self.services, messenger)
+        """Handle one input (``messenger``: its channel's); never raises for what a handler
+        did wrong."""
+        turn = Turn(input, self.services, messenger, self.switchboard)
         try:
             if await self._limited(turn):
                 return
@@ -163,7 +166,7 @@ class Router:
     async def _admitted(self, turn: Turn, role: Role) -> bool:
         """Whether the sender has ``role``; if not, they are told so."""
         assert role is Role.COORDINATOR
-        if await self.services.people.is_coordinator(turn.input.sender):
+        if await self.services.people.is_coordinator(turn.input.contact):
             return True
         who = await speaker(turn)
         await turn.notice(rv.not_allowed(who.t), alert=True)
@@ -171,7 +174,7 @@ class Router:
 
     async def _limited(self, turn: Turn) -> bool:
         """A friendly word when someone sends too much, then silence a while."""
-        verdict = self.limiter.check(turn.input.sender, time.monotonic())
+        verdict = self.limiter.check(turn.input.contact, time.monotonic())
         if verdict is Verdict.ALLOW:
             return False
         if verdict is Verdict.WARN:
@@ -188,7 +191,7 @@ class Router:
         key = turn.input.key
         if isinstance(error, Blocked):
             # The person blocked the bot: nothing to apologise to, nothing for the coordinators.
-            await self.services.people.unreachable(turn.input.sender)
+            await self.services.people.unreachable(turn.input.contact)
             log.info("update %s: the person has blocked the bot", key)
             return
         where = _where(error)
@@ -207,9 +210,9 @@ class Router:
         if repeats is None:
             log.info("coordinators were alerted of ref %s lately; not again", reference)
             return
-        for address, t in await coordinator_chats(self.services.people):
+        for contact, t in await coordinator_chats(self.services.people):
             screen = Screen(views.error_alert(t, name, reference, repeats))
-            await quietly(turn.messenger.send(address, screen), "an alert to a coordinator")
+            await quietly(turn.switchboard.send(contact, screen), "an alert to a coordinator")
 
 
 def _slow_down(t: Texts) -> str:

@@ -109,7 +109,7 @@ async def on_language(turn: Turn) -> None:
         return
     code, invite = parts[1], "".join(parts[2:])
     city = turn.services.city
-    person = await turn.services.people.choose_language(turn.input.sender, code)
+    person = await turn.services.people.choose_language(turn.input.contact, code)
     t = texts(person.language, city.timezone)
     await _close_query(turn, views.language_chosen(t))
     if not before.language_known:  # greeted in several languages: now the welcome in theirs
@@ -139,7 +139,7 @@ async def on_consent(turn: Turn) -> None:
         return
     action, invite = parts[1], "".join(parts[2:])
     if action == "yes":
-        await people.give_consent(who.address)
+        await people.give_consent(who.contact)
         await _close_query(turn, views.consent_given(who.t))
         if invite:
             await lotse.join_with_code(turn, await speaker(turn), invite)

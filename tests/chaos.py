@@ -27,7 +27,7 @@ from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from handlers import request_views as rv
 from tests.process import LOTSENBOT, BotProcess, bot_env
-from tests.scenario import BERLIN, ask_for_lotse, onboard, t
+from tests.scenario import BERLIN, ask_for_lotse, onboard, t, telegram_id_of
 
 #: The first reminders fall due this long (or up to a minute longer) after the start.
 FIRST_DUE_AFTER = timedelta(seconds=30)
@@ -406,7 +406,8 @@ def _check_requests(
     }
     found.requests = len(confirmed)
     rows: list[Row] = conn.execute(
-        "SELECT r.id, p.telegram_id, r.status, lp.telegram_id, r.first_name FROM request r "
+        f"SELECT r.id, {telegram_id_of('p')}, r.status, {telegram_id_of('lp')}, r.first_name "
+        "FROM request r "
         "JOIN person p ON p.id = r.person_id LEFT JOIN person lp ON lp.id = r.lotse_id "
         "WHERE r.status <> 'draft'"
     ).fetchall()
@@ -479,7 +480,7 @@ def _check_reminders(
         )
     }
     cases = conn.execute(
-        "SELECT r.id, p.telegram_id, lp.telegram_id, r.first_name FROM request r "
+        f"SELECT r.id, {telegram_id_of('p')}, {telegram_id_of('lp')}, r.first_name FROM request r "
         "JOIN person p ON p.id = r.person_id JOIN person lp ON lp.id = r.lotse_id "
         "WHERE r.status = 'accepted'"
     ).fetchall()
@@ -531,7 +532,7 @@ def _check_mailings(
     }
     expected: dict[tuple[tuple[str, int, str], int], list[int]] = {}  # [sent, perhaps]
     for mailing_id, telegram_id, status in conn.execute(
-        "SELECT d.mailing_id, p.telegram_id, d.status FROM delivery d "
+        f"SELECT d.mailing_id, {telegram_id_of('p')}, d.status FROM delivery d "
         "JOIN person p ON p.id = d.person_id"
     ):
         key = mailings[mailing_id]

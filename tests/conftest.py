@@ -20,6 +20,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import CityConfig, Settings, load_city
+from bot.domain.people import Contact
 from bot.scheduler import Timers
 from bot.storage.database import Database
 from channels.runner import serve
@@ -48,7 +49,13 @@ def plain(html: str) -> str:
 @pytest.fixture
 def city() -> CityConfig:
     """Dorsten's city file, with one coordinator."""
-    return dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+    return coordinated_by(load_city(CITY_FILE), COORDINATOR_ID)
+
+
+def coordinated_by(city: CityConfig, *telegram_ids: int) -> CityConfig:
+    """``city`` with these Telegram users as its coordinators."""
+    contacts = frozenset(Contact("telegram", str(i)) for i in telegram_ids)
+    return dataclasses.replace(city, coordinators=contacts)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """An in-memory channel: the whole conversation (router, services, real SQLite) with no wire
 format between the people and the bot.
 
-A :class:`World` is the bot with a :class:`MemoryMessenger`; a :class:`Person` in it types,
-sends commands and chooses from the screens they were shown, and each input is handled to
-the end before the call returns, so flow tests need no waiting.
+A :class:`World` is the bot with a :class:`MemoryMessenger` on each of two channels,
+``telegram`` and ``memory`` (so that people on different messengers meet); a :class:`Person`
+in it types, sends commands and chooses from the screens they were shown, and each input is
+handled to the end before the call returns, so flow tests need no waiting.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.config import CityConfig
+from bot.domain.people import Contact
 from bot.services import Repositories, Services, build_services
 from bot.storage.database import Database
 from handlers.actions import MAX_BYTES
@@ -33,11 +35,12 @@ from handlers.port import (
     Refused,
     Screen,
     Sent,
+    Switchboard,
     Upload,
 )
 from handlers.router import Router
 
-__all__ = ["MemoryMessenger", "Person", "Shown", "World", "world"]
+__all__ = ["CHANNELS", "MemoryMessenger", "Person", "Shown", "World", "world"]
 
 
 @dataclass
@@ -64,12 +67,12 @@ class Shown:
 class MemoryMessenger:
     """Keeps every chat's messages; a chat in ``blocked`` refuses everything."""
 
-    chats: dict[int, list[Shown]] = field(default_factory=dict)
+    chats: dict[str, list[Shown]] = field(default_factory=dict)
     notices: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
-    blocked: set[int] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)
     _ids: count[int] = field(default_factory=lambda: count(1))
 
-    def _find(self, chat: int, message: int) -> Shown:
+    def _find(self, chat: str, message: int) -> Shown:
         for shown in self.chats.get(chat, []):
             if shown.id == message and not shown.deleted:
                 return shown
@@ -77,7 +80,7 @@ class MemoryMessenger:
 
     async def send(
         self,
-        chat: int,
+        chat: str,
         screen: Screen,
         *,
         attachment: Attachment | None = None,
@@ -91,17 +94,17 @@ class MemoryMessenger:
         self.chats.setdefault(chat, []).append(shown)
         return Sent(shown.id, f"file-{shown.id}" if file is not None else None)
 
-    async def edit(self, chat: int, message: int, screen: Screen) -> None:
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
         shown = self._find(chat, message)
         shown.text, shown.choices = screen.text, screen.choices
 
-    async def edit_choices(self, chat: int, message: int, choices: Choices) -> None:
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
         self._find(chat, message).choices = choices
 
-    async def edit_caption(self, chat: int, message: int, text: str) -> None:
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
         self._find(chat, message).text = text
 
-    async def delete(self, chat: int, message: int) -> bool:
+    async def delete(self, chat: str, message: int) -> bool:
         self._find(chat, message).deleted = True
         return True
 
@@ -112,21 +115,37 @@ class MemoryMessenger:
         return f"memory://start/{code}"
 
 
+#: The channels of the in-memory world: the first is where people are unless told otherwise.
+CHANNELS = ("telegram", "memory")
+
+
 @dataclass
 class World:
-    """The bot: services on a real database, the router, the in-memory messenger."""
+    """The bot: services on a real database, the router, an in-memory messenger for each
+    of :data:`CHANNELS`."""
 
     services: Services
     router: Router
-    messenger: MemoryMessenger
+    messengers: dict[str, MemoryMessenger]
     clock: ManualClock
     _keys: count[int] = field(default_factory=lambda: count(1))
 
-    def person(self, address: int, first_name: str, language: str | None = "de") -> Person:
-        return Person(self, address, first_name, language)
+    @property
+    def messenger(self) -> MemoryMessenger:
+        """The messenger of the first channel."""
+        return self.messengers[CHANNELS[0]]
+
+    def person(
+        self,
+        address: int | str,
+        first_name: str,
+        language: str | None = "de",
+        channel: str = CHANNELS[0],
+    ) -> Person:
+        return Person(self, str(address), first_name, language, channel)
 
     async def handle(self, input: Input) -> None:
-        await self.router.dispatch(input, self.messenger)
+        await self.router.dispatch(input, self.messengers[input.channel])
 
     def key(self) -> int:
         return next(self._keys)
@@ -138,29 +157,36 @@ async def world(city: CityConfig, db_path: Path, clock: ManualClock) -> AsyncIte
     db = Database(db_path)
     await db.open()
     try:
-        messenger = MemoryMessenger()
+        messengers = {channel: MemoryMessenger() for channel in CHANNELS}
+        switchboard = Switchboard(messengers)
         repos = Repositories.on(db)
         notifier = MessengerNotifier(
-            city, repos.people, repos.lotsen, repos.requests, clock, messenger
+            city, repos.people, repos.lotsen, repos.requests, clock, switchboard
         )
-        services = build_services(repos, city, clock, notifier, MessengerMailer(city, messenger))
-        yield World(services, Router(services), messenger, clock)
+        mailer = MessengerMailer(city, switchboard)
+        services = build_services(repos, city, clock, notifier, mailer)
+        yield World(services, Router(services, switchboard), messengers, clock)
     finally:
         await db.close()
 
 
 @dataclass
 class Person:
-    """Someone in a private chat with the bot."""
+    """Someone in a private chat with the bot on ``channel``."""
 
     world: World
-    address: int
+    address: str
     first_name: str
     language: str | None
+    channel: str = CHANNELS[0]
+
+    @property
+    def messenger(self) -> MemoryMessenger:
+        return self.world.messengers[self.channel]
 
     def messages(self) -> list[Shown]:
         """What the bot shows in this chat, oldest first (deleted ones left out)."""
-        return [m for m in self.world.messenger.chats.get(self.address, []) if not m.deleted]
+        return [m for m in self.messenger.chats.get(self.address, []) if not m.deleted]
 
     @property
     def last(self) -> Shown:
@@ -172,6 +198,7 @@ class Person:
         return Input(
             kind,
             key=self.world.key(),
+            channel=self.channel,
             sender=self.address,
             chat=self.address,
             first_name=self.first_name,
@@ -218,9 +245,9 @@ class Person:
         await self.world.handle(
             self._input(Kind.ACTION, action=action, pressed=pressed, press=press)
         )
-        return self.world.messenger.notices.get(press, (None, False))
+        return self.messenger.notices.get(press, (None, False))
 
 
-def coordinating(city: CityConfig, address: int) -> CityConfig:
-    """``city`` with ``address`` as its one coordinator."""
-    return dataclasses.replace(city, coordinator_ids=frozenset({address}))
+def coordinating(city: CityConfig, address: int, channel: str = CHANNELS[0]) -> CityConfig:
+    """``city`` with ``address`` on ``channel`` as its one coordinator."""
+    return dataclasses.replace(city, coordinators=frozenset({Contact(channel, str(address))}))

@@ -167,6 +167,18 @@ async def join_waitlist(
     return await user.wait_for_message(lambda m: not m.buttons, after=seen)
 
 
+#: SQL condition on a person row: the person with the Telegram user id ``?``.
+BY_TELEGRAM_ID = "id = (SELECT person_id FROM contact WHERE channel = 'telegram' AND address = ?)"
+
+
+def telegram_id_of(person: str = "p") -> str:
+    """SQL: the Telegram user id (an integer) of the person row ``person``."""
+    return (
+        "(SELECT CAST(c.address AS INTEGER) FROM contact c "
+        f"WHERE c.person_id = {person}.id AND c.channel = 'telegram')"
+    )
+
+
 def has_data(message: BotMessage, data: str) -> bool:
     """Whether the message has a button sending ``data``."""
     return any(b.get("callback_data") == data for row in message.buttons for b in row)
@@ -191,13 +203,18 @@ async def seed_people(
         async with db.transaction() as conn:
             for telegram_id in telegram_ids:
                 cursor = await conn.execute(
-                    "INSERT INTO person (telegram_id, role, language, consent_at, "
-                    "consent_version, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (telegram_id, "lotse" if lotse else "member", language, now, "1", now),
+                    "INSERT INTO person (role, language, consent_at, consent_version, "
+                    "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    ("lotse" if lotse else "member", language, now, "1", now),
                 )
                 row = await cursor.fetchone()
                 await cursor.close()
                 assert row is not None
+                await conn.execute(
+                    "INSERT INTO contact (channel, address, person_id, last_used) "
+                    "VALUES ('telegram', ?, ?, ?)",
+                    (str(telegram_id), row[0], now),
+                )
                 if lotse:
                     await conn.execute(
                         "INSERT INTO lotse (person_id, first_name, created_at) VALUES (?, ?, ?)",

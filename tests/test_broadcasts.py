@@ -19,7 +19,7 @@ from handlers import broadcast_views as bv
 from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot
 from tests.process import BotProcess, city_file
-from tests.scenario import become_lotse, invite_codes, onboard, seed_people, t
+from tests.scenario import become_lotse, invite_codes, onboard, seed_people, t, telegram_id_of
 
 NEWS = "Stammtisch am Mittwoch: Bürgergeld & <Kita>"
 HEADER = "📢"
@@ -194,7 +194,8 @@ def check_copies(users: list[FakeUser], db_path: Path) -> dict[str, int]:
     with sqlite3.connect(db_path) as conn:
         status = dict(
             conn.execute(
-                "SELECT p.telegram_id, d.status FROM delivery d JOIN person p ON p.id = d.person_id"
+                f"SELECT {telegram_id_of('p')}, d.status FROM delivery d "
+                "JOIN person p ON p.id = d.person_id"
             ).fetchall()
         )
     counts = Counter(status.values())

@@ -54,6 +54,7 @@ from tests.scenario import (
     onboard,
     seed_people,
     t,
+    telegram_id_of,
 )
 from tests.test_broadcasts import compose, copies, final_report
 from tests.test_case_messages import case, reply
@@ -399,7 +400,8 @@ def check(
         }
         assert sent == {u.id for u in refugees}
         rows = conn.execute(
-            "SELECT r.id, p.telegram_id, r.status, lp.telegram_id, r.first_name FROM request r "
+            f"SELECT r.id, {telegram_id_of('p')}, r.status, {telegram_id_of('lp')}, r.first_name "
+            "FROM request r "
             "JOIN person p ON p.id = r.person_id LEFT JOIN person lp ON lp.id = r.lotse_id "
             "WHERE r.status <> 'draft'"
         ).fetchall()
@@ -462,7 +464,7 @@ def check(
         # Mailings: nobody got a copy twice; everyone recorded as sent got exactly one.
         mailings = conn.execute("SELECT id, kind, variant FROM mailing").fetchall()
         deliveries = conn.execute(
-            "SELECT d.mailing_id, p.telegram_id, d.status FROM delivery d "
+            f"SELECT d.mailing_id, {telegram_id_of('p')}, d.status FROM delivery d "
             "JOIN person p ON p.id = d.person_id"
         ).fetchall()
         pending_events = conn.execute(

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_API_URL, ConfigError, Settings, load_city
+from bot.domain.people import Contact
 from tests.conftest import CITY_FILE
-from tests.process import LOTSENBOT, bot_env
+from tests.process import LOTSENBOT, bot_env, city_file
+from tests.scenario import BY_TELEGRAM_ID
 
 
 def test_dorsten_city_file() -> None:
@@ -79,6 +81,10 @@ def test_api_url_must_be_http() -> None:
             lambda s: s.replace("unfinished_days = 30", "unfinished_days = 0"),
             "'privacy.unfinished_days' must be between 1 and 3650",
         ),
+        (
+            lambda s: s.replace("contacts = []", 'contacts = ["+4917612345678"]'),
+            "'coordinators.contacts' must be like \"telegram:123\"",
+        ),
     ],
 )
 def test_city_file_errors_name_the_file_and_key_or_line(
@@ -91,6 +97,20 @@ def test_city_file_errors_name_the_file_and_key_or_line(
     assert str(broken) in str(raised.value)
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_coordinators_are_read_as_contacts_and_as_telegram_ids(tmp_path: Path) -> None:
+    path = city_file(
+        tmp_path,
+        telegram_ids="[9000, 9001]",
+        contacts='["signal:+4917612345678", "telegram:9001", "signal:1b2c-uuid"]',
+    )
+    assert load_city(path).coordinators == {
+        Contact("telegram", "9000"),
+        Contact("telegram", "9001"),
+        Contact("signal", "+4917612345678"),
+        Contact("signal", "1b2c-uuid"),
+    }
 
 
 def test_missing_city_file(tmp_path: Path) -> None:
@@ -133,6 +153,16 @@ def test_coordinator_add_from_the_command_line(tmp_path: Path) -> None:
     result = run_cli("coordinator", "add", "4242", env=bot_env(None, db))
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT role FROM person WHERE telegram_id = 4242").fetchone() == (
-            "coordinator",
-        )
+        assert conn.execute(
+            f"SELECT role FROM person WHERE {BY_TELEGRAM_ID}", (4242,)
+        ).fetchone() == ("coordinator",)
+    # A contact names its channel; a bare number is a Telegram id, anything else is refused.
+    result = run_cli("coordinator", "add", "signal:+4917612345678", env=bot_env(None, db))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(
+            "SELECT p.role FROM person p JOIN contact c ON c.person_id = p.id "
+            "WHERE c.channel = 'signal' AND c.address = '+4917612345678'"
+        ).fetchone() == ("coordinator",)
+    result = run_cli("coordinator", "add", "+4917612345678", env=bot_env(None, db))
+    assert result.returncode == 2 and "not a contact" in result.stderr

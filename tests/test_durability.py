@@ -20,7 +20,15 @@ from handlers import request_views as rv
 from handlers import views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
-from tests.scenario import ask_for_lotse, become_lotse, has_data, label, onboard
+from tests.scenario import (
+    BY_TELEGRAM_ID,
+    ask_for_lotse,
+    become_lotse,
+    has_data,
+    label,
+    onboard,
+    telegram_id_of,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PICKER = texts("de", BERLIN).gettext("Please choose your language:")
@@ -99,7 +107,7 @@ async def test_language_choice_interrupted_mid_handling_takes_effect_once(
     await user.wait_for_message(lambda m: m.button_labels()[:1] == [uk.gettext("✅ I agree")])
     await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
     with sqlite3.connect(process.db_path) as conn:
-        people = conn.execute("SELECT telegram_id, language FROM person").fetchall()
+        people = conn.execute(f"SELECT {telegram_id_of('person')}, language FROM person").fetchall()
     assert people == [(5002, "uk")]
     consent_messages = [
         m for m in user.bot_messages() if m.button_labels()[:1] == [uk.gettext("✅ I agree")]
@@ -435,7 +443,9 @@ async def test_request_opened_but_not_yet_offered_is_offered_after_sigkill(
         waiting = await become_lotse(api, 5503, "Igor", ["ru"], codes[1])
     await process.kill()
     with sqlite3.connect(process.db_path) as conn:
-        lotse_id = conn.execute("SELECT id FROM person WHERE telegram_id = 5501").fetchone()[0]
+        lotse_id = conn.execute(
+            f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", (5501,)
+        ).fetchone()[0]
     await _killed_after(process, change, 1, lotse_id)
 
     await process.start()

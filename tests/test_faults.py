@@ -7,7 +7,16 @@ import time
 
 from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually
-from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
+from tests.scenario import (
+    BY_TELEGRAM_ID,
+    ask_for_lotse,
+    become_lotse,
+    invite_codes,
+    label,
+    onboard,
+    t,
+    telegram_id_of,
+)
 
 
 async def test_flood_control_on_a_reply_is_waited_out_and_the_reply_arrives_once(
@@ -53,7 +62,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(
     def unreachable(telegram_id: int) -> bool:
         with sqlite3.connect(db) as conn:
             row = conn.execute(
-                "SELECT unreachable_at FROM person WHERE telegram_id = ?", (telegram_id,)
+                f"SELECT unreachable_at FROM person WHERE {BY_TELEGRAM_ID}", (telegram_id,)
             ).fetchone()
         return row is not None and row[0] is not None
 
@@ -67,7 +76,7 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_skipped(
     await active.wait_for_text("🔔")
     with sqlite3.connect(db) as conn:
         offered = conn.execute(
-            "SELECT p.telegram_id FROM offer o JOIN person p ON p.id = o.lotse_id"
+            f"SELECT {telegram_id_of('p')} FROM offer o JOIN person p ON p.id = o.lotse_id"
         ).fetchall()
     assert offered == [(3302,)]
     assert len(coordinator.bot_messages()) == alerts  # a block is no error to alert about

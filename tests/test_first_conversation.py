@@ -11,6 +11,7 @@ from bot.i18n import LANGUAGES, Texts, language_name, texts
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain
+from tests.scenario import BY_TELEGRAM_ID
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SCRIPTS = {
@@ -31,7 +32,7 @@ def t(language: str) -> Texts:
 async def person_row(bot: RunningBot, telegram_id: int) -> dict[str, object] | None:
     db = await bot.db()
     try:
-        row = await db.fetch_one("SELECT * FROM person WHERE telegram_id = ?", (telegram_id,))
+        row = await db.fetch_one(f"SELECT * FROM person WHERE {BY_TELEGRAM_ID}", (telegram_id,))
         return dict(row) if row else None
     finally:
         await db.close()

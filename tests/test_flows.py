@@ -14,7 +14,7 @@ from bot.i18n import LANGUAGES, language_name, texts
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import BERLIN, shifted_clock
-from tests.memory import Person, World, coordinating, world
+from tests.memory import CHANNELS, Person, World, coordinating, world
 
 COORDINATOR = 9000
 
@@ -38,11 +38,11 @@ async def _onboard(person: Person, language: str = "en") -> None:
     assert person.last.text == views.main_menu(_t(language)).text
 
 
-async def _lotse(bot: World, address: int, name: str) -> Person:
+async def _lotse(bot: World, address: int, name: str, channel: str = CHANNELS[0]) -> Person:
     coordinator = bot.person(COORDINATOR, "Koordination", "de")
     await coordinator.command("invite")
     code = re.findall(r"memory://start/([A-Z0-9]+)", coordinator.last.text)[0]
-    lotse = bot.person(address, name, "en")
+    lotse = bot.person(address, name, "en", channel=channel)
     await lotse.command("start", code)
     await lotse.pick(f"lang:en:{code}")
     await lotse.pick(f"consent:yes:{code}")
@@ -90,6 +90,53 @@ async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: Worl
     assert "I can come on Monday" in relayed.text and "1" in relayed.text
     await person.say("Thank you!", reply_to=relayed)
     assert "Thank you!" in lotse.messages()[-1].text
+
+
+async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: World) -> None:
+    # The same address on both channels: two different people, each reached on their own.
+    lotse = await _lotse(bot, 101, "Jonas", channel=CHANNELS[1])
+    person = bot.person(101, "Amal", channel=CHANNELS[0])
+    await _onboard(person)
+    await person.choose(_t().gettext("🤝 I need a Lotse"))
+    await person.pick("ask:topic:jobcenter")
+    await person.say("A letter from the Jobcenter")
+    await person.pick("ask:langs_done")
+    await person.pick("ask:district:0")
+    await person.pick("ask:day:flex")
+    await person.pick("ask:place:skip")
+    await person.say("Amal")
+    await person.pick("ask:confirm")
+    assert person.last.text == rv.sent(_t()).text
+
+    # The offer reaches the Lotse on their messenger, and only there.
+    offer = lotse.last
+    assert offer.text == rv.offer(_t(), bot.services.city, await _request(bot, 1)).text
+    assert all(m.text != offer.text for m in person.messages())
+    await lotse.press("offer:accept:1", offer)
+    details = [m for m in lotse.messages() if "Amal" in m.text]
+    assert details and "A letter from the Jobcenter" in details[-1].text
+    assert "Jonas" in person.last.text
+
+    # Replies go both ways across the two messengers, each to the reply's case.
+    await lotse.say("I can come on Monday", reply_to=details[-1])
+    relayed = person.last
+    assert "I can come on Monday" in relayed.text and "1" in relayed.text
+    assert lotse.last.text == rv.relay_sent(_t(), await _request(bot, 1), "Amal")
+    await person.say("Thank you!", reply_to=relayed)
+    assert "Thank you!" in lotse.last.text
+    assert person.last.text == rv.relay_sent(_t(), await _request(bot, 1), "Jonas")
+    # And a message that is no reply goes to the one running case as well.
+    await lotse.say("See you")
+    assert "See you" in person.last.text
+    # A photo's reference means nothing on the other messenger: its caption goes alone.
+    await person.send_photo("The letter")
+    assert "The letter" in lotse.last.text and lotse.last.attachment is None
+
+
+async def _request(bot: World, number: int):  # type: ignore[no-untyped-def]
+    request = await bot.services.requests.get(number)
+    assert request is not None
+    return request
 
 
 async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: World) -> None:

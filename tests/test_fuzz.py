@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import dataclasses
 import importlib
 import logging
 import re
@@ -23,7 +22,7 @@ from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import views
 from handlers.actions import Actions
 from handlers.router import ROUTES
-from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, eventually, start_bot
+from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, coordinated_by, eventually, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
 
 COMMANDS = [
@@ -288,7 +287,7 @@ async def _become(api: FakeBotAPI, role: str, language: str) -> FakeUser:
 async def _run(language: str, role: str, steps: list[tuple[str, Any]]) -> None:
     api = FakeBotAPI()
     await api.start()
-    city = dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+    city = coordinated_by(load_city(CITY_FILE), COORDINATOR_ID)
     errors = _Errors()
     logging.getLogger("handlers.router").addHandler(errors)
     with tempfile.TemporaryDirectory() as folder:
@@ -411,8 +410,9 @@ async def _case_world(api: FakeBotAPI) -> tuple[FakeUser, FakeUser, FakeUser]:
 def _case_of(db: Path, chat_id: int, message_id: int) -> int | None:
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT request_id FROM relay WHERE receiver_chat = ? AND message_id = ?",
-            (chat_id, message_id),
+            "SELECT request_id FROM relay "
+            "WHERE channel = 'telegram' AND chat = ? AND message_id = ?",
+            (str(chat_id), message_id),
         ).fetchone()
     return int(row[0]) if row else None
 
@@ -420,7 +420,7 @@ def _case_of(db: Path, chat_id: int, message_id: int) -> int | None:
 async def _run_replies(steps: list[tuple[str, str, int, str]]) -> None:
     api = FakeBotAPI()
     await api.start()
-    city = dataclasses.replace(load_city(CITY_FILE), coordinator_ids=frozenset({COORDINATOR_ID}))
+    city = coordinated_by(load_city(CITY_FILE), COORDINATOR_ID)
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bot.sqlite3"
         bot = await start_bot(api, city, db)

@@ -75,7 +75,7 @@ async def test_a_whole_case_and_a_failing_mailing_log_nothing_personal_even_at_d
     assert isinstance(mailer, MessengerMailer)
 
     async def broken(mailing: Mailing, content: object, recipient: Recipient) -> Sent:
-        raise ValueError(f"cannot render {MARKER} for {recipient.telegram_id} ({SURNAME})")
+        raise ValueError(f"cannot render {MARKER} for {recipient.contact} ({SURNAME})")
 
     mailer.register(Broadcast, broken)
     await coordinator.send("/broadcast")

@@ -37,9 +37,13 @@ def fill(path: Path, rng: random.Random, now: datetime, lotsen: int = 120) -> No
             # Most agreed to today's notice; some withdrew, some agreed to an older one.
             version = rng.choice(["1"] * 18 + [None, "0"])
             conn.execute(
-                "INSERT INTO person (id, telegram_id, role, language, created_at, unreachable_at, "
-                "consent_at, consent_version) VALUES (?, ?, 'lotse', 'de', ?, ?, ?, ?)",
-                (i, 1000 + i, stamp, unreachable, version and stamp, version),
+                "INSERT INTO person (id, role, language, created_at, unreachable_at, "
+                "consent_at, consent_version) VALUES (?, 'lotse', 'de', ?, ?, ?, ?)",
+                (i, stamp, unreachable, version and stamp, version),
+            )
+            conn.execute(
+                "INSERT INTO contact (channel, address, person_id) VALUES ('telegram', ?, ?)",
+                (str(1000 + i), i),
             )
             quiet = rng.choice([(None, None), (22, 7), (9, 17), (5, 5), (0, 23), (None, 8)])
             paused = rng.choice([None, None, now - timedelta(days=1), now + timedelta(days=1)])
@@ -156,9 +160,13 @@ async def test_a_load_that_changes_while_choosing_does_not_hide_the_best(tmp_pat
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     for person in range(1, 43):
         await db.write(
-            "INSERT INTO person (id, telegram_id, language, created_at, consent_at, "
-            "consent_version) VALUES (?, ?, 'de', ?, ?, '1')",
-            (person, 100 + person, to_db(now), to_db(now)),
+            "INSERT INTO person (id, language, created_at, consent_at, consent_version) "
+            "VALUES (?, 'de', ?, ?, '1')",
+            (person, to_db(now), to_db(now)),
+        )
+        await db.write(
+            "INSERT INTO contact (channel, address, person_id) VALUES ('telegram', ?, ?)",
+            (str(100 + person), person),
         )
     for person in range(1, 42):
         await lotsen.create(person, f"L{person}", LotseStatus.ACTIVE, "de", now)

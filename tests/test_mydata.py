@@ -12,6 +12,7 @@ from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
+    BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
     has_data,
@@ -212,7 +213,7 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
         export = await my_data(user, api)
         with sqlite3.connect(running.settings.db_path) as conn:
             (person_id,) = conn.execute(
-                "SELECT id FROM person WHERE telegram_id = ?", (user.id,)
+                f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", (user.id,)
             ).fetchone()
             missing, touched = missing_from(export, conn, person_id, user.id)
         assert missing == [], (user.data["first_name"], missing)

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.people import Contact
 from bot.storage.database import Database
 from bot.storage.people import PeopleRepository
 from tests.conftest import ROOT
 from tests.process import LOTSENBOT, bot_env
+from tests.scenario import telegram_id_of
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 UMASKS = [0o022, 0o000]
@@ -41,7 +43,7 @@ async def test_database_its_log_and_new_folders_are_private(tmp_path: Path, umas
     db = Database(path)
     await db.open()
     try:
-        await PeopleRepository(db).set_language(4711, "ar", NOW)
+        await PeopleRepository(db).set_language(Contact("telegram", "4711"), "ar", NOW)
         wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
         assert wal.exists() and shm.exists()
         assert {p.name: oct(mode(p)) for p in (path, wal, shm)} == {
@@ -63,7 +65,7 @@ async def test_an_older_readable_database_is_made_private_when_opened(
     db = Database(path)
     await db.open()
     try:
-        await PeopleRepository(db).set_language(4711, "ar", NOW)
+        await PeopleRepository(db).set_language(Contact("telegram", "4711"), "ar", NOW)
         for file in (path, path.with_name(path.name + "-wal")):
             assert oct(mode(file)) == "0o600", file.name
         assert mode(tmp_path) == folder_mode  # a folder the bot did not create stays as it is
@@ -75,7 +77,7 @@ async def _one_person(path: Path) -> None:
     db = Database(path)
     await db.open()
     try:
-        await PeopleRepository(db).set_language(4711, "ar", NOW)
+        await PeopleRepository(db).set_language(Contact("telegram", "4711"), "ar", NOW)
     finally:
         await db.close()
 
@@ -106,7 +108,9 @@ def test_backups_and_exports_are_private(tmp_path: Path, umask: int) -> None:
             f.name: "0o600" for f in folder.iterdir()
         }
     with sqlite3.connect(backup) as conn:
-        assert conn.execute("SELECT telegram_id FROM person").fetchall() == [(4711,)]
+        assert conn.execute(f"SELECT {telegram_id_of('person')} FROM person").fetchall() == [
+            (4711,)
+        ]
     # A second backup to the same file is refused and leaves the first one as it was.
     again = subprocess.run(
         [str(LOTSENBOT), "backup", str(backup)], env=env, capture_output=True, text=True

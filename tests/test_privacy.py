@@ -12,6 +12,7 @@ from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import (
+    BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
     invite_codes,
@@ -77,7 +78,9 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
     document = await refugee.wait_for_message(lambda m: m.kind == "document")
     exported = json.loads(api.files[document.file_id or ""])
     assert exported["requests"][0]["description"] == SECRET_TEXT
-    assert exported["person"]["telegram_id"] == REFUGEE_ID
+    assert [(c["channel"], c["address"]) for c in exported["contacts"]] == [
+        ("telegram", str(REFUGEE_ID))
+    ]
     assert exported["waiting_list"]["name"] == "Samiha Nasser"
 
     await refugee.send("/delete")
@@ -218,6 +221,6 @@ async def test_online_backup_while_the_bot_runs(
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert conn.execute("SELECT language FROM person WHERE telegram_id = 1001").fetchone() == (
-            "en",
-        )
+        assert conn.execute(
+            f"SELECT language FROM person WHERE {BY_TELEGRAM_ID}", (1001,)
+        ).fetchone() == ("en",)

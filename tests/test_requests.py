@@ -16,7 +16,16 @@ from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
-from tests.scenario import ask_for_lotse, become_lotse, invite_codes, label, onboard, t
+from tests.scenario import (
+    BY_TELEGRAM_ID,
+    ask_for_lotse,
+    become_lotse,
+    invite_codes,
+    label,
+    onboard,
+    t,
+    telegram_id_of,
+)
 
 
 def visible(text: str) -> str:
@@ -255,7 +264,7 @@ async def test_offers_respect_language_pause_quiet_hours_and_load(
             r[0]
             for r in rows(
                 bot,
-                "SELECT p.telegram_id FROM offer o JOIN person p "
+                f"SELECT {telegram_id_of('p')} FROM offer o JOIN person p "
                 "ON p.id = o.lotse_id WHERE o.request_id = 2",
             )
         }
@@ -524,7 +533,11 @@ async def test_volunteer_without_code_asks_and_is_approved(
         message=application,
     )
     assert (await coordinator.wait_for_answer(query)).get("show_alert") is True
-    assert rows(running, "SELECT role FROM person WHERE telegram_id = 501") == [("lotse",)]
+    assert rows(
+        running,
+        f"SELECT role FROM person WHERE {BY_TELEGRAM_ID}",
+        501,
+    ) == [("lotse",)]
 
 
 def _stub_status(value: str):  # type: ignore[no-untyped-def]

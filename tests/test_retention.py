@@ -12,6 +12,7 @@ from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
 from tests.scenario import (
+    BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
     has_data,
@@ -124,14 +125,15 @@ async def test_a_quiet_case_a_draft_a_half_join_and_a_silent_person_age_out(
     blob = raw_bytes(running.settings.db_path)
     for stored in (CASE_TEXT, DRAFT_TEXT, JOIN_NAME, JOIN_PHONE):
         assert stored.encode() in blob, stored
-    assert f"{SILENT_ID} as integer" in traces(blob, SILENT_ID)
+    # Stored: their Telegram id (as the text of their contact), to be found after it is gone.
+    assert f"{SILENT_ID} as text" in traces(blob, SILENT_ID)
 
     # Four weeks on, all of it is still there: the draft and the dialog can be finished.
     await running.advance(timedelta(days=29))
     await running.timers.retention()
     assert rows(running, "SELECT count(*) FROM request WHERE status = 'draft'") == [(1,)]
     assert rows(running, "SELECT kind FROM dialog") == [("join",)]
-    assert rows(running, "SELECT count(*) FROM person WHERE telegram_id = ?", SILENT_ID) == [(1,)]
+    assert rows(running, f"SELECT count(*) FROM person WHERE {BY_TELEGRAM_ID}", SILENT_ID) == [(1,)]
 
     # 800 days on: the unfinished things and the silent person are gone; the quiet case is
     # brought up with its Lotse and the coordinator, each in their language, before it goes.
@@ -140,7 +142,7 @@ async def test_a_quiet_case_a_draft_a_half_join_and_a_silent_person_age_out(
     assert (swept.unfinished, swept.people, swept.warned) == (2, 1, 1)
     assert rows(running, "SELECT count(*) FROM request WHERE status = 'draft'") == [(0,)]
     assert rows(running, "SELECT count(*) FROM dialog") == [(0,)]
-    assert rows(running, "SELECT count(*) FROM person WHERE telegram_id = ?", SILENT_ID) == [(0,)]
+    assert rows(running, f"SELECT count(*) FROM person WHERE {BY_TELEGRAM_ID}", SILENT_ID) == [(0,)]
     assert asked(api, lotse) == 1 and asked(api, coordinator) == 1
     to_lotse, to_coordinator = question(lotse), question(coordinator)
     assert to_lotse is not None and to_coordinator is not None

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.people import Role
+from bot.domain.people import Contact, Role
 from bot.storage.database import Database, DatabaseError
 from bot.storage.inbox import InboxRepository
 from bot.storage.people import PeopleRepository
 from tests.conftest import eventually
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def tg(user_id: int) -> Contact:
+    """A Telegram user as a contact."""
+    return Contact("telegram", str(user_id))
 
 
 @pytest.fixture
@@ -64,15 +69,18 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO person (telegram_id, language, created_at) VALUES (1, 'de', 'x')"
+                "INSERT INTO person (id, language, created_at) VALUES (1, 'de', 'x')"
+            )
+            await conn.execute(
+                "INSERT INTO contact (channel, address, person_id) VALUES ('telegram', '1', 1)"
             )
             raise RuntimeError("boom")
-    assert await people.get(1) is None
+    assert await people.get(tg(1)) is None
 
 
 async def test_concurrent_writers_do_not_interleave(db: Database) -> None:
     people = PeopleRepository(db)
-    await asyncio.gather(*(people.set_language(i, "ar", NOW) for i in range(200)))
+    await asyncio.gather(*(people.set_language(tg(i), "ar", NOW) for i in range(200)))
     rows = await db.fetch_all("SELECT count(*) FROM person")
     assert rows[0][0] == 200
 
@@ -83,8 +91,9 @@ async def test_a_second_process_holding_the_write_lock_makes_us_wait(db: Databas
     people = PeopleRepository(db)
     begun: list[str] = []  # statements as SQLite begins to run them (before any lock)
     await db.conn.set_trace_callback(begun.append)
-    write = asyncio.create_task(people.set_language(7, "fa", NOW))
-    await eventually(lambda: any(sql.startswith("INSERT INTO person") for sql in begun))
+    write = asyncio.create_task(people.set_language(tg(7), "fa", NOW))
+    # A new person and their contact are written in one transaction: its BEGIN waits.
+    await eventually(lambda: any(sql.startswith("BEGIN IMMEDIATE") for sql in begun))
     assert not write.done()  # it runs, and waits for the lock
     other.commit()
     other.close()
@@ -94,23 +103,23 @@ async def test_a_second_process_holding_the_write_lock_makes_us_wait(db: Databas
 
 async def test_people_language_consent_and_roles(db: Database) -> None:
     people = PeopleRepository(db)
-    person = await people.set_language(42, "uk", NOW)
+    person = await people.set_language(tg(42), "uk", NOW)
     assert (person.language, person.role, person.consent_at) == ("uk", Role.MEMBER, None)
-    person = await people.set_language(42, "ru", NOW + timedelta(hours=1))
+    person = await people.set_language(tg(42), "ru", NOW + timedelta(hours=1))
     assert person.language == "ru" and person.created_at == NOW
-    person = await people.record_consent(42, "1", NOW)
+    person = await people.record_consent(tg(42), "1", NOW)
     assert person.consent_at == NOW and person.consent_version == "1"
     assert person.has_consented
     await people.withdraw_consent(person.id, NOW + timedelta(hours=2))
-    withdrawn = await people.get(42)
+    withdrawn = await people.get(tg(42))
     assert withdrawn is not None and withdrawn.consent_at is None
     assert withdrawn.withdrawn_at == NOW + timedelta(hours=2) and not withdrawn.has_consented
     # Agreeing to an older notice is not agreeing to today's.
-    assert not (await people.record_consent(42, "0", NOW)).has_consented
-    await people.set_role(43, Role.COORDINATOR, "de", NOW)
-    await people.set_role(42, Role.COORDINATOR, "de", NOW)
-    assert await people.telegram_ids_with_role(Role.COORDINATOR) == [42, 43]
-    assert (await people.get(42)).language == "ru"  # type: ignore[union-attr]
+    assert not (await people.record_consent(tg(42), "0", NOW)).has_consented
+    await people.set_role(tg(43), Role.COORDINATOR, "de", NOW)
+    await people.set_role(tg(42), Role.COORDINATOR, "de", NOW)
+    assert await people.contacts_with_role(Role.COORDINATOR) == [tg(42), tg(43)]
+    assert (await people.get(tg(42))).language == "ru"  # type: ignore[union-attr]
 
 
 async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
@@ -158,8 +167,8 @@ async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(
     from bot.storage.lotsen import LotsenRepository
 
     people, lotsen = PeopleRepository(db), LotsenRepository(db)
-    person = await people.set_language(77, "fa", NOW)
-    await people.record_consent(77, "1", NOW)
+    person = await people.set_language(tg(77), "fa", NOW)
+    await people.record_consent(tg(77), "1", NOW)
     await lotsen.create(person.id, "Bashir", LotseStatus.ACTIVE, "fa", NOW)
     await lotsen.toggle_language(person.id, "de")
     await db.close()

@@ -36,7 +36,7 @@ from tests.data.make_schema_0008 import (
     NEWS,
     TELEGRAM,
 )
-from tests.scenario import t
+from tests.scenario import BY_TELEGRAM_ID, t
 from tests.test_broadcasts import compose, copies
 from tests.test_case_messages import case, reply
 from tests.test_mydata import missing_from, my_data
@@ -59,12 +59,23 @@ async def test_a_database_of_schema_0008_upgrades_in_place_and_the_bot_carries_o
 ) -> None:
     path = tmp_path / "lotsenbot.sqlite3"
     load(path)
+    with closing(sqlite3.connect(path)) as conn:
+        telegram_ids = dict(conn.execute("SELECT id, telegram_id FROM person").fetchall())
     api.restore(json.loads(TELEGRAM.read_text(encoding="utf-8")))
     coordinator, jonas, amal, mira = (api.user(i) for i in (COORDINATOR_ID, JONAS, AMAL, MIRA))
     bot = await start_bot(api, city, path, ManualClock(MADE_AT + timedelta(days=1)))
     try:
         with closing(sqlite3.connect(path)) as conn:
             assert conn.execute("PRAGMA user_version").fetchone() == (len(_migrations()),)
+            # Everyone is reached where they were: one contact each, their Telegram id.
+            contacts = conn.execute(
+                "SELECT person_id, channel, address FROM contact ORDER BY person_id"
+            ).fetchall()
+            assert contacts == [
+                (person_id, "telegram", str(telegram_id))
+                for person_id, telegram_id in sorted(telegram_ids.items())
+            ]
+            assert len(telegram_ids) == 4
         accepted = replace(case(1, Status.ACCEPTED), topic="jobcenter")
 
         # Jonas answers Amal's message of yesterday by replying to it: it reaches her, with
@@ -126,7 +137,7 @@ async def test_a_database_of_schema_0008_upgrades_in_place_and_the_bot_carries_o
             exports[user.id] = export = await my_data(user, api)
             with closing(sqlite3.connect(path)) as conn:
                 (person_id,) = conn.execute(
-                    "SELECT id FROM person WHERE telegram_id = ?", (user.id,)
+                    f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", (user.id,)
                 ).fetchone()
                 missing, _ = missing_from(export, conn, person_id, user.id)
             assert missing == [], (user.id, missing)

@@ -16,6 +16,7 @@ from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers.views import consent_withdrawn
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
+    BY_TELEGRAM_ID,
     become_lotse,
     has_data,
     invite_codes,
@@ -25,6 +26,7 @@ from tests.scenario import (
     onboard,
     seed_people,
     t,
+    telegram_id_of,
 )
 
 
@@ -311,7 +313,8 @@ async def test_a_long_list_is_shown_in_pages(running: RunningBot, api: FakeBotAP
     with sqlite3.connect(running.settings.db_path) as conn:
         conn.executemany(
             "INSERT INTO waitlist (person_id, name, joined_at) "
-            "SELECT id, 'Name ' || telegram_id, created_at FROM person WHERE telegram_id = ?",
+            f"SELECT id, 'Name ' || {telegram_id_of('person')}, created_at FROM person "
+            f"WHERE {BY_TELEGRAM_ID}",
             [(i,) for i in ids],
         )
     seen = len(coordinator.bot_messages())
@@ -470,7 +473,7 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     # The first reserve blocks the bot (Telegram answers 403 from then on).
     with sqlite3.connect(running.settings.db_path) as conn:
         conn.execute(
-            "UPDATE person SET unreachable_at = created_at WHERE telegram_id = ?", (users[1].id,)
+            f"UPDATE person SET unreachable_at = created_at WHERE {BY_TELEGRAM_ID}", (users[1].id,)
         )
     await answer(users[0], training, yes=False)
     await users[2].wait_for_text("🎉")

@@ -18,6 +18,7 @@ from handlers import request_views as rv
 from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain
 from tests.scenario import (
+    BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
     has_data,
@@ -110,7 +111,7 @@ async def test_a_lotse_who_withdraws_hands_the_case_back_and_is_offered_nothing(
     await malte.wait_for_message(lambda m: m in offers(malte, 1))
     await malte.press(label("ar", "✅ Accept"), message=offers(malte, 1)[0])
     await amal.wait_for_text("Malte")
-    malte_id = row(running, "SELECT id FROM person WHERE telegram_id = ?", malte.id)
+    malte_id = row(running, f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", malte.id)
     assert malte_id is not None
     assert row(running, "SELECT status, lotse_id FROM request WHERE id = 1") == (
         "accepted",
@@ -125,7 +126,7 @@ async def test_a_lotse_who_withdraws_hands_the_case_back_and_is_offered_nothing(
     await running.advance(running.city.requests.escalate_after + timedelta(minutes=1))
     await running.advance(running.city.requests.escalate_after + timedelta(minutes=1))
     assert offers(wiebke, 2) == []
-    wiebke_id = row(running, "SELECT id FROM person WHERE telegram_id = ?", wiebke.id)
+    wiebke_id = row(running, f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", wiebke.id)
     assert wiebke_id is not None
     assert row(running, "SELECT count(*) FROM offer WHERE lotse_id = ?", wiebke_id[0]) == (0,)
 
@@ -197,7 +198,7 @@ async def test_a_refugee_who_withdraws_confirms_and_the_request_ends_without_esc
     assert row(
         running,
         "SELECT language, consent_version, withdrawn_at IS NOT NULL FROM person "
-        "WHERE telegram_id = ?",
+        f"WHERE {BY_TELEGRAM_ID}",
         samira.id,
     ) == ("fa", None, 1)
 
@@ -211,8 +212,8 @@ async def test_without_consent_to_todays_notice_nobody_is_matched_or_mailed(
     old = await become_lotse(api, 4301, "Olga", ["uk"], codes[0])
     current = await become_lotse(api, 4302, "Petro", ["uk"], codes[1])
     with sqlite3.connect(running.settings.db_path) as conn:
-        conn.execute("UPDATE person SET consent_version = '0' WHERE telegram_id = ?", (old.id,))
-    olga = row(running, "SELECT id FROM person WHERE telegram_id = ?", old.id)
+        conn.execute(f"UPDATE person SET consent_version = '0' WHERE {BY_TELEGRAM_ID}", (old.id,))
+    olga = row(running, f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", old.id)
     assert olga is not None
     olga_id = int(olga[0])  # type: ignore[call-overload]
 
@@ -244,7 +245,7 @@ async def test_without_consent_to_todays_notice_nobody_is_matched_or_mailed(
         # A waiting request whose person no longer consents is offered to nobody.
         with sqlite3.connect(running.settings.db_path) as conn:
             conn.execute(
-                "UPDATE person SET consent_version = '0' WHERE telegram_id = ?", (halyna.id,)
+                f"UPDATE person SET consent_version = '0' WHERE {BY_TELEGRAM_ID}", (halyna.id,)
             )
         assert await requests.add_offers(1, [olga_id], 2, now) is None
     finally:

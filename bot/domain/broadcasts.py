@@ -26,6 +26,8 @@ class Broadcast:
     language: str
     audience: Audience
     translations: dict[str, str] = field(default_factory=dict)
+    #: The channel whose reference ``media_file_id`` is.
+    media_channel: str | None = None
 
     def text_for(self, language: str) -> tuple[str | None, bool]:
         """The text for a reader of ``language``, and whether it is in their language."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.people import Contact
+
 __all__ = ["Lotse", "LotseStatus"]
 
 
@@ -22,7 +24,7 @@ class Lotse:
     """A volunteer's profile plus the figures matching needs."""
 
     person_id: int
-    telegram_id: int
+    contact: Contact
     language: str
     first_name: str
     status: LotseStatus

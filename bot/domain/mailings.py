@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.people import Contact
+
 __all__ = [
     "Audience",
     "Delivered",
@@ -95,7 +97,8 @@ class Mailing:
     variant: str
     status: MailingStatus
     send_at: datetime
-    report_chat: int | None
+    #: The coordinator who sees the progress, and the message that shows it.
+    report_to: Contact | None
     report_message: int | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -106,7 +109,7 @@ class Recipient:
     """Who a copy goes to, and in which language."""
 
     person_id: int
-    telegram_id: int
+    contact: Contact
     language: str
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -30,10 +31,10 @@ class RateLimiter:
         self.capacity = capacity
         self.per_second = per_second
         self.max_people = max_people
-        self._buckets: dict[int, _Bucket] = {}
+        self._buckets: dict[Hashable, _Bucket] = {}
 
-    def check(self, key: int, now: float) -> Verdict:
-        """Count one update from ``key`` at monotonic time ``now``."""
+    def check(self, key: Hashable, now: float) -> Verdict:
+        """Count one update from ``key`` (a contact) at monotonic time ``now``."""
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_people:

@@ -66,6 +66,8 @@ class Request:
     confirmed_at: datetime | None
     accepted_at: datetime | None
     updated_by: int | None = None
+    #: The channel whose reference ``media_file_id`` is.
+    media_channel: str | None = None
 
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their

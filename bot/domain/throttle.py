@@ -4,6 +4,7 @@ notices about the same thing only once in a while."""
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 __all__ = ["Repeats", "Throttle"]
@@ -32,11 +33,12 @@ class Throttle:
         self.chat_interval = chat_interval / HEADROOM
         self._next = 0.0
         self._careful_until = 0.0
-        self._chats: OrderedDict[int, float] = OrderedDict()
+        self._chats: OrderedDict[Hashable, float] = OrderedDict()
         self._remembered = remembered_chats
 
-    def reserve(self, chat_id: int, now: float) -> float:
-        """Book the next moment a message may go to ``chat_id``; return it (>= ``now``)."""
+    def reserve(self, chat_id: Hashable, now: float) -> float:
+        """Book the next moment a message may go to ``chat_id`` (e.g. a contact); return it
+        (>= ``now``)."""
         start = max(now, self._next)
         self._next = start + (self.gap * 2 if start < self._careful_until else self.gap)
         # A chat that has to wait (its last message was just now) waits alone: the overall

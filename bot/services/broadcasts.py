@@ -175,7 +175,7 @@ class BroadcastService:
             author.language,
             now,
             send_at=send_at,
-            report_chat=author.telegram_id,
+            report_to=author.contact,
         )
         if mailing_id is None:
             return None

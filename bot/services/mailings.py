@@ -21,6 +21,7 @@ from bot.domain.mailings import (
     Progress,
     Recipient,
 )
+from bot.domain.people import Contact
 from bot.domain.throttle import Throttle
 from bot.logs import describe
 from bot.services.notifier import Mailer
@@ -90,7 +91,7 @@ class MailingService:
         audience: Audience,
         *,
         send_at: datetime | None = None,
-        report_chat: int | None = None,
+        report_to: Contact | None = None,
     ) -> Mailing | None:
         """Record a mailing and start it (or schedule it); None if it existed already."""
         mailing = await self.repo.create(
@@ -100,7 +101,7 @@ class MailingService:
             audience,
             self.clock.now(),
             send_at=send_at,
-            report_chat=report_chat,
+            report_to=report_to,
         )
         if mailing is not None:
             self.launch(mailing)
@@ -206,7 +207,7 @@ class MailingService:
         content = await self._owners[mailing.kind].content(mailing)
         delivered = asyncio.Event()
         reporter = None
-        if mailing.report_chat is not None:
+        if mailing.report_to is not None:
             reporter = asyncio.create_task(self._report_loop(mailing, content, delivered))
         try:
             await self._deliver_all(mailing, content)
@@ -227,9 +228,9 @@ class MailingService:
         # between, the next start shows it again (an edit of the same message), instead of
         # never.
         finished = self.clock.now()
-        if mailing.report_chat is not None:
+        if mailing.report_to is not None:
             loop = asyncio.get_running_loop()
-            slot = self.throttle.reserve(mailing.report_chat, loop.time())
+            slot = self.throttle.reserve(mailing.report_to, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
             fresh = replace(await self.repo.get(mailing_id) or mailing, finished_at=finished)
             await self._mail.report(fresh, content, await self.repo.progress(mailing_id), True)
@@ -262,7 +263,7 @@ class MailingService:
         loop = asyncio.get_running_loop()
         while not queue.empty() and not self._stopping.is_set():
             recipient = queue.get_nowait()
-            slot = self.throttle.reserve(recipient.telegram_id, loop.time())
+            slot = self.throttle.reserve(recipient.contact, loop.time())
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())
             while (wait := self.throttle.admit(loop.time())) > 0:  # noqa: ASYNC110 - a clock, not an event
@@ -297,6 +298,7 @@ class MailingService:
             now,
             retry_at=retry_at,
             max_attempts=self.rules.max_attempts,
+            to=recipient.contact,
         )
 
     async def _report_loop(
@@ -304,9 +306,9 @@ class MailingService:
     ) -> None:
         loop = asyncio.get_running_loop()
         while not delivered.is_set():
-            assert mailing.report_chat is not None
+            assert mailing.report_to is not None
             # The progress message counts against the coordinator's per-chat limit too.
-            slot = self.throttle.reserve(mailing.report_chat, loop.time())
+            slot = self.throttle.reserve(mailing.report_to, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
             progress = await self.repo.progress(mailing.id)
             try:

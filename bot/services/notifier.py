@@ -1,4 +1,4 @@
-"""The outbound port: how services tell people things, without knowing about Telegram."""
+"""The outbound port: how services tell people things, without knowing the messenger."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Protocol
 
 from bot.domain.lotsen import Lotse
 from bot.domain.mailings import Delivered, Mailing, Progress, Recipient
+from bot.domain.people import MessageRef
 from bot.domain.requests import Request
 
 __all__ = ["Mailer", "Notifier"]
@@ -15,10 +16,10 @@ __all__ = ["Mailer", "Notifier"]
 class Notifier(Protocol):
     """Implemented by ``handlers/notify.py`` on whichever messenger a person uses."""
 
-    async def offer(self, lotse: Lotse, request: Request) -> int | None:
-        """Show the anonymous summary with Accept / Not this time; return the message id."""
+    async def offer(self, lotse: Lotse, request: Request) -> MessageRef | None:
+        """Show the anonymous summary with Accept / Not this time; return its message."""
 
-    async def offer_gone(self, address: int, message_id: int) -> None:
+    async def offer_gone(self, message: MessageRef) -> None:
         """Replace an offer the Lotse can no longer take with "already taken"."""
 
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:

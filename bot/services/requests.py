@@ -10,7 +10,7 @@ from enum import StrEnum
 from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
-from bot.domain.people import Person
+from bot.domain.people import MessageRef, Person
 from bot.domain.requests import OPEN_STATES, Request, Status, Step
 from bot.i18n import LANGUAGES
 from bot.services.lotsen import LotsenService
@@ -110,8 +110,11 @@ class RequestService:
         media_kind: str | None = None,
         file_id: str | None = None,
         key: int | None = None,
+        *,
+        channel: str | None = None,
     ) -> Request | None:
-        """Step 2: what it is about, as text, voice note, photo or document."""
+        """Step 2: what it is about, as text, voice note, photo or document (a reference of
+        ``channel``)."""
         text = (text or "").strip()[:MAX_TEXT] or None
         return await self.answer(
             draft,
@@ -120,6 +123,7 @@ class RequestService:
             description=text,
             media_kind=media_kind,
             media_file_id=file_id,
+            media_channel=channel if file_id else None,
         )
 
     async def toggle_language(
@@ -274,9 +278,9 @@ class RequestService:
                 lotse = await self.lotsen.by_person_id(person_id)
                 if lotse is None:
                     return
-                message_id = await self.notify.offer(lotse, request)
-                if message_id is not None:
-                    await self.repo.set_offer_message(request_id, person_id, message_id)
+                message = await self.notify.offer(lotse, request)
+                if message is not None:
+                    await self.repo.set_offer_message(request_id, person_id, message)
 
         results = await asyncio.gather(*(deliver(p) for p in people), return_exceptions=True)
         for result in results:
@@ -337,9 +341,9 @@ class RequestService:
     async def drop_offers(self, lotse: Lotse) -> None:
         """The Lotse leaves: each offer still open to them is declined (so the request moves
         on to others) and its message, which holds the request's text, is edited away."""
-        for request_id, message_id in await self.repo.open_offers_to(lotse.person_id):
-            if await self.decline(request_id, lotse) == Outcome.DECLINED and message_id:
-                await self.notify.offer_gone(lotse.telegram_id, message_id)
+        for request_id, message in await self.repo.open_offers_to(lotse.person_id):
+            if await self.decline(request_id, lotse) == Outcome.DECLINED and message:
+                await self.notify.offer_gone(message)
 
     async def assign(self, request_id: int, lotse: Lotse) -> bool:
         """A coordinator assigns a waiting request to a Lotse by hand."""
@@ -356,8 +360,8 @@ class RequestService:
 
     async def _announce(self, request_id: int, lotse: Lotse) -> None:
         """After an acceptance: close the other offers, tell the Lotse and the person."""
-        for telegram_id, message_id in await self.repo.close_offers(request_id):
-            await self.notify.offer_gone(telegram_id, message_id)
+        for message in await self.repo.close_offers(request_id):
+            await self.notify.offer_gone(message)
         request = await self.repo.get(request_id)
         assert request is not None
         for side in ("lotse", "person"):
@@ -414,8 +418,8 @@ class RequestService:
         waiting = [Status.OPEN, Status.OFFERED, Status.ACCEPTED]
         if not await self.repo.move(request.id, waiting, Status.CANCELLED, self.clock.now()):
             return False
-        for telegram_id, message_id in await self.repo.close_offers(request.id):
-            await self.notify.offer_gone(telegram_id, message_id)
+        for message in await self.repo.close_offers(request.id):
+            await self.notify.offer_gone(message)
         if request.lotse_id is not None:
             await self.notify.cancelled(request, await self.lotsen.by_person_id(request.lotse_id))
         return True
@@ -483,14 +487,14 @@ class RequestService:
         """Something happened in the accepted case (it counts as active from now on)."""
         return await self.repo.touch(request.id, self.clock.now())
 
-    async def case_of_relay(self, chat_id: int, message_id: int) -> int | None:
+    async def case_of_relay(self, message: MessageRef) -> int | None:
         """The case a replied-to message belongs to (any message of a case, in any state)."""
-        return await self.repo.relay_target(chat_id, message_id)
+        return await self.repo.relay_target(message)
 
     async def remember(
-        self, request_id: int, *messages: tuple[int, int, str], relayed: bool = False
+        self, request_id: int, *messages: tuple[MessageRef, str], relayed: bool = False
     ) -> None:
-        """Link messages of the case to it, each as (chat, message id, ``text``/``media``/
+        """Link messages of the case to it, each as (message, ``text``/``media``/
         ``own``), so that a reply to any of them finds the case; ``relayed`` messages (passed
         between the two sides) are activity of the case, a case shown in a list is not."""
         await self.repo.add_relays(request_id, messages, self.clock.now(), activity=relayed)
@@ -523,8 +527,8 @@ class RequestService:
             await self._escalate(request)
         elif kind == "expire" and request.status in OPEN_STATES:
             if await self.repo.move(request.id, OPEN_STATES, Status.EXPIRED, now):
-                for telegram_id, message_id in await self.repo.close_offers(request.id):
-                    await self.notify.offer_gone(telegram_id, message_id)
+                for message in await self.repo.close_offers(request.id):
+                    await self.notify.offer_gone(message)
                 await self.notify.expired(request)
         elif kind.startswith("remind:") and request.status is Status.ACCEPTED:
             appointment = request.appointment(self.city.timezone)

@@ -93,7 +93,7 @@ class RetentionService:
             + await self.repo.expire_rejections(now - self.keep)
         )
         people = 0
-        silent = await self.repo.without_consent(now - NO_CONSENT, self.city.coordinator_ids)
+        silent = await self.repo.without_consent(now - NO_CONSENT, self.city.coordinators)
         for person_id in silent:
             person = await self.people.by_id(person_id)
             if person is not None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.clock import to_db
 from bot.domain.broadcasts import Broadcast, BroadcastDraft
 from bot.domain.mailings import Audience, MailingKind
+from bot.domain.people import Contact
 from bot.storage.database import Database
 from bot.storage.mailings import insert_mailing
 
@@ -27,7 +28,7 @@ class BroadcastsRepository:
         now: datetime,
         *,
         send_at: datetime | None,
-        report_chat: int,
+        report_to: Contact,
     ) -> int | None:
         """Store the broadcast, its mailing and end the dialog, all in one transaction.
 
@@ -43,13 +44,16 @@ class BroadcastsRepository:
             if cursor.rowcount != 1:
                 return None
             cursor = await conn.execute(
-                "INSERT INTO broadcast (author_id, text, media_kind, media_file_id, language, "
-                "audience, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO broadcast (author_id, text, media_kind, media_file_id, "
+                "media_channel, language, audience, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     author_id,
                     draft.text,
                     draft.media_kind,
                     draft.media_file_id,
+                    # an attachment is the reference of the channel the author sent it on
+                    report_to.channel if draft.media_file_id else None,
                     language,
                     audience.key,
                     to_db(now),
@@ -71,13 +75,14 @@ class BroadcastsRepository:
                 audience,
                 now,
                 send_at=send_at,
-                report_chat=report_chat,
+                report_to=report_to,
             )
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         """One broadcast with its translations."""
         row = await self.db.fetch_one(
-            "SELECT id, text, media_kind, media_file_id, language, audience FROM broadcast "
+            "SELECT id, text, media_kind, media_file_id, language, audience, media_channel "
+            "FROM broadcast "
             "WHERE id = ?",
             (broadcast_id,),
         )
@@ -95,4 +100,5 @@ class BroadcastsRepository:
             language=row[4],
             audience=Audience.parse(row[5]),
             translations={r[0]: r[1] for r in translations},
+            media_channel=row[6],
         )

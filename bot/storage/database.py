@@ -195,13 +195,24 @@ class Database:
                 f"{self.path}: schema version {current} is newer than this Lotsenbot "
                 f"({len(migrations)}); upgrade the bot"
             )
-        for version, (name, sql) in enumerate(migrations[current:], start=current + 1):
-            log.info("applying migration %s", name)
-            async with self.transaction() as conn:
-                # executescript would commit on its own; run statement by statement instead.
-                for statement in _statements(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
+        if current == len(migrations):
+            return
+        # Foreign keys are off while migrations run, as SQLite's procedure for changing a
+        # table requires (rebuilding a table would otherwise cascade its deletion to every
+        # row referring to it); each migration is checked before it commits.
+        await self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for version, (name, sql) in enumerate(migrations[current:], start=current + 1):
+                log.info("applying migration %s", name)
+                async with self.transaction() as conn:
+                    # executescript would commit on its own; run statement by statement.
+                    for statement in _statements(sql):
+                        await conn.execute(statement)
+                    if await conn.execute_fetchall("PRAGMA foreign_key_check"):
+                        raise DatabaseError(f"{self.path}: migration {name} broke a reference")
+                    await conn.execute(f"PRAGMA user_version = {version}")
+        finally:
+            await self.conn.execute("PRAGMA foreign_keys = ON")
 
 
 async def returned_id(cursor: aiosqlite.Cursor) -> int | None:

@@ -11,12 +11,12 @@ import aiosqlite
 from bot.clock import from_db, to_db
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.storage.database import Database
-from bot.storage.people import consented
+from bot.storage.people import consented, contact_of, reach
 
 __all__ = ["LotsenRepository"]
 
-_SELECT = """
-SELECT l.person_id, p.telegram_id, p.language, l.first_name, l.status, l.districts, l.topics,
+_SELECT = f"""
+SELECT l.person_id, {reach()} AS contact, p.language, l.first_name, l.status, l.districts, l.topics,
        l.max_open, l.paused_until, l.quiet_from, l.quiet_to,
        (SELECT group_concat(language, ' ') FROM lotse_language WHERE person_id = l.person_id)
            AS languages,
@@ -37,7 +37,7 @@ def _lines(value: str) -> frozenset[str]:
 def _lotse(row: aiosqlite.Row) -> Lotse:
     return Lotse(
         person_id=row["person_id"],
-        telegram_id=row["telegram_id"],
+        contact=contact_of(row["contact"]),
         language=row["language"],
         first_name=row["first_name"],
         status=LotseStatus(row["status"]),

@@ -17,15 +17,16 @@ from bot.domain.mailings import (
     Progress,
     Recipient,
 )
+from bot.domain.people import Contact
 from bot.storage.database import Database
-from bot.storage.people import consented
+from bot.storage.people import consented, contact_of, reach
 from bot.storage.timers import insert_timer
 
 __all__ = ["MailingsRepository", "insert_mailing"]
 
 _COLUMNS = (
-    "id, kind, subject, variant, status, send_at, report_chat, report_message, started_at, "
-    "finished_at"
+    "id, kind, subject, variant, status, send_at, report_channel, report_chat, report_message, "
+    "started_at, finished_at"
 )
 # Every audience is people who agreed to today's notice and have not blocked the bot.
 _RECIPIENT = f"p.unreachable_at IS NULL AND {consented('p')}"
@@ -80,7 +81,11 @@ def _mailing(row: aiosqlite.Row) -> Mailing:
         variant=row["variant"],
         status=MailingStatus(row["status"]),
         send_at=from_db(row["send_at"]),
-        report_chat=row["report_chat"],
+        report_to=(
+            Contact(row["report_channel"], row["report_chat"])
+            if row["report_chat"] is not None
+            else None
+        ),
         report_message=row["report_message"],
         started_at=from_db(row["started_at"]) if row["started_at"] else None,
         finished_at=from_db(row["finished_at"]) if row["finished_at"] else None,
@@ -108,7 +113,7 @@ class MailingsRepository:
         now: datetime,
         *,
         send_at: datetime | None = None,
-        report_chat: int | None = None,
+        report_to: Contact | None = None,
     ) -> Mailing | None:
         """Record a mailing; None if this (kind, subject, variant) exists already.
 
@@ -125,7 +130,7 @@ class MailingsRepository:
                 audience,
                 now,
                 send_at=send_at,
-                report_chat=report_chat,
+                report_to=report_to,
             )
         return None if mailing_id is None else await self.get(mailing_id)
 
@@ -179,13 +184,13 @@ class MailingsRepository:
     async def pending(self, mailing_id: int, now: datetime, limit: int) -> list[Recipient]:
         """Recipients still to be sent to, whose retry time (if any) has come."""
         rows = await self.db.fetch_all(
-            "SELECT d.person_id, p.telegram_id, p.language FROM delivery d "
+            f"SELECT d.person_id, {reach()}, p.language FROM delivery d "
             "JOIN person p ON p.id = d.person_id "
             "WHERE d.mailing_id = ? AND d.status = 'pending' "
             "AND (d.not_before IS NULL OR d.not_before <= ?) ORDER BY d.person_id LIMIT ?",
             (mailing_id, to_db(now), limit),
         )
-        return [Recipient(r[0], r[1], r[2]) for r in rows]
+        return [Recipient(r[0], contact_of(r[1]), r[2]) for r in rows if r[1] is not None]
 
     async def waiting(self, mailing_id: int) -> tuple[int, datetime | None]:
         """How many copies are still pending, and the earliest retry time among them."""
@@ -217,8 +222,10 @@ class MailingsRepository:
         *,
         retry_at: datetime | None = None,
         max_attempts: int = 5,
+        to: Contact | None = None,
     ) -> None:
-        """Store what happened to a claimed copy; a blocked person is marked unreachable.
+        """Store what happened to a claimed copy (sent ``to``); a blocked person is marked
+        unreachable.
 
         A copy to try again waits until ``retry_at``; after ``max_attempts`` it has failed.
         """
@@ -232,9 +239,16 @@ class MailingsRepository:
                 )
                 return
             await conn.execute(
-                "UPDATE delivery SET status = ?, message_id = ?, not_before = NULL "
-                "WHERE mailing_id = ? AND person_id = ? AND status = 'sending'",
-                (result.status.value, result.message_id, mailing_id, person_id),
+                "UPDATE delivery SET status = ?, message_id = ?, channel = ?, chat = ?, "
+                "not_before = NULL WHERE mailing_id = ? AND person_id = ? AND status = 'sending'",
+                (
+                    result.status.value,
+                    result.message_id,
+                    to.channel if to and result.message_id is not None else None,
+                    to.address if to and result.message_id is not None else None,
+                    mailing_id,
+                    person_id,
+                ),
             )
             if result.status is DeliveryStatus.BLOCKED:
                 await conn.execute(
@@ -308,7 +322,7 @@ async def insert_mailing(
     now: datetime,
     *,
     send_at: datetime | None = None,
-    report_chat: int | None = None,
+    report_to: Contact | None = None,
 ) -> int | None:
     """Insert a mailing inside the caller's transaction (see :meth:`MailingsRepository.create`).
 
@@ -319,8 +333,8 @@ async def insert_mailing(
     """
     sending = send_at is None or send_at <= now
     cursor = await conn.execute(
-        "INSERT INTO mailing (kind, subject, variant, status, send_at, report_chat, "
-        "created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO mailing (kind, subject, variant, status, send_at, report_channel, "
+        "report_chat, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (kind, subject, variant) DO NOTHING RETURNING id",
         (
             kind.value,
@@ -328,7 +342,8 @@ async def insert_mailing(
             variant,
             (MailingStatus.SENDING if sending else MailingStatus.SCHEDULED).value,
             to_db(send_at or now),
-            report_chat,
+            report_to.channel if report_to else None,
+            report_to.address if report_to else None,
             to_db(now),
             to_db(now) if sending else None,
         ),

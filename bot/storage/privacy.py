@@ -10,13 +10,18 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import to_db
+from bot.domain.people import Contact
 from bot.storage.database import Database, DatabaseError
 
 __all__ = ["PERSONAL_COLUMNS", "PrivacyRepository"]
 
+#: SQL: the person ``?``'s contacts as (channel, address), for ``(channel, chat) IN (…)``.
+_CONTACTS = "SELECT channel, address FROM contact WHERE person_id = ?"
+
 # Columns of a request that say something about the person; statistics keep the rest.
 PERSONAL_COLUMNS = (
-    "description = NULL, media_kind = NULL, media_file_id = NULL, place = NULL, "
+    "description = NULL, media_kind = NULL, media_file_id = NULL, media_channel = NULL, "
+    "place = NULL, "
     "first_name = NULL, updated_by = NULL"
 )
 
@@ -30,7 +35,7 @@ class PrivacyRepository:
     async def export(self, person_id: int) -> dict[str, Any]:
         """Everything stored about the person, as plain data.
 
-        Every row that refers to the person (by their id or their Telegram id) is in it,
+        Every row that refers to the person (by their id or one of their contacts) is in it,
         with all its columns but the ids of other people; of a case they had as a Lotse,
         what the person asking told about themselves is left out.
         """
@@ -39,6 +44,11 @@ class PrivacyRepository:
         data: dict[str, Any] = {"person": person}
         if person is None:
             return data
+        data["contacts"] = await rows(
+            "SELECT channel, address, last_used FROM contact WHERE person_id = ? "
+            "ORDER BY channel, address",
+            person_id,
+        )
         lotse = await one("SELECT * FROM lotse WHERE person_id = ?", person_id)
         if lotse is not None:
             languages = await rows(
@@ -58,7 +68,7 @@ class PrivacyRepository:
             person_id,
         )
         data["offers_received"] = await rows(
-            "SELECT request_id, round, status, message_id, created_at FROM offer "
+            "SELECT request_id, round, status, channel, chat, message_id, created_at FROM offer "
             "WHERE lotse_id = ? ORDER BY created_at, request_id",
             person_id,
         )
@@ -70,9 +80,9 @@ class PrivacyRepository:
             person_id,
         )
         data["relayed_messages"] = await rows(
-            "SELECT id, request_id, message_id, kind, created_at FROM relay "
-            "WHERE receiver_chat = ? ORDER BY id",
-            person["telegram_id"],
+            "SELECT id, request_id, channel, chat, message_id, kind, created_at FROM relay "
+            f"WHERE (channel, chat) IN ({_CONTACTS}) ORDER BY id",
+            person_id,
         )
         dialog = await one(
             "SELECT kind, step, data, updated_by, updated_at FROM dialog WHERE person_id = ?",
@@ -96,12 +106,14 @@ class PrivacyRepository:
         )
         data["mailings_received"] = await rows(
             "SELECT d.mailing_id, m.kind, m.subject, m.variant, m.send_at, d.status, d.attempts, "
-            "d.not_before, d.message_id FROM delivery d JOIN mailing m ON m.id = d.mailing_id "
+            "d.not_before, d.message_id, d.channel, d.chat FROM delivery d "
+            "JOIN mailing m ON m.id = d.mailing_id "
             "WHERE d.person_id = ? ORDER BY d.mailing_id",
             person_id,
         )
         written = await rows(
-            "SELECT id, text, media_kind, media_file_id, language, audience, created_at "
+            "SELECT id, text, media_kind, media_file_id, media_channel, language, audience, "
+            "created_at "
             "FROM broadcast WHERE author_id = ? ORDER BY id",
             person_id,
         )
@@ -113,9 +125,10 @@ class PrivacyRepository:
             )
         data["broadcasts_written"] = written
         data["mailing_reports"] = await rows(
-            "SELECT id, kind, subject, variant, status, send_at, report_message, created_at, "
-            "started_at, finished_at FROM mailing WHERE report_chat = ? ORDER BY id",
-            person["telegram_id"],
+            "SELECT id, kind, subject, variant, status, send_at, report_channel, report_chat, "
+            "report_message, created_at, started_at, finished_at FROM mailing "
+            f"WHERE (report_channel, report_chat) IN ({_CONTACTS}) ORDER BY id",
+            person_id,
         )
         return data
 
@@ -129,15 +142,16 @@ class PrivacyRepository:
     async def erase(self, person_id: int, now: datetime) -> None:
         """Erase the person; their requests stay only as anonymous rows for the statistics."""
         async with self.db.transaction() as conn:
-            telegram_id = await _cut_off(conn, person_id, to_db(now))
-            if telegram_id is not None:
+            for contact in await _cut_off(conn, person_id, to_db(now)):
+                if contact.channel != "telegram":
+                    continue
                 # The person's own updates still in the inbox (the /delete press among them)
                 # are settled now, so their raw payload is gone before the WAL is purged.
                 await conn.execute(
                     "UPDATE inbox SET payload = NULL, done_at = ? WHERE done_at IS NULL AND ? IN "
                     "(json_extract(payload, '$.message.from.id'), "
                     "json_extract(payload, '$.callback_query.from.id'))",
-                    (to_db(now), telegram_id),
+                    (to_db(now), int(contact.address)),
                 )
             await conn.execute("DELETE FROM person WHERE id = ?", (person_id,))
         await self.purge_old_pages()
@@ -165,14 +179,14 @@ def _without(row: dict[str, Any], *columns: str) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name not in columns}
 
 
-async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> int | None:
+async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> list[Contact]:
     """In a transaction: cut the person's requests down to anonymous rows (drafts go,
     running ones are cancelled), drop their relays, timers and offers, and take them off the
-    cases they had as a Lotse. Returns their Telegram id."""
-    cursor = await conn.execute("SELECT telegram_id FROM person WHERE id = ?", (person_id,))
-    row = await cursor.fetchone()
-    await cursor.close()
-    telegram_id = int(row[0]) if row else None
+    cases they had as a Lotse. Returns their contacts."""
+    rows = await conn.execute_fetchall(
+        "SELECT channel, address FROM contact WHERE person_id = ?", (person_id,)
+    )
+    contacts = [Contact(str(r[0]), str(r[1])) for r in rows]
     await conn.execute("DELETE FROM request WHERE person_id = ? AND status = 'draft'", (person_id,))
     await conn.execute(
         "UPDATE request SET status = 'cancelled', closed_at = ? "
@@ -187,21 +201,22 @@ async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> in
     await conn.execute(
         f"UPDATE request SET {PERSONAL_COLUMNS}, person_id = NULL WHERE person_id = ?", (person_id,)
     )
-    if telegram_id is not None:
-        await conn.execute("DELETE FROM relay WHERE receiver_chat = ?", (telegram_id,))
+    await conn.execute(f"DELETE FROM relay WHERE (channel, chat) IN ({_CONTACTS})", (person_id,))
     await conn.execute("UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,))
     await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
-    return telegram_id
+    return contacts
 
 
 async def _detach(conn: aiosqlite.Connection, person_id: int) -> None:
     """In a transaction: do to every row that refers to the person what deleting the person
     row would do (rows ``ON DELETE CASCADE`` go, ``SET NULL`` references are cleared),
-    but keep the row. Read from the schema, so a new table is covered without a change."""
+    but keep the row, and the contacts it is recognised by. Read from the schema, so a new
+    table is covered without a change."""
     references = await conn.execute_fetchall(
         'SELECT m.name, f."from", f.on_delete FROM sqlite_master m, '
         "pragma_foreign_key_list(m.name) f "
-        "WHERE m.type = 'table' AND f.\"table\" = 'person' ORDER BY m.name, f.\"from\""
+        "WHERE m.type = 'table' AND m.name <> 'contact' AND f.\"table\" = 'person' "
+        'ORDER BY m.name, f."from"'
     )
     for table, column, on_delete in references:
         if on_delete == "CASCADE":

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 import aiosqlite
 
 from bot.clock import from_db, to_db
+from bot.domain.people import MessageRef
 from bot.domain.requests import Request, Status, Step
 from bot.storage.database import Database
 from bot.storage.people import consented
@@ -18,7 +19,7 @@ __all__ = ["RequestsRepository"]
 _FIELDS = (
     "id, person_id, status, step, topic, description, media_kind, media_file_id, languages, "
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
-    "accepted_at, updated_by"
+    "accepted_at, updated_by, media_channel"
 )
 #: Activity in a request restarts the clock of retention (never moves it back).
 _TOUCH = "UPDATE request SET active_at = max(coalesce(active_at, ''), ?) WHERE id = ?"
@@ -32,6 +33,7 @@ _EDITABLE = frozenset(
         "description",
         "media_kind",
         "media_file_id",
+        "media_channel",
         "languages",
         "district",
         "day",
@@ -42,6 +44,13 @@ _EDITABLE = frozenset(
         "active_at",
     }
 )
+
+
+def _ref(channel: str | None, chat: str | None, message_id: int | None) -> MessageRef | None:
+    """A stored message reference (None where no message was sent)."""
+    if channel is None or chat is None or message_id is None:
+        return None
+    return MessageRef(channel, chat, int(message_id))
 
 
 def _request(row: aiosqlite.Row) -> Request:
@@ -66,6 +75,7 @@ def _request(row: aiosqlite.Row) -> Request:
         confirmed_at=from_db(row["confirmed_at"]) if row["confirmed_at"] else None,
         accepted_at=from_db(row["accepted_at"]) if row["accepted_at"] else None,
         updated_by=row["updated_by"],
+        media_channel=row["media_channel"],
     )
 
 
@@ -258,11 +268,12 @@ class RequestsRepository:
             )
         return [row[1] for row in rows if row[1] in inserted]
 
-    async def set_offer_message(self, request_id: int, lotse_id: int, message_id: int) -> None:
+    async def set_offer_message(self, request_id: int, lotse_id: int, message: MessageRef) -> None:
         """Remember which message carries the offer, to edit it later."""
         await self.db.write(
-            "UPDATE offer SET message_id = ? WHERE request_id = ? AND lotse_id = ?",
-            (message_id, request_id, lotse_id),
+            "UPDATE offer SET channel = ?, chat = ?, message_id = ? "
+            "WHERE request_id = ? AND lotse_id = ?",
+            (message.channel, message.chat, message.id, request_id, lotse_id),
         )
 
     async def undelivered_offers(self, request_id: int) -> list[int]:
@@ -304,14 +315,14 @@ class RequestsRepository:
         )
         return [int(r[0]) for r in rows]
 
-    async def open_offers_to(self, lotse_id: int) -> list[tuple[int, int | None]]:
-        """(request id, message id) of every offer still waiting for the Lotse's answer."""
+    async def open_offers_to(self, lotse_id: int) -> list[tuple[int, MessageRef | None]]:
+        """(request id, its message) of every offer still waiting for the Lotse's answer."""
         rows = await self.db.fetch_all(
-            "SELECT request_id, message_id FROM offer WHERE lotse_id = ? AND status = 'open' "
-            "ORDER BY request_id",
+            "SELECT request_id, channel, chat, message_id FROM offer "
+            "WHERE lotse_id = ? AND status = 'open' ORDER BY request_id",
             (lotse_id,),
         )
-        return [(int(r[0]), r[1]) for r in rows]
+        return [(int(r[0]), _ref(r[1], r[2], r[3])) for r in rows]
 
     async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
         """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""
@@ -428,16 +439,16 @@ class RequestsRepository:
         )
         return int(row[0]) if row else 0
 
-    async def close_offers(self, request_id: int) -> list[tuple[int, int]]:
-        """Close every open offer; return (Lotse telegram id, message id) of offers to edit."""
+    async def close_offers(self, request_id: int) -> list[MessageRef]:
+        """Close every open offer; return the messages of offers to edit."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "SELECT p.telegram_id, o.message_id FROM offer o "
-                "JOIN person p ON p.id = o.lotse_id "
-                "WHERE o.request_id = ? AND o.status = 'open' AND o.message_id IS NOT NULL",
+                "SELECT channel, chat, message_id FROM offer "
+                "WHERE request_id = ? AND status = 'open' AND message_id IS NOT NULL",
                 (request_id,),
             )
-            rows = [(r[0], r[1]) for r in await cursor.fetchall()]
+            found = [_ref(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+            rows = [ref for ref in found if ref is not None]
             await conn.execute(
                 "UPDATE offer SET status = 'closed' WHERE request_id = ? AND status = 'open'",
                 (request_id,),
@@ -473,11 +484,11 @@ class RequestsRepository:
     async def add_relays(
         self,
         request_id: int,
-        messages: Iterable[tuple[int, int, str]],
+        messages: Iterable[tuple[MessageRef, str]],
         now: datetime,
         activity: bool = False,
     ) -> None:
-        """Link messages of the case to it, each as (chat, message id, kind): ``text`` or
+        """Link messages of the case to it, each as (message, kind): ``text`` or
         ``media`` for the bot's, ``own`` for what the sender wrote. A reply to any of them
         finds the case.
 
@@ -485,11 +496,11 @@ class RequestsRepository:
         alive (a list of cases shown to the Lotse does not).
         """
         rows = [
-            (request_id, chat, message_id, kind, to_db(now)) for chat, message_id, kind in messages
+            (request_id, ref.channel, ref.chat, ref.id, kind, to_db(now)) for ref, kind in messages
         ]
         insert = (
-            "INSERT INTO relay (request_id, receiver_chat, message_id, kind, created_at) "
-            f"VALUES {', '.join('(?, ?, ?, ?, ?)' for _ in rows)}"
+            "INSERT INTO relay (request_id, channel, chat, message_id, kind, created_at) "
+            f"VALUES {', '.join('(?, ?, ?, ?, ?, ?)' for _ in rows)}"
         )
         values = [value for row in rows for value in row]
         if not activity:
@@ -504,23 +515,27 @@ class RequestsRepository:
         changed = await self.db.write(_TOUCH + " AND status = 'accepted'", (to_db(now), request_id))
         return changed == 1
 
-    async def relay_target(self, chat_id: int, message_id: int) -> int | None:
-        """The case a message in ``chat_id`` belongs to."""
+    async def relay_target(self, message: MessageRef) -> int | None:
+        """The case a message belongs to."""
         row = await self.db.fetch_one(
-            "SELECT request_id FROM relay WHERE receiver_chat = ? AND message_id = ?",
-            (chat_id, message_id),
+            "SELECT request_id FROM relay WHERE channel = ? AND chat = ? AND message_id = ?",
+            (message.channel, message.chat, message.id),
         )
         return int(row[0]) if row else None
 
-    async def bot_messages_of(self, request_id: int, chat_id: int) -> list[tuple[int, str]]:
-        """The bot's messages of the case in ``chat_id`` as (message id, ``text``/``media``),
-        the offer among them: what a Lotse who hands the case back has in their chat."""
+    async def bot_messages_of(
+        self, request_id: int, person_id: int
+    ) -> list[tuple[MessageRef, str]]:
+        """The bot's messages of the case in the person's chats as (message,
+        ``text``/``media``), the offer among them: what a Lotse who hands the case back has
+        in their chats."""
         rows = await self.db.fetch_all(
-            "SELECT message_id, kind FROM relay "
-            "WHERE request_id = ? AND receiver_chat = ? AND kind <> 'own' "
-            "UNION SELECT o.message_id, 'text' FROM offer o JOIN person p ON p.id = o.lotse_id "
-            "WHERE o.request_id = ? AND p.telegram_id = ? AND o.message_id IS NOT NULL "
-            "ORDER BY 1",
-            (request_id, chat_id, request_id, chat_id),
+            "SELECT channel, chat, message_id, kind FROM relay "
+            "WHERE request_id = ? AND kind <> 'own' AND (channel, chat) IN "
+            "(SELECT channel, address FROM contact WHERE person_id = ?) "
+            "UNION SELECT channel, chat, message_id, 'text' FROM offer "
+            "WHERE request_id = ? AND lotse_id = ? AND message_id IS NOT NULL "
+            "ORDER BY 3",
+            (request_id, person_id, request_id, person_id),
         )
-        return [(int(r[0]), str(r[1])) for r in rows]
+        return [(MessageRef(r[0], r[1], int(r[2])), str(r[3])) for r in rows]

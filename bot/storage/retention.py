@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import from_db, to_db
+from bot.domain.people import Contact
 from bot.storage.database import Database
 from bot.storage.privacy import PERSONAL_COLUMNS
 
@@ -149,14 +150,15 @@ class RetentionRepository:
                 f"DELETE FROM delivery WHERE mailing_id IN ({_MAILINGS_OVER})", cut
             )
             reports = await conn.execute(
-                "UPDATE mailing SET report_chat = NULL, report_message = NULL "
+                "UPDATE mailing SET report_channel = NULL, report_chat = NULL, "
+                "report_message = NULL "
                 f"WHERE report_chat IS NOT NULL AND id IN ({_MAILINGS_OVER})",
                 cut,
             )
             texts = await conn.execute(
                 "UPDATE broadcast SET text = NULL, media_kind = NULL, media_file_id = NULL, "
-                "author_id = NULL WHERE (text IS NOT NULL OR media_file_id IS NOT NULL "
-                f"OR author_id IS NOT NULL) AND id IN ({broadcasts})",
+                "media_channel = NULL, author_id = NULL WHERE (text IS NOT NULL "
+                f"OR media_file_id IS NOT NULL OR author_id IS NOT NULL) AND id IN ({broadcasts})",
                 cut,
             )
             translations = await conn.execute(
@@ -179,15 +181,19 @@ class RetentionRepository:
             (to_db(applied_before),),
         )
 
-    async def without_consent(self, silent_since: datetime, spared: Collection[int]) -> list[int]:
+    async def without_consent(
+        self, silent_since: datetime, spared: Collection[Contact]
+    ) -> list[int]:
         """People who never agreed or withdrew their consent and have not written since the
-        cut-off; coordinators (by role, or among the ``spared`` Telegram ids) stay."""
+        cut-off; coordinators (by role, or with a contact among the ``spared``) stay."""
         rows = await self.db.fetch_all(
-            "SELECT id, telegram_id FROM person WHERE consent_version IS NULL "
-            "AND role <> 'coordinator' AND coalesce(seen_at, created_at) < ? ORDER BY id",
+            "SELECT p.id, c.channel, c.address FROM person p "
+            "LEFT JOIN contact c ON c.person_id = p.id WHERE p.consent_version IS NULL "
+            "AND p.role <> 'coordinator' AND coalesce(p.seen_at, p.created_at) < ? ORDER BY p.id",
             (to_db(silent_since),),
         )
-        return [int(r[0]) for r in rows if r[1] not in spared]
+        kept = {r[0] for r in rows if r[1] is not None and Contact(r[1], r[2]) in spared}
+        return list(dict.fromkeys(int(r[0]) for r in rows if r[0] not in kept))
 
     async def purge_old_pages(self) -> None:
         """Move the WAL into the database and truncate it, so old page images are gone too."""

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 
 from bot.i18n import LANGUAGES, Texts, texts
 from bot.services import Services
+from channels.telegram.inputs import CHANNEL
 from handlers.context import coordinator_chats
 
 __all__ = ["command_list", "coordinator_commands", "register_commands"]
@@ -58,7 +59,9 @@ async def register_commands(bot: Bot, services: Services) -> None:
         for code in COMMAND_LANGUAGES:
             await bot.set_my_commands(command_list(texts(code, city.timezone)), language_code=code)
         await bot.set_my_commands(command_list(texts(city.default_language, city.timezone)))
-        for chat, t in await coordinator_chats(services.people):
-            await bot.set_my_commands(coordinator_commands(t), scope=BotCommandScopeChat(chat))
+        for contact, t in await coordinator_chats(services.people):
+            if contact.channel == CHANNEL:
+                scope = BotCommandScopeChat(int(contact.address))
+                await bot.set_my_commands(coordinator_commands(t), scope=scope)
     except TelegramError as exc:
         log.warning("could not register the command list: %s", type(exc).__name__)

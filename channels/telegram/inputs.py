@@ -8,7 +8,10 @@ from telegram.constants import ChatType
 from channels.telegram.markup import markup_of
 from handlers.port import Input, Kind, Upload
 
-__all__ = ["input_of"]
+__all__ = ["CHANNEL", "input_of"]
+
+#: The channel's name in contacts (``telegram:<user id>``) and stored message references.
+CHANNEL = "telegram"
 
 
 def input_of(update: Update) -> Input | None:
@@ -22,8 +25,9 @@ def input_of(update: Update) -> Input | None:
         return Input(
             Kind.ACTION,
             key=update.update_id,
-            sender=user.id,
-            chat=chat.id if chat is not None else user.id,
+            channel=CHANNEL,
+            sender=str(user.id),
+            chat=str(chat.id if chat is not None else user.id),
             private=chat is None or chat.type == ChatType.PRIVATE,
             first_name=user.first_name,
             full_name=user.full_name,
@@ -48,8 +52,9 @@ def input_of(update: Update) -> Input | None:
     return Input(
         kind,
         key=update.update_id,
-        sender=user.id,
-        chat=message.chat_id,
+        channel=CHANNEL,
+        sender=str(user.id),
+        chat=str(message.chat_id),
         private=message.chat.type == ChatType.PRIVATE,
         first_name=user.first_name,
         full_name=user.full_name,

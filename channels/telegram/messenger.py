@@ -78,7 +78,7 @@ class TelegramMessenger:
     @_delivery
     async def send(
         self,
-        chat: int,
+        chat: str,
         screen: Screen,
         *,
         attachment: Attachment | None = None,
@@ -87,60 +87,64 @@ class TelegramMessenger:
         markup = keyboard(screen.choices)
         bot = self.bot
         message: Message
+        chat_id = int(chat)
         if file is not None:
             upload = InputFile(file.data, filename=file.name)
             if file.kind == "photo":
                 message = await bot.send_photo(
-                    chat, upload, caption=screen.text, reply_markup=markup
+                    chat_id, upload, caption=screen.text, reply_markup=markup
                 )
             else:
                 message = await bot.send_document(
-                    chat, upload, caption=screen.text, reply_markup=markup
+                    chat_id, upload, caption=screen.text, reply_markup=markup
                 )
         elif attachment is None:
-            message = await bot.send_message(chat, screen.text, reply_markup=markup)
+            message = await bot.send_message(chat_id, screen.text, reply_markup=markup)
         elif attachment.kind == "voice":
             message = await bot.send_voice(
-                chat, attachment.ref, caption=screen.text, reply_markup=markup
+                chat_id, attachment.ref, caption=screen.text, reply_markup=markup
             )
         elif attachment.kind == "photo":
             message = await bot.send_photo(
-                chat, attachment.ref, caption=screen.text, reply_markup=markup
+                chat_id, attachment.ref, caption=screen.text, reply_markup=markup
             )
         else:
             message = await bot.send_document(
-                chat, attachment.ref, caption=screen.text, reply_markup=markup
+                chat_id, attachment.ref, caption=screen.text, reply_markup=markup
             )
         return Sent(message.message_id, _file_ref(message))
 
     @_delivery
-    async def edit(self, chat: int, message: int, screen: Screen) -> None:
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
         try:
             await self.bot.edit_message_text(
-                screen.text, chat_id=chat, message_id=message, reply_markup=keyboard(screen.choices)
+                screen.text,
+                chat_id=int(chat),
+                message_id=message,
+                reply_markup=keyboard(screen.choices),
             )
         except BadRequest as exc:
             if not _unchanged(exc):
                 raise
 
     @_delivery
-    async def edit_choices(self, chat: int, message: int, choices: Choices) -> None:
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
         try:
             await self.bot.edit_message_reply_markup(
-                chat_id=chat, message_id=message, reply_markup=keyboard(choices)
+                chat_id=int(chat), message_id=message, reply_markup=keyboard(choices)
             )
         except BadRequest as exc:
             if not _unchanged(exc) and "not found" not in str(exc):
                 raise
 
     @_delivery
-    async def edit_caption(self, chat: int, message: int, text: str) -> None:
-        await self.bot.edit_message_caption(chat_id=chat, message_id=message, caption=text)
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
+        await self.bot.edit_message_caption(chat_id=int(chat), message_id=message, caption=text)
 
     @_delivery
-    async def delete(self, chat: int, message: int) -> bool:
+    async def delete(self, chat: str, message: int) -> bool:
         try:
-            await self.bot.delete_message(chat, message)
+            await self.bot.delete_message(int(chat), message)
         except BadRequest:  # older than Telegram lets a bot delete
             return False
         return True
