@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from bot.files import make_private
+from bot.storage.upgrades import STEPS
 
 __all__ = ["Database", "DatabaseError", "backup_database", "returned_id"]
 
@@ -201,6 +202,8 @@ class Database:
                 # executescript would commit on its own; run statement by statement instead.
                 for statement in _statements(sql):
                     await conn.execute(statement)
+                if name in STEPS:
+                    await STEPS[name](conn)
                 await conn.execute(f"PRAGMA user_version = {version}")
 
 
