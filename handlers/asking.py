@@ -3,28 +3,45 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.domain.requests import Request, Status, Step
-from bot.services.requests import MAX_TEXT
+from bot.services.requests import MAX_TEXT, RequestService
 from handlers import request_views as rv
 from handlers import views
 from handlers.context import Speaker, Turn, speaker, together
+from handlers.dialogs import Answers, Apply, Dialogue, Reply, discarding, hhmm
 from handlers.limits import file_problem, too_long
-from handlers.port import Upload
+from handlers.port import Input, Screen, Upload
 
 __all__ = [
+    "QUESTIONNAIRE",
+    "Draft",
     "media_of",
     "on_ask_button",
     "on_request_button",
-    "replayed",
     "show_status",
-    "show_step",
     "start_asking",
-    "take_input",
 ]
 
 #: What a person may send along with a request (or to their case), kept by reference.
 _MEDIA = ("voice", "photo", "document")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The questionnaire's state: the person's newest request, as the dialog engine sees it."""
+
+    request: Request
+
+    @property
+    def step(self) -> Step | None:
+        return self.request.step
+
+    def replays(self, key: int | None) -> bool:
+        """Whether ``key`` made the request's last change (handled again after a restart)."""
+        return key is not None and self.request.updated_by == key
 
 
 async def start_asking(turn: Turn, who: Speaker) -> None:
@@ -32,134 +49,100 @@ async def start_asking(turn: Turn, who: Speaker) -> None:
     assert who.person is not None
     requests = turn.services.requests
     draft = await requests.draft(who.person) or await requests.start(who.person, turn.input.key)
-    await show_step(turn, who, draft)
+    await QUESTIONNAIRE.show(turn, who, Draft(draft))
 
 
-async def replayed(turn: Turn, who: Speaker) -> tuple[bool, Request | None]:
-    """Whether the input is handled again after a restart, and the person's draft.
-
-    Handled again: show where the person is, change nothing - ``(True, None)``. Otherwise
-    ``(False, draft or None)``: the draft is always the newest request, so one read answers
-    both questions.
-    """
+async def _load(turn: Turn, who: Speaker) -> Draft | None:
+    """The person's draft; or their newest request if this input changed it last (handled
+    again after a restart). The draft is always the newest request, so one read answers both."""
     if who.person is None:
-        return False, None
+        return None
     latest = await turn.services.requests.latest(who.person)
     if latest is None:
-        return False, None
-    if latest.updated_by != turn.input.key:
-        return False, latest if latest.status is Status.DRAFT else None
-    if latest.step is not None:
-        await show_step(turn, who, latest)
-    else:
-        await turn.send(rv.sent(who.t))
-    return True, None
+        return None
+    if Draft(latest).replays(turn.input.key):
+        return Draft(latest)
+    return Draft(latest) if latest.status is Status.DRAFT and who.consented else None
 
 
-async def show_step(turn: Turn, who: Speaker, draft: Request) -> None:
-    """Send the question for the draft's current step."""
+async def _screen(turn: Turn, who: Speaker, draft: Draft) -> Screen | str:
+    """The question for the draft's current step (a request sent already: that it is)."""
     t, city = who.t, turn.services.city
     step = draft.step
     if step is Step.TOPIC:
-        screen = rv.ask_topic(t, city)
-    elif step is Step.DESCRIPTION:
-        screen = rv.ask_description(t)
-    elif step is Step.LANGUAGES:
-        screen = rv.ask_languages(t, draft)
-    elif step is Step.DISTRICT:
-        screen = rv.ask_district(t, city)
-    elif step is Step.DAY:
-        screen = rv.ask_day(t, turn.services.requests.choosable_days())
-    elif step is Step.TIME:
-        screen = rv.ask_time(t)
-    elif step is Step.PLACE:
-        screen = rv.ask_place(t)
-    elif step is Step.NAME:
-        screen = rv.ask_name(t, turn.input.first_name)
-    else:
-        screen = rv.confirm(t, city, draft)
-    await turn.send(screen)
+        return rv.ask_topic(t, city)
+    if step is Step.DESCRIPTION:
+        return rv.ask_description(t)
+    if step is Step.LANGUAGES:
+        return rv.ask_languages(t, draft.request)
+    if step is Step.DISTRICT:
+        return rv.ask_district(t, city)
+    if step is Step.DAY:
+        return rv.ask_day(t, turn.services.requests.choosable_days())
+    if step is Step.TIME:
+        return rv.ask_time(t)
+    if step is Step.PLACE:
+        return rv.ask_place(t)
+    if step is Step.NAME:
+        return rv.ask_name(t, turn.input.first_name)
+    if step is None:
+        return rv.sent(t)
+    return rv.confirm(t, city, draft.request)
 
 
-async def on_ask_button(turn: Turn) -> None:
-    """A choice of the questionnaire (``ask:<what>[:<value>]``), on the presser's draft."""
-    who = await speaker(turn)
-    again, draft = await replayed(turn, who)
-    if again:
-        await turn.notice()
-        return
+#: One change to the request: the service, the draft, the choice's value and the input.
+_Change = Callable[[RequestService, Request, str, Input], Awaitable[Request | None]]
+
+
+def _answer(change: _Change) -> Apply[Draft]:
+    async def apply(turn: Turn, draft: Draft, value: str) -> Draft | None:
+        changed = await change(turn.services.requests, draft.request, value, turn.input)
+        return None if changed is None else Draft(changed)
+
+    return apply
+
+
+def _day(value: str) -> dt.date | None:
+    return None if value == "flex" else dt.date.fromisoformat(value)
+
+
+_ANSWERS: Answers[Draft] = {
+    ("topic", Step.TOPIC): _answer(lambda rq, r, v, i: rq.choose_topic(r, v, i.key)),
+    ("lang", Step.LANGUAGES): _answer(lambda rq, r, v, i: rq.toggle_language(r, v, i.key)),
+    ("langs_done", Step.LANGUAGES): _answer(lambda rq, r, _, i: rq.languages_done(r, i.key)),
+    ("district", Step.DISTRICT): _answer(
+        lambda rq, r, v, i: rq.choose_district(r, rq.city.districts[int(v)], i.key)
+    ),
+    ("day", Step.DAY): _answer(lambda rq, r, v, i: rq.choose_day(r, _day(v), i.key)),
+    ("time", Step.TIME): _answer(
+        lambda rq, r, v, i: rq.choose_time(r, None if v == "none" else hhmm(v), i.key)
+    ),
+    ("place", Step.PLACE): _answer(lambda rq, r, _, i: rq.give_place(r, None, i.key)),
+    ("name", Step.NAME): _answer(lambda rq, r, _, i: rq.give_name(r, i.first_name or "", i.key)),
+    ("edit", Step.CONFIRM): _answer(lambda rq, r, v, i: rq.edit(r, Step(v), i.key)),
+}
+
+
+async def _confirm(turn: Turn, who: Speaker, draft: Draft, value: str) -> bool:
     requests = turn.services.requests
-    draft = draft if who.consented else None
-    if draft is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
-    action = rv.ask_actions(turn.services.city).read(turn.input.action)
-    if action is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
-    what, values = action
-    value = values[0] if values else ""
-    if what == "stop":
-        await turn.notice()
-        await requests.discard(draft)
-        await turn.replace(rv.stopped(who.t))
-        return
-    try:
-        updated = await _apply(turn, draft, what, value)
-    except ValueError:
-        updated = None
-    if updated is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
-    if what == "lang":  # multi-select: redraw in place
-        await together(turn.notice(), turn.replace(rv.ask_languages(who.t, updated)))
-        return
-    if what == "confirm":
-        await together(
-            turn.notice(),
-            turn.replace(rv.summary(who.t, turn.services.city, updated, anonymous=False)),
-            turn.send(rv.sent(who.t)),
-        )
-        # The person knows it is sent; now the Lotsen hear of it.
-        await requests.deliver_offers(updated.id)
-        return
-    # The press is answered, the old step's choices go and the next step comes at once.
-    await together(turn.notice(), turn.clear_choices(), show_step(turn, who, updated))
+    sent = await requests.confirm(draft.request, turn.input.key)
+    if sent is None:
+        return False
+    await together(
+        turn.notice(),
+        turn.replace(rv.summary(who.t, turn.services.city, sent, anonymous=False)),
+        turn.send(rv.sent(who.t)),
+    )
+    # The person knows it is sent; now the Lotsen hear of it.
+    await requests.deliver_offers(sent.id)
+    return True
 
 
-async def _apply(turn: Turn, draft: Request, what: str, value: str) -> Request | None:
-    """Store one chosen answer; None when the choice does not fit the draft's step."""
-    requests, city, key = turn.services.requests, turn.services.city, turn.input.key
-    if what == "topic" and draft.step is Step.TOPIC:
-        return await requests.choose_topic(draft, value, key)
-    if what == "lang" and draft.step is Step.LANGUAGES:
-        return await requests.toggle_language(draft, value, key)
-    if what == "langs_done" and draft.step is Step.LANGUAGES:
-        return await requests.languages_done(draft, key)
-    if what == "district" and draft.step is Step.DISTRICT:
-        return await requests.choose_district(draft, city.districts[int(value)], key)
-    if what == "day" and draft.step is Step.DAY:
-        return await requests.choose_day(
-            draft, None if value == "flex" else dt.date.fromisoformat(value), key
-        )
-    if what == "time" and draft.step is Step.TIME:
-        at = None if value == "none" else dt.time(int(value[:2]), int(value[2:]))
-        return await requests.choose_time(draft, at, key)
-    if what == "place" and draft.step is Step.PLACE:
-        return await requests.give_place(draft, None, key)
-    if what == "name" and draft.step is Step.NAME:
-        return await requests.give_name(draft, turn.input.first_name or "", key)
-    if what == "edit" and draft.step is Step.CONFIRM:
-        return await requests.edit(draft, Step(value), key)
-    if what == "confirm" and draft.step is Step.CONFIRM:
-        return await requests.confirm(draft, key)
-    return None
-
-
-async def take_input(turn: Turn, who: Speaker, draft: Request) -> bool:
-    """Typed or sent input for a draft step; False if the step does not take input."""
+async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None:
+    """Typed or sent input for a draft step."""
     requests = turn.services.requests
     typed, key = turn.input.text, turn.input.key
+    request = draft.request
     updated: Request | None
     if draft.step is Step.DESCRIPTION:
         media = media_of(turn)
@@ -171,21 +154,42 @@ async def take_input(turn: Turn, who: Speaker, draft: Request) -> bool:
             problem = rv.description_missing(who.t)
         if problem:
             await turn.send(problem)
-            return True
+            return Reply.TOLD
         kind, ref = (media.kind, media.ref) if media else (None, None)
-        updated = await requests.describe(draft, text, kind, ref, key)
+        updated = await requests.describe(request, text, kind, ref, key)
     elif draft.step is Step.PLACE and typed:
-        updated = await requests.give_place(draft, typed, key)
+        updated = await requests.give_place(request, typed, key)
     elif draft.step is Step.NAME:
-        updated = await requests.give_name(draft, typed or "", key)
+        updated = await requests.give_name(request, typed or "", key)
         if updated is None:
             await turn.send(rv.name_missing(who.t))
-            return True
+            return Reply.TOLD
     else:
-        return False
-    if updated is not None:
-        await show_step(turn, who, updated)
-    return True
+        return Reply.NOT_HERE
+    return Reply.TOLD if updated is None else Draft(updated)
+
+
+#: The questionnaire of a request (``ask:<what>[:<value>]``), on the person's own draft.
+QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
+    load=_load,
+    actions=lambda turn, _: rv.ask_actions(turn.services.city),
+    screen=_screen,
+    answers=_ANSWERS,
+    typed=_typed,
+    ends={
+        ("stop", None): discarding(
+            lambda turn, draft: turn.services.requests.discard(draft.request), rv.stopped
+        ),
+        ("confirm", Step.CONFIRM): _confirm,
+    },
+    in_place=frozenset({"lang"}),  # multi-select: redrawn in place
+    concurrent=True,
+)
+
+
+async def on_ask_button(turn: Turn) -> None:
+    """A choice of the questionnaire, on the presser's draft."""
+    await QUESTIONNAIRE.on_press(turn)
 
 
 def media_of(turn: Turn) -> Upload | None:

@@ -11,7 +11,7 @@ from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.broadcasts import Step
 from handlers.actions import DATE, NUMBER, Actions
 from handlers.port import Choice, Choices, Screen
-from handlers.views import grid
+from handlers.views import day_buttons, grid, time_buttons
 
 __all__ = [
     "BROADCAST",
@@ -225,7 +225,7 @@ def ask_translation(t: Texts, language: str) -> Screen:
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Send later: which day."""
-    choices = grid([BROADCAST.choice(t.short_day(day), "day", day) for day in days], 3)
+    choices = day_buttons(t, days, BROADCAST, "day")
     return Screen(
         t.gettext("<b>On which day should it go out?</b>"), (*choices, _back(t, Step.PREVIEW))
     )
@@ -233,13 +233,9 @@ def ask_day(t: Texts, days: list[dt.date]) -> Screen:
 
 def ask_time(t: Texts, day: dt.date) -> Screen:
     """Send later: at what time."""
-    times = [
-        BROADCAST.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
-        for value in SEND_TIMES
-    ]
     return Screen(
         t.gettext("<b>At what time on {day}?</b>", day=t.day(day)),
-        (*grid(times, 5), _back(t, Step.DAY)),
+        (*time_buttons(t, SEND_TIMES, BROADCAST, "time"), _back(t, Step.DAY)),
     )
 
 

@@ -11,10 +11,10 @@ from bot.services.broadcasts import Step
 from handlers import broadcast_views as bv
 from handlers import views
 from handlers.context import Speaker, Turn, speaker
-from handlers.dialog_buttons import in_hand, next_step
+from handlers.dialogs import Dialogue, Reply, discarding, hhmm, refuse
 from handlers.port import Upload
 
-__all__ = ["on_broadcast_button", "on_news_button", "show_broadcasts", "show_step", "take_input"]
+__all__ = ["COMPOSING", "on_broadcast_button", "on_news_button", "show_broadcasts"]
 
 
 async def show_broadcasts(turn: Turn) -> None:
@@ -29,27 +29,25 @@ async def show_broadcasts(turn: Turn) -> None:
         await turn.send(bv.scheduled_list(who.t, waiting))
         return
     dialog = await turn.services.broadcasts.compose(who.person, turn.input.key)
-    await show_step(turn, who, dialog)
+    await COMPOSING.show(turn, who, dialog)
 
 
-async def show_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Send the screen of the dialog's step."""
+async def _screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Screen:
+    """The screen of the dialog's step."""
     services = turn.services
     draft = BroadcastDraft.load(dialog.data)
     step = dialog.step
     if step == Step.MESSAGE:
-        screen = bv.ask_message(who.t)
-    elif step == Step.AUDIENCE:
-        screen = bv.ask_audience(who.t, await services.broadcasts.audience_sizes())
-    elif step.startswith(Step.TRANSLATION):
-        screen = bv.ask_translation(who.t, step.partition(":")[2])
-    elif step == Step.DAY:
-        screen = bv.ask_day(who.t, _send_days(turn))
-    elif step == Step.TIME and draft.day is not None:
-        screen = bv.ask_time(who.t, draft.day)
-    else:
-        screen = await _preview(turn, who, draft)
-    await turn.send(screen)
+        return bv.ask_message(who.t)
+    if step == Step.AUDIENCE:
+        return bv.ask_audience(who.t, await services.broadcasts.audience_sizes())
+    if step.startswith(Step.TRANSLATION):
+        return bv.ask_translation(who.t, step.partition(":")[2])
+    if step == Step.DAY:
+        return bv.ask_day(who.t, _send_days(turn))
+    if step == Step.TIME and draft.day is not None:
+        return bv.ask_time(who.t, draft.day)
+    return await _preview(turn, who, draft)
 
 
 async def _preview(turn: Turn, who: Speaker, draft: BroadcastDraft) -> views.Screen:
@@ -67,33 +65,26 @@ async def _preview(turn: Turn, who: Speaker, draft: BroadcastDraft) -> views.Scr
     return bv.preview(who.t, turn.services.city, draft, recipients, sample)
 
 
-async def take_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
+async def _typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
     """A message while composing: the broadcast itself, or a translation.
 
     The text is kept in the conversation's markup, so bold and links survive.
     """
     broadcasts = turn.services.broadcasts
     key = turn.input.key
-    if dialog.replays(key):
-        await show_step(turn, who, dialog)
-        return
     if dialog.step == Step.MESSAGE:
         kind, ref = _media(turn.input.upload)
         updated = await broadcasts.set_message(dialog, turn.input.markup, kind, ref, key)
-        if updated is None:
-            limit = broadcasts.limit(BroadcastDraft(media_file_id=ref))
-            await turn.send(bv.message_rejected(who.t, limit))
-            return
+        limit = broadcasts.limit(BroadcastDraft(media_file_id=ref))
     elif dialog.step.startswith(Step.TRANSLATION) and turn.input.text:
         updated = await broadcasts.set_translation(dialog, turn.input.markup or "", key)
-        if updated is None:
-            limit = broadcasts.limit(BroadcastDraft.load(dialog.data))
-            await turn.send(bv.message_rejected(who.t, limit))
-            return
+        limit = broadcasts.limit(BroadcastDraft.load(dialog.data))
     else:
-        await turn.send(views.not_understood(who.t))
-        updated = dialog
-    await show_step(turn, who, updated)
+        return None
+    if updated is None:
+        await turn.send(bv.message_rejected(who.t, limit))
+        return Reply.TOLD
+    return updated
 
 
 def _media(upload: Upload | None) -> tuple[str | None, str | None]:
@@ -111,38 +102,22 @@ async def on_broadcast_button(turn: Turn) -> None:
     presser's own draft."""
     who = await speaker(turn)
     broadcasts = turn.services.broadcasts
-    action = _read(turn)
+    action = COMPOSING.read(turn, None)
     if action is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
+        await refuse(turn, who.t)
         return
     what, value = action
     if what in ("cancel", "resend"):
         await _on_mailing_button(turn, who, what, value)
         return
     if who.person is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
+        await refuse(turn, who.t)
         return
     if what == "new":
         await turn.notice()
-        await show_step(turn, who, await broadcasts.compose(who.person, turn.input.key))
+        await COMPOSING.show(turn, who, await broadcasts.compose(who.person, turn.input.key))
         return
-    dialog = await in_hand(turn, who, await broadcasts.dialog(who.person), show_step)
-    if dialog is None:
-        return
-    if what == "discard":
-        await turn.notice()
-        await broadcasts.discard(dialog)
-        await turn.replace(bv.discarded(who.t))
-        return
-    if what == "translate":
-        await turn.notice()
-        await turn.send(bv.translation_languages(who.t, who.person.language))
-        return
-    if what in ("send", "time"):
-        await _publish(turn, who, dialog, value)
-        return
-    updated = await _apply(turn, dialog, what, value)
-    await next_step(turn, who, updated, show_step)
+    await COMPOSING.press(turn, who, await broadcasts.dialog(who.person))
 
 
 def _send_days(turn: Turn) -> list[dt.date]:
@@ -152,57 +127,77 @@ def _send_days(turn: Turn) -> list[dt.date]:
     return [today + dt.timedelta(days=i) for i in range(15)]
 
 
-def _read(turn: Turn) -> tuple[str, str] | None:
-    """The pressed ``bc:`` action and its value (``""`` for none, ``language:<code>`` for a
-    language audience), if a choice offers them now."""
-    data = turn.input.action
-    action = bv.BROADCAST_LANGUAGE.read(data) or bv.BROADCAST.read(data)
-    if action is None:
+async def _day(turn: Turn, dialog: Dialog, value: str) -> Dialog | None:
+    """Send later on a day, if it is one *send later* offers."""
+    if value not in {day.isoformat() for day in _send_days(turn)}:
         return None
-    what, value = action[0], ":".join(action[1])
-    if what == "day" and value not in {day.isoformat() for day in _send_days(turn)}:
-        return None
-    return what, value
+    return await turn.services.broadcasts.choose_day(
+        dialog, dt.date.fromisoformat(value), turn.input.key
+    )
 
 
-async def _apply(turn: Turn, dialog: Dialog, what: str, value: str) -> Dialog | None:
-    broadcasts = turn.services.broadcasts
-    key = turn.input.key
-    if what == "aud":
-        return await broadcasts.set_audience(dialog, value, key)
-    if what == "tr":
-        return await broadcasts.ask_translation(dialog, value, key)
-    if what == "later":
-        return await broadcasts.goto(dialog, Step.DAY, key)
-    if what == "goto":
-        return await broadcasts.goto(dialog, value, key)
-    if what == "day":
-        return await broadcasts.choose_day(dialog, dt.date.fromisoformat(value), key)
-    return None
+async def _translate(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    assert who.person is not None
+    await turn.notice()
+    await turn.send(bv.translation_languages(who.t, who.person.language))
+    return True
 
 
-async def _publish(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> None:
+async def _publish(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    """Send now, or (a time chosen) at the day and time chosen; False if it cannot go."""
     assert who.person is not None
     services = turn.services
     send_at = None
     if value:
         draft = BroadcastDraft.load(dialog.data)
         if draft.day is None:
-            await turn.notice(views.button_expired(who.t), alert=True)
-            return
-        at = dt.time(int(value[:2]), int(value[2:]))
-        send_at = dt.datetime.combine(draft.day, at, services.city.timezone)
+            return False
+        send_at = dt.datetime.combine(draft.day, hhmm(value), services.city.timezone)
         if send_at <= services.clock.now():
             await turn.notice(bv.time_passed(who.t), alert=True)
-            return
+            return True
     mailing = await services.broadcasts.publish(dialog, who.person, send_at)
     if mailing is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
+        return False
     await turn.notice()
     await turn.clear_choices()
     if send_at is not None:
         await turn.send(bv.scheduled(who.t, mailing))
+    return True
+
+
+async def _load(turn: Turn, who: Speaker) -> Dialog | None:
+    return await turn.services.broadcasts.dialog(who.person) if who.person else None
+
+
+#: Composing a broadcast (``bc:…``): message, audience, translations, preview, sending.
+COMPOSING: Dialogue[Dialog] = Dialogue(
+    load=_load,
+    actions=lambda turn, _: (bv.BROADCAST_LANGUAGE, bv.BROADCAST),
+    screen=_screen,
+    answers={
+        ("aud", None): lambda turn, d, v: turn.services.broadcasts.set_audience(
+            d, v, turn.input.key
+        ),
+        ("tr", None): lambda turn, d, v: turn.services.broadcasts.ask_translation(
+            d, v, turn.input.key
+        ),
+        ("later", None): lambda turn, d, _: turn.services.broadcasts.goto(
+            d, Step.DAY, turn.input.key
+        ),
+        ("goto", None): lambda turn, d, v: turn.services.broadcasts.goto(d, v, turn.input.key),
+        ("day", None): _day,
+    },
+    typed=_typed,
+    ends={
+        ("discard", None): discarding(
+            lambda turn, d: turn.services.broadcasts.discard(d), bv.discarded
+        ),
+        ("translate", None): _translate,
+        ("send", None): _publish,
+        ("time", None): _publish,
+    },
+)
 
 
 async def _on_mailing_button(turn: Turn, who: Speaker, what: str, value: str) -> None:

@@ -9,7 +9,7 @@ from bot.i18n import texts
 from handlers import request_views as rv
 from handlers import views
 from handlers.context import Turn, speaker
-from handlers.dialog_buttons import small_number
+from handlers.dialogs import small_number
 from handlers.port import Screen
 
 __all__ = ["on_coordinator_button", "show_invites", "show_overview"]

@@ -11,7 +11,7 @@ from bot.i18n import Texts
 from bot.services.events import Step
 from handlers.actions import NUMBER, Actions, indices
 from handlers.port import Choice
-from handlers.views import Screen, day_and_time, grid, home_button
+from handlers.views import Screen, day_and_time, day_buttons, grid, home_button, time_buttons
 
 __all__ = [
     "EVENTS",
@@ -374,23 +374,17 @@ def ask_weekday(t: Texts) -> Screen:
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """A date: which day (or typed as 2.12.2026)."""
-    actions = planning_actions(days=days)
-    choices = [actions.choice(t.short_day(day), "day", day) for day in days]
     return Screen(
         t.gettext("<b>On which day?</b> Tap a day, or write a date such as 2.12.2026."),
-        (*grid(choices, 3), _discard_row(t)),
+        (*day_buttons(t, days, planning_actions(days=days), "day"), _discard_row(t)),
     )
 
 
 def ask_time(t: Texts) -> Screen:
     """At what time (or typed as 18:45)."""
-    choices = [
-        _PLANNING.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
-        for value in EVENT_TIMES
-    ]
     return Screen(
         t.gettext("<b>At what time?</b> Tap one, or write it such as 18:45."),
-        (*grid(choices, 5), _discard_row(t)),
+        (*time_buttons(t, EVENT_TIMES, _PLANNING, "time"), _discard_row(t)),
     )
 
 

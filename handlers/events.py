@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
+from bot.config import StammtischRules
 from bot.domain.dialogs import Dialog
 from bot.domain.events import Event, EventRule, Rsvp
 from bot.domain.lotsen import LotseStatus
@@ -13,15 +16,23 @@ from bot.services.events import Step
 from handlers import event_views as ev
 from handlers import views
 from handlers.context import Speaker, Turn, speaker
-from handlers.dialog_buttons import in_hand, next_step, take_typed, typed_day, typed_time
+from handlers.dialogs import (
+    Apply,
+    Dialogue,
+    End,
+    discarding,
+    hhmm,
+    typed_day,
+    typed_text,
+    typed_time,
+)
 
 __all__ = [
+    "PLANNING",
     "on_dialog_button",
     "on_event_button",
     "on_rsvp",
     "show_stammtisch",
-    "show_step",
-    "take_input",
 ]
 
 
@@ -67,7 +78,8 @@ async def on_event_button(turn: Turn) -> None:
     if what in ("new", "rule_new") and who.person is not None:
         await turn.notice()
         kind = "event" if what == "new" else "rule"
-        await show_step(turn, who, await services.events.begin(who.person, kind, turn.input.key))
+        dialog = await services.events.begin(who.person, kind, turn.input.key)
+        await PLANNING.show(turn, who, dialog)
     elif what == "rules":
         await turn.notice()
         await turn.send(ev.rules(who.t, await services.events.rules()))
@@ -89,7 +101,7 @@ async def on_event_button(turn: Turn) -> None:
         dialog = await services.events.begin(
             who.person, "event_move", turn.input.key, event=event.id
         )
-        await show_step(turn, who, dialog)
+        await PLANNING.show(turn, who, dialog)
     elif what == "cancel":
         await turn.notice()
         await turn.send(ev.cancel_question(who.t, event))
@@ -143,28 +155,26 @@ async def on_rsvp(turn: Turn) -> None:
 # ---------------------------------------------------------------------- dialogs
 
 
-async def show_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Send the screen of a planning dialog's step."""
+async def _screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Screen:
+    """The screen of a planning dialog's step."""
     services = turn.services
     city = services.city
     step, data = dialog.step, dialog.data
     if step == Step.TITLE:
-        screen = ev.ask_title(who.t, city.stammtisch.title)
-    elif step == Step.PATTERN:
-        screen = ev.ask_pattern(who.t)
-    elif step == Step.WEEKDAY:
-        screen = ev.ask_weekday(who.t)
-    elif step == Step.DAY:
-        screen = ev.ask_day(who.t, _days(services))
-    elif step == Step.TIME:
-        screen = ev.ask_time(who.t)
-    elif step == Step.PLACE:
-        screen = ev.ask_place(who.t, city.stammtisch.venue)
-    elif step == Step.TOPICS:
-        screen = ev.ask_topics(who.t, city.stammtisch.topics, list(data.get("topics", [])))
-    else:
-        screen = await _summary(services, who, dialog)
-    await turn.send(screen)
+        return ev.ask_title(who.t, city.stammtisch.title)
+    if step == Step.PATTERN:
+        return ev.ask_pattern(who.t)
+    if step == Step.WEEKDAY:
+        return ev.ask_weekday(who.t)
+    if step == Step.DAY:
+        return ev.ask_day(who.t, _days(services))
+    if step == Step.TIME:
+        return ev.ask_time(who.t)
+    if step == Step.PLACE:
+        return ev.ask_place(who.t, city.stammtisch.venue)
+    if step == Step.TOPICS:
+        return ev.ask_topics(who.t, city.stammtisch.topics, list(data.get("topics", [])))
+    return await _summary(services, who, dialog)
 
 
 async def _summary(services: Services, who: Speaker, dialog: Dialog) -> views.Screen:
@@ -192,79 +202,43 @@ async def _summary(services: Services, who: Speaker, dialog: Dialog) -> views.Sc
     return ev.confirm_event(who.t, draft, services.city.stammtisch.announce_days)
 
 
-async def on_dialog_button(turn: Turn) -> None:
-    """``evd:…`` choices of the planning dialogs (the router lets only coordinators through),
-    always on the coordinator's own dialog."""
-    who = await speaker(turn)
-    services = turn.services
-    found = await services.events.dialog(who.person) if who.person else None
-    dialog = await in_hand(turn, who, found, show_step)
-    if dialog is None or who.person is None:
-        return
-    actions = ev.planning_actions(_days(services), services.city.stammtisch.topics)
-    action = actions.read(turn.input.action)
-    if action is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
-    what, value = action[0], "".join(action[1])
-    if what == "discard":
-        await turn.notice()
-        await services.events.discard(dialog)
-        await turn.replace(ev.discarded(who.t))
-        return
-    if what in ("save", "save_quiet") and dialog.step == Step.CONFIRM:
-        await _save(turn, who, dialog, announce=what == "save")
-        return
-    updated = await _apply(services, dialog, what, value, turn.input.key)
-    if what == "topic" and updated is not None:  # multi-select: redraw in place
-        await turn.notice()
-        topics = list(updated.data.get("topics", []))
-        await turn.replace(ev.ask_topics(who.t, services.city.stammtisch.topics, topics))
-        return
-    await next_step(turn, who, updated, show_step)
-
-
 def _days(services: Services) -> list[dt.date]:
     """The days a date can be planned for by a choice: the next four weeks."""
     today = services.clock.now().astimezone(services.city.timezone).date()
     return [today + dt.timedelta(days=i) for i in range(1, 29)]
 
 
-async def _apply(
-    services: Services, dialog: Dialog, what: str, value: str, key: int
-) -> Dialog | None:
-    events = services.events
-    stammtisch = services.city.stammtisch
-    step = dialog.step
-    try:
-        if what == "title" and step == Step.TITLE:
-            return await events.step(dialog, key, title=stammtisch.title)
-        if what == "nth" and step == Step.PATTERN:
-            nth = 0 if value == "00" else int(value)
-            return await events.step(dialog, key, nth=nth, every_other=value == "00")
-        if what == "wd" and step == Step.WEEKDAY:
-            return await events.step(dialog, key, weekday=int(value))
-        if what == "day" and step == Step.DAY:
-            return await events.step(dialog, key, day=dt.date.fromisoformat(value))
-        if what == "time" and step == Step.TIME:
-            return await events.step(dialog, key, time=dt.time(int(value[:2]), int(value[2:])))
-        if what == "place" and step == Step.PLACE:
-            return await events.step(dialog, key, place=stammtisch.venue)
-        if what == "topic" and step == Step.TOPICS:
-            return await events.step(dialog, key, topic=stammtisch.topics[int(value)])
-        if what == "goto":
-            return await events.goto(dialog, value, key)
-    except ValueError:  # the service's own checks
-        return None
-    return None
+def _answer(read: Callable[[StammtischRules, str], dict[str, Any]]) -> Apply[Dialog]:
+    """A chosen answer: ``read`` turns the choice's value into the answer for the service."""
+
+    async def apply(turn: Turn, dialog: Dialog, value: str) -> Dialog | None:
+        answer = read(turn.services.city.stammtisch, value)
+        return await turn.services.events.step(dialog, turn.input.key, **answer)
+
+    return apply
 
 
-async def _save(turn: Turn, who: Speaker, dialog: Dialog, announce: bool) -> None:
+def _nth(value: str) -> dict[str, Any]:
+    """A rule's week of the month; ``00`` is every other week."""
+    return {"nth": 0 if value == "00" else int(value), "every_other": value == "00"}
+
+
+def _saving(announce: bool) -> End[Dialog]:
+    """Saving from the summary, announced to the Lotsen or not."""
+
+    async def save(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+        assert who.person is not None
+        return await _save(turn, who, dialog, announce)
+
+    return save
+
+
+async def _save(turn: Turn, who: Speaker, dialog: Dialog, announce: bool) -> bool:
     assert who.person is not None
     saved = await turn.services.events.finish(dialog, who.person, announce=announce)
     if saved is None:
         await turn.notice(ev.not_saved(who.t), alert=True)
-        return
+        return True
     await turn.notice()
     await turn.clear_choices()
     if isinstance(saved, EventRule):
@@ -274,22 +248,61 @@ async def _save(turn: Turn, who: Speaker, dialog: Dialog, announce: bool) -> Non
     else:
         await turn.send(ev.saved_event(who.t, saved, announce))
     await show_stammtisch(turn, who)
+    return True
 
 
-async def take_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
+#: What a typed answer is, at the steps that take text as it is.
+_TEXT = {Step.TITLE: "title", Step.PLACE: "place", Step.TOPICS: "topic"}
+
+
+async def _typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | None:
     """Typed answers in a planning dialog: a title, a date, a time, a place, a topic."""
     events = turn.services.events
-    key, step = turn.input.key, dialog.step
+    key, step, text = turn.input.key, dialog.step, typed_text(turn)
+    day, at = typed_day(text), typed_time(text)
+    if text and step in _TEXT:
+        return await events.step(dialog, key, **{_TEXT[Step(step)]: text})
+    if day is not None and step == Step.DAY:
+        return await events.step(dialog, key, day=day)
+    if at is not None and step == Step.TIME:
+        return await events.step(dialog, key, time=at)
+    return None
 
-    async def answer(text: str) -> Dialog | None:
-        day, at = typed_day(text), typed_time(text)
-        if text and step in (Step.TITLE, Step.PLACE, Step.TOPICS):
-            field = {Step.TITLE: "title", Step.PLACE: "place", Step.TOPICS: "topic"}[step]
-            return await events.step(dialog, key, **{field: text})
-        if day is not None and step == Step.DAY:
-            return await events.step(dialog, key, day=day)
-        if at is not None and step == Step.TIME:
-            return await events.step(dialog, key, time=at)
-        return None
 
-    await take_typed(turn, who, dialog, show_step, answer)
+async def _load(turn: Turn, who: Speaker) -> Dialog | None:
+    return await turn.services.events.dialog(who.person) if who.person else None
+
+
+#: Planning a date, a repeating rule or moving a date (``evd:…``, coordinators only, as the
+#: router sees to), always on the coordinator's own dialog.
+PLANNING: Dialogue[Dialog] = Dialogue(
+    load=_load,
+    actions=lambda turn, _: ev.planning_actions(
+        _days(turn.services), turn.services.city.stammtisch.topics
+    ),
+    screen=_screen,
+    answers={
+        ("title", Step.TITLE): _answer(lambda st, _: {"title": st.title}),
+        ("nth", Step.PATTERN): _answer(lambda _, v: _nth(v)),
+        ("wd", Step.WEEKDAY): _answer(lambda _, v: {"weekday": int(v)}),
+        ("day", Step.DAY): _answer(lambda _, v: {"day": dt.date.fromisoformat(v)}),
+        ("time", Step.TIME): _answer(lambda _, v: {"time": hhmm(v)}),
+        ("place", Step.PLACE): _answer(lambda st, _: {"place": st.venue}),
+        ("topic", Step.TOPICS): _answer(lambda st, v: {"topic": st.topics[int(v)]}),
+        ("goto", None): lambda turn, d, v: turn.services.events.goto(d, v, turn.input.key),
+    },
+    typed=_typed,
+    ends={
+        ("discard", None): discarding(
+            lambda turn, d: turn.services.events.discard(d), ev.discarded
+        ),
+        ("save", Step.CONFIRM): _saving(announce=True),
+        ("save_quiet", Step.CONFIRM): _saving(announce=False),
+    },
+    in_place=frozenset({"topic"}),  # multi-select: redrawn in place
+)
+
+
+async def on_dialog_button(turn: Turn) -> None:
+    """``evd:…`` choices of the planning dialogs."""
+    await PLANNING.on_press(turn)

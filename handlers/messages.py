@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
 from handlers import asking, broadcasts, events, waitlist, welcome
 from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker
+from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
 from handlers.port import Attachment, Screen
 
 __all__ = ["route"]
 
-#: Who takes typed input for an open dialog, by the dialog's kind.
-DIALOGS: dict[str, Callable[[Turn, Speaker, Dialog], Awaitable[None]]] = {
-    "broadcast": broadcasts.take_input,
-    "event": events.take_input,
-    "rule": events.take_input,
-    "event_move": events.take_input,
-    "join": waitlist.take_join_input,
-    "training": waitlist.take_training_input,
+#: Which dialog takes typed input for an open dialog, by the dialog's kind.
+DIALOGS: dict[str, Dialogue[Dialog]] = {
+    "broadcast": broadcasts.COMPOSING,
+    "event": events.PLANNING,
+    "rule": events.PLANNING,
+    "event_move": events.PLANNING,
+    "join": waitlist.JOINING,
+    "training": waitlist.TRAINING,
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
@@ -36,14 +35,12 @@ async def route(turn: Turn) -> None:
     if who.person is None or not who.consented:
         await welcome.fallback_message(turn)
         return
-    again, draft = await asking.replayed(turn, who)
-    if again:
-        return
-    if draft is not None and await asking.take_input(turn, who, draft):
+    draft = await asking.QUESTIONNAIRE.load(turn, who)
+    if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
         return
     dialog = await turn.services.dialogs.current(who.person)
     if dialog is not None and dialog.kind in DIALOGS:
-        await DIALOGS[dialog.kind](turn, who, dialog)
+        await DIALOGS[dialog.kind].take_input(turn, who, dialog)
         return
     if not await _to_case(turn, who):
         await welcome.fallback_message(turn)

@@ -11,7 +11,17 @@ from bot.domain.requests import CLOSED_STATES, Request, Status, Step
 from bot.domain.topics import TOPICS
 from bot.i18n import LANGUAGES, Texts, language_name
 from handlers.actions import DATE, NUMBER, Actions, Part, indices
-from handlers.views import MENU_REQUEST, Choice, Choices, Screen, button, grid, home_button
+from handlers.views import (
+    MENU_REQUEST,
+    Choice,
+    Choices,
+    Screen,
+    button,
+    day_buttons,
+    grid,
+    home_button,
+    time_buttons,
+)
 
 __all__ = [
     "CASE",
@@ -158,11 +168,10 @@ def ask_district(t: Texts, city: CityConfig) -> Screen:
 
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Step 5: a day from the calendar, or flexible."""
-    choices = [_ASK.choice(t.short_day(day), "day", day) for day in days]
     return Screen(
         t.gettext("<b>When is the appointment?</b> Choose a day."),
         (
-            *grid(choices, 3),
+            *day_buttons(t, days, _ASK, "day"),
             (_ASK.choice(t.gettext("🤷 Flexible / no fixed date"), "day", "flex"),),
             _cancel_row(t),
         ),
@@ -171,14 +180,10 @@ def ask_day(t: Texts, days: list[dt.date]) -> Screen:
 
 def ask_time(t: Texts) -> Screen:
     """Step 6: the time of day."""
-    choices = [
-        _ASK.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
-        for value in TIMES
-    ]
     return Screen(
         t.gettext("<b>At what time?</b>"),
         (
-            *grid(choices, 5),
+            *time_buttons(t, TIMES, _ASK, "time"),
             (_ASK.choice(t.gettext("Time not known yet"), "time", "none"),),
             _cancel_row(t),
         ),

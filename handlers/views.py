@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, Texts, language_name, texts
+from handlers.actions import Actions
 from handlers.port import Choice, Choices, Screen
 
 __all__ = [
@@ -49,16 +50,16 @@ def grid(choices: list[Choice], width: int) -> Choices:
     return tuple(tuple(choices[i : i + width]) for i in range(0, len(choices), width))
 
 
-def day_buttons(t: Texts, days: list[date], prefix: str) -> Choices:
-    """A calendar: one button per day (``<prefix><ISO date>``), three to a row."""
-    return grid([button(t.short_day(day), f"{prefix}{day.isoformat()}") for day in days], 3)
+def day_buttons(t: Texts, days: list[date], actions: Actions, name: str) -> Choices:
+    """A calendar: one choice per day (action ``name`` with the ISO date), three to a row."""
+    return grid([actions.choice(t.short_day(day), name, day) for day in days], 3)
 
 
-def time_buttons(t: Texts, times: tuple[str, ...], prefix: str) -> Choices:
-    """Times of day (``<prefix>HHMM``), five to a row."""
+def time_buttons(t: Texts, times: tuple[str, ...], actions: Actions, name: str) -> Choices:
+    """Times of day (``HH:MM``; action ``name`` with ``HHMM``), five to a row."""
     return grid(
         [
-            button(t.clock(time.fromisoformat(value)), f"{prefix}{value.replace(':', '')}")
+            actions.choice(t.clock(time.fromisoformat(value)), name, value.replace(":", ""))
             for value in times
         ],
         5,

@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from bot.domain.dialogs import Dialog
 from bot.services.waitlist import JoinStep, TrainingStep
 from handlers import views
 from handlers import waitlist_views as wv
 from handlers.context import Speaker, Turn, speaker
-from handlers.dialog_buttons import (
-    in_hand,
-    next_step,
+from handlers.dialogs import (
+    Apply,
+    Dialogue,
+    discarding,
+    hhmm,
+    refuse,
     small_number,
-    take_typed,
     typed_day,
+    typed_text,
     typed_time,
 )
 from handlers.stats import send_export
 
 __all__ = [
+    "JOINING",
+    "TRAINING",
     "on_coordinator_button",
     "on_join_button",
     "on_waitlist_button",
     "show_become",
     "show_waitlist",
-    "take_join_input",
-    "take_training_input",
 ]
 
 
@@ -51,7 +56,7 @@ async def on_waitlist_button(turn: Turn) -> None:
     if what == "join":
         await turn.notice()
         dialog = await waitlist.begin_join(who.person, turn.input.key, turn.input.full_name)
-        await show_join_step(turn, who, dialog)
+        await JOINING.show(turn, who, dialog)
     elif what == "leave":
         await turn.notice()
         await turn.send(wv.leave_question(who.t))
@@ -77,79 +82,86 @@ async def on_waitlist_button(turn: Turn) -> None:
 # ------------------------------------------------------------------ joining
 
 
-async def show_join_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Send the screen of the join dialog's step."""
+async def _join_screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Screen:
+    """The screen of the join dialog's step."""
     data, city = dialog.data, turn.services.city
-    screen = {
+    return {
         JoinStep.NAME: lambda: wv.ask_name(who.t, str(data.get("suggested", ""))),
         JoinStep.CONTACT: lambda: wv.ask_contact(who.t),
         JoinStep.LANGUAGES: lambda: wv.ask_languages(who.t, list(data.get("languages", []))),
         JoinStep.DISTRICT: lambda: wv.ask_district(who.t, city),
-    }.get(dialog.step, lambda: wv.confirm_join(who.t, data))()
-    await turn.send(screen)
+    }.get(JoinStep(dialog.step), lambda: wv.confirm_join(who.t, data))()
+
+
+def _joins(read: Callable[[Turn, Dialog, str], dict[str, Any] | None]) -> Apply[Dialog]:
+    """A chosen answer while joining: ``read`` makes it the service's (None: it does not fit)."""
+
+    async def apply(turn: Turn, dialog: Dialog, value: str) -> Dialog | None:
+        answer = read(turn, dialog, value)
+        if answer is None:
+            return None
+        return await turn.services.waitlist.join_step(dialog, turn.input.key, **answer)
+
+    return apply
+
+
+def _district(turn: Turn, value: str) -> dict[str, Any]:
+    districts = turn.services.city.districts
+    return {"district": None if value == "-" else districts[int(value)]}
+
+
+async def _join(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    where = await turn.services.waitlist.join(dialog)
+    if where is None:
+        return False
+    await turn.notice()
+    await turn.clear_choices()
+    await turn.send(wv.joined(who.t, where.place))
+    return True
+
+
+async def _join_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | None:
+    """Typed answers while joining: the name, or a phone number or e-mail address."""
+    waitlist, key, text = turn.services.waitlist, turn.input.key, typed_text(turn)
+    if text and dialog.step == JoinStep.NAME:
+        return await waitlist.join_step(dialog, key, name=text)
+    if text and dialog.step == JoinStep.CONTACT:
+        return await waitlist.join_step(dialog, key, contact=text)
+    return None
+
+
+async def _load_join(turn: Turn, who: Speaker) -> Dialog | None:
+    return await turn.services.waitlist.dialog(who.person, "join") if who.person else None
+
+
+#: Joining the waiting list (``wld:…``), always the presser's own dialog.
+JOINING: Dialogue[Dialog] = Dialogue(
+    load=_load_join,
+    actions=lambda turn, _: wv.joining(turn.services.city.districts),
+    screen=_join_screen,
+    answers={
+        ("name", None): _joins(
+            lambda _, d, v: {"name": d.data["suggested"]} if d.data.get("suggested") else None
+        ),
+        ("tg", None): _joins(lambda _, d, v: {"contact": None}),
+        ("lang", None): _joins(lambda _, d, v: {"language": v}),
+        ("lang_done", None): _joins(lambda _, d, v: {"done": True}),
+        ("district", None): _joins(lambda turn, _, v: _district(turn, v)),
+    },
+    typed=_join_typed,
+    ends={
+        ("discard", None): discarding(
+            lambda turn, d: turn.services.waitlist.discard(d), wv.discarded
+        ),
+        ("save", None): _join,
+    },
+    in_place=frozenset({"lang"}),  # several may be chosen: redrawn in place
+)
 
 
 async def on_join_button(turn: Turn) -> None:
-    """``wld:…`` choices of the join dialog, always the presser's own dialog."""
-    who = await speaker(turn)
-    waitlist = turn.services.waitlist
-    found = await waitlist.dialog(who.person, "join") if who.person else None
-    dialog = await in_hand(turn, who, found, show_join_step)
-    if dialog is None:
-        return
-    districts = turn.services.city.districts
-    action = wv.joining(districts).read(turn.input.action)
-    if action is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
-        return
-    what, value = action[0], "".join(action[1])
-    key = turn.input.key
-    updated: Dialog | None = None
-    if what == "discard":
-        await turn.notice()
-        await waitlist.discard(dialog)
-        await turn.replace(wv.discarded(who.t))
-        return
-    if what == "save":
-        where = await waitlist.join(dialog)
-        if where is None:
-            await turn.notice(views.button_expired(who.t), alert=True)
-            return
-        await turn.notice()
-        await turn.clear_choices()
-        await turn.send(wv.joined(who.t, where.place))
-        return
-    if what == "name" and dialog.data.get("suggested"):
-        updated = await waitlist.join_step(dialog, key, name=dialog.data["suggested"])
-    elif what == "tg":
-        updated = await waitlist.join_step(dialog, key, contact=None)
-    elif what == "lang":
-        updated = await waitlist.join_step(dialog, key, language=value)
-    elif what == "lang_done":
-        updated = await waitlist.join_step(dialog, key, done=True)
-    elif what == "district":
-        district = None if value == "-" else districts[int(value)]
-        updated = await waitlist.join_step(dialog, key, district=district)
-    if what == "lang" and updated is not None:  # several may be chosen: redraw in place
-        await turn.notice()
-        await turn.replace(wv.ask_languages(who.t, list(updated.data.get("languages", []))))
-        return
-    await next_step(turn, who, updated, show_join_step)
-
-
-async def take_join_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Typed answers while joining: the name, or a phone number or e-mail address."""
-    waitlist = turn.services.waitlist
-    key = turn.input.key
-
-    async def answer(text: str) -> Dialog | None:
-        if text and dialog.step == JoinStep.NAME:
-            return await waitlist.join_step(dialog, key, name=text)
-        if text and dialog.step == JoinStep.CONTACT:
-            return await waitlist.join_step(dialog, key, contact=text)
-        return None
-
-    await take_typed(turn, who, dialog, show_join_step, answer)
+    """``wld:…`` choices of the join dialog."""
+    await JOINING.on_press(turn)
 
 
 # -------------------------------------------------------------- coordinators
@@ -168,25 +180,23 @@ async def _overview(turn: Turn, who: Speaker, page: int) -> views.Screen:
     return wv.overview(who.t, await waitlist.count_waiting(), entries, trainings, page)
 
 
-async def show_training_step(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Send the screen of the training dialog's step."""
+async def _training_screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Screen:
+    """The screen of the training dialog's step."""
     waitlist = turn.services.waitlist
     step = dialog.step
     if step == TrainingStep.DAY:
-        screen = wv.ask_day(who.t, _training_days(turn))
-    elif step == TrainingStep.TIME:
-        screen = wv.ask_time(who.t)
-    elif step == TrainingStep.PLACE:
-        screen = wv.ask_place(who.t, str(dialog.data.get("place", "")))
-    elif step == TrainingStep.CAPACITY:
-        screen = wv.ask_capacity(who.t)
-    elif step == TrainingStep.CONFIRM_BY:
-        screen = wv.ask_confirm_by(who.t, _confirm_by_days(turn, dialog))
-    else:
-        draft = waitlist.draft(dialog)
-        assert draft is not None
-        screen = wv.confirm_training(who.t, draft, await waitlist.count_waiting())
-    await turn.send(screen)
+        return wv.ask_day(who.t, _training_days(turn))
+    if step == TrainingStep.TIME:
+        return wv.ask_time(who.t)
+    if step == TrainingStep.PLACE:
+        return wv.ask_place(who.t, str(dialog.data.get("place", "")))
+    if step == TrainingStep.CAPACITY:
+        return wv.ask_capacity(who.t)
+    if step == TrainingStep.CONFIRM_BY:
+        return wv.ask_confirm_by(who.t, _confirm_by_days(turn, dialog))
+    draft = waitlist.draft(dialog)
+    assert draft is not None
+    return wv.confirm_training(who.t, draft, await waitlist.count_waiting())
 
 
 def _today(turn: Turn) -> dt.date:
@@ -212,13 +222,12 @@ async def on_coordinator_button(turn: Turn) -> None:
     """``wlc:…``: exports, and the training dialog (the router admits coordinators only)."""
     who = await speaker(turn)
     waitlist = turn.services.waitlist
-    found = await waitlist.dialog(who.person, "training") if who.person else None
-    offered = wv.coordinating(_training_days(turn), _confirm_by_days(turn, found))
-    action = offered.read(turn.input.action)
+    found = await TRAINING.load(turn, who)
+    action = TRAINING.read(turn, found)
     if action is None or who.person is None:
-        await turn.notice(views.button_expired(who.t), alert=True)
+        await refuse(turn, who.t)
         return
-    what, value = action[0], "".join(action[1])
+    what, value = action
     if what == "export":
         await turn.notice()
         await send_export(turn, who, "waitlist", value)
@@ -226,7 +235,7 @@ async def on_coordinator_button(turn: Turn) -> None:
     if what == "page":
         page = int(value)
         if page > 0 and page * wv.PAGE >= await waitlist.count_waiting():
-            await turn.notice(views.button_expired(who.t), alert=True)
+            await refuse(turn, who.t)
             return
         await turn.notice()
         await turn.replace(await _overview(turn, who, page))
@@ -234,66 +243,70 @@ async def on_coordinator_button(turn: Turn) -> None:
     if what == "new":
         await turn.notice()
         started = await waitlist.begin_training(who.person, turn.input.key)
-        await show_training_step(turn, who, started)
+        await TRAINING.show(turn, who, started)
         return
-    dialog = await in_hand(turn, who, found, show_training_step)
-    if dialog is None:
-        return
-    if what == "discard":
-        await turn.notice()
-        await waitlist.discard(dialog)
-        await turn.replace(wv.discarded(who.t))
-        return
-    if what == "save":
-        training = await waitlist.announce(dialog)
-        await turn.notice(None if training else wv.not_saved(who.t), alert=not training)
-        if training is not None:
-            await turn.clear_choices()
-            await turn.send(wv.announced(who.t))
-        return
-    updated = await _apply(turn, dialog, what, value)
-    await next_step(turn, who, updated, show_training_step)
+    await TRAINING.press(turn, who, found)
 
 
-async def _apply(turn: Turn, dialog: Dialog, what: str, value: str) -> Dialog | None:
-    waitlist, key = turn.services.waitlist, turn.input.key
-    try:
-        if what == "day":
-            return await waitlist.training_step(dialog, key, day=dt.date.fromisoformat(value))
-        if what == "time":
-            return await waitlist.training_step(
-                dialog, key, time=dt.time(int(value[:2]), int(value[2:]))
-            )
-        if what == "place":
-            return await waitlist.training_step(dialog, key, place=None)
-        if what == "cap":
-            return await waitlist.training_step(dialog, key, capacity=int(value))
-        if what == "by":
-            return await waitlist.training_step(
-                dialog, key, confirm_by=dt.date.fromisoformat(value)
-            )
-    except ValueError:  # the service's own checks
-        return None
+def _trains(read: Callable[[str], dict[str, Any]]) -> Apply[Dialog]:
+    """A chosen answer while announcing a training: ``read`` makes it the service's."""
+
+    async def apply(turn: Turn, dialog: Dialog, value: str) -> Dialog | None:
+        return await turn.services.waitlist.training_step(dialog, turn.input.key, **read(value))
+
+    return apply
+
+
+async def _announce(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    training = await turn.services.waitlist.announce(dialog)
+    await turn.notice(None if training else wv.not_saved(who.t), alert=not training)
+    if training is not None:
+        await turn.clear_choices()
+        await turn.send(wv.announced(who.t))
+    return True
+
+
+async def _training_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | None:
+    """Typed answers while announcing a training: a date, a time, a place, a number."""
+    waitlist = turn.services.waitlist
+    key, step, text = turn.input.key, dialog.step, typed_text(turn)
+    day, at = typed_day(text), typed_time(text)
+    if day is not None and step == TrainingStep.DAY:
+        return await waitlist.training_step(dialog, key, day=day)
+    if day is not None and step == TrainingStep.CONFIRM_BY:
+        return await waitlist.training_step(dialog, key, confirm_by=day)
+    if at is not None and step == TrainingStep.TIME:
+        return await waitlist.training_step(dialog, key, time=at)
+    if text and step == TrainingStep.PLACE:
+        return await waitlist.training_step(dialog, key, place=text)
+    if (capacity := small_number(text)) is not None and step == TrainingStep.CAPACITY:
+        return await waitlist.training_step(dialog, key, capacity=capacity)
     return None
 
 
-async def take_training_input(turn: Turn, who: Speaker, dialog: Dialog) -> None:
-    """Typed answers while announcing a training: a date, a time, a place, a number."""
-    waitlist = turn.services.waitlist
-    key, step = turn.input.key, dialog.step
+async def _load_training(turn: Turn, who: Speaker) -> Dialog | None:
+    return await turn.services.waitlist.dialog(who.person, "training") if who.person else None
 
-    async def answer(text: str) -> Dialog | None:
-        day, at = typed_day(text), typed_time(text)
-        if day is not None and step == TrainingStep.DAY:
-            return await waitlist.training_step(dialog, key, day=day)
-        if day is not None and step == TrainingStep.CONFIRM_BY:
-            return await waitlist.training_step(dialog, key, confirm_by=day)
-        if at is not None and step == TrainingStep.TIME:
-            return await waitlist.training_step(dialog, key, time=at)
-        if text and step == TrainingStep.PLACE:
-            return await waitlist.training_step(dialog, key, place=text)
-        if (capacity := small_number(text)) is not None and step == TrainingStep.CAPACITY:
-            return await waitlist.training_step(dialog, key, capacity=capacity)
-        return None
 
-    await take_typed(turn, who, dialog, show_training_step, answer)
+#: Announcing a training (``wlc:…`` of the dialog), always the coordinator's own dialog.
+TRAINING: Dialogue[Dialog] = Dialogue(
+    load=_load_training,
+    actions=lambda turn, dialog: wv.coordinating(
+        _training_days(turn), _confirm_by_days(turn, dialog)
+    ),
+    screen=_training_screen,
+    answers={
+        ("day", None): _trains(lambda v: {"day": dt.date.fromisoformat(v)}),
+        ("time", None): _trains(lambda v: {"time": hhmm(v)}),
+        ("place", None): _trains(lambda _: {"place": None}),
+        ("cap", None): _trains(lambda v: {"capacity": int(v)}),
+        ("by", None): _trains(lambda v: {"confirm_by": dt.date.fromisoformat(v)}),
+    },
+    typed=_training_typed,
+    ends={
+        ("discard", None): discarding(
+            lambda turn, d: turn.services.waitlist.discard(d), wv.discarded
+        ),
+        ("save", None): _announce,
+    },
+)

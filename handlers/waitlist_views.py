@@ -12,7 +12,7 @@ from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.waitlist import Standing
 from handlers.actions import NUMBER, Actions, indices
 from handlers.port import Choice, Choices
-from handlers.views import Screen, day_and_time, grid, home_button
+from handlers.views import Screen, day_and_time, day_buttons, grid, home_button, time_buttons
 
 __all__ = ["WAITING", "coordinating", "intro", "joining", "notice", "overview", "standing"]
 
@@ -358,30 +358,21 @@ def _stop(t: Texts) -> tuple[Choice, ...]:
     return (_COORDINATE.choice(t.gettext("✖️ Cancel"), "discard"),)
 
 
-def _days(t: Texts, actions: Actions, name: str, days: list[dt.date]) -> Choices:
-    """A calendar of ``days``, three to a row."""
-    return grid([actions.choice(t.short_day(day), name, day) for day in days], 3)
-
-
 def ask_day(t: Texts, days: list[dt.date]) -> Screen:
     """Training, step 1: the day."""
     return Screen(
         t.gettext(
             "<b>On which day is the training?</b> Tap one, or write a date such as 14.03.2027."
         ),
-        (*_days(t, coordinating(days=days), "day", days), _stop(t)),
+        (*day_buttons(t, days, coordinating(days=days), "day"), _stop(t)),
     )
 
 
 def ask_time(t: Texts) -> Screen:
     """Training, step 2: the time."""
-    times = [
-        _COORDINATE.choice(t.clock(dt.time.fromisoformat(value)), "time", value.replace(":", ""))
-        for value in TRAINING_TIMES
-    ]
     return Screen(
         t.gettext("<b>At what time?</b> Tap one, or write it such as 18:45."),
-        (*grid(times, 5), _stop(t)),
+        (*time_buttons(t, TRAINING_TIMES, _COORDINATE, "time"), _stop(t)),
     )
 
 
@@ -408,7 +399,7 @@ def ask_confirm_by(t: Texts, days: list[dt.date]) -> Screen:
         t.gettext(
             "<b>Answers by which day?</b> Those who confirm in time get the places in order."
         ),
-        (*_days(t, coordinating(by=days), "by", days), _stop(t)),
+        (*day_buttons(t, days, coordinating(by=days), "by"), _stop(t)),
     )
 
 

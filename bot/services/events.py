@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
@@ -36,7 +37,7 @@ MAX_TOPIC = 40
 MAX_TOPICS = 8
 
 
-class Step:
+class Step(StrEnum):
     """Where a coordinator's event, rule or move dialog stands."""
 
     TITLE = "title"

@@ -38,7 +38,7 @@ MAX_PLACE = 120
 REMIND_BEFORE = timedelta(days=1)
 
 
-class JoinStep:
+class JoinStep(StrEnum):
     """Where someone joining the waiting list stands."""
 
     NAME = "name"
