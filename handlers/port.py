@@ -2,9 +2,8 @@
 
 A channel (``channels/telegram``, later others) turns what its messenger delivers into an
 :class:`Input` and implements :class:`Messenger`; everything in ``handlers/`` speaks only
-these types. Screen texts are written in the conversation's small markup: ``<b>``, ``<i>``,
-``<a href="…">`` and line breaks, with ``&amp;``, ``&lt;`` and ``&gt;`` escaped, which each
-channel renders as its messenger can.
+these types. Screen texts are written in the conversation's markup (:mod:`bot.markup`),
+which each channel renders as its messenger can.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from bot.files import make_private
+from bot.storage.upgrades import STEPS
 
 __all__ = ["Database", "DatabaseError", "backup_database", "returned_id"]
 
@@ -208,6 +209,8 @@ class Database:
                     # executescript would commit on its own; run statement by statement.
                     for statement in _statements(sql):
                         await conn.execute(statement)
+                    if name in STEPS:
+                        await STEPS[name](conn)
                     if await conn.execute_fetchall("PRAGMA foreign_key_check"):
                         raise DatabaseError(f"{self.path}: migration {name} broke a reference")
                     await conn.execute(f"PRAGMA user_version = {version}")

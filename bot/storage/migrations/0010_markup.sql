@@ -1,0 +1,3 @@
+-- Broadcast texts (and the texts of broadcast drafts) were stored as Telegram HTML; from
+-- now on every stored text is in the conversation's markup (bot/markup.py). The change of
+-- the stored texts is a step in Python: bot/storage/upgrades.py.
