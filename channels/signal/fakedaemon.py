@@ -185,8 +185,9 @@ class FakeSignalDaemon:
         self.now: Callable[[], float] = time.time
         #: How many events were written to a stream.
         self.delivered = 0
-        #: How many event streams were opened.
+        #: How many event streams were opened, and keep-alives written to them.
         self.connects = 0
+        self.keepalives = 0
         self.on_change: Callable[[], None] | None = None
         self._pending: list[JSON] = []
         self._subscribers: list[_Subscriber] = []
@@ -294,6 +295,8 @@ class FakeSignalDaemon:
                     event = await asyncio.wait_for(subscriber.queue.get(), self.keepalive)
                 except TimeoutError:
                     await response.write(b":\n")
+                    self.keepalives += 1
+                    await self._notify()
                     continue
                 if event is None:
                     break
@@ -313,6 +316,7 @@ class FakeSignalDaemon:
                 if item is not None:
                     left.append(item)
             self._pending[:0] = left
+        await self._notify()
         return response
 
     def drop_stream(self) -> None:
