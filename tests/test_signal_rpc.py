@@ -140,6 +140,10 @@ async def test_what_people_send_arrives_in_signal_clis_shapes(
         quote = (await next_event(events)).envelope["dataMessage"]["quote"]
         assert (quote["id"], quote["authorNumber"]) == (menu, BOT)
 
+        await amal.reply(None, "2", timestamp=menu - 1)  # a menu that was never sent
+        forged = (await next_event(events)).envelope["dataMessage"]["quote"]
+        assert (forged["id"], forged["authorNumber"], forged["text"]) == (menu - 1, BOT, None)
+
         await amal.send_voice(b"\xff\xf1my-voice")
         voice = (await next_event(events)).envelope["dataMessage"]
         [note] = voice["attachments"]
@@ -169,7 +173,7 @@ async def test_what_people_send_arrives_in_signal_clis_shapes(
         assert edit["editMessage"]["targetSentTimestamp"] == said
         assert edit["editMessage"]["dataMessage"]["message"] == "Hallo!"
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 async def test_the_stream_reopens_after_a_drop_and_nothing_sent_meanwhile_is_lost(
@@ -191,7 +195,7 @@ async def test_the_stream_reopens_after_a_drop_and_nothing_sent_meanwhile_is_los
         assert client.connects == 2 and daemon.connects == 2
         assert daemon.pending == 0
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 async def test_the_stream_survives_the_daemon_going_away(daemon: FakeSignalDaemon) -> None:
@@ -208,7 +212,7 @@ async def test_the_stream_survives_the_daemon_going_away(daemon: FakeSignalDaemo
         assert (await next_event(events)).envelope["dataMessage"]["message"] == "währenddessen"
         assert client.connects == 2
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
         await client.close()
 
 
@@ -223,7 +227,7 @@ async def test_keepalives_are_not_events(daemon: FakeSignalDaemon, client: Signa
         await amal.send("nach den Keep-alives")
         assert (await first).envelope["dataMessage"]["message"] == "nach den Keep-alives"
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 async def test_someone_not_on_signal_is_not_registered(
@@ -351,3 +355,25 @@ async def test_the_daemon_answers_like_signal_cli_over_http(daemon: FakeSignalDa
             "number": AMAL,
             "username": None,
         }
+
+
+async def test_what_was_not_written_when_the_bot_hung_up_comes_with_the_next_stream(
+    daemon: FakeSignalDaemon,
+) -> None:
+    amal = daemon.user(AMAL, "Amal")
+    first = SignalRPC(daemon.url, BOT)
+    events = first.events()
+    await amal.send("eins")
+    assert (await next_event(events)).envelope["dataMessage"]["message"] == "eins"
+    await events.aclose()
+    await first.close()
+    await daemon.wait_until(lambda: daemon.streams == 0)
+    await amal.send("zwei")
+    assert daemon.pending == 1
+
+    async with SignalRPC(daemon.url, BOT) as second:
+        again = second.events()
+        try:
+            assert (await next_event(again)).envelope["dataMessage"]["message"] == "zwei"
+        finally:
+            await again.aclose()

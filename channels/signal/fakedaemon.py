@@ -191,6 +191,7 @@ class FakeSignalDaemon:
         self.on_change: Callable[[], None] | None = None
         self._pending: list[JSON] = []
         self._subscribers: list[_Subscriber] = []
+        self._pokes: set[asyncio.Task[None]] = set()
         self._last_timestamp = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -305,7 +306,7 @@ class FakeSignalDaemon:
                 event = None
                 self.delivered += 1
                 await self._notify()
-        except (ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
             pass
         finally:
             self._subscribers.remove(subscriber)
@@ -316,7 +317,10 @@ class FakeSignalDaemon:
                 if item is not None:
                     left.append(item)
             self._pending[:0] = left
-        await self._notify()
+            # Also when the bot hung up (the handler is cancelled then): wake the waiters.
+            poke = asyncio.get_running_loop().create_task(self._notify())
+            self._pokes.add(poke)
+            poke.add_done_callback(self._pokes.discard)
         return response
 
     def drop_stream(self) -> None:
@@ -732,7 +736,8 @@ class FakeSignalUser:
 
     def _quote(self, message: SignalMessage | None, timestamp: int | None) -> JSON:
         """A ``JsonQuote`` of ``message`` (or of a message by ``timestamp`` alone, which need
-        not exist: a forged or stale quote)."""
+        not exist: a forged or stale quote). An edited message is quoted by its latest
+        edit's timestamp; :meth:`FakeSignalDaemon.find` knows both."""
         if message is not None:
             author, author_uuid = (
                 (self.daemon.account, self.daemon.account_uuid)

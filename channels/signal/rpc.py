@@ -29,7 +29,7 @@ import base64
 import itertools
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,7 +333,7 @@ class SignalRPC:
 
     # ------------------------------------------------------------------ events
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         """Every received message, as long as the caller iterates.
 
         A dropped stream (the daemon restarted, the connection broke, no keep-alive in
@@ -358,7 +358,8 @@ class SignalRPC:
                     async for event in _read_events(response):
                         yield event
                 log.info("Signal event stream ended; opening it again")
-            except (aiohttp.ClientError, TimeoutError, SignalError) as error:
+            except (aiohttp.ClientError, TimeoutError, ValueError, SignalError) as error:
+                # ValueError: a line beyond the read buffer, or not UTF-8.
                 log.warning("Signal event stream dropped (%s)", type(error).__name__)
             await asyncio.sleep(pause)
             pause = min(pause * 2, self.backoff[1])
