@@ -20,7 +20,7 @@ from bot.i18n import language_name, texts
 from channels.telegram.fakeapi import BotMessage, FakeUser
 from demo.samples import sample_photo, sample_voice
 from demo.world import DemoWorld
-from handlers import request_views as rv
+from handlers import asking_views
 
 __all__ = ["COORDINATOR", "LOTSEN", "REFUGEE", "REQUESTS", "seed_world"]
 
@@ -207,7 +207,7 @@ async def ask_for_lotse(world: DemoWorld, spec: RequestSpec) -> None:
     await tap(user, "ask:place:skip")
     await tap(user, "ask:name:telegram")
     await tap(user, "ask:confirm")
-    sent = plain(rv.sent(texts(person.language, world.city.timezone)).text)[:40]
+    sent = plain(asking_views.sent(texts(person.language, world.city.timezone)).text)[:40]
     await user.wait_for_text(sent, timeout=_TIMEOUT)
 
 

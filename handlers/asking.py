@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from bot.domain.requests import Request, Status, Step
 from bot.services.requests import MAX_TEXT, RequestService
+from handlers import asking_views, views
 from handlers import request_views as rv
-from handlers import views
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Answers, Apply, Dialogue, Reply, discarding, hhmm
 from handlers.limits import file_problem, too_long
@@ -70,24 +70,24 @@ async def _screen(turn: Turn, who: Speaker, draft: Draft) -> Screen | str:
     t, city = who.t, turn.services.city
     step = draft.step
     if step is Step.TOPIC:
-        return rv.ask_topic(t, city)
+        return asking_views.ask_topic(t, city)
     if step is Step.DESCRIPTION:
-        return rv.ask_description(t)
+        return asking_views.ask_description(t)
     if step is Step.LANGUAGES:
-        return rv.ask_languages(t, draft.request)
+        return asking_views.ask_languages(t, draft.request)
     if step is Step.DISTRICT:
-        return rv.ask_district(t, city)
+        return asking_views.ask_district(t, city)
     if step is Step.DAY:
-        return rv.ask_day(t, turn.services.requests.choosable_days())
+        return asking_views.ask_day(t, turn.services.requests.choosable_days())
     if step is Step.TIME:
-        return rv.ask_time(t)
+        return asking_views.ask_time(t)
     if step is Step.PLACE:
-        return rv.ask_place(t)
+        return asking_views.ask_place(t)
     if step is Step.NAME:
-        return rv.ask_name(t, turn.input.first_name)
+        return asking_views.ask_name(t, turn.input.first_name)
     if step is None:
-        return rv.sent(t)
-    return rv.confirm(t, city, draft.request)
+        return asking_views.sent(t)
+    return asking_views.confirm(t, city, draft.request)
 
 
 #: One change to the request: the service, the draft, the choice's value and the input.
@@ -131,7 +131,7 @@ async def _confirm(turn: Turn, who: Speaker, draft: Draft, value: str) -> bool:
     await together(
         turn.notice(),
         turn.replace(rv.summary(who.t, turn.services.city, sent, anonymous=False)),
-        turn.send(rv.sent(who.t)),
+        turn.send(asking_views.sent(who.t)),
     )
     # The person knows it is sent; now the Lotsen hear of it.
     await requests.deliver_offers(sent.id)
@@ -151,7 +151,7 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
         if text and len(text) > MAX_TEXT:
             problem = too_long(who.t, MAX_TEXT)
         elif not text and media is None:
-            problem = rv.description_missing(who.t)
+            problem = asking_views.description_missing(who.t)
         if problem:
             await turn.send(problem)
             return Reply.TOLD
@@ -162,7 +162,7 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     elif draft.step is Step.NAME:
         updated = await requests.give_name(request, typed or "", key)
         if updated is None:
-            await turn.send(rv.name_missing(who.t))
+            await turn.send(asking_views.name_missing(who.t))
             return Reply.TOLD
     else:
         return Reply.NOT_HERE
@@ -172,13 +172,13 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
 #: The questionnaire of a request (``ask:<what>[:<value>]``), on the person's own draft.
 QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
     load=_load,
-    actions=lambda turn, _: rv.ask_actions(turn.services.city),
+    actions=lambda turn, _: asking_views.ask_actions(turn.services.city),
     screen=_screen,
     answers=_ANSWERS,
     typed=_typed,
     ends={
         ("stop", None): discarding(
-            lambda turn, draft: turn.services.requests.discard(draft.request), rv.stopped
+            lambda turn, draft: turn.services.requests.discard(draft.request), asking_views.stopped
         ),
         ("confirm", Step.CONFIRM): _confirm,
     },
@@ -205,7 +205,9 @@ async def show_status(turn: Turn) -> None:
     if not who.consented or who.person is None:
         await turn.send(views.consent(who.t, turn.services.city))
         return
-    await turn.send(rv.status_list(who.t, await turn.services.requests.of_person(who.person)))
+    await turn.send(
+        asking_views.status_list(who.t, await turn.services.requests.of_person(who.person))
+    )
 
 
 async def on_request_button(turn: Turn) -> None:
@@ -214,7 +216,7 @@ async def on_request_button(turn: Turn) -> None:
     action = rv.REQ.read(turn.input.action)
     if action is not None and action[0] == "keep":
         await turn.notice()
-        await turn.replace(rv.nothing_changed(who.t))
+        await turn.replace(asking_views.nothing_changed(who.t))
         return
     requests = turn.services.requests
     request = await requests.get(int(action[1][0])) if action is not None else None
@@ -224,9 +226,9 @@ async def on_request_button(turn: Turn) -> None:
     assert action is not None
     if action[0] == "cancel":
         await turn.notice()
-        await turn.send(rv.cancel_question(who.t, request))
+        await turn.send(asking_views.cancel_question(who.t, request))
     elif await requests.cancel(request, who.person):
         await turn.notice()
-        await turn.replace(rv.cancelled(who.t, request))
+        await turn.replace(asking_views.cancelled(who.t, request))
     else:
         await turn.notice(views.button_expired(who.t), alert=True)

@@ -6,8 +6,7 @@ Only coordinators get here: the router lets no one else through.
 from __future__ import annotations
 
 from bot.i18n import texts
-from handlers import request_views as rv
-from handlers import views
+from handlers import coordination_views, lotse_views, views
 from handlers.context import Turn, speaker
 from handlers.dialogs import small_number
 from handlers.port import Screen
@@ -22,19 +21,19 @@ async def show_invites(turn: Turn) -> None:
     count = asked if asked is not None and 1 <= asked <= 50 else 1
     codes = await turn.services.lotsen.create_invites(count)
     links = [turn.messenger.invitation(code) for code in codes]
-    await turn.send(rv.invites(who.t, links))
+    await turn.send(coordination_views.invites(who.t, links))
 
 
 async def show_overview(turn: Turn) -> None:
     """/requests: open, stuck and expired requests."""
     who = await speaker(turn)
-    await turn.send(rv.overview(who.t, await turn.services.requests.waiting()))
+    await turn.send(coordination_views.overview(who.t, await turn.services.requests.waiting()))
 
 
 async def on_coordinator_button(turn: Turn) -> None:
     """``coord:approve|reject:<person>``, ``coord:assign:<request>:<person>``."""
     who = await speaker(turn)
-    action = rv.COORD.read(turn.input.action)
+    action = coordination_views.COORD.read(turn.input.action)
     services = turn.services
     lotse = await services.lotsen.by_person_id(int(action[1][-1])) if action else None
     if action is None or lotse is None:
@@ -47,9 +46,13 @@ async def on_coordinator_button(turn: Turn) -> None:
             await turn.notice(views.button_expired(who.t), alert=True)
             return
         await turn.notice()
-        await turn.replace(rv.application_decided(who.t, lotse.first_name, approve))
+        await turn.replace(coordination_views.application_decided(who.t, lotse.first_name, approve))
         t = texts(lotse.language, services.city.timezone)
-        message = rv.welcome_lotse(t) if approve else rv.rejected(t, services.city)
+        message = (
+            lotse_views.welcome_lotse(t)
+            if approve
+            else coordination_views.rejected(t, services.city)
+        )
         await turn.switchboard.send(lotse.contact, Screen(message))
         return
     request = await services.requests.get(int(values[0]))
@@ -57,4 +60,4 @@ async def on_coordinator_button(turn: Turn) -> None:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
     await turn.notice()
-    await turn.replace(rv.assigned(who.t, request, lotse.first_name))
+    await turn.replace(coordination_views.assigned(who.t, request, lotse.first_name))

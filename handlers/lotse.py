@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.requests import Request, Status
 from bot.services.requests import Outcome
+from handlers import asking_views, case_views, coordination_views, lotse_views, views
 from handlers import request_views as rv
-from handlers import views
 from handlers.actions import NUMBER, parse
 from handlers.context import Speaker, Turn, coordinator_chats, quietly, speaker
 from handlers.port import Screen
@@ -25,12 +25,12 @@ async def show_lotse_menu(turn: Turn, who: Speaker) -> None:
     """*I am a Lotse*: the Lotse menu, the pending notice, or how to join."""
     lotse = await turn.services.lotsen.get(who.person)
     if lotse is None or lotse.status is LotseStatus.REJECTED:
-        await turn.send(rv.not_a_lotse(who.t))
+        await turn.send(lotse_views.not_a_lotse(who.t))
     elif lotse.status is LotseStatus.PENDING:
-        await turn.send(rv.pending(who.t))
+        await turn.send(lotse_views.pending(who.t))
     else:
         cases = await turn.services.requests.cases(lotse)
-        await turn.send(rv.lotse_menu(who.t, lotse, cases))
+        await turn.send(lotse_views.lotse_menu(who.t, lotse, cases))
 
 
 async def join_with_code(turn: Turn, who: Speaker, code: str) -> None:
@@ -38,10 +38,10 @@ async def join_with_code(turn: Turn, who: Speaker, code: str) -> None:
     assert who.person is not None
     first_name = turn.input.first_name or "Lotse"
     if await turn.services.lotsen.join_with_code(who.person, code, first_name):
-        await turn.send(rv.welcome_lotse(who.t))
+        await turn.send(lotse_views.welcome_lotse(who.t))
         await _show_profile(turn, who)
     else:
-        await turn.send(rv.invite_invalid(who.t))
+        await turn.send(lotse_views.invite_invalid(who.t))
 
 
 async def _active(turn: Turn, who: Speaker) -> Lotse | None:
@@ -52,20 +52,20 @@ async def _active(turn: Turn, who: Speaker) -> Lotse | None:
 async def _show_profile(turn: Turn, who: Speaker) -> None:
     lotse = await _active(turn, who)
     if lotse is not None:
-        await turn.send(rv.profile(who.t, turn.services.city, lotse))
+        await turn.send(lotse_views.profile(who.t, turn.services.city, lotse))
 
 
 async def on_lotse_button(turn: Turn) -> None:
     """``lotse:cases``, ``lotse:profile``, ``lotse:apply``; anything else is refused."""
     who = await speaker(turn)
-    chosen = rv.LOTSE.read(turn.input.action)
+    chosen = lotse_views.LOTSE.read(turn.input.action)
     action = chosen[0] if chosen else ""
     if action == "apply" and who.consented and who.person is not None:
         await turn.notice()
         if await turn.services.lotsen.get(who.person) is None:
             applicant = await turn.services.lotsen.apply(who.person, turn.input.first_name or "?")
             await _tell_coordinators_about(turn, applicant)
-        await turn.send(rv.pending(who.t))
+        await turn.send(lotse_views.pending(who.t))
         return
     lotse = await _active(turn, who)
     if lotse is None or not action:
@@ -74,7 +74,7 @@ async def on_lotse_button(turn: Turn) -> None:
     await turn.notice()
     if action == "cases":
         cases = await turn.services.requests.cases(lotse)
-        for number, screen in rv.my_cases(who.t, turn.services.city, cases):
+        for number, screen in lotse_views.my_cases(who.t, turn.services.city, cases):
             if number is None:
                 await turn.send(screen)
             else:
@@ -94,7 +94,7 @@ async def _tell_coordinators_about(turn: Turn, lotse: Lotse) -> None:
     """Ask every coordinator to approve the applicant; one who cannot be reached does not
     keep the others (or the applicant's answer) from being sent."""
     for contact, t in await coordinator_chats(turn.services.people):
-        sent = turn.switchboard.send(contact, rv.application(t, lotse))
+        sent = turn.switchboard.send(contact, coordination_views.application(t, lotse))
         await quietly(sent, "an application to a coordinator")
 
 
@@ -103,7 +103,7 @@ async def on_profile_button(turn: Turn) -> None:
     who = await speaker(turn)
     lotse = await _active(turn, who)
     lotsen, city = turn.services.lotsen, turn.services.city
-    action = rv.profile_actions(city).read(turn.input.action)
+    action = lotse_views.profile_actions(city).read(turn.input.action)
     if lotse is None or action is None:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
@@ -125,9 +125,9 @@ async def on_profile_button(turn: Turn) -> None:
     fresh = await lotsen.get(who.person)
     assert fresh is not None
     if what in ("pause", "quiet"):  # chosen: back to the whole profile
-        screen = rv.profile(who.t, city, fresh)
+        screen = lotse_views.profile(who.t, city, fresh)
     else:
-        screen = rv.profile_section(who.t, city, fresh, value if what == "show" else what)
+        screen = lotse_views.profile_section(who.t, city, fresh, value if what == "show" else what)
     await turn.replace(screen)
 
 
@@ -135,7 +135,7 @@ async def on_offer_button(turn: Turn) -> None:
     """``offer:accept:<id>`` / ``offer:decline:<id>``: checked against the presser's offers."""
     who = await speaker(turn)
     lotse = await _active(turn, who)
-    chosen = rv.OFFER.read(turn.input.action)
+    chosen = lotse_views.OFFER.read(turn.input.action)
     if lotse is None or chosen is None:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
@@ -148,11 +148,11 @@ async def on_offer_button(turn: Turn) -> None:
     if outcome == Outcome.NOT_YOURS:
         await turn.notice(views.button_expired(who.t), alert=True)
     elif outcome == Outcome.TAKEN:
-        await turn.notice(rv.offer_gone(who.t), alert=True)
-        await turn.replace(rv.offer_gone(who.t))
+        await turn.notice(lotse_views.offer_gone(who.t), alert=True)
+        await turn.replace(lotse_views.offer_gone(who.t))
     elif outcome == Outcome.DECLINED:
         await turn.notice()
-        await turn.replace(rv.offer_declined(who.t))
+        await turn.replace(lotse_views.offer_declined(who.t))
     else:  # accepted: the details follow as their own message (handlers/notify.py)
         await turn.notice()
         await turn.clear_choices()
@@ -161,7 +161,7 @@ async def on_offer_button(turn: Turn) -> None:
 def _case_parts(data: str | None) -> list[str] | None:
     """A case choice as ``[prefix, …]``: ``["case", action, id(, hours)]``,
     ``["att", id, yes|no]`` or ``["fb", id, answer]``; None for anything else."""
-    case = rv.CASE.read(data)
+    case = lotse_views.CASE.read(data)
     if case is not None:
         return ["case", case[0], *case[1]]
     return parse(data, "att", NUMBER, ("yes", "no")) or parse(data, "fb", NUMBER, rv.FEEDBACK)
@@ -190,13 +190,13 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
         if not await requests.attendance(request, who.person, parts[2] == "yes"):
             return False
         await turn.notice()
-        await turn.replace(rv.attendance_noted(who.t))
+        await turn.replace(case_views.attendance_noted(who.t))
         return True
     if parts[0] == "fb":
         if not await requests.feedback(request, who.person, parts[2]):
             return False
         await turn.notice()
-        await turn.replace(rv.feedback_thanks(who.t))
+        await turn.replace(asking_views.feedback_thanks(who.t))
         return True
     lotse = await _active(turn, who)
     if lotse is None or request.lotse_id != lotse.person_id:
@@ -206,21 +206,21 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
         return False
     if action == "done":
         await turn.notice()
-        await _send_for_case(turn, request.id, rv.hours_question(who.t, request))
+        await _send_for_case(turn, request.id, lotse_views.hours_question(who.t, request))
         return True
     if action == "hours":
         # The hours are given once, with closing the case; a closed case keeps them.
         if not await requests.finish(request, lotse, float(parts[3]) or None, turn.input.key):
             return False
         await turn.notice()
-        await turn.replace(rv.case_done_feedback(who.t, request))
+        await turn.replace(lotse_views.case_done_feedback(who.t, request))
         return True
     if action == "back":
         await turn.notice()
-        await _send_for_case(turn, request.id, rv.hand_back_question(who.t, request))
+        await _send_for_case(turn, request.id, lotse_views.hand_back_question(who.t, request))
         return True
     if action == "back_yes" and await requests.hand_back(request, lotse):
         await turn.notice()
-        await turn.replace(rv.handed_back(who.t, request))
+        await turn.replace(lotse_views.handed_back(who.t, request))
         return True
     return False

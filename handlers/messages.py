@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, events, waitlist, welcome
-from handlers import request_views as rv
+from handlers import asking, broadcasts, case_views, events, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
@@ -63,9 +62,9 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
             await _relay(turn, who, case)
         elif case is not None:
             city = turn.services.city
-            await turn.send(rv.reply_refused(who.t, city, case, who.person.id))
+            await turn.send(case_views.reply_refused(who.t, city, case, who.person.id))
         elif await requests.running_cases(who.person):
-            await turn.send(rv.reply_unknown(who.t))
+            await turn.send(case_views.reply_unknown(who.t))
         else:
             return False
         return True
@@ -73,7 +72,7 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
     if len(cases) == 1:
         await _relay(turn, who, cases[0])
     elif cases:
-        await turn.send(rv.relay_needs_reply(who.t))
+        await turn.send(case_views.relay_needs_reply(who.t))
     else:
         return False
     return True
@@ -105,11 +104,11 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     # attachment only goes along on the channel it came from).
     switchboard, to = turn.switchboard, other.contact
     if media is not None:
-        caption = Screen(rv.relayed(t, case, sender, text))
+        caption = Screen(case_views.relayed(t, case, sender, text))
         attachment = Attachment(media.kind, media.ref, turn.input.channel)
         copy = await switchboard.send(to, caption, attachment=attachment)
     elif text:
-        copy = await switchboard.send(to, Screen(rv.relayed(t, case, sender, text)))
+        copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
     else:
         await welcome.fallback_message(turn)
         return
@@ -119,6 +118,6 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
         relays.append((turn.input.ref(turn.input.message), "own"))
     requests = services.requests
     await requests.remember(case.id, *relays, relayed=True)
-    sent = await turn.send(rv.relay_sent(who.t, case, recipient))
+    sent = await turn.send(case_views.relay_sent(who.t, case, recipient))
     # It names the recipient: a reply to it goes to the same case.
     await requests.remember(case.id, (turn.input.ref(sent.id), "text"))

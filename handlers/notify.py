@@ -15,8 +15,7 @@ from bot.services.people import PeopleService
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.requests import RequestsRepository
-from handlers import request_views as rv
-from handlers import retention_views
+from handlers import asking_views, case_views, coordination_views, lotse_views, retention_views
 from handlers.context import coordinator_chats
 from handlers.port import Attachment, Blocked, DeliveryError, Refused, Screen, Switchboard
 
@@ -88,13 +87,15 @@ class MessengerNotifier:
         return MessageRef.at(to, sent.id)
 
     async def offer(self, lotse: Lotse, request: Request) -> MessageRef | None:
-        return await self._send(lotse.contact, rv.offer(self._t(lotse), self.city, request))
+        return await self._send(
+            lotse.contact, lotse_views.offer(self._t(lotse), self.city, request)
+        )
 
     async def offer_gone(self, message: MessageRef) -> None:
         person = await self.people.find(message.contact)
         t = texts(person.language if person else self.city.default_language, self.city.timezone)
         try:
-            await self.switchboard.edit(message, Screen(rv.offer_gone(t)))
+            await self.switchboard.edit(message, Screen(lotse_views.offer_gone(t)))
         except (Refused, Blocked) as exc:  # too old to edit, or blocked
             log.info("offer message not edited: %s", type(exc).__name__)
 
@@ -102,12 +103,14 @@ class MessengerNotifier:
         if side == "lotse":
             t = self._t(lotse)
             details = await self._send_case(
-                lotse.contact, request, rv.case_for_lotse(t, self.city, request)
+                lotse.contact, request, lotse_views.case_for_lotse(t, self.city, request)
             )
             if details is None:
                 return False
             media = await self._send_media(
-                lotse.contact, request, rv.relayed(t, request, request.first_name or "", None)
+                lotse.contact,
+                request,
+                case_views.relayed(t, request, request.first_name or "", None),
             )
             if media is not None:
                 await self.requests.add_relays(request.id, [(media, "media")], self.clock.now())
@@ -118,7 +121,7 @@ class MessengerNotifier:
         message = await self._send_case(
             owner.contact,
             request,
-            Screen(rv.accepted_for_person(self._t(owner), request, lotse.first_name)),
+            Screen(asking_views.accepted_for_person(self._t(owner), request, lotse.first_name)),
         )
         return message is not None
 
@@ -126,25 +129,31 @@ class MessengerNotifier:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.contact, request, Screen(rv.taking_longer(self._t(owner), request))
+                owner.contact, request, Screen(asking_views.taking_longer(self._t(owner), request))
             )
 
     async def coordinators(self, request: Request, reason: str) -> None:
         candidates = await self.lotsen.active(request.created_at)
         for contact, t in await coordinator_chats(self.people):
-            await self._send(contact, rv.escalation(t, self.city, request, reason, candidates))
+            await self._send(
+                contact, coordination_views.escalation(t, self.city, request, reason, candidates)
+            )
 
     async def expired(self, request: Request) -> None:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.contact, request, Screen(rv.expired(self._t(owner), request, self.city))
+                owner.contact,
+                request,
+                Screen(asking_views.expired(self._t(owner), request, self.city)),
             )
 
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
         if lotse is not None:
             await self._send_case(
-                lotse.contact, request, Screen(rv.cancelled_for_lotse(self._t(lotse), request))
+                lotse.contact,
+                request,
+                Screen(lotse_views.cancelled_for_lotse(self._t(lotse), request)),
             )
 
     async def handed_back(self, request: Request, lotse: Lotse) -> None:
@@ -153,12 +162,12 @@ class MessengerNotifier:
             await self._send_case(
                 owner.contact,
                 request,
-                Screen(rv.handed_back_for_person(self._t(owner), request)),
+                Screen(asking_views.handed_back_for_person(self._t(owner), request)),
             )
         # The Lotse no longer needs the details: each message of the case in their chat
         # keeps only its number; attachments are deleted (or, when the messenger no longer
         # lets the bot delete them, their caption is cut).
-        line = rv.handed_back(self._t(lotse), request)
+        line = lotse_views.handed_back(self._t(lotse), request)
         for message, kind in await self.requests.bot_messages_of(request.id, lotse.person_id):
             await self._cut_down(message, kind, line)
 
@@ -177,7 +186,7 @@ class MessengerNotifier:
         owner = await self._owner(request)
         if owner is not None:
             await self._send_case(
-                owner.contact, request, rv.feedback_question(self._t(owner), request)
+                owner.contact, request, asking_views.feedback_question(self._t(owner), request)
             )
 
     async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
@@ -185,14 +194,14 @@ class MessengerNotifier:
             message = await self._send_case(
                 lotse.contact,
                 request,
-                rv.reminder(self._t(lotse), request, request.first_name or ""),
+                case_views.reminder(self._t(lotse), request, request.first_name or ""),
             )
             return message is not None
         owner = await self._owner(request)
         if owner is None:
             return False
         message = await self._send_case(
-            owner.contact, request, rv.reminder(self._t(owner), request, lotse.first_name)
+            owner.contact, request, case_views.reminder(self._t(owner), request, lotse.first_name)
         )
         return message is not None
 
@@ -204,14 +213,18 @@ class MessengerNotifier:
             await self._send_case(
                 owner.contact,
                 request,
-                Screen(rv.attendance_news(self._t(owner), request, lotse.first_name, coming)),
+                Screen(
+                    case_views.attendance_news(self._t(owner), request, lotse.first_name, coming)
+                ),
             )
         elif not by_lotse:
             await self._send_case(
                 lotse.contact,
                 request,
                 Screen(
-                    rv.attendance_news(self._t(lotse), request, request.first_name or "", coming)
+                    case_views.attendance_news(
+                        self._t(lotse), request, request.first_name or "", coming
+                    )
                 ),
             )
         if not coming:

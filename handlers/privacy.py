@@ -8,9 +8,9 @@ import json
 from bot.i18n import Texts
 from bot.services.privacy import Running
 from handlers.actions import Actions
+from handlers.asking_views import nothing_changed
 from handlers.context import Speaker, Turn, speaker
 from handlers.port import OutFile, Screen
-from handlers.request_views import nothing_changed
 from handlers.views import button_expired, consent_declined, consent_withdrawn
 
 __all__ = ["ask_delete", "ask_withdraw", "on_privacy_button", "send_my_data"]

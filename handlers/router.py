@@ -19,6 +19,7 @@ from handlers import (
     asking,
     broadcasts,
     coordination,
+    coordination_views,
     events,
     lotse,
     messages,
@@ -29,7 +30,6 @@ from handlers import (
     waitlist,
     welcome,
 )
-from handlers import request_views as rv
 from handlers.context import Turn, coordinator_chats, quietly, speaker
 from handlers.port import Blocked, DeliveryError, Input, Kind, Messenger, Screen, Switchboard
 
@@ -169,7 +169,7 @@ class Router:
         if await self.services.people.is_coordinator(turn.input.contact):
             return True
         who = await speaker(turn)
-        await turn.notice(rv.not_allowed(who.t), alert=True)
+        await turn.notice(coordination_views.not_allowed(who.t), alert=True)
         return False
 
     async def _limited(self, turn: Turn) -> bool:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from bot.clock import to_db
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers import asking_views
 from handlers import broadcast_views as bv
-from handlers import request_views as rv
 from tests.process import LOTSENBOT, BotProcess, bot_env
 from tests.scenario import BERLIN, ask_for_lotse, onboard, t, telegram_id_of
 
@@ -401,7 +401,8 @@ def _check_requests(
         u.id
         for u in refugees
         if any(
-            m.text.startswith(rv.sent(t(u.data["language_code"])).text[:12]) for m in chats[u.id]
+            m.text.startswith(asking_views.sent(t(u.data["language_code"])).text[:12])
+            for m in chats[u.id]
         )
     }
     found.requests = len(confirmed)

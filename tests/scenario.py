@@ -12,7 +12,7 @@ from bot.clock import to_db
 from bot.i18n import Texts, language_name, texts
 from bot.storage.database import Database
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
+from handlers import asking_views
 from tests.conftest import COORDINATOR_ID
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -113,7 +113,7 @@ async def ask_for_lotse(
     tr = t(language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data=f"ask:topic:{topic}")
-    await user.wait_for_text(plain_first_line(rv.ask_description(tr).text))
+    await user.wait_for_text(plain_first_line(asking_views.ask_description(tr).text))
     if voice:
         await user.send_voice()
     elif photo:
@@ -134,7 +134,7 @@ async def ask_for_lotse(
     await user.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
     await user.send(name)
     await user.press(data="ask:confirm")
-    return await user.wait_for_text(plain_first_line(rv.sent(tr).text))
+    return await user.wait_for_text(plain_first_line(asking_views.sent(tr).text))
 
 
 async def join_waitlist(

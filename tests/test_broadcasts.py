@@ -16,7 +16,7 @@ from bot.config import CityConfig, MailingRules
 from bot.domain.mailings import Audience
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
-from handlers import request_views as rv
+from handlers import coordination_views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot
 from tests.process import BotProcess, city_file
 from tests.scenario import become_lotse, invite_codes, onboard, seed_people, t, telegram_id_of
@@ -160,7 +160,7 @@ async def test_only_coordinators_can_broadcast(running: RunningBot, api: FakeBot
     someone = api.user(401, "Ali", language_code="ar")
     await onboard(someone, "ar")
     await someone.send("/broadcast")
-    await someone.wait_for_text(plain(rv.not_allowed(t("ar"))))
+    await someone.wait_for_text(plain(coordination_views.not_allowed(t("ar"))))
     query = await someone.press(data="bc:send")
     answer = await someone.wait_for_answer(query)
     assert answer.get("show_alert")

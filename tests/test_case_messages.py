@@ -10,8 +10,7 @@ from pathlib import Path
 from bot.config import CityConfig, RequestRules
 from bot.domain.requests import Request, Status
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, case_views, lotse_views, views
 from tests.conftest import RunningBot, start_bot
 from tests.scenario import (
     ask_for_lotse,
@@ -101,7 +100,7 @@ async def test_reply_to_a_closed_case_is_refused_and_reaches_nobody(
     bashir_had, amal_had = len(bashir.bot_messages()), len(amal.bot_messages())
 
     # A reply to Amal's relayed message, and one to Amal's details: both refused.
-    refused = rv.reply_refused(t("de"), running.city, case(1, Status.DONE), 0)
+    refused = case_views.reply_refused(t("de"), running.city, case(1, Status.DONE), 0)
     for old in (amals_message, details):
         seen = len(yusuf.bot_messages())
         await reply(yusuf, old, RESIDENCE)
@@ -116,7 +115,7 @@ async def test_reply_to_a_closed_case_is_refused_and_reaches_nobody(
     await yusuf.send("Hallo Bashir, wann passt es Ihnen?")
     await bashir.wait_for_text("Hallo Bashir, wann passt es Ihnen?")
     sent = await next_message(yusuf, seen)
-    assert sent.text == rv.relay_sent(t("de"), case(2, Status.ACCEPTED), "Bashir")
+    assert sent.text == case_views.relay_sent(t("de"), case(2, Status.ACCEPTED), "Bashir")
     assert "#2" in sent.text and "Bashir" in sent.text
     assert not received(amal, "Hallo Bashir")
 
@@ -137,7 +136,7 @@ async def test_reply_to_a_handed_back_case_is_refused_and_its_details_are_cut(
     await erste.send("Hello, see you on Monday")
     await sam.wait_for_text("Hello, see you on Monday")
     confirmation = await erste.wait_for_message(
-        lambda m: m.text == rv.relay_sent(t("en"), case(1, Status.ACCEPTED), "Sam")
+        lambda m: m.text == case_views.relay_sent(t("en"), case(1, Status.ACCEPTED), "Sam")
     )
 
     kim = api.user(713, "Kim", language_code="en")
@@ -149,8 +148,8 @@ async def test_reply_to_a_handed_back_case_is_refused_and_its_details_are_cut(
     # Erste hands Sam's case back: every message of it in Erste's chat keeps only the number.
     await erste.press(label("en", "↩️ Hand back"), message=sams_details)
     await erste.press(label("en", "Yes, hand it back"))
-    await sam.wait_for_text(rv.handed_back_for_person(t("en"), case(1, Status.OPEN)))
-    cut = rv.handed_back(t("en"), case(1, Status.OPEN))
+    await sam.wait_for_text(asking_views.handed_back_for_person(t("en"), case(1, Status.OPEN)))
+    cut = lotse_views.handed_back(t("en"), case(1, Status.OPEN))
     cut_down = (sams_details, sams_message, confirmation)
     await api.wait_until(lambda: all(m.text == cut for m in cut_down))
     assert all(m.buttons == [] for m in cut_down)
@@ -166,7 +165,9 @@ async def test_reply_to_a_handed_back_case_is_refused_and_its_details_are_cut(
         seen = len(erste.bot_messages())
         await reply(erste, old, "About your permit: bring the letter")
         answer = await next_message(erste, seen)
-        assert answer.text == rv.reply_refused(t("en"), running.city, case(1, Status.OPEN), 0)
+        assert answer.text == case_views.reply_refused(
+            t("en"), running.city, case(1, Status.OPEN), 0
+        )
         assert "#1" in answer.text and running.city.contact.email in answer.text
     assert len(kim.bot_messages()) == kim_had
     assert not received(sam, "bring the letter")
@@ -188,12 +189,12 @@ async def test_refugee_reply_to_a_handed_back_case_is_refused(
     await yusuf.press(label("de", "↩️ Hand back"), message=details)
     await yusuf.press(label("de", "Yes, hand it back"))
     back = await amal.wait_for_text(
-        visible(rv.handed_back_for_person(t("ar"), case(1, Status.OPEN)))[:20]
+        visible(asking_views.handed_back_for_person(t("ar"), case(1, Status.OPEN)))[:20]
     )
     await lina.wait_for_message(lambda m: has_data(m, "offer:accept:1"))
 
     # While request #1 has no Lotse, a reply to Yusuf's message goes nowhere.
-    waiting = rv.reply_refused(t("ar"), running.city, case(1, Status.OPEN, 0), 0)
+    waiting = case_views.reply_refused(t("ar"), running.city, case(1, Status.OPEN, 0), 0)
     for old in (from_yusuf, back):
         seen = len(amal.bot_messages())
         await reply(amal, old, "وثيقة الإقامة")
@@ -237,7 +238,7 @@ async def test_refugee_reply_to_a_closed_case_is_refused_plain_text_finds_the_ru
     await reply(amal, from_yusuf, "وثيقة الإقامة")
     answer = await next_message(amal, seen)
     assert visible(answer.text) == visible(
-        rv.reply_refused(t("ar"), running.city, case(1, Status.DONE), 0)
+        case_views.reply_refused(t("ar"), running.city, case(1, Status.DONE), 0)
     )
     assert running.city.contact.email in answer.text
 
@@ -248,7 +249,7 @@ async def test_refugee_reply_to_a_closed_case_is_refused_plain_text_finds_the_ru
     assert helps.text == views.help_text(t("ar"), running.city).text
     seen = len(amal.bot_messages())
     await reply(amal, helps, "وثيقة الإقامة")
-    assert (await next_message(amal, seen)).text == rv.reply_unknown(t("ar"))
+    assert (await next_message(amal, seen)).text == case_views.reply_unknown(t("ar"))
     for lotse in (yusuf, lina):
         assert not received(lotse, "وثيقة الإقامة")
 
@@ -262,7 +263,7 @@ async def test_refugee_reply_to_a_closed_case_is_refused_plain_text_finds_the_ru
     own = next(m for m in api.messages(amal.id) if not m.from_bot and m.text == "متى نلتقي؟")
     await reply(amal, own, "وأيضا")
     await lina.wait_for_text("وأيضا")
-    expected = visible(rv.relay_sent(t("ar"), case(2, Status.ACCEPTED), "Lina"))
+    expected = visible(case_views.relay_sent(t("ar"), case(2, Status.ACCEPTED), "Lina"))
     assert "2" in expected and "Lina" in expected
     await api.wait_until(
         lambda: [visible(m.text) for m in amal.bot_messages()[seen:]] == [expected] * 3

@@ -40,8 +40,7 @@ import pytest
 from bot.config import load_city
 from bot.domain.requests import Status
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, case_views, views
 from tests.chaos import handled
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
@@ -312,11 +311,11 @@ async def test_everything_survives_repeated_sigkill(
         await kurdo.press(data=f"case:hours:{number}:2", message=hours)
         await kawa.wait_for_message(lambda m: "👍" in m.button_labels())
         await take(berfin)
-        closed = rv.reply_refused(t("ku"), load_city(process.config), case(number, DONE), 0)
+        closed = case_views.reply_refused(t("ku"), load_city(process.config), case(number, DONE), 0)
         # A kill between sending a message and linking it to its case leaves the message
         # unknown: a reply to it is then refused as belonging to no case (or, from someone
         # without a running case, answered with the menu), and still goes nowhere.
-        answers = {closed, rv.reply_unknown(t("ku")), views.not_understood(t("ku"))}
+        answers = {closed, case_views.reply_unknown(t("ku")), views.not_understood(t("ku"))}
         for user, message, text in zip((kurdo, kawa), (old, news), TO_CLOSED_CASE, strict=True):
             seen = len(user.bot_messages())
             await reply(user, message, text)
@@ -394,7 +393,7 @@ def check(
             u.id
             for u in refugees
             if any(
-                m.text.startswith(rv.sent(t(u.data["language_code"])).text[:12])
+                m.text.startswith(asking_views.sent(t(u.data["language_code"])).text[:12])
                 for m in u.bot_messages()
             )
         }

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Locator, Page, async_playwright
 
 from demo.seed import COORDINATOR, LOTSEN, REFUGEE
+from handlers import asking_views
 from handlers import request_views as rv
 from tests.demo_site import ready, running_demo, seeded_copy
 from tests.scenario import label, t
@@ -89,7 +90,7 @@ async def test_arabic_request_accepted_and_relayed_in_the_browser(
             await amal.locator('.key[data-data="ask:name:telegram"]').wait_for()
             await type_text(amal, "Amal")
             await key(amal, label(ar, "✅ Send request")).click()
-            sent = unescape(rv.sent(t(ar)).text)[:30]
+            sent = unescape(asking_views.sent(t(ar)).text)[:30]
             await amal.locator(".msg", has_text=sent).wait_for()
 
             # The Arabic-speaking Lotse accepts the offer on the second phone.

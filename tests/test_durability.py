@@ -16,8 +16,7 @@ import pytest
 from bot.config import load_city
 from bot.i18n import LANGUAGES, language_name, texts
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import request_views as rv
-from handlers import views
+from handlers import lotse_views, views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import (
@@ -282,7 +281,7 @@ async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
     assert await process.terminate() == 0
     assert len([m for m in amal.bot_messages() if m.text.startswith("🎉")]) == 1
     assert len([m for m in yusuf.bot_messages() if "Amal" in m.text]) == 1
-    taken = plain(rv.offer_gone(texts("ar", BERLIN)))
+    taken = plain(lotse_views.offer_gone(texts("ar", BERLIN)))
     assert not any(taken in m.text for m in yusuf.bot_messages())
     with sqlite3.connect(process.db_path) as conn:
         reminders = conn.execute(

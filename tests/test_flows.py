@@ -11,8 +11,7 @@ import pytest
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, language_name, texts
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, case_views, coordination_views, lotse_views, views
 from tests.conftest import BERLIN, shifted_clock
 from tests.memory import CHANNELS, Person, World, coordinating, world
 
@@ -75,7 +74,7 @@ async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: Worl
     await person.pick("ask:place:skip")
     await person.say("Amal")
     await person.pick("ask:confirm")
-    assert person.last.text == rv.sent(_t()).text
+    assert person.last.text == asking_views.sent(_t()).text
 
     offer = lotse.last
     assert "Amal" not in offer.text  # the name only after accepting
@@ -106,11 +105,11 @@ async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: Worl
     await person.pick("ask:place:skip")
     await person.say("Amal")
     await person.pick("ask:confirm")
-    assert person.last.text == rv.sent(_t()).text
+    assert person.last.text == asking_views.sent(_t()).text
 
     # The offer reaches the Lotse on their messenger, and only there.
     offer = lotse.last
-    assert offer.text == rv.offer(_t(), bot.services.city, await _request(bot, 1)).text
+    assert offer.text == lotse_views.offer(_t(), bot.services.city, await _request(bot, 1)).text
     assert all(m.text != offer.text for m in person.messages())
     await lotse.press("offer:accept:1", offer)
     details = [m for m in lotse.messages() if "Amal" in m.text]
@@ -121,10 +120,10 @@ async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: Worl
     await lotse.say("I can come on Monday", reply_to=details[-1])
     relayed = person.last
     assert "I can come on Monday" in relayed.text and "1" in relayed.text
-    assert lotse.last.text == rv.relay_sent(_t(), await _request(bot, 1), "Amal")
+    assert lotse.last.text == case_views.relay_sent(_t(), await _request(bot, 1), "Amal")
     await person.say("Thank you!", reply_to=relayed)
     assert "Thank you!" in lotse.last.text
-    assert person.last.text == rv.relay_sent(_t(), await _request(bot, 1), "Jonas")
+    assert person.last.text == case_views.relay_sent(_t(), await _request(bot, 1), "Jonas")
     # And a message that is no reply goes to the one running case as well.
     await lotse.say("See you")
     assert "See you" in person.last.text
@@ -144,9 +143,9 @@ async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: W
     await _onboard(person)
     for command in ("stats", "waitlist", "broadcast", "invite", "requests"):
         await person.command(command)
-        assert person.last.text == rv.not_allowed(_t()), command
+        assert person.last.text == coordination_views.not_allowed(_t()), command
     notice = await person.press("coord:approve:1")
-    assert notice == (rv.not_allowed(_t()), True)
+    assert notice == (coordination_views.not_allowed(_t()), True)
     coordinator = bot.person(COORDINATOR, "Koordination", "de")
     await coordinator.command("invite")
     assert coordinator.last.text.count("memory://start/") == 1

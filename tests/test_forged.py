@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, views
 from tests.conftest import COORDINATOR_ID, RunningBot
 from tests.scenario import (
     ask_for_lotse,
@@ -176,7 +175,7 @@ async def test_forged_button_data_is_refused_changes_nothing_and_alerts_nobody(
     await refugee.press(data="ask:langs_done")
     await refugee.press(data="ask:district:0")
     await refugee.press(data=f"ask:day:{today.isoformat()}")
-    await refugee.wait_for_text(plain_first_line(rv.ask_time(t("tr")).text))
+    await refugee.wait_for_text(plain_first_line(asking_views.ask_time(t("tr")).text))
     member = api.user(3202, "Aylin", language_code="tr")
     await onboard(member, "tr")
     coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")

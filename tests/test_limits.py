@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import request_views as rv
+from handlers import asking_views
 from tests.conftest import RunningBot
 from tests.scenario import has_data, label, onboard, plain_first_line, t
 
@@ -12,7 +12,7 @@ async def start_description(user, language: str) -> None:  # type: ignore[no-unt
     await onboard(user, language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data="ask:topic:letter")
-    question = plain_first_line(rv.ask_description(t(language)).text)
+    question = plain_first_line(asking_views.ask_description(t(language)).text)
     await user.wait_for_message(lambda m: m.text.startswith(question))
 
 

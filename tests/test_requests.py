@@ -13,8 +13,8 @@ import pytest
 from bot.config import CityConfig, RequestRules
 from bot.i18n import LANGUAGES
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers import asking_views, case_views, coordination_views, lotse_views, views
 from handlers import request_views as rv
-from handlers import views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, shifted_clock, start_bot
 from tests.scenario import (
     BY_TELEGRAM_ID,
@@ -57,7 +57,7 @@ def offer_messages(user) -> list:  # type: ignore[no-untyped-def]
         if any(
             b.get("callback_data", "").startswith("offer:accept:") for row in m.buttons for b in row
         )
-        or m.text == rv.offer_gone(t("de"))
+        or m.text == lotse_views.offer_gone(t("de"))
         or ("#" in m.text and "🔔" in m.text)
     ]
 
@@ -84,16 +84,16 @@ async def test_arabic_request_with_text_is_offered_accepted_relayed_and_closed(
     details = await speaks_arabic.wait_for_text("Amal")
     assert "رسالة من Jobcenter" in details.text
     news = await refugee.wait_for_text("Yusuf")
-    assert news.text == rv.accepted_for_person(t("ar"), _request_stub(1), "Yusuf").replace(
-        "<b>", ""
-    ).replace("</b>", "")
-    taken = await also_arabic.wait_for_message(lambda m: m.text == rv.offer_gone(t("de")))
+    assert news.text == asking_views.accepted_for_person(
+        t("ar"), _request_stub(1), "Yusuf"
+    ).replace("<b>", "").replace("</b>", "")
+    taken = await also_arabic.wait_for_message(lambda m: m.text == lotse_views.offer_gone(t("de")))
     assert taken.buttons == []
 
     # Messages go through the bot both ways, marked with the case.
     await refugee.send("شكرا، متى نلتقي؟")
     relayed = await speaks_arabic.wait_for_text("شكرا، متى نلتقي؟")
-    assert relayed.text == rv.relayed(t("ar"), _request_stub(1), "Amal", "شكرا، متى نلتقي؟")
+    assert relayed.text == case_views.relayed(t("ar"), _request_stub(1), "Amal", "شكرا، متى نلتقي؟")
     await api.push_update(
         {
             "message": {
@@ -147,12 +147,14 @@ async def test_full_request_in_each_language(
     await lotse.press(tr.gettext("✅ Accept"))
     stub = _request_stub(1)
     news = await refugee.wait_for_text("Yusuf")
-    assert news.text == plain(rv.accepted_for_person(tr, stub, "Yusuf"))
+    assert news.text == plain(asking_views.accepted_for_person(tr, stub, "Yusuf"))
     relayed = await _relayed(refugee, lotse, "Danke! Wann treffen wir uns?")
-    assert relayed.text == plain(rv.relayed(tr, stub, "Amal", "Danke! Wann treffen wir uns?"))
+    assert relayed.text == plain(
+        case_views.relayed(tr, stub, "Amal", "Danke! Wann treffen wir uns?")
+    )
     await lotse.send_raw(text="Morgen um 10 Uhr", reply_to_message=relayed.raw)
     answer = await refugee.wait_for_text("Morgen um 10 Uhr")
-    assert answer.text == plain(rv.relayed(tr, stub, "Yusuf", "Morgen um 10 Uhr"))
+    assert answer.text == plain(case_views.relayed(tr, stub, "Yusuf", "Morgen um 10 Uhr"))
 
 
 async def _relayed(sender: FakeUser, receiver: FakeUser, text: str) -> BotMessage:
@@ -293,7 +295,7 @@ async def test_fifty_lotsen_press_accept_at_once_exactly_one_wins(
         answers = await asyncio.gather(
             *(lotse.wait_for_answer(q) for lotse, q in zip(lotsen, queries, strict=True))
         )
-        taken = [a for a in answers if a.get("text") == rv.offer_gone(t("ru"))]
+        taken = [a for a in answers if a.get("text") == lotse_views.offer_gone(t("ru"))]
         assert len(taken) == 49
         assert rows(bot, "SELECT count(*) FROM request WHERE status = 'accepted'") == [(1,)]
         assert rows(bot, "SELECT count(*) FROM offer WHERE status = 'accepted'") == [(1,)]
@@ -326,7 +328,7 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
         (stranger, "req:cancel_yes:1", expired),  # someone else's request
         (stranger, "case:done:1", expired),
         (stranger, "fb:1:bad", expired),
-        (stranger, "coord:assign:1:1", rv.not_allowed(t("tr"))),
+        (stranger, "coord:assign:1:1", coordination_views.not_allowed(t("tr"))),
         (outsider, "offer:accept:999", expired),
         (outsider, "offer:accept:1; DROP TABLE request", expired),
     ]
@@ -341,7 +343,9 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
     await offered.press(label("ar", "✅ Accept"))
     await refugee.wait_for_text("Offered")
     await refugee.press(data="req:cancel_yes:1")  # (not via /status: still checked)
-    await refugee.wait_for_message(lambda m: m.text == rv.cancelled(t("ar"), _request_stub(1)))
+    await refugee.wait_for_message(
+        lambda m: m.text == asking_views.cancelled(t("ar"), _request_stub(1))
+    )
     # The case is closed now: a stale Accept or Done changes nothing and reveals nothing.
     for user, data, language in [
         (offered, "case:done:1", "ar"),
@@ -386,7 +390,7 @@ async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
         alert = await coordinator.wait_for_message(lambda m: "#1" in visible(m.text))
         assert "Mykola" not in alert.text
         assert any(label.endswith(("First", "Second")) for label in alert.button_labels())
-        await refugee.wait_for_text(rv.taking_longer(t("uk"), _request_stub(1))[:25])
+        await refugee.wait_for_text(asking_views.taking_longer(t("uk"), _request_stub(1))[:25])
 
         # The appointment passes without a Lotse: the request expires and the person is told.
         await bot.advance(timedelta(days=2))
@@ -485,7 +489,7 @@ async def test_status_lists_and_cancels_with_confirmation(
     await refugee.wait_for_text(label("de", "Alright, nothing was changed."))
     assert rows(running, "SELECT status FROM request") == [("accepted",)]
     await refugee.press(data="req:cancel_yes:1", message=question)
-    await lotse.wait_for_text(rv.cancelled_for_lotse(t("de"), _request_stub(1)))
+    await lotse.wait_for_text(lotse_views.cancelled_for_lotse(t("de"), _request_stub(1)))
     assert rows(running, "SELECT status FROM request") == [("cancelled",)]
 
 
@@ -503,10 +507,10 @@ async def test_hand_back_offers_the_request_again_to_someone_else(
     await refugee.wait_for_text("Erste")
     await first.press(label("en", "↩️ Hand back"))
     await first.press(label("en", "Yes, hand it back"))
-    await refugee.wait_for_text(rv.handed_back_for_person(t("en"), _request_stub(1)))
+    await refugee.wait_for_text(asking_views.handed_back_for_person(t("en"), _request_stub(1)))
     # The second Lotse's first offer was edited to "taken"; now a new one arrives.
     await second.wait_for_message(lambda m: "🔔" in m.text and m.buttons != [])
-    gone = [m for m in second.bot_messages() if m.text == rv.offer_gone(t("en"))]
+    gone = [m for m in second.bot_messages() if m.text == lotse_views.offer_gone(t("en"))]
     assert len(gone) == 1
     # Not offered again (its one offer, like the rest of the case, is cut down to "handed back").
     offers = [c for c in api.calls_of("sendMessage") if "🔔" in str(c.params.get("text"))]
@@ -525,8 +529,8 @@ async def test_volunteer_without_code_asks_and_is_approved(
     await volunteer.press(label("de", "🙋 Ask for approval"))
     application = await coordinator.wait_for_text("Petra")
     await coordinator.press(label("de", "✅ Approve"), message=application)
-    await volunteer.wait_for_text(rv.welcome_lotse(t("de"))[:30])
-    await coordinator.wait_for_text(rv.application_decided(t("de"), "Petra", True))
+    await volunteer.wait_for_text(lotse_views.welcome_lotse(t("de"))[:30])
+    await coordinator.wait_for_text(coordination_views.application_decided(t("de"), "Petra", True))
     # A second press on the same (stale) button changes nothing.
     query = await coordinator.press(
         data=application.raw["reply_markup"]["inline_keyboard"][0][0]["callback_data"],

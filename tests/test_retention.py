@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, coordination_views, views
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
 from tests.scenario import (
     BY_TELEGRAM_ID,
@@ -101,7 +100,7 @@ async def test_a_quiet_case_a_draft_a_half_join_and_a_silent_person_age_out(
     await onboard(drafter, "ar")
     await drafter.press(label("ar", "🤝 I need a Lotse"))
     await drafter.press(data="ask:topic:letter")
-    await drafter.wait_for_text(plain_first_line(rv.ask_description(t("ar")).text))
+    await drafter.wait_for_text(plain_first_line(asking_views.ask_description(t("ar")).text))
     await drafter.send(DRAFT_TEXT)
     await drafter.wait_for_message(lambda m: has_data(m, "ask:langs_done"))
 
@@ -286,7 +285,9 @@ async def test_delivery_records_answers_broadcasts_and_rejections_age_out(
     await applicant.press(label("de", "🙋 Ask for approval"))
     application = await coordinator.wait_for_text("Gundula")
     await coordinator.press(label("de", "✖️ Reject"), message=application)
-    await applicant.wait_for_text(plain_first_line(rv.rejected(t("de"), running.city)))
+    await applicant.wait_for_text(
+        plain_first_line(coordination_views.rejected(t("de"), running.city))
+    )
 
     def counts() -> list[object]:
         return [

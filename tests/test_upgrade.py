@@ -21,8 +21,8 @@ from bot.config import CityConfig
 from bot.domain.requests import Status
 from bot.storage.database import _migrations
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers import asking_views, case_views
 from handlers import broadcast_views as bv
-from handlers import request_views as rv
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted, plain, start_bot
 from tests.data.make_schema_0008 import (
     AMAL,
@@ -80,32 +80,32 @@ async def test_a_database_of_schema_0008_upgrades_in_place_and_the_bot_carries_o
 
         # Jonas answers Amal's message of yesterday by replying to it: it reaches her, with
         # the case number, and he sees where it went.
-        hers = rv.relayed(t("de"), accepted, "Amal", AMAL_WROTE)
+        hers = case_views.relayed(t("de"), accepted, "Amal", AMAL_WROTE)
         (earlier,) = [m for m in jonas.bot_messages() if m.text == hers]
         answer = "Guten Morgen Amal, bringen Sie den Brief bitte mit."
         seen = len(jonas.bot_messages())
         await reply(jonas, earlier, answer)
         await amal.wait_for_message(
-            lambda m: m.text == rv.relayed(t("ar"), accepted, "Jonas", answer)
+            lambda m: m.text == case_views.relayed(t("ar"), accepted, "Jonas", answer)
         )
         confirmed = await jonas.wait_for_message(after=seen)
-        assert confirmed.text == rv.relay_sent(t("de"), accepted, "Amal")
+        assert confirmed.text == case_views.relay_sent(t("de"), accepted, "Amal")
         # And Amal answers his message of yesterday the same way.
-        his = rv.relayed(t("ar"), accepted, "Jonas", JONAS_WROTE)
+        his = case_views.relayed(t("ar"), accepted, "Jonas", JONAS_WROTE)
         (earlier,) = [m for m in amal.bot_messages() if m.text == his]
         seen = len(amal.bot_messages())
         await reply(amal, earlier, "شكرا")
         await jonas.wait_for_message(
-            lambda m: m.text == rv.relayed(t("de"), accepted, "Amal", "شكرا")
+            lambda m: m.text == case_views.relayed(t("de"), accepted, "Amal", "شكرا")
         )
         confirmed = await amal.wait_for_message(after=seen)
-        assert confirmed.text == rv.relay_sent(t("ar"), accepted, "Jonas")
+        assert confirmed.text == case_views.relay_sent(t("ar"), accepted, "Jonas")
 
         # Amal's /status shows her case.
         seen = len(amal.bot_messages())
         await amal.send("/status")
         status = await amal.wait_for_message(after=seen)
-        assert status.text == plain(rv.status_list(t("ar"), [accepted]).text)
+        assert status.text == plain(asking_views.status_list(t("ar"), [accepted]).text)
 
         # The coordinator's /waitlist shows Mira, waiting since yesterday.
         de = t("de")

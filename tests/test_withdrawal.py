@@ -14,8 +14,7 @@ from bot.storage.lotsen import LotsenRepository
 from bot.storage.mailings import MailingsRepository
 from bot.storage.requests import RequestsRepository
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from handlers import request_views as rv
-from handlers import views
+from handlers import asking_views, lotse_views, views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain
 from tests.scenario import (
     BY_TELEGRAM_ID,
@@ -107,7 +106,7 @@ async def test_a_lotse_who_withdraws_hands_the_case_back_and_is_offered_nothing(
     finally:
         await db.close()
     assert case is not None
-    await amal.wait_for_text(rv.handed_back_for_person(ar, case))
+    await amal.wait_for_text(asking_views.handed_back_for_person(ar, case))
     await malte.wait_for_message(lambda m: m in offers(malte, 1))
     await malte.press(label("ar", "✅ Accept"), message=offers(malte, 1)[0])
     await amal.wait_for_text("Malte")
@@ -170,7 +169,7 @@ async def test_a_refugee_who_withdraws_confirms_and_the_request_ends_without_esc
     ]
     # Not confirming changes nothing.
     await samira.press(fa.gettext("No, keep my consent"), message=question)
-    await samira.wait_for_text(rv.nothing_changed(fa))
+    await samira.wait_for_text(asking_views.nothing_changed(fa))
     assert row(running, "SELECT status FROM request WHERE id = 1") == ("offered",)
 
     question = await ask_to_withdraw(samira, "fa")
@@ -183,7 +182,7 @@ async def test_a_refugee_who_withdraws_confirms_and_the_request_ends_without_esc
         None,
     )
     await first.wait_for_message(
-        lambda m: m.message_id == offer.message_id and m.text == rv.offer_gone(fa)
+        lambda m: m.message_id == offer.message_id and m.text == lotse_views.offer_gone(fa)
     )
 
     # Long past every escalation: nobody else is offered it, the office is not alerted.

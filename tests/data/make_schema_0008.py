@@ -43,7 +43,7 @@ from bot.config import load_city
 from bot.i18n import language_name
 from bot.storage.database import _migrations
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
-from handlers import request_views as rv
+from handlers import lotse_views
 from tests.conftest import BERLIN, CITY_FILE, COORDINATOR_ID, RunningBot, start_bot
 from tests.scenario import ask_for_lotse, has_data, join_waitlist, label, onboard, t
 from tests.test_broadcasts import compose, copies, final_report
@@ -94,7 +94,7 @@ async def scenario(bot: RunningBot, api: FakeBotAPI) -> None:
     application = await coordinator.wait_for_text("Jonas")
     await step(timedelta(minutes=5))
     await coordinator.press(label("de", "✅ Approve"), message=application)
-    await jonas.wait_for_text(rv.welcome_lotse(t("de"))[:30])
+    await jonas.wait_for_text(lotse_views.welcome_lotse(t("de"))[:30])
     await add_language(jonas, "ar")
 
     await step(timedelta(minutes=7))
