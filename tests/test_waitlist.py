@@ -471,7 +471,7 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     for user in users:
         await answer(user, training, yes=True)  # one place, reserves 1 and 2
     # The first reserve blocks the bot (Telegram answers 403 from then on).
-    with sqlite3.connect(running.settings.db_path) as conn:
+    with sqlite3.connect(running.settings.db_path, timeout=30) as conn:  # the bot writes too
         conn.execute(
             f"UPDATE person SET unreachable_at = created_at WHERE {BY_TELEGRAM_ID}", (users[1].id,)
         )
