@@ -471,10 +471,17 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     for user in users:
         await answer(user, training, yes=True)  # one place, reserves 1 and 2
     # The first reserve blocks the bot (Telegram answers 403 from then on).
-    with sqlite3.connect(running.settings.db_path, timeout=30) as conn:  # the bot writes too
+    # The bot writes at the same time: take the write lock first (waiting for it), so that
+    # the update cannot meet a newer snapshot half-way.
+    conn = sqlite3.connect(running.settings.db_path, timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
         conn.execute(
             f"UPDATE person SET unreachable_at = created_at WHERE {BY_TELEGRAM_ID}", (users[1].id,)
         )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
     await answer(users[0], training, yes=False)
     await users[2].wait_for_text("🎉")
     await running.timers.mailings.wait_idle()
