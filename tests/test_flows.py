@@ -49,6 +49,21 @@ async def _lotse(bot: World, address: int, name: str, channel: str = CHANNELS[0]
     return lotse
 
 
+async def _ask(person: Person) -> None:
+    """Agree, then go through the questionnaire to *sent*."""
+    await _onboard(person)
+    await person.choose(_t().gettext("🤝 I need a Lotse"))
+    await person.pick("ask:topic:jobcenter")
+    await person.say("A letter from the Jobcenter")
+    await person.pick("ask:langs_done")
+    await person.pick("ask:district:0")
+    await person.pick("ask:day:flex")
+    await person.pick("ask:place:skip")
+    await person.say("Amal")
+    await person.pick("ask:confirm")
+    assert person.last.text == asking_views.sent(_t()).text
+
+
 async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu(
     bot: World,
 ) -> None:
@@ -64,17 +79,7 @@ async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu
 async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: World) -> None:
     lotse = await _lotse(bot, 201, "Jonas")
     person = bot.person(101, "Amal")
-    await _onboard(person)
-    await person.choose(_t().gettext("🤝 I need a Lotse"))
-    await person.pick("ask:topic:jobcenter")
-    await person.say("A letter from the Jobcenter")
-    await person.pick("ask:langs_done")
-    await person.pick("ask:district:0")
-    await person.pick("ask:day:flex")
-    await person.pick("ask:place:skip")
-    await person.say("Amal")
-    await person.pick("ask:confirm")
-    assert person.last.text == asking_views.sent(_t()).text
+    await _ask(person)
 
     offer = lotse.last
     assert "Amal" not in offer.text  # the name only after accepting
@@ -95,17 +100,7 @@ async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: Worl
     # The same address on both channels: two different people, each reached on their own.
     lotse = await _lotse(bot, 101, "Jonas", channel=CHANNELS[1])
     person = bot.person(101, "Amal", channel=CHANNELS[0])
-    await _onboard(person)
-    await person.choose(_t().gettext("🤝 I need a Lotse"))
-    await person.pick("ask:topic:jobcenter")
-    await person.say("A letter from the Jobcenter")
-    await person.pick("ask:langs_done")
-    await person.pick("ask:district:0")
-    await person.pick("ask:day:flex")
-    await person.pick("ask:place:skip")
-    await person.say("Amal")
-    await person.pick("ask:confirm")
-    assert person.last.text == asking_views.sent(_t()).text
+    await _ask(person)
 
     # The offer reaches the Lotse on their messenger, and only there.
     offer = lotse.last
