@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Telegram bot for Integrationslotsen programmes.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run = commands.add_parser(
+        "run", help="run the bot (needs TELEGRAM_BOT_TOKEN, or LOTSENBOT_SIGNAL_URL and _ACCOUNT)"
+    )
     run.add_argument(
         "--webhook",
         metavar="URL",
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "run":
-            settings.require_token()
+            settings.require_channel()
             city = load_city(settings.config_path)
             from channels.runner import serve
             from channels.telegram.webhook import Webhook, parse_listen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class Settings:
     db_path: Path
     config_path: Path
     webhook_secret: str | None = None
+    #: signal-cli's daemon (``http://127.0.0.1:7583``) and the bot's number on Signal.
+    signal_url: str | None = None
+    signal_account: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,7 +71,43 @@ class Settings:
             Path(db),
             Path(config),
             _secret(env, "LOTSENBOT_WEBHOOK_SECRET"),
+            (env.get("LOTSENBOT_SIGNAL_URL", "").strip().rstrip("/") or None),
+            (env.get("LOTSENBOT_SIGNAL_ACCOUNT", "").strip() or None),
         )
+
+    def require_channel(self) -> None:
+        """Stop with a message naming the variables unless at least one channel is set up
+        (Telegram: a token; Signal: the daemon's URL and the bot's number), each well-formed."""
+        if self.signal_url is None and self.signal_account is None:
+            if self.token is None:
+                raise ConfigError(
+                    "neither TELEGRAM_BOT_TOKEN nor LOTSENBOT_SIGNAL_URL and "
+                    "LOTSENBOT_SIGNAL_ACCOUNT are set: export the token @BotFather gave you, "
+                    "or signal-cli's daemon URL and the bot's number "
+                    "(or try `make demo` to see the bot offline, without either)"
+                )
+        else:
+            self.require_signal()
+        if self.token is not None:
+            self.require_token()
+
+    def require_signal(self) -> tuple[str, str]:
+        """Return signal-cli's daemon URL and the bot's number, or stop naming what is wrong."""
+        if self.signal_url is None:
+            raise ConfigError("LOTSENBOT_SIGNAL_ACCOUNT is set but LOTSENBOT_SIGNAL_URL is not")
+        if self.signal_account is None:
+            raise ConfigError("LOTSENBOT_SIGNAL_URL is set but LOTSENBOT_SIGNAL_ACCOUNT is not")
+        if not self.signal_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "LOTSENBOT_SIGNAL_URL must start with http:// or https:// "
+                f"(got {self.signal_url!r})"
+            )
+        if not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.signal_account):
+            raise ConfigError(
+                "LOTSENBOT_SIGNAL_ACCOUNT must be the bot's number with its country code "
+                "(E.164, e.g. +4915112345678)"
+            )
+        return self.signal_url, self.signal_account
 
     def require_token(self) -> str:
         """Return the bot token or stop with a message naming the variable."""

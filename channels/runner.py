@@ -8,25 +8,43 @@ import gc
 import logging
 import signal
 from collections.abc import Callable
+from typing import Protocol
 
 from bot import logs
 from bot.clock import Clock, SystemClock
 from bot.config import CityConfig, Settings
 from bot.i18n import warm_up
 from bot.scheduler import Timers
-from bot.services import Repositories, build_services
+from bot.services import Repositories, Services, build_services
 from bot.storage.database import Database
+from channels.signal.channel import SignalChannel
 from channels.telegram.channel import TelegramChannel
-from channels.telegram.inputs import CHANNEL
 from channels.telegram.webhook import Webhook
 from handlers.mailer import MessengerMailer
 from handlers.notify import MessengerNotifier
-from handlers.port import Switchboard
+from handlers.port import Messenger, Switchboard
 from handlers.router import Router
 
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What the composition root needs of a channel (``channels/<name>/channel.py``)."""
+
+    name: str
+
+    @property
+    def messenger(self) -> Messenger: ...
+
+    async def connect(self, stop: asyncio.Event) -> bool: ...
+
+    async def start(self, router: Router, services: Services) -> None: ...
+
+    async def run(self, db: Database, clock: Clock, stop: asyncio.Event) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 async def serve(
@@ -39,7 +57,7 @@ async def serve(
     webhook: Webhook | None = None,
 ) -> None:
     """Run until ``stop`` is set, or until SIGTERM/SIGINT when no event is given."""
-    token = settings.require_token()
+    settings.require_channel()
     logs.install()  # also when started in process (the demo, the tests)
     clock = clock or SystemClock()
     if stop is None:
@@ -51,19 +69,27 @@ async def serve(
     db = Database(settings.db_path)
     await db.open()
     try:
-        channel = TelegramChannel(token, settings.api_url, webhook)
-        # Every configured channel's messenger by its name: whoever is reached, is reached on
+        channels: list[Channel] = []
+        if settings.token is not None:
+            channels.append(TelegramChannel(settings.require_token(), settings.api_url, webhook))
+        if settings.signal_url is not None or settings.signal_account is not None:
+            url, account = settings.require_signal()
+            channels.append(SignalChannel(url, account, db, clock))
+        # Every running channel's messenger by its name: whoever is reached, is reached on
         # their own channel.
-        switchboard = Switchboard({CHANNEL: channel.messenger})
+        switchboard = Switchboard({channel.name: channel.messenger for channel in channels})
         repos = Repositories.on(db)
         notifier = MessengerNotifier(
             city, repos.people, repos.lotsen, repos.requests, clock, switchboard
         )
         mailer = MessengerMailer(city, switchboard)
         services = build_services(repos, city, clock, notifier, mailer)
-        if not await channel.connect(stop):
-            return
-        await channel.start(Router(services, switchboard), services)
+        for channel in channels:
+            if not await channel.connect(stop):
+                return
+        router = Router(services, switchboard)
+        for channel in channels:
+            await channel.start(router, services)
         timers = Timers(
             services.schedule,
             services.requests,
@@ -82,10 +108,14 @@ async def serve(
         gc.freeze()
         log.info("Lotsenbot is running")
         try:
-            await channel.run(db, clock, stop)
+            # One failing channel (e.g. a token refused) stops the others too.
+            async with asyncio.TaskGroup() as group:
+                for channel in channels:
+                    group.create_task(channel.run(db, clock, stop))
         finally:
             await timers.stop()
-            await channel.stop()
+            for channel in channels:
+                await channel.stop()
     finally:
         await db.close()
     log.info("Lotsenbot stopped")

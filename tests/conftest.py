@@ -24,6 +24,7 @@ from bot.domain.people import Contact
 from bot.scheduler import Timers
 from bot.storage.database import Database
 from channels.runner import serve
+from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,13 +145,25 @@ def shifted_clock() -> ManualClock:
 
 
 async def start_bot(
-    api: FakeBotAPI, city: CityConfig, db_path: Path, clock: ManualClock | None = None
+    api: FakeBotAPI,
+    city: CityConfig,
+    db_path: Path,
+    clock: ManualClock | None = None,
+    signal: FakeSignalDaemon | None = None,
 ) -> RunningBot:
-    """Start the real application against ``api`` and wait until it polls.
+    """Start the real application against ``api`` (and the local signal-cli daemon
+    ``signal``, if given) and wait until it polls (and listens to the daemon's events).
 
     Pass the ``clock`` of an earlier run to restart the bot at the time it had reached.
     """
-    settings = Settings(token=api.token, api_url=api.url, db_path=db_path, config_path=CITY_FILE)
+    settings = Settings(
+        token=api.token,
+        api_url=api.url,
+        db_path=db_path,
+        config_path=CITY_FILE,
+        signal_url=signal.url if signal is not None else None,
+        signal_account=signal.account if signal is not None else None,
+    )
     clock = clock or shifted_clock()
     api.now = lambda: clock.now().timestamp()  # message dates on the bot's calendar
     stop = asyncio.Event()
@@ -159,7 +172,10 @@ async def start_bot(
     task = asyncio.create_task(
         serve(settings, city, clock=clock, stop=stop, on_start=started.append)
     )
+    streams = signal.connects if signal is not None else 0
     await api.wait_until(lambda: len(api.calls_of("getUpdates")) > polls or task.done())
+    if signal is not None and not task.done():
+        await signal.wait_until(lambda: signal.connects > streams or task.done())
     if task.done():
         task.result()
     return RunningBot(api, settings, city, clock, stop, task, started[0])

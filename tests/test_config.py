@@ -51,6 +51,39 @@ def test_token_problems_name_the_variable(env: dict[str, str], message: str) -> 
         Settings.from_env(env).require_token()
 
 
+def test_signal_settings_start_the_signal_channel_alone_or_next_to_telegram() -> None:
+    signal = {
+        "LOTSENBOT_SIGNAL_URL": "http://127.0.0.1:7583/",
+        "LOTSENBOT_SIGNAL_ACCOUNT": "+4915112345678",
+    }
+    alone = Settings.from_env(signal)
+    alone.require_channel()
+    assert alone.require_signal() == ("http://127.0.0.1:7583", "+4915112345678")
+    assert alone.token is None
+    Settings.from_env({**signal, "TELEGRAM_BOT_TOKEN": "1:a"}).require_channel()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "neither TELEGRAM_BOT_TOKEN nor LOTSENBOT_SIGNAL_URL and LOTSENBOT_SIGNAL_ACCOUNT"),
+        ({"LOTSENBOT_SIGNAL_URL": "http://127.0.0.1:7583"}, "LOTSENBOT_SIGNAL_ACCOUNT is not"),
+        ({"LOTSENBOT_SIGNAL_ACCOUNT": "+4915112345678"}, "LOTSENBOT_SIGNAL_URL is not"),
+        (
+            {"LOTSENBOT_SIGNAL_URL": "127.0.0.1:7583", "LOTSENBOT_SIGNAL_ACCOUNT": "+49151123"},
+            "LOTSENBOT_SIGNAL_URL must start with http",
+        ),
+        (
+            {"LOTSENBOT_SIGNAL_URL": "http://[::1]:7583", "LOTSENBOT_SIGNAL_ACCOUNT": "015112345"},
+            "LOTSENBOT_SIGNAL_ACCOUNT must be the bot's number",
+        ),
+    ],
+)
+def test_channel_problems_name_the_variables(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env).require_channel()
+
+
 def test_api_url_must_be_http() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_API_URL"):
         Settings.from_env({"TELEGRAM_API_URL": "api.telegram.org"})
@@ -129,6 +162,7 @@ def test_run_without_token_says_so_in_one_line_and_exits_2(tmp_path: Path) -> No
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "LOTSENBOT_SIGNAL_URL" in lines[0] and "LOTSENBOT_SIGNAL_ACCOUNT" in lines[0]
     assert "make demo" in lines[0]  # the way to see the bot without a token
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "db.sqlite3").exists()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import json
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from bot.clock import to_db
 from bot.storage.database import Database
 
-__all__ = ["InboxRepository"]
+__all__ = ["InboxRepository", "MenuRepository", "StampedInbox"]
 
 
 class InboxRepository:
@@ -91,3 +92,137 @@ class InboxRepository:
         """Return the highest update id ever stored."""
         row = await self.db.fetch_one("SELECT max(update_id) FROM inbox")
         return row[0] if row and row[0] is not None else None
+
+
+class StampedInbox:
+    """All SQL about the inbox of a channel whose events are known by (sender, stamp)."""
+
+    def __init__(self, db: Database, channel: str) -> None:
+        self.db = db
+        self.channel = channel
+
+    async def store(self, sender: str, stamp: int, payload: str, now: datetime) -> int | None:
+        """Keep a raw event; return its row id, or None if it was stored before."""
+        rows = await self.db.write_returning(
+            "INSERT INTO stamped_inbox (channel, sender, stamp, payload, received_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, sender, stamp) DO NOTHING RETURNING id",
+            (self.channel, sender, stamp, payload, to_db(now)),
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def begin(self, event_id: int) -> None:
+        """Count one more attempt at handling the event: it is being handled now."""
+        await self.db.write(
+            "UPDATE stamped_inbox SET attempts = attempts + 1 WHERE id = ? AND done_at IS NULL",
+            (event_id,),
+        )
+
+    async def mark_done(self, event_id: int, now: datetime) -> None:
+        """Record that the event was handled and drop its payload."""
+        await self.db.write(
+            "UPDATE stamped_inbox SET done_at = ?, payload = NULL WHERE id = ? AND done_at IS NULL",
+            (to_db(now), event_id),
+        )
+
+    async def take_leftovers(
+        self, max_attempts: int, now: datetime
+    ) -> tuple[list[tuple[int, str]], int]:
+        """The events (id, payload) an earlier run left unhandled, in the order they came;
+        those whose handling began ``max_attempts`` times are given up and counted instead."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE stamped_inbox SET done_at = ?, payload = NULL "
+                "WHERE channel = ? AND done_at IS NULL AND attempts >= ?",
+                (to_db(now), self.channel, max_attempts),
+            )
+            given_up = cursor.rowcount
+            cursor = await conn.execute(
+                "SELECT id, payload FROM stamped_inbox WHERE channel = ? AND done_at IS NULL "
+                "ORDER BY id",
+                (self.channel,),
+            )
+            rows = [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+        return rows, given_up
+
+    async def prune(self, before: datetime) -> int:
+        """Forget handled events older than ``before``; return how many."""
+        return await self.db.write(
+            "DELETE FROM stamped_inbox WHERE channel = ? AND done_at IS NOT NULL AND done_at < ?",
+            (self.channel, to_db(before)),
+        )
+
+
+#: A shown screen's choices in the order they were numbered: (label, action).
+Numbered = tuple[tuple[str, str], ...]
+
+
+class MenuRepository:
+    """All SQL about the screens a channel without buttons showed and their numbered choices.
+
+    Kept: the last :attr:`keep` screens of each chat; :meth:`prune` drops older ones too.
+    """
+
+    def __init__(self, db: Database, channel: str, keep: int = 20) -> None:
+        self.db = db
+        self.channel = channel
+        self.keep = keep
+
+    async def shown(
+        self,
+        chat: str,
+        message_id: int,
+        choices: Sequence[tuple[str, str]],
+        digest: str,
+        now: datetime,
+    ) -> None:
+        """Record a screen (or its new state) and forget the chat's oldest beyond the last few."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO menu (channel, chat, message_id, choices, digest, shown_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat, message_id) DO UPDATE "
+                "SET choices = excluded.choices, digest = excluded.digest",
+                (self.channel, chat, message_id, json.dumps(list(choices)), digest, to_db(now)),
+            )
+            await conn.execute(
+                "DELETE FROM menu WHERE channel = ? AND chat = ? AND message_id NOT IN "
+                "(SELECT message_id FROM menu WHERE channel = ? AND chat = ? "
+                "ORDER BY message_id DESC LIMIT ?)",
+                (self.channel, chat, self.channel, chat, self.keep),
+            )
+
+    async def change(
+        self, chat: str, message_id: int, choices: Sequence[tuple[str, str]], digest: str | None
+    ) -> None:
+        """Give a recorded screen new choices (and a new digest); unknown ones stay unknown."""
+        await self.db.write(
+            "UPDATE menu SET choices = ?, digest = coalesce(?, digest) "
+            "WHERE channel = ? AND chat = ? AND message_id = ?",
+            (json.dumps(list(choices)), digest, self.channel, chat, message_id),
+        )
+
+    async def get(self, chat: str, message_id: int) -> tuple[Numbered, str] | None:
+        """A recorded screen's choices and digest; None if it is not (or no longer) known."""
+        row = await self.db.fetch_one(
+            "SELECT choices, digest FROM menu WHERE channel = ? AND chat = ? AND message_id = ?",
+            (self.channel, chat, message_id),
+        )
+        return (_numbered(row[0]), str(row[1])) if row is not None else None
+
+    async def latest(self, chat: str) -> tuple[int, Numbered] | None:
+        """The chat's latest screen: its message id and choices (None: none recorded)."""
+        row = await self.db.fetch_one(
+            "SELECT message_id, choices FROM menu WHERE channel = ? AND chat = ? "
+            "ORDER BY message_id DESC LIMIT 1",
+            (self.channel, chat),
+        )
+        return (int(row[0]), _numbered(row[1])) if row is not None else None
+
+    async def prune(self, before: datetime) -> int:
+        """Forget screens shown before ``before``; return how many."""
+        return await self.db.write(
+            "DELETE FROM menu WHERE channel = ? AND shown_at < ?", (self.channel, to_db(before))
+        )
+
+
+def _numbered(stored: str) -> Numbered:
+    return tuple((str(label), str(action)) for label, action in json.loads(stored))

@@ -143,6 +143,17 @@ class PrivacyRepository:
         """Erase the person; their requests stay only as anonymous rows for the statistics."""
         async with self.db.transaction() as conn:
             for contact in await _cut_off(conn, person_id, to_db(now)):
+                # Channels without buttons: the screens shown in their chat, and their own
+                # events still in that inbox, go too.
+                await conn.execute(
+                    "DELETE FROM menu WHERE channel = ? AND chat = ?",
+                    (contact.channel, contact.address),
+                )
+                await conn.execute(
+                    "UPDATE stamped_inbox SET payload = NULL, done_at = ? "
+                    "WHERE done_at IS NULL AND channel = ? AND sender = ?",
+                    (to_db(now), contact.channel, contact.address),
+                )
                 if contact.channel != "telegram":
                     continue
                 # The person's own updates still in the inbox (the /delete press among them)

@@ -446,7 +446,7 @@ class FakeSignalDaemon:
         self.untrusted.add(number)
 
     def _maybe_fault(self, method: str, params: JSON) -> None:
-        recipients = _list(params.get("recipient"))
+        recipients = [self.number_of(str(r)) for r in _list(params.get("recipient"))]
         for fault in self.faults:
             if fault.method != method or fault.times <= 0:
                 continue
@@ -485,8 +485,15 @@ class FakeSignalDaemon:
 
     # ------------------------------------------------------------------ methods
 
+    def number_of(self, recipient: str) -> str:
+        """The number of a recipient given by number or by UUID (as signal-cli takes both)."""
+        for number, user in self.users.items():
+            if recipient == user.uuid:
+                return number
+        return recipient
+
     def _recipient(self, params: JSON) -> str:
-        recipients = _list(params.get("recipient"))
+        recipients = [self.number_of(str(r)) for r in _list(params.get("recipient"))]
         if params.get("groupId") or params.get("groupIds"):
             raise RpcError(-1, "Group not found")  # the bot has no groups
         if len(recipients) != 1:
@@ -639,7 +646,7 @@ class FakeSignalDaemon:
         return {"data": base64.b64encode(attachment.data).decode()}
 
     async def _rpc_trust(self, params: JSON) -> JSON:
-        number = str(params.get("recipient") or "")
+        number = self.number_of(str(params.get("recipient") or ""))
         if not params.get("trustAllKnownKeys") and not params.get("verifiedSafetyNumber"):
             raise RpcError(
                 -1,

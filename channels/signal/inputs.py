@@ -1,0 +1,190 @@
+"""What signal-cli delivers, as the conversation's inputs.
+
+An envelope (``JsonMessageEnvelope``) from a person becomes one input, or several when a
+typed answer picks several numbers of a multi-select: typed text; a number (or a label's
+text) answering the chat's latest screen, or the quoted one, as the chosen action
+(:func:`channels.signal.render.choose`); a ``/command``; a voice note, photo or document by
+signal-cli's attachment id; an edit. Signal has no buttons, so a number that answers no
+screen (a screen that is gone or was never sent, a number beyond its list) becomes an action
+no route takes, and the person hears that it is no longer valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage.inbox import MenuRepository
+from channels.signal.render import choose
+from handlers.port import Choice, Input, Kind, Upload
+
+__all__ = ["CHANNEL", "STALE", "Received", "inputs_of", "received"]
+
+#: The channel's name in contacts (``signal:<uuid>``) and stored message references.
+CHANNEL = "signal"
+#: The action of a number that answers no screen: no route takes it.
+STALE = "stale"
+#: Inputs of one envelope are keyed ``timestamp * KEYS + n``: room for this many.
+KEYS = 16
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBERS = re.compile(r"\d+\.?(?:[\s,;،؛]+\d+\.?)*")
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """The parts of an envelope the conversation uses."""
+
+    sender: str  #: the ``sourceUuid`` (a number only when Signal gives no UUID)
+    stamp: int  #: the envelope's timestamp: the message's id on Signal
+    name: str | None
+    data: JSON  #: the ``JsonDataMessage`` (of the edit, for an edit)
+    edit_of: int | None = None
+
+
+def received(envelope: JSON) -> Received | None:
+    """The message in an envelope from a person; None for receipts, typing, sync messages,
+    reactions, group messages and what has no sender or timestamp."""
+    sender = envelope.get("sourceUuid") or envelope.get("sourceNumber")
+    stamp = envelope.get("timestamp")
+    if not isinstance(sender, str) or not sender or type(stamp) is not int:
+        return None
+    edit_of = None
+    data = envelope.get("dataMessage")
+    edit = envelope.get("editMessage")
+    if not isinstance(data, dict) and isinstance(edit, dict):
+        data = edit.get("dataMessage")
+        edit_of = edit.get("targetSentTimestamp")
+        if type(edit_of) is not int:
+            return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("reaction") or data.get("groupInfo") or data.get("remoteDelete"):
+        return None  # reactions and deletions change nothing; the bot is in no group
+    name = envelope.get("sourceName")
+    return Received(sender, stamp, name if isinstance(name, str) else None, data, edit_of)
+
+
+async def inputs_of(
+    message: Received, account: str, menus: MenuRepository, *, known: bool
+) -> list[Input]:
+    """The inputs ``message`` stands for. ``account``: the bot's number (a quote of the bot's
+    message names it); ``known``: whether the sender has talked to the bot before (a first
+    message of someone new is their ``/start``, with its first word as the code)."""
+    data = message.data
+    text = data.get("message") if isinstance(data.get("message"), str) else None
+    upload = _upload(data)
+    reply_to = _quoted(data, account)
+    base: JSON = {
+        "channel": CHANNEL,
+        "sender": message.sender,
+        "chat": message.sender,
+        "first_name": (message.name or "").split(" ")[0] or None,
+        "full_name": message.name,
+        "message": message.stamp,
+    }
+    key = message.stamp * KEYS
+    if message.edit_of is not None:
+        edited = {**base, "message": message.edit_of}
+        return [Input(Kind.EDIT, key=key, text=text, markup=text, **edited)]
+    if upload is not None:
+        return [
+            Input(
+                Kind.MESSAGE,
+                key=key,
+                caption=text,
+                markup=text,
+                upload=upload,
+                reply_to=reply_to,
+                **base,
+            )
+        ]
+    if text is None or not text.strip():
+        return [Input(Kind.MESSAGE, key=key, upload=Upload("other", ""), **base)]
+    words = text.split()
+    if words[0].startswith("/") and len(words[0]) > 1:
+        command = words[0][1:].split("@", 1)[0].lower()
+        return [Input(Kind.COMMAND, key=key, command=command, args=tuple(words[1:]), **base)]
+    if not known:
+        return [Input(Kind.COMMAND, key=key, command="start", args=tuple(words[:1]), **base)]
+    answered = await _screen(message.sender, reply_to, menus)
+    numeric = bool(_NUMBERS.fullmatch(text.translate(_DIGITS).strip()))
+    if answered is not None:
+        screen, choices = answered
+        actions = choose(choices, text)
+        if actions:
+            return [
+                Input(
+                    Kind.ACTION,
+                    key=key + n,
+                    action=action,
+                    pressed=screen,
+                    press=message.sender,
+                    **base,
+                )
+                for n, action in enumerate(actions[:KEYS])
+            ]
+    # A number for no screen at all, beyond a screen's list, or quoting a screen whose
+    # choices are gone is stale; to the latest screen without choices (one that asks for a
+    # count, say) it is typed text.
+    if numeric and (answered is None or answered[1] or reply_to is not None):
+        pressed = answered[0] if answered is not None else None
+        return [
+            Input(Kind.ACTION, key=key, action=STALE, pressed=pressed, press=message.sender, **base)
+        ]
+    return [Input(Kind.MESSAGE, key=key, text=text, markup=text, reply_to=reply_to, **base)]
+
+
+async def _screen(
+    chat: str, quoted: int | None, menus: MenuRepository
+) -> tuple[int, tuple[Choice, ...]] | None:
+    """The screen a typed answer answers: the quoted one, else the chat's latest."""
+    if quoted is not None:
+        found = await menus.get(chat, quoted)
+        if found is None:
+            return None
+        return quoted, tuple(Choice(label, action) for label, action in found[0])
+    latest = await menus.latest(chat)
+    if latest is None:
+        return None
+    return latest[0], tuple(Choice(label, action) for label, action in latest[1])
+
+
+def _quoted(data: JSON, account: str) -> int | None:
+    """The timestamp of the bot's message that ``data`` quotes (a quote of anyone else's
+    message answers nothing of the bot's)."""
+    quote = data.get("quote")
+    if not isinstance(quote, dict) or type(quote.get("id")) is not int:
+        return None
+    if account not in (quote.get("authorNumber"), quote.get("author")):
+        return None
+    return int(quote["id"])
+
+
+def _upload(data: JSON) -> Upload | None:
+    """The first attachment by signal-cli's id: a voice note, photo or document; stickers
+    and other attachments as ``other``."""
+    if data.get("sticker"):
+        return Upload("other", "")
+    attachments = data.get("attachments")
+    if not isinstance(attachments, list) or not attachments:
+        return None
+    first = attachments[0]
+    if not isinstance(first, dict) or not isinstance(first.get("id"), str):
+        return Upload("other", "")
+    mime = first.get("contentType") if isinstance(first.get("contentType"), str) else None
+    size = first["size"] if type(first.get("size")) is int else 0
+    if mime is None:
+        kind = "document"
+    elif mime.startswith("audio/"):
+        kind = "voice"
+    elif mime.startswith("image/") and mime != "image/gif":
+        kind = "photo"
+    elif mime.startswith("video/"):
+        kind = "other"
+    else:
+        kind = "document"
+    return Upload(kind, first["id"] if kind != "other" else "", size, mime)

@@ -1,0 +1,163 @@
+"""Durable intake of Signal: each event of the stream is stored before it is handled.
+
+signal-cli (``--receive-mode=on-connection``) hands a message over once, on the open event
+stream, and Signal's servers forget it. Here each message is written to the inbox
+(``stamped_inbox``, keyed by sender and timestamp, so an event delivered twice is handled
+once) before it is handled; handling runs per chat in order, different chats at once; each
+event is marked done afterwards, and on start whatever is left is handled first.
+
+The window that remains: an event signal-cli has written to the stream but the bot has not
+yet stored (a crash between the two) is lost; it is the time of one SQLite write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.domain.people import Contact
+from bot.services import Services
+from bot.storage.inbox import MenuRepository, StampedInbox
+from channels.signal.inputs import CHANNEL, Received, inputs_of, received
+from channels.signal.rpc import Event, SignalRPC
+from handlers.port import Messenger
+from handlers.router import Router
+
+__all__ = ["SignalIntake"]
+
+log = logging.getLogger(__name__)
+
+_KEEP_DONE = timedelta(days=1)
+_KEEP_MENUS = timedelta(days=30)
+_PRUNE_EVERY = timedelta(hours=1)
+
+
+class SignalIntake:
+    """Read, store and dispatch the events of signal-cli's stream."""
+
+    def __init__(
+        self,
+        client: SignalRPC,
+        inbox: StampedInbox,
+        menus: MenuRepository,
+        router: Router,
+        messenger: Messenger,
+        services: Services,
+        clock: Clock,
+        account: str,
+        *,
+        max_attempts: int = 3,
+    ) -> None:
+        self.rpc = client
+        self.inbox = inbox
+        self.menus = menus
+        self.router = router
+        self.messenger = messenger
+        self.services = services
+        self.clock = clock
+        self.account = account
+        self.max_attempts = max_attempts
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last_prune = clock.now()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle leftovers, then read the stream until ``stop`` is set; finish what is in
+        hand."""
+        await self._prune()
+        await self._resume()
+        events = self.rpc.events()
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                following = asyncio.ensure_future(anext(events))
+                await asyncio.wait({following, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    following.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                        await following
+                    break
+                await self.accept(following.result())
+                if self.clock.now() - self._last_prune >= _PRUNE_EVERY:
+                    await self._prune()
+        finally:
+            stopping.cancel()
+            await events.aclose()
+            await self.drain()
+
+    async def accept(self, event: Event) -> None:
+        """Store one event durably and dispatch it if it is new."""
+        message = received(event.envelope)
+        if message is None:
+            return  # receipts, typing, reactions, sync messages: nothing to handle
+        payload = json.dumps(event.envelope, ensure_ascii=False)
+        stored = await self.inbox.store(message.sender, message.stamp, payload, self.clock.now())
+        if stored is not None:
+            self._dispatch(stored, message)
+
+    async def drain(self, timeout: float = 25.0) -> None:
+        """Wait for the events in hand; whatever does not finish stays in the inbox."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
+
+    async def _resume(self) -> None:
+        left, given_up = await self.inbox.take_leftovers(self.max_attempts, self.clock.now())
+        if given_up:
+            log.error(
+                "gave up %d Signal event(s) that failed %d times", given_up, self.max_attempts
+            )
+        if left:
+            log.info("handling %d Signal event(s) left from the previous run", len(left))
+        for event_id, payload in left:
+            message = received(json.loads(payload))
+            if message is None:
+                await self.inbox.mark_done(event_id, self.clock.now())
+            else:
+                self._dispatch(event_id, message)
+
+    def _dispatch(self, event_id: int, message: Received) -> None:
+        chat = message.sender
+        task = asyncio.create_task(self._handle(event_id, message, self._tails.get(chat)))
+        self._tails[chat] = task
+        self._in_flight.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._in_flight.discard(finished)
+            if self._tails.get(chat) is finished:
+                del self._tails[chat]
+
+        task.add_done_callback(done)
+
+    async def _handle(
+        self, event_id: int, message: Received, previous: asyncio.Task[None] | None
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait({previous})
+        try:
+            await self.inbox.begin(event_id)
+            # Read after the chat's earlier messages were handled: a number answers the
+            # screens they brought.
+            known = await self.menus.latest(message.sender) is not None or (
+                await self.services.people.find(Contact(CHANNEL, message.sender)) is not None
+            )
+            inputs = await inputs_of(message, self.account, self.menus, known=known)
+        except Exception as exc:  # the database itself failed: the event stays stored
+            log.error("could not read Signal event %d (%s)", event_id, type(exc).__name__)
+            return
+        for input in inputs:
+            # What handlers raise is caught and reported by the router.
+            await self.router.dispatch(input, self.messenger)
+        try:
+            await self.inbox.mark_done(event_id, self.clock.now())
+        except Exception as exc:
+            log.error("could not mark Signal event %d as done (%s)", event_id, type(exc).__name__)
+
+    async def _prune(self) -> None:
+        now = self.clock.now()
+        self._last_prune = now
+        await self.inbox.prune(now - _KEEP_DONE)
+        await self.menus.prune(now - _KEEP_MENUS)

@@ -1,0 +1,209 @@
+"""The conversation's messenger port on signal-cli: screens as text with ``textStyle``
+ranges and numbered choices (:mod:`channels.signal.render`).
+
+Signal has no buttons and keeps no message the bot could change without the person seeing
+a new one, so:
+
+- every screen sent is recorded with its numbered choices (:class:`MenuRepository`): a typed
+  number answers the chat's latest screen, or the quoted one (:mod:`channels.signal.inputs`);
+- ``edit`` sends the new state as a new message when it has choices (the list the person
+  answers is then the last one in the chat) and edits the message in place
+  (``editTimestamp``) when it has none, e.g. an offer that was taken meanwhile; an unchanged
+  screen sends nothing;
+- ``edit_choices`` to none sends nothing and makes the screen's numbers stale; to others it
+  sends the new list;
+- ``answer`` sends the notice as a short message (``press`` is the chat);
+- message ids are Signal's timestamps.
+
+signal-cli's errors become the port's: not registered → :class:`Blocked`; rate limit →
+:class:`RateLimited`; an untrusted identity (the person reinstalled Signal, their safety
+number changed) → the new identity is trusted and the message sent once more (see the
+README, "What differs on Signal"); a request signal-cli cannot take → :class:`Refused`;
+anything else → :class:`Unavailable`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from bot.clock import Clock
+from bot.storage.inbox import MenuRepository
+from channels.signal import rpc
+from channels.signal.render import Rendered, choices_of, render
+from handlers.port import (
+    Attachment,
+    Blocked,
+    Choices,
+    OutFile,
+    RateLimited,
+    Refused,
+    Screen,
+    Sent,
+    Unavailable,
+)
+
+__all__ = ["SignalMessenger", "invitation_link"]
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+#: Signal's apps show an edit only within a day of the message.
+_EDITABLE = timedelta(hours=23)
+#: How long to wait after a rate limit for which Signal named no time.
+_DEFAULT_WAIT = 60.0
+
+
+def invitation_link(account: str) -> str:
+    """The link that opens a chat with the bot's number (signal.me takes no text to fill in,
+    so the code is written next to it)."""
+    return f"https://signal.me/#p/{account}"
+
+
+def _digest(rendered: Rendered) -> str:
+    content = "\x00".join((rendered.text, *rendered.text_styles))
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def _pairs(rendered: Rendered) -> list[tuple[str, str]]:
+    return [(c.label, c.action) for c in rendered.choices]
+
+
+class SignalMessenger:
+    """Sends, edits and deletes through :class:`channels.signal.rpc.SignalRPC`."""
+
+    def __init__(
+        self, client: rpc.SignalRPC, account: str, menus: MenuRepository, clock: Clock
+    ) -> None:
+        self.rpc = client
+        self.account = account
+        self.menus = menus
+        self.clock = clock
+
+    async def _deliver(self, chat: str, call: Callable[[], Awaitable[R]]) -> R:
+        """Make ``call``; signal-cli's errors as the port's."""
+        try:
+            try:
+                return await call()
+            except rpc.UntrustedIdentity:
+                # The policy: the person reinstalled Signal; trust the new key, send again.
+                log.info("a recipient's Signal identity changed; trusting the new one")
+                await self.rpc.trust(chat)
+                return await call()
+        except rpc.NotRegistered as exc:
+            raise Blocked(type(exc).__name__) from exc
+        except rpc.RateLimited as exc:
+            raise RateLimited(exc.retry_after or _DEFAULT_WAIT) from exc
+        except rpc.UntrustedIdentity as exc:
+            raise Refused(type(exc).__name__) from exc
+        except rpc.SignalError as exc:
+            if exc.retryable:
+                raise Unavailable(type(exc).__name__) from exc
+            raise Refused(type(exc).__name__) from exc
+
+    async def _send(
+        self,
+        chat: str,
+        rendered: Rendered,
+        *,
+        attachments: tuple[str, ...] = (),
+        voice_note: bool = False,
+        edit: int | None = None,
+    ) -> int:
+        text = rendered.text
+        if not text and not attachments:
+            text = "…"  # Signal takes no empty message
+        return await self._deliver(
+            chat,
+            lambda: self.rpc.send(
+                chat,
+                text,
+                text_styles=rendered.text_styles,
+                attachments=attachments,
+                edit_timestamp=edit,
+                voice_note=voice_note,
+            ),
+        )
+
+    async def _record(self, chat: str, message: int, rendered: Rendered) -> None:
+        await self.menus.shown(chat, message, _pairs(rendered), _digest(rendered), self.clock.now())
+
+    async def send(
+        self,
+        chat: str,
+        screen: Screen,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        rendered = render(screen)
+        attachments: tuple[str, ...] = ()
+        if file is not None:
+            mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            attachments = (rpc.data_uri(file.data, mime, file.name),)
+        elif attachment is not None:
+            # The bot keeps only signal-cli's id of a received file, and passes none on yet.
+            log.info("a Signal attachment was not passed on")
+        stamp = await self._send(chat, rendered, attachments=attachments)
+        await self._record(chat, stamp, rendered)
+        return Sent(stamp)
+
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
+        rendered = render(screen)
+        digest = _digest(rendered)
+        known = await self.menus.get(chat, message)
+        if known is not None and known[1] == digest:
+            return  # unchanged
+        if not rendered.choices and self._editable(message):
+            stamp = await self._send(chat, rendered, edit=message)
+        else:
+            stamp = await self._send(chat, rendered)
+        # The message and its new state answer alike (a quote of either).
+        await self.menus.change(chat, message, _pairs(rendered), digest)
+        await self._record(chat, stamp, rendered)
+
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
+        numbered = [(c.label, c.action) for c in choices_of(choices)]
+        known = await self.menus.get(chat, message)
+        if known is not None and list(known[0]) == numbered:
+            return
+        await self.menus.change(chat, message, numbered, None)
+        if not numbered:
+            return  # the numbers are stale now; nothing to show
+        listing = render(Screen("", choices))
+        stamp = await self._send(chat, listing)
+        await self._record(chat, stamp, listing)
+
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
+        rendered = render(Screen(text))
+        if self._editable(message):
+            await self._send(chat, rendered, edit=message)
+        else:
+            await self._send(chat, rendered)
+
+    async def delete(self, chat: str, message: int) -> bool:
+        await self.menus.change(chat, message, [], None)
+        try:
+            await self._deliver(chat, lambda: self.rpc.remote_delete(chat, message))
+        except Refused:
+            return False
+        return True
+
+    async def answer(self, press: str, text: str | None = None, alert: bool = False) -> None:
+        if text:
+            # A notice, not a screen: the numbers of the screen above still answer it.
+            await self._send(press, render(Screen(text)))
+
+    def invitation(self, code: str) -> str:
+        return f"{invitation_link(self.account)} → /start {code}"
+
+    def _editable(self, message: int) -> bool:
+        """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
+        sent = time.time() * 1000 - message  # Signal's clock, not the bot's
+        return sent < _EDITABLE.total_seconds() * 1000
