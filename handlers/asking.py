@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.domain.requests import Request, Status, Step
+from bot.domain.requests import MAX_FILES, FileRef, Request, Status, Step
 from bot.services.requests import MAX_TEXT, RequestService
 from handlers import asking_views, views
 from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Answers, Apply, Dialogue, Reply, discarding, hhmm
-from handlers.limits import file_problem, too_long
+from handlers.limits import file_problem
 from handlers.port import Input, Screen, Upload
 
 __all__ = [
@@ -143,20 +143,30 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     requests = turn.services.requests
     typed, key = turn.input.text, turn.input.key
     request = draft.request
+    media = media_of(turn)
+    problem = file_problem(who.t, media)
+    if problem:
+        await turn.send(problem)
+        return Reply.TOLD
+    file = _file_of(turn, media)
     updated: Request | None
     if draft.step is Step.DESCRIPTION:
-        media = media_of(turn)
         text = typed or turn.input.caption
-        problem = file_problem(who.t, media)
-        if text and len(text) > MAX_TEXT:
-            problem = too_long(who.t, MAX_TEXT)
-        elif not text and media is None:
-            problem = asking_views.description_missing(who.t)
-        if problem:
-            await turn.send(problem)
+        if not text and file is None:
+            await turn.send(asking_views.description_missing(who.t))
             return Reply.TOLD
-        kind, ref = (media.kind, media.ref) if media else (None, None)
-        updated = await requests.describe(request, text, kind, ref, key, channel=turn.input.channel)
+        if text and len(text.strip()) > MAX_TEXT:
+            await turn.send(asking_views.text_shortened(who.t, MAX_TEXT))
+        if file is not None and len(request.files) >= MAX_FILES:
+            await turn.send(asking_views.files_full(who.t, MAX_FILES))
+        updated = await requests.describe(request, text, file, key)
+    elif file is not None:
+        # Another page of the letter, at a later step: added, and the step asked again.
+        updated = await requests.add_file(request, file, key)
+        if updated is None:
+            await turn.send(asking_views.files_full(who.t, MAX_FILES))
+            return draft
+        await turn.send(asking_views.file_added(who.t, len(updated.files)))
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(request, typed, key)
     elif draft.step is Step.NAME:
@@ -167,6 +177,13 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     else:
         return Reply.NOT_HERE
     return Reply.TOLD if updated is None else Draft(updated)
+
+
+def _file_of(turn: Turn, media: Upload | None) -> FileRef | None:
+    """The voice note, photo or document sent, as the request keeps it."""
+    if media is None:
+        return None
+    return FileRef(media.kind, media.ref, turn.input.channel, media.mime)
 
 
 #: The questionnaire of a request (``ask:<what>[:<value>]``), on the person's own draft.

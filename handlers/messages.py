@@ -25,6 +25,8 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
 MAX_TEXT = 3800
+#: The reaction on a person's message that was passed on to the other side of the case.
+RELAYED = "👍"
 MAX_CAPTION = 900
 
 
@@ -100,24 +102,28 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     if problem:
         await turn.send(problem)
         return
-    # The other side may be on another channel: the switchboard reaches them there (an
-    # attachment only goes along on the channel it came from).
+    # The other side may be on another channel: the switchboard reaches them there (with a
+    # copy of an attachment).
     switchboard, to = turn.switchboard, other.contact
     if media is not None:
         caption = Screen(case_views.relayed(t, case, sender, text))
-        attachment = Attachment(media.kind, media.ref, turn.input.channel)
+        attachment = Attachment(media.kind, media.ref, turn.input.channel, media.mime)
         copy = await switchboard.send(to, caption, attachment=attachment)
     elif text:
         copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
     else:
         await welcome.fallback_message(turn)
         return
-    kind = "media" if media is not None and to.channel == turn.input.channel else "text"
+    kind = "media" if media is not None else "text"
     relays = [(MessageRef.at(to, copy.id), kind)]
     if turn.input.message is not None:
         relays.append((turn.input.ref(turn.input.message), "own"))
     requests = services.requests
     await requests.remember(case.id, *relays, relayed=True)
+    # Passed on: a reaction on the person's own message says so where the messenger has
+    # them; else a line that names the recipient (a reply to it goes to the same case).
+    own = turn.input.message
+    if own is not None and await switchboard.react(turn.input.ref(own), RELAYED):
+        return
     sent = await turn.send(case_views.relay_sent(who.t, case, recipient))
-    # It names the recipient: a reply to it goes to the same case.
     await requests.remember(case.id, (turn.input.ref(sent.id), "text"))

@@ -203,7 +203,10 @@ async def test_ukrainian_voice_note_reaches_the_lotse_after_acceptance(
     assert not [m for m in lotse.bot_messages() if m.kind == "voice"]  # only after accepting
     await lotse.press(label("uk", "✅ Accept"))
     voice = await lotse.wait_for_message(lambda m: m.kind == "voice")
-    stored = rows(running, "SELECT media_kind, media_file_id FROM request")
+    stored = rows(
+        running,
+        "SELECT json_extract(files, '$[0].kind'), json_extract(files, '$[0].ref') FROM request",
+    )
     assert stored == [("voice", voice.file_id)]  # Telegram's file id is kept, not the file
     assert "Olena" in voice.text
 

@@ -7,8 +7,10 @@ on Signal reaches a Lotse on Telegram, and their messages cross over both ways.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
@@ -20,9 +22,10 @@ from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import views
+from handlers import asking_views, views
+from handlers.messages import RELAYED
 from tests.conftest import RunningBot, eventually, start_bot
-from tests.scenario import become_lotse, invite_codes, label, t
+from tests.scenario import become_lotse, invite_codes, label, passed_on, t
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -81,6 +84,12 @@ def latest_menu(bot: RunningBot, chat: str) -> list[tuple[str, str]]:
             (chat,),
         ).fetchone()
     return [tuple(pair) for pair in json.loads(row[0])] if row else []  # type: ignore[misc]
+
+
+def known_on_signal(bot: RunningBot, user: FakeSignalUser) -> bool:
+    with closing(sqlite3.connect(bot.settings.db_path)) as conn:
+        found = conn.execute("SELECT 1 FROM contact WHERE address = ?", (user.uuid,)).fetchone()
+    return found is not None
 
 
 def pending(bot: RunningBot) -> int:
@@ -282,3 +291,94 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 
     confirm = max((m for m in user.bot_messages() if listed(m)), key=lambda m: m.timestamp)
     await eventually(erased)
+
+
+async def test_files_cross_over_between_signal_and_telegram(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 102, "Yusuf", ["ar", "de"], codes[0])
+    refugee = daemon.user("+4917011110007", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_REQUEST, "ar")
+    await pick(both, refugee, "ask:topic:jobcenter", "ar")
+    # A voice note says what it is about; the two pages of the letter follow, at the next
+    # step, in one message: both are added to the request, and the step is asked again.
+    await refugee.send_voice(b"\xff\xf1amal-speaks")
+    await eventually(lambda: offers(both, refugee, "ask:lang:"))
+    seen = len(refugee.bot_messages())
+    await refugee.send_photos(b"\xff\xd8page-1", b"\xff\xd8page-2")
+    for count in (2, 3):
+        added = asking_views.file_added(t("ar"), count)
+        await refugee.wait_for_message(lambda m, added=added: m.text == added, after=seen)  # type: ignore[misc]
+    await pick(both, refugee, "ask:langs_done", "ar")
+    await pick(both, refugee, "ask:district:0", "ar")
+    await pick(both, refugee, "ask:day:flex", "ar")
+    await pick(both, refugee, "ask:place:skip", "ar")
+    await eventually(lambda: offers(both, refugee, "ask:name"))
+    await refugee.send("Amal")
+    await pick(both, refugee, "ask:confirm", "ar")
+
+    # The Lotse on Telegram gets copies of all three, uploaded, only after accepting.
+    await lotse.wait_for_text("🔔")
+    assert not [m for m in lotse.bot_messages() if m.kind != "text"]
+    await lotse.press(label("ar", "✅ Accept"))
+    await api.wait_until(lambda: len([m for m in lotse.bot_messages() if m.kind != "text"]) == 3)
+    copies = [api.files[m.file_id] for m in lotse.bot_messages() if m.file_id]
+    assert copies == [b"\xff\xf1amal-speaks", b"\xff\xd8page-1", b"\xff\xd8page-2"]
+
+    # A photo from the Lotse reaches Amal on Signal, and her text reaches him; each sender's
+    # own message is marked as passed on.
+    await lotse.send_photo(b"\x89PNG-the-way", caption="Hier ist der Weg")
+    await refugee.wait_for_message(
+        lambda m: any(a.data == b"\x89PNG-the-way" for a in m.attachments)
+    )
+    await passed_on(api, lotse, "Hier ist der Weg")
+    sent = await refugee.send("شكرا")
+    await lotse.wait_for_text("شكرا")
+    own = daemon.find(refugee.number, sent)
+    assert own is not None
+    await daemon.wait_until(lambda: own.reactions.get(daemon.account) == RELAYED)
+
+
+async def test_signal_cli_keeps_a_file_only_while_a_request_needs_it(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    folder = tmp_path / "signal-cli" / "attachments"
+    daemon = FakeSignalDaemon(attachments_dir=folder)
+    await daemon.start()
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        kept, erased = (
+            daemon.user(n, name)
+            for n, name in (("+4917011110008", "Reza"), ("+4917011110009", "Oksana"))
+        )
+        for user, language in ((kept, "fa"), (erased, "uk")):
+            await onboard_on_signal(user, language)
+            await pick(bot, user, views.MENU_REQUEST, language)
+            await pick(bot, user, "ask:topic:health", language)
+            await user.send_voice(f"voice of {user.name}".encode())
+            await eventually(lambda user=user: offers(bot, user, "ask:lang:"))  # type: ignore[misc]
+        # A sticker and a video, which no request takes, are in signal-cli's folder too.
+        await erased.send_document("clip.mp4", "video/mp4", b"\x00\x00video")
+        files = {p.name: p.read_bytes() for p in folder.iterdir()}
+        assert len(files) == 3
+        await erased.send("/delete")
+        await pick(bot, erased, "priv:delete_yes", "uk")
+        await eventually(lambda: not known_on_signal(bot, erased))
+    finally:
+        await bot.shutdown()
+    # A file signal-cli wrote just now may belong to an event on its way: it stays; older
+    # ones that nothing needs are erased when the bot starts (and every hour).
+    hour_ago = time.time() - 3600
+    for path in folder.iterdir():
+        os.utime(path, (hour_ago, hour_ago))
+    bot = await start_bot(api, city, db_path, clock=bot.clock, signal=daemon)
+    try:
+        await eventually(lambda: len(list(folder.iterdir())) == 1)
+        (left,) = folder.iterdir()
+        assert left.read_bytes() == b"voice of Reza"
+    finally:
+        await bot.shutdown()
+        await daemon.stop()

@@ -76,7 +76,7 @@ async def inputs_of(
     message of someone new is their ``/start``, with its first word as the code)."""
     data = message.data
     text = data.get("message") if isinstance(data.get("message"), str) else None
-    upload = _upload(data)
+    uploads = _uploads(data)
     reply_to = _quoted(data, account)
     base: JSON = {
         "channel": CHANNEL,
@@ -90,17 +90,20 @@ async def inputs_of(
     if message.edit_of is not None:
         edited = {**base, "message": message.edit_of}
         return [Input(Kind.EDIT, key=key, text=text, markup=text, **edited)]
-    if upload is not None:
+    if uploads:
+        # Several files in one message (pages of a letter): one input each, the text with
+        # the first.
         return [
             Input(
                 Kind.MESSAGE,
-                key=key,
-                caption=text,
-                markup=text,
+                key=key + n,
+                caption=text if n == 0 else None,
+                markup=text if n == 0 else None,
                 upload=upload,
                 reply_to=reply_to,
                 **base,
             )
+            for n, upload in enumerate(uploads[:KEYS])
         ]
     if text is None or not text.strip():
         return [Input(Kind.MESSAGE, key=key, upload=Upload("other", ""), **base)]
@@ -164,19 +167,23 @@ def _quoted(data: JSON, account: str) -> int | None:
     return int(quote["id"])
 
 
-def _upload(data: JSON) -> Upload | None:
-    """The first attachment by signal-cli's id: a voice note, photo or document; stickers
-    and other attachments as ``other``."""
+def _uploads(data: JSON) -> list[Upload]:
+    """The attachments by signal-cli's id: voice notes, photos or documents; a sticker and
+    other attachments (a video) as ``other``."""
     if data.get("sticker"):
-        return Upload("other", "")
+        return [Upload("other", "")]
     attachments = data.get("attachments")
-    if not isinstance(attachments, list) or not attachments:
-        return None
-    first = attachments[0]
-    if not isinstance(first, dict) or not isinstance(first.get("id"), str):
+    if not isinstance(attachments, list):
+        return []
+    return [_upload(attachment) for attachment in attachments]
+
+
+def _upload(attachment: object) -> Upload:
+    if not isinstance(attachment, dict) or not isinstance(attachment.get("id"), str):
         return Upload("other", "")
-    mime = first.get("contentType") if isinstance(first.get("contentType"), str) else None
-    size = first["size"] if type(first.get("size")) is int else 0
+    mime = attachment.get("contentType")
+    mime = mime if isinstance(mime, str) else None
+    size = attachment["size"] if type(attachment.get("size")) is int else 0
     if mime is None:
         kind = "document"
     elif mime.startswith("audio/"):
@@ -187,4 +194,4 @@ def _upload(data: JSON) -> Upload | None:
         kind = "other"
     else:
         kind = "document"
-    return Upload(kind, first["id"] if kind != "other" else "", size, mime)
+    return Upload(kind, attachment["id"] if kind != "other" else "", size, mime)

@@ -46,6 +46,7 @@ from handlers.port import (
     Screen,
     Sent,
     Unavailable,
+    copy_of,
 )
 
 __all__ = ["SignalMessenger", "invitation_link"]
@@ -143,14 +144,16 @@ class SignalMessenger:
         file: OutFile | None = None,
     ) -> Sent:
         rendered = render(screen)
+        if attachment is not None and file is None:
+            # signal-cli sends only what it is given: a file received here is fetched from
+            # its store by id and given back as data.
+            file = copy_of(attachment, await self.fetch(attachment.ref))
         attachments: tuple[str, ...] = ()
         if file is not None:
-            mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            mime = file.mime or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             attachments = (rpc.data_uri(file.data, mime, file.name),)
-        elif attachment is not None:
-            # The bot keeps only signal-cli's id of a received file, and passes none on yet.
-            log.info("a Signal attachment was not passed on")
-        stamp = await self._send(chat, rendered, attachments=attachments)
+        voice = file is not None and file.kind == "voice"
+        stamp = await self._send(chat, rendered, attachments=attachments, voice_note=voice)
         await self._record(chat, stamp, rendered)
         return Sent(stamp)
 
@@ -202,6 +205,13 @@ class SignalMessenger:
 
     def invitation(self, code: str) -> str:
         return f"{invitation_link(self.account)} → /start {code}"
+
+    async def fetch(self, ref: str) -> bytes:
+        return await self._deliver("", lambda: self.rpc.get_attachment(ref))
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        await self._deliver(chat, lambda: self.rpc.send_reaction(chat, emoji, chat, message))
+        return True
 
     def _editable(self, message: int) -> bool:
         """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
