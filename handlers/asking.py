@@ -12,13 +12,13 @@ from handlers import asking_views, views
 from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Answers, Apply, Dialogue, Reply, discarding, hhmm
-from handlers.limits import file_problem
-from handlers.port import Input, Screen, Upload
+from handlers.limits import file_problem, usable
+from handlers.port import Input, Screen
 
 __all__ = [
     "QUESTIONNAIRE",
     "Draft",
-    "media_of",
+    "files_of",
     "on_ask_button",
     "on_request_button",
     "show_status",
@@ -143,29 +143,26 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     requests = turn.services.requests
     typed, key = turn.input.text, turn.input.key
     request = draft.request
-    media = media_of(turn)
-    problem = file_problem(who.t, media)
-    if problem:
-        await turn.send(problem)
-        return Reply.TOLD
-    file = _file_of(turn, media)
+    files = files_of(turn)
+    problems = [p for p in (file_problem(who.t, u) for u in turn.input.uploads) if p]
+    if problems:  # a file too large, say: the rest is taken
+        await turn.send(problems[0])
     updated: Request | None
     if draft.step is Step.DESCRIPTION:
         text = typed or turn.input.caption
-        if not text and file is None:
+        if not text and not files and problems:
+            return Reply.TOLD
+        if not text and not files:
             await turn.send(asking_views.description_missing(who.t))
             return Reply.TOLD
         if text and len(text.strip()) > MAX_TEXT:
             await turn.send(asking_views.text_shortened(who.t, MAX_TEXT))
-        if file is not None and len(request.files) >= MAX_FILES:
-            await turn.send(asking_views.files_full(who.t, MAX_FILES))
-        updated = await requests.describe(request, text, file, key)
-    elif file is not None:
-        # Another page of the letter, at a later step: added, and the step asked again.
-        updated = await requests.add_file(request, file, key)
-        if updated is None:
-            await turn.send(asking_views.files_full(who.t, MAX_FILES))
-            return draft
+        updated = await requests.describe(request, text, files[0] if files else None, key)
+        if updated is not None and len(files) > 1:
+            updated = await _add(turn, who, updated, files[1:])
+    elif files:
+        # More pages of the letter, at a later step: added, and the step asked again.
+        updated = await _add(turn, who, request, files)
         await turn.send(asking_views.file_added(who.t, len(updated.files)))
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(request, typed, key)
@@ -179,11 +176,25 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     return Reply.TOLD if updated is None else Draft(updated)
 
 
-def _file_of(turn: Turn, media: Upload | None) -> FileRef | None:
-    """The voice note, photo or document sent, as the request keeps it."""
-    if media is None:
-        return None
-    return FileRef(media.kind, media.ref, turn.input.channel, media.mime)
+async def _add(turn: Turn, who: Speaker, request: Request, files: list[FileRef]) -> Request:
+    """Add ``files`` to the draft, as many as it keeps; say so if some were left out."""
+    for file in files:
+        added = await turn.services.requests.add_file(request, file, None)
+        if added is None:
+            await turn.send(asking_views.files_full(who.t, MAX_FILES))
+            break
+        request = added
+    return request
+
+
+def files_of(turn: Turn) -> list[FileRef]:
+    """The voice notes, photos and documents sent that a request can take, as it keeps
+    them (by the channel's reference only, never the file); a sticker or a video is none."""
+    return [
+        FileRef(u.kind, u.ref, turn.input.channel, u.mime)
+        for u in turn.input.uploads
+        if u.kind in _MEDIA and usable(u)
+    ]
 
 
 #: The questionnaire of a request (``ask:<what>[:<value>]``), on the person's own draft.
@@ -207,13 +218,6 @@ QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
 async def on_ask_button(turn: Turn) -> None:
     """A choice of the questionnaire, on the presser's draft."""
     await QUESTIONNAIRE.on_press(turn)
-
-
-def media_of(turn: Turn) -> Upload | None:
-    """The voice note, photo or document the person sent (by the channel's reference only,
-    never the file); None for anything else, such as a sticker or a video."""
-    upload = turn.input.upload
-    return upload if upload is not None and upload.kind in _MEDIA else None
 
 
 async def show_status(turn: Turn) -> None:

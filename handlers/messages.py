@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
@@ -9,9 +11,9 @@ from handlers import asking, broadcasts, case_views, events, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
-from handlers.port import Attachment, MessageRef, Screen
+from handlers.port import Attachment, Kind, MessageRef, Screen
 
-__all__ = ["route"]
+__all__ = ["current", "route"]
 
 #: Which dialog takes typed input for an open dialog, by the dialog's kind.
 DIALOGS: dict[str, Dialogue[Dialog]] = {
@@ -32,6 +34,12 @@ MAX_CAPTION = 900
 
 async def route(turn: Turn) -> None:
     """Any private message that is not a command."""
+    code = welcome.typed_code(turn.input.text)
+    if code is not None:
+        # A typed code is the invitation link's /start.
+        start = replace(turn.input, kind=Kind.COMMAND, command="start", args=(code,))
+        await welcome.start(replace(turn, input=start))
+        return
     who = await speaker(turn)
     if who.person is None or not who.consented:
         await welcome.fallback_message(turn)
@@ -45,6 +53,22 @@ async def route(turn: Turn) -> None:
         return
     if not await _to_case(turn, who):
         await welcome.fallback_message(turn)
+
+
+async def current(turn: Turn) -> None:
+    """Show the person where they are: the step of their unfinished request or dialog, or
+    what comes next (language, consent, the menu)."""
+    who = await speaker(turn)
+    if who.person is not None and who.consented:
+        draft = await asking.QUESTIONNAIRE.load(turn, who)
+        if draft is not None and draft.step is not None:
+            await asking.QUESTIONNAIRE.show(turn, who, draft)
+            return
+        dialog = await turn.services.dialogs.current(who.person)
+        if dialog is not None and dialog.kind in DIALOGS:
+            await DIALOGS[dialog.kind].show(turn, who, dialog)
+            return
+    await welcome.next_step(turn, who)
 
 
 async def _to_case(turn: Turn, who: Speaker) -> bool:
@@ -93,29 +117,31 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     helped = case.first_name or ""
     sender, recipient = (lotse.first_name, helped) if from_lotse else (helped, lotse.first_name)
     t = texts(other.language, services.city.timezone)
-    media = asking.media_of(turn)
+    files = asking.files_of(turn)
     text = turn.input.text or turn.input.caption
-    limit = MAX_CAPTION if media else MAX_TEXT
-    problem = file_problem(who.t, media)
+    limit = MAX_CAPTION if files else MAX_TEXT
+    problem = next(filter(None, (file_problem(who.t, u) for u in turn.input.uploads)), None)
     if text and len(text) > limit:
         problem = too_long(who.t, limit)
     if problem:
         await turn.send(problem)
         return
-    # The other side may be on another channel: the switchboard reaches them there (with a
-    # copy of an attachment).
-    switchboard, to = turn.switchboard, other.contact
-    if media is not None:
-        caption = Screen(case_views.relayed(t, case, sender, text))
-        attachment = Attachment(media.kind, media.ref, turn.input.channel, media.mime)
-        copy = await switchboard.send(to, caption, attachment=attachment)
-    elif text:
-        copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
-    else:
+    if not files and not text:
         await welcome.fallback_message(turn)
         return
-    kind = "media" if media is not None else "text"
-    relays = [(MessageRef.at(to, copy.id), kind)]
+    # The other side may be on another channel: the switchboard reaches them there (with a
+    # copy of an attachment); each file goes with the case's line, the text with the first.
+    switchboard, to = turn.switchboard, other.contact
+    relays: list[tuple[MessageRef, str]] = []
+    if files:
+        for n, file in enumerate(files):
+            caption = Screen(case_views.relayed(t, case, sender, text if n == 0 else None))
+            attachment = Attachment(file.kind, file.ref, file.channel, file.mime)
+            copy = await switchboard.send(to, caption, attachment=attachment)
+            relays.append((MessageRef.at(to, copy.id), "media"))
+    else:
+        copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
+        relays.append((MessageRef.at(to, copy.id), "text"))
     if turn.input.message is not None:
         relays.append((turn.input.ref(turn.input.message), "own"))
     requests = services.requests

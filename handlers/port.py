@@ -155,12 +155,20 @@ class Input:
     markup: str | None = None
     #: ``kind`` ``other`` for what the conversation does not take (a sticker, a video…).
     upload: Upload | None = None
+    #: Further files sent in the same message (Signal sends several pages of a letter as
+    #: one message).
+    also: tuple[Upload, ...] = ()
     #: The person's own message (for a reply to it) and the bot's message it answers.
     message: int | None = None
     reply_to: int | None = None
     #: The message whose choice was pressed, and the channel's handle to answer the press.
     pressed: int | None = None
     press: str | None = field(default=None, repr=False)
+
+    @property
+    def uploads(self) -> tuple[Upload, ...]:
+        """Every file sent with this input, in order."""
+        return (self.upload, *self.also) if self.upload is not None else ()
 
     @property
     def contact(self) -> Contact:

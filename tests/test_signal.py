@@ -181,8 +181,13 @@ async def test_a_stale_number_of_an_answered_screen(
     seen = len(user.bot_messages())
     await user.reply(picker, written(2, "fa"))  # 2 was English in the picker
     await user.wait_for_message(lambda m: m.text == views.button_expired(t("fa")), after=seen)
+    # Then where the person is: the menu again, whose numbers answer now.
+    menu = await user.wait_for_message(
+        lambda m: label("fa", "🤝 I need a Lotse") in listed(m), after=seen
+    )
     await eventually(lambda: pending(both) == 0)
-    assert len(user.bot_messages()) == seen + 1  # the notice, nothing else
+    assert len(user.bot_messages()) == seen + 2  # the notice and the menu, nothing else
+    assert latest_menu(both, user.uuid) and menu.timestamp > picker.timestamp
     with closing(sqlite3.connect(both.settings.db_path)) as conn:
         language = conn.execute(
             "SELECT p.language FROM person p JOIN contact c ON c.person_id = p.id "
@@ -303,14 +308,17 @@ async def test_files_cross_over_between_signal_and_telegram(
     await pick(both, refugee, views.MENU_REQUEST, "ar")
     await pick(both, refugee, "ask:topic:jobcenter", "ar")
     # A voice note says what it is about; the two pages of the letter follow, at the next
-    # step, in one message: both are added to the request, and the step is asked again.
+    # step, in one message: both are added to the request, and the step is asked again once.
     await refugee.send_voice(b"\xff\xf1amal-speaks")
     await eventually(lambda: offers(both, refugee, "ask:lang:"))
     seen = len(refugee.bot_messages())
     await refugee.send_photos(b"\xff\xd8page-1", b"\xff\xd8page-2")
-    for count in (2, 3):
-        added = asking_views.file_added(t("ar"), count)
-        await refugee.wait_for_message(lambda m, added=added: m.text == added, after=seen)  # type: ignore[misc]
+    added = asking_views.file_added(t("ar"), 3)
+    await refugee.wait_for_message(lambda m: m.text == added, after=seen)
+    step = await refugee.wait_for_message(lambda m: bool(listed(m)), after=seen)
+    await eventually(lambda: pending(both) == 0)
+    assert len(refugee.bot_messages()) == seen + 2  # one word for both, then the step again
+    assert step.timestamp > next(m for m in refugee.bot_messages() if m.text == added).timestamp
     await pick(both, refugee, "ask:langs_done", "ar")
     await pick(both, refugee, "ask:district:0", "ar")
     await pick(both, refugee, "ask:day:flex", "ar")
@@ -382,3 +390,57 @@ async def test_signal_cli_keeps_a_file_only_while_a_request_needs_it(
     finally:
         await bot.shutdown()
         await daemon.stop()
+
+
+async def test_several_numbers_pick_several_and_show_one_new_state(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110010", "Oksana")
+    await onboard_on_signal(user, "uk")
+    await pick(both, user, views.MENU_REQUEST, "uk")
+    await pick(both, user, "ask:topic:school", "uk")
+    await user.send("Лист зі школи")
+    await eventually(lambda: offers(both, user, "ask:lang:"))
+    actions = [a for _, a in latest_menu(both, user.uuid)]
+    wanted = ("ask:lang:ru", "ask:lang:de")
+    numbers = [actions.index(a) + 1 for a in wanted]
+    seen = len(user.bot_messages())
+    await user.send(" ".join(written(n, "uk") for n in numbers))
+    # Both ticked, in one new state of the list: not one message per number.
+    ticked = [f"✅ {language_name(code)}" for code in ("uk", "ru", "de")]
+    state = await user.wait_for_message(lambda m: all(x in listed(m) for x in ticked), after=seen)
+    await eventually(lambda: pending(both) == 0)
+    assert [m for m in user.bot_messages()[seen:] if listed(m)] == [state]
+
+
+async def test_a_quote_of_the_persons_own_message_answers_no_screen(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110011", "Reza")
+    await onboard_on_signal(user, "fa")
+    own = daemon.find(user.number, await user.send("سلام دوباره"))
+    assert own is not None
+    seen = len(user.bot_messages())
+    # "1" quoting their own message: no screen is answered; the menu is shown again.
+    await user.reply(own, written(1, "fa"))
+    await user.wait_for_message(lambda m: m.text == views.button_expired(t("fa")), after=seen)
+    await user.wait_for_message(lambda m: bool(listed(m)), after=seen)
+    assert all(not a.startswith("ask:") for _, a in latest_menu(both, user.uuid))
+
+
+async def test_an_invitation_code_typed_by_someone_known_makes_them_a_lotse(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    user = daemon.user("+4917011110012", "Taras")
+    await onboard_on_signal(user, "uk")
+    await user.send(code.lower())
+    # The Lotse's profile follows, its choices numbered.
+    await eventually(lambda: offers(both, user, "prof:"))
+    with closing(sqlite3.connect(both.settings.db_path)) as conn:
+        status = conn.execute(
+            "SELECT l.status FROM lotse l JOIN contact c ON c.person_id = l.person_id "
+            "WHERE c.address = ?",
+            (user.uuid,),
+        ).fetchone()
+    assert status == ("active",)

@@ -77,7 +77,8 @@ async def inputs_of(
     data = message.data
     text = data.get("message") if isinstance(data.get("message"), str) else None
     uploads = _uploads(data)
-    reply_to = _quoted(data, account)
+    quoted = _quoted(data, account, message.sender)
+    reply_to = quoted[0] if quoted is not None else None
     base: JSON = {
         "channel": CHANNEL,
         "sender": message.sender,
@@ -91,19 +92,17 @@ async def inputs_of(
         edited = {**base, "message": message.edit_of}
         return [Input(Kind.EDIT, key=key, text=text, markup=text, **edited)]
     if uploads:
-        # Several files in one message (pages of a letter): one input each, the text with
-        # the first.
         return [
             Input(
                 Kind.MESSAGE,
-                key=key + n,
-                caption=text if n == 0 else None,
-                markup=text if n == 0 else None,
-                upload=upload,
+                key=key,
+                caption=text,
+                markup=text,
+                upload=uploads[0],
+                also=tuple(uploads[1:]),
                 reply_to=reply_to,
                 **base,
             )
-            for n, upload in enumerate(uploads[:KEYS])
         ]
     if text is None or not text.strip():
         return [Input(Kind.MESSAGE, key=key, upload=Upload("other", ""), **base)]
@@ -113,7 +112,10 @@ async def inputs_of(
         return [Input(Kind.COMMAND, key=key, command=command, args=tuple(words[1:]), **base)]
     if not known:
         return [Input(Kind.COMMAND, key=key, command="start", args=tuple(words[:1]), **base)]
-    answered = await _screen(message.sender, reply_to, menus)
+    # A quote of the person's own message answers no screen.
+    answered = None
+    if quoted is None or quoted[1]:
+        answered = await _screen(message.sender, reply_to, menus)
     numeric = bool(_NUMBERS.fullmatch(text.translate(_DIGITS).strip()))
     if answered is not None:
         screen, choices = answered
@@ -156,15 +158,19 @@ async def _screen(
     return latest[0], tuple(Choice(label, action) for label, action in latest[1])
 
 
-def _quoted(data: JSON, account: str) -> int | None:
-    """The timestamp of the bot's message that ``data`` quotes (a quote of anyone else's
-    message answers nothing of the bot's)."""
+def _quoted(data: JSON, account: str, sender: str) -> tuple[int, bool] | None:
+    """The timestamp of the message ``data`` quotes and whether it is the bot's. A quote of
+    the person's own message keeps its timestamp (a reply to it belongs to its case) but
+    answers no screen; a quote of anyone else's is no quote."""
     quote = data.get("quote")
     if not isinstance(quote, dict) or type(quote.get("id")) is not int:
         return None
-    if account not in (quote.get("authorNumber"), quote.get("author")):
-        return None
-    return int(quote["id"])
+    authors = (quote.get("authorNumber"), quote.get("author"), quote.get("authorUuid"))
+    if account in authors:
+        return int(quote["id"]), True
+    if sender in authors:
+        return int(quote["id"]), False
+    return None
 
 
 def _uploads(data: JSON) -> list[Upload]:

@@ -23,9 +23,10 @@ from bot.domain.people import Contact
 from bot.services import Services
 from bot.storage.inbox import MenuRepository, StampedInbox
 from channels.signal.inputs import CHANNEL, Received, inputs_of, received
+from channels.signal.messenger import Coalescing, SignalMessenger
 from channels.signal.rpc import Event, SignalRPC
 from channels.signal.store import AttachmentStore
-from handlers.port import Messenger
+from handlers.port import DeliveryError
 from handlers.router import Router
 
 __all__ = ["SignalIntake"]
@@ -45,7 +46,7 @@ class SignalIntake:
         inbox: StampedInbox,
         menus: MenuRepository,
         router: Router,
-        messenger: Messenger,
+        messenger: SignalMessenger,
         services: Services,
         clock: Clock,
         account: str,
@@ -151,9 +152,19 @@ class SignalIntake:
         except Exception as exc:  # the database itself failed: the event stays stored
             log.error("could not read Signal event %d (%s)", event_id, type(exc).__name__)
             return
-        for input in inputs:
-            # What handlers raise is caught and reported by the router.
-            await self.router.dispatch(input, self.messenger)
+        if len(inputs) > 1:
+            # Several numbers in one message: one answer, with the screen's last state.
+            batch = Coalescing(self.messenger)
+            for input in inputs:
+                await self.router.dispatch(input, batch)
+            try:
+                await batch.flush()
+            except DeliveryError as exc:
+                log.warning("could not show a screen's new state: %s", type(exc).__name__)
+        else:
+            for input in inputs:
+                # What handlers raise is caught and reported by the router.
+                await self.router.dispatch(input, self.messenger)
         try:
             await self.inbox.mark_done(event_id, self.clock.now())
         except Exception as exc:

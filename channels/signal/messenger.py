@@ -49,7 +49,7 @@ from handlers.port import (
     copy_of,
 )
 
-__all__ = ["SignalMessenger", "invitation_link"]
+__all__ = ["Coalescing", "SignalMessenger", "invitation_link"]
 
 log = logging.getLogger(__name__)
 
@@ -217,3 +217,63 @@ class SignalMessenger:
         """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
         sent = time.time() * 1000 - message  # Signal's clock, not the bot's
         return sent < _EDITABLE.total_seconds() * 1000
+
+
+class Coalescing:
+    """The messenger for the inputs of one message that picks several numbers ("1 3 5" in a
+    multi-select): each pick redraws the same screen, and Signal would show each state as a
+    new message. Here the redraws of a screen wait, and only its last state goes out, once,
+    when :meth:`flush` is called (anything else sent meanwhile flushes them first, to keep
+    the order); a notice goes out once however often it is given."""
+
+    def __init__(self, inner: SignalMessenger) -> None:
+        self.inner = inner
+        self._edits: dict[tuple[str, int], Screen] = {}
+        self._notices: set[tuple[str, str]] = set()
+
+    async def flush(self) -> None:
+        """Send the last state of every screen redrawn."""
+        edits, self._edits = self._edits, {}
+        for (chat, message), screen in edits.items():
+            await self.inner.edit(chat, message, screen)
+
+    async def send(
+        self,
+        chat: str,
+        screen: Screen,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        await self.flush()
+        return await self.inner.send(chat, screen, attachment=attachment, file=file)
+
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
+        self._edits[(chat, message)] = screen
+
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
+        await self.flush()
+        await self.inner.edit_choices(chat, message, choices)
+
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
+        await self.flush()
+        await self.inner.edit_caption(chat, message, text)
+
+    async def delete(self, chat: str, message: int) -> bool:
+        await self.flush()
+        return await self.inner.delete(chat, message)
+
+    async def answer(self, press: str, text: str | None = None, alert: bool = False) -> None:
+        if text and (press, text) not in self._notices:
+            self._notices.add((press, text))
+            await self.flush()
+            await self.inner.answer(press, text, alert)
+
+    def invitation(self, code: str) -> str:
+        return self.inner.invitation(code)
+
+    async def fetch(self, ref: str) -> bytes:
+        return await self.inner.fetch(ref)
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        return await self.inner.react(chat, message, emoji)
