@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "contact", type=_contact, help="channel:address (telegram:123), or a Telegram user id"
     )
+    captcha = commands.add_parser(
+        "signal-captcha", help="lift Signal's rate limit with a captcha solved for its challenge"
+    )
+    captcha.add_argument("challenge", help="the challenge the coordinators were sent")
+    captcha.add_argument("captcha", help="the signalcaptcha://… link the captcha page gave")
     backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
@@ -139,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.contact))
             print(f"{args.contact} is now a coordinator")
+        elif args.command == "signal-captcha":
+            from channels.signal.rpc import SignalError, submit_captcha
+
+            url, account = settings.require_signal()
+            try:
+                asyncio.run(submit_captcha(url, account, args.challenge, args.captcha))
+            except SignalError as exc:
+                raise ConfigError(f"signal-cli did not take the captcha ({exc})") from None
+            print("Signal took the captcha; messages go out again")
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")

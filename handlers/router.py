@@ -215,5 +215,15 @@ class Router:
             await quietly(turn.switchboard.send(contact, screen), "an alert to a coordinator")
 
 
+    async def captcha_needed(self, challenge: str) -> None:
+        """Signal asks for a captcha: the coordinators hear of it (once an hour at most)."""
+        log.warning("Signal requires a captcha before more messages go out")
+        if self.alerts.admit(f"captcha {challenge}", time.monotonic()) is None:
+            return
+        for contact, t in await coordinator_chats(self.services.people):
+            screen = Screen(views.captcha_alert(t, challenge))
+            await quietly(self.switchboard.send(contact, screen), "a captcha alert")
+
+
 def _slow_down(t: Texts) -> str:
     return t.gettext("You are sending a lot of messages at once. Please wait a moment.")

@@ -286,6 +286,17 @@ def private_chat_only(t: Texts) -> str:
     return t.gettext("Please write to me in a private chat.")
 
 
+def captcha_alert(t: Texts, challenge: str) -> str:
+    """The note coordinators get when Signal holds the bot's messages until a person solves
+    a captcha."""
+    return t.gettext(
+        "⚠️ Signal holds the bot's messages back until a person solves a captcha. Please "
+        "ask whoever runs the server to do it (README, “Signal asks for a captcha”) with "
+        "this challenge: {challenge}. Messages wait meanwhile; none is lost.",
+        challenge=challenge,
+    )
+
+
 def error_alert(t: Texts, error: str, reference: str, repeats: int = 0) -> str:
     """The note coordinators get about an unexpected error (no personal data in it), with
     how often it happened again since the last note about it."""

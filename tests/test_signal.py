@@ -6,6 +6,8 @@ on Signal reaches a Lotse on Telegram, and their messages cross over both ways.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -17,15 +19,25 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CityConfig
+from bot import cli
+from bot.config import CityConfig, MailingRules
 from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import asking_views, views
 from handlers.messages import RELAYED
-from tests.conftest import RunningBot, eventually, start_bot
-from tests.scenario import become_lotse, invite_codes, label, passed_on, t
+from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
+from tests.scenario import (
+    become_lotse,
+    invite_codes,
+    label,
+    onboard,
+    passed_on,
+    seed_people,
+    t,
+)
+from tests.test_broadcasts import compose, copies, final_report
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -444,3 +456,54 @@ async def test_an_invitation_code_typed_by_someone_known_makes_them_a_lotse(
             (user.uuid,),
         ).fetchone()
     assert status == ("active",)
+
+
+async def test_a_broadcast_to_both_messengers_waits_out_signals_captcha(
+    api: FakeBotAPI,
+    daemon: FakeSignalDaemon,
+    city: CityConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    city = dataclasses.replace(city, mailings=MailingRules(signal_per_second=5.0))
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        on_telegram = [api.user(9100 + n, f"T{n}") for n in range(12)]
+        on_signal = [daemon.user(f"+49170222{n:04d}", f"S{n}") for n in range(12)]
+        await seed_people(db_path, [u.id for u in on_telegram], language="uk")
+        await seed_people(db_path, [u.uuid for u in on_signal], language="ar", channel="signal")
+        news = "Stammtisch am Mittwoch: neue Termine der Schuldnerberatung"
+        await compose(coordinator, news, "everyone")
+        await coordinator.press(data="bc:send")
+
+        def on_signal_so_far() -> int:
+            return sum(1 for u in on_signal for m in u.bot_messages() if news in m.text)
+
+        # A few copies in, Signal wants a captcha: it holds every further message.
+        await daemon.wait_until(lambda: on_signal_so_far() >= 3)
+        daemon.rate_limit(retry_after=1, challenge="challenge-7", times=10_000)
+        alert = views.captcha_alert(t("de"), "challenge-7")
+        await coordinator.wait_for_message(lambda m: m.text == alert)
+        held = on_signal_so_far()
+        assert held < len(on_signal)
+        # Telegram goes on at its own pace meanwhile.
+        await api.wait_until(lambda: all(copies(u) for u in on_telegram))
+        assert on_signal_so_far() == held
+
+        # Whoever runs the server solves it: the rest goes out, nobody twice.
+        monkeypatch.setenv("LOTSENBOT_SIGNAL_URL", daemon.url)
+        monkeypatch.setenv("LOTSENBOT_SIGNAL_ACCOUNT", daemon.account)
+        captcha = "signalcaptcha://signal-recaptcha-v2.solved-by-a-person"
+        assert await asyncio.to_thread(cli.main, ["signal-captcha", "challenge-7", captcha]) == 0
+        await daemon.wait_until(lambda: on_signal_so_far() == len(on_signal), timeout=30)
+        await api.wait_until(lambda: final_report(coordinator) is not None, timeout=30)
+        assert all(len(copies(u)) == 1 for u in on_telegram)
+        assert all(sum(news in m.text for m in u.bot_messages()) == 1 for u in on_signal)
+        # One alert, however many copies met the limit.
+        assert [m.text for m in coordinator.bot_messages()].count(alert) == 1
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
