@@ -214,7 +214,6 @@ class Router:
             screen = Screen(views.error_alert(t, name, reference, repeats))
             await quietly(turn.switchboard.send(contact, screen), "an alert to a coordinator")
 
-
     async def captcha_needed(self, challenge: str) -> None:
         """Signal asks for a captcha: the coordinators hear of it (once an hour at most)."""
         log.warning("Signal requires a captcha before more messages go out")
