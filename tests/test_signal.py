@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.config import CityConfig, MailingRules
+from bot.config import CityConfig, MailingRules, RequestRules
 from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import asking_views, views
+from handlers import asking_views, lotse_views, views
 from handlers.messages import RELAYED
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
 from tests.scenario import (
@@ -44,6 +44,7 @@ DIGITS = {
     "ar": "٠١٢٣٤٥٦٧٨٩",  # Arabic-Indic
     "fa": "۰۱۲۳۴۵۶۷۸۹",  # Persian
     "uk": "0123456789",
+    "ru": "0123456789",
     "de": "0123456789",
 }
 
@@ -134,7 +135,9 @@ async def pick(bot: RunningBot, user: FakeSignalUser, action: str, language: str
 
 async def onboard_on_signal(user: FakeSignalUser, language: str) -> None:
     """A first message, the language by its number, consent by its number: the menu."""
-    await user.send({"ar": "مرحبا", "fa": "سلام", "uk": "Привіт", "de": "Hallo"}[language])
+    await user.send(
+        {"ar": "مرحبا", "fa": "سلام", "uk": "Привіт", "ru": "Привет"}.get(language, "Hallo")
+    )
     await answer(user, language_name(language), language)
     await answer(user, label(language, "✅ I agree"), language)
     await user.wait_for_text(label(language, "What would you like to do?"))
@@ -288,6 +291,14 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 ) -> None:
     user = daemon.user("+4917011110006", "Amal Haddad")
     await onboard_on_signal(user, "ar")
+    secret = "رسالة من مكتب الأجانب رقم الغرفة 317"
+    await pick(both, user, views.MENU_REQUEST, "ar")
+    await pick(both, user, "ask:topic:auslaenderbehoerde", "ar")
+    await user.send(secret)
+    await eventually(lambda: offers(both, user, "ask:lang:"))
+    await user.send_voice(b"\xff\xf1voice-of-amal")
+    attachment = next(a.id for m in daemon.messages(user.number) for a in m.attachments)
+    await eventually(lambda: offers(both, user, "ask:lang:") and pending(both) == 0)
     await user.send("/delete")
     await pick(both, user, "priv:delete_yes", "ar")
 
@@ -308,6 +319,12 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 
     confirm = max((m for m in user.bot_messages() if listed(m)), key=lambda m: m.timestamp)
     await eventually(erased)
+    await eventually(lambda: pending(both) == 0)
+    # Down to the bytes of the database file and its write-ahead log.
+    db_path = both.settings.db_path
+    blob = db_path.read_bytes() + db_path.with_name(db_path.name + "-wal").read_bytes()
+    for trace in (user.uuid, user.number, "Amal Haddad", secret, attachment):
+        assert trace.encode() not in blob, trace
 
 
 async def test_files_cross_over_between_signal_and_telegram(
@@ -507,3 +524,79 @@ async def test_a_broadcast_to_both_messengers_waits_out_signals_captcha(
     finally:
         await bot.shutdown()
     assert not daemon.violations
+
+
+async def test_fifty_lotsen_on_both_messengers_accept_at_once_and_exactly_one_wins(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=50))
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        on_telegram = [api.user(5000 + n, f"T{n}", language_code="ru") for n in range(25)]
+        on_signal = [daemon.user(f"+49170333{n:04d}", f"S{n}") for n in range(25)]
+        await seed_people(db_path, [u.id for u in on_telegram], language="ru", lotse=True)
+        await seed_people(
+            db_path, [u.uuid for u in on_signal], language="ru", lotse=True, channel="signal"
+        )
+        refugee = daemon.user("+4917011110013", "Ivan")
+        await onboard_on_signal(refugee, "ru")
+        for action in (views.MENU_REQUEST, "ask:topic:housing"):
+            await pick(bot, refugee, action, "ru")
+        await refugee.send("Письмо от арендодателя")
+        for action in ("ask:langs_done", "ask:district:0", "ask:day:flex", "ask:place:skip"):
+            await pick(bot, refugee, action, "ru")
+        await eventually(lambda: offers(bot, refugee, "ask:name"))
+        await refugee.send("Ivan")
+        await pick(bot, refugee, "ask:confirm", "ru")
+
+        await asyncio.gather(*(u.wait_for_text("🔔") for u in on_telegram))
+        await eventually(lambda: all(offers(bot, u, "offer:accept:") for u in on_signal))
+        accept = [
+            next(
+                n
+                for n, (_, a) in enumerate(latest_menu(bot, u.uuid), 1)
+                if a.startswith("offer:accept:")
+            )
+            for u in on_signal
+        ]
+        # Everyone at once: a tap on Telegram, the number on Signal.
+        queries = await asyncio.gather(
+            *(u.press(label("ru", "✅ Accept")) for u in on_telegram),
+            *(u.send(str(n)) for u, n in zip(on_signal, accept, strict=True)),
+        )
+        answers = await asyncio.gather(
+            *(u.wait_for_answer(q) for u, q in zip(on_telegram, queries[:25], strict=True))
+        )
+        gone = lotse_views.offer_gone(t("ru"))
+
+        def settled() -> bool:
+            waiting = "SELECT count(*) FROM offer WHERE status = 'offered'"
+            return rows_of(db_path, waiting) == [(0,)]
+
+        await eventually(settled, timeout=30)
+        assert rows_of(db_path, "SELECT count(*) FROM request WHERE status = 'accepted'") == [(1,)]
+        assert rows_of(db_path, "SELECT count(*) FROM offer WHERE status = 'accepted'") == [(1,)]
+        # The one who won hears the details; every other offer says it was taken.
+        won = [u for u, a in zip(on_telegram, answers, strict=True) if not a.get("text")]
+        assert [a["text"] for a in answers if a.get("text") == gone] == [gone] * (25 - len(won))
+        won_on_signal = [u for u in on_signal if any("Ivan" in m.text for m in u.bot_messages())]
+        assert len(won) + len(won_on_signal) == 1
+        lost_on_signal = [u for u in on_signal if u not in won_on_signal]
+        await daemon.wait_until(
+            lambda: all(any(m.text == gone for m in u.bot_messages()) for u in lost_on_signal)
+        )
+        (name,) = rows_of(
+            db_path,
+            "SELECT l.first_name FROM lotse l JOIN request r ON r.lotse_id = l.person_id",
+        )
+        await refugee.wait_for_text(str(name[0]))
+        assert len([m for m in refugee.bot_messages() if "🎉" in m.text]) == 1
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
+
+
+def rows_of(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]

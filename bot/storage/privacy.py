@@ -148,9 +148,8 @@ class PrivacyRepository:
                     (contact.channel, contact.address),
                 )
                 await conn.execute(
-                    "UPDATE stamped_inbox SET payload = NULL, done_at = ? "
-                    "WHERE done_at IS NULL AND channel = ? AND sender = ?",
-                    (to_db(now), contact.channel, contact.address),
+                    "DELETE FROM stamped_inbox WHERE channel = ? AND sender = ?",
+                    (contact.channel, contact.address),
                 )
                 if contact.channel != "telegram":
                     continue

@@ -220,6 +220,9 @@ class SignalMessenger:
         await self._deliver(chat, lambda: self.rpc.send_reaction(chat, emoji, chat, message))
         return True
 
+    async def forget(self, chat: str) -> None:
+        await self.menus.forget(chat)
+
     def _editable(self, message: int) -> bool:
         """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
         sent = time.time() * 1000 - message  # Signal's clock, not the bot's
@@ -284,3 +287,7 @@ class Coalescing:
 
     async def react(self, chat: str, message: int, emoji: str) -> bool:
         return await self.inner.react(chat, message, emoji)
+
+    async def forget(self, chat: str) -> None:
+        await self.flush()
+        await self.inner.forget(chat)
