@@ -21,14 +21,16 @@ import pytest
 
 from bot import cli
 from bot.config import CityConfig, MailingRules, RequestRules
+from bot.domain.people import Contact
 from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import asking_views, lotse_views, views
+from handlers import asking_views, coordination_views, lotse_views, views
 from handlers.messages import RELAYED
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
 from tests.scenario import (
+    ask_for_lotse,
     become_lotse,
     invite_codes,
     label,
@@ -38,6 +40,7 @@ from tests.scenario import (
     t,
 )
 from tests.test_broadcasts import compose, copies, final_report
+from tests.test_case_messages import reply
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -600,3 +603,93 @@ async def test_fifty_lotsen_on_both_messengers_accept_at_once_and_exactly_one_wi
 def rows_of(db_path: Path, sql: str) -> list[tuple[object, ...]]:
     with closing(sqlite3.connect(db_path)) as conn:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+async def test_a_lotse_on_signal_joins_takes_an_offer_and_closes_the_case(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    taras = daemon.user("+4917011110014", "Taras Bondar")
+    # The invitation's code as the first message: language, consent, then the profile.
+    await taras.send(f"/start {code}")
+    await answer(taras, language_name("uk"), "uk")
+    await answer(taras, label("uk", "✅ I agree"), "uk")
+    await eventually(lambda: offers(both, taras, "prof:show:lang"))
+    await pick(both, taras, "prof:show:lang", "uk")
+    await pick(both, taras, "prof:lang:ru", "uk")
+    await taras.wait_for_message(lambda m: f"✅ {language_name('ru')}" in listed(m))
+
+    refugee = api.user(611, "Olena", language_code="ru")
+    await onboard(refugee, "ru")
+    await ask_for_lotse(refugee, "ru", voice=True, text=None, name="Olena")
+    await eventually(lambda: offers(both, taras, "offer:accept:"))
+    offer = next(m for m in reversed(taras.bot_messages()) if "🔔" in m.text)
+    assert "Olena" not in offer.text
+    (accept,) = [a for _, a in latest_menu(both, taras.uuid) if a.startswith("offer:accept:")]
+    await pick(both, taras, accept, "uk")
+    # The details, and the voice note itself, fetched from Telegram and sent on Signal.
+    details = await taras.wait_for_message(lambda m: "Olena" in m.text and "🔔" not in m.text)
+    voice = await taras.wait_for_message(lambda m: bool(m.attachments))
+    assert voice.attachments[0].data == b"OggS-voice" and voice.voice_note
+    await refugee.wait_for_text("Taras")
+
+    # A quote-reply to the details reaches Olena; her answer reaches him.
+    await taras.reply(details, "Добрий день, Олено! Я прийду в понеділок.")
+    relayed = await refugee.wait_for_text("Я прийду в понеділок")
+    await reply(refugee, relayed, "Спасибо!")
+    await taras.wait_for_text("Спасибо!")
+
+    # Done: the case's choices are on its details, further up: a quote-reply answers them.
+    number = accept.rsplit(":", 1)[1]
+    done = listed(details)[label("uk", "✅ Mark as done")]
+    await taras.reply(details, written(done, "uk"))
+    await eventually(lambda: offers(both, taras, f"case:hours:{number}:"))
+    await pick(both, taras, f"case:hours:{number}:2", "uk")
+    await eventually(
+        lambda: rows_of(both.settings.db_path, "SELECT status, hours FROM request") == [("done", 2)]
+    )
+
+
+async def test_a_coordinator_and_a_member_on_signal(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    office = daemon.user("+4917011110015", "Büro Integration")
+    city = dataclasses.replace(city, coordinators=frozenset({Contact("signal", office.uuid)}))
+    bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3", signal=daemon)
+    try:
+        await onboard_on_signal(office, "de")
+        # /invite 2 gives two links that open a chat with the bot's number, the codes beside.
+        seen = len(office.bot_messages())
+        await office.send("/invite 2")
+        links = await office.wait_for_message(lambda m: "signal.me" in m.text, after=seen)
+        codes = re.findall(r"/start ([A-Z0-9]{10})", links.text)
+        assert len(codes) == 2 and daemon.account in links.text
+        # A member of the public who used the bot before types one: they become a Lotse.
+        member = daemon.user("+4917011110016", "Hadi")
+        await onboard_on_signal(member, "fa")
+        await member.send(codes[0])
+        await eventually(lambda: offers(bot, member, "prof:"))
+        # /requests and /stats answer on Signal as on Telegram; the chart comes as a file.
+        seen = len(office.bot_messages())
+        await office.send("/requests")
+        await office.wait_for_message(lambda m: bool(m.text), after=seen)
+        seen = len(office.bot_messages())
+        await office.send("/stats")
+        await eventually(lambda: offers(bot, office, "st:"))
+        # /mydata: the member gets the document of everything stored about them.
+        seen = len(member.bot_messages())
+        await member.send("/mydata")
+        document = await member.wait_for_message(lambda m: bool(m.attachments), after=seen)
+        stored = json.loads(document.attachments[0].data)
+        assert stored["person"]["language"] == "fa" and "lotse" in stored
+        assert member.uuid in document.attachments[0].data.decode()
+        # A coordinator's command from someone who is none is refused, nothing created.
+        seen = len(member.bot_messages())
+        await member.send("/invite 5")
+        await member.wait_for_message(
+            lambda m: m.text == coordination_views.not_allowed(t("fa")), after=seen
+        )
+        assert rows_of(bot.settings.db_path, "SELECT count(*) FROM invite") == [(2,)]
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
