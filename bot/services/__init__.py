@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import CityConfig
+from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.dialogs import DialogService
 from bot.services.events import EventService
@@ -19,6 +20,7 @@ from bot.services.retention import RetentionService
 from bot.services.schedule import Schedule, TimerOwner
 from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
+from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
@@ -52,6 +54,7 @@ class Repositories:
     waitlist: WaitlistRepository
     stats: StatsRepository
     retention: RetentionRepository
+    audit: AuditRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -69,6 +72,7 @@ class Repositories:
             WaitlistRepository(db),
             StatsRepository(db),
             RetentionRepository(db),
+            AuditRepository(db),
         )
 
 
@@ -90,6 +94,7 @@ class Services:
     dialogs: DialogService
     schedule: Schedule
     retention: RetentionService
+    audit: AuditService
 
 
 def build_services(
@@ -112,6 +117,7 @@ def build_services(
     }
     schedule = Schedule(repos.timers, owners, clock)
     people = PeopleService(repos.people, city, clock)
+    audit = AuditService(repos.audit, city, clock)
     privacy = PrivacyService(repos.privacy, repos.people, lotsen, requests, waitlist, city, clock)
     return Services(
         city=city,
@@ -128,6 +134,7 @@ def build_services(
         dialogs=DialogService(repos.dialogs),
         schedule=schedule,
         retention=RetentionService(
-            repos.retention, requests, lotsen, people, privacy, notifier, city, clock
+            repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
         ),
+        audit=audit,
     )

@@ -130,6 +130,14 @@ class PrivacyRepository:
             f"WHERE (report_channel, report_chat) IN ({_CONTACTS}) ORDER BY id",
             person_id,
         )
+        data["office_actions_concerning_you"] = await rows(
+            "SELECT at, action, request_id FROM audit WHERE subject_id = ? ORDER BY at, id",
+            person_id,
+        )
+        data["office_actions_taken"] = await rows(
+            "SELECT at, action, request_id FROM audit WHERE actor_id = ? ORDER BY at, id",
+            person_id,
+        )
         return data
 
     async def _one(self, sql: str, *params: object) -> dict[str, Any] | None:
