@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
 from bot.domain.people import Contact
 from bot.files import write_private
+from bot.office_cli import add_lotsen_parser, coordinators, lotsen
 from bot.services import Repositories
 from bot.services.audit import AuditService
 from bot.services.events import EventService
@@ -64,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "contact", type=_contact, help="channel:address (telegram:123), or a Telegram user id"
     )
+    coordinator_commands.add_parser("list", help="who coordinates (city file and added here)")
+    remove = coordinator_commands.add_parser(
+        "remove", help="take the role away at once (an id from 'coordinator list')"
+    )
+    remove.add_argument("id", type=int)
+    add_lotsen_parser(commands)
     backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
@@ -142,10 +150,15 @@ def main(argv: list[str] | None = None) -> int:
             from demo.web import main as run_demo
 
             run_demo(settings, args.db, args.port)
-        elif args.command == "coordinator":
+        elif args.command == "coordinator" and args.action == "add":
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.contact))
             print(f"{args.contact} is now a coordinator")
+        elif args.command in ("coordinator", "lotsen"):
+            city = load_city(settings.config_path)
+            run = coordinators if args.command == "coordinator" else lotsen
+            for line in asyncio.run(_office(settings, city, run, args)):
+                print(line)
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")
@@ -216,6 +229,20 @@ async def _export(settings: Settings, city: CityConfig, kind: str, fmt: str) -> 
         export = await StatsService(StatsRepository(db), city, clock).export(kind, fmt)
         await _audit_log(db, city).record(None, f"export.{kind}")
         return export
+    finally:
+        await db.close()
+
+
+async def _office(
+    settings: Settings,
+    city: CityConfig,
+    run: Callable[[Database, CityConfig, argparse.Namespace], Awaitable[list[str]]],
+    args: argparse.Namespace,
+) -> list[str]:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        return await run(db, city, args)
     finally:
         await db.close()
 

@@ -17,6 +17,7 @@ from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.roster import RosterService
 from bot.services.schedule import Schedule, TimerOwner
 from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
@@ -95,6 +96,7 @@ class Services:
     schedule: Schedule
     retention: RetentionService
     audit: AuditService
+    roster: RosterService
 
 
 def build_services(
@@ -109,7 +111,10 @@ def build_services(
     )
     events = EventService(repos.events, repos.dialogs, mailings, city, clock)
     waitlist = WaitlistService(repos.waitlist, repos.dialogs, mailings, city, clock)
+    audit = AuditService(repos.audit, city, clock)
+    roster = RosterService(repos.lotsen, repos.timers, audit, requests, notifier, city, clock)
     owners: dict[str, TimerOwner] = {
+        "lotse": roster,
         "request": requests,
         "mailing": mailings,
         "event": events,
@@ -117,7 +122,6 @@ def build_services(
     }
     schedule = Schedule(repos.timers, owners, clock)
     people = PeopleService(repos.people, city, clock)
-    audit = AuditService(repos.audit, city, clock)
     privacy = PrivacyService(repos.privacy, repos.people, lotsen, requests, waitlist, city, clock)
     return Services(
         city=city,
@@ -131,10 +135,11 @@ def build_services(
         events=events,
         waitlist=waitlist,
         stats=StatsService(repos.stats, city, clock),
-        dialogs=DialogService(repos.dialogs),
+        dialogs=DialogService(repos.dialogs, clock),
         schedule=schedule,
         retention=RetentionService(
             repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
         ),
         audit=audit,
+        roster=roster,
     )
