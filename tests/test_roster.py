@@ -8,9 +8,11 @@ import io
 import json
 import sqlite3
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 
+from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers.views import MENU_LOTSE
 from tests.conftest import COORDINATOR_ID, ROOT, RunningBot, eventually
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import (
@@ -21,6 +23,7 @@ from tests.scenario import (
     invite_codes,
     label,
     onboard,
+    seed_people,
     t,
 )
 
@@ -155,7 +158,7 @@ async def test_suspending_a_lotse_hands_over_cases_and_offers_and_stops_relays(
     await anna.press(data="offer:accept:2")
     await olena.wait_for_text("Anna")
     ben = await become_lotse(api, 612, "Ben", ["uk", "ar"], codes[1])
-    cem = await become_lotse(api, 613, "Cem", ["ar"], codes[2])
+    await become_lotse(api, 613, "Cem", ["ar"], codes[2])
     samir = api.user(623, "Samir", language_code="ar")
     await onboard(samir, "ar")
     await ask_for_lotse(samir, "ar", name="Samir")
@@ -248,3 +251,157 @@ async def test_suspending_a_lotse_hands_over_cases_and_offers_and_stops_relays(
     await running.advance(timedelta(minutes=1))
     await running.handled_all()
     assert len(anna.bot_messages()) == told_before
+
+
+async def test_a_lotse_leaves_by_themselves_and_their_records_age_out(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 1)
+    dana = await become_lotse(api, 631, "Dana", ["fa"], codes[0])
+    reza = api.user(632, "Reza", language_code="fa")
+    await onboard(reza, "fa")
+    await ask_for_lotse(reza, "fa", name="Reza")
+    await dana.press(label("fa", "✅ Accept"))
+    await reza.wait_for_text("Dana")
+    card = await open_card(coordinator, "Dana")  # read once: an entry of the audit log
+    assert "📂" in card.text
+
+    await dana.press(data=MENU_LOTSE)
+    await dana.press(label("fa", "⚙️ My profile"))
+    await dana.press(label("fa", "🚪 Leave the programme"))
+    question = await dana.wait_for_message(lambda m: has_data(m, "lotse:leave_yes"))
+    seen = len(reza.bot_messages())
+    await dana.press(label("fa", "🚪 Yes, leave"), message=question)
+    await dana.wait_for_text(
+        t("fa").gettext(
+            "Thank you for all your help as a Lotse! Your open cases go to other Lotsen. "
+            "You can still use the bot as before."
+        )
+    )
+    handed_back = t("fa").gettext(
+        "Your Lotse cannot continue with request #{number}. Don't worry: "
+        "we are looking for another Lotse now.",
+        number="1",
+    )
+    await reza.wait_for_message(lambda m: m.text == handed_back, after=seen)
+    await coordinator.wait_for_text(
+        t("de").gettext("🚪 {name} has left the programme.", name="Dana")
+    )
+    dana_id = person_id(running, 631)
+    assert cases(running)[0][2] is None  # waiting again (no other Lotse speaks Farsi)
+    # The Lotse menu now offers joining again, as for anyone.
+    await dana.press(data=MENU_LOTSE)
+    await dana.wait_for_message(lambda m: has_data(m, "lotse:apply"))
+    # Pressing the old question again changes nothing.
+    query = await dana.press(data="lotse:leave_yes")
+    assert (await dana.wait_for_answer(query)).get("show_alert") is True
+
+    def kept() -> tuple[object, object, int]:
+        with sqlite3.connect(running.settings.db_path) as conn:
+            lotse = conn.execute(
+                "SELECT stopped FROM lotse WHERE person_id = ?", (dana_id,)
+            ).fetchone()
+            role = conn.execute("SELECT role FROM person WHERE id = ?", (dana_id,)).fetchone()
+            audit = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+        return lotse, role, audit
+
+    assert kept() == (("left",), ("lotse",), 1)
+    running.clock.advance(timedelta(days=364))
+    await running.timers.retention()
+    assert kept() == (("left",), ("lotse",), 1)  # the office keeps a former Lotse a year
+    running.clock.advance(timedelta(days=2))
+    await running.timers.retention()
+    assert kept() == (None, ("member",), 1)  # then the profile goes; the audit log stays
+    running.clock.advance(timedelta(days=365))
+    await running.timers.retention()
+    assert kept()[2] == 0  # two years after the action, its record goes too
+
+
+async def test_roster_pages_filters_search_and_the_records_with_their_reminder(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 2)
+    anna = await become_lotse(api, 641, "Anna", ["ar"], codes[0])
+    await become_lotse(api, 642, "Ben", ["uk"], codes[1])
+    await seed_people(running.settings.db_path, range(650, 660), language="de", lotse=True)
+
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/lotsen")
+    first = await coordinator.wait_for_message(lambda m: "👥" in m.text, after=seen)
+    assert "12" in first.text and "▶️" in first.button_labels()
+    names = [label.split(" · ")[0] for label in first.button_labels() if " · " in label]
+    assert names[:2] == ["Anna", "Ben"] and len(names) == 8
+    await coordinator.press("▶️", message=first)
+    await coordinator.wait_for_message(
+        lambda m: m.message_id == first.message_id and "◀️" in m.button_labels()
+    )
+    # By language: only Anna speaks Arabic.
+    await coordinator.press(label("de", "🗣 Languages"), message=first)
+    await coordinator.wait_for_message(
+        lambda m: m.message_id == first.message_id and language_name("ar") in m.button_labels()
+    )
+    await coordinator.press(language_name("ar"), message=first)
+    arabic = await coordinator.wait_for_message(
+        lambda m: m.message_id == first.message_id and "🗣 " + language_name("ar") in m.text
+    )
+    assert [b for b in arabic.button_labels() if " · " in b] == [
+        f"Anna · {label('de', '🟢 active')} · 📂0"
+    ]
+    # By state, on top: nobody is suspended.
+    await coordinator.press(label("de", "🚦 State"), message=arabic)
+    states = await coordinator.wait_for_message(
+        lambda m: label("de", "⛔ suspended") in m.button_labels()
+    )
+    await coordinator.press(label("de", "⛔ suspended"), message=states)
+    await coordinator.wait_for_message(
+        lambda m: m.message_id == first.message_id and label("de", "No Lotse matches.") in m.text
+    )
+    # By name, typed.
+    await coordinator.press(label("de", "🔎 Name"))
+    await coordinator.wait_for_text(label("de", "Type a name or a part of it."))
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("BE")
+    found = await coordinator.wait_for_message(lambda m: "🔎 BE" in m.text, after=seen)
+    assert [b.split(" · ")[0] for b in found.button_labels() if " · " in b] == ["Ben"]
+
+    # The records: a date typed on the card, after one that is not a date.
+    card = await open_card(coordinator, "Anna")
+    await coordinator.press(label("de", "✏️ Valid until"), message=card)
+    await coordinator.wait_for_text(
+        label("de", "Type the date, e.g. 14.3.2027 (a dash clears it).")
+    )
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("bald")
+    await coordinator.wait_for_message(lambda m: "14.3.2027" in m.text, after=seen)
+    today = running.clock.now().astimezone(running.city.timezone).date()
+    valid_until = today + timedelta(days=40)
+    await coordinator.send(f"{valid_until.day}.{valid_until.month}.{valid_until.year}")
+    shown = t("de").day(valid_until, "medium")
+    updated = await coordinator.wait_for_message(lambda m: shown in m.text and "🎓" in m.text)
+    await coordinator.press(label("de", "✏️ Certified"), message=updated)
+    await coordinator.send("3.2.2029")
+    await coordinator.wait_for_message(lambda m: t("de").day(date(2029, 2, 3), "medium") in m.text)
+    anna_id = person_id(running, 641)
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute(
+            "SELECT certified_on, check_valid_until FROM lotse WHERE person_id = ?", (anna_id,)
+        ).fetchone() == ("2029-02-03", valid_until.isoformat())
+
+    # Reminded 30 days before: the office and Anna, in Arabic.
+    reminder = t("ar").gettext(
+        "Your Führungszeugnis is valid until {date}. Please bring a new one to the "
+        "coordination office in time.",
+        date=t("ar").day(valid_until),
+    )
+    await running.advance(timedelta(days=9))
+    assert not any(m.text == reminder for m in anna.bot_messages())
+    await running.advance(timedelta(days=1))
+    await anna.wait_for_message(lambda m: m.text == reminder)
+    office = await coordinator.wait_for_message(lambda m: m.text.startswith("⏰"))
+    assert "Anna" in office.text and "👤 Anna" in office.button_labels()
+    await running.advance(timedelta(days=1))
+    assert sum(m.text == reminder for m in anna.bot_messages()) == 1

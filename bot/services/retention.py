@@ -95,6 +95,9 @@ class RetentionService:
             + await self.repo.expire_answers(now - self.keep)
             + await self.repo.expire_rejections(now - self.keep)
             + await self.audit.expire()
+            + await self.repo.expire_former_lotsen(
+                now - timedelta(days=self.city.former_lotse_days)
+            )
         )
         people = 0
         silent = await self.repo.without_consent(now - NO_CONSENT, self.city.coordinators)
