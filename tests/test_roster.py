@@ -9,12 +9,15 @@ import json
 import sqlite3
 import subprocess
 from datetime import date, timedelta
+from pathlib import Path
+
+from openpyxl import load_workbook
 
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers.views import MENU_LOTSE
 from tests.conftest import COORDINATOR_ID, ROOT, RunningBot, eventually
-from tests.process import LOTSENBOT, bot_env
+from tests.process import LOTSENBOT, bot_env, city_file
 from tests.scenario import (
     BY_TELEGRAM_ID,
     ask_for_lotse,
@@ -405,3 +408,128 @@ async def test_roster_pages_filters_search_and_the_records_with_their_reminder(
     assert "Anna" in office.text and "👤 Anna" in office.button_labels()
     await running.advance(timedelta(days=1))
     assert sum(m.text == reminder for m in anna.bot_messages()) == 1
+
+
+async def test_the_command_line_lists_shows_and_stops_lotsen_and_the_bot_tells_them(
+    running: RunningBot, api: FakeBotAPI, tmp_path: Path
+) -> None:
+    codes = await invite_codes(api, 1)
+    emil = await become_lotse(api, 661, "Emil", ["tr"], codes[0])
+    aylin = api.user(662, "Aylin", language_code="tr")
+    await onboard(aylin, "tr")
+    await ask_for_lotse(aylin, "tr", name="Aylin")
+    await emil.press(label("tr", "✅ Accept"))
+    await aylin.wait_for_text("Emil")
+    emil_id = person_id(running, 661)
+
+    listed = lotsenbot(running, "lotsen", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split("\n")[0].split("\t")[:6] == [
+        str(emil_id),
+        "Emil",
+        "active",
+        "tr",
+        "all",
+        "open=1",
+    ]
+    csv_file, xlsx_file = tmp_path / "lotsen.csv", tmp_path / "lotsen.xlsx"
+    assert (
+        lotsenbot(running, "lotsen", "list", "--format", "csv", "--out", str(csv_file)).returncode
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_file.read_text("utf-8-sig"))))
+    assert [(r["id"], r["first_name"], r["state"], r["open_cases"]) for r in rows] == [
+        (str(emil_id), "Emil", "active", "1")
+    ]
+    assert "Aylin" not in csv_file.read_text("utf-8-sig")
+    assert (
+        lotsenbot(running, "lotsen", "list", "--format", "xlsx", "--out", str(xlsx_file)).returncode
+        == 0
+    )
+    sheet = load_workbook(xlsx_file).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:3] == [emil_id, "Emil", "active"]
+    shown = lotsenbot(running, "lotsen", "show", str(emil_id))
+    assert "Emil" in shown.stdout and "open cases: 1" in shown.stdout
+
+    seen = len(aylin.bot_messages())
+    done = lotsenbot(running, "lotsen", "suspend", str(emil_id), "--reason", "Rückfrage Büro")
+    assert done.returncode == 0, done.stderr
+    await running.advance(timedelta(minutes=1))  # the running bot's next look at its timers
+    await emil.wait_for_text(
+        t("tr").gettext(
+            "The coordination office has paused your role as a Lotse: you get no requests "
+            "for now, and your open cases go to other Lotsen. Please contact the office: "
+            "{email}",
+            email=running.city.contact.email,
+        )
+    )
+    handed_back = t("tr").gettext(
+        "Your Lotse cannot continue with request #{number}. Don't worry: "
+        "we are looking for another Lotse now.",
+        number="1",
+    )
+    await aylin.wait_for_message(lambda m: m.text == handed_back, after=seen)
+    assert cases(running)[0][2] is None
+    again = lotsenbot(running, "lotsen", "suspend", str(emil_id), "--reason", "x")
+    assert again.returncode == 2 and "not an active Lotse" in again.stderr
+    assert lotsenbot(running, "lotsen", "reinstate", str(emil_id)).returncode == 0
+    await running.advance(timedelta(minutes=1))
+    await emil.wait_for_text(
+        t("tr").gettext("You are an active Lotse again and will receive requests.")
+    )
+    assert lotsenbot(running, "lotsen", "retire", str(emil_id)).returncode == 0
+    await running.advance(timedelta(minutes=1))
+    await emil.wait_for_text(
+        t("tr").gettext(
+            "Your role as a Lotse has ended. Thank you for your help! Questions: {email}",
+            email=running.city.contact.email,
+        )
+    )
+    assert lotsenbot(running, "lotsen", "reinstate", str(emil_id)).returncode == 2
+
+    # Coordinators: listed, and one removed loses access at once.
+    assert lotsenbot(running, "coordinator", "add", "telegram:9100").returncode == 0
+    helper = api.user(9100, "Helfer", language_code="de")
+    await onboard(helper, "de")
+    seen = len(helper.bot_messages())
+    await helper.send("/lotsen")
+    await helper.wait_for_message(lambda m: "👥" in m.text, after=seen)
+    helper_id = person_id(running, 9100)
+    coordinators = lotsenbot(running, "coordinator", "list")
+    assert coordinators.stdout == f"{helper_id}: telegram:9100 (de)\n"
+    with_file = subprocess.run(
+        [str(LOTSENBOT), "coordinator", "list"],
+        env=bot_env(
+            None,
+            running.settings.db_path,
+            city_file(tmp_path, telegram_ids=f"[{COORDINATOR_ID}]"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert with_file.stdout.split("\n")[:2] == [
+        f"telegram:{COORDINATOR_ID} (city file)",
+        f"{helper_id}: telegram:9100 (de)",
+    ]
+    assert lotsenbot(running, "coordinator", "remove", str(helper_id)).returncode == 0
+    seen = len(helper.bot_messages())
+    await helper.send("/lotsen")
+    refused = await helper.wait_for_message(after=seen)
+    assert refused.text == t("de").gettext("Sorry, this is only for the coordination office.")
+    assert lotsenbot(running, "coordinator", "remove", str(helper_id)).returncode == 2
+
+    cli = [(action, subject) for via, action, _, subject in audit_rows(running) if via == "cli"]
+    assert cli == [
+        ("export.lotsen", None),
+        ("export.lotsen", None),
+        ("export.lotsen", None),
+        ("lotse.card", emil_id),
+        ("lotse.suspend", emil_id),
+        ("lotse.reinstate", emil_id),
+        ("lotse.retire", emil_id),
+        ("coordinator.add", helper_id),
+        ("coordinator.remove", helper_id),
+    ]
