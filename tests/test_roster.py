@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers.views import MENU_LOTSE
-from tests.conftest import COORDINATOR_ID, ROOT, RunningBot, eventually
+from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, RunningBot, eventually
 from tests.process import LOTSENBOT, bot_env, city_file
 from tests.scenario import (
     BY_TELEGRAM_ID,
@@ -31,11 +31,13 @@ from tests.scenario import (
 )
 
 
-def lotsenbot(running: RunningBot, *args: str) -> subprocess.CompletedProcess[str]:
+def lotsenbot(
+    running: RunningBot, *args: str, config: Path = CITY_FILE
+) -> subprocess.CompletedProcess[str]:
     """The ``lotsenbot`` command beside the running bot, as an operator runs it."""
     return subprocess.run(
         [str(LOTSENBOT), *args],
-        env=bot_env(None, running.settings.db_path),
+        env=bot_env(None, running.settings.db_path, config),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -498,18 +500,8 @@ async def test_the_command_line_lists_shows_and_stops_lotsen_and_the_bot_tells_t
     helper_id = person_id(running, 9100)
     coordinators = lotsenbot(running, "coordinator", "list")
     assert coordinators.stdout == f"{helper_id}: telegram:9100 (de)\n"
-    with_file = subprocess.run(
-        [str(LOTSENBOT), "coordinator", "list"],
-        env=bot_env(
-            None,
-            running.settings.db_path,
-            city_file(tmp_path, telegram_ids=f"[{COORDINATOR_ID}]"),
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    config = city_file(tmp_path, telegram_ids=f"[{COORDINATOR_ID}]")
+    with_file = lotsenbot(running, "coordinator", "list", config=config)
     assert with_file.stdout.split("\n")[:2] == [
         f"telegram:{COORDINATOR_ID} (city file)",
         f"{helper_id}: telegram:9100 (de)",
