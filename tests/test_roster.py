@@ -29,6 +29,7 @@ from tests.scenario import (
     seed_people,
     t,
 )
+from tests.test_privacy import raw_bytes, traces
 
 
 def lotsenbot(
@@ -525,3 +526,120 @@ async def test_the_command_line_lists_shows_and_stops_lotsen_and_the_bot_tells_t
         ("coordinator.add", helper_id),
         ("coordinator.remove", helper_id),
     ]
+
+
+async def test_the_roster_is_refused_to_people_and_lotsen_and_nothing_changes(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 2)
+    lotse = await become_lotse(api, 671, "Nele", ["de"], codes[0])
+    await become_lotse(api, 672, "Ole", ["de"], codes[1])
+    refugee = api.user(673, "Omar", language_code="de")
+    await onboard(refugee, "de")
+    ole = person_id(running, 672)
+    # A coordinator's roster dialog is open meanwhile: nobody else's typing reaches it.
+    await coordinator.send("/lotsen")
+    await coordinator.press(label("de", "🔎 Name"))
+    await coordinator.wait_for_text(label("de", "Type a name or a part of it."))
+
+    def snapshot() -> list[object]:
+        with sqlite3.connect(running.settings.db_path) as conn:
+            return [
+                conn.execute("SELECT * FROM lotse ORDER BY person_id").fetchall(),
+                conn.execute("SELECT * FROM audit").fetchall(),
+                conn.execute("SELECT * FROM dialog").fetchall(),
+                conn.execute("SELECT kind, subject, done_at FROM timer ORDER BY id").fetchall(),
+            ]
+
+    before = snapshot()
+    refusal = t("de").gettext("Sorry, this is only for the coordination office.")
+    for user in (refugee, lotse):
+        seen = len(user.bot_messages())
+        await user.send("/lotsen")
+        assert (await user.wait_for_message(after=seen)).text == refusal
+        for data in (
+            "ro:list:0:-:-:-",
+            "ro:list:1:ar:0:suspended",
+            "ro:pick:lang:-:-:-",
+            "ro:find",
+            f"ro:card:{ole}",
+            f"ro:suspend:{ole}",
+            f"ro:reinstate:{ole}",
+            f"ro:retire:{ole}",
+            f"ro:retire_yes:{ole}",
+            f"ro:rec:{ole}:check_valid_until",
+        ):
+            query = await user.press(data=data)
+            answer = await user.wait_for_answer(query)
+            assert answer.get("text") == refusal and answer.get("show_alert") is True, data
+        seen = len(user.bot_messages())
+        await user.send("Ole")  # as if it were a search, or a reason, or a date
+        await user.wait_for_message(after=seen)
+    # Leaving is the Lotse's own: someone who is none cannot leave as one.
+    for data in ("lotse:leave", "lotse:leave_yes"):
+        query = await refugee.press(data=data)
+        answer = await refugee.wait_for_answer(query)
+        assert answer.get("show_alert") is True
+    await running.handled_all()
+    assert snapshot() == before
+
+
+async def test_delete_by_a_suspended_lotse_erases_the_roster_data_to_the_bytes(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 1)
+    telegram_id = 7_533_226_417
+    lotse = await become_lotse(api, telegram_id, "Wilhelmina", ["ku"], codes[0])
+    reason = "Vertraulichkeit verletzt, Gespräch am Donnerstag Zimmer 212"
+    card = await open_card(coordinator, "Wilhelmina")
+    await coordinator.press(label("de", "✏️ Pledge"), message=card)
+    await coordinator.send("5.6.1987")
+    card = await coordinator.wait_for_message(
+        lambda m: t("de").day(date(1987, 6, 5), "medium") in m.text
+    )
+    await coordinator.press(label("de", "✏️ Valid until"), message=card)
+    await coordinator.send("7.8.2096")
+    card = await coordinator.wait_for_message(
+        lambda m: t("de").day(date(2096, 8, 7), "medium") in m.text
+    )
+    await coordinator.press(label("de", "⛔ Suspend"), message=card)
+    await coordinator.send(reason)
+    await coordinator.wait_for_message(lambda m: reason in m.text)
+    lotse_id = person_id(running, telegram_id)
+
+    await lotse.send("/mydata")
+    document = await lotse.wait_for_message(lambda m: m.kind == "document")
+    exported = json.loads(api.files[document.file_id or ""])
+    assert exported["lotse"]["stopped"] == "suspended"
+    assert exported["lotse"]["stop_reason"] == reason
+    assert exported["lotse"]["pledge_on"] == "1987-06-05"
+    assert {e["action"] for e in exported["office_actions_concerning_you"]} == {
+        "lotse.card",
+        "lotse.records",
+        "lotse.suspend",
+    }
+
+    await lotse.send("/delete")
+    await lotse.press(label("ku", "🗑 Yes, delete everything"))
+    await lotse.wait_for_text(
+        label(
+            "ku",
+            "All your data has been deleted. If you write again, you start from the beginning.",
+        )
+    )
+    blob = raw_bytes(running.settings.db_path)
+    assert traces(blob, telegram_id, "Wilhelmina", reason, "1987-06-05", "2096-08-07") == []
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM lotse").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM audit WHERE subject_id = ?", (lotse_id,)
+        ).fetchone() == (0,)
+        # The record that the office acted stays, about nobody.
+        assert conn.execute("SELECT count(*) FROM audit WHERE subject_id IS NULL").fetchone()[0]
+        assert conn.execute(
+            "SELECT count(*) FROM timer WHERE kind GLOB 'lotse:*' AND done_at IS NULL"
+        ).fetchone() == (0,)
