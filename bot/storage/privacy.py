@@ -223,9 +223,7 @@ async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> li
     await conn.execute(f"DELETE FROM relay WHERE (channel, chat) IN ({_CONTACTS})", (person_id,))
     await conn.execute("UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,))
     await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
-    await conn.execute(
-        "DELETE FROM timer WHERE kind GLOB 'lotse:*' AND subject = ?", (person_id,)
-    )
+    await conn.execute("DELETE FROM timer WHERE kind GLOB 'lotse:*' AND subject = ?", (person_id,))
     return contacts
 
 
