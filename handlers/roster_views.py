@@ -42,17 +42,14 @@ _ANY = "-"
 def roster_actions(city: CityConfig) -> Actions:
     """The roster's choices (``ro:…``); a filter rides along as language, Stadtteil (its
     index) and state, each ``-`` for any."""
-    shown = (
-        NUMBER,
-        (_ANY, *LANGUAGES),
-        (_ANY, *indices(city.districts)),
-        (_ANY, *STATES),
-    )
+    languages = (_ANY, *LANGUAGES)
+    districts = (_ANY, *indices(city.districts))
+    states = (_ANY, *STATES)
     return Actions(
         "ro",
         {
-            "list": shown,
-            "pick": (("lang", "dist", "state"), *shown[1:]),
+            "list": (NUMBER, languages, districts, states),
+            "pick": (("lang", "dist", "state"), languages, districts, states),
             "find": (),
             "card": (NUMBER,),
             "suspend": (NUMBER,),
