@@ -311,7 +311,8 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
         "stats",
         "lotsen",
     ]
-    assert own[-4]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-5]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-1]["description"] == t("de").gettext("The Lotsen and their records")
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(
