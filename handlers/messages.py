@@ -7,7 +7,7 @@ from dataclasses import replace
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, waitlist, welcome
+from handlers import asking, broadcasts, case_views, events, roster, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
@@ -23,6 +23,7 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "event_move": events.PLANNING,
     "join": waitlist.JOINING,
     "training": waitlist.TRAINING,
+    **dict.fromkeys(roster.KINDS, roster.TYPING),
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).

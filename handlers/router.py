@@ -25,6 +25,7 @@ from handlers import (
     messages,
     privacy,
     retention,
+    roster,
     stats,
     views,
     waitlist,
@@ -74,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route(broadcasts.show_broadcasts, command="broadcast", role=COORDINATOR),
     Route(waitlist.show_waitlist, command="waitlist", role=COORDINATOR),
     Route(stats.show_stats, command="stats", role=COORDINATOR),
+    Route(roster.show_roster, command="lotsen", role=COORDINATOR),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
     Route(welcome.on_menu, on="menu"),
@@ -97,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     Route(waitlist.on_coordinator_button, on="wlc", role=COORDINATOR),
     Route(coordination.on_coordinator_button, on="coord", role=COORDINATOR),
     Route(stats.on_stats_button, on="st", role=COORDINATOR),
+    Route(roster.on_roster_button, on="ro", role=COORDINATOR),
 )
 
 #: The commands the conversation knows, for the channels' command menus.
