@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -731,3 +732,38 @@ async def test_a_coordinator_on_signal_suspends_a_lotse_from_the_numbered_card(
     finally:
         await bot.shutdown()
     assert not daemon.violations
+
+
+async def test_a_stammtisch_invitation_on_signal_carries_the_calendar_file(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    lotse = daemon.user("+4917011110017", "Mina")
+    await seed_people(
+        both.settings.db_path, [lotse.uuid], language="fa", lotse=True, channel="signal"
+    )
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    day = (both.clock.now().astimezone(both.city.timezone) + timedelta(days=10)).date()
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:new")
+    await coordinator.send("Sommerfest der Lotsen")
+    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
+    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
+    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
+    await coordinator.send("17:45")
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:goto:confirm")
+    await coordinator.press(data="evd:save")
+    # The invitation comes with the date as a calendar file, its answers numbered.
+    invitation = await lotse.wait_for_message(lambda m: "Sommerfest der Lotsen" in m.text)
+    (calendar,) = invitation.attachments
+    assert b"BEGIN:VCALENDAR" in calendar.data
+    assert b"Sommerfest der Lotsen" in calendar.data
+    await eventually(lambda: offers(both, lotse, "ev:rsvp:"))
+    (yes,) = [
+        a for _, a in latest_menu(both, lotse.uuid) if a.startswith("ev:rsvp:") and ":yes" in a
+    ]
+    await pick(both, lotse, yes, "fa")
+    await eventually(
+        lambda: rows_of(both.settings.db_path, "SELECT answer FROM rsvp") == [("yes",)]
+    )
