@@ -767,3 +767,29 @@ async def test_a_stammtisch_invitation_on_signal_carries_the_calendar_file(
     await eventually(
         lambda: rows_of(both.settings.db_path, "SELECT answer FROM rsvp") == [("yes",)]
     )
+
+
+async def test_joining_the_waiting_list_on_signal(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110018", "Samira Ahmadi")
+    await onboard_on_signal(user, "fa")
+    await pick(both, user, views.MENU_BECOME, "fa")
+    await pick(both, user, "wl:join", "fa")
+    await pick(both, user, "wld:name", "fa")  # the name Signal shows, offered as a choice
+    await pick(both, user, "wld:tg", "fa")  # this chat is enough
+    # Two more languages in one answer, then on.
+    await eventually(lambda: offers(both, user, "wld:lang:"))
+    actions = [a for _, a in latest_menu(both, user.uuid)]
+    numbers = [actions.index(a) + 1 for a in ("wld:lang:de", "wld:lang:en")]
+    await user.send(" ".join(written(n, "fa") for n in numbers))
+    await user.wait_for_message(lambda m: f"✓ {language_name('en')}" in listed(m))
+    await pick(both, user, "wld:lang_done", "fa")
+    await pick(both, user, "wld:district:1", "fa")
+    await pick(both, user, "wld:save", "fa")
+    await eventually(
+        lambda: (
+            rows_of(both.settings.db_path, "SELECT name, contact, languages FROM waitlist")
+            == [("Samira Ahmadi", None, "fa,de,en")]
+        )
+    )
