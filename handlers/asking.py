@@ -23,6 +23,7 @@ __all__ = [
     "on_request_button",
     "show_status",
     "start_asking",
+    "start_quick",
 ]
 
 #: What a person may send along with a request (or to their case), kept by reference.
@@ -49,6 +50,20 @@ async def start_asking(turn: Turn, who: Speaker) -> None:
     assert who.person is not None
     requests = turn.services.requests
     draft = await requests.draft(who.person) or await requests.start(who.person, turn.input.key)
+    await QUESTIONNAIRE.show(turn, who, Draft(draft))
+
+
+async def start_quick(turn: Turn, who: Speaker) -> None:
+    """A quick request: only what it is about, then *Send* (an unfinished request is
+    continued instead; without a name to address the person by, the whole questionnaire)."""
+    assert who.person is not None
+    requests = turn.services.requests
+    draft = await requests.draft(who.person)
+    name = turn.input.first_name or ""
+    if draft is None and name.strip():
+        draft = await requests.start_quick(who.person, name, turn.input.key)
+    if draft is None:
+        draft = await requests.start(who.person, turn.input.key)
     await QUESTIONNAIRE.show(turn, who, Draft(draft))
 
 

@@ -98,10 +98,27 @@ def _cancel_row(t: Texts) -> tuple[Choice, ...]:
     return (_ASK.choice(t.gettext("✖️ Stop asking"), "stop"),)
 
 
+#: A picture for each topic, for people who read little.
+TOPIC_ICONS = {
+    "auslaenderbehoerde": "🛂",
+    "jobcenter": "💼",
+    "health": "🩺",
+    "school": "🏫",
+    "housing": "🏠",
+    "work": "🔧",
+    "language_course": "🗣",
+    "letter": "✉️",
+    "other": "💬",
+}
+
+
 def ask_topic(t: Texts, city: CityConfig) -> Screen:
-    """Step 1: what the help is needed for."""
+    """Step 1: what the help is needed for, each topic with its picture."""
     ask = ask_actions(city)
-    rows = [(ask.choice(topic_label(t, key), "topic", key),) for key in city.topics]
+    rows = [
+        (ask.choice(f"{TOPIC_ICONS.get(key, '•')} {topic_label(t, key)}", "topic", key),)
+        for key in city.topics
+    ]
     return Screen(t.gettext("<b>What do you need help with?</b>"), (*rows, _cancel_row(t)))
 
 

@@ -27,6 +27,7 @@ __all__ = [
 
 # Action data is sent back by the client, so it carries only short keys; handlers check them.
 MENU_REQUEST = "menu:request"
+MENU_QUICK = "menu:quick"
 MENU_LOTSE = "menu:lotse"
 MENU_BECOME = "menu:become"
 MENU_STAMMTISCH = "menu:stammtisch"
@@ -194,6 +195,7 @@ def main_menu(t: Texts) -> Screen:
     return Screen(
         t.gettext("What would you like to do?"),
         rows(
+            (t.gettext("🎤 Quick: just send a voice note"), MENU_QUICK),
             (t.gettext("🤝 I need a Lotse"), MENU_REQUEST),
             (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
             (t.gettext("🎓 I want to become a Lotse"), MENU_BECOME),

@@ -68,6 +68,7 @@ async def test_whole_first_conversation_in_each_language(
     await user.press(ours.gettext("✅ I agree"))
     menu = await user.wait_for_text(ours.gettext("What would you like to do?"))
     assert menu.button_labels() == [
+        ours.gettext("🎤 Quick: just send a voice note"),
         ours.gettext("🤝 I need a Lotse"),
         ours.gettext("🧭 I am a Lotse"),
         ours.gettext("🎓 I want to become a Lotse"),

@@ -793,3 +793,23 @@ async def test_joining_the_waiting_list_on_signal(
             == [("Samira Ahmadi", None, "fa,de,en")]
         )
     )
+
+
+async def test_a_quick_voice_request_on_signal_in_six_messages(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 103, "Yusuf", ["fa", "de"], code)
+    user = daemon.user("+4917011110019", "Nasrin Karimi")
+    await onboard_on_signal(user, "fa")  # 1. hello, 2. the language, 3. agreed
+    await pick(both, user, views.MENU_QUICK, "fa")  # 4.
+    await eventually(lambda: offers(both, user, "ask:stop"))
+    await user.send_voice(b"\xff\xf1nasrin-speaks")  # 5.
+    await pick(both, user, "ask:confirm", "fa")  # 6.
+    sent = [m for m in daemon.messages(user.number) if not m.from_bot]
+    assert len(sent) == 6
+    await lotse.wait_for_text("🔔")
+    await lotse.press(label("fa", "✅ Accept"))
+    voice = await lotse.wait_for_message(lambda m: m.file_id is not None)
+    assert api.files[voice.file_id or ""] == b"\xff\xf1nasrin-speaks"
+    await user.wait_for_text("Yusuf")

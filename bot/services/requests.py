@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 1000
 MAX_NAME = 40
+#: The topic of a quick request: the Lotse learns it from the voice note, photo or words.
+QUICK_TOPIC = "other"
 FLEXIBLE_EXPIRY = timedelta(days=14)
 #: A reminder that fell due while the bot was down is still sent up to this late.
 REMINDER_GRACE = timedelta(hours=1)
@@ -76,6 +78,19 @@ class RequestService:
     async def start(self, person: Person, key: int | None = None) -> Request:
         """Begin asking for a Lotse; the person's language is preset."""
         return await self.repo.start_draft(person.id, (person.language,), self.clock.now(), key)
+
+    async def start_quick(
+        self, person: Person, first_name: str, key: int | None = None
+    ) -> Request | None:
+        """Begin a quick request: only what it is about is asked (a voice note, a photo or a
+        few words), then the summary. The person's language and the name the messenger
+        shows are taken, the topic is *something else*, the date flexible; the Lotse asks
+        the rest in the case."""
+        draft = await self.repo.start_draft(person.id, (person.language,), self.clock.now(), key)
+        name = first_name.strip()[:MAX_NAME] or None
+        return await self.repo.update_draft(
+            draft.id, Step.TOPIC, step=Step.DESCRIPTION, topic=QUICK_TOPIC, first_name=name
+        )
 
     async def latest(self, person: Person) -> Request | None:
         """The person's newest request, to recognise an update that is handled again."""
