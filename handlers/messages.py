@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, waitlist, welcome
-from handlers.context import Speaker, Turn, speaker
-from handlers.dialogs import Dialogue
+from handlers import asking, broadcasts, case_views, events, lotse, waitlist, welcome
+from handlers.context import Speaker, Turn, speaker, together
+from handlers.dialogs import Dialogue, Reply
 from handlers.limits import file_problem, too_long
-from handlers.port import Attachment, MessageRef, Screen
+from handlers.port import Attachment, MessageRef, Screen, Upload
 
-__all__ = ["route"]
+__all__ = ["on_relay_button", "route"]
 
 #: Which dialog takes typed input for an open dialog, by the dialog's kind.
 DIALOGS: dict[str, Dialogue[Dialog]] = {
@@ -21,6 +26,7 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "event_move": events.PLANNING,
     "join": waitlist.JOINING,
     "training": waitlist.TRAINING,
+    "hours": lotse.HOURS_ASKED,
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
@@ -29,10 +35,17 @@ MAX_CAPTION = 900
 
 
 async def route(turn: Turn) -> None:
-    """Any private message that is not a command."""
+    """Any private message that is not a command: a reply to a case's message goes to that
+    case; otherwise the step or dialog the person is in takes it; else it goes to their case."""
     who = await speaker(turn)
     if who.person is None or not who.consented:
         await welcome.fallback_message(turn)
+        return
+    reply_to = turn.input.reply_to
+    if reply_to is not None and await turn.services.requests.case_of_relay(
+        turn.input.ref(reply_to)
+    ):
+        await _to_case(turn, who)
         return
     draft = await asking.QUESTIONNAIRE.load(turn, who)
     if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
@@ -69,17 +82,72 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
             return False
         return True
     cases = await requests.running_cases(who.person)
-    if len(cases) == 1:
+    held = _Held.of(turn)
+    number, rest = _numbered(held.text)
+    case = next((c for c in cases if c.id == number), None)
+    if case is not None:
+        await _relay(turn, who, case, dataclasses.replace(held, text=rest))
+    elif len(cases) == 1:
         await _relay(turn, who, cases[0])
     elif cases:
-        await turn.send(case_views.relay_needs_reply(who.t))
+        # Kept, and the person is asked which case it is for.
+        dialog = await turn.services.dialogs.wait(
+            who.person, "relay", {"held": [held.data()]}, turn.input.key
+        )
+        if dialog is None:
+            return False
+        await CHOOSING_CASE.show(turn, who, dialog)
     else:
         return False
     return True
 
 
-async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
-    """Pass the message to the other side of the case, marked with the case number."""
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A message to pass on to a case: its text, its file and the person's own message."""
+
+    text: str | None
+    media: Upload | None
+    channel: str
+    message: int | None
+
+    @classmethod
+    def of(cls, turn: Turn) -> _Held:
+        text = turn.input.text or turn.input.caption
+        return cls(text, asking.media_of(turn), turn.input.channel, turn.input.message)
+
+    def data(self) -> dict[str, Any]:
+        media = self.media
+        return {
+            "text": self.text,
+            "kind": media.kind if media else None,
+            "ref": media.ref if media else None,
+            "channel": self.channel,
+            "message": self.message,
+        }
+
+    @classmethod
+    def read(cls, data: dict[str, Any]) -> _Held:
+        kind, ref = data.get("kind"), data.get("ref")
+        media = Upload(str(kind), str(ref)) if kind and ref else None
+        return cls(data.get("text"), media, str(data["channel"]), data.get("message"))
+
+
+_NUMBERED = re.compile(r"^\s*#([0-9]{1,9})\b[\s:,.-]*(.*)$", re.DOTALL)
+
+
+def _numbered(text: str | None) -> tuple[int | None, str | None]:
+    """A leading case number (``#5 …``) and the rest; (None, text) without one."""
+    match = _NUMBERED.match(text or "")
+    if match is None or not match[2].strip():
+        return (int(match[1]) if match else None), text
+    return int(match[1]), match[2]
+
+
+async def _relay(turn: Turn, who: Speaker, case: Request, held: _Held | None = None) -> None:
+    """Pass the message (``held``: one kept before) to the other side of the case, marked
+    with the case number."""
+    held = held or _Held.of(turn)
     services = turn.services
     assert who.person is not None
     from_lotse = case.lotse_id == who.person.id
@@ -91,8 +159,7 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     helped = case.first_name or ""
     sender, recipient = (lotse.first_name, helped) if from_lotse else (helped, lotse.first_name)
     t = texts(other.language, services.city.timezone)
-    media = asking.media_of(turn)
-    text = turn.input.text or turn.input.caption
+    media, text = held.media, held.text
     limit = MAX_CAPTION if media else MAX_TEXT
     problem = file_problem(who.t, media)
     if text and len(text) > limit:
@@ -105,19 +172,102 @@ async def _relay(turn: Turn, who: Speaker, case: Request) -> None:
     switchboard, to = turn.switchboard, other.contact
     if media is not None:
         caption = Screen(case_views.relayed(t, case, sender, text))
-        attachment = Attachment(media.kind, media.ref, turn.input.channel)
+        attachment = Attachment(media.kind, media.ref, held.channel)
         copy = await switchboard.send(to, caption, attachment=attachment)
     elif text:
         copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
     else:
         await welcome.fallback_message(turn)
         return
-    kind = "media" if media is not None and to.channel == turn.input.channel else "text"
+    kind = "media" if media is not None and to.channel == held.channel else "text"
     relays = [(MessageRef.at(to, copy.id), kind)]
-    if turn.input.message is not None:
-        relays.append((turn.input.ref(turn.input.message), "own"))
+    if held.message is not None:
+        relays.append((turn.input.ref(held.message), "own"))
     requests = services.requests
     await requests.remember(case.id, *relays, relayed=True)
     sent = await turn.send(case_views.relay_sent(who.t, case, recipient))
     # It names the recipient: a reply to it goes to the same case.
     await requests.remember(case.id, (turn.input.ref(sent.id), "text"))
+
+
+# ------------------------------------------------------------------ which case
+
+
+async def _held_load(turn: Turn, who: Speaker) -> Dialog | None:
+    if who.person is None:
+        return None
+    dialog = await turn.services.dialogs.current(who.person)
+    return dialog if dialog is not None and dialog.kind == "relay" else None
+
+
+async def _cases_named(turn: Turn, who: Speaker) -> list[tuple[Request, str]]:
+    """The person's running cases, each with the other side's first name."""
+    assert who.person is not None
+    named = []
+    for case in await turn.services.requests.running_cases(who.person):
+        if case.lotse_id == who.person.id:
+            named.append((case, case.first_name or ""))
+        else:
+            lotse = await turn.services.lotsen.by_person_id(case.lotse_id or 0)
+            named.append((case, lotse.first_name if lotse else ""))
+    return named
+
+
+async def _which_screen(turn: Turn, who: Speaker, dialog: Dialog) -> Screen:
+    return case_views.which_case(who.t, await _cases_named(turn, who))
+
+
+async def _send_held(
+    turn: Turn, who: Speaker, dialog: Dialog, value: str, rest: _Held | None = None
+) -> bool:
+    """Pass the kept messages (and ``rest``) on to case ``value``, if it runs for the person."""
+    assert who.person is not None
+    cases = await turn.services.requests.running_cases(who.person)
+    case = next((c for c in cases if str(c.id) == value), None)
+    if case is None:
+        return False
+    await turn.services.dialogs.end(who.person, "relay")
+    await together(turn.notice(), turn.clear_choices())
+    for data in dialog.data.get("held", []):
+        await _relay(turn, who, case, _Held.read(data))
+    if rest is not None:
+        await _relay(turn, who, case, rest)
+    return True
+
+
+#: How many messages are kept while the person is asked which case they are for.
+MAX_HELD = 5
+
+
+async def _held_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
+    """Another message while asked which case: ``#5 …`` sends everything to case 5; any
+    other is kept too, and the question stays."""
+    assert who.person is not None
+    held = _Held.of(turn)
+    number, rest = _numbered(held.text)
+    if number is not None and await _send_held(
+        turn, who, dialog, str(number), dataclasses.replace(held, text=rest)
+    ):
+        return Reply.TOLD
+    kept = [*dialog.data.get("held", []), held.data()][-MAX_HELD:]
+    updated = await turn.services.dialogs.wait(who.person, "relay", {"held": kept}, turn.input.key)
+    return updated or Reply.NOT_HERE
+
+
+#: Which case a message is for: asked of someone with several cases who did not say.
+CHOOSING_CASE: Dialogue[Dialog] = Dialogue(
+    load=_held_load,
+    actions=lambda turn, _: case_views.RELAY,
+    screen=_which_screen,
+    answers={},
+    typed=_held_typed,
+    ends={("to", None): _send_held},
+)
+
+
+async def on_relay_button(turn: Turn) -> None:
+    """``relay:to:<id>``: the kept messages go to that case."""
+    await CHOOSING_CASE.on_press(turn)
+
+
+DIALOGS["relay"] = CHOOSING_CASE

@@ -11,7 +11,7 @@ from handlers.context import Speaker, Turn, speaker
 #: The consent buttons (``yes`` may carry an invitation code).
 _CONSENT = ("yes", "no", "show", "withdraw")
 #: The main menu's entries and the way back to it.
-_MENU = ("request", "lotse", "become", "stammtisch", "language", "privacy", "home")
+_MENU = ("request", "status", "lotse", "become", "stammtisch", "language", "privacy", "home")
 
 __all__ = [
     "edited",
@@ -173,10 +173,15 @@ async def on_menu(turn: Turn) -> None:
         await turn.send(views.privacy_notice(who.t, city, consent_at))
     elif entry == views.MENU_STAMMTISCH:
         await events.show_stammtisch(turn, who)
-    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME) and not who.consented:
+    elif (
+        entry in (views.MENU_REQUEST, views.MENU_STATUS, views.MENU_LOTSE, views.MENU_BECOME)
+        and not who.consented
+    ):
         await turn.send(views.consent(who.t, city))
     elif entry == views.MENU_REQUEST:
         await asking.start_asking(turn, who)
+    elif entry == views.MENU_STATUS:
+        await asking.show_status(turn, who)
     elif entry == views.MENU_LOTSE:
         await lotse.show_lotse_menu(turn, who)
     elif entry == views.MENU_BECOME:

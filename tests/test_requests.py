@@ -344,7 +344,7 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
     await refugee.wait_for_text("Offered")
     await refugee.press(data="req:cancel_yes:1")  # (not via /status: still checked)
     await refugee.wait_for_message(
-        lambda m: m.text == asking_views.cancelled(t("ar"), _request_stub(1))
+        lambda m: m.text == asking_views.cancelled(t("ar"), _request_stub(1)).text
     )
     # The case is closed now: a stale Accept or Done changes nothing and reveals nothing.
     for user, data, language in [

@@ -125,7 +125,7 @@ def build_services(
         events=events,
         waitlist=waitlist,
         stats=StatsService(repos.stats, city, clock),
-        dialogs=DialogService(repos.dialogs),
+        dialogs=DialogService(repos.dialogs, clock),
         schedule=schedule,
         retention=RetentionService(
             repos.retention, requests, lotsen, people, privacy, notifier, city, clock

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.clock import Clock
 from bot.domain.dialogs import Dialog
 from bot.domain.people import Person
 from bot.storage.dialogs import DialogsRepository
@@ -12,9 +15,25 @@ __all__ = ["DialogService"]
 class DialogService:
     """Look up the open dialog; each feature's service moves its own dialogs along."""
 
-    def __init__(self, repo: DialogsRepository) -> None:
+    def __init__(self, repo: DialogsRepository, clock: Clock) -> None:
         self.repo = repo
+        self.clock = clock
 
     async def current(self, person: Person) -> Dialog | None:
         """The person's open dialog, if any."""
         return await self.repo.get(person.id)
+
+    async def wait(
+        self, person: Person, kind: str, data: dict[str, Any], key: int | None = None
+    ) -> Dialog | None:
+        """The bot waits for the person's answer of ``kind`` (one step): typed input is that
+        answer until it comes. A dialog of another kind that is open stays, and this one is
+        not started (None): typed input goes on to that one."""
+        current = await self.repo.get(person.id)
+        if current is not None and current.kind != kind:
+            return None
+        return await self.repo.save(person.id, kind, kind, data, key, self.clock.now())
+
+    async def end(self, person: Person, kind: str) -> None:
+        """The answer of ``kind`` came (or is no longer wanted)."""
+        await self.repo.end(person.id, kind)

@@ -11,10 +11,10 @@ multi-select (``1 3 5``, ``1,3``; Arabic-Indic and Persian digits count), or a l
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import fold
 from bot.markup import spans
 from handlers.port import Choice, Choices, Screen
 
@@ -27,8 +27,6 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 #: Numbers apart by spaces, commas or semicolons (Latin or Arabic); each may end in a full
 #: stop, as people copy "1." from the list.
 _NUMBERS = re.compile(r"\d+\.?(?:[\s,;،؛]+\d+\.?)*")
-#: Letters that Arabic and Persian keyboards write differently for the same word.
-_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +127,8 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
 
 
 def _normal(label: str) -> str:
-    """A label as it is compared: no emoji, symbols, marks or format characters; letters
-    folded (case, Arabic and Persian forms); spaces collapsed."""
-    kept = []
-    for char in unicodedata.normalize("NFKC", label):
-        category = unicodedata.category(char)
-        if category[0] in "SMC" or (category[0] == "P" and char not in "-'’"):
-            kept.append(" ")
-        else:
-            kept.append(char)
-    return " ".join("".join(kept).casefold().translate(_LETTERS).split())
+    """A label as it is compared (:func:`bot.i18n.fold`)."""
+    return fold(label)
 
 
 def _utf16_offsets(text: str) -> list[int]:
