@@ -111,7 +111,8 @@ async def ask_for_lotse(
 ) -> BotMessage:
     """Go through the whole intake and send the request; return the confirmation. Asking
     again, the languages, the Stadtteil and the name of the last request are taken again (not
-    asked); without a date there is no place to give."""
+    asked); without a date there is no place to give. ``day``: ``flex``, ``tomorrow`` or an
+    ISO date of the calendar."""
     tr = t(language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data=f"ask:topic:{topic}")
@@ -130,6 +131,9 @@ async def ask_for_lotse(
     if has_data(step, "ask:langs_done"):
         await user.press(data="ask:langs_done")
         await user.press(data=f"ask:district:{district}")
+    if day == "tomorrow":  # the calendar's second day
+        days = await user.wait_for_message(lambda m: has_data(m, "ask:day:flex"), after=seen)
+        day = days.buttons[0][1]["callback_data"].removeprefix("ask:day:")
     await user.press(data=f"ask:day:{day}")
     if day != "flex":
         await user.press(data=f"ask:time:{time or 'none'}")

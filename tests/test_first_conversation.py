@@ -69,6 +69,7 @@ async def test_whole_first_conversation_in_each_language(
     menu = await user.wait_for_text(ours.gettext("What would you like to do?"))
     assert menu.button_labels() == [
         ours.gettext("🤝 I need a Lotse"),
+        ours.gettext("📋 My requests"),
         ours.gettext("🧭 I am a Lotse"),
         ours.gettext("🎓 I want to become a Lotse"),
         ours.gettext("📅 Stammtisch dates"),
