@@ -18,7 +18,15 @@ from bot.i18n import fold
 from bot.markup import spans
 from handlers.port import Choice, Choices, Screen
 
-__all__ = ["Rendered", "choices_of", "choose", "render", "styled_text", "utf16_length"]
+__all__ = [
+    "Rendered",
+    "choices_of",
+    "choose",
+    "numbers_are_labels",
+    "render",
+    "styled_text",
+    "utf16_length",
+]
 
 _STYLES = {"bold": "BOLD", "italic": "ITALIC"}
 _SCHEMES = ("mailto:", "tel:")
@@ -114,6 +122,9 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
     if not choices:
         return None
     typed = answer.translate(_DIGITS).strip()
+    if _NUMBERS.fullmatch(typed) and numbers_are_labels(choices):
+        found = [c.action for c in choices if _normal(c.label.translate(_DIGITS)) == typed]
+        return (found[0],) if len(found) == 1 else None
     if _NUMBERS.fullmatch(typed):
         numbers = [int(n) for n in re.findall(r"\d+", typed)]
         if not all(1 <= n <= len(choices) for n in numbers):
@@ -124,6 +135,12 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
         return None
     found = [c.action for c in choices if _normal(c.label) == wanted]
     return (found[0],) if len(set(found)) == 1 else None
+
+
+def numbers_are_labels(choices: Sequence[Choice]) -> bool:
+    """Whether some of the choices are labelled with a number: typed numbers then mean
+    those labels (an answer such as ``2,5`` that is none of them is typed text)."""
+    return any(_NUMBERS.fullmatch(_normal(c.label.translate(_DIGITS))) for c in choices)
 
 
 def _normal(label: str) -> str:
