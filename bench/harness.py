@@ -295,6 +295,7 @@ def asking(district: int, *, day: str | None = None, name: str = "Amal") -> list
     else:
         when = [
             Step(data=f"ask:day:{day}", expect=has("ask:time:none")),
+            Step(data="ask:hour:09", expect=has("ask:time:0900")),  # the hour, its quarter
             Step(data="ask:time:0900", expect=has("ask:place:skip")),
             Step(data="ask:place:skip", expect=has("ask:name:telegram")),
         ]

@@ -394,8 +394,13 @@ async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
 
         # The appointment passes without a Lotse: the request expires and the person is told.
         await bot.advance(timedelta(days=2))
-        await refugee.wait_for_text("hildegard.hemmers@dorsten.de")
+        told = await refugee.wait_for_text("hildegard.hemmers@dorsten.de")
         assert rows(bot, "SELECT status FROM request") == [("expired",)]
+        # Asking again is one tap away, and so is the menu.
+        assert [b["callback_data"] for row in told.buttons for b in row] == [
+            views.MENU_REQUEST,
+            views.MENU_HOME,
+        ]
         assert all(
             m.buttons == [] for m in first.bot_messages() + second.bot_messages() if "🔔" in m.text
         )
