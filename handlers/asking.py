@@ -15,6 +15,7 @@ from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Answers, Apply, Dialogue, Reply, hhmm, typed_time
 from handlers.limits import file_problem, too_long
 from handlers.port import Input, Screen, Upload
+from handlers.views import home_button
 
 __all__ = [
     "QUESTIONNAIRE",
@@ -270,7 +271,7 @@ async def on_request_button(turn: Turn) -> None:
     action = rv.REQ.read(turn.input.action)
     if action is not None and action[0] == "keep":
         await turn.notice()
-        await turn.replace(asking_views.nothing_changed(who.t))
+        await turn.replace(Screen(asking_views.nothing_changed(who.t), ((home_button(who.t),),)))
         return
     requests = turn.services.requests
     request = await requests.get(int(action[1][0])) if action is not None else None

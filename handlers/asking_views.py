@@ -382,6 +382,6 @@ def feedback_question(t: Texts, request: Request) -> Screen:
     )
 
 
-def feedback_thanks(t: Texts) -> str:
-    """After the feedback tap."""
-    return t.gettext("Thank you for your feedback!")
+def feedback_thanks(t: Texts) -> Screen:
+    """After the feedback tap: thanks, and the way on."""
+    return Screen(t.gettext("Thank you for your feedback!"), ((home_button(t),),))

@@ -263,7 +263,8 @@ async def _hours_case(turn: Turn, dialog: Dialog) -> Request | None:
 
 async def _hours_screen(turn: Turn, who: Speaker, dialog: Dialog) -> Screen | str:
     request = await _hours_case(turn, dialog)
-    assert request is not None  # typed input comes here only while the case runs
+    if request is None:  # closed meanwhile (e.g. handled again after a restart)
+        return views.button_expired(who.t)
     return lotse_views.hours_question(who.t, request)
 
 

@@ -51,8 +51,8 @@ async def route(turn: Turn) -> None:
     if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
         return
     dialog = await turn.services.dialogs.current(who.person)
-    if dialog is not None and dialog.kind in DIALOGS:
-        await DIALOGS[dialog.kind].take_input(turn, who, dialog)
+    taken = DIALOGS.get(dialog.kind) if dialog is not None else None
+    if dialog is not None and taken is not None and await taken.take_input(turn, who, dialog):
         return
     if not await _to_case(turn, who):
         await welcome.fallback_message(turn)
@@ -243,6 +243,9 @@ async def _held_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Repl
     """Another message while asked which case: ``#5 …`` sends everything to case 5; any
     other is kept too, and the question stays."""
     assert who.person is not None
+    if not await turn.services.requests.running_cases(who.person):  # no case to ask about
+        await turn.services.dialogs.end(who.person, "relay")
+        return Reply.NOT_HERE
     held = _Held.of(turn)
     number, rest = _numbered(held.text)
     if number is not None and await _send_held(

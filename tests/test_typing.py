@@ -209,6 +209,10 @@ async def test_the_ends_of_asking_lead_on_and_asking_again_remembers(
     # My requests from the menu; cancelling offers a new request and the menu.
     await user.press(label("uk", "📋 My requests"))
     await user.press(tr.gettext("✖️ Cancel #{number}", number="1"))
+    await user.press(label("uk", "No, keep it"))
+    kept = await user.wait_for_text(asking_views.nothing_changed(tr))
+    assert kept.button_labels() == [views.home_button(tr).label]
+    await user.press(tr.gettext("✖️ Cancel #{number}", number="1"))
     await user.press(label("uk", "Yes, cancel it"))
     cancelled = await user.wait_for_text(asking_views.cancelled(tr, _stub(1)).text)
     assert cancelled.button_labels() == [
