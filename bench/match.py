@@ -143,7 +143,7 @@ async def pick_p99(folder: Path, lotsen: int, requests: int, picks: int) -> floa
             languages = (rng.choice(OTHER),) if rng.random() < 0.7 else (rng.choice(OTHER), "de")
             request = Request(
                 id=0, person_id=None, status=Status.OPEN, step=Step.CONFIRM,
-                topic=rng.choice(TOPICS), description="x", media_kind=None, media_file_id=None,
+                topic=rng.choice(TOPICS), description="x",
                 languages=languages, district=rng.choice(city.districts), day=None, time=None,
                 place=None, first_name="Amal", round=0, lotse_id=None,
                 created_at=clock.now(), confirmed_at=clock.now(), accepted_at=None,

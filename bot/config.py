@@ -52,6 +52,9 @@ class Settings:
     #: signal-cli's daemon (``http://127.0.0.1:7583``) and the bot's number on Signal.
     signal_url: str | None = None
     signal_account: str | None = None
+    #: Where signal-cli keeps the files people send (its ``attachments`` folder), so that
+    #: the bot erases them when no request needs them; None: signal-cli keeps them.
+    signal_attachments: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             _secret(env, "LOTSENBOT_WEBHOOK_SECRET"),
             (env.get("LOTSENBOT_SIGNAL_URL", "").strip().rstrip("/") or None),
             (env.get("LOTSENBOT_SIGNAL_ACCOUNT", "").strip() or None),
+            _path(env, "LOTSENBOT_SIGNAL_ATTACHMENTS"),
         )
 
     def require_channel(self) -> None:
@@ -133,6 +137,11 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         return Path(path).read_text(encoding="utf-8").strip() or None
     except OSError as exc:
         raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 @dataclass(frozen=True, slots=True)

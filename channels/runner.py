@@ -74,7 +74,9 @@ async def serve(
             channels.append(TelegramChannel(settings.require_token(), settings.api_url, webhook))
         if settings.signal_url is not None or settings.signal_account is not None:
             url, account = settings.require_signal()
-            channels.append(SignalChannel(url, account, db, clock))
+            channels.append(
+                SignalChannel(url, account, db, clock, attachments=settings.signal_attachments)
+            )
         # Every running channel's messenger by its name: whoever is reached, is reached on
         # their own channel.
         switchboard = Switchboard({channel.name: channel.messenger for channel in channels})

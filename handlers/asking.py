@@ -6,21 +6,21 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.domain.requests import Request, Status, Step
+from bot.domain.requests import MAX_FILES, FileRef, Request, Status, Step
 from bot.i18n import languages_named
 from bot.services.requests import MAX_TEXT, RequestService
 from handlers import asking_views, views
 from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Answers, Apply, Dialogue, Reply, hhmm, typed_time
-from handlers.limits import file_problem, too_long
-from handlers.port import Input, Screen, Upload
+from handlers.limits import file_problem, usable
+from handlers.port import Input, Screen
 from handlers.views import home_button
 
 __all__ = [
     "QUESTIONNAIRE",
     "Draft",
-    "media_of",
+    "files_of",
     "on_ask_button",
     "on_request_button",
     "show_status",
@@ -189,20 +189,27 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     requests = turn.services.requests
     typed, key = turn.input.text, turn.input.key
     request = draft.request
+    files = files_of(turn)
+    problems = [p for p in (file_problem(who.t, u) for u in turn.input.uploads) if p]
+    if problems:  # a file too large, say: the rest is taken
+        await turn.send(problems[0])
     updated: Request | None
     if draft.step is Step.DESCRIPTION:
-        media = media_of(turn)
         text = typed or turn.input.caption
-        problem = file_problem(who.t, media)
-        if text and len(text) > MAX_TEXT:
-            problem = too_long(who.t, MAX_TEXT)
-        elif not text and media is None:
-            problem = asking_views.description_missing(who.t)
-        if problem:
-            await turn.send(problem)
+        if not text and not files and problems:
             return Reply.TOLD
-        kind, ref = (media.kind, media.ref) if media else (None, None)
-        updated = await requests.describe(request, text, kind, ref, key, channel=turn.input.channel)
+        if not text and not files:
+            await turn.send(asking_views.description_missing(who.t))
+            return Reply.TOLD
+        if text and len(text.strip()) > MAX_TEXT:
+            await turn.send(asking_views.text_shortened(who.t, MAX_TEXT))
+        updated = await requests.describe(request, text, files[0] if files else None, key)
+        if updated is not None and len(files) > 1:
+            updated = await _add(turn, who, updated, files[1:])
+    elif files:
+        # More pages of the letter, at a later step: added, and the step asked again.
+        updated = await _add(turn, who, request, files)
+        await turn.send(asking_views.file_added(who.t, len(updated.files)))
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(request, typed, key)
     elif draft.step is Step.LANGUAGES and typed:
@@ -225,6 +232,27 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
     return Reply.TOLD if updated is None else Draft(updated)
 
 
+async def _add(turn: Turn, who: Speaker, request: Request, files: list[FileRef]) -> Request:
+    """Add ``files`` to the draft, as many as it keeps; say so if some were left out."""
+    for file in files:
+        added = await turn.services.requests.add_file(request, file, None)
+        if added is None:
+            await turn.send(asking_views.files_full(who.t, MAX_FILES))
+            break
+        request = added
+    return request
+
+
+def files_of(turn: Turn) -> list[FileRef]:
+    """The voice notes, photos and documents sent that a request can take, as it keeps
+    them (by the channel's reference only, never the file); a sticker or a video is none."""
+    return [
+        FileRef(u.kind, u.ref, turn.input.channel, u.mime)
+        for u in turn.input.uploads
+        if u.kind in _MEDIA and usable(u)
+    ]
+
+
 #: The questionnaire of a request (``ask:<what>[:<value>]``), on the person's own draft.
 QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
     load=_load,
@@ -245,13 +273,6 @@ QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
 async def on_ask_button(turn: Turn) -> None:
     """A choice of the questionnaire, on the presser's draft."""
     await QUESTIONNAIRE.on_press(turn)
-
-
-def media_of(turn: Turn) -> Upload | None:
-    """The voice note, photo or document the person sent (by the channel's reference only,
-    never the file); None for anything else, such as a sticker or a video."""
-    upload = turn.input.upload
-    return upload if upload is not None and upload.kind in _MEDIA else None
 
 
 async def show_status(turn: Turn, who: Speaker | None = None) -> None:

@@ -274,6 +274,27 @@ def description_missing(t: Texts) -> str:
     return t.gettext("Please write a few words, send a voice note or a photo.")
 
 
+def text_shortened(t: Texts, limit: int) -> str:
+    """A description over ``limit`` characters: kept, cut at the limit."""
+    return t.gettext(
+        "Your text was long: the first {n} characters are kept. You can say more to your "
+        "Lotse later.",
+        n=limit,
+    )
+
+
+def file_added(t: Texts, count: int) -> str:
+    """A voice note, photo or document was added to the request (``count`` in all)."""
+    return t.ngettext(
+        "📎 Added. The request has {n} file.", "📎 Added. The request has {n} files.", count
+    )
+
+
+def files_full(t: Texts, limit: int) -> str:
+    """A file beyond what a request keeps."""
+    return t.gettext("A request keeps at most {n} files; this one was not added.", n=limit)
+
+
 def name_missing(t: Texts) -> str:
     """Step 8 got no usable name."""
     return t.gettext("Please write your first name.")

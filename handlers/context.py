@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.people import Contact, Person
@@ -42,6 +42,15 @@ class Turn:
     services: Services
     messenger: Messenger
     switchboard: Switchboard
+    #: Shows the person where they are (their current step, or the menu): after a refusal.
+    current: Callable[[Turn], Awaitable[None]] | None = None
+
+    async def refuse(self, text: str) -> None:
+        """The press or number does not fit (any more): nothing changes; the person is told
+        so, and shown where they are."""
+        await self.notice(text, alert=True)
+        if self.current is not None:
+            await self.current(self)
 
     async def send(
         self,

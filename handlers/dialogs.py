@@ -196,8 +196,9 @@ def _at(table: Mapping[tuple[str, str | None], T], what: str, step: str | None) 
 
 
 async def refuse(turn: Turn, t: Texts) -> None:
-    """The press does not fit (any more): nothing changes, and the person is told so."""
-    await turn.notice(views.button_expired(t), alert=True)
+    """The press does not fit (any more): nothing changes; the person is told so and shown
+    where they are."""
+    await turn.refuse(views.button_expired(t))
 
 
 def discarding(

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.domain.dialogs import Dialog
-from bot.domain.requests import Request
+from bot.domain.requests import FileRef, Request
 from bot.i18n import texts
 from handlers import asking, broadcasts, case_views, events, lotse, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Dialogue, Reply
 from handlers.limits import file_problem, too_long
-from handlers.port import Attachment, MessageRef, Screen, Upload
+from handlers.port import Attachment, Kind, MessageRef, Screen
 
-__all__ = ["on_relay_button", "route"]
+__all__ = ["current", "on_relay_button", "route"]
 
 #: Which dialog takes typed input for an open dialog, by the dialog's kind.
 DIALOGS: dict[str, Dialogue[Dialog]] = {
@@ -31,12 +30,20 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
 MAX_TEXT = 3800
+#: The reaction on a person's message that was passed on to the other side of the case.
+RELAYED = "👍"
 MAX_CAPTION = 900
 
 
 async def route(turn: Turn) -> None:
     """Any private message that is not a command: a reply to a case's message goes to that
     case; otherwise the step or dialog the person is in takes it; else it goes to their case."""
+    code = welcome.typed_code(turn.input.text)
+    if code is not None:
+        # A typed code is the invitation link's /start.
+        start = replace(turn.input, kind=Kind.COMMAND, command="start", args=(code,))
+        await welcome.start(replace(turn, input=start))
+        return
     who = await speaker(turn)
     if who.person is None or not who.consented:
         await welcome.fallback_message(turn)
@@ -56,6 +63,22 @@ async def route(turn: Turn) -> None:
         return
     if not await _to_case(turn, who):
         await welcome.fallback_message(turn)
+
+
+async def current(turn: Turn) -> None:
+    """Show the person where they are: the step of their unfinished request or dialog, or
+    what comes next (language, consent, the menu)."""
+    who = await speaker(turn)
+    if who.person is not None and who.consented:
+        draft = await asking.QUESTIONNAIRE.load(turn, who)
+        if draft is not None and draft.step is not None:
+            await asking.QUESTIONNAIRE.show(turn, who, draft)
+            return
+        dialog = await turn.services.dialogs.current(who.person)
+        if dialog is not None and dialog.kind in DIALOGS:
+            await DIALOGS[dialog.kind].show(turn, who, dialog)
+            return
+    await welcome.next_step(turn, who)
 
 
 async def _to_case(turn: Turn, who: Speaker) -> bool:
@@ -86,10 +109,12 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
     number, rest = _numbered(held.text)
     case = next((c for c in cases if c.id == number), None)
     if case is not None:
-        await _relay(turn, who, case, dataclasses.replace(held, text=rest))
+        await _relay(turn, who, case, replace(held, text=rest))
     elif len(cases) == 1:
         await _relay(turn, who, cases[0])
     elif cases:
+        if await _refused(turn, who, held):
+            return True
         # Kept, and the person is asked which case it is for.
         dialog = await turn.services.dialogs.wait(
             who.person, "relay", {"held": [held.data()]}, turn.input.key
@@ -104,33 +129,28 @@ async def _to_case(turn: Turn, who: Speaker) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Held:
-    """A message to pass on to a case: its text, its file and the person's own message."""
+    """A message to pass on to a case: its text, its files and the person's own message."""
 
     text: str | None
-    media: Upload | None
-    channel: str
+    files: tuple[FileRef, ...]
     message: int | None
 
     @classmethod
     def of(cls, turn: Turn) -> _Held:
         text = turn.input.text or turn.input.caption
-        return cls(text, asking.media_of(turn), turn.input.channel, turn.input.message)
+        return cls(text, tuple(asking.files_of(turn)), turn.input.message)
 
     def data(self) -> dict[str, Any]:
-        media = self.media
-        return {
-            "text": self.text,
-            "kind": media.kind if media else None,
-            "ref": media.ref if media else None,
-            "channel": self.channel,
-            "message": self.message,
-        }
+        files = [[f.kind, f.ref, f.channel, f.mime] for f in self.files]
+        return {"text": self.text, "files": files, "message": self.message}
 
     @classmethod
     def read(cls, data: dict[str, Any]) -> _Held:
-        kind, ref = data.get("kind"), data.get("ref")
-        media = Upload(str(kind), str(ref)) if kind and ref else None
-        return cls(data.get("text"), media, str(data["channel"]), data.get("message"))
+        files = tuple(
+            FileRef(str(kind), str(ref), str(channel), mime)
+            for kind, ref, channel, mime in data.get("files", [])
+        )
+        return cls(data.get("text"), files, data.get("message"))
 
 
 _NUMBERED = re.compile(r"^\s*#([0-9]{1,9})\b[\s:,.-]*(.*)$", re.DOTALL)
@@ -144,10 +164,21 @@ def _numbered(text: str | None) -> tuple[int | None, str | None]:
     return int(match[1]), match[2]
 
 
+async def _refused(turn: Turn, who: Speaker, held: _Held) -> bool:
+    """Whether the message cannot be passed on (a file too large, a text too long): the
+    person is told why."""
+    limit = MAX_CAPTION if held.files else MAX_TEXT
+    problem = next(filter(None, (file_problem(who.t, u) for u in turn.input.uploads)), None)
+    if held.text and len(held.text) > limit:
+        problem = too_long(who.t, limit)
+    if problem:
+        await turn.send(problem)
+    return problem is not None
+
+
 async def _relay(turn: Turn, who: Speaker, case: Request, held: _Held | None = None) -> None:
-    """Pass the message (``held``: one kept before) to the other side of the case, marked
-    with the case number."""
-    held = held or _Held.of(turn)
+    """Pass the message (``held``: one kept before, checked then) to the other side of the
+    case, marked with the case number."""
     services = turn.services
     assert who.person is not None
     from_lotse = case.lotse_id == who.person.id
@@ -159,34 +190,37 @@ async def _relay(turn: Turn, who: Speaker, case: Request, held: _Held | None = N
     helped = case.first_name or ""
     sender, recipient = (lotse.first_name, helped) if from_lotse else (helped, lotse.first_name)
     t = texts(other.language, services.city.timezone)
-    media, text = held.media, held.text
-    limit = MAX_CAPTION if media else MAX_TEXT
-    problem = file_problem(who.t, media)
-    if text and len(text) > limit:
-        problem = too_long(who.t, limit)
-    if problem:
-        await turn.send(problem)
-        return
-    # The other side may be on another channel: the switchboard reaches them there (an
-    # attachment only goes along on the channel it came from).
-    switchboard, to = turn.switchboard, other.contact
-    if media is not None:
-        caption = Screen(case_views.relayed(t, case, sender, text))
-        attachment = Attachment(media.kind, media.ref, held.channel)
-        copy = await switchboard.send(to, caption, attachment=attachment)
-    elif text:
-        copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
-    else:
+    if held is None:
+        held = _Held.of(turn)
+        if await _refused(turn, who, held):
+            return
+    files, text = held.files, held.text
+    if not files and not text:
         await welcome.fallback_message(turn)
         return
-    kind = "media" if media is not None and to.channel == held.channel else "text"
-    relays = [(MessageRef.at(to, copy.id), kind)]
+    # The other side may be on another channel: the switchboard reaches them there (with a
+    # copy of an attachment); each file goes with the case's line, the text with the first.
+    switchboard, to = turn.switchboard, other.contact
+    relays: list[tuple[MessageRef, str]] = []
+    if files:
+        for n, file in enumerate(files):
+            caption = Screen(case_views.relayed(t, case, sender, text if n == 0 else None))
+            attachment = Attachment(file.kind, file.ref, file.channel, file.mime)
+            copy = await switchboard.send(to, caption, attachment=attachment)
+            relays.append((MessageRef.at(to, copy.id), "media"))
+    else:
+        copy = await switchboard.send(to, Screen(case_views.relayed(t, case, sender, text)))
+        relays.append((MessageRef.at(to, copy.id), "text"))
     if held.message is not None:
         relays.append((turn.input.ref(held.message), "own"))
     requests = services.requests
     await requests.remember(case.id, *relays, relayed=True)
+    # Passed on: a reaction on the person's own message says so where the messenger has
+    # them; else a line that names the recipient (a reply to it goes to the same case).
+    own = held.message
+    if own is not None and await switchboard.react(turn.input.ref(own), RELAYED):
+        return
     sent = await turn.send(case_views.relay_sent(who.t, case, recipient))
-    # It names the recipient: a reply to it goes to the same case.
     await requests.remember(case.id, (turn.input.ref(sent.id), "text"))
 
 
@@ -247,9 +281,11 @@ async def _held_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Repl
         await turn.services.dialogs.end(who.person, "relay")
         return Reply.NOT_HERE
     held = _Held.of(turn)
+    if await _refused(turn, who, held):
+        return Reply.TOLD
     number, rest = _numbered(held.text)
     if number is not None and await _send_held(
-        turn, who, dialog, str(number), dataclasses.replace(held, text=rest)
+        turn, who, dialog, str(number), replace(held, text=rest)
     ):
         return Reply.TOLD
     kept = [*dialog.data.get("held", []), held.data()][-MAX_HELD:]

@@ -70,21 +70,19 @@ class MessengerNotifier:
     async def _owner(self, request: Request) -> Person | None:
         return await self.people.by_id(request.person_id) if request.person_id else None
 
-    async def _send_media(self, to: Contact, request: Request, caption: str) -> MessageRef | None:
-        """Pass on the request's voice note, photo or document by its reference (only on
-        the channel it came from: elsewhere the reference means nothing)."""
-        if not request.media_file_id or not request.media_kind:
-            return None
-        if request.media_channel not in (None, to.channel):
-            log.info("an attachment of another channel was not passed on")
-            return None
-        attachment = Attachment(request.media_kind, request.media_file_id, request.media_channel)
-        try:
-            sent = await self.switchboard.send(to, Screen(caption), attachment=attachment)
-        except DeliveryError as exc:
-            log.warning("could not pass on an attachment: %s", type(exc).__name__)
-            return None
-        return MessageRef.at(to, sent.id)
+    async def _send_files(self, to: Contact, request: Request, caption: str) -> list[MessageRef]:
+        """Pass on the request's voice notes, photos and documents, each with the case's
+        caption (on another channel than they came from, as copies)."""
+        sent: list[MessageRef] = []
+        for file in request.files:
+            attachment = Attachment(file.kind, file.ref, file.channel, file.mime)
+            try:
+                copy = await self.switchboard.send(to, Screen(caption), attachment=attachment)
+            except DeliveryError as exc:
+                log.warning("could not pass on an attachment: %s", type(exc).__name__)
+                continue
+            sent.append(MessageRef.at(to, copy.id))
+        return sent
 
     async def offer(self, lotse: Lotse, request: Request) -> MessageRef | None:
         return await self._send(
@@ -107,13 +105,14 @@ class MessengerNotifier:
             )
             if details is None:
                 return False
-            media = await self._send_media(
+            files = await self._send_files(
                 lotse.contact,
                 request,
                 case_views.relayed(t, request, request.first_name or "", None),
             )
-            if media is not None:
-                await self.requests.add_relays(request.id, [(media, "media")], self.clock.now())
+            if files:
+                relays = [(message, "media") for message in files]
+                await self.requests.add_relays(request.id, relays, self.clock.now())
             return True
         owner = await self._owner(request)
         if owner is None:

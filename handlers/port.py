@@ -9,6 +9,7 @@ which each channel renders as its messenger can.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +38,7 @@ __all__ = [
     "Unavailable",
     "Unconfirmed",
     "Upload",
+    "copy_of",
 ]
 
 
@@ -88,15 +90,40 @@ class Attachment:
     kind: str
     ref: str
     channel: str | None = None
+    mime: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OutFile:
-    """A file made by the bot, to upload (``kind``: ``photo`` or ``document``)."""
+    """A file to upload: made by the bot, or one a person sent on another channel
+    (``kind``: ``voice``, ``photo`` or ``document``)."""
 
     name: str
     data: bytes
     kind: str = "document"
+    mime: str | None = None
+
+
+#: The file name an uploaded copy gets, by kind and type, when the sender's is unknown.
+_NAMES = {"voice": "voice", "photo": "photo", "document": "document"}
+_EXTENSIONS = {
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+}
+_DEFAULT_MIME = {"voice": "audio/ogg", "photo": "image/jpeg", "document": "application/pdf"}
+
+
+def copy_of(attachment: Attachment, data: bytes) -> OutFile:
+    """``attachment``'s bytes as a file to upload on another channel."""
+    mime = attachment.mime or _DEFAULT_MIME.get(attachment.kind, "application/octet-stream")
+    name = _NAMES.get(attachment.kind, "file") + _EXTENSIONS.get(mime, "")
+    return OutFile(name, data, attachment.kind, mime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +155,20 @@ class Input:
     markup: str | None = None
     #: ``kind`` ``other`` for what the conversation does not take (a sticker, a video…).
     upload: Upload | None = None
+    #: Further files sent in the same message (Signal sends several pages of a letter as
+    #: one message).
+    also: tuple[Upload, ...] = ()
     #: The person's own message (for a reply to it) and the bot's message it answers.
     message: int | None = None
     reply_to: int | None = None
     #: The message whose choice was pressed, and the channel's handle to answer the press.
     pressed: int | None = None
     press: str | None = field(default=None, repr=False)
+
+    @property
+    def uploads(self) -> tuple[Upload, ...]:
+        """Every file sent with this input, in order."""
+        return (self.upload, *self.also) if self.upload is not None else ()
 
     @property
     def contact(self) -> Contact:
@@ -228,13 +263,28 @@ class Messenger(Protocol):
         """A link that opens the bot with ``code`` (an invitation to become a Lotse)."""
         ...
 
+    async def fetch(self, ref: str) -> bytes:
+        """The bytes of a file a person sent on this channel (``Upload.ref``), to pass it
+        on where the reference means nothing."""
+        ...
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        """Mark the person's own message ``message`` with ``emoji``; False where the
+        messenger cannot."""
+        ...
+
 
 class Switchboard:
     """Every channel's messenger by the channel's name: reaches a contact, or a message
     sent earlier, on its own channel."""
 
+    #: Copies uploaded on another channel, kept to send again without another upload.
+    COPIES = 64
+
     def __init__(self, messengers: Mapping[str, Messenger]) -> None:
         self.messengers = dict(messengers)
+        # (source channel, source reference, target channel) -> the target's reference
+        self._copies: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     def on(self, channel: str) -> Messenger:
         """The messenger of ``channel``; Refused if the bot runs no such channel."""
@@ -251,13 +301,41 @@ class Switchboard:
         attachment: Attachment | None = None,
         file: OutFile | None = None,
     ) -> Sent:
-        """Send ``screen`` to ``to`` (its message: ``MessageRef.at(to, sent.id)``). An
-        attachment of another channel cannot go along (its reference means nothing there):
-        the screen goes alone."""
-        if attachment is not None and attachment.channel not in (None, to.channel):
-            log.info("an attachment of another channel was not passed on")
-            attachment = None
-        return await self.on(to.channel).send(to.address, screen, attachment=attachment, file=file)
+        """Send ``screen`` to ``to`` (its message: ``MessageRef.at(to, sent.id)``).
+
+        An attachment of another channel goes as a copy: its bytes are fetched from the
+        channel it came from and uploaded (once per target channel while the copy is
+        remembered); if they cannot be fetched, the screen goes alone.
+        """
+        target = self.on(to.channel)
+        if attachment is None or attachment.channel in (None, to.channel):
+            return await target.send(to.address, screen, attachment=attachment, file=file)
+        assert attachment.channel is not None
+        key = (attachment.channel, attachment.ref, to.channel)
+        copied = self._copies.get(key)
+        if copied is not None:
+            self._copies.move_to_end(key)
+            again = Attachment(attachment.kind, copied, to.channel, attachment.mime)
+            return await target.send(to.address, screen, attachment=again)
+        try:
+            data = await self.on(attachment.channel).fetch(attachment.ref)
+        except DeliveryError as exc:
+            log.info("an attachment could not be fetched to pass on: %s", type(exc).__name__)
+            return await target.send(to.address, screen, file=file)
+        sent = await target.send(to.address, screen, file=copy_of(attachment, data))
+        if sent.file_ref is not None:
+            self._copies[key] = sent.file_ref
+            while len(self._copies) > self.COPIES:
+                self._copies.popitem(last=False)
+        return sent
+
+    async def react(self, message: MessageRef, emoji: str) -> bool:
+        """Mark a person's own message with ``emoji``; False where the messenger cannot."""
+        try:
+            return await self.on(message.channel).react(message.chat, message.id, emoji)
+        except DeliveryError as exc:
+            log.info("no reaction: %s", type(exc).__name__)
+            return False
 
     async def edit(self, message: MessageRef, screen: Screen) -> None:
         """Replace a message's text and choices."""

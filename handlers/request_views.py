@@ -67,10 +67,15 @@ def summary(t: Texts, city: CityConfig, request: Request, anonymous: bool) -> st
         lines.insert(0, t.gettext("👤 Name: {name}", name=request.first_name))
     if request.description:
         lines.append(t.gettext("📝 About: {text}", text=request.description))
-    if request.media_kind == "voice":
+    kinds = [f.kind for f in request.files]
+    if kinds == ["voice"]:
         lines.append(t.gettext("🎤 A voice note is attached."))
-    elif request.media_kind in ("photo", "document"):
+    elif len(kinds) == 1:
         lines.append(t.gettext("📎 A photo or document is attached."))
+    elif kinds:
+        lines.append(
+            t.ngettext("📎 {n} file is attached.", "📎 {n} files are attached.", len(kinds))
+        )
     return "\n".join(lines)
 
 

@@ -125,7 +125,7 @@ class Router:
     async def dispatch(self, input: Input, messenger: Messenger) -> None:
         """Handle one input (``messenger``: its channel's); never raises for what a handler
         did wrong."""
-        turn = Turn(input, self.services, messenger, self.switchboard)
+        turn = Turn(input, self.services, messenger, self.switchboard, messages.current)
         try:
             if await self._limited(turn):
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, texts
+from bot.services.lotsen import CODE
 from handlers import asking, events, lotse, privacy, views, waitlist
 from handlers.actions import INVITE, parse
 from handlers.context import Speaker, Turn, speaker
@@ -66,6 +67,13 @@ def _first_picker(who: Speaker, city: CityConfig, invite: str | None = None) -> 
     return views.greeting_picker(city, invite)
 
 
+def typed_code(text: str | None) -> str | None:
+    """An invitation code typed as a message of its own (on a messenger whose links cannot
+    carry it, or copied from a letter), in capitals or small letters."""
+    typed = (text or "").strip().upper()
+    return typed if CODE.fullmatch(typed) else None
+
+
 def _invite_code(args: tuple[str, ...]) -> str | None:
     """The invitation code of a deep link, if it looks like one."""
     code = (args or [""])[0].strip().upper()
@@ -74,7 +82,7 @@ def _invite_code(args: tuple[str, ...]) -> str | None:
 
 async def show_menu(turn: Turn) -> None:
     """/menu: the main menu, or the step still missing before it."""
-    await _next_step(turn, await speaker(turn))
+    await next_step(turn, await speaker(turn))
 
 
 async def show_language(turn: Turn) -> None:
@@ -120,7 +128,7 @@ async def on_language(turn: Turn) -> None:
     elif invite:
         await lotse.join_with_code(turn, who, invite)
     else:
-        await _next_step(turn, who)
+        await next_step(turn, who)
 
 
 async def on_consent(turn: Turn) -> None:
@@ -187,10 +195,10 @@ async def on_menu(turn: Turn) -> None:
     elif entry == views.MENU_BECOME:
         await waitlist.show_become(turn, who)
     else:  # MENU_HOME
-        await _next_step(turn, who)
+        await next_step(turn, who)
 
 
-async def _next_step(turn: Turn, who: Speaker) -> None:
+async def next_step(turn: Turn, who: Speaker) -> None:
     """Send whatever comes next for this person: language, consent or the menu."""
     city = turn.services.city
     if who.person is None:
@@ -205,13 +213,14 @@ async def fallback_message(turn: Turn) -> None:
     """Anything the bot cannot use (free text, stickers, unknown commands): point to the menu."""
     who = await speaker(turn)
     await turn.send(views.not_understood(who.t))
-    await _next_step(turn, who)
+    await next_step(turn, who)
 
 
 async def fallback_button(turn: Turn) -> None:
-    """A choice the bot does not know (old message or crafted data): refuse, change nothing."""
+    """A choice the bot does not know (old message, a number for no list, crafted data):
+    refuse, change nothing, show where the person is."""
     who = await speaker(turn)
-    await turn.notice(views.button_expired(who.t), alert=True)
+    await turn.refuse(views.button_expired(who.t))
 
 
 async def edited(turn: Turn) -> None:

@@ -163,6 +163,7 @@ async def start_bot(
         config_path=CITY_FILE,
         signal_url=signal.url if signal is not None else None,
         signal_account=signal.account if signal is not None else None,
+        signal_attachments=signal.attachments_dir if signal is not None else None,
     )
     clock = clock or shifted_clock()
     api.now = lambda: clock.now().timestamp()  # message dates on the bot's calendar

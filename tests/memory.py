@@ -70,6 +70,8 @@ class MemoryMessenger:
     chats: dict[str, list[Shown]] = field(default_factory=dict)
     notices: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
+    #: The bot's reactions on people's own messages, by (chat, message).
+    reactions: dict[tuple[str, int], str] = field(default_factory=dict)
     _ids: count[int] = field(default_factory=lambda: count(1))
 
     def _find(self, chat: str, message: int) -> Shown:
@@ -113,6 +115,15 @@ class MemoryMessenger:
 
     def invitation(self, code: str) -> str:
         return f"memory://start/{code}"
+
+    async def fetch(self, ref: str) -> bytes:
+        return f"bytes of {ref}".encode()
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        if chat in self.blocked:
+            raise Blocked("blocked")
+        self.reactions[(chat, message)] = emoji
+        return True
 
 
 #: The channels of the in-memory world: the first is where people are unless told otherwise.

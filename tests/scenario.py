@@ -193,6 +193,22 @@ def telegram_id_of(person: str = "p") -> str:
     )
 
 
+async def passed_on(api: FakeBotAPI, user: FakeUser, text: str) -> BotMessage:
+    """Wait until the user's own message ``text`` is marked as passed on to the other side
+    of their case (the bot's reaction on it), and return it."""
+    from handlers.messages import RELAYED
+
+    def marked() -> list[BotMessage]:
+        return [
+            m
+            for m in api.messages(user.id)
+            if not m.from_bot and m.text == text and m.reactions == [RELAYED]
+        ]
+
+    await api.wait_until(lambda: bool(marked()))
+    return marked()[0]
+
+
 def has_data(message: BotMessage, data: str) -> bool:
     """Whether the message has a button sending ``data``."""
     return any(b.get("callback_data") == data for row in message.buttons for b in row)

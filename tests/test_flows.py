@@ -11,7 +11,8 @@ import pytest
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, language_name, texts
-from handlers import asking_views, case_views, coordination_views, lotse_views, views
+from handlers import asking_views, coordination_views, lotse_views, views
+from handlers.messages import RELAYED
 from tests.conftest import BERLIN, shifted_clock
 from tests.memory import CHANNELS, Person, World, coordinating, world
 
@@ -114,16 +115,21 @@ async def test_a_person_and_a_lotse_on_two_messengers_reach_each_other(bot: Worl
     await lotse.say("I can come on Monday", reply_to=details[-1])
     relayed = person.last
     assert "I can come on Monday" in relayed.text and "1" in relayed.text
-    assert lotse.last.text == case_views.relay_sent(_t(), await _request(bot, 1), "Amal")
+    # Passed on: a reaction on the sender's own message, not another message.
+    assert lotse.last.text == details[-1].text
+    assert list(bot.messengers[CHANNELS[1]].reactions.values()) == [RELAYED]
     await person.say("Thank you!", reply_to=relayed)
     assert "Thank you!" in lotse.last.text
-    assert person.last.text == case_views.relay_sent(_t(), await _request(bot, 1), "Jonas")
+    assert list(bot.messengers[CHANNELS[0]].reactions.values()) == [RELAYED]
+    assert not [m for m in person.messages() + lotse.messages() if "Passed on" in m.text]
     # And a message that is no reply goes to the one running case as well.
     await lotse.say("See you")
     assert "See you" in person.last.text
-    # A photo's reference means nothing on the other messenger: its caption goes alone.
+    # A photo's reference means nothing on the other messenger: a copy goes, uploaded.
     await person.send_photo("The letter")
     assert "The letter" in lotse.last.text and lotse.last.attachment is None
+    assert lotse.last.file is not None and lotse.last.file.kind == "photo"
+    assert lotse.last.file.data.startswith(b"bytes of photo-")
 
 
 async def _request(bot: World, number: int):  # type: ignore[no-untyped-def]

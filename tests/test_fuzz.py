@@ -202,9 +202,12 @@ def _done(db: Path, update_id: int) -> bool:
     return row is not None and row[0] is not None
 
 
-def _footprint(api: FakeBotAPI, user: FakeUser) -> tuple[int, int, int]:
+def _footprint(api: FakeBotAPI, user: FakeUser) -> tuple[int, int, int, int]:
+    """What the person sees change: the bot's messages and edits, answered presses, and the
+    bot's reactions on their own messages (a message passed on to their case)."""
     messages = user.bot_messages()
-    return len(messages), sum(m.edits for m in messages), len(api.callback_answers)
+    reactions = sum(bool(m.reactions) for m in api.messages(user.id) if not m.from_bot)
+    return len(messages), sum(m.edits for m in messages), len(api.callback_answers), reactions
 
 
 async def _act(user: FakeUser, kind: str, value: Any) -> int:

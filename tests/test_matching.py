@@ -108,8 +108,8 @@ async def test_best_lotsen_in_sql_are_the_first_of_the_ranking(
     for _ in range(60):
         request = Request(
             id=0, person_id=None, status=Status.OPEN, step=Step.CONFIRM,
-            topic=rng.choice([*TOPICS, None]), description=None, media_kind=None,
-            media_file_id=None, languages=tuple(rng.sample(LANGUAGES, rng.randint(1, 2))),
+            topic=rng.choice([*TOPICS, None]), description=None,
+            languages=tuple(rng.sample(LANGUAGES, rng.randint(1, 2))),
             district=rng.choice([*DISTRICTS, None]), day=None, time=None, place=None,
             first_name=None, round=0, lotse_id=None, created_at=now, confirmed_at=now,
             accepted_at=None,

@@ -30,7 +30,7 @@ PHONE = "0157 31415926"
 #: is that person's data, not the Lotse's.
 NOT_EXPORTED = {
     ("request", "lotse_id"): {
-        "description", "media_kind", "media_file_id", "place", "first_name", "feedback",
+        "description", "files", "place", "first_name", "feedback",
         "updated_by",
     },
 }  # fmt: skip

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import CityConfig, RequestRules
+from bot.domain.requests import MAX_FILES
 from bot.i18n import LANGUAGES
+from bot.services.requests import MAX_TEXT
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import asking_views, case_views, coordination_views, lotse_views, views
 from handlers import request_views as rv
@@ -20,9 +22,11 @@ from tests.scenario import (
     BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
+    has_data,
     invite_codes,
     label,
     onboard,
+    plain_first_line,
     t,
     telegram_id_of,
 )
@@ -203,7 +207,10 @@ async def test_ukrainian_voice_note_reaches_the_lotse_after_acceptance(
     assert not [m for m in lotse.bot_messages() if m.kind == "voice"]  # only after accepting
     await lotse.press(label("uk", "✅ Accept"))
     voice = await lotse.wait_for_message(lambda m: m.kind == "voice")
-    stored = rows(running, "SELECT media_kind, media_file_id FROM request")
+    stored = rows(
+        running,
+        "SELECT json_extract(files, '$[0].kind'), json_extract(files, '$[0].ref') FROM request",
+    )
     assert stored == [("voice", voice.file_id)]  # Telegram's file id is kept, not the file
     assert "Olena" in voice.text
 
@@ -223,6 +230,57 @@ async def test_german_photo_of_a_letter(running: RunningBot, api: FakeBotAPI) ->
     photo = await lotse.wait_for_message(lambda m: m.kind == "photo")
     assert photo.file_id is not None and photo.file_id.startswith("photo-")
     await refugee.wait_for_text("Jonas")
+
+
+async def test_pages_of_a_letter_are_added_and_a_long_text_is_cut_not_lost(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 122, "Jonas", ["uk"], codes[0])
+    refugee = api.user(222, "Oksana", language_code="uk")
+    await onboard(refugee, "uk")
+    tr = t("uk")
+    await refugee.press(label("uk", "🤝 I need a Lotse"))
+    await refugee.press(data="ask:topic:letter")
+    await refugee.wait_for_text(plain_first_line(asking_views.ask_description(tr).text))
+    # A text over the limit is kept, cut, and the person hears so.
+    seen = len(refugee.bot_messages())
+    await refugee.send("Лист " * 300)
+    await refugee.wait_for_message(
+        lambda m: m.text == asking_views.text_shortened(tr, MAX_TEXT), after=seen
+    )
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:langs_done"), after=seen)
+    # Page one, two and three of the letter, sent at the languages step: each added, the step
+    # asked again; a sixth file is one too many.
+    pages = [f"page-{n}".encode() for n in range(1, 7)]
+    for n, page in enumerate(pages[:5], start=1):
+        seen = len(refugee.bot_messages())
+        await refugee.send_photo(page)
+        await refugee.wait_for_message(
+            lambda m, n=n: m.text == asking_views.file_added(tr, n),
+            after=seen,  # type: ignore[misc]
+        )
+        await refugee.wait_for_message(lambda m: has_data(m, "ask:langs_done"), after=seen)
+    seen = len(refugee.bot_messages())
+    await refugee.send_photo(pages[5])
+    await refugee.wait_for_message(
+        lambda m: m.text == asking_views.files_full(tr, MAX_FILES), after=seen
+    )
+    await refugee.press(data="ask:langs_done")
+    await refugee.press(data="ask:district:0")
+    await refugee.press(data="ask:day:flex")  # no date: no place is asked
+    await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
+    await refugee.send("Oksana")
+    summary = await refugee.wait_for_message(lambda m: has_data(m, "ask:confirm"))
+    assert tr.ngettext("📎 {n} file is attached.", "📎 {n} files are attached.", 5) in summary.text
+    await refugee.press(data="ask:confirm")
+    await lotse.wait_for_text("🔔")
+    await lotse.press(label("uk", "✅ Accept"))
+    await api.wait_until(lambda: len([m for m in lotse.bot_messages() if m.kind == "photo"]) == 5)
+    sent = [api.files[m.file_id] for m in lotse.bot_messages() if m.kind == "photo" and m.file_id]
+    assert sent == pages[:5]  # Telegram's own references, in order; the sixth was not taken
+    (stored,) = rows(running, "SELECT length(description) FROM request")
+    assert stored == (MAX_TEXT,)
 
 
 async def test_offers_respect_language_pause_quiet_hours_and_load(

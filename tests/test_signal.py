@@ -7,8 +7,10 @@ on Signal reaches a Lotse on Telegram, and their messages cross over both ways.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
@@ -20,9 +22,10 @@ from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import views
+from handlers import asking_views, views
+from handlers.messages import RELAYED
 from tests.conftest import RunningBot, eventually, start_bot
-from tests.scenario import become_lotse, invite_codes, label, t
+from tests.scenario import become_lotse, invite_codes, label, passed_on, t
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -81,6 +84,12 @@ def latest_menu(bot: RunningBot, chat: str) -> list[tuple[str, str]]:
             (chat,),
         ).fetchone()
     return [tuple(pair) for pair in json.loads(row[0])] if row else []  # type: ignore[misc]
+
+
+def known_on_signal(bot: RunningBot, user: FakeSignalUser) -> bool:
+    with closing(sqlite3.connect(bot.settings.db_path)) as conn:
+        found = conn.execute("SELECT 1 FROM contact WHERE address = ?", (user.uuid,)).fetchone()
+    return found is not None
 
 
 def pending(bot: RunningBot) -> int:
@@ -172,8 +181,13 @@ async def test_a_stale_number_of_an_answered_screen(
     seen = len(user.bot_messages())
     await user.reply(picker, written(2, "fa"))  # 2 was English in the picker
     await user.wait_for_message(lambda m: m.text == views.button_expired(t("fa")), after=seen)
+    # Then where the person is: the menu again, whose numbers answer now.
+    menu = await user.wait_for_message(
+        lambda m: label("fa", "🤝 I need a Lotse") in listed(m), after=seen
+    )
     await eventually(lambda: pending(both) == 0)
-    assert len(user.bot_messages()) == seen + 1  # the notice, nothing else
+    assert len(user.bot_messages()) == seen + 2  # the notice and the menu, nothing else
+    assert latest_menu(both, user.uuid) and menu.timestamp > picker.timestamp
     with closing(sqlite3.connect(both.settings.db_path)) as conn:
         language = conn.execute(
             "SELECT p.language FROM person p JOIN contact c ON c.person_id = p.id "
@@ -281,6 +295,153 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 
     confirm = max((m for m in user.bot_messages() if listed(m)), key=lambda m: m.timestamp)
     await eventually(erased)
+
+
+async def test_files_cross_over_between_signal_and_telegram(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 102, "Yusuf", ["ar", "de"], codes[0])
+    refugee = daemon.user("+4917011110007", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_REQUEST, "ar")
+    await pick(both, refugee, "ask:topic:jobcenter", "ar")
+    # A voice note says what it is about; the two pages of the letter follow, at the next
+    # step, in one message: both are added to the request, and the step is asked again once.
+    await refugee.send_voice(b"\xff\xf1amal-speaks")
+    await eventually(lambda: offers(both, refugee, "ask:lang:"))
+    seen = len(refugee.bot_messages())
+    await refugee.send_photos(b"\xff\xd8page-1", b"\xff\xd8page-2")
+    added = asking_views.file_added(t("ar"), 3)
+    await refugee.wait_for_message(lambda m: m.text == added, after=seen)
+    step = await refugee.wait_for_message(lambda m: bool(listed(m)), after=seen)
+    await eventually(lambda: pending(both) == 0)
+    assert len(refugee.bot_messages()) == seen + 2  # one word for both, then the step again
+    assert step.timestamp > next(m for m in refugee.bot_messages() if m.text == added).timestamp
+    await pick(both, refugee, "ask:langs_done", "ar")
+    await pick(both, refugee, "ask:district:0", "ar")
+    await pick(both, refugee, "ask:day:flex", "ar")
+    await eventually(lambda: offers(both, refugee, "ask:name"))
+    await refugee.send("Amal")
+    await pick(both, refugee, "ask:confirm", "ar")
+
+    # The Lotse on Telegram gets copies of all three, uploaded, only after accepting.
+    await lotse.wait_for_text("🔔")
+    assert not [m for m in lotse.bot_messages() if m.kind != "text"]
+    await lotse.press(label("ar", "✅ Accept"))
+    await api.wait_until(lambda: len([m for m in lotse.bot_messages() if m.kind != "text"]) == 3)
+    copies = [api.files[m.file_id] for m in lotse.bot_messages() if m.file_id]
+    assert copies == [b"\xff\xf1amal-speaks", b"\xff\xd8page-1", b"\xff\xd8page-2"]
+
+    # A photo from the Lotse reaches Amal on Signal, and her text reaches him; each sender's
+    # own message is marked as passed on.
+    await lotse.send_photo(b"\x89PNG-the-way", caption="Hier ist der Weg")
+    await refugee.wait_for_message(
+        lambda m: any(a.data == b"\x89PNG-the-way" for a in m.attachments)
+    )
+    await passed_on(api, lotse, "Hier ist der Weg")
+    sent = await refugee.send("شكرا")
+    await lotse.wait_for_text("شكرا")
+    own = daemon.find(refugee.number, sent)
+    assert own is not None
+    await daemon.wait_until(lambda: own.reactions.get(daemon.account) == RELAYED)
+
+
+async def test_signal_cli_keeps_a_file_only_while_a_request_needs_it(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    folder = tmp_path / "signal-cli" / "attachments"
+    daemon = FakeSignalDaemon(attachments_dir=folder)
+    await daemon.start()
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        kept, erased = (
+            daemon.user(n, name)
+            for n, name in (("+4917011110008", "Reza"), ("+4917011110009", "Oksana"))
+        )
+        for user, language in ((kept, "fa"), (erased, "uk")):
+            await onboard_on_signal(user, language)
+            await pick(bot, user, views.MENU_REQUEST, language)
+            await pick(bot, user, "ask:topic:health", language)
+            await user.send_voice(f"voice of {user.name}".encode())
+            await eventually(lambda user=user: offers(bot, user, "ask:lang:"))  # type: ignore[misc]
+        # A sticker and a video, which no request takes, are in signal-cli's folder too.
+        await erased.send_document("clip.mp4", "video/mp4", b"\x00\x00video")
+        files = {p.name: p.read_bytes() for p in folder.iterdir()}
+        assert len(files) == 3
+        await erased.send("/delete")
+        await pick(bot, erased, "priv:delete_yes", "uk")
+        await eventually(lambda: not known_on_signal(bot, erased))
+    finally:
+        await bot.shutdown()
+    # A file signal-cli wrote just now may belong to an event on its way: it stays; older
+    # ones that nothing needs are erased when the bot starts (and every hour).
+    hour_ago = time.time() - 3600
+    for path in folder.iterdir():
+        os.utime(path, (hour_ago, hour_ago))
+    bot = await start_bot(api, city, db_path, clock=bot.clock, signal=daemon)
+    try:
+        await eventually(lambda: len(list(folder.iterdir())) == 1)
+        (left,) = folder.iterdir()
+        assert left.read_bytes() == b"voice of Reza"
+    finally:
+        await bot.shutdown()
+        await daemon.stop()
+
+
+async def test_several_numbers_pick_several_and_show_one_new_state(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110010", "Oksana")
+    await onboard_on_signal(user, "uk")
+    await pick(both, user, views.MENU_REQUEST, "uk")
+    await pick(both, user, "ask:topic:school", "uk")
+    await user.send("Лист зі школи")
+    await eventually(lambda: offers(both, user, "ask:lang:"))
+    actions = [a for _, a in latest_menu(both, user.uuid)]
+    wanted = ("ask:lang:ru", "ask:lang:de")
+    numbers = [actions.index(a) + 1 for a in wanted]
+    seen = len(user.bot_messages())
+    await user.send(" ".join(written(n, "uk") for n in numbers))
+    # Both ticked, in one new state of the list: not one message per number.
+    ticked = [f"✅ {language_name(code)}" for code in ("uk", "ru", "de")]
+    state = await user.wait_for_message(lambda m: all(x in listed(m) for x in ticked), after=seen)
+    await eventually(lambda: pending(both) == 0)
+    assert [m for m in user.bot_messages()[seen:] if listed(m)] == [state]
+
+
+async def test_a_quote_of_the_persons_own_message_answers_no_screen(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110011", "Reza")
+    await onboard_on_signal(user, "fa")
+    own = daemon.find(user.number, await user.send("سلام دوباره"))
+    assert own is not None
+    seen = len(user.bot_messages())
+    # "1" quoting their own message: no screen is answered; the menu is shown again.
+    await user.reply(own, written(1, "fa"))
+    await user.wait_for_message(lambda m: m.text == views.button_expired(t("fa")), after=seen)
+    await user.wait_for_message(lambda m: bool(listed(m)), after=seen)
+    assert all(not a.startswith("ask:") for _, a in latest_menu(both, user.uuid))
+
+
+async def test_an_invitation_code_typed_by_someone_known_makes_them_a_lotse(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    user = daemon.user("+4917011110012", "Taras")
+    await onboard_on_signal(user, "uk")
+    await user.send(code.lower())
+    # The Lotse's profile follows, its choices numbered.
+    await eventually(lambda: offers(both, user, "prof:"))
+    with closing(sqlite3.connect(both.settings.db_path)) as conn:
+        status = conn.execute(
+            "SELECT l.status FROM lotse l JOIN contact c ON c.person_id = l.person_id "
+            "WHERE c.address = ?",
+            (user.uuid,),
+        ).fetchone()
+    assert status == ("active",)
 
 
 async def test_typed_answers_on_signal_a_stadtteil_a_time_and_half_hours(

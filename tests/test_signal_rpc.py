@@ -149,13 +149,13 @@ async def test_what_people_send_arrives_in_signal_clis_shapes(
         [note] = voice["attachments"]
         assert voice["message"] is None
         assert (note["contentType"], note["filename"], note["size"]) == ("audio/aac", None, 10)
-        assert await client.get_attachment(note["id"], AMAL) == b"\xff\xf1my-voice"
+        assert await client.get_attachment(note["id"]) == b"\xff\xf1my-voice"
 
         await amal.send_photo(b"\xff\xd8letter", caption="Der Brief")
         photo = (await next_event(events)).envelope["dataMessage"]
         assert photo["message"] == "Der Brief"
         assert photo["attachments"][0]["contentType"] == "image/jpeg"
-        assert await client.get_attachment(photo["attachments"][0]["id"], AMAL) == b"\xff\xd8letter"
+        assert await client.get_attachment(photo["attachments"][0]["id"]) == b"\xff\xd8letter"
 
         await amal.send_document("Bescheid.pdf", data=b"%PDF-1.4 x", size=30_000_000)
         [document] = (await next_event(events)).envelope["dataMessage"]["attachments"]
@@ -313,7 +313,7 @@ async def test_other_failures_are_retryable_unless_the_request_is_wrong(
     assert unknown.value.code == -32601 and not unknown.value.retryable
 
     with pytest.raises(SignalError) as missing:
-        await client.get_attachment("SgnlAtt999999.jpg", AMAL)
+        await client.get_attachment("SgnlAtt999999.jpg")
     assert missing.value.code == -1 and not missing.value.retryable
 
     await daemon.stop()

@@ -7,7 +7,10 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-__all__ = ["CLOSED_STATES", "OPEN_STATES", "Request", "Status", "Step"]
+__all__ = ["CLOSED_STATES", "MAX_FILES", "OPEN_STATES", "FileRef", "Request", "Status", "Step"]
+
+#: How many voice notes, photos and documents a request keeps (a letter of a few pages).
+MAX_FILES = 5
 
 
 class Status(StrEnum):
@@ -43,6 +46,17 @@ class Step(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FileRef:
+    """A voice note, photo or document a person sent, kept as the reference of the channel
+    it came from (the messenger keeps the file), never as the file."""
+
+    kind: str  #: ``voice``, ``photo`` or ``document``
+    ref: str
+    channel: str
+    mime: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     """A person's request for a Lotse."""
 
@@ -52,8 +66,6 @@ class Request:
     step: Step | None
     topic: str | None
     description: str | None
-    media_kind: str | None
-    media_file_id: str | None
     languages: tuple[str, ...]
     district: str | None
     day: date | None
@@ -66,8 +78,8 @@ class Request:
     confirmed_at: datetime | None
     accepted_at: datetime | None
     updated_by: int | None = None
-    #: The channel whose reference ``media_file_id`` is.
-    media_channel: str | None = None
+    #: What the person sent along, in the order sent (at most :data:`MAX_FILES`).
+    files: tuple[FileRef, ...] = ()
 
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -18,6 +19,16 @@ __all__ = ["FAIRNESS_WINDOW", "LotsenService"]
 #: Offers within this window count for fairness: who got fewer recently comes first.
 FAIRNESS_WINDOW = timedelta(days=30)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud too
+#: An invitation code: ten of the alphabet, at least one a digit (so that a code typed as a
+#: message is told apart from a word or a name).
+CODE = re.compile(r"(?=.*[2-9])[A-HJ-NP-Z2-9]{10}")
+
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+        if CODE.fullmatch(code):
+            return code
 
 
 class LotsenService:
@@ -61,7 +72,7 @@ class LotsenService:
         """New one-time invitation codes (for ``/start <code>`` links)."""
         if not 1 <= count <= 500:
             raise ValueError("between 1 and 500 codes at a time")
-        codes = ["".join(secrets.choice(_ALPHABET) for _ in range(10)) for _ in range(count)]
+        codes = [_new_code() for _ in range(count)]
         await self.repo.add_invites(codes, self.clock.now())
         return codes
 

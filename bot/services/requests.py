@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
 from bot.domain.people import MessageRef, Person
-from bot.domain.requests import OPEN_STATES, Request, Status, Step
+from bot.domain.requests import MAX_FILES, OPEN_STATES, FileRef, Request, Status, Step
 from bot.i18n import LANGUAGES
 from bot.services.lotsen import LotsenService
 from bot.services.notifier import Notifier
@@ -129,27 +129,25 @@ class RequestService:
         return await self.answer(draft, Step.TOPIC, key, topic=topic)
 
     async def describe(
-        self,
-        draft: Request,
-        text: str | None,
-        media_kind: str | None = None,
-        file_id: str | None = None,
-        key: int | None = None,
-        *,
-        channel: str | None = None,
+        self, draft: Request, text: str | None, file: FileRef | None = None, key: int | None = None
     ) -> Request | None:
-        """Step 2: what it is about, as text, voice note, photo or document (a reference of
-        ``channel``)."""
+        """Step 2: what it is about, as text (cut to :data:`MAX_TEXT`), and a voice note,
+        photo or document added to those sent already."""
         text = (text or "").strip()[:MAX_TEXT] or None
-        return await self.answer(
-            draft,
-            Step.DESCRIPTION,
-            key,
-            description=text,
-            media_kind=media_kind,
-            media_file_id=file_id,
-            media_channel=channel if file_id else None,
-        )
+        files = draft.files
+        if file is not None and len(files) < MAX_FILES:
+            files = (*files, file)
+        fields: dict[str, object] = {"files": files}
+        if text is not None or file is None:
+            fields["description"] = text
+        return await self.answer(draft, Step.DESCRIPTION, key, **fields)
+
+    async def add_file(
+        self, draft: Request, file: FileRef, key: int | None = None
+    ) -> Request | None:
+        """A voice note, photo or document sent at a later step: added to the request's
+        (None when it has :data:`MAX_FILES` already)."""
+        return await self.repo.add_file(draft.id, file, key)
 
     async def toggle_language(
         self, draft: Request, language: str, key: int | None = None

@@ -151,6 +151,24 @@ class StampedInbox:
             (self.channel, to_db(before)),
         )
 
+    async def files_in_use(self) -> set[str]:
+        """The references of this channel's files that something still needs: a request, a
+        broadcast (sent or drafted), an event not yet handled."""
+        rows = await self.db.fetch_all(
+            "SELECT json_extract(f.value, '$.ref') FROM request r, json_each(r.files) f "
+            "WHERE r.files IS NOT NULL AND json_extract(f.value, '$.channel') = ?1 "
+            "UNION SELECT media_file_id FROM broadcast "
+            "WHERE media_channel = ?1 AND media_file_id IS NOT NULL "
+            "UNION SELECT json_extract(data, '$.media_file_id') FROM dialog "
+            "WHERE kind = 'broadcast' AND json_extract(data, '$.media_file_id') IS NOT NULL "
+            "UNION SELECT json_extract(a.value, '$.id') FROM stamped_inbox s, "
+            "json_each(coalesce(s.payload -> '$.dataMessage.attachments', "
+            "s.payload -> '$.editMessage.dataMessage.attachments', '[]')) a "
+            "WHERE s.channel = ?1 AND s.done_at IS NULL AND s.payload IS NOT NULL",
+            (self.channel,),
+        )
+        return {str(row[0]) for row in rows if row[0] is not None}
+
 
 #: A shown screen's choices in the order they were numbered: (label, action).
 Numbered = tuple[tuple[str, str], ...]

@@ -20,9 +20,7 @@ _CONTACTS = "SELECT channel, address FROM contact WHERE person_id = ?"
 
 # Columns of a request that say something about the person; statistics keep the rest.
 PERSONAL_COLUMNS = (
-    "description = NULL, media_kind = NULL, media_file_id = NULL, media_channel = NULL, "
-    "place = NULL, "
-    "first_name = NULL, updated_by = NULL"
+    "description = NULL, files = NULL, place = NULL, first_name = NULL, updated_by = NULL"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
@@ -9,7 +10,7 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.domain.people import MessageRef
-from bot.domain.requests import Request, Status, Step
+from bot.domain.requests import MAX_FILES, FileRef, Request, Status, Step
 from bot.storage.database import Database
 from bot.storage.people import consented
 from bot.storage.timers import insert_timer
@@ -17,9 +18,9 @@ from bot.storage.timers import insert_timer
 __all__ = ["RequestsRepository"]
 
 _FIELDS = (
-    "id, person_id, status, step, topic, description, media_kind, media_file_id, languages, "
+    "id, person_id, status, step, topic, description, languages, "
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
-    "accepted_at, updated_by, media_channel"
+    "accepted_at, updated_by, files"
 )
 #: Activity in a request restarts the clock of retention (never moves it back).
 _TOUCH = "UPDATE request SET active_at = max(coalesce(active_at, ''), ?) WHERE id = ?"
@@ -31,9 +32,7 @@ _EDITABLE = frozenset(
         "step",
         "topic",
         "description",
-        "media_kind",
-        "media_file_id",
-        "media_channel",
+        "files",
         "languages",
         "district",
         "day",
@@ -61,8 +60,6 @@ def _request(row: aiosqlite.Row) -> Request:
         step=Step(row["step"]) if row["step"] else None,
         topic=row["topic"],
         description=row["description"],
-        media_kind=row["media_kind"],
-        media_file_id=row["media_file_id"],
         languages=tuple(row["languages"].split()) if row["languages"] else (),
         district=row["district"],
         day=date.fromisoformat(row["day"]) if row["day"] else None,
@@ -75,7 +72,25 @@ def _request(row: aiosqlite.Row) -> Request:
         confirmed_at=from_db(row["confirmed_at"]) if row["confirmed_at"] else None,
         accepted_at=from_db(row["accepted_at"]) if row["accepted_at"] else None,
         updated_by=row["updated_by"],
-        media_channel=row["media_channel"],
+        files=_files(row["files"]),
+    )
+
+
+def _files(stored: str | None) -> tuple[FileRef, ...]:
+    if not stored:
+        return ()
+    return tuple(
+        FileRef(item["kind"], item["ref"], item["channel"], item.get("mime"))
+        for item in json.loads(stored)
+    )
+
+
+def files_json(files: Sequence[FileRef]) -> str | None:
+    """Files as the ``files`` column stores them (None: none)."""
+    if not files:
+        return None
+    return json.dumps(
+        [{"kind": f.kind, "ref": f.ref, "channel": f.channel, "mime": f.mime} for f in files]
     )
 
 
@@ -142,7 +157,33 @@ class RequestsRepository:
         rows = await self.db.write_returning(
             f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ? "
             f"RETURNING {_FIELDS}",
-            (*(_encode(v) for v in fields.values()), request_id, expected.value),
+            (
+                *(files_json(v) if k == "files" else _encode(v) for k, v in fields.items()),  # type: ignore[arg-type]
+                request_id,
+                expected.value,
+            ),
+        )
+        return _request(rows[0]) if rows else None
+
+    async def add_file(self, request_id: int, file: FileRef, key: int | None) -> Request | None:
+        """Add a file to a draft (at any step); None if the draft has :data:`MAX_FILES`, is
+        gone, or ``key`` added it already."""
+        rows = await self.db.write_returning(
+            "UPDATE request SET files = json_insert(coalesce(files, '[]'), '$[#]', json(?)), "
+            "updated_by = ? WHERE id = ? AND status = 'draft' "
+            "AND json_array_length(coalesce(files, '[]')) < ? "
+            "AND (? IS NULL OR updated_by IS NOT ?) "
+            f"RETURNING {_FIELDS}",
+            (
+                json.dumps(
+                    {"kind": file.kind, "ref": file.ref, "channel": file.channel, "mime": file.mime}
+                ),
+                key,
+                request_id,
+                MAX_FILES,
+                key,
+                key,
+            ),
         )
         return _request(rows[0]) if rows else None
 

@@ -207,7 +207,7 @@ async def _erase_details(conn: aiosqlite.Connection, ids: str, values: tuple[obj
     of hours. Returns how many requests still held something."""
     cursor = await conn.execute(
         f"UPDATE request SET {PERSONAL_COLUMNS}, person_id = NULL WHERE id IN ({ids}) "
-        "AND (description IS NOT NULL OR media_file_id IS NOT NULL OR first_name IS NOT NULL "
+        "AND (description IS NOT NULL OR files IS NOT NULL OR first_name IS NOT NULL "
         "OR place IS NOT NULL OR person_id IS NOT NULL)",
         values,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from bot.clock import Clock
 from bot.services import Services
@@ -13,6 +14,7 @@ from channels.signal.inputs import CHANNEL
 from channels.signal.intake import SignalIntake
 from channels.signal.messenger import SignalMessenger
 from channels.signal.rpc import SignalRPC
+from channels.signal.store import AttachmentStore
 from handlers.router import Router
 
 __all__ = ["SignalChannel"]
@@ -26,8 +28,19 @@ class SignalChannel:
 
     name = CHANNEL
 
-    def __init__(self, url: str, account: str, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        url: str,
+        account: str,
+        db: Database,
+        clock: Clock,
+        *,
+        attachments: Path | None = None,
+        tidy_every: float = 3600.0,
+    ) -> None:
         self.rpc = SignalRPC(url, account)
+        self.store = AttachmentStore(attachments) if attachments is not None else None
+        self.tidy_every = tidy_every
         self.account = account
         self.menus = MenuRepository(db, CHANNEL)
         self.messenger = SignalMessenger(self.rpc, account, self.menus, clock)
@@ -50,6 +63,11 @@ class SignalChannel:
     async def start(self, router: Router, services: Services) -> None:
         """Take events to ``router`` from now on."""
         self._router, self._services = router, services
+        if self.store is None:
+            log.warning(
+                "LOTSENBOT_SIGNAL_ATTACHMENTS is not set: signal-cli keeps the files people "
+                "send until they are erased by hand (see PRIVACY.md)"
+            )
         log.info("the Signal channel is running")
 
     async def run(self, db: Database, clock: Clock, stop: asyncio.Event) -> None:
@@ -64,6 +82,8 @@ class SignalChannel:
             self._services,
             clock,
             self.account,
+            store=self.store,
+            tidy_every=self.tidy_every,
         )
         await intake.run(stop)
 

@@ -603,8 +603,15 @@ class FakeSignalDaemon:
     async def _rpc_sendReaction(self, params: JSON) -> JSON:
         number = self._recipient(params)
         target = self.find(number, _int(params.get("targetTimestamp")) or 0)
+        author = params.get("targetAuthor")
         if target is None:
             self.violations.append("reaction to a message that is not there")
+        elif author not in (
+            (self.account, self.account_uuid)
+            if target.from_bot
+            else (target.chat, self.user(target.chat).uuid)
+        ):
+            self.violations.append("reaction naming another author")
         elif params.get("remove"):
             target.reactions.pop(self.account, None)
         else:
@@ -790,6 +797,11 @@ class FakeSignalUser:
         photo = self._file("image/jpeg", data, None, None)
         photo.width, photo.height = 1600, 1200
         return await self._send(caption, attachments=[photo])
+
+    async def send_photos(self, *pages: bytes, caption: str | None = None) -> int:
+        """Send several photos in one message (the pages of a letter)."""
+        photos = [self._file("image/jpeg", data, None, None) for data in pages]
+        return await self._send(caption, attachments=photos)
 
     async def send_document(
         self,

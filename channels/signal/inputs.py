@@ -76,8 +76,9 @@ async def inputs_of(
     message of someone new is their ``/start``, with its first word as the code)."""
     data = message.data
     text = data.get("message") if isinstance(data.get("message"), str) else None
-    upload = _upload(data)
-    reply_to = _quoted(data, account)
+    uploads = _uploads(data)
+    quoted = _quoted(data, account, message.sender)
+    reply_to = quoted[0] if quoted is not None else None
     base: JSON = {
         "channel": CHANNEL,
         "sender": message.sender,
@@ -90,14 +91,15 @@ async def inputs_of(
     if message.edit_of is not None:
         edited = {**base, "message": message.edit_of}
         return [Input(Kind.EDIT, key=key, text=text, markup=text, **edited)]
-    if upload is not None:
+    if uploads:
         return [
             Input(
                 Kind.MESSAGE,
                 key=key,
                 caption=text,
                 markup=text,
-                upload=upload,
+                upload=uploads[0],
+                also=tuple(uploads[1:]),
                 reply_to=reply_to,
                 **base,
             )
@@ -110,7 +112,10 @@ async def inputs_of(
         return [Input(Kind.COMMAND, key=key, command=command, args=tuple(words[1:]), **base)]
     if not known:
         return [Input(Kind.COMMAND, key=key, command="start", args=tuple(words[:1]), **base)]
-    answered = await _screen(message.sender, reply_to, menus)
+    # A quote of the person's own message answers no screen.
+    answered = None
+    if quoted is None or quoted[1]:
+        answered = await _screen(message.sender, reply_to, menus)
     numeric = bool(_NUMBERS.fullmatch(text.translate(_DIGITS).strip()))
     if answered is not None:
         screen, choices = answered
@@ -154,30 +159,38 @@ async def _screen(
     return latest[0], tuple(Choice(label, action) for label, action in latest[1])
 
 
-def _quoted(data: JSON, account: str) -> int | None:
-    """The timestamp of the bot's message that ``data`` quotes (a quote of anyone else's
-    message answers nothing of the bot's)."""
+def _quoted(data: JSON, account: str, sender: str) -> tuple[int, bool] | None:
+    """The timestamp of the message ``data`` quotes and whether it is the bot's. A quote of
+    the person's own message keeps its timestamp (a reply to it belongs to its case) but
+    answers no screen; a quote of anyone else's is no quote."""
     quote = data.get("quote")
     if not isinstance(quote, dict) or type(quote.get("id")) is not int:
         return None
-    if account not in (quote.get("authorNumber"), quote.get("author")):
-        return None
-    return int(quote["id"])
+    authors = (quote.get("authorNumber"), quote.get("author"), quote.get("authorUuid"))
+    if account in authors:
+        return int(quote["id"]), True
+    if sender in authors:
+        return int(quote["id"]), False
+    return None
 
 
-def _upload(data: JSON) -> Upload | None:
-    """The first attachment by signal-cli's id: a voice note, photo or document; stickers
-    and other attachments as ``other``."""
+def _uploads(data: JSON) -> list[Upload]:
+    """The attachments by signal-cli's id: voice notes, photos or documents; a sticker and
+    other attachments (a video) as ``other``."""
     if data.get("sticker"):
-        return Upload("other", "")
+        return [Upload("other", "")]
     attachments = data.get("attachments")
-    if not isinstance(attachments, list) or not attachments:
-        return None
-    first = attachments[0]
-    if not isinstance(first, dict) or not isinstance(first.get("id"), str):
+    if not isinstance(attachments, list):
+        return []
+    return [_upload(attachment) for attachment in attachments]
+
+
+def _upload(attachment: object) -> Upload:
+    if not isinstance(attachment, dict) or not isinstance(attachment.get("id"), str):
         return Upload("other", "")
-    mime = first.get("contentType") if isinstance(first.get("contentType"), str) else None
-    size = first["size"] if type(first.get("size")) is int else 0
+    mime = attachment.get("contentType")
+    mime = mime if isinstance(mime, str) else None
+    size = attachment["size"] if type(attachment.get("size")) is int else 0
     if mime is None:
         kind = "document"
     elif mime.startswith("audio/"):
@@ -188,4 +201,4 @@ def _upload(data: JSON) -> Upload | None:
         kind = "other"
     else:
         kind = "document"
-    return Upload(kind, first["id"] if kind != "other" else "", size, mime)
+    return Upload(kind, attachment["id"] if kind != "other" else "", size, mime)

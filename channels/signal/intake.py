@@ -23,8 +23,10 @@ from bot.domain.people import Contact
 from bot.services import Services
 from bot.storage.inbox import MenuRepository, StampedInbox
 from channels.signal.inputs import CHANNEL, Received, inputs_of, received
+from channels.signal.messenger import Coalescing, SignalMessenger
 from channels.signal.rpc import Event, SignalRPC
-from handlers.port import Messenger
+from channels.signal.store import AttachmentStore
+from handlers.port import DeliveryError
 from handlers.router import Router
 
 __all__ = ["SignalIntake"]
@@ -33,7 +35,6 @@ log = logging.getLogger(__name__)
 
 _KEEP_DONE = timedelta(days=1)
 _KEEP_MENUS = timedelta(days=30)
-_PRUNE_EVERY = timedelta(hours=1)
 
 
 class SignalIntake:
@@ -45,12 +46,14 @@ class SignalIntake:
         inbox: StampedInbox,
         menus: MenuRepository,
         router: Router,
-        messenger: Messenger,
+        messenger: SignalMessenger,
         services: Services,
         clock: Clock,
         account: str,
         *,
+        store: AttachmentStore | None = None,
         max_attempts: int = 3,
+        tidy_every: float = 3600.0,
     ) -> None:
         self.rpc = client
         self.inbox = inbox
@@ -60,10 +63,11 @@ class SignalIntake:
         self.services = services
         self.clock = clock
         self.account = account
+        self.store = store
         self.max_attempts = max_attempts
+        self.tidy_every = tidy_every
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._last_prune = clock.now()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle leftovers, then read the stream until ``stop`` is set; finish what is in
@@ -72,6 +76,7 @@ class SignalIntake:
         await self._resume()
         events = self.rpc.events()
         stopping = asyncio.create_task(stop.wait())
+        tidying = asyncio.create_task(self._keep_tidy(stop))
         try:
             while not stop.is_set():
                 following = asyncio.ensure_future(anext(events))
@@ -82,10 +87,9 @@ class SignalIntake:
                         await following
                     break
                 await self.accept(following.result())
-                if self.clock.now() - self._last_prune >= _PRUNE_EVERY:
-                    await self._prune()
         finally:
             stopping.cancel()
+            tidying.cancel()
             await events.aclose()
             await self.drain()
 
@@ -148,16 +152,40 @@ class SignalIntake:
         except Exception as exc:  # the database itself failed: the event stays stored
             log.error("could not read Signal event %d (%s)", event_id, type(exc).__name__)
             return
-        for input in inputs:
-            # What handlers raise is caught and reported by the router.
-            await self.router.dispatch(input, self.messenger)
+        if len(inputs) > 1:
+            # Several numbers in one message: one answer, with the screen's last state.
+            batch = Coalescing(self.messenger)
+            for input in inputs:
+                await self.router.dispatch(input, batch)
+            try:
+                await batch.flush()
+            except DeliveryError as exc:
+                log.warning("could not show a screen's new state: %s", type(exc).__name__)
+        else:
+            for input in inputs:
+                # What handlers raise is caught and reported by the router.
+                await self.router.dispatch(input, self.messenger)
         try:
             await self.inbox.mark_done(event_id, self.clock.now())
         except Exception as exc:
             log.error("could not mark Signal event %d as done (%s)", event_id, type(exc).__name__)
 
+    async def _keep_tidy(self, stop: asyncio.Event) -> None:
+        """Prune every :attr:`tidy_every` seconds until ``stop``."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.tidy_every)
+            except TimeoutError:
+                try:
+                    await self._prune()
+                except Exception as exc:  # the next round tries again
+                    log.error("could not tidy the Signal inbox (%s)", type(exc).__name__)
+
     async def _prune(self) -> None:
+        """Forget handled events and old screens; erase the files nothing needs."""
         now = self.clock.now()
-        self._last_prune = now
         await self.inbox.prune(now - _KEEP_DONE)
         await self.menus.prune(now - _KEEP_MENUS)
+        if self.store is not None:
+            needed = await self.inbox.files_in_use()
+            await asyncio.to_thread(self.store.sweep, needed)

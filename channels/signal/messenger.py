@@ -46,9 +46,10 @@ from handlers.port import (
     Screen,
     Sent,
     Unavailable,
+    copy_of,
 )
 
-__all__ = ["SignalMessenger", "invitation_link"]
+__all__ = ["Coalescing", "SignalMessenger", "invitation_link"]
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +144,16 @@ class SignalMessenger:
         file: OutFile | None = None,
     ) -> Sent:
         rendered = render(screen)
+        if attachment is not None and file is None:
+            # signal-cli sends only what it is given: a file received here is fetched from
+            # its store by id and given back as data.
+            file = copy_of(attachment, await self.fetch(attachment.ref))
         attachments: tuple[str, ...] = ()
         if file is not None:
-            mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            mime = file.mime or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             attachments = (rpc.data_uri(file.data, mime, file.name),)
-        elif attachment is not None:
-            # The bot keeps only signal-cli's id of a received file, and passes none on yet.
-            log.info("a Signal attachment was not passed on")
-        stamp = await self._send(chat, rendered, attachments=attachments)
+        voice = file is not None and file.kind == "voice"
+        stamp = await self._send(chat, rendered, attachments=attachments, voice_note=voice)
         await self._record(chat, stamp, rendered)
         return Sent(stamp)
 
@@ -203,7 +206,74 @@ class SignalMessenger:
     def invitation(self, code: str) -> str:
         return f"{invitation_link(self.account)} → /start {code}"
 
+    async def fetch(self, ref: str) -> bytes:
+        return await self._deliver("", lambda: self.rpc.get_attachment(ref))
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        await self._deliver(chat, lambda: self.rpc.send_reaction(chat, emoji, chat, message))
+        return True
+
     def _editable(self, message: int) -> bool:
         """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
         sent = time.time() * 1000 - message  # Signal's clock, not the bot's
         return sent < _EDITABLE.total_seconds() * 1000
+
+
+class Coalescing:
+    """The messenger for the inputs of one message that picks several numbers ("1 3 5" in a
+    multi-select): each pick redraws the same screen, and Signal would show each state as a
+    new message. Here the redraws of a screen wait, and only its last state goes out, once,
+    when :meth:`flush` is called (anything else sent meanwhile flushes them first, to keep
+    the order); a notice goes out once however often it is given."""
+
+    def __init__(self, inner: SignalMessenger) -> None:
+        self.inner = inner
+        self._edits: dict[tuple[str, int], Screen] = {}
+        self._notices: set[tuple[str, str]] = set()
+
+    async def flush(self) -> None:
+        """Send the last state of every screen redrawn."""
+        edits, self._edits = self._edits, {}
+        for (chat, message), screen in edits.items():
+            await self.inner.edit(chat, message, screen)
+
+    async def send(
+        self,
+        chat: str,
+        screen: Screen,
+        *,
+        attachment: Attachment | None = None,
+        file: OutFile | None = None,
+    ) -> Sent:
+        await self.flush()
+        return await self.inner.send(chat, screen, attachment=attachment, file=file)
+
+    async def edit(self, chat: str, message: int, screen: Screen) -> None:
+        self._edits[(chat, message)] = screen
+
+    async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
+        await self.flush()
+        await self.inner.edit_choices(chat, message, choices)
+
+    async def edit_caption(self, chat: str, message: int, text: str) -> None:
+        await self.flush()
+        await self.inner.edit_caption(chat, message, text)
+
+    async def delete(self, chat: str, message: int) -> bool:
+        await self.flush()
+        return await self.inner.delete(chat, message)
+
+    async def answer(self, press: str, text: str | None = None, alert: bool = False) -> None:
+        if text and (press, text) not in self._notices:
+            self._notices.add((press, text))
+            await self.flush()
+            await self.inner.answer(press, text, alert)
+
+    def invitation(self, code: str) -> str:
+        return self.inner.invitation(code)
+
+    async def fetch(self, ref: str) -> bytes:
+        return await self.inner.fetch(ref)
+
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        return await self.inner.react(chat, message, emoji)

@@ -303,9 +303,9 @@ class SignalRPC:
             "updateProfile", {"givenName": given_name, "familyName": family_name, "about": about}
         )
 
-    async def get_attachment(self, attachment_id: str, sender: str) -> bytes:
-        """The bytes of an attachment ``sender`` sent, as signal-cli keeps it."""
-        result = await self.call("getAttachment", {"id": attachment_id, "recipient": sender})
+    async def get_attachment(self, attachment_id: str) -> bytes:
+        """The bytes of a received attachment, as signal-cli keeps it (by its id)."""
+        result = await self.call("getAttachment", {"id": attachment_id})
         if not isinstance(result, dict) or not isinstance(result.get("data"), str):
             raise SignalError(None)
         try:

@@ -6,7 +6,14 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReactionTypeEmoji,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from handlers.port import (
@@ -65,6 +72,10 @@ def keyboard(choices: Choices) -> InlineKeyboardMarkup | None:
     )
 
 
+#: The recordings Telegram shows as a voice message (others go as a file).
+_VOICE_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4"})
+
+
 def _unchanged(exc: BadRequest) -> bool:
     return "not modified" in str(exc)
 
@@ -94,7 +105,11 @@ class TelegramMessenger:
                 message = await bot.send_photo(
                     chat_id, upload, caption=screen.text, reply_markup=markup
                 )
-            else:
+            elif file.kind == "voice" and file.mime in _VOICE_TYPES:
+                message = await bot.send_voice(
+                    chat_id, upload, caption=screen.text, reply_markup=markup
+                )
+            else:  # a document, or a recording Telegram plays as a file (e.g. AAC)
                 message = await bot.send_document(
                     chat_id, upload, caption=screen.text, reply_markup=markup
                 )
@@ -156,10 +171,22 @@ class TelegramMessenger:
     def invitation(self, code: str) -> str:
         return f"https://t.me/{self.bot.username}?start={code}"
 
+    @_delivery
+    async def fetch(self, ref: str) -> bytes:
+        found = await self.bot.get_file(ref)
+        return bytes(await found.download_as_bytearray())
+
+    @_delivery
+    async def react(self, chat: str, message: int, emoji: str) -> bool:
+        await self.bot.set_message_reaction(int(chat), message, ReactionTypeEmoji(emoji))
+        return True
+
 
 def _file_ref(message: Message) -> str | None:
     if message.document is not None:
         return message.document.file_id
+    if message.voice is not None:
+        return message.voice.file_id
     if message.photo:
         return message.photo[-1].file_id
     return None

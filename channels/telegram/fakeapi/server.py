@@ -135,6 +135,8 @@ class Fault:
 
 
 #: Calls that put a message into a chat, and calls that change one; both count per chat.
+#: The emoji a bot may react with (Telegram's list of standard reactions, in part).
+REACTIONS = frozenset(["👍", "👎", "❤", "🔥", "👏", "🙏", "👌", "🤝", "✍", "💯", "🎉", "👀", "🤗"])
 _SENDS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendvoice", "copymessage"})
 _EDITS = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
 
@@ -199,6 +201,8 @@ class BotMessage:
     kind: str = "text"
     file_id: str | None = None
     raw: JSON = field(default_factory=dict)
+    #: The bot's reactions to the message (emoji).
+    reactions: list[str] = field(default_factory=list)
 
     def button_labels(self) -> list[str]:
         """All inline button labels, row by row."""
@@ -649,6 +653,22 @@ class FakeBotAPI:
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self.callback_answers[query_id] = params
+        return True
+
+    async def _api_setmessagereaction(self, params: JSON) -> bool:
+        chat_id = self._chat(params)
+        message_id = _int(params.get("message_id"))
+        found = [m for m in self.chats[chat_id] if m.message_id == message_id and not m.deleted]
+        if not found:
+            raise ApiError(400, "Bad Request: message to react not found")
+        message = found[0]
+        reaction = params.get("reaction")
+        if isinstance(reaction, str):
+            reaction = json.loads(reaction)
+        emoji = [r.get("emoji") for r in reaction or [] if isinstance(r, dict)]
+        if any(e not in REACTIONS for e in emoji):
+            raise ApiError(400, "Bad Request: REACTION_INVALID")
+        message.reactions = [str(e) for e in emoji]
         return True
 
     async def _api_getfile(self, params: JSON) -> JSON:
