@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 from bot.domain.dialogs import Dialog
@@ -247,7 +248,7 @@ def typed_hours(text: str) -> float | None:
     match = _HOURS_TYPED.fullmatch(text.translate(_DIGITS))
     if match is None:
         return None
-    hours = round(float(f"{match[1]}.{match[2] or 0}") * 2) / 2
+    hours = math.floor(float(f"{match[1]}.{match[2] or 0}") * 2 + 0.5) / 2  # half up
     return hours if hours <= 24 else None
 
 

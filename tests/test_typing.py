@@ -266,3 +266,28 @@ async def test_quarter_hours_an_unknown_stadtteil_and_no_place_without_a_date(
     await user.wait_for_message(lambda m: has_data(m, "ask:confirm"), after=mark)
     assert not [m for m in since(user, mark) if has_data(m, "ask:place:skip")]
     assert rows(running, "SELECT day, time, place FROM request") == [(None, None, None)]
+
+
+def test_times_and_hours_as_people_type_them() -> None:
+    """The forms of a typed time and of typed hours that are taken, and some that are not."""
+    from datetime import time
+
+    from handlers.dialogs import typed_time
+    from handlers.lotse import typed_hours
+
+    for text in ("9:30", "09.30", "9.30 Uhr", "٩:٣٠", "۹:۳۰"):
+        assert typed_time(text) == time(9, 30), text
+    assert typed_time("9 Uhr") == time(9) and typed_time("9h") == time(9)
+    assert typed_time("9") is None and typed_time("9", hour_alone=True) == time(9)
+    for text in ("25:00", "9:75", "halb zehn", "9-10"):
+        assert typed_time(text, hour_alone=True) is None, text
+    assert [typed_hours(x) for x in ("2", "2,5", "2.5 h", "3 Std.", "۲٫۵", "1,25")] == [
+        2,
+        2.5,
+        2.5,
+        3,
+        2.5,
+        1.5,
+    ]
+    for text in ("zwei", "25", "2-3", "", "-1"):
+        assert typed_hours(text) is None, text
