@@ -40,6 +40,7 @@ __all__ = [
     "Ends",
     "Reply",
     "State",
+    "as_choice",
     "discarding",
     "hhmm",
     "refuse",
@@ -226,6 +227,12 @@ def typed_choice(turn: Turn, screen: Screen | str) -> Turn | None:
     if len(found) != 1:
         return None
     (action,) = found
+    return as_choice(turn, action)
+
+
+def as_choice(turn: Turn, action: str | None) -> Turn:
+    """The typed input as a choice of ``action`` pressed on no message: what would change
+    the pressed message is sent instead."""
     chosen = dataclasses.replace(
         turn.input, kind=Kind.ACTION, action=action, pressed=None, press=None
     )

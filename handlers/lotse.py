@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 
@@ -14,8 +13,8 @@ from handlers import asking_views, case_views, coordination_views, lotse_views, 
 from handlers import request_views as rv
 from handlers.actions import NUMBER, parse
 from handlers.context import Speaker, Turn, coordinator_chats, quietly, speaker
-from handlers.dialogs import Dialogue, Reply, typed_text
-from handlers.port import Kind, Screen
+from handlers.dialogs import Dialogue, Reply, as_choice, typed_text
+from handlers.port import Screen
 
 __all__ = [
     "join_with_code",
@@ -289,10 +288,9 @@ async def _hours_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Rep
     hours = typed_hours(typed_text(turn))
     if hours is None:
         return None
-    chosen = dataclasses.replace(turn.input, kind=Kind.ACTION, press=None, pressed=None)
-    as_chosen = dataclasses.replace(turn, input=chosen)  # the answer is sent, not edited in
+    answered = as_choice(turn, turn.input.action)  # the answer is sent, not edited in
     if not await _case_action(
-        as_chosen, who, request, ["case", "hours", str(request.id), str(hours)]
+        answered, who, request, ["case", "hours", str(request.id), str(hours)]
     ):
         return None
     return Reply.TOLD
