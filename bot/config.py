@@ -188,20 +188,36 @@ class TrainingRules:
 
 @dataclass(frozen=True, slots=True)
 class MailingRules:
-    """How fast mass messages go out (``[broadcasts]`` in the city file).
+    """How fast mass messages go out (``[broadcasts]`` in the city file), per messenger.
 
     Telegram allows about 30 messages a second overall and one a second per chat; the
-    default leaves room for the bot's everyday answers.
+    default leaves room for the bot's everyday answers. Signal names no limit, and bulk
+    sending soon meets rate limits and captchas: its default is one message a second.
     """
 
     per_second: float = 25.0
     report_every: float = 3.0
     max_attempts: int = 5
+    signal_per_second: float = 1.0
+
+    def rate(self, channel: str) -> float:
+        """Messages a second on ``channel``."""
+        return self.signal_per_second if channel == "signal" else self.per_second
+
+    def account_wide(self, channel: str) -> bool:
+        """Whether a rate limit on ``channel`` holds for all its messages (Signal's), not
+        only those to one chat."""
+        return channel == "signal"
+
+    def senders_on(self, channel: str) -> int:
+        """Copies in flight at once on ``channel``: enough to keep its pace when a request
+        takes 200 ms."""
+        return max(1 if channel == "signal" else 4, math.ceil(self.rate(channel) / 5))
 
     @property
     def senders(self) -> int:
-        """Copies in flight at once: enough to keep the pace when a request takes 200 ms."""
-        return max(4, math.ceil(self.per_second / 5))
+        """Copies in flight at once on Telegram."""
+        return self.senders_on("telegram")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +244,11 @@ class CityConfig:
     waitlist_days: int = 365
     #: A request draft or an unfinished dialog untouched for this long is erased.
     unfinished_days: int = 30
+    #: The audit log of coordinators' actions is kept this long.
+    audit_days: int = 730
+    #: A former Lotse's profile and programme records are kept this long after they left
+    #: or were retired.
+    former_lotse_days: int = 365
 
 
 class _Reader:
@@ -260,6 +281,12 @@ class _Reader:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise ConfigError(f"{self.path}: '{key}' must be a whole number")
         return value
+
+    def decimal(self, key: str) -> float | None:
+        value = self._get(key, False)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise ConfigError(f"{self.path}: '{key}' must be a number")
+        return None if value is None else float(value)
 
     def texts(self, key: str, required: bool = True) -> tuple[str, ...]:
         value = self._get(key, required)
@@ -336,6 +363,8 @@ def load_city(path: Path) -> CityConfig:
         training=_training(read),
         waitlist_days=_days(read, "privacy.waitlist_days", 365),
         unfinished_days=_days(read, "privacy.unfinished_days", 30),
+        audit_days=_days(read, "privacy.audit_days", 730),
+        former_lotse_days=_days(read, "privacy.former_lotse_days", 365),
     )
 
 
@@ -401,14 +430,21 @@ def _stammtisch(read: _Reader) -> StammtischRules:
 
 
 def _mailing_rules(read: _Reader) -> MailingRules:
+    default = MailingRules()
     rate = read.number("broadcasts.messages_per_second")
-    if rate is None:
-        return MailingRules()
-    if not 1 <= rate <= 1000:
+    if rate is not None and not 1 <= rate <= 1000:
         raise ConfigError(
             f"{read.path}: 'broadcasts.messages_per_second' must be between 1 and 1000"
         )
-    return MailingRules(per_second=float(rate))
+    signal = read.decimal("broadcasts.signal_messages_per_second")
+    if signal is not None and not 0.05 <= signal <= 20:
+        raise ConfigError(
+            f"{read.path}: 'broadcasts.signal_messages_per_second' must be between 0.05 and 20"
+        )
+    return MailingRules(
+        per_second=float(rate) if rate is not None else default.per_second,
+        signal_per_second=signal if signal is not None else default.signal_per_second,
+    )
 
 
 def _request_rules(read: _Reader) -> RequestRules:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import FileRef, Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, lotse, waitlist, welcome
+from handlers import asking, broadcasts, case_views, events, lotse, roster, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Dialogue, Reply
 from handlers.limits import file_problem, too_long
@@ -26,6 +26,7 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "join": waitlist.JOINING,
     "training": waitlist.TRAINING,
     "hours": lotse.HOURS_ASKED,
+    **dict.fromkeys(roster.KINDS, roster.TYPING),
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).

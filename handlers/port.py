@@ -273,6 +273,10 @@ class Messenger(Protocol):
         messenger cannot."""
         ...
 
+    async def forget(self, chat: str) -> None:
+        """Drop what the channel keeps about ``chat`` (its person was erased)."""
+        ...
+
 
 class Switchboard:
     """Every channel's messenger by the channel's name: reaches a contact, or a message

@@ -137,3 +137,5 @@ async def on_privacy_button(turn: Turn) -> None:
     )
     await turn.services.privacy.erase(who.person)
     await turn.replace(goodbye)
+    # What the channel keeps of the chat (the goodbye among it) goes as well.
+    await turn.messenger.forget(turn.input.chat)

@@ -25,6 +25,7 @@ from handlers import (
     messages,
     privacy,
     retention,
+    roster,
     stats,
     views,
     waitlist,
@@ -74,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route(broadcasts.show_broadcasts, command="broadcast", role=COORDINATOR),
     Route(waitlist.show_waitlist, command="waitlist", role=COORDINATOR),
     Route(stats.show_stats, command="stats", role=COORDINATOR),
+    Route(roster.show_roster, command="lotsen", role=COORDINATOR),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
     Route(welcome.on_menu, on="menu"),
@@ -98,6 +100,7 @@ ROUTES: tuple[Route, ...] = (
     Route(waitlist.on_coordinator_button, on="wlc", role=COORDINATOR),
     Route(coordination.on_coordinator_button, on="coord", role=COORDINATOR),
     Route(stats.on_stats_button, on="st", role=COORDINATOR),
+    Route(roster.on_roster_button, on="ro", role=COORDINATOR),
 )
 
 #: The commands the conversation knows, for the channels' command menus.
@@ -214,6 +217,15 @@ class Router:
         for contact, t in await coordinator_chats(self.services.people):
             screen = Screen(views.error_alert(t, name, reference, repeats))
             await quietly(turn.switchboard.send(contact, screen), "an alert to a coordinator")
+
+    async def captcha_needed(self, challenge: str) -> None:
+        """Signal asks for a captcha: the coordinators hear of it (once an hour at most)."""
+        log.warning("Signal requires a captcha before more messages go out")
+        if self.alerts.admit(f"captcha {challenge}", time.monotonic()) is None:
+            return
+        for contact, t in await coordinator_chats(self.services.people):
+            screen = Screen(views.captcha_alert(t, challenge))
+            await quietly(self.switchboard.send(contact, screen), "a captcha alert")
 
 
 def _slow_down(t: Texts) -> str:

@@ -153,16 +153,13 @@ def language_chosen(t: Texts) -> str:
 def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
     """The short consent step: what is stored, why, and how to delete it."""
     text = t.gettext(
-        "<b>Before we start: your data</b>\n\n"
-        "To put you in touch with a Lotse, this bot stores your Telegram account number, "
-        "your language and what you tell it about your request. Only the coordination office "
-        "of {programme} and the Lotse who takes on your request see these details. Nothing is "
-        "passed on to other authorities.\n\n"
-        "You can withdraw your consent at any time in the privacy menu, and the coordination "
-        "office ({email}) deletes your data on request.\n\n"
+        "<b>Your data</b>\n\n"
+        "To find you a Lotse, the bot keeps how to reach you in this chat (not your phone "
+        "number), your language and what you tell it. Only the coordination office of "
+        "{programme} and your Lotse see it; no authority gets it. You can delete it at any "
+        "time: /delete\n\n"
         "Do you agree?",
         programme=city.programme,
-        email=city.contact.email,
     )
     return Screen(
         text,
@@ -214,13 +211,13 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
     text = t.gettext(
         "<b>Privacy notice</b>\n\n"
         "<b>Who is responsible:</b> {office}, {email}.\n\n"
-        "<b>What is stored:</b> your Telegram account number and your language; after your "
-        "consent also the time of your consent and, once you use them, your requests and "
-        "messages to your Lotse.\n\n"
+        "<b>What is stored:</b> how to reach you in the messenger you use (Telegram or Signal; "
+        "not your phone number) and your language; after your consent also the time of your "
+        "consent and, once you use them, your requests and messages to your Lotse.\n\n"
         "<b>Why:</b> only to put you in touch with a Lotse and to organise the programme. "
         "Statistics for the city contain no names.\n\n"
         "<b>Who sees it:</b> the coordination office and the Lotse who takes on your request. "
-        "Telegram itself transports the messages.\n\n"
+        "Your messenger (Telegram or Signal) transports the messages.\n\n"
         "<b>Your rights:</b> you can ask what is stored about you, have it corrected or "
         "deleted, and withdraw your consent at any time.",
         office=city.contact.office,
@@ -287,6 +284,17 @@ def consent_withdrawn(t: Texts) -> str:
 def private_chat_only(t: Texts) -> str:
     """Answer to a command in a group: the bot works in private chats only."""
     return t.gettext("Please write to me in a private chat.")
+
+
+def captcha_alert(t: Texts, challenge: str) -> str:
+    """The note coordinators get when Signal holds the bot's messages until a person solves
+    a captcha."""
+    return t.gettext(
+        "⚠️ Signal holds the bot's messages back until a person solves a captcha. Please "
+        "ask whoever runs the server to do it (README, “Signal asks for a captcha”) with "
+        "this challenge: {challenge}. Messages wait meanwhile; none is lost.",
+        challenge=challenge,
+    )
 
 
 def error_alert(t: Texts, error: str, reference: str, repeats: int = 0) -> str:

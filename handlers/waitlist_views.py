@@ -99,14 +99,18 @@ def ask_name(t: Texts, suggested: str) -> Screen:
     )
 
 
+def _by_chat(t: Texts) -> str:
+    """The contact of someone who gave none: the chat with the bot."""
+    return t.gettext("the chat with the bot")
+
+
 def ask_contact(t: Texts) -> Screen:
     """Join, step 2: how the office can reach them."""
-    choices = ((_JOIN.choice(t.gettext("💬 Telegram is enough"), "tg"),), _cancel(t))
+    choices = ((_JOIN.choice(t.gettext("💬 This chat is enough"), "tg"),), _cancel(t))
     return Screen(
         t.gettext(
             "<b>How can the coordination office reach you?</b>\n"
-            "Here in Telegram is enough. If you prefer, write a phone number or an e-mail "
-            "address."
+            "This chat is enough. If you prefer, write a phone number or an e-mail address."
         ),
         choices,
     )
@@ -145,7 +149,7 @@ def confirm_join(t: Texts, data: dict[str, Any]) -> Screen:
     lines = [
         t.gettext("<b>Is this right?</b>"),
         t.gettext("Name: {name}", name=data["name"]),
-        t.gettext("Contact: {contact}", contact=data.get("contact") or t.gettext("Telegram")),
+        t.gettext("Contact: {contact}", contact=data.get("contact") or _by_chat(t)),
         t.gettext("Languages: {languages}", languages=_languages(t, data.get("languages", []))),
         t.gettext("Stadtteil: {district}", district=data.get("district") or "–"),
     ]
@@ -311,7 +315,7 @@ def overview(
                 "{number}. {name} · {contact} · {languages} · {district} · since {day}",
                 number=number,
                 name=entry.name,
-                contact=entry.contact or t.gettext("Telegram"),
+                contact=entry.contact or _by_chat(t),
                 languages=_languages(t, entry.languages),
                 district=entry.district or "–",
                 day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),

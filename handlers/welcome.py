@@ -146,6 +146,14 @@ async def on_consent(turn: Turn) -> None:
         await turn.send(_first_picker(who, city))
         return
     action, invite = parts[1], "".join(parts[2:])
+    if (action == "no" and who.consented) or (action == "withdraw" and not who.consented):
+        # An old consent screen: it belongs to a choice made since.
+        await turn.refuse(views.button_expired(who.t))
+        return
+    if action == "yes" and who.consented and not invite:
+        await turn.notice()
+        await turn.send(views.main_menu(who.t))
+        return
     if action == "yes":
         await people.give_consent(who.contact)
         await _close_query(turn, views.consent_given(who.t))

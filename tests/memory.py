@@ -119,6 +119,9 @@ class MemoryMessenger:
     async def fetch(self, ref: str) -> bytes:
         return f"bytes of {ref}".encode()
 
+    async def forget(self, chat: str) -> None:
+        pass  # nothing kept beyond the chat itself
+
     async def react(self, chat: str, message: int, emoji: str) -> bool:
         if chat in self.blocked:
             raise Blocked("blocked")

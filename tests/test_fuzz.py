@@ -41,6 +41,7 @@ COMMANDS = [
     "/stammtisch",
     "/waitlist",
     "/stats",
+    "/lotsen",
     "/start ABCDEF1234",
     "/nonsense",
     "/start x y",

@@ -16,19 +16,12 @@ async def start_description(user, language: str) -> None:  # type: ignore[no-unt
     await user.wait_for_message(lambda m: m.text.startswith(question))
 
 
-async def test_too_long_too_large_and_wrong_type_are_explained_and_the_step_stays(
+async def test_too_large_and_wrong_type_are_explained_the_step_stays_a_long_text_is_cut(
     running: RunningBot, api: FakeBotAPI
 ) -> None:
     user = api.user(4101, "Mina", language_code="tr")
     await start_description(user, "tr")
     tr = t("tr")
-
-    seen = len(user.bot_messages())
-    await user.send("x" * 1500)
-    answer = await user.wait_for_message(after=seen)
-    assert answer.text == tr.gettext(
-        "That is too long. Please write at most {n} characters.", n=1000
-    )
 
     seen = len(user.bot_messages())
     await user.send_document(size=25 * 1024 * 1024)
@@ -39,10 +32,15 @@ async def test_too_long_too_large_and_wrong_type_are_explained_and_the_step_stay
     await user.send_document(file_name="setup.exe", mime_type="application/x-msdownload")
     answer = await user.wait_for_message(after=seen)
     assert answer.text == tr.gettext("Please send a photo or a PDF document.")
+    assert not [m for m in user.bot_messages() if has_data(m, "ask:langs_done")]
 
-    # Still at the same step: a PDF is taken, and the next question follows.
-    await user.send_document()
-    await user.wait_for_message(lambda m: has_data(m, "ask:langs_done"))
+    # Still at the same step: a text over the limit is kept, cut, and said so; the next
+    # question follows.
+    seen = len(user.bot_messages())
+    await user.send("x" * 1500)
+    answer = await user.wait_for_message(after=seen)
+    assert answer.text == asking_views.text_shortened(tr, 1000)
+    await user.wait_for_message(lambda m: has_data(m, "ask:langs_done"), after=seen)
 
 
 async def test_edited_messages_get_a_pointer(running: RunningBot, api: FakeBotAPI) -> None:

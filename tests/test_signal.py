@@ -6,6 +6,8 @@ on Signal reaches a Lotse on Telegram, and their messages cross over both ways.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -13,25 +15,40 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.config import CityConfig
+from bot import cli
+from bot.config import CityConfig, MailingRules, RequestRules
+from bot.domain.people import Contact
 from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import asking_views, views
+from handlers import asking_views, coordination_views, lotse_views, views
 from handlers.messages import RELAYED
-from tests.conftest import RunningBot, eventually, start_bot
-from tests.scenario import become_lotse, invite_codes, label, passed_on, t
+from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    invite_codes,
+    label,
+    onboard,
+    passed_on,
+    seed_people,
+    t,
+)
+from tests.test_broadcasts import compose, copies, final_report
+from tests.test_case_messages import reply
 
 #: How each language writes the digits 0-9.
 DIGITS = {
     "ar": "٠١٢٣٤٥٦٧٨٩",  # Arabic-Indic
     "fa": "۰۱۲۳۴۵۶۷۸۹",  # Persian
     "uk": "0123456789",
+    "ru": "0123456789",
     "de": "0123456789",
 }
 
@@ -122,7 +139,9 @@ async def pick(bot: RunningBot, user: FakeSignalUser, action: str, language: str
 
 async def onboard_on_signal(user: FakeSignalUser, language: str) -> None:
     """A first message, the language by its number, consent by its number: the menu."""
-    await user.send({"ar": "مرحبا", "fa": "سلام", "uk": "Привіт", "de": "Hallo"}[language])
+    await user.send(
+        {"ar": "مرحبا", "fa": "سلام", "uk": "Привіт", "ru": "Привет"}.get(language, "Hallo")
+    )
     await answer(user, language_name(language), language)
     await answer(user, label(language, "✅ I agree"), language)
     await user.wait_for_text(label(language, "What would you like to do?"))
@@ -275,6 +294,14 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 ) -> None:
     user = daemon.user("+4917011110006", "Amal Haddad")
     await onboard_on_signal(user, "ar")
+    secret = "رسالة من مكتب الأجانب رقم الغرفة 317"
+    await pick(both, user, views.MENU_REQUEST, "ar")
+    await pick(both, user, "ask:topic:auslaenderbehoerde", "ar")
+    await user.send(secret)
+    await eventually(lambda: offers(both, user, "ask:lang:"))
+    await user.send_voice(b"\xff\xf1voice-of-amal")
+    attachment = next(a.id for m in daemon.messages(user.number) for a in m.attachments)
+    await eventually(lambda: offers(both, user, "ask:lang:") and pending(both) == 0)
     await user.send("/delete")
     await pick(both, user, "priv:delete_yes", "ar")
 
@@ -295,6 +322,12 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 
     confirm = max((m for m in user.bot_messages() if listed(m)), key=lambda m: m.timestamp)
     await eventually(erased)
+    await eventually(lambda: pending(both) == 0)
+    # Down to the bytes of the database file and its write-ahead log.
+    db_path = both.settings.db_path
+    blob = db_path.read_bytes() + db_path.with_name(db_path.name + "-wal").read_bytes()
+    for trace in (user.uuid, user.number, "Amal Haddad", secret, attachment):
+        assert trace.encode() not in blob, trace
 
 
 async def test_files_cross_over_between_signal_and_telegram(
@@ -442,6 +475,296 @@ async def test_an_invitation_code_typed_by_someone_known_makes_them_a_lotse(
             (user.uuid,),
         ).fetchone()
     assert status == ("active",)
+
+
+async def test_a_broadcast_to_both_messengers_waits_out_signals_captcha(
+    api: FakeBotAPI,
+    daemon: FakeSignalDaemon,
+    city: CityConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    city = dataclasses.replace(city, mailings=MailingRules(signal_per_second=5.0))
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        on_telegram = [api.user(9100 + n, f"T{n}") for n in range(12)]
+        on_signal = [daemon.user(f"+49170222{n:04d}", f"S{n}") for n in range(12)]
+        await seed_people(db_path, [u.id for u in on_telegram], language="uk")
+        await seed_people(db_path, [u.uuid for u in on_signal], language="ar", channel="signal")
+        news = "Stammtisch am Mittwoch: neue Termine der Schuldnerberatung"
+        await compose(coordinator, news, "everyone")
+        await coordinator.press(data="bc:send")
+
+        def on_signal_so_far() -> int:
+            return sum(1 for u in on_signal for m in u.bot_messages() if news in m.text)
+
+        # A few copies in, Signal wants a captcha: it holds every further message.
+        await daemon.wait_until(lambda: on_signal_so_far() >= 3)
+        daemon.rate_limit(retry_after=1, challenge="challenge-7", times=10_000)
+        alert = views.captcha_alert(t("de"), "challenge-7")
+        await coordinator.wait_for_message(lambda m: m.text == alert)
+        held = on_signal_so_far()
+        assert held < len(on_signal)
+        # Telegram goes on at its own pace meanwhile.
+        await api.wait_until(lambda: all(copies(u) for u in on_telegram))
+        assert on_signal_so_far() == held
+
+        # Whoever runs the server solves it: the rest goes out, nobody twice.
+        monkeypatch.setenv("LOTSENBOT_SIGNAL_URL", daemon.url)
+        monkeypatch.setenv("LOTSENBOT_SIGNAL_ACCOUNT", daemon.account)
+        captcha = "signalcaptcha://signal-recaptcha-v2.solved-by-a-person"
+        assert await asyncio.to_thread(cli.main, ["signal-captcha", "challenge-7", captcha]) == 0
+        await daemon.wait_until(lambda: on_signal_so_far() == len(on_signal), timeout=30)
+        await api.wait_until(lambda: final_report(coordinator) is not None, timeout=30)
+        assert all(len(copies(u)) == 1 for u in on_telegram)
+        assert all(sum(news in m.text for m in u.bot_messages()) == 1 for u in on_signal)
+        # One alert, however many copies met the limit.
+        assert [m.text for m in coordinator.bot_messages()].count(alert) == 1
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
+
+
+async def test_fifty_lotsen_on_both_messengers_accept_at_once_and_exactly_one_wins(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=50))
+    db_path = tmp_path / "lotsenbot.sqlite3"
+    bot = await start_bot(api, city, db_path, signal=daemon)
+    try:
+        on_telegram = [api.user(5000 + n, f"T{n}", language_code="ru") for n in range(25)]
+        on_signal = [daemon.user(f"+49170333{n:04d}", f"S{n}") for n in range(25)]
+        await seed_people(db_path, [u.id for u in on_telegram], language="ru", lotse=True)
+        await seed_people(
+            db_path, [u.uuid for u in on_signal], language="ru", lotse=True, channel="signal"
+        )
+        refugee = daemon.user("+4917011110013", "Ivan")
+        await onboard_on_signal(refugee, "ru")
+        for action in (views.MENU_REQUEST, "ask:topic:housing"):
+            await pick(bot, refugee, action, "ru")
+        await refugee.send("Письмо от арендодателя")
+        for action in ("ask:langs_done", "ask:district:0", "ask:day:flex"):
+            await pick(bot, refugee, action, "ru")
+        await eventually(lambda: offers(bot, refugee, "ask:name"))
+        await refugee.send("Ivan")
+        await pick(bot, refugee, "ask:confirm", "ru")
+
+        await asyncio.gather(*(u.wait_for_text("🔔") for u in on_telegram))
+        await eventually(lambda: all(offers(bot, u, "offer:accept:") for u in on_signal))
+        accept = [
+            next(
+                n
+                for n, (_, a) in enumerate(latest_menu(bot, u.uuid), 1)
+                if a.startswith("offer:accept:")
+            )
+            for u in on_signal
+        ]
+        # Everyone at once: a tap on Telegram, the number on Signal.
+        queries = await asyncio.gather(
+            *(u.press(label("ru", "✅ Accept")) for u in on_telegram),
+            *(u.send(str(n)) for u, n in zip(on_signal, accept, strict=True)),
+        )
+        answers = await asyncio.gather(
+            *(u.wait_for_answer(q) for u, q in zip(on_telegram, queries[:25], strict=True))
+        )
+        gone = lotse_views.offer_gone(t("ru"))
+
+        def settled() -> bool:
+            waiting = "SELECT count(*) FROM offer WHERE status = 'offered'"
+            return rows_of(db_path, waiting) == [(0,)]
+
+        await eventually(settled, timeout=30)
+        assert rows_of(db_path, "SELECT count(*) FROM request WHERE status = 'accepted'") == [(1,)]
+        assert rows_of(db_path, "SELECT count(*) FROM offer WHERE status = 'accepted'") == [(1,)]
+        # The one who won hears the details; every other offer says it was taken.
+        won = [u for u, a in zip(on_telegram, answers, strict=True) if not a.get("text")]
+        assert [a["text"] for a in answers if a.get("text") == gone] == [gone] * (25 - len(won))
+        won_on_signal = [u for u in on_signal if any("Ivan" in m.text for m in u.bot_messages())]
+        assert len(won) + len(won_on_signal) == 1
+        lost_on_signal = [u for u in on_signal if u not in won_on_signal]
+        await daemon.wait_until(
+            lambda: all(any(m.text == gone for m in u.bot_messages()) for u in lost_on_signal)
+        )
+        (name,) = rows_of(
+            db_path,
+            "SELECT l.first_name FROM lotse l JOIN request r ON r.lotse_id = l.person_id",
+        )
+        await refugee.wait_for_text(str(name[0]))
+        assert len([m for m in refugee.bot_messages() if "🎉" in m.text]) == 1
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
+
+
+def rows_of(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+async def test_a_lotse_on_signal_joins_takes_an_offer_and_closes_the_case(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    (code,) = await invite_codes(api, 1)
+    taras = daemon.user("+4917011110014", "Taras Bondar")
+    # The invitation's code as the first message: language, consent, then the profile.
+    await taras.send(f"/start {code}")
+    await answer(taras, language_name("uk"), "uk")
+    await answer(taras, label("uk", "✅ I agree"), "uk")
+    await eventually(lambda: offers(both, taras, "prof:show:lang"))
+    await pick(both, taras, "prof:show:lang", "uk")
+    await pick(both, taras, "prof:lang:ru", "uk")
+    await taras.wait_for_message(lambda m: f"✅ {language_name('ru')}" in listed(m))
+
+    refugee = api.user(611, "Olena", language_code="ru")
+    await onboard(refugee, "ru")
+    await ask_for_lotse(refugee, "ru", voice=True, text=None, name="Olena")
+    await eventually(lambda: offers(both, taras, "offer:accept:"))
+    offer = next(m for m in reversed(taras.bot_messages()) if "🔔" in m.text)
+    assert "Olena" not in offer.text
+    (accept,) = [a for _, a in latest_menu(both, taras.uuid) if a.startswith("offer:accept:")]
+    await pick(both, taras, accept, "uk")
+    # The details, and the voice note itself, fetched from Telegram and sent on Signal.
+    details = await taras.wait_for_message(lambda m: "Olena" in m.text and "🔔" not in m.text)
+    voice = await taras.wait_for_message(lambda m: bool(m.attachments))
+    assert voice.attachments[0].data == b"OggS-voice" and voice.voice_note
+    await refugee.wait_for_text("Taras")
+
+    # A quote-reply to the details reaches Olena; her answer reaches him.
+    await taras.reply(details, "Добрий день, Олено! Я прийду в понеділок.")
+    relayed = await refugee.wait_for_text("Я прийду в понеділок")
+    await reply(refugee, relayed, "Спасибо!")
+    await taras.wait_for_text("Спасибо!")
+
+    # Done: the case's choices are on its details, further up: a quote-reply answers them.
+    number = accept.rsplit(":", 1)[1]
+    done = listed(details)[label("uk", "✅ Mark as done")]
+    await taras.reply(details, written(done, "uk"))
+    await eventually(lambda: offers(both, taras, f"case:hours:{number}:"))
+    await pick(both, taras, f"case:hours:{number}:2", "uk")
+    await eventually(
+        lambda: rows_of(both.settings.db_path, "SELECT status, hours FROM request") == [("done", 2)]
+    )
+
+
+async def test_a_coordinator_and_a_member_on_signal(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    office = daemon.user("+4917011110015", "Büro Integration")
+    city = dataclasses.replace(city, coordinators=frozenset({Contact("signal", office.uuid)}))
+    bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3", signal=daemon)
+    try:
+        await onboard_on_signal(office, "de")
+        # /invite 2 gives two links that open a chat with the bot's number, the codes beside.
+        seen = len(office.bot_messages())
+        await office.send("/invite 2")
+        links = await office.wait_for_message(lambda m: "signal.me" in m.text, after=seen)
+        codes = re.findall(r"/start ([A-Z0-9]{10})", links.text)
+        assert len(codes) == 2 and daemon.account in links.text
+        # A member of the public who used the bot before types one: they become a Lotse.
+        member = daemon.user("+4917011110016", "Hadi")
+        await onboard_on_signal(member, "fa")
+        await member.send(codes[0])
+        await eventually(lambda: offers(bot, member, "prof:"))
+        # /requests and /stats answer on Signal as on Telegram; the chart comes as a file.
+        seen = len(office.bot_messages())
+        await office.send("/requests")
+        await office.wait_for_message(lambda m: bool(m.text), after=seen)
+        seen = len(office.bot_messages())
+        await office.send("/stats")
+        await eventually(lambda: offers(bot, office, "st:"))
+        # /mydata: the member gets the document of everything stored about them.
+        seen = len(member.bot_messages())
+        await member.send("/mydata")
+        document = await member.wait_for_message(lambda m: bool(m.attachments), after=seen)
+        stored = json.loads(document.attachments[0].data)
+        assert stored["person"]["language"] == "fa" and "lotse" in stored
+        assert member.uuid in document.attachments[0].data.decode()
+        # A coordinator's command from someone who is none is refused, nothing created.
+        seen = len(member.bot_messages())
+        await member.send("/invite 5")
+        await member.wait_for_message(
+            lambda m: m.text == coordination_views.not_allowed(t("fa")), after=seen
+        )
+        assert rows_of(bot.settings.db_path, "SELECT count(*) FROM invite") == [(2,)]
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
+
+
+async def test_a_coordinator_on_signal_suspends_a_lotse_from_the_numbered_card(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    """The roster as numbered lists; the reason typed as text, not taken for a number."""
+    office = daemon.user("+4917011110009", "Büro")
+    signal_office = Contact("signal", office.uuid)
+    city = dataclasses.replace(city, coordinators=city.coordinators | {signal_office})
+    bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3", signal=daemon)
+    try:
+        codes = await invite_codes(api, 1)
+        lotse = await become_lotse(api, 102, "Hana", ["uk"], codes[0])
+        await onboard_on_signal(office, "de")
+        await office.send("/lotsen")
+        with closing(sqlite3.connect(bot.settings.db_path)) as conn:
+            (hana,) = conn.execute("SELECT person_id FROM lotse").fetchone()
+        await pick(bot, office, f"ro:card:{hana}", "de")
+        await pick(bot, office, f"ro:suspend:{hana}", "de")
+        await office.wait_for_text("Hana")
+        await office.send("Termin 3 nicht wahrgenommen")
+        card = await office.wait_for_text("Termin 3 nicht wahrgenommen")
+        assert label("de", "▶️ Reinstate") in listed(card)
+        await lotse.wait_for_text(
+            t("uk").gettext(
+                "The coordination office has paused your role as a Lotse: you get no requests "
+                "for now, and your open cases go to other Lotsen. Please contact the office: "
+                "{email}",
+                email=city.contact.email,
+            )
+        )
+        await pick(bot, office, f"ro:reinstate:{hana}", "de")
+        await lotse.wait_for_text(
+            t("uk").gettext("You are an active Lotse again and will receive requests.")
+        )
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations
+
+
+async def test_a_stammtisch_invitation_on_signal_carries_the_calendar_file(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    lotse = daemon.user("+4917011110017", "Mina")
+    await seed_people(
+        both.settings.db_path, [lotse.uuid], language="fa", lotse=True, channel="signal"
+    )
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    day = (both.clock.now().astimezone(both.city.timezone) + timedelta(days=10)).date()
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:new")
+    await coordinator.send("Sommerfest der Lotsen")
+    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
+    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
+    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
+    await coordinator.send("17:45")
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:goto:confirm")
+    await coordinator.press(data="evd:save")
+    # The invitation comes with the date as a calendar file, its answers numbered.
+    invitation = await lotse.wait_for_message(lambda m: "Sommerfest der Lotsen" in m.text)
+    (calendar,) = invitation.attachments
+    assert b"BEGIN:VCALENDAR" in calendar.data
+    assert b"Sommerfest der Lotsen" in calendar.data
+    await eventually(lambda: offers(both, lotse, "ev:rsvp:"))
+    (yes,) = [
+        a for _, a in latest_menu(both, lotse.uuid) if a.startswith("ev:rsvp:") and ":yes" in a
+    ]
+    await pick(both, lotse, yes, "fa")
+    await eventually(
+        lambda: rows_of(both.settings.db_path, "SELECT answer FROM rsvp") == [("yes",)]
+    )
 
 
 async def test_typed_answers_on_signal_a_stadtteil_a_time_and_half_hours(

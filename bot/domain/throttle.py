@@ -22,7 +22,12 @@ class Throttle:
     """
 
     def __init__(
-        self, per_second: float, chat_interval: float = 1.0, remembered_chats: int = 50_000
+        self,
+        per_second: float,
+        chat_interval: float = 1.0,
+        remembered_chats: int = 50_000,
+        *,
+        account_wide: bool = False,
     ) -> None:
         if per_second <= 0:
             raise ValueError("per_second must be positive")
@@ -35,6 +40,7 @@ class Throttle:
         self._careful_until = 0.0
         self._chats: OrderedDict[Hashable, float] = OrderedDict()
         self._remembered = remembered_chats
+        self.account_wide = account_wide
 
     def reserve(self, chat_id: Hashable, now: float) -> float:
         """Book the next moment a message may go to ``chat_id`` (e.g. a contact); return it
@@ -80,7 +86,13 @@ class Throttle:
 
         The copy that met the ``429`` waits its ``retry_after`` on its own; halving the pace
         instead of pausing everyone keeps a flood warning about one chat from stalling all.
+        Where the limit is the whole account's (``account_wide``: Signal), everyone pauses
+        for ``seconds`` instead, then goes on at half pace as long again.
         """
+        if self.account_wide:
+            self._next = max(self._next, now + seconds)
+            self._careful_until = max(self._careful_until, now + 2 * seconds)
+            return
         self._careful_until = max(self._careful_until, now + seconds)
 
 

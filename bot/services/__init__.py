@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import CityConfig
+from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.dialogs import DialogService
 from bot.services.events import EventService
@@ -16,9 +17,11 @@ from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.roster import RosterService
 from bot.services.schedule import Schedule, TimerOwner
 from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
+from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
@@ -52,6 +55,7 @@ class Repositories:
     waitlist: WaitlistRepository
     stats: StatsRepository
     retention: RetentionRepository
+    audit: AuditRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -69,6 +73,7 @@ class Repositories:
             WaitlistRepository(db),
             StatsRepository(db),
             RetentionRepository(db),
+            AuditRepository(db),
         )
 
 
@@ -90,6 +95,8 @@ class Services:
     dialogs: DialogService
     schedule: Schedule
     retention: RetentionService
+    audit: AuditService
+    roster: RosterService
 
 
 def build_services(
@@ -104,7 +111,10 @@ def build_services(
     )
     events = EventService(repos.events, repos.dialogs, mailings, city, clock)
     waitlist = WaitlistService(repos.waitlist, repos.dialogs, mailings, city, clock)
+    audit = AuditService(repos.audit, city, clock)
+    roster = RosterService(repos.lotsen, repos.timers, audit, requests, notifier, city, clock)
     owners: dict[str, TimerOwner] = {
+        "lotse": roster,
         "request": requests,
         "mailing": mailings,
         "event": events,
@@ -128,6 +138,8 @@ def build_services(
         dialogs=DialogService(repos.dialogs, clock),
         schedule=schedule,
         retention=RetentionService(
-            repos.retention, requests, lotsen, people, privacy, notifier, city, clock
+            repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
         ),
+        audit=audit,
+        roster=roster,
     )

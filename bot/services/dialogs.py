@@ -23,6 +23,12 @@ class DialogService:
         """The person's open dialog, if any."""
         return await self.repo.get(person.id)
 
+    async def begin(
+        self, person: Person, kind: str, data: dict[str, Any], key: int | None
+    ) -> Dialog:
+        """Start a one-step dialog that waits for typed input (it replaces an open one)."""
+        return await self.repo.save(person.id, kind, "typed", data, key, self.clock.now())
+
     async def wait(
         self, person: Person, kind: str, data: dict[str, Any], key: int | None = None
     ) -> Dialog | None:
@@ -35,5 +41,6 @@ class DialogService:
         return await self.repo.save(person.id, kind, kind, data, key, self.clock.now())
 
     async def end(self, person: Person, kind: str) -> None:
-        """The answer of ``kind`` came (or is no longer wanted)."""
+        """Close the person's dialog of ``kind``, if open (its answer came, or is no longer
+        wanted)."""
         await self.repo.end(person.id, kind)

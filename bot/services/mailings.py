@@ -47,7 +47,8 @@ class MailingOwner(Protocol):
 
 
 class MailingService:
-    """Deliver mailings under Telegram's limits, exactly once per recipient where knowable.
+    """Deliver mailings under each messenger's limits, exactly once per recipient where
+    knowable.
 
     Every copy is claimed (``sending``) in the database before it goes out and settled after.
     After a crash, copies still ``sending`` are *unconfirmed*: they may have arrived, so they
@@ -69,10 +70,19 @@ class MailingService:
         self.mailer = mailer
         self.rules = rules
         self.clock = clock
-        self.throttle = Throttle(rules.per_second)
+        #: One pace per messenger, each against its own limits.
+        self._throttles: dict[str, Throttle] = {}
         self._owners: dict[MailingKind, MailingOwner] = {}
         self._running: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
+
+    def throttle(self, channel: str) -> Throttle:
+        """The pace of mass messages on ``channel``."""
+        if channel not in self._throttles:
+            self._throttles[channel] = Throttle(
+                self.rules.rate(channel), account_wide=self.rules.account_wide(channel)
+            )
+        return self._throttles[channel]
 
     @property
     def _mail(self) -> Mailer:
@@ -230,7 +240,7 @@ class MailingService:
         finished = self.clock.now()
         if mailing.report_to is not None:
             loop = asyncio.get_running_loop()
-            slot = self.throttle.reserve(mailing.report_to, loop.time())
+            slot = self.throttle(mailing.report_to.channel).reserve(mailing.report_to, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
             fresh = replace(await self.repo.get(mailing_id) or mailing, finished_at=finished)
             await self._mail.report(fresh, content, await self.repo.progress(mailing_id), True)
@@ -251,22 +261,33 @@ class MailingService:
                     if await self.repo.claim(mailing.id, recipient.person_id):
                         await self._settle(mailing, recipient, Delivered(DeliveryStatus.FAILED))
                 continue
-            queue: asyncio.Queue[Recipient] = asyncio.Queue()
+            # Each messenger at its own pace, at the same time: a slow one holds up no other.
+            queues: dict[str, asyncio.Queue[Recipient]] = {}
             for recipient in batch:
-                queue.put_nowait(recipient)
-            senders = min(self.rules.senders, len(batch))
-            await asyncio.gather(*(self._sender(mailing, content, queue) for _ in range(senders)))
+                channel = recipient.contact.channel
+                queues.setdefault(channel, asyncio.Queue()).put_nowait(recipient)
+            await asyncio.gather(
+                *(
+                    self._sender(mailing, content, queue, self.throttle(channel))
+                    for channel, queue in queues.items()
+                    for _ in range(min(self.rules.senders_on(channel), queue.qsize()))
+                )
+            )
 
     async def _sender(
-        self, mailing: Mailing, content: object, queue: asyncio.Queue[Recipient]
+        self,
+        mailing: Mailing,
+        content: object,
+        queue: asyncio.Queue[Recipient],
+        throttle: Throttle,
     ) -> None:
         loop = asyncio.get_running_loop()
         while not queue.empty() and not self._stopping.is_set():
             recipient = queue.get_nowait()
-            slot = self.throttle.reserve(recipient.contact, loop.time())
+            slot = throttle.reserve(recipient.contact, loop.time())
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())
-            while (wait := self.throttle.admit(loop.time())) > 0:  # noqa: ASYNC110 - a clock, not an event
+            while (wait := throttle.admit(loop.time())) > 0:  # noqa: ASYNC110 - a clock, not an event
                 await asyncio.sleep(wait)
             try:
                 if self._stopping.is_set():
@@ -283,9 +304,9 @@ class MailingService:
                     )
                     result = Delivered(DeliveryStatus.PENDING, retry_after=_NETWORK_RETRY)
             finally:
-                self.throttle.answered(loop.time())
+                throttle.answered(loop.time())
             if result.status is DeliveryStatus.PENDING and result.retry_after:
-                self.throttle.slow_down(result.retry_after, loop.time())
+                throttle.slow_down(result.retry_after, loop.time())
             await self._settle(mailing, recipient, result)
 
     async def _settle(self, mailing: Mailing, recipient: Recipient, result: Delivered) -> None:
@@ -308,7 +329,7 @@ class MailingService:
         while not delivered.is_set():
             assert mailing.report_to is not None
             # The progress message counts against the coordinator's per-chat limit too.
-            slot = self.throttle.reserve(mailing.report_to, loop.time())
+            slot = self.throttle(mailing.report_to.channel).reserve(mailing.report_to, loop.time())
             await asyncio.sleep(max(0.0, slot - loop.time()))
             progress = await self.repo.progress(mailing.id)
             try:

@@ -208,6 +208,10 @@ class MenuRepository:
                 (self.channel, chat, self.channel, chat, self.keep),
             )
 
+    async def forget(self, chat: str) -> None:
+        """Forget every screen shown in ``chat``."""
+        await self.db.write("DELETE FROM menu WHERE channel = ? AND chat = ?", (self.channel, chat))
+
     async def change(
         self, chat: str, message_id: int, choices: Sequence[tuple[str, str]], digest: str | None
     ) -> None:

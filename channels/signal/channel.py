@@ -63,6 +63,7 @@ class SignalChannel:
     async def start(self, router: Router, services: Services) -> None:
         """Take events to ``router`` from now on."""
         self._router, self._services = router, services
+        self.messenger.on_challenge = router.captcha_needed
         if self.store is None:
             log.warning(
                 "LOTSENBOT_SIGNAL_ATTACHMENTS is not set: signal-cli keeps the files people "

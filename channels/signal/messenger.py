@@ -86,6 +86,8 @@ class SignalMessenger:
         self.account = account
         self.menus = menus
         self.clock = clock
+        #: Told when Signal wants a captcha solved before it takes more messages.
+        self.on_challenge: Callable[[str], Awaitable[None]] | None = None
 
     async def _deliver(self, chat: str, call: Callable[[], Awaitable[R]]) -> R:
         """Make ``call``; signal-cli's errors as the port's."""
@@ -100,6 +102,11 @@ class SignalMessenger:
         except rpc.NotRegistered as exc:
             raise Blocked(type(exc).__name__) from exc
         except rpc.RateLimited as exc:
+            if exc.challenge and self.on_challenge is not None:
+                try:
+                    await self.on_challenge(exc.challenge)
+                except Exception as error:  # the message waits all the same
+                    log.error("captcha alert failed: %s", type(error).__name__)
             raise RateLimited(exc.retry_after or _DEFAULT_WAIT) from exc
         except rpc.UntrustedIdentity as exc:
             raise Refused(type(exc).__name__) from exc
@@ -213,6 +220,9 @@ class SignalMessenger:
         await self._deliver(chat, lambda: self.rpc.send_reaction(chat, emoji, chat, message))
         return True
 
+    async def forget(self, chat: str) -> None:
+        await self.menus.forget(chat)
+
     def _editable(self, message: int) -> bool:
         """Whether Signal's apps still show an edit of the message sent at ``message`` (ms)."""
         sent = time.time() * 1000 - message  # Signal's clock, not the bot's
@@ -277,3 +287,7 @@ class Coalescing:
 
     async def react(self, chat: str, message: int, emoji: str) -> bool:
         return await self.inner.react(chat, message, emoji)
+
+    async def forget(self, chat: str) -> None:
+        await self.flush()
+        await self.inner.forget(chat)

@@ -43,6 +43,7 @@ __all__ = [
     "SignalRPC",
     "UntrustedIdentity",
     "data_uri",
+    "submit_captcha",
 ]
 
 JSON = dict[str, Any]
@@ -411,3 +412,12 @@ def _timestamp(result: Any) -> int:
     if isinstance(result, dict) and isinstance(result.get("timestamp"), int):
         return int(result["timestamp"])
     raise SignalError(None)
+
+
+async def submit_captcha(url: str, account: str, challenge: str, captcha: str) -> None:
+    """Lift a rate limit through the daemon at ``url`` (for the command line)."""
+    client = SignalRPC(url, account)
+    try:
+        await client.submit_rate_limit_challenge(challenge, captcha.strip())
+    finally:
+        await client.close()

@@ -176,6 +176,9 @@ class TelegramMessenger:
         found = await self.bot.get_file(ref)
         return bytes(await found.download_as_bytearray())
 
+    async def forget(self, chat: str) -> None:
+        """Telegram's channel keeps nothing of a chat outside the inbox."""
+
     @_delivery
     async def react(self, chat: str, message: int, emoji: str) -> bool:
         await self.bot.set_message_reaction(int(chat), message, ReactionTypeEmoji(emoji))
