@@ -290,12 +290,14 @@ def onboarding(language: str) -> list[Step]:
 def asking(district: int, *, day: str | None = None, name: str = "Amal") -> list[Step]:
     """From the main menu through the whole request to *sent*; the appointment on ``day``
     (ISO date) at 09:00, or a flexible one."""
-    if day is None:
-        when = [Step(data="ask:day:flex", expect=has("ask:place:skip"))]
+    if day is None:  # no date: no place is asked
+        when = [Step(data="ask:day:flex", expect=has("ask:name:telegram"))]
     else:
         when = [
             Step(data=f"ask:day:{day}", expect=has("ask:time:none")),
+            Step(data="ask:hour:09", expect=has("ask:time:0900")),  # the hour, its quarter
             Step(data="ask:time:0900", expect=has("ask:place:skip")),
+            Step(data="ask:place:skip", expect=has("ask:name:telegram")),
         ]
     return [
         Step(data="menu:request", expect=prefix("ask:topic:")),
@@ -304,7 +306,6 @@ def asking(district: int, *, day: str | None = None, name: str = "Amal") -> list
         Step(data="ask:langs_done", expect=prefix("ask:district:")),
         Step(data=f"ask:district:{district}", expect=has("ask:day:flex")),
         *when,
-        Step(data="ask:place:skip", expect=has("ask:name:telegram")),
         Step(text=name, expect=has("ask:confirm")),
         Step(data="ask:confirm", expect=only("menu:home")),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -28,9 +29,11 @@ __all__ = [
     "LOCALES_DIR",
     "Html",
     "Texts",
+    "fold",
     "guess_language",
     "isolate",
     "language_name",
+    "languages_named",
     "shipped_language",
     "texts",
 ]
@@ -92,6 +95,37 @@ def isolate(value: str) -> str:
 def language_name(code: str) -> str:
     """Return the language's own name for itself, as Babel gives it (e.g. ``العربية``)."""
     return Locale.parse(code).get_display_name(code) or code
+
+
+#: Letters that Arabic and Persian keyboards write differently for the same word.
+_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None})
+
+
+def fold(text: str) -> str:
+    """``text`` as typed answers are compared with labels: without emoji, symbols, accents
+    and other marks, punctuation or format characters; letters folded (case, Arabic and
+    Persian forms); spaces collapsed. ``Östrich``, ``ostrich`` and ``✅ Östrich`` are alike."""
+    kept = []
+    for char in unicodedata.normalize("NFKD", text):
+        category = unicodedata.category(char)
+        if category[0] in "SMC" or (category[0] == "P" and char not in "-'’"):
+            kept.append(" " if category[0] != "M" else "")
+        else:
+            kept.append(char)
+    return " ".join("".join(kept).casefold().translate(_LETTERS).split())
+
+
+def languages_named(text: str, reader: str) -> list[str]:
+    """The shipped languages ``text`` names, by their own names or by their names in the
+    reader's language (``فارسی و کمی آلمانی`` to a Farsi reader: Farsi and German), in the
+    picker's order."""
+    words = f" {fold(text)} "
+    found = []
+    for code in LANGUAGES:
+        names = {language_name(code), Locale.parse(reader).languages.get(code) or ""}
+        if any(f" {fold(name)} " in words for name in names if fold(name)):
+            found.append(code)
+    return found
 
 
 @cache

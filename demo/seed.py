@@ -203,8 +203,9 @@ async def ask_for_lotse(world: DemoWorld, spec: RequestSpec) -> None:
         data = [b["callback_data"] for row in calendar.buttons for b in row]
         days = [d for d in data if d.startswith("ask:day:") and d != "ask:day:flex"]
         await tap(user, days[spec.day])
+        await tap(user, f"ask:hour:{spec.time[:2]}")  # the hour, then its quarter
         await tap(user, f"ask:time:{spec.time}")
-    await tap(user, "ask:place:skip")
+        await tap(user, "ask:place:skip")
     await tap(user, "ask:name:telegram")
     await tap(user, "ask:confirm")
     sent = plain(asking_views.sent(texts(person.language, world.city.timezone)).text)[:40]

@@ -7,13 +7,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.requests import MAX_FILES, FileRef, Request, Status, Step
+from bot.i18n import languages_named
 from bot.services.requests import MAX_TEXT, RequestService
 from handlers import asking_views, views
 from handlers import request_views as rv
 from handlers.context import Speaker, Turn, speaker, together
-from handlers.dialogs import Answers, Apply, Dialogue, Reply, discarding, hhmm
+from handlers.dialogs import Answers, Apply, Dialogue, Reply, hhmm, typed_time
 from handlers.limits import file_problem, usable
 from handlers.port import Input, Screen
+from handlers.views import home_button
 
 __all__ = [
     "QUESTIONNAIRE",
@@ -26,6 +28,8 @@ __all__ = [
     "start_quick",
 ]
 
+#: The states of a request that was sent and has not ended.
+_RUNNING = (Status.OPEN, Status.OFFERED, Status.ACCEPTED)
 #: What a person may send along with a request (or to their case), kept by reference.
 _MEDIA = ("voice", "photo", "document")
 
@@ -49,7 +53,12 @@ async def start_asking(turn: Turn, who: Speaker) -> None:
     """Begin a new request (or continue an unfinished one at its step)."""
     assert who.person is not None
     requests = turn.services.requests
-    draft = await requests.draft(who.person) or await requests.start(who.person, turn.input.key)
+    draft = await requests.draft(who.person)
+    if draft is None:
+        draft = await requests.start(who.person, turn.input.key)
+        running = await _running(turn, who)
+        if running is not None:
+            await turn.send(asking_views.another_request(who.t, running))
     await QUESTIONNAIRE.show(turn, who, Draft(draft))
 
 
@@ -65,6 +74,13 @@ async def start_quick(turn: Turn, who: Speaker) -> None:
     if draft is None:
         draft = await requests.start(who.person, turn.input.key)
     await QUESTIONNAIRE.show(turn, who, Draft(draft))
+
+
+async def _running(turn: Turn, who: Speaker) -> Request | None:
+    """The person's newest request that was sent and has not ended, if any."""
+    assert who.person is not None
+    sent = await turn.services.requests.of_person(who.person)
+    return next((r for r in sent if r.status in _RUNNING), None)
 
 
 async def _load(turn: Turn, who: Speaker) -> Draft | None:
@@ -126,7 +142,9 @@ _ANSWERS: Answers[Draft] = {
     ("lang", Step.LANGUAGES): _answer(lambda rq, r, v, i: rq.toggle_language(r, v, i.key)),
     ("langs_done", Step.LANGUAGES): _answer(lambda rq, r, _, i: rq.languages_done(r, i.key)),
     ("district", Step.DISTRICT): _answer(
-        lambda rq, r, v, i: rq.choose_district(r, rq.city.districts[int(v)], i.key)
+        lambda rq, r, v, i: rq.choose_district(
+            r, None if v == "none" else rq.city.districts[int(v)], i.key
+        )
     ),
     ("day", Step.DAY): _answer(lambda rq, r, v, i: rq.choose_day(r, _day(v), i.key)),
     ("time", Step.TIME): _answer(
@@ -153,8 +171,36 @@ async def _confirm(turn: Turn, who: Speaker, draft: Draft, value: str) -> bool:
     return True
 
 
+async def _quarters(turn: Turn, who: Speaker, draft: Draft, value: str) -> bool:
+    """An hour tapped at the time step: its quarter hours in its place (back: the hours).
+    The hour's label typed is that full hour."""
+    if turn.input.press is None and value != "back":
+        at = dt.time(int(value))
+        updated = await turn.services.requests.choose_time(draft.request, at, turn.input.key)
+        if updated is None:
+            return False
+        await QUESTIONNAIRE.show(turn, who, Draft(updated))
+        return True
+    await turn.notice()
+    if value == "back":
+        await turn.replace(asking_views.ask_time(who.t))
+    else:
+        await turn.replace(asking_views.ask_quarter(who.t, value))
+    return True
+
+
+async def _stop(turn: Turn, who: Speaker, draft: Draft, value: str) -> bool:
+    """Stop asking: the draft goes; a request sent before is said to stay open."""
+    await turn.notice()
+    await turn.services.requests.discard(draft.request)
+    await turn.replace(asking_views.stopped(who.t, await _running(turn, who)))
+    return True
+
+
 async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None:
-    """Typed or sent input for a draft step."""
+    """Typed or sent input for a draft step (a choice's label is taken by the engine
+    before): text, voice note or photo where the matter is asked, a place, a name, the
+    languages named, a time; anything else is not understood, and the step stays."""
     requests = turn.services.requests
     typed, key = turn.input.text, turn.input.key
     request = draft.request
@@ -181,13 +227,23 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
         await turn.send(asking_views.file_added(who.t, len(updated.files)))
     elif draft.step is Step.PLACE and typed:
         updated = await requests.give_place(request, typed, key)
+    elif draft.step is Step.LANGUAGES and typed:
+        named = languages_named(typed, who.t.language)
+        if not named:
+            return None
+        updated = await requests.add_languages(request, named, key)
+    elif draft.step is Step.TIME and typed:
+        at = typed_time(typed, hour_alone=True)
+        if at is None:
+            return None
+        updated = await requests.choose_time(request, at, key)
     elif draft.step is Step.NAME:
         updated = await requests.give_name(request, typed or "", key)
         if updated is None:
             await turn.send(asking_views.name_missing(who.t))
             return Reply.TOLD
     else:
-        return Reply.NOT_HERE
+        return None
     return Reply.TOLD if updated is None else Draft(updated)
 
 
@@ -220,9 +276,8 @@ QUESTIONNAIRE: Dialogue[Draft] = Dialogue(
     answers=_ANSWERS,
     typed=_typed,
     ends={
-        ("stop", None): discarding(
-            lambda turn, draft: turn.services.requests.discard(draft.request), asking_views.stopped
-        ),
+        ("stop", None): _stop,
+        ("hour", Step.TIME): _quarters,
         ("confirm", Step.CONFIRM): _confirm,
     },
     in_place=frozenset({"lang"}),  # multi-select: redrawn in place
@@ -235,9 +290,9 @@ async def on_ask_button(turn: Turn) -> None:
     await QUESTIONNAIRE.on_press(turn)
 
 
-async def show_status(turn: Turn) -> None:
-    """/status: the person's requests, each cancellable."""
-    who = await speaker(turn)
+async def show_status(turn: Turn, who: Speaker | None = None) -> None:
+    """/status (or *My requests*): the person's requests, each cancellable."""
+    who = who or await speaker(turn)
     if not who.consented or who.person is None:
         await turn.send(views.consent(who.t, turn.services.city))
         return
@@ -252,7 +307,7 @@ async def on_request_button(turn: Turn) -> None:
     action = rv.REQ.read(turn.input.action)
     if action is not None and action[0] == "keep":
         await turn.notice()
-        await turn.replace(asking_views.nothing_changed(who.t))
+        await turn.replace(Screen(asking_views.nothing_changed(who.t), ((home_button(who.t),),)))
         return
     requests = turn.services.requests
     request = await requests.get(int(action[1][0])) if action is not None else None

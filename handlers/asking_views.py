@@ -26,6 +26,7 @@ __all__ = [
     "EDITABLE",
     "TIMES",
     "accepted_for_person",
+    "another_request",
     "ask_actions",
     "ask_day",
     "ask_description",
@@ -33,6 +34,7 @@ __all__ = [
     "ask_languages",
     "ask_name",
     "ask_place",
+    "ask_quarter",
     "ask_time",
     "ask_topic",
     "cancel_question",
@@ -53,6 +55,9 @@ __all__ = [
 
 
 TIMES = ("08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00", "17:00")
+#: The hours of the time step (``HH``): a tap on one offers its quarter hours.
+HOURS = tuple(value[:2] for value in TIMES)
+QUARTERS = ("00", "15", "30", "45")
 
 
 EDITABLE = (
@@ -74,7 +79,8 @@ _ASK_STEPS: dict[str, tuple[Part, ...]] = {
     "lang": (LANGUAGES,),
     "langs_done": (),
     "day": (re.compile(rf"flex|{DATE.pattern}"),),
-    "time": (("none", *(value.replace(":", "") for value in TIMES)),),
+    "hour": (("back", *HOURS),),
+    "time": (("none", *(hour + minute for hour in HOURS for minute in QUARTERS)),),
     "place": ("skip",),
     "name": ("telegram",),
     "edit": (EDITABLE,),
@@ -90,7 +96,12 @@ def ask_actions(city: CityConfig) -> Actions:
     """Every action of the questionnaire: the steps above, and the city's topics and Stadtteile
     (a Stadtteil by its position in the city's list)."""
     return Actions(
-        "ask", {**_ASK_STEPS, "topic": (city.topics,), "district": (indices(city.districts),)}
+        "ask",
+        {
+            **_ASK_STEPS,
+            "topic": (city.topics,),
+            "district": (("none", *indices(city.districts)),),
+        },
     )
 
 
@@ -153,9 +164,10 @@ def ask_district(t: Texts, city: CityConfig) -> Screen:
     """Step 4: the Stadtteil."""
     ask = ask_actions(city)
     choices = [ask.choice(name, "district", i) for i, name in enumerate(city.districts)]
+    unknown = ask.choice(t.gettext("🤷 I don't know"), "district", "none")
     return Screen(
         t.gettext("<b>In which part of {city} do you live?</b>", city=city.city),
-        (*grid(choices, 2), _cancel_row(t)),
+        (*grid(choices, 2), (unknown,), _cancel_row(t)),
     )
 
 
@@ -172,12 +184,26 @@ def ask_day(t: Texts, days: list[dt.date]) -> Screen:
 
 
 def ask_time(t: Texts) -> Screen:
-    """Step 6: the time of day."""
+    """Step 6: the time of day: an hour (a second tap gives its quarter hours), or typed."""
+    hours = [_ASK.choice(t.clock(dt.time(int(hour))), "hour", hour) for hour in HOURS]
     return Screen(
         t.gettext("<b>At what time?</b>"),
         (
-            *time_buttons(t, TIMES, _ASK, "time"),
+            *grid(hours, 5),
             (_ASK.choice(t.gettext("Time not known yet"), "time", "none"),),
+            _cancel_row(t),
+        ),
+    )
+
+
+def ask_quarter(t: Texts, hour: str) -> Screen:
+    """Step 6, after tapping an hour: that hour and its quarters."""
+    times = tuple(f"{hour}:{minute}" for minute in QUARTERS)
+    return Screen(
+        t.gettext("<b>At what time?</b>"),
+        (
+            *time_buttons(t, times, _ASK, "time"),
+            (_ASK.choice(t.gettext("⬅️ Back"), "hour", "back"),),
             _cancel_row(t),
         ),
     )
@@ -238,9 +264,26 @@ def sent(t: Texts) -> Screen:
     return Screen(text, ((home_button(t),),))
 
 
-def stopped(t: Texts) -> str:
-    """The person stopped asking; nothing was sent."""
-    return t.gettext("Your request was not sent. You can start again from the menu at any time.")
+def stopped(t: Texts, running: Request | None = None) -> Screen:
+    """The person stopped asking; nothing was sent (and a request sent before still runs)."""
+    if running is None:
+        text = t.gettext(
+            "Your request was not sent. You can start again from the menu at any time."
+        )
+    else:
+        text = t.gettext(
+            "Nothing new was sent. Your request #{number} is still open.",
+            number=str(running.id),
+        )
+    return Screen(text, ((home_button(t),),))
+
+
+def another_request(t: Texts, running: Request) -> str:
+    """Before the first step of a new request, while one sent earlier still runs."""
+    return t.gettext(
+        "You already have request #{number} open. This is a new, separate request.",
+        number=str(running.id),
+    )
 
 
 def description_missing(t: Texts) -> str:
@@ -314,9 +357,17 @@ def nothing_changed(t: Texts) -> str:
     return t.gettext("Alright, nothing was changed.")
 
 
-def cancelled(t: Texts, request: Request) -> str:
-    """Confirmation of a cancellation."""
-    return t.gettext("Request #{number} has been cancelled.", number=str(request.id))
+def cancelled(t: Texts, request: Request) -> Screen:
+    """Confirmation of a cancellation, and the way on."""
+    return Screen(
+        t.gettext("Request #{number} has been cancelled.", number=str(request.id)),
+        _next_steps(t),
+    )
+
+
+def _next_steps(t: Texts) -> tuple[tuple[Choice, ...], ...]:
+    """Where a finished part of asking leads on: a new request, or the main menu."""
+    return ((button(t.gettext("🤝 I need a Lotse"), MENU_REQUEST),), (home_button(t),))
 
 
 def accepted_for_person(t: Texts, request: Request, lotse_name: str) -> str:
@@ -339,14 +390,15 @@ def taking_longer(t: Texts, request: Request) -> str:
     )
 
 
-def expired(t: Texts, request: Request, city: CityConfig) -> str:
+def expired(t: Texts, request: Request, city: CityConfig) -> Screen:
     """The date passed without a Lotse."""
-    return t.gettext(
+    text = t.gettext(
         "Unfortunately we could not find a Lotse in time for request #{number}. "
         "Please contact the coordination office: {email}. You can also ask again from the menu.",
         number=str(request.id),
         email=city.contact.email,
     )
+    return Screen(text, _next_steps(t))
 
 
 def handed_back_for_person(t: Texts, request: Request) -> str:
@@ -368,6 +420,6 @@ def feedback_question(t: Texts, request: Request) -> Screen:
     )
 
 
-def feedback_thanks(t: Texts) -> str:
-    """After the feedback tap."""
-    return t.gettext("Thank you for your feedback!")
+def feedback_thanks(t: Texts) -> Screen:
+    """After the feedback tap: thanks, and the way on."""
+    return Screen(t.gettext("Thank you for your feedback!"), ((home_button(t),),))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.config import CityConfig
 from bot.domain.requests import CLOSED_STATES, Request
 from bot.i18n import Texts
+from handlers.actions import NUMBER, Actions
 from handlers.request_views import office_contact, when_label
 from handlers.views import (
     Screen,
@@ -13,14 +14,15 @@ from handlers.views import (
 )
 
 __all__ = [
+    "RELAY",
     "attendance_news",
     "attendance_noted",
-    "relay_needs_reply",
     "relay_sent",
     "relayed",
     "reminder",
     "reply_refused",
     "reply_unknown",
+    "which_case",
 ]
 
 
@@ -72,11 +74,18 @@ def relayed(t: Texts, request: Request, sender: str, text: str | None) -> str:
     )
 
 
-def relay_needs_reply(t: Texts) -> str:
-    """A Lotse with several cases wrote without replying to one."""
-    return t.gettext(
-        "You have several cases. Please reply to a message of the case you mean, "
-        "so I know where to send this."
+#: Which case a message is for: ``relay:to:<id>``.
+RELAY = Actions("relay", {"to": (NUMBER,)})
+
+
+def which_case(t: Texts, cases: list[tuple[Request, str]]) -> Screen:
+    """Someone with several cases wrote without saying which: the message is kept, and each
+    case is a choice (its number and the other side's first name)."""
+    return Screen(
+        t.gettext("Which case is this message for?"),
+        tuple(
+            (RELAY.choice(f"#{request.id} {name}", "to", request.id),) for request, name in cases
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from handlers.port import (
     Choices,
     DeliveryError,
     Input,
+    Kind,
     Messenger,
     OutFile,
     Refused,
@@ -64,12 +65,14 @@ class Turn:
         return await self.messenger.send(self.input.chat, screen, attachment=attachment, file=file)
 
     async def replace(self, screen: Screen | str) -> None:
-        """Replace the pressed message by ``screen`` (unchanged content is fine)."""
-        if self.input.pressed is None:
-            return
+        """Replace the pressed message by ``screen`` (unchanged content is fine). A choice
+        that was typed rather than pressed has no message to change: ``screen`` is sent."""
         if isinstance(screen, str):
             screen = Screen(screen)
-        await self.messenger.edit(self.input.chat, self.input.pressed, screen)
+        if self.input.pressed is not None:
+            await self.messenger.edit(self.input.chat, self.input.pressed, screen)
+        elif self.input.kind is Kind.ACTION and self.input.press is None:
+            await self.send(screen)
 
     async def set_choices(self, choices: Choices) -> None:
         """Replace only the pressed message's choices."""

@@ -10,11 +10,15 @@ does at which step, and what typed input does. The engine applies the rules they
 - an input handled again after a restart changes nothing and shows the current step again;
 - an answer that fits is acknowledged, the old step's choices go and the next step comes
   (a multi-select is redrawn in place instead);
-- typed input a step does not understand is said so, and the step is asked again.
+- typed text that is the label of one of the step's choices (ignoring case, accents and
+  emoji) counts as choosing it;
+- typed input a step does not understand is said so in one line, and the same step is
+  asked again: the dialog and what it holds stay.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,11 +26,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, Protocol, TypeVar
 
-from bot.i18n import Texts
+from bot.i18n import Texts, fold
 from handlers import views
 from handlers.actions import Actions
 from handlers.context import Speaker, Turn, speaker, together
-from handlers.port import Screen
+from handlers.port import Kind, Screen
 
 __all__ = [
     "Answers",
@@ -36,10 +40,12 @@ __all__ = [
     "Ends",
     "Reply",
     "State",
+    "as_choice",
     "discarding",
     "hhmm",
     "refuse",
     "small_number",
+    "typed_choice",
     "typed_day",
     "typed_text",
     "typed_time",
@@ -128,24 +134,26 @@ class Dialogue(Generic[S]):
             await turn.notice()
             await self.show(turn, who, state)
             return
+        if not await self._choose(turn, who, state):
+            await refuse(turn, who.t)
+
+    async def _choose(self, turn: Turn, who: Speaker, state: S) -> bool:
+        """Carry out the chosen action at the state's step; False if it does not fit."""
         action = self.read(turn, state)
         if action is None:
-            await refuse(turn, who.t)
-            return
+            return False
         what, value = action
         end = _at(self.ends, what, state.step)
         apply = _at(self.answers, what, state.step)
         try:
             if end is not None:
-                if not await end(turn, who, state, value):
-                    await refuse(turn, who.t)
-                return
+                return await end(turn, who, state, value)
             updated = await apply(turn, state, value) if apply is not None else None
         except ValueError:  # the service's own checks
             updated = None
         if updated is None:
-            await refuse(turn, who.t)
-        elif what in self.in_place:
+            return False
+        if what in self.in_place:
             screen = await self.screen(turn, who, updated)
             await self._at_once(turn.notice, lambda: turn.replace(screen))
         else:
@@ -153,11 +161,15 @@ class Dialogue(Generic[S]):
             await self._at_once(
                 turn.notice, turn.clear_choices, lambda: self.show(turn, who, updated)
             )
+        return True
 
     async def take_input(self, turn: Turn, who: Speaker, state: S) -> bool:
         """Typed or sent input while in this dialog; False if its step takes none."""
         if state.replays(turn.input.key):
             await self.show(turn, who, state)
+            return True
+        chosen = typed_choice(turn, await self.screen(turn, who, state))
+        if chosen is not None and await self._choose(chosen, who, state):
             return True
         updated = await self.typed(turn, who, state)
         if updated is Reply.NOT_HERE:
@@ -204,6 +216,29 @@ def discarding(
     return end
 
 
+def typed_choice(turn: Turn, screen: Screen | str) -> Turn | None:
+    """The turn as the choice of ``screen`` whose label the typed text is (ignoring case,
+    accents, emoji and marks), or None: no label, or labels of different choices. The choice
+    counts as pressed on no message (what would change the pressed message is sent)."""
+    wanted = fold(typed_text(turn))
+    if not wanted or isinstance(screen, str) or turn.input.upload is not None:
+        return None
+    found = {c.action for row in screen.choices for c in row if fold(c.label) == wanted}
+    if len(found) != 1:
+        return None
+    (action,) = found
+    return as_choice(turn, action)
+
+
+def as_choice(turn: Turn, action: str | None) -> Turn:
+    """The typed input as a choice of ``action`` pressed on no message: what would change
+    the pressed message is sent instead."""
+    chosen = dataclasses.replace(
+        turn.input, kind=Kind.ACTION, action=action, pressed=None, press=None
+    )
+    return dataclasses.replace(turn, input=chosen)
+
+
 def hhmm(value: str) -> dt.time:
     """A time as choices carry it: ``HHMM``."""
     return dt.time(int(value[:2]), int(value[2:]))
@@ -215,7 +250,11 @@ def typed_text(turn: Turn) -> str:
 
 
 _DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
-_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:uhr|h)?\s*$", re.IGNORECASE)
+_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(uhr|h)?\s*$", re.IGNORECASE)
+
+
+#: Arabic-Indic and Persian digits, read as 0-9.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def small_number(text: str) -> int | None:
@@ -234,9 +273,13 @@ def typed_day(text: str) -> dt.date | None:
         return None
 
 
-def typed_time(text: str) -> dt.time | None:
-    """A typed time such as ``18:45``, ``18.45`` or ``18:45 Uhr``."""
-    match = _TIME.match(text)
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+def typed_time(text: str, *, hour_alone: bool = False) -> dt.time | None:
+    """A typed time such as ``18:45``, ``18.45``, ``18:45 Uhr`` or ``18 Uhr`` (with
+    ``hour_alone`` also ``18``)."""
+    match = _TIME.match(text.translate(_DIGITS))
+    if match is None or (match[2] is None and match[3] is None and not hour_alone):
         return None
-    return dt.time(int(match[1]), int(match[2]))
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)

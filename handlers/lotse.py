@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
+
+from bot.domain.dialogs import Dialog
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.requests import Request, Status
 from bot.services.requests import Outcome
@@ -16,6 +20,7 @@ from handlers import (
 from handlers import request_views as rv
 from handlers.actions import NUMBER, parse
 from handlers.context import Speaker, Turn, coordinator_chats, quietly, speaker
+from handlers.dialogs import Dialogue, Reply, as_choice, typed_text
 from handlers.port import Screen
 
 __all__ = [
@@ -227,11 +232,14 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
     if action == "done":
         await turn.notice()
         await _send_for_case(turn, request.id, lotse_views.hours_question(who.t, request))
+        # Until the answer comes, typed text is the hours (not a message to the person).
+        await turn.services.dialogs.wait(who.person, HOURS, {"case": request.id}, turn.input.key)
         return True
     if action == "hours":
         # The hours are given once, with closing the case; a closed case keeps them.
         if not await requests.finish(request, lotse, float(parts[3]) or None, turn.input.key):
             return False
+        await turn.services.dialogs.end(who.person, HOURS)
         await turn.notice()
         await turn.replace(lotse_views.case_done_feedback(who.t, request))
         return True
@@ -244,3 +252,76 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
         await turn.replace(lotse_views.handed_back(who.t, request))
         return True
     return False
+
+
+# ------------------------------------------------------------------ hours, typed
+
+#: The dialog of a Lotse asked how many hours a case took.
+HOURS = "hours"
+_HOURS_TYPED = re.compile(r"\s*([0-9]{1,2})(?:[.,]([0-9]{1,2}))?\s*[^\W\d_]{0,12}\.?\s*")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789,")
+
+
+def typed_hours(text: str) -> float | None:
+    """Hours typed as ``2``, ``2,5``, ``2.5`` or ``2,5 h`` (to the half hour, 0 to 24)."""
+    match = _HOURS_TYPED.fullmatch(text.translate(_DIGITS))
+    if match is None:
+        return None
+    hours = math.floor(float(f"{match[1]}.{match[2] or 0}") * 2 + 0.5) / 2  # half up
+    return hours if hours <= 24 else None
+
+
+async def _hours_asked(turn: Turn, who: Speaker) -> Dialog | None:
+    dialog = await turn.services.dialogs.current(who.person) if who.person else None
+    return dialog if dialog is not None and dialog.kind == HOURS else None
+
+
+async def _hours_case(turn: Turn, dialog: Dialog) -> Request | None:
+    request = await turn.services.requests.get(int(dialog.data.get("case", 0)))
+    return request if request is not None and request.status is Status.ACCEPTED else None
+
+
+async def _hours_screen(turn: Turn, who: Speaker, dialog: Dialog) -> Screen | str:
+    request = await _hours_case(turn, dialog)
+    if request is None:  # closed meanwhile (e.g. handled again after a restart)
+        return views.button_expired(who.t)
+    return lotse_views.hours_question(who.t, request)
+
+
+async def _hours_chosen(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    """A choice of the hours question, typed (the press goes through the case's route)."""
+    request = await _hours_case(turn, dialog)
+    number, _, hours = value.partition(":")
+    if request is None or str(request.id) != number:
+        return False
+    return await _case_action(turn, who, request, ["case", "hours", number, hours])
+
+
+async def _hours_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
+    """Typed text while the hours are asked: the hours (else the question again). A case
+    that no longer runs asks nothing: the text goes on as any other."""
+    request = await _hours_case(turn, dialog)
+    if request is None:
+        assert who.person is not None
+        await turn.services.dialogs.end(who.person, HOURS)
+        return Reply.NOT_HERE
+    hours = typed_hours(typed_text(turn))
+    if hours is None:
+        return None
+    answered = as_choice(turn, turn.input.action)  # the answer is sent, not edited in
+    if not await _case_action(
+        answered, who, request, ["case", "hours", str(request.id), str(hours)]
+    ):
+        return None
+    return Reply.TOLD
+
+
+#: Typed text while a Lotse is asked how many hours a case took: the answer.
+HOURS_ASKED: Dialogue[Dialog] = Dialogue(
+    load=_hours_asked,
+    actions=lambda turn, _: lotse_views.CASE,
+    screen=_hours_screen,
+    answers={},
+    typed=_hours_typed,
+    ends={("hours", None): _hours_chosen},
+)

@@ -151,7 +151,7 @@ class MessengerNotifier:
             await self._send_case(
                 owner.contact,
                 request,
-                Screen(asking_views.expired(self._t(owner), request, self.city)),
+                asking_views.expired(self._t(owner), request, self.city),
             )
 
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:

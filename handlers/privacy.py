@@ -137,5 +137,7 @@ async def on_privacy_button(turn: Turn) -> None:
     )
     await turn.services.privacy.erase(who.person)
     await turn.replace(goodbye)
-    # What the channel keeps of the chat (the goodbye among it) goes as well.
+    # What the channel keeps of the chat (the goodbye among it) goes as well, down to the
+    # old page images in the write-ahead log.
     await turn.messenger.forget(turn.input.chat)
+    await turn.services.privacy.purge()

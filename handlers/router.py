@@ -87,6 +87,7 @@ ROUTES: tuple[Route, ...] = (
     Route(lotse.on_case_button, on="case"),
     Route(lotse.on_case_button, on="att"),
     Route(lotse.on_case_button, on="fb"),
+    Route(messages.on_relay_button, on="relay"),
     Route(retention.on_idle_button, on="idle"),
     Route(privacy.on_privacy_button, on="priv"),
     Route(broadcasts.on_news_button, on="news"),

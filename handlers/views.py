@@ -28,6 +28,7 @@ __all__ = [
 # Action data is sent back by the client, so it carries only short keys; handlers check them.
 MENU_REQUEST = "menu:request"
 MENU_QUICK = "menu:quick"
+MENU_STATUS = "menu:status"
 MENU_LOTSE = "menu:lotse"
 MENU_BECOME = "menu:become"
 MENU_STAMMTISCH = "menu:stammtisch"
@@ -197,6 +198,7 @@ def main_menu(t: Texts) -> Screen:
         rows(
             (t.gettext("🎤 Quick: just send a voice note"), MENU_QUICK),
             (t.gettext("🤝 I need a Lotse"), MENU_REQUEST),
+            (t.gettext("📋 My requests"), MENU_STATUS),
             (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
             (t.gettext("🎓 I want to become a Lotse"), MENU_BECOME),
             (t.gettext("📅 Stammtisch dates"), MENU_STAMMTISCH),
@@ -242,6 +244,7 @@ def help_text(t: Texts, city: CityConfig) -> Screen:
         "This bot belongs to {programme}. Use the buttons; you rarely need to type.\n\n"
         "/start – start again\n"
         "/menu – main menu\n"
+        "/status – your requests\n"
         "/language – change the language\n"
         "/privacy – privacy notice and your consent\n"
         "/help – this help\n\n"

@@ -12,7 +12,17 @@ from handlers.context import Speaker, Turn, speaker
 #: The consent buttons (``yes`` may carry an invitation code).
 _CONSENT = ("yes", "no", "show", "withdraw")
 #: The main menu's entries and the way back to it.
-_MENU = ("request", "quick", "lotse", "become", "stammtisch", "language", "privacy", "home")
+_MENU = (
+    "request",
+    "quick",
+    "status",
+    "lotse",
+    "become",
+    "stammtisch",
+    "language",
+    "privacy",
+    "home",
+)
 
 __all__ = [
     "edited",
@@ -190,7 +200,14 @@ async def on_menu(turn: Turn) -> None:
     elif entry == views.MENU_STAMMTISCH:
         await events.show_stammtisch(turn, who)
     elif (
-        entry in (views.MENU_REQUEST, views.MENU_QUICK, views.MENU_LOTSE, views.MENU_BECOME)
+        entry
+        in (
+            views.MENU_REQUEST,
+            views.MENU_QUICK,
+            views.MENU_STATUS,
+            views.MENU_LOTSE,
+            views.MENU_BECOME,
+        )
         and not who.consented
     ):
         await turn.send(views.consent(who.t, city))
@@ -198,6 +215,8 @@ async def on_menu(turn: Turn) -> None:
         await asking.start_asking(turn, who)
     elif entry == views.MENU_QUICK:
         await asking.start_quick(turn, who)
+    elif entry == views.MENU_STATUS:
+        await asking.show_status(turn, who)
     elif entry == views.MENU_LOTSE:
         await lotse.show_lotse_menu(turn, who)
     elif entry == views.MENU_BECOME:

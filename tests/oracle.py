@@ -36,7 +36,10 @@ def is_available(lotse: Lotse, now: datetime, tz: ZoneInfo) -> bool:
 
 
 def _score(lotse: Lotse, request: Request) -> tuple[int, int, int, int, int]:
-    district = not lotse.districts or request.district in lotse.districts
+    # A Stadtteil the person does not know fits every Lotse alike.
+    district = (
+        request.district is None or not lotse.districts or request.district in lotse.districts
+    )
     topic = not lotse.topics or request.topic in lotse.topics
     shared = len(lotse.languages.intersection(request.languages))
     # Higher is better: Stadtteil, topic, fewer open cases, fewer recent offers, more languages.

@@ -109,11 +109,15 @@ async def ask_for_lotse(
     name: str = "Amal",
     place: str | None = None,
 ) -> BotMessage:
-    """Go through the whole intake and send the request; return the confirmation."""
+    """Go through the whole intake and send the request; return the confirmation. Asking
+    again, the languages, the Stadtteil and the name of the last request are taken again (not
+    asked); without a date there is no place to give. ``day``: ``flex``, ``tomorrow`` or an
+    ISO date of the calendar."""
     tr = t(language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data=f"ask:topic:{topic}")
     await user.wait_for_text(plain_first_line(asking_views.ask_description(tr).text))
+    seen = len(user.bot_messages())
     if voice:
         await user.send_voice()
     elif photo:
@@ -121,18 +125,28 @@ async def ask_for_lotse(
     else:
         assert text is not None
         await user.send(text)
-    await user.press(data="ask:langs_done")
-    await user.press(data=f"ask:district:{district}")
+    step = await user.wait_for_message(
+        lambda m: has_data(m, "ask:langs_done") or has_data(m, "ask:day:flex"), after=seen
+    )
+    if has_data(step, "ask:langs_done"):
+        await user.press(data="ask:langs_done")
+        await user.press(data=f"ask:district:{district}")
+    if day == "tomorrow":  # the calendar's second day
+        days = await user.wait_for_message(lambda m: has_data(m, "ask:day:flex"), after=seen)
+        day = days.buttons[0][1]["callback_data"].removeprefix("ask:day:")
     await user.press(data=f"ask:day:{day}")
     if day != "flex":
         await user.press(data=f"ask:time:{time or 'none'}")
-    if place is None:
-        await user.press(data="ask:place:skip")
-    else:
-        await user.wait_for_message(lambda m: has_data(m, "ask:place:skip"))
-        await user.send(place)
-    await user.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
-    await user.send(name)
+        if place is None:
+            await user.press(data="ask:place:skip")
+        else:
+            await user.wait_for_message(lambda m: has_data(m, "ask:place:skip"), after=seen)
+            await user.send(place)
+    step = await user.wait_for_message(
+        lambda m: has_data(m, "ask:name:telegram") or has_data(m, "ask:confirm"), after=seen
+    )
+    if not has_data(step, "ask:confirm"):
+        await user.send(name)
     await user.press(data="ask:confirm")
     return await user.wait_for_text(plain_first_line(asking_views.sent(tr).text))
 

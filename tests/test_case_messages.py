@@ -288,7 +288,12 @@ async def test_offers_of_both_rounds_show_the_place_but_no_name(
         refugee = api.user(743, "Hala", language_code="de")
         await onboard(refugee, "de")
         await ask_for_lotse(
-            refugee, "de", text="Brief der Familienkasse", name="Hala", place="Bahnhofstraße 4"
+            refugee,
+            "de",
+            text="Brief der Familienkasse",
+            name="Hala",
+            day="tomorrow",  # a place is asked for an appointment with a date
+            place="Bahnhofstraße 4",
         )
 
         def offers() -> list[BotMessage]:

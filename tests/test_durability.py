@@ -218,7 +218,6 @@ async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProc
     await process.kill()
     await process.start()
     await refugee.press(data="ask:day:flex")
-    await refugee.press(data="ask:place:skip")
     await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
     await refugee.send("Parisa")
     await refugee.press(data="ask:confirm")
@@ -311,7 +310,7 @@ async def test_offers_recorded_before_the_answer_reach_the_lotse_after_sigkill(
     await refugee.press(data="ask:topic:school")
     await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
     await refugee.send("Anmeldung an der Grundschule")
-    for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+    for data in ("ask:langs_done", "ask:district:2", "ask:day:flex"):
         await refugee.press(data=data)
     await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
     await refugee.send("Olha")
@@ -359,7 +358,7 @@ async def test_request_killed_before_its_offers_were_recorded_is_offered_at_star
         await refugee.press(data="ask:topic:school")
         await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
         await refugee.send("Anmeldung an der Grundschule")
-        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex"):
             await refugee.press(data=data)
         await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
         await refugee.send("Parisa")
@@ -429,7 +428,7 @@ async def test_request_opened_but_not_yet_offered_is_offered_after_sigkill(
         await refugee.press(data="ask:topic:school")
         await refugee.wait_for_message(lambda m: has_data(m, "ask:stop"))
         await refugee.send("Anmeldung an der Grundschule")
-        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex", "ask:place:skip"):
+        for data in ("ask:langs_done", "ask:district:2", "ask:day:flex"):
             await refugee.press(data=data)
         await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
         await refugee.send("Olha")

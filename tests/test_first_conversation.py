@@ -70,6 +70,7 @@ async def test_whole_first_conversation_in_each_language(
     assert menu.button_labels() == [
         ours.gettext("🎤 Quick: just send a voice note"),
         ours.gettext("🤝 I need a Lotse"),
+        ours.gettext("📋 My requests"),
         ours.gettext("🧭 I am a Lotse"),
         ours.gettext("🎓 I want to become a Lotse"),
         ours.gettext("📅 Stammtisch dates"),

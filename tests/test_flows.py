@@ -58,8 +58,7 @@ async def _ask(person: Person) -> None:
     await person.say("A letter from the Jobcenter")
     await person.pick("ask:langs_done")
     await person.pick("ask:district:0")
-    await person.pick("ask:day:flex")
-    await person.pick("ask:place:skip")
+    await person.pick("ask:day:flex")  # no date: no place is asked
     await person.say("Amal")
     await person.pick("ask:confirm")
     assert person.last.text == asking_views.sent(_t()).text
@@ -77,6 +76,7 @@ async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu
     menu = views.main_menu(_t("uk"))
     assert person.last.labels() == [c.label for row in menu.choices for c in row]
     assert _t("uk").gettext("🎤 Quick: just send a voice note") in person.last.labels()
+    assert len(person.last.labels()) == 8  # with the quick request and My requests
 
 
 async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: World) -> None:

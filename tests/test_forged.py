@@ -78,7 +78,7 @@ FORGED_BY_REFUGEE = [
     "req:cancel_yes:1:1",
     "req:keep:1",
     "req:",
-    "ask:time:0830",
+    "ask:time:0831",  # quarter hours are offered, other minutes are not
     "ask:time:2599",
     "ask:time:1",
     "ask:time:none:1",

@@ -21,6 +21,7 @@ from bot.config import load_city
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import views
 from handlers.actions import Actions
+from handlers.lotse import typed_hours
 from handlers.router import ROUTES
 from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, coordinated_by, eventually, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
@@ -266,8 +267,61 @@ class _Errors(logging.Handler):
         self.seen.append(record.getMessage())
 
 
+def _at_step(db: Path, user: FakeUser) -> tuple[str, object] | None:
+    """The step the user is at: their draft's id, or the kind of their open dialog."""
+    with sqlite3.connect(db) as conn:
+        person = conn.execute(
+            "SELECT person_id FROM contact WHERE channel = 'telegram' AND address = ?",
+            (str(user.id),),
+        ).fetchone()
+        if person is None:
+            return None
+        draft = conn.execute(
+            "SELECT id FROM request WHERE person_id = ? AND status = 'draft'", person
+        ).fetchone()
+        if draft is not None:
+            return ("draft", draft[0])
+        dialog = conn.execute("SELECT kind FROM dialog WHERE person_id = ?", person).fetchone()
+    return ("dialog", dialog[0]) if dialog is not None else None
+
+
+def _others(api: FakeBotAPI, user: FakeUser) -> dict[int, int]:
+    """How many messages everyone else in the fake API has had from the bot."""
+    return {
+        chat: len([m for m in messages if m.from_bot])
+        for chat, messages in api.chats.items()
+        if chat != user.id
+    }
+
+
+def _answers_the_step(at: tuple[str, object], text: str) -> bool:
+    """Whether typed ``text`` answers the dialog's one question and so may end it: hours to
+    the hours question, a case number to "which case?"."""
+    return (at == ("dialog", "hours") and typed_hours(text) is not None) or (
+        at == ("dialog", "relay") and text.lstrip().startswith("#")
+    )
+
+
 async def _become(api: FakeBotAPI, role: str, language: str) -> FakeUser:
-    """The person the fuzzer plays: new, agreed, an active Lotse, or the coordinator."""
+    """The person the fuzzer plays: new, agreed, an active Lotse, the coordinator; or with a
+    case running, asking anew (at a step of a new request) or closing it (asked the hours)."""
+    if role in ("asking", "closing"):
+        lotse = await _become(api, "lotse", language)
+        if role == "closing":
+            await lotse.press(data="case:done:1")
+            await lotse.wait_for_message(lambda m: has_data(m, "case:hours:1:2"))
+            return lotse
+        person = api.user(6002)
+        seen = len(person.bot_messages())
+        await person.send("/menu")
+        await person.press(
+            data="menu:request",
+            message=await person.wait_for_message(
+                lambda m: has_data(m, "menu:request"), after=seen
+            ),
+        )
+        await person.wait_for_message(lambda m: has_data(m, "ask:stop"), after=seen)
+        return person
     if role in ("lotse", "asker"):  # both sides of case #1: a person asked, a Lotse accepted
         (code,) = await invite_codes(api, 1)
         lotse = await become_lotse(api, 6001, "Fuzz", [language], code)
@@ -301,6 +355,9 @@ async def _run(language: str, role: str, steps: list[tuple[str, Any]]) -> None:
             user = await _become(api, role, language)
             for kind, value in steps:
                 before = _footprint(api, user)
+                typed = kind == "text" and not value.lstrip().startswith("/")
+                at = _at_step(db, user) if typed else None
+                others = _others(api, user)
                 update_id = await _act(user, kind, value)
                 for _ in range(500):
                     if _done(db, update_id):
@@ -309,6 +366,12 @@ async def _run(language: str, role: str, steps: list[tuple[str, Any]]) -> None:
                 assert _done(db, update_id), f"{kind} was never handled"
                 await api.wait_until(lambda before=before: _footprint(api, user) != before, 5)
                 assert not bot.task.done()
+                if at is not None and not _answers_the_step(at, value):
+                    # Typed text at a step stays there, and reaches nobody else.
+                    assert _at_step(db, user) == at, (at, value)
+                    assert _others(api, user) == others, (at, value)
+                    menu = views.main_menu(t(language)).text
+                    assert user.bot_messages()[-1].text != menu, (at, value)
             apologies = [m for m in user.bot_messages() if m.text == views.apology(t(language))]
             assert apologies == [], "an unexpected error happened"
             alert = views.error_alert(t("de"), "\0", "\0").split("\0")[0]
@@ -329,21 +392,23 @@ async def _run(language: str, role: str, steps: list[tuple[str, Any]]) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
     language=st.sampled_from(["de", "ar", "uk", "ku"]),
-    role=st.sampled_from(["new", "member", "lotse", "coordinator"]),
+    role=st.sampled_from(["new", "member", "lotse", "coordinator", "asking", "closing"]),
     steps=st.lists(actions, min_size=1, max_size=10),
 )
 def test_every_input_in_every_state_gets_an_answer(
     language: str, role: str, steps: list[tuple[str, Any]]
 ) -> None:
     """Whoever it is and whatever they send or press, forged button data of every prefix the
-    bot handles included: an answer comes, no handler fails, no coordinator is alerted."""
+    bot handles included: an answer comes, no handler fails, no coordinator is alerted. Text
+    typed at a step (of a request, a dialog, a question of the bot's) keeps the person at that
+    step unless it answers it, never brings the main menu and never reaches anyone else."""
     asyncio.run(_run(language, role, steps))
 
 

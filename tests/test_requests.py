@@ -268,8 +268,7 @@ async def test_pages_of_a_letter_are_added_and_a_long_text_is_cut_not_lost(
     )
     await refugee.press(data="ask:langs_done")
     await refugee.press(data="ask:district:0")
-    await refugee.press(data="ask:day:flex")
-    await refugee.press(data="ask:place:skip")
+    await refugee.press(data="ask:day:flex")  # no date: no place is asked
     await refugee.wait_for_message(lambda m: has_data(m, "ask:name:telegram"))
     await refugee.send("Oksana")
     summary = await refugee.wait_for_message(lambda m: has_data(m, "ask:confirm"))
@@ -403,7 +402,7 @@ async def test_forged_buttons_cannot_take_see_or_change_a_case(
     await refugee.wait_for_text("Offered")
     await refugee.press(data="req:cancel_yes:1")  # (not via /status: still checked)
     await refugee.wait_for_message(
-        lambda m: m.text == asking_views.cancelled(t("ar"), _request_stub(1))
+        lambda m: m.text == asking_views.cancelled(t("ar"), _request_stub(1)).text
     )
     # The case is closed now: a stale Accept or Done changes nothing and reveals nothing.
     for user, data, language in [
@@ -453,8 +452,13 @@ async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
 
         # The appointment passes without a Lotse: the request expires and the person is told.
         await bot.advance(timedelta(days=2))
-        await refugee.wait_for_text("hildegard.hemmers@dorsten.de")
+        told = await refugee.wait_for_text("hildegard.hemmers@dorsten.de")
         assert rows(bot, "SELECT status FROM request") == [("expired",)]
+        # Asking again is one tap away, and so is the menu.
+        assert [b["callback_data"] for row in told.buttons for b in row] == [
+            views.MENU_REQUEST,
+            views.MENU_HOME,
+        ]
         assert all(
             m.buttons == [] for m in first.bot_messages() + second.bot_messages() if "🔔" in m.text
         )

@@ -228,8 +228,7 @@ async def test_a_request_on_signal_reaches_a_lotse_on_telegram_and_messages_cros
     await refugee.send("رسالة من Jobcenter لا أفهمها")
     await pick(both, refugee, "ask:langs_done", "ar")
     await pick(both, refugee, "ask:district:0", "ar")
-    await pick(both, refugee, "ask:day:flex", "ar")
-    await pick(both, refugee, "ask:place:skip", "ar")
+    await pick(both, refugee, "ask:day:flex", "ar")  # no date: no place is asked
     await eventually(
         lambda: any(a.startswith("ask:name") for _, a in latest_menu(both, refugee.uuid))
     )
@@ -355,7 +354,6 @@ async def test_files_cross_over_between_signal_and_telegram(
     await pick(both, refugee, "ask:langs_done", "ar")
     await pick(both, refugee, "ask:district:0", "ar")
     await pick(both, refugee, "ask:day:flex", "ar")
-    await pick(both, refugee, "ask:place:skip", "ar")
     await eventually(lambda: offers(both, refugee, "ask:name"))
     await refugee.send("Amal")
     await pick(both, refugee, "ask:confirm", "ar")
@@ -548,7 +546,7 @@ async def test_fifty_lotsen_on_both_messengers_accept_at_once_and_exactly_one_wi
         for action in (views.MENU_REQUEST, "ask:topic:housing"):
             await pick(bot, refugee, action, "ru")
         await refugee.send("Письмо от арендодателя")
-        for action in ("ask:langs_done", "ask:district:0", "ask:day:flex", "ask:place:skip"):
+        for action in ("ask:langs_done", "ask:district:0", "ask:day:flex"):
             await pick(bot, refugee, action, "ru")
         await eventually(lambda: offers(bot, refugee, "ask:name"))
         await refugee.send("Ivan")
@@ -813,3 +811,47 @@ async def test_a_quick_voice_request_on_signal_in_six_messages(
     voice = await lotse.wait_for_message(lambda m: m.file_id is not None)
     assert api.files[voice.file_id or ""] == b"\xff\xf1nasrin-speaks"
     await user.wait_for_text("Yusuf")
+
+
+async def test_typed_answers_on_signal_a_stadtteil_a_time_and_half_hours(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    """On Signal, too, typed answers stay in their step: a Stadtteil's name, a time typed as
+    9:30; and a Lotse asked how many hours the case took types 2,5 — the answer, not the
+    numbers 2 and 5 of the list (its labels are numbers themselves)."""
+    (code,) = await invite_codes(api, 1)
+    lotse = daemon.user("+4917011110020", "Yusuf")
+    await lotse.send(f"/start {code}")
+    await answer(lotse, language_name("de"), "de")
+    await answer(lotse, label("de", "✅ I agree"), "de")
+    await eventually(lambda: offers(both, lotse, "prof:"))
+    refugee = daemon.user("+4917011110021", "Amal Haddad")
+    await onboard_on_signal(refugee, "de")
+    await pick(both, refugee, views.MENU_REQUEST, "de")
+    await pick(both, refugee, "ask:topic:jobcenter", "de")
+    await refugee.send("Ein Brief vom Jobcenter")
+    await pick(both, refugee, "ask:langs_done", "de")
+    await eventually(lambda: offers(both, refugee, "ask:district:"))
+    await refugee.send("hervest")
+    await eventually(lambda: offers(both, refugee, "ask:day:2"))
+    days = [a for _, a in latest_menu(both, refugee.uuid) if a.startswith("ask:day:2")]
+    await pick(both, refugee, days[1], "de")
+    await eventually(lambda: offers(both, refugee, "ask:hour:"))
+    await refugee.send("9:30")
+    await eventually(lambda: offers(both, refugee, "ask:place:"))
+
+    def stored(sql: str) -> list[tuple[object, ...]]:
+        with closing(sqlite3.connect(both.settings.db_path)) as conn:
+            return conn.execute(sql).fetchall()
+
+    assert stored("SELECT district, time FROM request") == [("Hervest", "09:30")]
+    await pick(both, refugee, "ask:place:skip", "de")
+    await eventually(lambda: offers(both, refugee, "ask:name:"))
+    await refugee.send("Amal")
+    await pick(both, refugee, "ask:confirm", "de")
+    await pick(both, lotse, "offer:accept:1", "de")
+    await pick(both, lotse, "case:done:1", "de")
+    await eventually(lambda: offers(both, lotse, "case:hours:1:"))
+    await lotse.send("2,5")
+    await eventually(lambda: stored("SELECT status, hours FROM request") == [("done", 2.5)])
+    assert not [m for m in refugee.bot_messages() if "2,5" in m.text]

@@ -29,6 +29,18 @@ class DialogService:
         """Start a one-step dialog that waits for typed input (it replaces an open one)."""
         return await self.repo.save(person.id, kind, "typed", data, key, self.clock.now())
 
+    async def wait(
+        self, person: Person, kind: str, data: dict[str, Any], key: int | None = None
+    ) -> Dialog | None:
+        """The bot waits for the person's answer of ``kind`` (one step): typed input is that
+        answer until it comes. A dialog of another kind that is open stays, and this one is
+        not started (None): typed input goes on to that one."""
+        current = await self.repo.get(person.id)
+        if current is not None and current.kind != kind:
+            return None
+        return await self.repo.save(person.id, kind, kind, data, key, self.clock.now())
+
     async def end(self, person: Person, kind: str) -> None:
-        """Close the person's dialog of ``kind``, if open."""
+        """Close the person's dialog of ``kind``, if open (its answer came, or is no longer
+        wanted)."""
         await self.repo.end(person.id, kind)

@@ -60,6 +60,11 @@ class PrivacyService:
         await self._stop(person)
         await self.repo.erase(person.id, self.clock.now())
 
+    async def purge(self) -> None:
+        """Drop the old page images of the write-ahead log (after a channel forgot a chat
+        whose person was erased)."""
+        await self.repo.purge_old_pages()
+
     async def running(self, person: Person) -> Running:
         """The person's requests that have not ended, and their open cases as a Lotse."""
         lotse = await self.lotsen.get(person)

@@ -76,8 +76,11 @@ class RequestService:
         return await self.repo.draft_of(person.id)
 
     async def start(self, person: Person, key: int | None = None) -> Request:
-        """Begin asking for a Lotse; the person's language is preset."""
-        return await self.repo.start_draft(person.id, (person.language,), self.clock.now(), key)
+        """Begin asking for a Lotse; the person's language is preset (the languages of their
+        last request, if there was one)."""
+        last = next(iter(await self.repo.of_person(person.id, limit=1)), None)
+        languages = last.languages if last is not None and last.languages else (person.language,)
+        return await self.repo.start_draft(person.id, languages, self.clock.now(), key)
 
     async def start_quick(
         self, person: Person, first_name: str, key: int | None = None
@@ -99,16 +102,38 @@ class RequestService:
     async def answer(
         self, draft: Request, step: Step, key: int | None = None, **fields: object
     ) -> Request | None:
-        """Store the answer to ``step`` and move on (or back to the summary when editing)."""
-        follow = Step.CONFIRM if draft.topic and draft.first_name else _NEXT_STEP.get(step, step)
+        """Store the answer to ``step`` and move on (or back to the summary when editing).
+
+        Without a date there is no place to ask for. What the person answered in their last
+        request (languages, Stadtteil, name) is taken again instead of asked: the summary
+        shows it, to change there."""
+        editing = bool(draft.topic and draft.first_name)
+        follow = Step.CONFIRM if editing else _NEXT_STEP.get(step, step)
         if step is Step.DAY and fields.get("day") is None:
             fields.setdefault("time", None)
-            follow = Step.CONFIRM if draft.first_name else Step.PLACE
+            fields.setdefault("place", None)
+            follow = Step.CONFIRM if draft.first_name else Step.NAME
         if step is Step.DAY and fields.get("day") is not None and draft.time is None:
             follow = Step.TIME
+        if not editing and follow in (Step.LANGUAGES, Step.NAME) and draft.person_id is not None:
+            follow = await self._remembered(draft.person_id, follow, fields)
         return await self.repo.update_draft(
             draft.id, step, step=follow, updated_by=key, active_at=self.clock.now(), **fields
         )
+
+    async def _remembered(self, person_id: int, follow: Step, fields: dict[str, object]) -> Step:
+        """The step after ``follow`` if the person's last request answered it (its answer
+        goes into ``fields``), else ``follow``."""
+        last = next(iter(await self.repo.of_person(person_id, limit=1)), None)
+        if last is None:
+            return follow
+        if follow is Step.LANGUAGES and last.district and last.languages:
+            fields.update(languages=last.languages, district=last.district)
+            return Step.DAY
+        if follow is Step.NAME and last.first_name:
+            fields.update(first_name=last.first_name)
+            return Step.CONFIRM
+        return follow
 
     async def choose_topic(
         self, draft: Request, topic: str, key: int | None = None
@@ -151,6 +176,18 @@ class RequestService:
             draft.id, Step.LANGUAGES, languages=ordered, updated_by=key, active_at=self.clock.now()
         )
 
+    async def add_languages(
+        self, draft: Request, languages: list[str], key: int | None = None
+    ) -> Request | None:
+        """Step 3, typed: the languages named are ticked (the step stays for more)."""
+        if not languages or not set(languages) <= set(LANGUAGES):
+            raise ValueError(languages)
+        chosen = set(draft.languages) | set(languages)
+        ordered = tuple(code for code in LANGUAGES if code in chosen)
+        return await self.repo.update_draft(
+            draft.id, Step.LANGUAGES, languages=ordered, updated_by=key, active_at=self.clock.now()
+        )
+
     async def languages_done(self, draft: Request, key: int | None = None) -> Request | None:
         """Step 3 finished (at least one language)."""
         if not draft.languages:
@@ -158,10 +195,10 @@ class RequestService:
         return await self.answer(draft, Step.LANGUAGES, key)
 
     async def choose_district(
-        self, draft: Request, district: str, key: int | None = None
+        self, draft: Request, district: str | None, key: int | None = None
     ) -> Request | None:
-        """Step 4: the Stadtteil."""
-        if district not in self.city.districts:
+        """Step 4: the Stadtteil, or None: not known (matching then goes by the rest)."""
+        if district is not None and district not in self.city.districts:
             raise ValueError(district)
         return await self.answer(draft, Step.DISTRICT, key, district=district)
 

@@ -103,7 +103,7 @@ def _window(language: str, marks: str) -> str:
     return f"""
         SELECT * FROM (
             SELECT s.language AS walked, s.person_id, s.open_cases, s.recent_offers,
-                coalesce(trim(l.districts, char(10)) = '' OR instr(
+                coalesce(:district IS NULL OR trim(l.districts, char(10)) = '' OR instr(
                     char(10) || l.districts || char(10), char(10) || :district || char(10)
                 ) > 0, 0) AS district_fit,
                 coalesce(trim(l.topics, char(10)) = '' OR instr(
@@ -176,7 +176,8 @@ class LotsenRepository:
         """The Lotsen to offer a request to, best first: the first ``limit`` (None: all).
 
         Who: available (active, reachable, consenting, not paused, below their cap, not in
-        quiet hours at the city's ``hour``) and sharing a language. Best: by Stadtteil,
+        quiet hours at the city's ``hour``) and sharing a language. Best: by Stadtteil (none
+        known: all fit alike),
         topic, fewer open cases, fewer offers since ``since``, more shared languages, then
         the lower id.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.inbox import MenuRepository
-from channels.signal.render import choose
+from channels.signal.render import choose, numbers_are_labels
 from handlers.port import Choice, Input, Kind, Upload
 
 __all__ = ["CHANNEL", "STALE", "Received", "inputs_of", "received"]
@@ -134,8 +134,9 @@ async def inputs_of(
             ]
     # A number for no screen at all, beyond a screen's list, or quoting a screen whose
     # choices are gone is stale; to the latest screen without choices (one that asks for a
-    # count, say) it is typed text.
-    if numeric and (answered is None or answered[1] or reply_to is not None):
+    # count, say), or one whose labels are numbers (how many hours?), it is typed text.
+    labelled = answered is not None and numbers_are_labels(answered[1])
+    if numeric and not labelled and (answered is None or answered[1] or reply_to is not None):
         pressed = answered[0] if answered is not None else None
         return [
             Input(Kind.ACTION, key=key, action=STALE, pressed=pressed, press=message.sender, **base)

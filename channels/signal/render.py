@@ -11,14 +11,22 @@ multi-select (``1 3 5``, ``1,3``; Arabic-Indic and Persian digits count), or a l
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import fold
 from bot.markup import spans
 from handlers.port import Choice, Choices, Screen
 
-__all__ = ["Rendered", "choices_of", "choose", "render", "styled_text", "utf16_length"]
+__all__ = [
+    "Rendered",
+    "choices_of",
+    "choose",
+    "numbers_are_labels",
+    "render",
+    "styled_text",
+    "utf16_length",
+]
 
 _STYLES = {"bold": "BOLD", "italic": "ITALIC"}
 _SCHEMES = ("mailto:", "tel:")
@@ -27,8 +35,6 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 #: Numbers apart by spaces, commas or semicolons (Latin or Arabic); each may end in a full
 #: stop, as people copy "1." from the list.
 _NUMBERS = re.compile(r"\d+\.?(?:[\s,;،؛]+\d+\.?)*")
-#: Letters that Arabic and Persian keyboards write differently for the same word.
-_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,9 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
     if not choices:
         return None
     typed = answer.translate(_DIGITS).strip()
+    if _NUMBERS.fullmatch(typed) and numbers_are_labels(choices):
+        found = [c.action for c in choices if _normal(c.label.translate(_DIGITS)) == typed]
+        return (found[0],) if len(found) == 1 else None
     if _NUMBERS.fullmatch(typed):
         numbers = [int(n) for n in re.findall(r"\d+", typed)]
         if not all(1 <= n <= len(choices) for n in numbers):
@@ -128,17 +137,15 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
     return (found[0],) if len(set(found)) == 1 else None
 
 
+def numbers_are_labels(choices: Sequence[Choice]) -> bool:
+    """Whether some of the choices are labelled with a number: typed numbers then mean
+    those labels (an answer such as ``2,5`` that is none of them is typed text)."""
+    return any(_NUMBERS.fullmatch(_normal(c.label.translate(_DIGITS))) for c in choices)
+
+
 def _normal(label: str) -> str:
-    """A label as it is compared: no emoji, symbols, marks or format characters; letters
-    folded (case, Arabic and Persian forms); spaces collapsed."""
-    kept = []
-    for char in unicodedata.normalize("NFKC", label):
-        category = unicodedata.category(char)
-        if category[0] in "SMC" or (category[0] == "P" and char not in "-'’"):
-            kept.append(" ")
-        else:
-            kept.append(char)
-    return " ".join("".join(kept).casefold().translate(_LETTERS).split())
+    """A label as it is compared (:func:`bot.i18n.fold`)."""
+    return fold(label)
 
 
 def _utf16_offsets(text: str) -> list[int]:
