@@ -53,6 +53,20 @@ def first_wednesday_after(moment: datetime, city: CityConfig) -> datetime:
     return rule.dates(city.timezone, moment, moment + timedelta(days=70))[0]
 
 
+async def plan_single_date(coordinator: FakeUser, title: str, day: date, at: str) -> None:
+    """/stammtisch → a new date: the title, the day and the time typed, the usual place."""
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:new")
+    await coordinator.send(title)
+    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
+    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
+    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
+    await coordinator.send(at)
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:goto:confirm")
+    await coordinator.press(data="evd:save")
+
+
 async def plan_rule_by_dialog(coordinator: FakeUser) -> None:
     """/stammtisch → repeating dates → first Wednesday, 18:00, usual place, two topics."""
     await coordinator.send("/stammtisch")
@@ -172,16 +186,7 @@ async def test_single_date_moved_and_cancelled(running: RunningBot, api: FakeBot
 
     # A single date through the dialog, typed where typing is quicker.
     day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=10)).date()
-    await coordinator.send("/stammtisch")
-    await coordinator.press(data="ev:new")
-    await coordinator.send("Sommerfest der Lotsen")
-    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
-    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
-    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
-    await coordinator.send("17:45")
-    await coordinator.press(data="evd:place:default")
-    await coordinator.press(data="evd:goto:confirm")
-    await coordinator.press(data="evd:save")
+    await plan_single_date(coordinator, "Sommerfest der Lotsen", day, "17:45")
     invitation = await lotse.wait_for_message(lambda m: m in invitations(lotse))
     assert "Sommerfest der Lotsen" in invitation.text
     assert t("fa").clock(time(17, 45)) in visible(invitation.text)

@@ -42,6 +42,7 @@ from tests.scenario import (
 )
 from tests.test_broadcasts import compose, copies, final_report
 from tests.test_case_messages import reply
+from tests.test_events import plan_single_date
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -147,6 +148,16 @@ async def onboard_on_signal(user: FakeSignalUser, language: str) -> None:
     await user.wait_for_text(label(language, "What would you like to do?"))
 
 
+async def finish_on_signal(bot: RunningBot, user: FakeSignalUser, language: str, name: str) -> None:
+    """The rest of the questionnaire after what it is about: languages as preset, the first
+    Stadtteil, no fixed date (so no place), the name typed, then *Send*."""
+    for action in ("ask:langs_done", "ask:district:0", "ask:day:flex"):
+        await pick(bot, user, action, language)
+    await eventually(lambda: offers(bot, user, "ask:name"))
+    await user.send(name)
+    await pick(bot, user, "ask:confirm", language)
+
+
 @pytest.mark.parametrize("language", ["ar", "fa", "uk"])
 async def test_first_conversation_on_signal(
     both: RunningBot, daemon: FakeSignalDaemon, language: str
@@ -226,14 +237,7 @@ async def test_a_request_on_signal_reaches_a_lotse_on_telegram_and_messages_cros
     await pick(both, refugee, views.MENU_REQUEST, "ar")
     await pick(both, refugee, "ask:topic:jobcenter", "ar")
     await refugee.send("رسالة من Jobcenter لا أفهمها")
-    await pick(both, refugee, "ask:langs_done", "ar")
-    await pick(both, refugee, "ask:district:0", "ar")
-    await pick(both, refugee, "ask:day:flex", "ar")  # no date: no place is asked
-    await eventually(
-        lambda: any(a.startswith("ask:name") for _, a in latest_menu(both, refugee.uuid))
-    )
-    await refugee.send("Amal")
-    await pick(both, refugee, "ask:confirm", "ar")
+    await finish_on_signal(both, refugee, "ar", "Amal")
 
     offer = await lotse.wait_for_text("🔔")
     assert "رسالة من Jobcenter" in offer.text and "Amal" not in offer.text
@@ -351,12 +355,7 @@ async def test_files_cross_over_between_signal_and_telegram(
     await eventually(lambda: pending(both) == 0)
     assert len(refugee.bot_messages()) == seen + 2  # one word for both, then the step again
     assert step.timestamp > next(m for m in refugee.bot_messages() if m.text == added).timestamp
-    await pick(both, refugee, "ask:langs_done", "ar")
-    await pick(both, refugee, "ask:district:0", "ar")
-    await pick(both, refugee, "ask:day:flex", "ar")
-    await eventually(lambda: offers(both, refugee, "ask:name"))
-    await refugee.send("Amal")
-    await pick(both, refugee, "ask:confirm", "ar")
+    await finish_on_signal(both, refugee, "ar", "Amal")
 
     # The Lotse on Telegram gets copies of all three, uploaded, only after accepting.
     await lotse.wait_for_text("🔔")
@@ -546,11 +545,7 @@ async def test_fifty_lotsen_on_both_messengers_accept_at_once_and_exactly_one_wi
         for action in (views.MENU_REQUEST, "ask:topic:housing"):
             await pick(bot, refugee, action, "ru")
         await refugee.send("Письмо от арендодателя")
-        for action in ("ask:langs_done", "ask:district:0", "ask:day:flex"):
-            await pick(bot, refugee, action, "ru")
-        await eventually(lambda: offers(bot, refugee, "ask:name"))
-        await refugee.send("Ivan")
-        await pick(bot, refugee, "ask:confirm", "ru")
+        await finish_on_signal(bot, refugee, "ru", "Ivan")
 
         await asyncio.gather(*(u.wait_for_text("🔔") for u in on_telegram))
         await eventually(lambda: all(offers(bot, u, "offer:accept:") for u in on_signal))
@@ -742,16 +737,7 @@ async def test_a_stammtisch_invitation_on_signal_carries_the_calendar_file(
     coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
     await onboard(coordinator, "de")
     day = (both.clock.now().astimezone(both.city.timezone) + timedelta(days=10)).date()
-    await coordinator.send("/stammtisch")
-    await coordinator.press(data="ev:new")
-    await coordinator.send("Sommerfest der Lotsen")
-    await coordinator.wait_for_message(lambda m: "evd:day:" in str(m.buttons))
-    await coordinator.send(f"{day.day}.{day.month}.{day.year}")
-    await coordinator.wait_for_message(lambda m: "evd:time:" in str(m.buttons))
-    await coordinator.send("17:45")
-    await coordinator.press(data="evd:place:default")
-    await coordinator.press(data="evd:goto:confirm")
-    await coordinator.press(data="evd:save")
+    await plan_single_date(coordinator, "Sommerfest der Lotsen", day, "17:45")
     # The invitation comes with the date as a calendar file, its answers numbered.
     invitation = await lotse.wait_for_message(lambda m: "Sommerfest der Lotsen" in m.text)
     (calendar,) = invitation.attachments

@@ -112,7 +112,7 @@ async def test_a_database_of_schema_0008_upgrades_in_place_and_the_bot_carries_o
         overview = await coordinator.wait_for_message(after=seen)
         lines = overview.text.split("\n")
         assert lines[0] == plain(de.ngettext("<b>Waiting list</b>: {n} person", "", 1))
-        assert lines[1].startswith(f"1. {MIRA_NAME} · {de.gettext('Telegram')} · ")
+        assert lines[1].startswith(f"1. {MIRA_NAME} · {de.gettext('the chat with the bot')} · ")
         assert "Altendorf-Ulfkotte" in lines[1]
         assert de.short_day(MADE_AT.date()) in lines[1]
 
