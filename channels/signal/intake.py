@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.domain.people import Contact
 from bot.services import Services
 from bot.storage.inbox import MenuRepository, StampedInbox
-from channels.signal.inputs import CHANNEL, Received, inputs_of, received
+from channels.signal.inputs import CHANNEL, Received, dump_inputs, inputs_of, received
 from channels.signal.rpc import Event, SignalRPC
 from handlers.port import Messenger
 from handlers.router import Router
@@ -138,13 +138,18 @@ class SignalIntake:
         if previous is not None:
             await asyncio.wait({previous})
         try:
-            await self.inbox.begin(event_id)
-            # Read after the chat's earlier messages were handled: a number answers the
-            # screens they brought.
-            known = await self.menus.latest(message.sender) is not None or (
-                await self.services.people.find(Contact(CHANNEL, message.sender)) is not None
-            )
-            inputs = await inputs_of(message, self.account, self.menus, known=known)
+            inputs = message.read_as
+            if inputs is None:
+                # Read after the chat's earlier messages were handled: a number answers the
+                # screens they brought. Kept with the event, so that handling it again
+                # after a crash reads it the same way.
+                known = await self.menus.latest(message.sender) is not None or (
+                    await self.services.people.find(Contact(CHANNEL, message.sender)) is not None
+                )
+                inputs = await inputs_of(message, self.account, self.menus, known=known)
+                await self.inbox.begin(event_id, dump_inputs(inputs))
+            else:
+                await self.inbox.begin(event_id)
         except Exception as exc:  # the database itself failed: the event stays stored
             log.error("could not read Signal event %d (%s)", event_id, type(exc).__name__)
             return
