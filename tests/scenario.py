@@ -189,12 +189,18 @@ def plain_first_line(html: str) -> str:
 
 
 async def seed_people(
-    db_path: Path, telegram_ids: Iterable[int], *, language: str = "de", lotse: bool = False
+    db_path: Path,
+    telegram_ids: Iterable[int | str],
+    *,
+    language: str = "de",
+    lotse: bool = False,
+    channel: str = "telegram",
 ) -> None:
     """Put many people who agreed (optionally active Lotsen) into the database at once.
 
     Large audiences are set up this way; how people get there one by one is what the
-    scenario tests above show.
+    scenario tests above show. ``telegram_ids`` are their addresses on ``channel`` (on
+    Signal: UUIDs).
     """
     db = Database(db_path)
     await db.open()
@@ -212,8 +218,8 @@ async def seed_people(
                 assert row is not None
                 await conn.execute(
                     "INSERT INTO contact (channel, address, person_id, last_used) "
-                    "VALUES ('telegram', ?, ?, ?)",
-                    (str(telegram_id), row[0], now),
+                    "VALUES (?, ?, ?, ?)",
+                    (channel, str(telegram_id), row[0], now),
                 )
                 if lotse:
                     await conn.execute(

@@ -3,7 +3,9 @@
 It serves signal-cli's three endpoints (``POST /api/v1/rpc``, ``GET /api/v1/events``,
 ``GET /api/v1/check``) with the shapes of its classes (see :mod:`channels.signal.rpc` for
 which), receives like ``--receive-mode=on-connection`` (what people send while no event
-stream is open waits, as on Signal's servers, and arrives when one opens), checks what
+stream is open waits, as on Signal's servers, and arrives when one opens; what was handed to
+a stream is gone, also when the stream broke as it was written — :attr:`written` keeps a
+record of each, so that a test can count those the bot never stored), checks what
 signal-cli checks (an empty message, the ``start:length:STYLE`` syntax, a quote without its
 author) and a little more (styles inside the text, counted in UTF-16 code units), and can
 inject faults: a recipient not registered, a rate limit (with or without a proof-required
@@ -32,7 +34,14 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["Attachment", "FakeSignalDaemon", "FakeSignalUser", "Fault", "SignalMessage"]
+__all__ = [
+    "Attachment",
+    "FakeSignalDaemon",
+    "FakeSignalUser",
+    "Fault",
+    "SignalMessage",
+    "Written",
+]
 
 JSON = dict[str, Any]
 
@@ -146,6 +155,17 @@ class Fault:
 @dataclass
 class _Subscriber:
     queue: asyncio.Queue[JSON | None] = field(default_factory=asyncio.Queue)
+    opened: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Written:
+    """An event handed to an event stream: from then on only the bot has it."""
+
+    sender: str  #: the envelope's ``sourceUuid``
+    stamp: int  #: its ``timestamp``
+    at: float  #: when it was written (``time.monotonic()``)
+    opened: float  #: when the stream it was written to was opened (``time.monotonic()``)
 
 
 class FakeSignalDaemon:
@@ -183,8 +203,9 @@ class FakeSignalDaemon:
         self.keepalive = 15.0
         #: Where timestamps come from (the demo passes its shifted clock).
         self.now: Callable[[], float] = time.time
-        #: How many events were written to a stream.
+        #: How many events were written to a stream, and a record of each.
         self.delivered = 0
+        self.written: list[Written] = []
         #: How many event streams were opened, and keep-alives written to them.
         self.connects = 0
         self.keepalives = 0
@@ -289,7 +310,6 @@ class FakeSignalDaemon:
         self._subscribers.append(subscriber)
         self.connects += 1
         await self._notify()
-        event: JSON | None = None
         try:
             while True:
                 try:
@@ -301,17 +321,27 @@ class FakeSignalDaemon:
                     continue
                 if event is None:
                     break
+                # As signal-cli does: the event is handed over once, whether or not the write
+                # gets through (a failed write only ends the stream).
+                envelope = event["envelope"]
+                self.written.append(
+                    Written(
+                        str(envelope.get("sourceUuid")),
+                        int(envelope.get("timestamp") or 0),
+                        time.monotonic(),
+                        subscriber.opened,
+                    )
+                )
+                self.delivered += 1
                 data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
                 await response.write(f"event:receive\ndata:{data}\n\n".encode())
-                event = None
-                self.delivered += 1
                 await self._notify()
         except ConnectionError:
             pass
         finally:
             self._subscribers.remove(subscriber)
-            # Not yet written: it stays on Signal's servers for the next stream.
-            left = [event] if event is not None else []
+            # Not yet handed over: it stays on Signal's servers for the next stream.
+            left: list[JSON] = []
             while not subscriber.queue.empty():
                 item = subscriber.queue.get_nowait()
                 if item is not None:
