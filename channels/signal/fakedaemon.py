@@ -28,7 +28,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -409,6 +409,39 @@ class FakeSignalDaemon:
     def calls_of(self, method: str) -> list[Call]:
         """The requests of ``method`` so far."""
         return [call for call in self.calls if call.method == method]
+
+    def snapshot(self) -> JSON:
+        """The people, chats, files and what waits for a stream, as JSON (the demo saves
+        them to continue later)."""
+        return {
+            "users": {number: user.name for number, user in self.users.items()},
+            "chats": {
+                number: [_message_json(message) for message in chat]
+                for number, chat in self.chats.items()
+            },
+            "attachments": [_attachment_json(a) for a in self.attachments.values()],
+            "pending": self._pending,
+            "last_timestamp": self._last_timestamp,
+        }
+
+    def restore(self, state: JSON) -> None:
+        """Continue from a :meth:`snapshot`."""
+        for number, name in state["users"].items():
+            self.user(number, name)
+        for item in state["attachments"]:
+            data = base64.b64decode(item.pop("data"))
+            self.attachments[item["id"]] = Attachment(**item, data=data)
+        for number, chat in state["chats"].items():
+            self.chats[number] = [
+                SignalMessage(
+                    **{**m, "attachments": [self.attachments[i] for i in m["attachments"]]}
+                )
+                for m in chat
+            ]
+        self._pending = list(state["pending"])
+        self._last_timestamp = int(state["last_timestamp"])
+        numbers = [int(re.sub(r"\D", "", i.split(".")[0]) or 0) for i in self.attachments]
+        self._ids = itertools.count(max(numbers, default=0) + 1)
 
     # ------------------------------------------------------------------ faults
 
@@ -897,6 +930,18 @@ class FakeSignalUser:
     async def wait_for_text(self, fragment: str, *, timeout: float | None = None) -> SignalMessage:
         """Wait until a bot message to this person contains ``fragment``."""
         return await self.wait_for_message(lambda m: fragment in m.text, timeout=timeout)
+
+
+def _message_json(message: SignalMessage) -> JSON:
+    data = {f.name: getattr(message, f.name) for f in fields(message)}
+    data["attachments"] = [a.id for a in message.attachments]
+    return data
+
+
+def _attachment_json(attachment: Attachment) -> JSON:
+    data = {f.name: getattr(attachment, f.name) for f in fields(attachment)}
+    data["data"] = base64.b64encode(attachment.data).decode()
+    return data
 
 
 def _parse_style(entry: str) -> tuple[int, int, str]:
