@@ -506,12 +506,16 @@ class SignalSide:
 
 
 class SignalPhone:
-    """A person on Signal: quote-replies to a screen with the number of a choice, in their
-    own digits, types text, and types again what was lost in the intake's window (they got
-    no answer)."""
+    """A person on Signal: answers a screen with the number of a choice, in their own digits
+    — quote-replying to it, or (``quoting=False``) typing the number when it is the chat's
+    latest screen —, types text, and types again what was lost in the intake's window (they
+    got no answer)."""
 
-    def __init__(self, side: SignalSide, number: str, name: str, language: str) -> None:
+    def __init__(
+        self, side: SignalSide, number: str, name: str, language: str, *, quoting: bool = True
+    ) -> None:
         self.side = side
+        self.quoting = quoting
         self.daemon = side.daemon
         self.user = side.daemon.user(number, name)
         self.name = name
@@ -566,16 +570,20 @@ class SignalPhone:
             await asyncio.sleep(0.05)
 
     def screen_with(self, wanted: Callable[[str], bool]) -> tuple[SignalMessage, int] | None:
-        """The latest screen not answered yet with a choice ``wanted``: it and the number."""
+        """The latest screen not answered yet with a choice ``wanted``: it and the number (when
+        not quoting, only the chat's latest screen counts: a typed number answers that)."""
         screens = self.side.screens
         screens.refresh(self.user.uuid)
         for message in reversed(self.bot_messages()):
-            if message.timestamp in self.answered:
-                continue
-            choices = screens.choices.get((self.user.uuid, message.timestamp), ())
-            for number, (_, action) in enumerate(choices, 1):
-                if wanted(action):
-                    return message, number
+            choices = screens.choices.get((self.user.uuid, message.timestamp))
+            if choices is None:
+                continue  # not a screen (a short notice), or not recorded yet
+            if message.timestamp not in self.answered:
+                for number, (_, action) in enumerate(choices, 1):
+                    if wanted(action):
+                        return message, number
+            if not self.quoting:
+                return None
         return None
 
     def shows(self, choice: str) -> bool:
@@ -589,7 +597,7 @@ class SignalPhone:
 
     async def choose(self, message: SignalMessage, number: int) -> None:
         self.answered.add(message.timestamp)
-        await self.say(self.digits(number), quote=message)
+        await self.say(self.digits(number), quote=message if self.quoting else None)
 
     async def pick(self, action: str, *, prefix: bool = False) -> None:
         """Answer the screen that offers ``action`` (or an action starting with it)."""

@@ -3,7 +3,8 @@ SIGKILLed again and again (the harness: ``tests/chaos.py``).
 
 Refugees on both messengers ask for Lotsen; two Lotsen per language race to accept each
 offer, for Arabic, Farsi and Ukrainian one on Telegram and one on Signal, so requests cross
-over both ways; half of the refugees then write to their Lotse through the bot and get an
+over both ways (on Signal, half of the people quote the screen they answer, half type the
+number alone); half of the refugees then write to their Lotse through the bot and get an
 answer; Lotsen answer a Stammtisch invitation; a coordinator's broadcast goes to a few
 hundred people on Telegram and some on Signal; request and Stammtisch reminders fall due; a
 Lotse presses forged buttons — all while the process is killed at random moments (now and
@@ -180,8 +181,16 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
         api.user(8200 + i, f"Person{i:02d}", language_code=LANGUAGES[i % len(LANGUAGES)])
         for i in range(TELEGRAM_REFUGEES)
     ]
+    # Half of them quote-reply to each screen they answer, the others type the number alone
+    # (it answers the chat's latest screen, also when handled again after a kill).
     signal_refugees = [
-        SignalPhone(side, f"+4917011{i:05d}", f"Signalperson{i:02d}", SIGNAL_LANGUAGES[i % 3])
+        SignalPhone(
+            side,
+            f"+4917011{i:05d}",
+            f"Signalperson{i:02d}",
+            SIGNAL_LANGUAGES[i % 3],
+            quoting=i % 2 == 0,
+        )
         for i in range(SIGNAL_REFUGEES)
     ]
     kawa = api.user(8290, "Kawa", language_code="ku")
