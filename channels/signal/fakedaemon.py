@@ -210,6 +210,9 @@ class FakeSignalDaemon:
         self.connects = 0
         self.keepalives = 0
         self.on_change: Callable[[], None] | None = None
+        #: Calls kept waiting by :meth:`hold`, by method.
+        self.held: dict[str, int] = {}
+        self._holds: dict[str, tuple[asyncio.Event, Callable[[JSON], bool]]] = {}
         self._pending: list[JSON] = []
         self._subscribers: list[_Subscriber] = []
         self._pokes: set[asyncio.Task[None]] = set()
@@ -282,6 +285,12 @@ class FakeSignalDaemon:
             return _error(request_id, RpcError(-32602, "params must be an object"))
         self.calls.append(Call(method, params, time.monotonic()))
         handler = getattr(self, f"_rpc_{method}", None)
+        held = self._holds.get(method)
+        gate = held[0] if held is not None and held[1](params) else None
+        if gate is not None:  # kept unanswered, as by a daemon that hangs
+            self.held[method] = self.held.get(method, 0) + 1
+            await self._notify()
+            await gate.wait()
         try:
             if handler is None:
                 raise RpcError(-32601, "Method not implemented")
@@ -507,6 +516,17 @@ class FakeSignalDaemon:
         """``number`` reinstalled Signal: sends answer ``IDENTITY_FAILURE`` (``-4``) until the
         bot trusts the new key (``trust``)."""
         self.untrusted.add(number)
+
+    def hold(self, method: str, matching: Callable[[JSON], bool] = lambda params: True) -> None:
+        """Keep every call of ``method`` (whose params are ``matching``) from now on
+        unanswered until :meth:`release`."""
+        self._holds.setdefault(method, (asyncio.Event(), matching))
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of ``method`` and hold no more."""
+        held = self._holds.pop(method, None)
+        if held is not None:
+            held[0].set()
 
     def _maybe_fault(self, method: str, params: JSON) -> None:
         recipients = [self.number_of(str(r)) for r in _list(params.get("recipient"))]
