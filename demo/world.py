@@ -283,14 +283,18 @@ class DemoWorld:
             raise LookupError("not on Signal")
         return self.signal.user(phone.number)
 
-    async def choose(self, user_id: int, action: str) -> None:
-        """On a Signal phone: type the number that ``action`` has in the latest screen."""
+    async def latest_choices(self, user_id: int) -> list[str]:
+        """On a Signal phone: the actions of the latest screen's numbered choices."""
         user = self.signal_user(user_id)
         latest = await MenuRepository(self.db, "signal").latest(user.uuid)
-        actions = [a for _, a in latest[1]] if latest is not None else []
+        return [a for _, a in latest[1]] if latest is not None else []
+
+    async def choose(self, user_id: int, action: str) -> None:
+        """On a Signal phone: type the number that ``action`` has in the latest screen."""
+        actions = await self.latest_choices(user_id)
         if action not in actions:
             raise LookupError("no such choice")
-        await user.send(str(actions.index(action) + 1))
+        await self.signal_user(user_id).send(str(actions.index(action) + 1))
 
     # ------------------------------------------------------------------ actions
 

@@ -96,6 +96,12 @@ async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
             assert phone(state, name)["role"] == "lotse"
         assert phone(state, "Karim")["dir"] == "rtl" and phone(state, "Olena")["dir"] == "ltr"
         assert not phone(state, "Karim")["shown"]
+        # A refugee on Signal asked by typing numbers, and Yusuf, on Telegram, took it.
+        nour = phone(state, "Nour")
+        assert nour["messenger"] == "signal" and not nour["shown"]
+        assert all(m["buttons"] == [] for m in nour["messages"])
+        assert any("Yusuf" in m["html"] for m in nour["messages"] if not m["out"])
+        assert any("Nour" in m["html"] for m in yusuf["messages"] if not m["out"])
         invitations = next(
             m["html"] for m in phone(state, "Sabine")["messages"] if "deeplink" in m["html"]
         )
