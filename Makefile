@@ -55,8 +55,9 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --constraint $(LOCK) $(LOCK_FLAGS) \
 		-o $(DEV_LOCK)
 
-## Benchmarks against python-telegram-bot baselines (not part of test; under 10 minutes):
-## prints a table and writes bench/results.json.
+## Benchmarks against python-telegram-bot baselines, and the intake on Signal against
+## Telegram's (not part of test; about a quarter of an hour): prints a table and writes
+## bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.clock import to_db
 from bot.storage.database import Database
+from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 from tests.scenario import BY_TELEGRAM_ID
 
@@ -115,9 +116,17 @@ BOTS = ("lotsenbot", "peer", "echo")
 class BotProcess:
     """One bot under test in a child process, talking to ``api`` over loopback HTTP."""
 
-    def __init__(self, kind: str, api: FakeBotAPI, folder: Path, config: Path | None = None):
+    def __init__(
+        self,
+        kind: str,
+        api: FakeBotAPI,
+        folder: Path,
+        config: Path | None = None,
+        signal: FakeSignalDaemon | None = None,
+    ):
         self.kind = kind
         self.api = api
+        self.signal = signal  # Lotsenbot on Signal too, through this daemon
         self.folder = folder
         self.db_path = folder / "lotsenbot.sqlite3"
         self.config = config or city_file(folder, telegram_ids=f"[{COORDINATOR_ID}]")
@@ -144,11 +153,17 @@ class BotProcess:
             BENCH_STATE=str(self.folder / "peer.pickle"),
             PYTHONPATH=str(ROOT),
         )
+        if self.signal is not None:
+            env.update(
+                LOTSENBOT_SIGNAL_URL=self.signal.url, LOTSENBOT_SIGNAL_ACCOUNT=self.signal.account
+            )
         return env
 
     async def start(self) -> None:
-        """Start the process and wait until it long-polls for updates."""
+        """Start the process and wait until it long-polls for updates (and listens to
+        signal-cli's events)."""
         polls = len(self.api.calls_of("getUpdates"))
+        streams = self.signal.connects if self.signal is not None else 0
         with (self.folder / f"{self.kind}.log").open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command(), env=self.env(), stdout=log, stderr=log, cwd=ROOT
@@ -158,6 +173,11 @@ class BotProcess:
             lambda: len(self.api.calls_of("getUpdates")) > polls or proc.returncode is not None,
             timeout=60,
         )
+        if self.signal is not None:
+            daemon = self.signal
+            await daemon.wait_until(
+                lambda: daemon.connects > streams or proc.returncode is not None, timeout=60
+            )
         if proc.returncode is not None:
             raise RuntimeError(f"{self.kind} exited at start:\n{self.log()}")
 

@@ -26,6 +26,7 @@ from bench.harness import BOTS
 from bench.intake import P99_INTERVAL, latency, people_at, throughput
 from bench.match import pick_p99
 from bench.memory import resident_memory
+from bench.signal_intake import CHANNELS, intake
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 T = TypeVar("T")
@@ -116,6 +117,53 @@ async def taps(args: argparse.Namespace, figures: dict[str, Any], details: dict[
     }
 
 
+async def signal(
+    args: argparse.Namespace, figures: dict[str, Any], details: dict[str, Any]
+) -> None:
+    """The intake on Signal through the local daemon against Telegram's, the same process
+    (both channels) for both, interleaved: updates per second with everyone at once, and
+    the answer times with each person pausing two seconds after each answer."""
+    rates: dict[str, list[float]] = {c: [] for c in CHANNELS}
+    cpu: dict[str, list[float]] = {c: [] for c in CHANNELS}
+    p50s: dict[str, list[float]] = {c: [] for c in CHANNELS}
+    p99s: dict[str, list[float]] = {c: [] for c in CHANNELS}
+    for index in range(args.repeat):
+        for channel in CHANNELS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                run = await intake(channel, Path(folder), args.signal_users)
+            rates[channel].append(run.per_second)
+            cpu[channel].append(run.bot_cpu / run.updates * 1000)
+            log(
+                f"intake on {channel} #{index + 1}: {run.per_second:.0f} updates/s, "
+                f"{run.bot_cpu / run.updates * 1000:.2f} ms CPU per update in the bot"
+            )
+        for channel in CHANNELS:
+            with tempfile.TemporaryDirectory(prefix="lotsenbench-") as folder:
+                run = await intake(channel, Path(folder), args.signal_paced_users, paced=True)
+            p50s[channel].append(run.p50)
+            p99s[channel].append(run.p99)
+            log(
+                f"paced intake on {channel} #{index + 1}: p50 {run.p50 * 1000:.1f} ms, "
+                f"p99 {run.p99 * 1000:.1f} ms ({len(run.latencies)} answers)"
+            )
+    rate = {c: statistics.median(v) for c, v in rates.items()}
+    p50 = {c: statistics.median(v) for c, v in p50s.items()}
+    p99 = {c: statistics.median(v) for c, v in p99s.items()}
+    figures["signal_intake_updates_per_s"] = round(rate["signal"], 1)
+    figures["telegram_intake_updates_per_s_both_channels"] = round(rate["telegram"], 1)
+    figures["signal_vs_telegram_intake"] = round(rate["signal"] / rate["telegram"], 3)
+    figures["signal_p99_ms_paced"] = round(p99["signal"] * 1000, 1)
+    figures["telegram_p99_ms_paced"] = round(p99["telegram"] * 1000, 1)
+    figures["signal_p99_vs_telegram_paced"] = round(p99["signal"] / p99["telegram"], 3)
+    details["signal_intake"] = {
+        "load": f"{args.signal_users} new people at once, 12 inputs each; paced: "
+        f"{args.signal_paced_users} people, 2 s after each answer",
+        "cpu_ms_per_update": {c: round(statistics.median(v), 3) for c, v in cpu.items()},
+        "p50_ms_paced": {c: round(v * 1000, 1) for c, v in p50.items()},
+        "p99_ms_paced_by_repetition": {c: [round(x * 1000, 1) for x in v] for c, v in p99s.items()},
+    }
+
+
 def finish(
     figures: dict[str, Any], details: dict[str, Any], reps: int, began: float
 ) -> dict[str, Any]:
@@ -133,6 +181,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     if args.only == "taps":
         await taps(args, figures, details)
+        return finish(figures, details, reps, began)
+    if args.only == "signal":
+        await signal(args, figures, details)
         return finish(figures, details, reps, began)
 
     # 1. Throughput of the intake, the three bots interleaved so that noise hits each alike.
@@ -245,6 +296,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "100,000 people": round(statistics.median(rss_large) / 1024, 1),
     }
 
+    # 6. The intake on Signal, through the local daemon, against Telegram's.
+    await signal(args, figures, details)
+
     return finish(figures, details, reps, began)
 
 
@@ -287,8 +341,17 @@ def cli() -> int:
         "--tap-rate", type=float, default=20.0, help="updates/s of the tap latency run"
     )
     parser.add_argument(
+        "--signal-users", type=int, default=150, help="people in the Signal/Telegram intake run"
+    )
+    parser.add_argument(
+        "--signal-paced-users",
+        type=int,
+        default=40,
+        help="people in the paced Signal/Telegram run (2 s after each answer)",
+    )
+    parser.add_argument(
         "--only",
-        choices=["taps"],
+        choices=["taps", "signal"],
         help="run only this part and print it; bench/results*.json stay as they are",
     )
     args = parser.parse_args()

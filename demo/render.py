@@ -1,4 +1,5 @@
-"""Messages as the demo page shows them: Telegram's HTML made safe, buttons, attachments.
+"""Messages as the demo page shows them: Telegram's HTML made safe, buttons, attachments;
+Signal's plain text with its bold and italic ranges (and the numbered lists in the text).
 
 The bot formats with Telegram's small HTML subset. The page may only ever receive that
 subset: every other tag, attribute or character is escaped here, on the server, so a
@@ -13,9 +14,10 @@ from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from channels.signal.fakedaemon import SignalMessage
 from channels.telegram.fakeapi import BotMessage
 
-__all__ = ["message_view", "safe_html", "text_html"]
+__all__ = ["message_view", "safe_html", "signal_message_view", "styled_html", "text_html"]
 
 JSON = dict[str, Any]
 
@@ -170,3 +172,63 @@ def _user_media(raw: JSON) -> tuple[str, str | None]:
         if isinstance(raw.get(kind), dict):
             return kind, str(raw[kind]["file_id"]) if kind != "sticker" else None
     return "text", None
+
+
+_SIGNAL_TAGS = {"BOLD": "b", "ITALIC": "i", "STRIKETHROUGH": "s", "MONOSPACE": "code"}
+
+
+def styled_html(text: str, styles: list[str]) -> str:
+    """Signal's text and ``start:length:STYLE`` ranges (UTF-16 code units) as safe HTML."""
+    units = text.encode("utf-16-le")
+    marks: list[set[str]] = [set() for _ in range(len(units) // 2)]
+    for entry in styles:
+        match = re.fullmatch(r"(\d+):(\d+):([A-Z]+)", entry)
+        if match is None or match[3] not in _SIGNAL_TAGS:
+            continue
+        start, length = int(match[1]), int(match[2])
+        for unit in range(start, min(start + length, len(marks))):
+            marks[unit].add(_SIGNAL_TAGS[match[3]])
+    out: list[str] = []
+    begin = 0
+    for unit in range(1, len(marks) + 1):
+        if unit < len(marks) and marks[unit] == marks[begin]:
+            continue
+        piece = units[2 * begin : 2 * unit].decode("utf-16-le", errors="replace")
+        tags = sorted(marks[begin])
+        inner = text_html(piece)
+        out.append("".join(f"<{t}>" for t in tags) + inner + "".join(f"</{t}>" for t in tags[::-1]))
+        begin = unit
+    return "".join(out)
+
+
+def signal_message_view(
+    message: SignalMessage, timezone: ZoneInfo, today: datetime, quoted: str | None
+) -> JSON:
+    """One Signal message as the page draws it: no buttons (the choices are the numbered
+    list in its text); ``quoted``: the text of the message it quotes."""
+    when = datetime.fromtimestamp(message.timestamp / 1000, timezone)
+    stamp = when.strftime("%H:%M") if when.date() == today.date() else when.strftime("%d.%m. %H:%M")
+    kind = "text"
+    view: JSON = {
+        "id": message.timestamp,
+        "out": not message.from_bot,
+        "html": styled_html(message.text, message.text_styles),
+        "time": stamp,
+        "edited": bool(message.edits),
+        "buttons": [],
+    }
+    if message.attachments:
+        first = message.attachments[0]
+        mime = first.content_type
+        kind = (
+            "voice"
+            if mime.startswith("audio/")
+            else "photo"
+            if mime.startswith("image/")
+            else "document"
+        )
+        view["file"] = f"/api/file/{first.id}"
+    view["kind"] = kind
+    if quoted is not None:
+        view["reply"] = quoted[:80] or "…"
+    return view

@@ -3,7 +3,8 @@
 Everything here is done the way a person or an operator would do it: the coordinator is
 added like ``lotsenbot coordinator add`` does, creates invitation links with ``/invite``,
 the Lotsen open them and fill in their profiles, and a few refugees ask for a Lotse by
-tapping through the intake. So the database, the offers and every chat are consistent, and
+tapping through the intake, one of them on Signal by typing the numbers of the lists, whose
+request a Lotse on Telegram takes. So the database, the offers and every chat are consistent, and
 the phones on the page show how each person got there. The coordinator finally sets up the
 monthly Stammtisch in the same dialog a real coordinator uses.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 
@@ -22,7 +24,7 @@ from demo.samples import sample_photo, sample_voice
 from demo.world import DemoWorld
 from handlers import asking_views
 
-__all__ = ["COORDINATOR", "LOTSEN", "REFUGEE", "REQUESTS", "seed_world"]
+__all__ = ["COORDINATOR", "LOTSEN", "ON_SIGNAL", "REFUGEE", "REQUESTS", "seed_world"]
 
 _TIMEOUT = 20.0
 
@@ -88,6 +90,12 @@ REQUESTS = (
 )
 
 
+#: A refugee on Signal whose request the first Lotse (on Telegram) has taken.
+ON_SIGNAL = RequestSpec(
+    Person(1005, "Nour", "ar"), "jobcenter", "سؤال عن Bürgergeld من Jobcenter", district=0
+)
+
+
 async def seed_world(world: DemoWorld) -> None:
     """Make the coordinator, the Lotsen and the open requests of a new demo world."""
     # Phones in the order the page shows them: a refugee, a Lotse, the coordinator, the rest.
@@ -101,6 +109,8 @@ async def seed_world(world: DemoWorld) -> None:
     for request in REQUESTS:
         person = request.person
         world.add_phone(person.id, person.name, person.language, "refugee", shown=False)
+    nour = ON_SIGNAL.person
+    world.add_signal_phone(nour.id, nour.name, nour.language, "refugee", shown=False)
 
     # what `lotsenbot coordinator add` does
     await world.people.add_coordinator(Contact("telegram", str(COORDINATOR.id)))
@@ -110,6 +120,8 @@ async def seed_world(world: DemoWorld) -> None:
         *(become_lotse(world, spec, code) for spec, code in zip(LOTSEN, codes, strict=False))
     )
     await asyncio.gather(*(ask_for_lotse(world, spec) for spec in REQUESTS))
+    await ask_on_signal(world, ON_SIGNAL)
+    await accept(world.user(LOTSEN[0].person.id), ON_SIGNAL)
     await plan_stammtisch(coordinator)
 
 
@@ -210,6 +222,64 @@ async def ask_for_lotse(world: DemoWorld, spec: RequestSpec) -> None:
     await tap(user, "ask:confirm")
     sent = plain(asking_views.sent(texts(person.language, world.city.timezone)).text)[:40]
     await user.wait_for_text(sent, timeout=_TIMEOUT)
+
+
+async def ask_on_signal(world: DemoWorld, spec: RequestSpec) -> None:
+    """A refugee on Signal types the numbers of the choices and sends the request."""
+    person = spec.person
+    await world.send_text(person.id, "مرحبا")
+    for action in (f"lang:{person.language}", "consent:yes", "menu:request"):
+        await choose(world, person.id, action)
+    await choose(world, person.id, f"ask:topic:{spec.topic}")
+    await on_screen(world, person.id, lambda actions: actions == ["ask:stop"])
+    assert spec.text is not None
+    await world.send_text(person.id, spec.text)
+    for action in (
+        "ask:langs_done",
+        f"ask:district:{spec.district}",
+        "ask:day:flex",
+        "ask:place:skip",
+        "ask:name:telegram",  # the name Signal's profile gives, offered
+        "ask:confirm",
+    ):
+        await choose(world, person.id, action)
+    sent = plain(asking_views.sent(texts(person.language, world.city.timezone)).text)[:40]
+    user = world.signal_user(person.id)
+    await user.wait_for_text(sent, timeout=_TIMEOUT)
+
+
+async def on_screen(world: DemoWorld, user_id: int, wanted: Callable[[list[str]], bool]) -> None:
+    """Wait until the latest screen in a Signal chat has the choices ``wanted``."""
+    deadline = asyncio.get_running_loop().time() + _TIMEOUT
+    while not wanted(await world.latest_choices(user_id)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the screen did not come")
+        await asyncio.sleep(0.02)
+
+
+async def choose(world: DemoWorld, user_id: int, action: str) -> None:
+    """Type the number of ``action`` once the latest screen in the Signal chat offers it."""
+    await on_screen(world, user_id, lambda actions: action in actions)
+    await world.choose(user_id, action)
+
+
+async def accept(lotse: FakeUser, spec: RequestSpec) -> None:
+    """The Lotse accepts the offer of ``spec``'s request."""
+    assert spec.text is not None
+    text = spec.text
+
+    def offer() -> str | None:
+        for message in lotse.bot_messages():
+            if text in message.text:
+                for row in message.buttons:
+                    for button in row:
+                        if str(button.get("callback_data", "")).startswith("offer:accept:"):
+                            return str(button["callback_data"])
+        return None
+
+    data: str = await lotse.api.wait_until(offer, _TIMEOUT)
+    await tap(lotse, data)
+    await lotse.wait_for_text(spec.person.name, timeout=_TIMEOUT)
 
 
 async def newest(user: FakeUser, data: str) -> BotMessage:

@@ -198,7 +198,11 @@ class DemoSite:
     async def _add_person(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         try:
-            phone = self._world().add_person(str(body.get("name", "")), str(body.get("language")))
+            phone = self._world().add_person(
+                str(body.get("name", "")),
+                str(body.get("language")),
+                str(body.get("messenger") or "telegram"),
+            )
         except ValueError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response({"id": phone.id})

@@ -1,10 +1,12 @@
-"""One demo world: the local Bot API server, the real bot on a movable clock, and their files.
+"""One demo world: the local Bot API server and signal-cli daemon, the real bot on a movable
+clock, and their files.
 
-The bot is :func:`channels.runner.serve`, exactly as ``lotsenbot run`` starts it, pointed at
-:class:`channels.telegram.fakeapi.FakeBotAPI` on a loopback port. Its database is an ordinary
-file (by default ``data/demo.sqlite3``). The fake server's chats, the people's phones and the
-clock's offset are saved next to it (``<db>.chats.json``), so a stopped demo continues where it
-was.
+The bot is :func:`channels.runner.serve`, exactly as ``lotsenbot run`` starts it with both
+channels, pointed at :class:`channels.telegram.fakeapi.FakeBotAPI` and
+:class:`channels.signal.fakedaemon.FakeSignalDaemon` on loopback ports. Each person's phone is
+on one messenger, chosen when they are added. The database is an ordinary file (by default
+``data/demo.sqlite3``). The fake servers' chats, the people's phones and the clock's offset
+are saved next to it (``<db>.chats.json``), so a stopped demo continues where it was.
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ from bot.scheduler import Timers
 from bot.services.lotsen import LotsenService
 from bot.services.people import PeopleService
 from bot.storage.database import Database
-from bot.storage.inbox import InboxRepository
+from bot.storage.inbox import InboxRepository, MenuRepository
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.people import PeopleRepository
 from channels.runner import serve
+from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
-from demo.render import message_view
+from demo.render import message_view, signal_message_view
 from demo.samples import sample_document, sample_photo, sample_voice
 
-__all__ = ["BOT_USERNAME", "DemoWorld", "Phone"]
+__all__ = ["BOT_USERNAME", "MESSENGERS", "SIGNAL_ACCOUNT", "DemoWorld", "Phone"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,9 @@ JSON = dict[str, Any]
 #: The fake server accepts this token only; it never reaches Telegram.
 DEMO_TOKEN = "4242424242:offline-demo-token"
 BOT_USERNAME = "lotsen_demo_bot"
+#: The bot's number on the local signal-cli daemon.
+SIGNAL_ACCOUNT = "+4923620000000"
+MESSENGERS = ("telegram", "signal")
 #: Ids of people added from the page start here.
 FIRST_ADDED_ID = 5001
 _SAVE_DELAY = 1.0
@@ -63,6 +69,12 @@ class Phone:
     language: str  # Telegram's language_code: only the bot's first guess
     role: str  # what the demo made them: refugee, lotse, coordinator or person
     shown: bool = True
+    messenger: str = "telegram"  # or signal
+
+    @property
+    def number(self) -> str:
+        """The phone number of a Signal phone."""
+        return f"+4917000{self.id:06d}"
 
 
 class DemoWorld:
@@ -83,6 +95,8 @@ class DemoWorld:
         self.clock = ManualClock()
         self.api = FakeBotAPI(DEMO_TOKEN, BOT_USERNAME)
         self.api.now = lambda: self.clock.now().timestamp()
+        self.signal = FakeSignalDaemon(SIGNAL_ACCOUNT, name="Lotsenbot Dorsten")
+        self.signal.now = lambda: self.clock.now().timestamp()
         self.phones: dict[int, Phone] = {}
         self.db = Database(db_path)
         self.people = PeopleService(PeopleRepository(self.db), city, self.clock)
@@ -118,9 +132,19 @@ class DemoWorld:
             self.api.restore(state["api"], min_update_id=(last or 0) + 1)
             self.clock.advance(timedelta(seconds=float(state["clock_offset"])))
             self.phones = {int(p["id"]): Phone(**p) for p in state["phones"]}
+            if "signal" in state:
+                self.signal.restore(state["signal"])
         await self.api.start()
-        self.api.on_change = self._changed
-        settings = Settings(DEMO_TOKEN, self.api.url, self.db_path, self.config_path)
+        await self.signal.start()
+        self.api.on_change = self.signal.on_change = self._changed
+        settings = Settings(
+            DEMO_TOKEN,
+            self.api.url,
+            self.db_path,
+            self.config_path,
+            signal_url=self.signal.url,
+            signal_account=SIGNAL_ACCOUNT,
+        )
         started: list[Timers] = []
         self._task = asyncio.create_task(
             serve(settings, self.city, clock=self.clock, stop=self._stop, on_start=started.append)
@@ -128,6 +152,9 @@ class DemoWorld:
         await self.api.wait_until(
             lambda: self.api.calls_of("getUpdates") or self._task is None or self._task.done(),
             timeout=30,
+        )
+        await self.signal.wait_until(
+            lambda: self.signal.connects or self._task is None or self._task.done(), timeout=30
         )
         if self._task.done():
             self._task.result()  # the bot could not start: say why
@@ -145,8 +172,9 @@ class DemoWorld:
             self._save_handle = None
         if self.db.path.exists() and self._task is not None:
             self.save()
-        self.api.on_change = None
+        self.api.on_change = self.signal.on_change = None
         await self.api.stop()
+        await self.signal.stop()
         async with self._reading:
             self._closed = True
             await self.db.close()
@@ -185,6 +213,7 @@ class DemoWorld:
         state = {
             "seeded": self.seeded,
             "api": self.api.snapshot(),
+            "signal": self.signal.snapshot(),
             "clock_offset": self.clock.offset.total_seconds(),
             "phones": [asdict(phone) for phone in self.phones.values()],
         }
@@ -203,19 +232,33 @@ class DemoWorld:
     # ------------------------------------------------------------------ people
 
     def add_phone(self, user_id: int, name: str, language: str, role: str, shown: bool) -> FakeUser:
-        """Register a person with the server and give them a phone on the page."""
+        """Register a person with the Bot API server and give them a phone on the page."""
         user = self.api.user(user_id, name, language_code=language)
         self.phones[user_id] = Phone(user_id, name, language, role, shown)
         self._changed()
         return user
 
-    def add_person(self, name: str, language: str) -> Phone:
-        """A new person from the page, shown at once."""
+    def add_signal_phone(
+        self, user_id: int, name: str, language: str, role: str, shown: bool
+    ) -> FakeSignalUser:
+        """Register a person with the signal-cli daemon and give them a phone on the page
+        (``language``: the page's; Signal does not tell the bot one)."""
+        phone = Phone(user_id, name, language, role, shown, "signal")
+        user = self.signal.user(phone.number, name)
+        self.phones[user_id] = phone
+        self._changed()
+        return user
+
+    def add_person(self, name: str, language: str, messenger: str = "telegram") -> Phone:
+        """A new person from the page on ``messenger``, shown at once."""
         name = " ".join(name.split())[:32]
-        if not name or language not in LANGUAGES:
-            raise ValueError("a name and one of the bot's languages")
+        if not name or language not in LANGUAGES or messenger not in MESSENGERS:
+            raise ValueError("a name, one of the bot's languages and telegram or signal")
         user_id = max([FIRST_ADDED_ID - 1, *self.phones]) + 1
-        self.add_phone(user_id, name, language, "person", shown=True)
+        if messenger == "signal":
+            self.add_signal_phone(user_id, name, language, "person", shown=True)
+        else:
+            self.add_phone(user_id, name, language, "person", shown=True)
         return self.phones[user_id]
 
     def show(self, user_id: int, shown: bool) -> None:
@@ -228,14 +271,42 @@ class DemoWorld:
         return self.phones[user_id]
 
     def user(self, user_id: int) -> FakeUser:
-        """The scripted person behind a phone."""
-        self.phone(user_id)
+        """The scripted person behind a Telegram phone."""
+        if self.phone(user_id).messenger != "telegram":
+            raise LookupError("not on Telegram")
         return FakeUser(self.api, user_id)
+
+    def signal_user(self, user_id: int) -> FakeSignalUser:
+        """The scripted person behind a Signal phone."""
+        phone = self.phone(user_id)
+        if phone.messenger != "signal":
+            raise LookupError("not on Signal")
+        return self.signal.user(phone.number)
+
+    async def latest_choices(self, user_id: int) -> list[str]:
+        """On a Signal phone: the actions of the latest screen's numbered choices."""
+        user = self.signal_user(user_id)
+        latest = await MenuRepository(self.db, "signal").latest(user.uuid)
+        return [a for _, a in latest[1]] if latest is not None else []
+
+    async def choose(self, user_id: int, action: str) -> None:
+        """On a Signal phone: type the number that ``action`` has in the latest screen."""
+        actions = await self.latest_choices(user_id)
+        if action not in actions:
+            raise LookupError("no such choice")
+        await self.signal_user(user_id).send(str(actions.index(action) + 1))
 
     # ------------------------------------------------------------------ actions
 
     async def send_text(self, user_id: int, text: str, reply_to: int | None = None) -> None:
         """The person sends text or a /command, optionally as a reply to a bot message."""
+        if self.phone(user_id).messenger == "signal":
+            person = self.signal_user(user_id)
+            if reply_to is None:
+                await person.send(text)
+            else:
+                await person.reply(self._signal_message(person, reply_to), text)
+            return
         user = self.user(user_id)
         if reply_to is None:
             await user.send(text)
@@ -245,6 +316,17 @@ class DemoWorld:
 
     async def send_attachment(self, user_id: int, kind: str) -> None:
         """The person sends a sample voice note, photo of a letter or PDF."""
+        if self.phone(user_id).messenger == "signal":
+            person = self.signal_user(user_id)
+            if kind == "voice":
+                await person.send_voice(sample_voice())
+            elif kind == "photo":
+                await person.send_photo(sample_photo())
+            elif kind == "document":
+                await person.send_document(data=sample_document())
+            else:
+                raise ValueError(kind)
+            return
         user = self.user(user_id)
         if kind == "voice":
             await user.send_voice(duration=2, data=sample_voice())
@@ -278,9 +360,16 @@ class DemoWorld:
                 return message
         raise LookupError("no such message")
 
+    def _signal_message(self, user: FakeSignalUser, timestamp: int) -> SignalMessage:
+        message = self.signal.find(user.number, timestamp)
+        if message is None or not message.from_bot or message.deleted:
+            raise LookupError("no such message")
+        return message
+
     def file(self, file_id: str) -> bytes | None:
         """A file someone sent (or the bot sent on), for the page to show or play."""
-        return self.api.files.get(file_id)
+        attachment = self.signal.attachments.get(file_id)
+        return attachment.data if attachment is not None else self.api.files.get(file_id)
 
     # ------------------------------------------------------------------ the page's view
 
@@ -302,7 +391,9 @@ class DemoWorld:
         }
 
     async def _phone_view(self, phone: Phone, today: datetime) -> JSON:
-        person = await self.people.find(Contact("telegram", str(phone.id)))
+        on_signal = phone.messenger == "signal"
+        address = self.signal.user(phone.number).uuid if on_signal else str(phone.id)
+        person = await self.people.find(Contact(phone.messenger, address))
         language = person.language if person else guess_language(phone.language, "de")
         role = phone.role
         if person is not None and person.role is Role.COORDINATOR:
@@ -327,12 +418,27 @@ class DemoWorld:
             "role": role,
             "shown": phone.shown,
             "toast": toast,
-            "messages": [
+            "messenger": phone.messenger,
+            "number": phone.number if on_signal else None,
+            "messages": self._signal_messages(phone, today)
+            if on_signal
+            else [
                 message_view(message, self.city.timezone, today)
                 for message in self.api.messages(phone.id)
                 if not message.deleted
             ],
         }
+
+    def _signal_messages(self, phone: Phone, today: datetime) -> list[JSON]:
+        chat = [m for m in self.signal.messages(phone.number) if not m.deleted]
+        views = []
+        for message in chat:
+            quoted = None
+            if message.quote_timestamp is not None:
+                original = self.signal.find(phone.number, message.quote_timestamp)
+                quoted = original.text if original is not None else ""
+            views.append(signal_message_view(message, self.city.timezone, today, quoted))
+        return views
 
 
 def _ahead(offset: timedelta) -> str:

@@ -1,4 +1,5 @@
-"""Run the installed ``lotsenbot`` command as a separate process against the fake Bot API."""
+"""Run the installed ``lotsenbot`` command as a separate process against the fake Bot API
+(and the local signal-cli daemon, if given)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 from tests.conftest import CITY_FILE
 
@@ -45,37 +47,57 @@ def bot_env(
 
 
 class BotProcess:
-    """``lotsenbot run`` in a child process, with its output kept in a file."""
+    """``lotsenbot run`` in a child process, with its output kept in a file; on Telegram, and
+    on Signal too when a ``signal`` daemon is given."""
 
     def __init__(
-        self, api: FakeBotAPI, db_path: Path, log_path: Path, config: Path = CITY_FILE
+        self,
+        api: FakeBotAPI,
+        db_path: Path,
+        log_path: Path,
+        config: Path = CITY_FILE,
+        signal: FakeSignalDaemon | None = None,
     ) -> None:
         self.api = api
         self.db_path = db_path
         self.log_path = log_path
         self.config = config
+        self.signal = signal
         self.proc: asyncio.subprocess.Process | None = None
 
     async def spawn(self) -> None:
         """Start the process without waiting for it (it may be killed while starting)."""
+        extra = {}
+        if self.signal is not None:
+            extra = {
+                "LOTSENBOT_SIGNAL_URL": self.signal.url,
+                "LOTSENBOT_SIGNAL_ACCOUNT": self.signal.account,
+            }
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 str(LOTSENBOT),
                 "run",
-                env=bot_env(self.api, self.db_path, self.config),
+                env=bot_env(self.api, self.db_path, self.config, **extra),
                 stdout=log,
                 stderr=log,
             )
 
     async def start(self, timeout: float = 30) -> None:
-        """Start the process and wait until it long-polls for updates."""
+        """Start the process and wait until it long-polls for updates (and has opened
+        signal-cli's event stream)."""
         polls = self.api.polls
+        streams = self.signal.connects if self.signal is not None else 0
         await self.spawn()
         proc = self.proc
         assert proc is not None
         await self.api.wait_until(
             lambda: self.api.polls > polls or proc.returncode is not None, timeout=timeout
         )
+        if self.signal is not None:
+            signal = self.signal
+            await signal.wait_until(
+                lambda: signal.connects > streams or proc.returncode is not None, timeout=timeout
+            )
         assert proc.returncode is None, self.log_path.read_text()
 
     async def kill(self) -> None:

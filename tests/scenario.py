@@ -230,7 +230,8 @@ async def seed_people(
     their addresses on ``channel``.
 
     Large audiences are set up this way; how people get there one by one is what the
-    scenario tests above show.
+    scenario tests above show. ``telegram_ids`` are their addresses on ``channel`` (on
+    Signal: UUIDs).
     """
     db = Database(db_path)
     await db.open()

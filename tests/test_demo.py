@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from html import unescape
 from pathlib import Path
 
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
@@ -94,6 +96,12 @@ async def test_the_demo_world_is_seeded_through_the_bot(tmp_path: Path) -> None:
             assert phone(state, name)["role"] == "lotse"
         assert phone(state, "Karim")["dir"] == "rtl" and phone(state, "Olena")["dir"] == "ltr"
         assert not phone(state, "Karim")["shown"]
+        # A refugee on Signal asked by typing numbers, and Yusuf, on Telegram, took it.
+        nour = phone(state, "Nour")
+        assert nour["messenger"] == "signal" and not nour["shown"]
+        assert all(m["buttons"] == [] for m in nour["messages"])
+        assert any("Yusuf" in m["html"] for m in nour["messages"] if not m["out"])
+        assert any("Nour" in m["html"] for m in yusuf["messages"] if not m["out"])
         invitations = next(
             m["html"] for m in phone(state, "Sabine")["messages"] if "deeplink" in m["html"]
         )
@@ -265,3 +273,49 @@ async def test_saved_chats_continue_after_the_ids_the_bot_has_seen(api: FakeBotA
     assert await FakeUser(again, 1).send("weiter") == 40
     ids = [m.message_id for m in again.messages(1)]
     assert ids == sorted(set(ids))  # new messages are numbered after the old ones
+
+
+async def test_a_signal_phone_shows_numbered_lists_and_continues_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    db = await seeded_copy(tmp_path)
+    async with running_demo(db) as demo:
+        await demo.until(ready)
+        await demo.post("/api/people", {"name": "X", "language": "fa", "messenger": "sms"}, 400)
+        added = await demo.post(
+            "/api/people", {"name": "Parisa", "language": "fa", "messenger": "signal"}
+        )
+        parisa = added["id"]
+        await demo.post(f"/api/people/{parisa}/send", {"text": "سلام"})
+        state = await demo.until(
+            lambda s: any("فارسی" in m["html"] for m in phone(s, "Parisa")["messages"])
+        )
+        on_signal = phone(state, "Parisa")
+        assert on_signal["messenger"] == "signal" and on_signal["number"].startswith("+49")
+        picker = next(m for m in on_signal["messages"] if "فارسی" in m["html"])
+        assert picker["buttons"] == []  # the choices are a numbered list in the text
+        number = re.search(r"(?m)^(\d+)\. فارسی$", unescape(picker["html"]))
+        assert number is not None
+        await demo.post(
+            f"/api/people/{parisa}/press", {"message_id": picker["id"], "data": "lang:fa"}, 400
+        )
+        await demo.post(f"/api/people/{parisa}/attach", {"kind": "voice"})
+        state = await demo.until(
+            lambda s: any(m.get("kind") == "voice" for m in phone(s, "Parisa")["messages"])
+        )
+        voice = next(m for m in phone(state, "Parisa")["messages"] if m.get("kind") == "voice")
+        async with demo.session.get(f"{demo.url}{voice['file']}") as r:
+            assert r.status == 200 and await r.read()
+        seen = len(phone(state, "Parisa")["messages"])
+    async with running_demo(db) as demo:
+        state = await demo.until(ready)
+        assert len(phone(state, "Parisa")["messages"]) == seen  # the Signal chat was saved
+        # A number typed after the restart still answers the list shown before it.
+        persian = number.group(1).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+        await demo.post(f"/api/people/{parisa}/send", {"text": persian, "reply_to": picker["id"]})
+        await demo.until(
+            lambda s: (
+                phone(s, "Parisa")["language"] == "fa"
+                and any("✅" in unescape(m["html"]) for m in phone(s, "Parisa")["messages"][seen:])
+            )
+        )

@@ -1,4 +1,5 @@
-"""The demo page in headless Chromium: an Arabic request asked, accepted and relayed by clicks.
+"""The demo page in headless Chromium: an Arabic request asked, accepted and relayed by clicks,
+on Telegram, and once more from a phone on Signal, answered with typed numbers.
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it); Playwright drives it through the
 driver bundled in its wheel, and no browser is ever downloaded. Without Chromium only this
@@ -8,6 +9,7 @@ test is skipped. ``DEMO_SCREENSHOT=docs/demo.png`` also saves the page as the RE
 from __future__ import annotations
 
 import os
+import re
 from html import unescape
 from pathlib import Path
 
@@ -46,6 +48,21 @@ async def type_text(phone: Locator, text: str) -> None:
     box = phone.locator(".composer .entry")
     await box.fill(text)
     await box.press("Enter")
+
+
+#: Arabic-Indic digits, as an Arabic keyboard types them.
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+async def type_number(phone: Locator, choice: str) -> None:
+    """On a Signal phone: read the newest numbered list that offers ``choice`` and type its
+    number, in Arabic-Indic digits."""
+    listed = phone.locator(".msg.in .text", has_text=choice).last
+    await listed.wait_for()
+    text = await listed.inner_text()
+    found = re.search(rf"(?m)^(\d+)\. {re.escape(choice)}$", text)
+    assert found is not None, (choice, text)
+    await type_text(phone, found.group(1).translate(ARABIC_DIGITS))
 
 
 @pytest.fixture
@@ -129,3 +146,65 @@ async def _screenshot(page: Page) -> None:
     if target:
         await page.wait_for_timeout(300)  # let the last message scroll into view
         await page.screenshot(path=target)
+
+
+async def test_a_signal_refugee_and_a_telegram_lotse_on_one_case_in_the_browser(
+    tmp_path: Path, chromium: Path
+) -> None:
+    """A person added on Signal asks for a Lotse by typing the numbers of the lists; the
+    Lotse on Telegram accepts with a tap; their messages cross over."""
+    ar = "ar"
+    db = await seeded_copy(tmp_path)
+    async with running_demo(db) as demo, async_playwright() as pw:
+        await demo.until(ready)
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1200, "height": 860})
+            page.set_default_timeout(15_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+            await page.goto(demo.url)
+            await page.locator("#new-name").fill("Hamid")
+            await page.locator("#new-language").select_option(ar)
+            await page.locator("#new-messenger").select_option("signal")
+            await page.get_by_role("button", name="Add person").click()
+            hamid = page.locator('.phone[data-messenger="signal"]', has_text="Hamid")
+            yusuf = page.locator(f"#phone-{LOTSEN[0].person.id}")
+            await hamid.get_by_role("button", name="SAY HELLO").click()
+            # No buttons on Signal: the choices are a numbered list, answered by number.
+            await type_number(hamid, "العربية")
+            assert await hamid.locator(".key").count() == 0
+            await type_number(hamid, label(ar, "✅ I agree"))
+            await type_number(hamid, label(ar, "🤝 I need a Lotse"))
+            await type_number(hamid, rv.topic_label(t(ar), "jobcenter"))
+            await hamid.locator(".msg.in", has_text=label(ar, "✖️ Stop asking")).last.wait_for()
+            await type_text(hamid, MATTER)
+            await type_number(hamid, label(ar, "Continue ➡️"))
+            await type_number(hamid, "Altstadt")
+            await type_number(hamid, label(ar, "🤷 Flexible / no fixed date"))
+            await type_number(hamid, label(ar, "Skip ➡️"))
+            await type_number(hamid, "Hamid")  # the name Signal's profile gives, offered
+            await type_number(hamid, label(ar, "✅ Send request"))
+            sent = unescape(asking_views.sent(t(ar)).text)[:30]
+            await hamid.locator(".msg.in", has_text=sent).wait_for()
+
+            # The Lotse on Telegram accepts with a tap; neither learns the other's number.
+            offer = yusuf.locator(".msg", has_text=MATTER).last
+            await offer.locator(".key", has_text=label(ar, "✅ Accept")).click()
+            await yusuf.locator(".msg", has_text="Hamid").last.wait_for()
+            await hamid.locator(".msg.in", has_text="Yusuf").last.wait_for()
+            number = await hamid.locator(".role").inner_text()
+            assert number.split("Signal ")[1] not in await yusuf.inner_text()
+
+            # Signal → Telegram, and the Lotse's reply back to Signal.
+            await type_text(hamid, QUESTION)
+            relayed = yusuf.locator(".msg.in", has_text=QUESTION).last
+            await relayed.wait_for()
+            await relayed.locator(".reply").click()
+            await type_text(yusuf, ANSWER)
+            await hamid.locator(".msg.in", has_text=ANSWER).wait_for()
+            assert await hamid.locator(".chat").get_attribute("dir") == "rtl"
+            assert problems == []
+        finally:
+            await browser.close()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import isolate
+from channels.signal.inputs import dump_inputs, load_inputs
 from channels.signal.render import choices_of, choose, render, styled_text, utf16_length
-from handlers.port import Choice, Screen
+from handlers.port import Choice, Input, Kind, Screen, Upload
 
 
 def cut(text: str, styles: tuple[str, ...], style: str) -> list[str]:
@@ -160,3 +162,25 @@ def test_every_style_covers_exactly_its_text(pieces: list[tuple[str, str]]) -> N
     italic = [part for part, tag in pieces if tag == "i" and part]
     assert cut(text, styles, "BOLD") == bold
     assert cut(text, styles, "ITALIC") == italic
+
+
+def test_inputs_kept_with_an_event_come_back_with_all_their_files() -> None:
+    pages = Input(
+        Kind.MESSAGE,
+        key=16,
+        channel="signal",
+        sender="u",
+        chat="u",
+        caption="Seite 1 und 2",
+        upload=Upload("photo", "SgnlAtt1.jpg", 10, "image/jpeg"),
+        also=(Upload("photo", "SgnlAtt2.jpg", 12, "image/jpeg"),),
+    )
+    assert load_inputs(json.loads(dump_inputs([pages]))) == [pages]
+
+
+def test_a_number_picks_by_position_in_a_list_of_times_and_by_label_in_a_list_of_numbers() -> None:
+    times = [Choice("08:00", "ask:hour:08"), Choice("09:00", "ask:hour:09")]
+    assert choose(times, "2") == ("ask:hour:09",)
+    counts = [Choice("1", "case:hours:7:1"), Choice("2", "case:hours:7:2"), Choice("4", "x")]
+    assert choose(counts, "4") == ("x",)  # the label 4, not the third choice
+    assert choose(counts, "3") is None

@@ -110,11 +110,22 @@ class StampedInbox:
         )
         return int(rows[0][0]) if rows else None
 
-    async def begin(self, event_id: int) -> None:
-        """Count one more attempt at handling the event: it is being handled now."""
+    async def begin(self, event_id: int, reading: str | None = None) -> None:
+        """Count one more attempt at handling the event: it is being handled now.
+
+        ``reading`` (JSON), on the first attempt: how the event was read, kept in its payload
+        under ``_read_as`` so that another attempt reads it the same way.
+        """
+        if reading is None:
+            await self.db.write(
+                "UPDATE stamped_inbox SET attempts = attempts + 1 WHERE id = ? AND done_at IS NULL",
+                (event_id,),
+            )
+            return
         await self.db.write(
-            "UPDATE stamped_inbox SET attempts = attempts + 1 WHERE id = ? AND done_at IS NULL",
-            (event_id,),
+            "UPDATE stamped_inbox SET attempts = attempts + 1, "
+            "payload = json_set(payload, '$._read_as', json(?)) WHERE id = ? AND done_at IS NULL",
+            (reading, event_id),
         )
 
     async def mark_done(self, event_id: int, now: datetime) -> None:

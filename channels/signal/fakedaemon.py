@@ -3,7 +3,9 @@
 It serves signal-cli's three endpoints (``POST /api/v1/rpc``, ``GET /api/v1/events``,
 ``GET /api/v1/check``) with the shapes of its classes (see :mod:`channels.signal.rpc` for
 which), receives like ``--receive-mode=on-connection`` (what people send while no event
-stream is open waits, as on Signal's servers, and arrives when one opens), checks what
+stream is open waits, as on Signal's servers, and arrives when one opens; what was handed to
+a stream is gone, also when the stream broke as it was written — :attr:`written` keeps a
+record of each, so that a test can count those the bot never stored), checks what
 signal-cli checks (an empty message, the ``start:length:STYLE`` syntax, a quote without its
 author) and a little more (styles inside the text, counted in UTF-16 code units), and can
 inject faults: a recipient not registered, a rate limit (with or without a proof-required
@@ -26,13 +28,20 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["Attachment", "FakeSignalDaemon", "FakeSignalUser", "Fault", "SignalMessage"]
+__all__ = [
+    "Attachment",
+    "FakeSignalDaemon",
+    "FakeSignalUser",
+    "Fault",
+    "SignalMessage",
+    "Written",
+]
 
 JSON = dict[str, Any]
 
@@ -146,6 +155,17 @@ class Fault:
 @dataclass
 class _Subscriber:
     queue: asyncio.Queue[JSON | None] = field(default_factory=asyncio.Queue)
+    opened: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Written:
+    """An event handed to an event stream: from then on only the bot has it."""
+
+    sender: str  #: the envelope's ``sourceUuid``
+    stamp: int  #: its ``timestamp``
+    at: float  #: when it was written (``time.monotonic()``)
+    opened: float  #: when the stream it was written to was opened (``time.monotonic()``)
 
 
 class FakeSignalDaemon:
@@ -183,12 +203,16 @@ class FakeSignalDaemon:
         self.keepalive = 15.0
         #: Where timestamps come from (the demo passes its shifted clock).
         self.now: Callable[[], float] = time.time
-        #: How many events were written to a stream.
+        #: How many events were written to a stream, and a record of each.
         self.delivered = 0
+        self.written: list[Written] = []
         #: How many event streams were opened, and keep-alives written to them.
         self.connects = 0
         self.keepalives = 0
         self.on_change: Callable[[], None] | None = None
+        #: Calls kept waiting by :meth:`hold`, by method.
+        self.held: dict[str, int] = {}
+        self._holds: dict[str, tuple[asyncio.Event, Callable[[JSON], bool]]] = {}
         self._pending: list[JSON] = []
         self._subscribers: list[_Subscriber] = []
         self._pokes: set[asyncio.Task[None]] = set()
@@ -261,6 +285,12 @@ class FakeSignalDaemon:
             return _error(request_id, RpcError(-32602, "params must be an object"))
         self.calls.append(Call(method, params, time.monotonic()))
         handler = getattr(self, f"_rpc_{method}", None)
+        held = self._holds.get(method)
+        gate = held[0] if held is not None and held[1](params) else None
+        if gate is not None:  # kept unanswered, as by a daemon that hangs
+            self.held[method] = self.held.get(method, 0) + 1
+            await self._notify()
+            await gate.wait()
         try:
             if handler is None:
                 raise RpcError(-32601, "Method not implemented")
@@ -289,7 +319,6 @@ class FakeSignalDaemon:
         self._subscribers.append(subscriber)
         self.connects += 1
         await self._notify()
-        event: JSON | None = None
         try:
             while True:
                 try:
@@ -301,17 +330,27 @@ class FakeSignalDaemon:
                     continue
                 if event is None:
                     break
+                # As signal-cli does: the event is handed over once, whether or not the write
+                # gets through (a failed write only ends the stream).
+                envelope = event["envelope"]
+                self.written.append(
+                    Written(
+                        str(envelope.get("sourceUuid")),
+                        int(envelope.get("timestamp") or 0),
+                        time.monotonic(),
+                        subscriber.opened,
+                    )
+                )
+                self.delivered += 1
                 data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
                 await response.write(f"event:receive\ndata:{data}\n\n".encode())
-                event = None
-                self.delivered += 1
                 await self._notify()
         except ConnectionError:
             pass
         finally:
             self._subscribers.remove(subscriber)
-            # Not yet written: it stays on Signal's servers for the next stream.
-            left = [event] if event is not None else []
+            # Not yet handed over: it stays on Signal's servers for the next stream.
+            left: list[JSON] = []
             while not subscriber.queue.empty():
                 item = subscriber.queue.get_nowait()
                 if item is not None:
@@ -380,6 +419,39 @@ class FakeSignalDaemon:
         """The requests of ``method`` so far."""
         return [call for call in self.calls if call.method == method]
 
+    def snapshot(self) -> JSON:
+        """The people, chats, files and what waits for a stream, as JSON (the demo saves
+        them to continue later)."""
+        return {
+            "users": {number: user.name for number, user in self.users.items()},
+            "chats": {
+                number: [_message_json(message) for message in chat]
+                for number, chat in self.chats.items()
+            },
+            "attachments": [_attachment_json(a) for a in self.attachments.values()],
+            "pending": self._pending,
+            "last_timestamp": self._last_timestamp,
+        }
+
+    def restore(self, state: JSON) -> None:
+        """Continue from a :meth:`snapshot`."""
+        for number, name in state["users"].items():
+            self.user(number, name)
+        for item in state["attachments"]:
+            data = base64.b64decode(item.pop("data"))
+            self.attachments[item["id"]] = Attachment(**item, data=data)
+        for number, chat in state["chats"].items():
+            self.chats[number] = [
+                SignalMessage(
+                    **{**m, "attachments": [self.attachments[i] for i in m["attachments"]]}
+                )
+                for m in chat
+            ]
+        self._pending = list(state["pending"])
+        self._last_timestamp = int(state["last_timestamp"])
+        numbers = [int(re.sub(r"\D", "", i.split(".")[0]) or 0) for i in self.attachments]
+        self._ids = itertools.count(max(numbers, default=0) + 1)
+
     # ------------------------------------------------------------------ faults
 
     def inject(
@@ -444,6 +516,17 @@ class FakeSignalDaemon:
         """``number`` reinstalled Signal: sends answer ``IDENTITY_FAILURE`` (``-4``) until the
         bot trusts the new key (``trust``)."""
         self.untrusted.add(number)
+
+    def hold(self, method: str, matching: Callable[[JSON], bool] = lambda params: True) -> None:
+        """Keep every call of ``method`` (whose params are ``matching``) from now on
+        unanswered until :meth:`release`."""
+        self._holds.setdefault(method, (asyncio.Event(), matching))
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of ``method`` and hold no more."""
+        held = self._holds.pop(method, None)
+        if held is not None:
+            held[0].set()
 
     def _maybe_fault(self, method: str, params: JSON) -> None:
         recipients = [self.number_of(str(r)) for r in _list(params.get("recipient"))]
@@ -879,6 +962,18 @@ class FakeSignalUser:
     async def wait_for_text(self, fragment: str, *, timeout: float | None = None) -> SignalMessage:
         """Wait until a bot message to this person contains ``fragment``."""
         return await self.wait_for_message(lambda m: fragment in m.text, timeout=timeout)
+
+
+def _message_json(message: SignalMessage) -> JSON:
+    data = {f.name: getattr(message, f.name) for f in fields(message)}
+    data["attachments"] = [a.id for a in message.attachments]
+    return data
+
+
+def _attachment_json(attachment: Attachment) -> JSON:
+    data = {f.name: getattr(attachment, f.name) for f in fields(attachment)}
+    data["data"] = base64.b64encode(attachment.data).decode()
+    return data
 
 
 def _parse_style(entry: str) -> tuple[int, int, str]:

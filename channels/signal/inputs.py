@@ -11,7 +11,10 @@ no route takes, and the person hears that it is no longer valid.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +22,7 @@ from bot.storage.inbox import MenuRepository
 from channels.signal.render import choose, numbers_are_labels
 from handlers.port import Choice, Input, Kind, Upload
 
-__all__ = ["CHANNEL", "STALE", "Received", "inputs_of", "received"]
+__all__ = ["CHANNEL", "STALE", "Received", "dump_inputs", "inputs_of", "load_inputs", "received"]
 
 #: The channel's name in contacts (``signal:<uuid>``) and stored message references.
 CHANNEL = "signal"
@@ -43,6 +46,8 @@ class Received:
     name: str | None
     data: JSON  #: the ``JsonDataMessage`` (of the edit, for an edit)
     edit_of: int | None = None
+    #: How an earlier attempt at handling it read it (see :func:`dump_inputs`), if one did.
+    read_as: list[Input] | None = None
 
 
 def received(envelope: JSON) -> Received | None:
@@ -65,7 +70,36 @@ def received(envelope: JSON) -> Received | None:
     if data.get("reaction") or data.get("groupInfo") or data.get("remoteDelete"):
         return None  # reactions and deletions change nothing; the bot is in no group
     name = envelope.get("sourceName")
-    return Received(sender, stamp, name if isinstance(name, str) else None, data, edit_of)
+    read_as = load_inputs(envelope.get("_read_as"))
+    return Received(sender, stamp, name if isinstance(name, str) else None, data, edit_of, read_as)
+
+
+def dump_inputs(inputs: Sequence[Input]) -> str:
+    """The inputs an event was read as, to keep with it: a number answers the screen it
+    answered when first read, also when that handling was cut off by a crash after the
+    screen's choices were taken away, and a first message stays a ``/start``."""
+    return json.dumps([dataclasses.asdict(i) for i in inputs], ensure_ascii=False)
+
+
+def load_inputs(stored: Any) -> list[Input] | None:
+    """The inputs :func:`dump_inputs` kept; None if there are none (or they cannot be read)."""
+    if not isinstance(stored, list):
+        return None
+    try:
+        return [
+            Input(
+                **{
+                    **item,
+                    "kind": Kind(item["kind"]),
+                    "args": tuple(item["args"]),
+                    "upload": Upload(**item["upload"]) if item["upload"] else None,
+                    "also": tuple(Upload(**u) for u in item.get("also") or ()),
+                }
+            )
+            for item in stored
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 async def inputs_of(

@@ -137,10 +137,14 @@ def choose(choices: Sequence[Choice], answer: str) -> tuple[str, ...] | None:
     return (found[0],) if len(set(found)) == 1 else None
 
 
+#: A label that is one number (``2``, ``2,5``), not a time (``09:00``) or a date.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
 def numbers_are_labels(choices: Sequence[Choice]) -> bool:
     """Whether some of the choices are labelled with a number: typed numbers then mean
     those labels (an answer such as ``2,5`` that is none of them is typed text)."""
-    return any(_NUMBERS.fullmatch(_normal(c.label.translate(_DIGITS))) for c in choices)
+    return any(_NUMBER.fullmatch(_normal(c.label.translate(_DIGITS))) for c in choices)
 
 
 def _normal(label: str) -> str:

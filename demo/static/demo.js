@@ -121,7 +121,7 @@ function renderPeople(list) {
     chip.type = "button";
     chip.className = "chip";
     chip.dataset.person = phone.id;
-    chip.textContent = `${phone.name} · ${roleLabel(phone.role)} · ${phone.language}`;
+    chip.textContent = `${phone.name} · ${roleLabel(phone.role)} · ${phone.language}${phone.messenger === "signal" ? " · Signal" : ""}`;
     chip.addEventListener("click", () => api(`/api/people/${phone.id}/shown`, { shown: true }));
     bar.append(chip);
   }
@@ -138,8 +138,13 @@ function renderPhone(phone, botName) {
   const el = entry.el;
   el.dataset.role = phone.role;
   el.dataset.language = phone.language;
+  el.dataset.messenger = phone.messenger;
   $(".name", el).textContent = phone.name;
-  $(".role", el).textContent = `${roleLabel(phone.role)} · ${phone.language} · @${botName || ""}`;
+  const where = phone.messenger === "signal" ? `Signal ${phone.number}` : `@${botName || ""}`;
+  $(".role", el).textContent = `${roleLabel(phone.role)} · ${phone.language} · ${where}`;
+  $(".composer .entry", el).placeholder = phone.messenger === "signal"
+    ? "Message, or the number of a choice"
+    : "Message";
   const chat = $(".chat", el);
   chat.dir = phone.dir;
   const key = JSON.stringify(phone.messages);
@@ -209,9 +214,15 @@ function renderMessages(phone) {
     const start = document.createElement("button");
     start.type = "button";
     start.className = "start";
-    start.textContent = "START";
-    start.title = "Send /start, as Telegram's Start button does";
-    start.addEventListener("click", () => api(`/api/people/${phone.id}/send`, { text: "/start" }));
+    if (phone.messenger === "signal") {  // no Start button on Signal: a first message starts
+      start.textContent = "SAY HELLO";
+      start.title = "Send a first message: on Signal, whatever it says, it starts the conversation";
+      start.addEventListener("click", () => api(`/api/people/${phone.id}/send`, { text: "Hallo" }));
+    } else {
+      start.textContent = "START";
+      start.title = "Send /start, as Telegram's Start button does";
+      start.addEventListener("click", () => api(`/api/people/${phone.id}/send`, { text: "/start" }));
+    }
     empty.append(start);
     return [empty];
   }
@@ -362,7 +373,8 @@ $("#add-person").addEventListener("submit", (event) => {
   event.preventDefault();
   const name = $("#new-name").value.trim();
   if (!name) return;
-  api("/api/people", { name, language: $("#new-language").value }).then(() => {
+  const messenger = $("#new-messenger").value;
+  api("/api/people", { name, language: $("#new-language").value, messenger }).then(() => {
     $("#new-name").value = "";
   });
 });
