@@ -19,10 +19,13 @@ from bot.services import Repositories
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
+from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.stats import EXPORTS, FORMATS, Export, StatsService
 from bot.storage.database import Database, DatabaseError, backup_database
+from bot.storage.dialogs import DialogsRepository
 from bot.storage.lotsen import LotsenRepository
+from bot.storage.office import OfficeRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.stats import StatsRepository
 
@@ -67,9 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     export = commands.add_parser(
-        "export", help="anonymous figures for the city as a spreadsheet (no names, no texts)"
+        "export",
+        help="anonymous figures for the city as a spreadsheet (no names, no texts); "
+        "expenses: the Lotsen's expenses for reimbursement (no data of the people helped)",
     )
-    export.add_argument("kind", choices=EXPORTS)
+    export.add_argument("kind", choices=(*EXPORTS, "expenses"))
     export.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
     export.add_argument("--out", type=Path, required=True, help="the file to write")
     _event_parser(commands)
@@ -197,6 +202,9 @@ async def _export(settings: Settings, city: CityConfig, kind: str, fmt: str) -> 
     db = Database(settings.db_path)
     await db.open()
     try:
+        if kind == "expenses":
+            office = OfficeService(OfficeRepository(db), DialogsRepository(db), city, SystemClock())
+            return await office.export_expenses(fmt)
         return await StatsService(StatsRepository(db), city, SystemClock()).export(kind, fmt)
     finally:
         await db.close()

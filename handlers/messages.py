@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, waitlist, welcome
+from handlers import asking, broadcasts, case_views, events, office, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
@@ -21,6 +21,9 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "event_move": events.PLANNING,
     "join": waitlist.JOINING,
     "training": waitlist.TRAINING,
+    "office": office.WRITING,
+    "concern": office.CONCERNING,
+    "expense": office.SPENDING,
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).
@@ -36,6 +39,8 @@ async def route(turn: Turn) -> None:
         return
     draft = await asking.QUESTIONNAIRE.load(turn, who)
     if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
+        return
+    if await office.take_reply(turn, who):
         return
     dialog = await turn.services.dialogs.current(who.person)
     if dialog is not None and dialog.kind in DIALOGS:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, texts
-from handlers import asking, events, lotse, privacy, views, waitlist
+from handlers import asking, events, lotse, office, privacy, views, waitlist
 from handlers.actions import INVITE, parse
 from handlers.context import Speaker, Turn, speaker
 
 #: The consent buttons (``yes`` may carry an invitation code).
 _CONSENT = ("yes", "no", "show", "withdraw")
 #: The main menu's entries and the way back to it.
-_MENU = ("request", "lotse", "become", "stammtisch", "language", "privacy", "home")
+_MENU = ("request", "lotse", "become", "stammtisch", "office", "language", "privacy", "home")
 
 __all__ = [
     "edited",
@@ -173,7 +173,9 @@ async def on_menu(turn: Turn) -> None:
         await turn.send(views.privacy_notice(who.t, city, consent_at))
     elif entry == views.MENU_STAMMTISCH:
         await events.show_stammtisch(turn, who)
-    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME) and not who.consented:
+    elif entry in (views.MENU_REQUEST, views.MENU_LOTSE, views.MENU_BECOME, views.MENU_OFFICE) and (
+        not who.consented
+    ):
         await turn.send(views.consent(who.t, city))
     elif entry == views.MENU_REQUEST:
         await asking.start_asking(turn, who)
@@ -181,6 +183,8 @@ async def on_menu(turn: Turn) -> None:
         await lotse.show_lotse_menu(turn, who)
     elif entry == views.MENU_BECOME:
         await waitlist.show_become(turn, who)
+    elif entry == views.MENU_OFFICE:
+        await office.start_writing(turn, who)
     else:  # MENU_HOME
         await _next_step(turn, who)
 

@@ -68,6 +68,8 @@ class Request:
     updated_by: int | None = None
     #: The channel whose reference ``media_file_id`` is.
     media_channel: str | None = None
+    #: Raised each time the appointment moves: calendars update the same entry.
+    calendar_sequence: int = 0
 
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their

@@ -12,6 +12,7 @@ from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
 from bot.services.notifier import Mailer, Notifier
+from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
@@ -25,6 +26,7 @@ from bot.storage.dialogs import DialogsRepository
 from bot.storage.events import EventsRepository
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.mailings import MailingsRepository
+from bot.storage.office import OfficeRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.requests import RequestsRepository
@@ -52,6 +54,7 @@ class Repositories:
     waitlist: WaitlistRepository
     stats: StatsRepository
     retention: RetentionRepository
+    office: OfficeRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -69,6 +72,7 @@ class Repositories:
             WaitlistRepository(db),
             StatsRepository(db),
             RetentionRepository(db),
+            OfficeRepository(db),
         )
 
 
@@ -90,6 +94,7 @@ class Services:
     dialogs: DialogService
     schedule: Schedule
     retention: RetentionService
+    office: OfficeService
 
 
 def build_services(
@@ -130,4 +135,5 @@ def build_services(
         retention=RetentionService(
             repos.retention, requests, lotsen, people, privacy, notifier, city, clock
         ),
+        office=OfficeService(repos.office, repos.dialogs, city, clock),
     )

@@ -91,6 +91,7 @@ class RetentionService:
             + await self.repo.expire_mailings(now - self.keep)
             + await self.repo.expire_answers(now - self.keep)
             + await self.repo.expire_rejections(now - self.keep)
+            + await self.repo.expire_office(now - self.keep)
         )
         people = 0
         silent = await self.repo.without_consent(now - NO_CONSENT, self.city.coordinators)
