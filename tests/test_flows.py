@@ -136,7 +136,7 @@ async def _request(bot: World, number: int):  # type: ignore[no-untyped-def]
 async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: World) -> None:
     person = bot.person(101, "Amal")
     await _onboard(person)
-    for command in ("stats", "waitlist", "broadcast", "invite", "requests"):
+    for command in ("stats", "waitlist", "broadcast", "invite", "requests", "expenses"):
         await person.command(command)
         assert person.last.text == coordination_views.not_allowed(_t()), command
     notice = await person.press("coord:approve:1")

@@ -127,7 +127,7 @@ class OfficeRepository:
     async def add_expense(
         self,
         lotse_id: int,
-        request_id: int,
+        request_id: int | None,
         what: str,
         cents: int,
         receipt: tuple[str, str, str] | None,

@@ -63,8 +63,8 @@ class PrivacyRepository:
         data["requests"] = [_without(r, "lotse_id") for r in own]
         data["cases_as_lotse"] = await rows(
             "SELECT id, status, step, topic, languages, district, day, time, round, hours, "
-            "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at, active_at, calendar_sequence, "
-            "idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
+            "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at, active_at, "
+            "calendar_sequence, idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
             person_id,
         )
         data["offers_received"] = await rows(
@@ -141,9 +141,29 @@ class PrivacyRepository:
             "state, created_at, decided_at FROM expense WHERE lotse_id = ? ORDER BY id",
             person_id,
         )
+        # What a coordinator did in the office's name: answers, decisions, confirmations.
+        data["office_answers_written"] = await rows(
+            "SELECT id, thread_id, direction, text, created_at FROM office_message "
+            "WHERE author_id = ? ORDER BY id",
+            person_id,
+        )
+        data["expenses_decided"] = await rows(
+            "SELECT id, state, decided_at FROM expense WHERE decided_by = ? ORDER BY id",
+            person_id,
+        )
+        data["confirmations_made"] = await rows(
+            "SELECT id, year, state, created_at, confirmed_at FROM certificate "
+            "WHERE confirmed_by = ? ORDER BY id",
+            person_id,
+        )
         data["confirmations_of_volunteering"] = await rows(
             "SELECT id, year, state, created_at, confirmed_at FROM certificate "
             "WHERE lotse_id = ? ORDER BY id",
+            person_id,
+        )
+        data["office_messages_in_chat"] = await rows(
+            "SELECT thread_id, channel, chat, message_id FROM office_copy "
+            f"WHERE (channel, chat) IN ({_CONTACTS}) ORDER BY thread_id, message_id",
             person_id,
         )
         data["mailing_reports"] = await rows(
