@@ -398,54 +398,59 @@ def confirmation_pdf(
     cases per topic; marked as a draft until the office has confirmed it."""
     from fpdf import FPDF  # imported when needed: the bot starts faster without it
 
-    def g(message: str, **values: object) -> str:
-        return _plain(t.gettext(message, **values))
-
+    p = _plain
     year = volunteering.year
     pdf = FPDF()
-    pdf.set_title(g("Confirmation of volunteering"))
+    pdf.set_title(p(t.gettext("Confirmation of volunteering")))
     pdf.set_author(city.programme)
     pdf.add_font("DejaVu", "", str(_font()))
     pdf.add_font("DejaVu", "B", str(_font("DejaVuSans-Bold.ttf")))
     pdf.add_page()
     pdf.set_font("DejaVu", size=18)
-    pdf.multi_cell(0, 10, g("Confirmation of volunteering"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 10, p(t.gettext("Confirmation of volunteering")), new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.ln(4)
     pdf.set_font("DejaVu", size=11)
-    period = g(
-        "{start} to {end}",
-        start=t.day(date(year, 1, 1), "long"),
-        end=t.day(date(year, 12, 31), "long"),
+    period = p(
+        t.gettext(
+            "{start} to {end}",
+            start=t.day(date(year, 1, 1), "long"),
+            end=t.day(date(year, 12, 31), "long"),
+        )
     )
     lines = [
-        g("Programme: {programme}", programme=city.programme),
-        g("City: {city}", city=city.city),
-        g("Lotse: {name}", name=volunteering.name),
-        g("Period: {period}", period=period),
+        p(t.gettext("Programme: {programme}", programme=city.programme)),
+        p(t.gettext("City: {city}", city=city.city)),
+        p(t.gettext("Lotse: {name}", name=volunteering.name)),
+        p(t.gettext("Period: {period}", period=period)),
         "",
-        g(
-            "{name} volunteered as a Lotse, accompanying refugees in everyday life. "
-            "In this period: {cases} cases, {hours} hours.",
-            name=volunteering.name,
-            cases=str(volunteering.cases),
-            hours=t.number(volunteering.hours),
+        p(
+            t.gettext(
+                "{name} volunteered as a Lotse, accompanying refugees in everyday life.",
+                name=volunteering.name,
+            )
         ),
         "",
     ]
     for line in lines:
         pdf.multi_cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
     with pdf.table(col_widths=(90, 40, 40), text_align=("LEFT", "RIGHT", "RIGHT")) as table:
-        table.row((g("Topic"), g("Cases"), g("Hours")))
+        table.row((p(t.gettext("Topic")), p(t.gettext("Cases")), p(t.gettext("Hours"))))
         for topic, (cases, hours) in sorted(volunteering.topics.items()):
             table.row((_plain(topic_label(t, topic)), str(cases), t.number(hours)))
+        total = (str(volunteering.cases), t.number(volunteering.hours))
+        table.row((p(t.gettext("Total")), *total))
     pdf.ln(6)
     if confirmed is None:
-        footer = g("Draft: not yet confirmed by the coordination office.")
+        footer = p(t.gettext("Draft: not yet confirmed by the coordination office."))
     else:
-        footer = g(
-            "Confirmed by the coordination office ({office}) on {date}.",
-            office=city.contact.office,
-            date=t.date(confirmed, "long"),
+        footer = p(
+            t.gettext(
+                "Confirmed by the coordination office ({office}) on {date}.",
+                office=city.contact.office,
+                date=t.date(confirmed, "long"),
+            )
         )
     pdf.multi_cell(0, 7, footer, new_x="LMARGIN", new_y="NEXT")
     return OutFile(f"confirmation-{year}.pdf", bytes(pdf.output()))

@@ -72,6 +72,7 @@ async def test_whole_first_conversation_in_each_language(
         ours.gettext("🧭 I am a Lotse"),
         ours.gettext("🎓 I want to become a Lotse"),
         ours.gettext("📅 Stammtisch dates"),
+        ours.gettext("✉️ Write to the office"),
         ours.gettext("🌐 Language"),
         ours.gettext("🔒 Privacy"),
     ]

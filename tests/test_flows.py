@@ -73,7 +73,7 @@ async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu
     await person.choose(language_name("uk"))
     await person.choose(_t("uk").gettext("✅ I agree"))
     assert person.last.text == views.main_menu(_t("uk")).text
-    assert len(person.last.labels()) == 6
+    assert len(person.last.labels()) == 7
 
 
 async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: World) -> None:
