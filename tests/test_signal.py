@@ -21,8 +21,8 @@ from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalM
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import views
-from tests.conftest import RunningBot, eventually, start_bot
-from tests.scenario import become_lotse, invite_codes, label, t
+from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
+from tests.scenario import become_lotse, invite_codes, label, onboard, t
 
 #: How each language writes the digits 0-9.
 DIGITS = {
@@ -282,3 +282,27 @@ async def test_delete_on_signal_erases_the_menus_and_the_inbox_payloads(
 
     confirm = max((m for m in user.bot_messages() if listed(m)), key=lambda m: m.timestamp)
     await eventually(erased)
+
+
+async def test_writing_to_the_office_from_signal_and_the_answer_by_quote(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    """On Signal the menu is a numbered list and the answer is a quote-reply; the office
+    answers from Telegram by replying, and the thread goes on by quoting its answer."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    refugee = daemon.user("+4917011110009", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_OFFICE, "ar")
+    await eventually(lambda: offers(both, refugee, "of:stop"))
+    await refugee.send("أحتاج موعدًا في المكتب")
+    await refugee.wait_for_text(
+        label("ar", "✓ Sent to the coordination office. The answer comes here.")
+    )
+    inbox = await coordinator.wait_for_text("أحتاج موعدًا في المكتب")
+    assert language_name("ar") in inbox.text and "+49170" not in inbox.text
+    await coordinator.send_raw(text="Donnerstag um 10 Uhr passt.", reply_to_message=inbox.raw)
+    answer_ = await refugee.wait_for_text("Donnerstag um 10 Uhr passt.")
+    await refugee.reply(answer_, "شكرا، سآتي")
+    again = await coordinator.wait_for_text("شكرا، سآتي")
+    assert "#1" in again.text
