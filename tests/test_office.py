@@ -24,6 +24,7 @@ from tests.scenario import (
     onboard,
     t,
 )
+from tests.test_privacy import raw_bytes
 
 LOTSE_ID = 5_101
 REFUGEE_ID = 5_202
@@ -349,3 +350,43 @@ async def test_lotse_and_coordinator_actions_are_refused_to_others_and_change_no
             answer = await user.wait_for_answer(query)
             assert answer.get("text") == refusal and answer.get("show_alert") is True, data
     assert snapshot() == before
+
+
+async def test_office_exchanges_and_decided_expenses_age_out(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator, lotse, refugee = await _case(running, api, language="de")
+    await refugee.press(data="menu:office")
+    await refugee.wait_for_message(lambda m: has_data(m, "of:stop"))
+    await refugee.send("Eine Frage an das Büro")
+    await coordinator.wait_for_text("Eine Frage an das Büro")
+    for what, amount in (("Busticket", "3"), ("Kopien", "1,20")):
+        await lotse.press(data="ex:new:1")
+        await lotse.wait_for_message(lambda m: has_data(m, "ex:stop"))
+        await lotse.send(what)
+        await lotse.wait_for_message(lambda m: "12,50" in m.text and has_data(m, "ex:stop"))
+        await lotse.send(amount)
+        await lotse.press(data="ex:skip")
+        await lotse.wait_for_text(f"{what}, ")
+    await coordinator.send("/expenses")
+    await coordinator.press(data="ofc:no:1")
+    await lotse.wait_for_text("Busticket")
+    await api.wait_until(lambda: _count_rows(running, "expense WHERE state = 'rejected'") == 1)
+
+    running.clock.advance(timedelta(days=89))
+    await running.timers.retention()
+    assert _count_rows(running, "office_thread") == 1  # not yet
+    running.clock.advance(timedelta(days=2))
+    await running.timers.retention()
+    assert _count_rows(running, "office_thread") == 0
+    assert _count_rows(running, "office_message") == 0
+    # The decided expense goes; the open one waits for the office.
+    with _db(running) as conn:
+        assert conn.execute("SELECT what, state FROM expense").fetchall() == [("Kopien", "open")]
+    blob = raw_bytes(running.settings.db_path)
+    assert b"Eine Frage an das B" not in blob and b"Busticket" not in blob
+
+
+def _count_rows(running: RunningBot, table: str) -> int:
+    with _db(running) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
