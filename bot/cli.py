@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from pathlib import Path
 
 from bot import logs
@@ -15,13 +16,16 @@ from bot.config import CityConfig, ConfigError, Settings, load_city
 from bot.domain.events import Pattern
 from bot.domain.people import Contact
 from bot.files import write_private
+from bot.office_cli import add_lotsen_parser, coordinators, lotsen
 from bot.services import Repositories
+from bot.services.audit import AuditService
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
 from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.stats import EXPORTS, FORMATS, Export, StatsService
+from bot.storage.audit import AuditRepository
 from bot.storage.database import Database, DatabaseError, backup_database
 from bot.storage.dialogs import DialogsRepository
 from bot.storage.lotsen import LotsenRepository
@@ -65,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "contact", type=_contact, help="channel:address (telegram:123), or a Telegram user id"
     )
+    coordinator_commands.add_parser("list", help="who coordinates (city file and added here)")
+    remove = coordinator_commands.add_parser(
+        "remove", help="take the role away at once (an id from 'coordinator list')"
+    )
+    remove.add_argument("id", type=int)
+    add_lotsen_parser(commands)
     backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
@@ -77,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("kind", choices=(*EXPORTS, "expenses"))
     export.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
     export.add_argument("--out", type=Path, required=True, help="the file to write")
+    audit = commands.add_parser(
+        "audit", help="what coordinators did to whom and when (never what was said)"
+    )
+    audit.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="from this day on")
+    audit.add_argument("--format", choices=("text", "csv"), default="text", dest="fmt")
     _event_parser(commands)
     return parser
 
@@ -140,10 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             from demo.web import main as run_demo
 
             run_demo(settings, args.db, args.port)
-        elif args.command == "coordinator":
+        elif args.command == "coordinator" and args.action == "add":
             city = load_city(settings.config_path)
             asyncio.run(_add_coordinator(settings, city, args.contact))
             print(f"{args.contact} is now a coordinator")
+        elif args.command in ("coordinator", "lotsen"):
+            city = load_city(settings.config_path)
+            run = coordinators if args.command == "coordinator" else lotsen
+            for line in asyncio.run(_office(settings, city, run, args)):
+                print(line)
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")
@@ -156,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
             export = asyncio.run(_export(settings, city, args.kind, args.fmt))
             write_private(args.out, export.content)
             print(f"wrote {export.rows} rows to {args.out}")
+        elif args.command == "audit":
+            city = load_city(settings.config_path)
+            out = asyncio.run(_audit(settings, city, args.since, args.fmt))
+            sys.stdout.buffer.write(out)
+            sys.stdout.flush()
         elif args.command == "invite":
             if not 1 <= args.count <= 500:
                 raise ConfigError("--count must be between 1 and 500")
@@ -184,7 +209,10 @@ async def _add_coordinator(settings: Settings, city: CityConfig, contact: Contac
     db = Database(settings.db_path)
     await db.open()
     try:
-        await PeopleService(PeopleRepository(db), city, SystemClock()).add_coordinator(contact)
+        people = PeopleService(PeopleRepository(db), city, SystemClock())
+        await people.add_coordinator(contact)
+        person = await people.find(contact)
+        await _audit_log(db, city).record(None, "coordinator.add", person.id if person else None)
     finally:
         await db.close()
 
@@ -202,10 +230,54 @@ async def _export(settings: Settings, city: CityConfig, kind: str, fmt: str) -> 
     db = Database(settings.db_path)
     await db.open()
     try:
+        clock = SystemClock()
         if kind == "expenses":
-            office = OfficeService(OfficeRepository(db), DialogsRepository(db), city, SystemClock())
-            return await office.export_expenses(fmt)
-        return await StatsService(StatsRepository(db), city, SystemClock()).export(kind, fmt)
+            office = OfficeService(OfficeRepository(db), DialogsRepository(db), city, clock)
+            export = await office.export_expenses(fmt)
+        else:
+            export = await StatsService(StatsRepository(db), city, clock).export(kind, fmt)
+        await _audit_log(db, city).record(None, f"export.{kind}")
+        return export
+    finally:
+        await db.close()
+
+
+async def _office(
+    settings: Settings,
+    city: CityConfig,
+    run: Callable[[Database, CityConfig, argparse.Namespace], Awaitable[list[str]]],
+    args: argparse.Namespace,
+) -> list[str]:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        return await run(db, city, args)
+    finally:
+        await db.close()
+
+
+def _audit_log(db: Database, city: CityConfig) -> AuditService:
+    """The audit log as the command line writes it (``via`` ``cli``, no coordinator)."""
+    return AuditService(AuditRepository(db), city, SystemClock(), via="cli")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+async def _audit(settings: Settings, city: CityConfig, since: date | None, fmt: str) -> bytes:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        audit = _audit_log(db, city)
+        start = datetime.combine(since, time(0), city.timezone) if since else None
+        entries = await audit.since(start)
+        if fmt == "csv":
+            return audit.csv(entries)
+        return "".join(f"{line}\n" for line in audit.lines(entries)).encode()
     finally:
         await db.close()
 

@@ -219,6 +219,11 @@ class CityConfig:
     waitlist_days: int = 365
     #: A request draft or an unfinished dialog untouched for this long is erased.
     unfinished_days: int = 30
+    #: The audit log of coordinators' actions is kept this long.
+    audit_days: int = 730
+    #: A former Lotse's profile and programme records are kept this long after they left
+    #: or were retired.
+    former_lotse_days: int = 365
 
 
 class _Reader:
@@ -327,6 +332,8 @@ def load_city(path: Path) -> CityConfig:
         training=_training(read),
         waitlist_days=_days(read, "privacy.waitlist_days", 365),
         unfinished_days=_days(read, "privacy.unfinished_days", 30),
+        audit_days=_days(read, "privacy.audit_days", 730),
+        former_lotse_days=_days(read, "privacy.former_lotse_days", 365),
     )
 
 

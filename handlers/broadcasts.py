@@ -159,6 +159,7 @@ async def _publish(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool
     mailing = await services.broadcasts.publish(dialog, who.person, send_at)
     if mailing is None:
         return False
+    await services.audit.record(who.person.id, "broadcast")
     await turn.notice()
     await turn.clear_choices()
     if send_at is not None:

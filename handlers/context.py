@@ -96,6 +96,11 @@ class Speaker:
     language_known: bool = True
 
     @property
+    def person_id(self) -> int | None:
+        """Their person id (None before they chose a language), e.g. for the audit log."""
+        return self.person.id if self.person is not None else None
+
+    @property
     def consented(self) -> bool:
         """Whether they agreed to the current privacy notice."""
         return PeopleService.has_current_consent(self.person)

@@ -45,6 +45,7 @@ async def on_coordinator_button(turn: Turn) -> None:
         if not await services.lotsen.decide(lotse.person_id, approve):
             await turn.notice(views.button_expired(who.t), alert=True)
             return
+        await services.audit.record(who.person_id, f"lotse.{what}", lotse.person_id)
         await turn.notice()
         await turn.replace(coordination_views.application_decided(who.t, lotse.first_name, approve))
         t = texts(lotse.language, services.city.timezone)
@@ -59,5 +60,6 @@ async def on_coordinator_button(turn: Turn) -> None:
     if request is None or not await services.requests.assign(request.id, lotse):
         await turn.notice(views.button_expired(who.t), alert=True)
         return
+    await services.audit.record(who.person_id, "request.assign", lotse.person_id, request.id)
     await turn.notice()
     await turn.replace(coordination_views.assigned(who.t, request, lotse.first_name))

@@ -5,7 +5,14 @@ from __future__ import annotations
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.requests import Request, Status
 from bot.services.requests import Outcome
-from handlers import asking_views, case_views, coordination_views, lotse_views, views
+from handlers import (
+    asking_views,
+    case_views,
+    coordination_views,
+    lotse_views,
+    roster_views,
+    views,
+)
 from handlers import request_views as rv
 from handlers.actions import NUMBER, parse
 from handlers.context import Speaker, Turn, coordinator_chats, quietly, speaker
@@ -24,8 +31,10 @@ __all__ = [
 async def show_lotse_menu(turn: Turn, who: Speaker) -> None:
     """*I am a Lotse*: the Lotse menu, the pending notice, or how to join."""
     lotse = await turn.services.lotsen.get(who.person)
-    if lotse is None or lotse.status is LotseStatus.REJECTED:
+    if lotse is None or lotse.status in (LotseStatus.REJECTED, LotseStatus.LEFT):
         await turn.send(lotse_views.not_a_lotse(who.t))
+    elif lotse.status in (LotseStatus.SUSPENDED, LotseStatus.RETIRED):
+        await turn.send(roster_views.told(who.t, turn.services.city, lotse.status))
     elif lotse.status is LotseStatus.PENDING:
         await turn.send(lotse_views.pending(who.t))
     else:
@@ -56,13 +65,15 @@ async def _show_profile(turn: Turn, who: Speaker) -> None:
 
 
 async def on_lotse_button(turn: Turn) -> None:
-    """``lotse:cases``, ``lotse:profile``, ``lotse:apply``; anything else is refused."""
+    """``lotse:cases``, ``lotse:profile``, ``lotse:apply``, ``lotse:leave`` and
+    ``lotse:leave_yes``; anything else is refused."""
     who = await speaker(turn)
     chosen = lotse_views.LOTSE.read(turn.input.action)
     action = chosen[0] if chosen else ""
     if action == "apply" and who.consented and who.person is not None:
         await turn.notice()
-        if await turn.services.lotsen.get(who.person) is None:
+        former = await turn.services.lotsen.get(who.person)
+        if former is None or former.status is LotseStatus.LEFT:
             applicant = await turn.services.lotsen.apply(who.person, turn.input.first_name or "?")
             await _tell_coordinators_about(turn, applicant)
         await turn.send(lotse_views.pending(who.t))
@@ -71,8 +82,17 @@ async def on_lotse_button(turn: Turn) -> None:
     if lotse is None or not action:
         await turn.notice(views.button_expired(who.t), alert=True)
         return
+    if action == "leave_yes":
+        if not await turn.services.roster.leave(lotse):  # the thank-you follows
+            await turn.notice(views.button_expired(who.t), alert=True)
+            return
+        await turn.notice()
+        await turn.clear_choices()
+        return
     await turn.notice()
-    if action == "cases":
+    if action == "leave":
+        await turn.replace(roster_views.leave_question(who.t))
+    elif action == "cases":
         cases = await turn.services.requests.cases(lotse)
         for number, screen in lotse_views.my_cases(who.t, turn.services.city, cases):
             if number is None:

@@ -251,6 +251,7 @@ def profile(t: Texts, city: CityConfig, lotse: Lotse) -> Screen:
             button(t.gettext("⏸ Pause"), "prof:show:pause"),
             button(t.gettext("🌙 Quiet hours"), "prof:show:quiet"),
         ),
+        (button(t.gettext("🚪 Leave the programme"), LOTSE("leave")),),
         (home_button(t),),
     )
     return Screen("\n".join(lines), choices)
@@ -329,7 +330,7 @@ def my_cases(t: Texts, city: CityConfig, cases: list[Request]) -> list[tuple[int
 
 
 #: The Lotse menu's choices (``lotse:cases`` …).
-LOTSE = Actions("lotse", {"cases": (), "profile": (), "apply": ()})
+LOTSE = Actions("lotse", {"cases": (), "profile": (), "apply": (), "leave": (), "leave_yes": ()})
 
 
 #: An offer's choices: ``offer:accept:<id>``, ``offer:decline:<id>``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, office, waitlist, welcome
+from handlers import asking, broadcasts, case_views, events, office, roster, waitlist, welcome
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import Dialogue
 from handlers.limits import file_problem, too_long
@@ -24,6 +24,7 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "office": office.WRITING,
     "concern": office.CONCERNING,
     "expense": office.SPENDING,
+    **dict.fromkeys(roster.KINDS, roster.TYPING),
 }
 
 # Room for the case header inside Telegram's limits (4096 per message, 1024 per caption).

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse
+from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.people import Contact, MessageRef, Person
 from bot.domain.requests import Request
 from bot.i18n import Texts, texts
@@ -22,6 +22,7 @@ from handlers import (
     lotse_views,
     office_views,
     retention_views,
+    roster_views,
 )
 from handlers.context import coordinator_chats
 from handlers.port import Attachment, Blocked, DeliveryError, OutFile, Refused, Screen, Switchboard
@@ -294,3 +295,17 @@ class MessengerNotifier:
         if lotse is not None:
             text = retention_views.closed(self._t(lotse), request)
             await self._send(lotse.contact, Screen(text))
+
+    async def lotse_state(self, lotse: Lotse, state: LotseStatus) -> None:
+        await self._send(lotse.contact, Screen(roster_views.told(self._t(lotse), self.city, state)))
+        if state is LotseStatus.LEFT:
+            for contact, t in await coordinator_chats(self.people):
+                await self._send(contact, Screen(roster_views.left_for_office(t, lotse)))
+
+    async def check_runs_out(self, lotse: Lotse, valid_until: date) -> None:
+        text = roster_views.check_runs_out(self._t(lotse), valid_until)
+        await self._send(lotse.contact, Screen(text))
+        for contact, t in await coordinator_chats(self.people):
+            await self._send(
+                contact, roster_views.check_runs_out_for_office(t, self.city, lotse, valid_until)
+            )

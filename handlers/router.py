@@ -26,6 +26,7 @@ from handlers import (
     office,
     privacy,
     retention,
+    roster,
     stats,
     views,
     waitlist,
@@ -76,6 +77,7 @@ ROUTES: tuple[Route, ...] = (
     Route(waitlist.show_waitlist, command="waitlist", role=COORDINATOR),
     Route(stats.show_stats, command="stats", role=COORDINATOR),
     Route(office.show_expenses, command="expenses", role=COORDINATOR),
+    Route(roster.show_roster, command="lotsen", role=COORDINATOR),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
     Route(welcome.on_menu, on="menu"),
@@ -105,6 +107,7 @@ ROUTES: tuple[Route, ...] = (
     Route(office.on_certificate_button, on="cf"),
     Route(office.on_move_button, on="mv"),
     Route(office.on_desk_button, on="ofc", role=COORDINATOR),
+    Route(roster.on_roster_button, on="ro", role=COORDINATOR),
 )
 
 #: The commands the conversation knows, for the channels' command menus.

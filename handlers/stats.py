@@ -37,6 +37,7 @@ async def on_stats_button(turn: Turn) -> None:
 async def send_export(turn: Turn, who: Speaker, kind: str, fmt: str) -> None:
     """Send an anonymous export (requests, hours or the waiting list) as a document."""
     export = await turn.services.stats.export(kind, fmt)
+    await turn.services.audit.record(who.person_id, f"export.{kind}")
     caption = who.t.ngettext(
         "{n} row, anonymous: no names, no texts, no Telegram ids.",
         "{n} rows, anonymous: no names, no texts, no Telegram ids.",

@@ -304,14 +304,16 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
     assert api.commands[(default, "")][0]["description"] == t("de").gettext("Start again")
     # Coordinators see their own commands in their chat (German: they never chose a language).
     own = api.commands[(f'{{"chat_id": {COORDINATOR_ID}, "type": "chat"}}', "")]
-    assert [c["command"] for c in own][-5:] == [
+    assert [c["command"] for c in own][-7:] == [
         "requests",
         "invite",
         "broadcast",
         "waitlist",
         "stats",
+        "lotsen",
+        "expenses",
     ]
-    assert own[-4]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-6]["description"] == t("de").gettext("Invitation links for new Lotsen")
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(

@@ -40,6 +40,7 @@ COMMANDS = [
     "/stammtisch",
     "/waitlist",
     "/stats",
+    "/lotsen",
     "/start ABCDEF1234",
     "/nonsense",
     "/start x y",

@@ -6,6 +6,7 @@ on Signal reaches a Lotse on Telegram, and their messages cross over both ways.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import CityConfig
+from bot.domain.people import Contact
 from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
@@ -306,3 +308,41 @@ async def test_writing_to_the_office_from_signal_and_the_answer_by_quote(
     await refugee.reply(answer_, "شكرا، سآتي")
     again = await coordinator.wait_for_text("شكرا، سآتي")
     assert "#1" in again.text
+
+
+async def test_a_coordinator_on_signal_suspends_a_lotse_from_the_numbered_card(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    """The roster as numbered lists; the reason typed as text, not taken for a number."""
+    office = daemon.user("+4917011110009", "Büro")
+    signal_office = Contact("signal", office.uuid)
+    city = dataclasses.replace(city, coordinators=city.coordinators | {signal_office})
+    bot = await start_bot(api, city, tmp_path / "lotsenbot.sqlite3", signal=daemon)
+    try:
+        codes = await invite_codes(api, 1)
+        lotse = await become_lotse(api, 102, "Hana", ["uk"], codes[0])
+        await onboard_on_signal(office, "de")
+        await office.send("/lotsen")
+        with closing(sqlite3.connect(bot.settings.db_path)) as conn:
+            (hana,) = conn.execute("SELECT person_id FROM lotse").fetchone()
+        await pick(bot, office, f"ro:card:{hana}", "de")
+        await pick(bot, office, f"ro:suspend:{hana}", "de")
+        await office.wait_for_text("Hana")
+        await office.send("Termin 3 nicht wahrgenommen")
+        card = await office.wait_for_text("Termin 3 nicht wahrgenommen")
+        assert label("de", "▶️ Reinstate") in listed(card)
+        await lotse.wait_for_text(
+            t("uk").gettext(
+                "The coordination office has paused your role as a Lotse: you get no requests "
+                "for now, and your open cases go to other Lotsen. Please contact the office: "
+                "{email}",
+                email=city.contact.email,
+            )
+        )
+        await pick(bot, office, f"ro:reinstate:{hana}", "de")
+        await lotse.wait_for_text(
+            t("uk").gettext("You are an active Lotse again and will receive requests.")
+        )
+    finally:
+        await bot.shutdown()
+    assert not daemon.violations

@@ -1,22 +1,48 @@
-"""Lotsen: their profile, and the figures matching ranks them by."""
+"""Lotsen: their profile, the programme's records, and the figures matching ranks them by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.people import Contact
 
-__all__ = ["Lotse", "LotseStatus"]
+__all__ = ["RECORDS", "STATES", "Lotse", "LotseStatus", "Records", "RosterEntry", "state_of"]
 
 
 class LotseStatus(StrEnum):
-    """Whether a Lotse may receive offers."""
+    """Whether a Lotse may receive offers: only when active."""
 
     PENDING = "pending"
     ACTIVE = "active"
     REJECTED = "rejected"
+    #: Stopped by the office; may be reinstated.
+    SUSPENDED = "suspended"
+    #: The role ended for good, by the office.
+    RETIRED = "retired"
+    #: The Lotse left the programme themselves.
+    LEFT = "left"
+
+
+#: How a Lotse can be stopped, and what each means.
+STOPPED = (LotseStatus.SUSPENDED, LotseStatus.RETIRED, LotseStatus.LEFT)
+
+#: The programme's records, by their name in storage and on the card.
+RECORDS = ("certified_on", "pledge_on", "check_seen_on", "check_valid_until")
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """The programme's own records of a Lotse: dates only, never the documents."""
+
+    #: The training (certificate).
+    certified_on: date | None = None
+    #: The confidentiality pledge.
+    pledge_on: date | None = None
+    #: The *erweitertes Führungszeugnis*: when it was seen, and until when it is valid.
+    check_seen_on: date | None = None
+    check_valid_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +63,37 @@ class Lotse:
     quiet_to: int | None
     open_cases: int = 0
     recent_offers: int = 0
+    #: When they were suspended, retired or left, and the office's reason for a suspension.
+    stopped_at: datetime | None = None
+    stop_reason: str | None = None
+    joined_at: datetime | None = None
+    #: When they last wrote to the bot (to the day).
+    seen_at: datetime | None = None
+    records: Records = field(default_factory=Records)
+
+
+#: The states the roster filters by.
+STATES = ("active", "paused", "full", "suspended", "left")
+
+
+def state_of(lotse: Lotse, now: datetime) -> str:
+    """The roster's state of a Lotse: ``active``, ``paused``, ``full`` (at their cap),
+    ``suspended``, ``left`` (by themselves or retired), or ``pending``/``rejected``."""
+    if lotse.status in (LotseStatus.RETIRED, LotseStatus.LEFT):
+        return "left"
+    if lotse.status is not LotseStatus.ACTIVE:
+        return lotse.status.value
+    if lotse.paused_until is not None and lotse.paused_until > now:
+        return "paused"
+    if lotse.open_cases >= lotse.max_open:
+        return "full"
+    return "active"
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """A Lotse as the office's roster shows them: with this year's cases and hours."""
+
+    lotse: Lotse
+    cases_this_year: int = 0
+    hours_this_year: float = 0.0

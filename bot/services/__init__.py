@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import CityConfig
+from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
 from bot.services.dialogs import DialogService
 from bot.services.events import EventService
@@ -17,9 +18,11 @@ from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.roster import RosterService
 from bot.services.schedule import Schedule, TimerOwner
 from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
+from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastsRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
@@ -55,6 +58,7 @@ class Repositories:
     stats: StatsRepository
     retention: RetentionRepository
     office: OfficeRepository
+    audit: AuditRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -73,6 +77,7 @@ class Repositories:
             StatsRepository(db),
             RetentionRepository(db),
             OfficeRepository(db),
+            AuditRepository(db),
         )
 
 
@@ -95,6 +100,8 @@ class Services:
     schedule: Schedule
     retention: RetentionService
     office: OfficeService
+    audit: AuditService
+    roster: RosterService
 
 
 def build_services(
@@ -109,7 +116,10 @@ def build_services(
     )
     events = EventService(repos.events, repos.dialogs, mailings, city, clock)
     waitlist = WaitlistService(repos.waitlist, repos.dialogs, mailings, city, clock)
+    audit = AuditService(repos.audit, city, clock)
+    roster = RosterService(repos.lotsen, repos.timers, audit, requests, notifier, city, clock)
     owners: dict[str, TimerOwner] = {
+        "lotse": roster,
         "request": requests,
         "mailing": mailings,
         "event": events,
@@ -130,10 +140,12 @@ def build_services(
         events=events,
         waitlist=waitlist,
         stats=StatsService(repos.stats, city, clock),
-        dialogs=DialogService(repos.dialogs),
+        dialogs=DialogService(repos.dialogs, clock),
         schedule=schedule,
         retention=RetentionService(
-            repos.retention, requests, lotsen, people, privacy, notifier, city, clock
+            repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
         ),
         office=OfficeService(repos.office, repos.dialogs, city, clock),
+        audit=audit,
+        roster=roster,
     )

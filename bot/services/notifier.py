@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from bot.domain.lotsen import Lotse
+from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.mailings import Delivered, Mailing, Progress, Recipient
 from bot.domain.people import MessageRef
 from bot.domain.requests import Request
@@ -65,6 +65,14 @@ class Notifier(Protocol):
     async def idle_closed(self, request: Request, lotse: Lotse | None) -> None:
         """Tell the person (and the Lotse, if given) that the quiet case was closed and its
         details erased."""
+
+    async def lotse_state(self, lotse: Lotse, state: LotseStatus) -> None:
+        """Tell the Lotse, in their language, that they were suspended (contact the office),
+        reinstated (``active``), retired, or that they left (a thank-you; the coordinators
+        hear of it too)."""
+
+    async def check_runs_out(self, lotse: Lotse, valid_until: date) -> None:
+        """Remind the coordinators and the Lotse that the Führungszeugnis runs out."""
 
 
 class Mailer(Protocol):

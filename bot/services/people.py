@@ -66,6 +66,15 @@ class PeopleService:
             contact, Role.COORDINATOR, self.city.default_language, self.clock.now()
         )
 
+    async def stored_coordinators(self) -> list[Person]:
+        """The coordinators given the role on the command line (not the city file's)."""
+        return await self.repo.with_role(Role.COORDINATOR)
+
+    async def remove_coordinator(self, person_id: int) -> bool:
+        """Take the role away at once (only the command line does this); False if they
+        were not a coordinator. The city file's coordinators are removed in the file."""
+        return await self.repo.drop_coordinator(person_id)
+
     async def is_coordinator(self, contact: Contact) -> bool:
         """Whether the person coordinates (city file or CLI; never a chat command)."""
         if contact in self.city.coordinators:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.requests import Request, Status
+from bot.services.audit import AuditService
 from bot.services.lotsen import LotsenService
 from bot.services.notifier import Notifier
 from bot.services.people import PeopleService
@@ -52,6 +53,7 @@ class RetentionService:
         lotsen: LotsenService,
         people: PeopleService,
         privacy: PrivacyService,
+        audit: AuditService,
         notifier: Notifier,
         city: CityConfig,
         clock: Clock,
@@ -61,6 +63,7 @@ class RetentionService:
         self.lotsen = lotsen
         self.people = people
         self.privacy = privacy
+        self.audit = audit
         self.notify = notifier
         self.city = city
         self.clock = clock
@@ -92,6 +95,10 @@ class RetentionService:
             + await self.repo.expire_answers(now - self.keep)
             + await self.repo.expire_rejections(now - self.keep)
             + await self.repo.expire_office(now - self.keep)
+            + await self.audit.expire()
+            + await self.repo.expire_former_lotsen(
+                now - timedelta(days=self.city.former_lotse_days)
+            )
         )
         people = 0
         silent = await self.repo.without_consent(now - NO_CONSENT, self.city.coordinators)

@@ -13,7 +13,7 @@ from bot.config import CityConfig
 from bot.domain.stats import Figures, figures, month_of
 from bot.storage.stats import StatsRepository
 
-__all__ = ["EXPORTS", "FORMATS", "Export", "StatsService", "spreadsheet"]
+__all__ = ["EXPORTS", "FORMATS", "Export", "StatsService", "csv_bytes", "spreadsheet", "xlsx_bytes"]
 
 EXPORTS = ("requests", "hours", "waitlist")
 FORMATS = ("csv", "xlsx")
@@ -120,9 +120,9 @@ def spreadsheet(
     stamp = clock.now().astimezone(city.timezone).strftime("%Y-%m-%d")
     name = f"lotsenbot-{kind}-{stamp}.{fmt}"
     if fmt == "csv":
-        return Export(name, _csv(header, rows), len(rows))
+        return Export(name, csv_bytes(header, rows), len(rows))
     if fmt == "xlsx":
-        return Export(name, _xlsx(kind, header, rows), len(rows))
+        return Export(name, xlsx_bytes(kind, header, rows), len(rows))
     raise ValueError(fmt)
 
 
@@ -131,7 +131,7 @@ def _hours(span: timedelta) -> float:
     return round(span.total_seconds() / 3600, 1)
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -140,7 +140,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _xlsx(title: str, header: list[str], rows: list[list[object]]) -> bytes:
+def xlsx_bytes(title: str, header: list[str], rows: list[list[object]]) -> bytes:
     from openpyxl import Workbook  # imported when needed: the bot starts faster without it
 
     book = Workbook(write_only=True)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from itertools import combinations
 
 import aiosqlite
 
 from bot.clock import from_db, to_db
-from bot.domain.lotsen import Lotse, LotseStatus
+from bot.domain.lotsen import RECORDS, Lotse, LotseStatus, Records, RosterEntry
 from bot.storage.database import Database
 from bot.storage.people import consented, contact_of, reach
+from bot.storage.timers import insert_timer
 
-__all__ = ["LotsenRepository"]
+__all__ = ["WORKING", "LotsenRepository"]
 
 _SELECT = f"""
-SELECT l.person_id, {reach()} AS contact, p.language, l.first_name, l.status, l.districts, l.topics,
+SELECT l.person_id, {reach()} AS contact, p.language, l.first_name,
+       coalesce(l.stopped, l.status) AS status, l.districts, l.topics,
        l.max_open, l.paused_until, l.quiet_from, l.quiet_to,
+       l.stopped_at, l.stop_reason, l.created_at, p.seen_at,
+       l.certified_on, l.pledge_on, l.check_seen_on, l.check_valid_until,
        (SELECT group_concat(language, ' ') FROM lotse_language WHERE person_id = l.person_id)
            AS languages,
        (SELECT count(*) FROM request r WHERE r.lotse_id = l.person_id AND r.status = 'accepted')
@@ -27,7 +31,11 @@ SELECT l.person_id, {reach()} AS contact, p.language, l.first_name, l.status, l.
 FROM lotse l JOIN person p ON p.id = l.person_id
 """
 #: Who may be offered anything: an active Lotse, reachable, who agreed to today's notice.
-_AVAILABLE = f"l.status = 'active' AND p.unreachable_at IS NULL AND {consented('p')}"
+_AVAILABLE = (
+    f"l.status = 'active' AND l.stopped IS NULL AND p.unreachable_at IS NULL AND {consented('p')}"
+)
+#: SQL: the Lotse row ``l`` may work: active and not stopped.
+WORKING = "l.status = 'active' AND l.stopped IS NULL"
 
 
 def _lines(value: str) -> frozenset[str]:
@@ -50,7 +58,29 @@ def _lotse(row: aiosqlite.Row) -> Lotse:
         quiet_to=row["quiet_to"],
         open_cases=row["open_cases"],
         recent_offers=row["recent_offers"],
+        stopped_at=_moment(row["stopped_at"]),
+        stop_reason=row["stop_reason"],
+        joined_at=_moment(row["created_at"]),
+        seen_at=_moment(row["seen_at"]),
+        records=Records(*(_day(row[name]) for name in RECORDS)),
     )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return from_db(value) if value else None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+#: How each stop may be reached: from which states of a Lotse row ``lotse``.
+_STOP_FROM = {
+    LotseStatus.SUSPENDED: "lotse.status = 'active' AND lotse.stopped IS NULL",
+    LotseStatus.RETIRED: "(lotse.status = 'active' AND lotse.stopped IS NULL) "
+    "OR lotse.stopped = 'suspended'",
+    LotseStatus.LEFT: "lotse.status = 'active' AND lotse.stopped IS NULL",
+}
 
 
 #: Where the offer window starts, and whether an offer lies between it and a new start.
@@ -246,8 +276,9 @@ class LotsenRepository:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO lotse (person_id, first_name, status, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status "
-                "WHERE lotse.status <> 'active'",
+                "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status, stopped = NULL, "
+                "stopped_at = NULL, told = NULL "
+                "WHERE lotse.status <> 'active' OR lotse.stopped = 'left'",
                 (person_id, first_name, status.value, to_db(now)),
             )
             await conn.execute(
@@ -323,3 +354,72 @@ class LotsenRepository:
                 (person_id, to_db(now), code),
             )
             return cursor.rowcount == 1
+
+    # ----------------------------------------------------------- the office's roster
+
+    async def roster(self, since: datetime, year_start: datetime) -> list[RosterEntry]:
+        """Every Lotse and applicant but the rejected, with their cases and hours since
+        ``year_start`` (cases accepted since then; hours of those done)."""
+        mine = "FROM request r WHERE r.lotse_id = x.person_id AND r.accepted_at >= :year"
+        rows = await self.db.fetch_all(
+            f"SELECT x.*, (SELECT count(*) {mine}) AS cases, "
+            f"(SELECT coalesce(sum(r.hours), 0) {mine}) AS hours FROM ({_SELECT}) AS x "
+            "WHERE x.status <> 'rejected' ORDER BY x.first_name, x.person_id",
+            {"since": to_db(since), "year": to_db(year_start)},
+        )
+        return [RosterEntry(_lotse(row), row["cases"], float(row["hours"])) for row in rows]
+
+    async def stop(
+        self, person_id: int, state: LotseStatus, reason: str | None, now: datetime
+    ) -> bool:
+        """Suspend, retire, or record that the Lotse left; False if their state does not
+        allow it. The Lotse's handover (offers, cases, the message to them) is a timer set
+        in the same transaction, so that it happens also when this runs on the command line
+        or the process stops right after."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE lotse SET stopped = ?, stopped_at = ?, stop_reason = ? "
+                f"WHERE person_id = ? AND ({_STOP_FROM[state]})",
+                (state.value, to_db(now), reason, person_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await insert_timer(conn, f"lotse:{state.value}", person_id, now)
+            return True
+
+    async def reinstate(self, person_id: int, now: datetime) -> bool:
+        """Undo a suspension (the reason goes with it); False if not suspended."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE lotse SET stopped = NULL, stopped_at = NULL, stop_reason = NULL "
+                "WHERE person_id = ? AND stopped = 'suspended'",
+                (person_id,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await insert_timer(conn, "lotse:reinstated", person_id, now)
+            return True
+
+    async def claim_told(self, person_id: int, state: LotseStatus) -> bool:
+        """Record that the Lotse is being told they are now in ``state``; False if they were
+        told already, or their state is another by now."""
+        return (
+            await self.db.write(
+                "UPDATE lotse SET told = :state WHERE person_id = :id "
+                "AND told IS NOT :state AND coalesce(stopped, status) = :state",
+                {"state": state.value, "id": person_id},
+            )
+            == 1
+        )
+
+    async def set_record(self, person_id: int, name: str, day: date | None) -> bool:
+        """Set one of the programme's records (a date, or None to clear it)."""
+        if name not in RECORDS:
+            raise ValueError(name)
+        return (
+            await self.db.write(
+                f"UPDATE lotse SET {name} = ? WHERE person_id = ?",
+                (day.isoformat() if day else None, person_id),
+            )
+            == 1
+        )

@@ -32,7 +32,8 @@ _COLUMNS = (
 _RECIPIENT = f"p.unreachable_at IS NULL AND {consented('p')}"
 _WANTS_NEWS = f"{_RECIPIENT} AND p.news_off = 0"
 _ACTIVE_LOTSEN = (
-    "SELECT p.id FROM person p JOIN lotse l ON l.person_id = p.id WHERE l.status = 'active'"
+    "SELECT p.id FROM person p JOIN lotse l ON l.person_id = p.id "
+    "WHERE l.status = 'active' AND l.stopped IS NULL"
 )
 _WAITING = (
     "SELECT p.id FROM person p JOIN waitlist w ON w.person_id = p.id WHERE w.status = 'waiting'"

@@ -184,6 +184,28 @@ class PeopleRepository:
         )
         return [contact_of(row[0]) for row in rows if row[0] is not None]
 
+    async def with_role(self, role: Role) -> list[Person]:
+        """Everyone with ``role``, by id."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM person p WHERE p.role = ? ORDER BY p.id", (role.value,)
+        )
+        return [_person(row) for row in rows]
+
+    async def drop_coordinator(self, person_id: int) -> bool:
+        """Take the coordinator role away (a Lotse stays a Lotse) and end their open dialog;
+        False if they were not a coordinator."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE person SET role = CASE WHEN EXISTS (SELECT 1 FROM lotse l "
+                "WHERE l.person_id = person.id AND l.status = 'active') THEN 'lotse' "
+                "ELSE 'member' END WHERE id = ? AND role = 'coordinator'",
+                (person_id,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute("DELETE FROM dialog WHERE person_id = ?", (person_id,))
+            return True
+
     async def _must_get(self, contact: Contact) -> Person:
         person = await self.get(contact)
         if person is None:

@@ -172,6 +172,14 @@ class PrivacyRepository:
             f"WHERE (report_channel, report_chat) IN ({_CONTACTS}) ORDER BY id",
             person_id,
         )
+        data["office_actions_concerning_you"] = await rows(
+            "SELECT at, action, request_id FROM audit WHERE subject_id = ? ORDER BY at, id",
+            person_id,
+        )
+        data["office_actions_taken"] = await rows(
+            "SELECT at, action, request_id FROM audit WHERE actor_id = ? ORDER BY at, id",
+            person_id,
+        )
         return data
 
     async def _one(self, sql: str, *params: object) -> dict[str, Any] | None:
@@ -257,6 +265,7 @@ async def _cut_off(conn: aiosqlite.Connection, person_id: int, stamp: str) -> li
     await conn.execute(f"DELETE FROM relay WHERE (channel, chat) IN ({_CONTACTS})", (person_id,))
     await conn.execute("UPDATE request SET lotse_id = NULL WHERE lotse_id = ?", (person_id,))
     await conn.execute("DELETE FROM offer WHERE lotse_id = ?", (person_id,))
+    await conn.execute("DELETE FROM timer WHERE kind GLOB 'lotse:*' AND subject = ?", (person_id,))
     return contacts
 
 

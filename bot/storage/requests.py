@@ -11,6 +11,7 @@ from bot.clock import from_db, to_db
 from bot.domain.people import MessageRef
 from bot.domain.requests import Request, Status, Step
 from bot.storage.database import Database
+from bot.storage.lotsen import WORKING
 from bot.storage.people import consented
 from bot.storage.timers import insert_timer
 
@@ -340,7 +341,7 @@ class RequestsRepository:
         timers: Sequence[tuple[str, datetime]] = (),
     ) -> bool:
         """First accept wins: take the request if it is still waiting and was offered (to a
-        Lotse who agrees to today's notice).
+        Lotse who agrees to today's notice and is not suspended, retired or gone).
 
         ``timers`` (the appointment reminders) are set in the same transaction, so a crash
         right after the acceptance cannot leave the case without them.
@@ -349,8 +350,9 @@ class RequestsRepository:
             cursor = await conn.execute(
                 "UPDATE request SET status = 'accepted', lotse_id = ?, accepted_at = ?, "
                 "active_at = ? WHERE id = ? AND status IN ('open', 'offered') AND EXISTS "
-                "(SELECT 1 FROM offer o JOIN person p ON p.id = o.lotse_id WHERE o.request_id = ? "
-                f"AND o.lotse_id = ? AND o.status = 'open' AND {consented('p')})",
+                "(SELECT 1 FROM offer o JOIN person p ON p.id = o.lotse_id "
+                "JOIN lotse l ON l.person_id = o.lotse_id WHERE o.request_id = ? "
+                f"AND o.lotse_id = ? AND o.status = 'open' AND {consented('p')} AND {WORKING})",
                 (lotse_id, to_db(now), to_db(now), request_id, request_id, lotse_id),
             )
             if cursor.rowcount != 1:

@@ -196,6 +196,26 @@ class RetentionRepository:
             )
             return sum(int(c.rowcount) for c in (threads, expenses, certificates))
 
+    async def expire_former_lotsen(self, stopped_before: datetime) -> int:
+        """Delete the profile and records of Lotsen who left or were retired before the
+        cut-off; they are ordinary users from then on (a coordinator stays one)."""
+        async with self.db.transaction() as conn:
+            gone = await conn.execute_fetchall(
+                "DELETE FROM lotse WHERE stopped IN ('left', 'retired') AND stopped_at < ? "
+                "RETURNING person_id",
+                (to_db(stopped_before),),
+            )
+            ids = [int(row[0]) for row in gone]
+            await conn.executemany(
+                "UPDATE person SET role = 'member' WHERE id = ? AND role = 'lotse'",
+                [(i,) for i in ids],
+            )
+            await conn.executemany(
+                "DELETE FROM timer WHERE kind GLOB 'lotse:*' AND subject = ?",
+                [(i,) for i in ids],
+            )
+        return len(ids)
+
     async def without_consent(
         self, silent_since: datetime, spared: Collection[Contact]
     ) -> list[int]:

@@ -53,7 +53,9 @@ class StatsRepository:
 
     async def active_lotsen(self) -> int:
         """Lotsen approved and not deleted."""
-        row = await self.db.fetch_one("SELECT count(*) FROM lotse WHERE status = 'active'")
+        row = await self.db.fetch_one(
+            "SELECT count(*) FROM lotse WHERE status = 'active' AND stopped IS NULL"
+        )
         return int(row[0]) if row else 0
 
     async def waitlist(self) -> list[tuple[str, str, str | None, str, str | None]]:

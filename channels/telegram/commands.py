@@ -46,6 +46,8 @@ def coordinator_commands(t: Texts) -> list[BotCommand]:
         BotCommand("broadcast", t.gettext("Send news to many people")),
         BotCommand("waitlist", t.gettext("Training waiting list")),
         BotCommand("stats", t.gettext("Figures for the city")),
+        BotCommand("lotsen", t.gettext("The Lotsen and their records")),
+        BotCommand("expenses", t.gettext("The Lotsen's expenses")),
     ]
 
 
