@@ -17,6 +17,7 @@ from handlers.request_views import languages_label, topic_label
 from handlers.views import Choices, Screen, button, grid, home_button
 
 __all__ = [
+    "CLEAR",
     "PAGE",
     "Shown",
     "card",
@@ -31,6 +32,7 @@ __all__ = [
     "retire_question",
     "roster",
     "roster_actions",
+    "state_label",
     "told",
 ]
 

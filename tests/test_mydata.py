@@ -209,6 +209,18 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
     await lotse.press(data=rsvp, message=invitation)
     await lotse.wait_for_message(lambda m: any(b.startswith("• ") for b in m.button_labels()))
 
+    # The office reads the Lotse's card and notes her training: the audit log names her.
+    await coordinator.send("/lotsen")
+    listing = await coordinator.wait_for_message(lambda m: "👥" in m.text)
+    wiebke = next(b for b in listing.button_labels() if b.startswith("Wiebke ·"))
+    await coordinator.press(wiebke, message=listing)
+    card = await coordinator.wait_for_message(
+        lambda m: m.text.startswith("Wiebke") and "🎓" in m.text
+    )
+    await coordinator.press(label("de", "✏️ Certified"), message=card)
+    await coordinator.send("12.9.2025")
+    await coordinator.wait_for_message(lambda m: "2025" in m.text and "🎓" in m.text)
+
     # Someone else joins the training waiting list.
     waiting = api.user(5103, "Olena", language_code="uk")
     await onboard(waiting, "uk")

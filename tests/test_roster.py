@@ -3,6 +3,7 @@ leaving, the programme's records — over the wire, as coordinators and Lotsen u
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers import views
 from handlers.views import MENU_LOTSE
 from tests.conftest import CITY_FILE, COORDINATOR_ID, ROOT, RunningBot, eventually
 from tests.process import LOTSENBOT, bot_env, city_file
@@ -643,3 +645,65 @@ async def test_delete_by_a_suspended_lotse_erases_the_roster_data_to_the_bytes(
         assert conn.execute(
             "SELECT count(*) FROM timer WHERE kind GLOB 'lotse:*' AND done_at IS NULL"
         ).fetchone() == (0,)
+
+
+async def test_a_suspension_racing_an_acceptance_leaves_no_case_with_the_suspended_lotse(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 2)
+    fatma = await become_lotse(api, 681, "Fatma", ["tr"], codes[0])
+    await become_lotse(api, 682, "Gül", ["tr"], codes[1])
+    fatma_id = person_id(running, 681)
+    for number, telegram_id in enumerate((683, 684, 685), start=1):
+        person = api.user(telegram_id, f"P{telegram_id}", language_code="tr")
+        await onboard(person, "tr")
+        await ask_for_lotse(person, "tr", name=f"P{telegram_id}")
+        await fatma.wait_for_message(lambda m, n=number: has_data(m, f"offer:accept:{n}"))  # type: ignore[misc]
+    card = await open_card(coordinator, "Fatma")
+    await coordinator.press(label("de", "⛔ Suspend"), message=card)
+    await coordinator.wait_for_text("Fatma")
+    # Fatma accepts all three while the office sends the reason.
+    await asyncio.gather(
+        coordinator.send("Rückruf nötig"),
+        *(fatma.press(data=f"offer:accept:{n}") for n in (1, 2, 3)),
+    )
+    await running.handled_all()
+    await running.advance(timedelta(minutes=1))  # the handover's timer, if the bot stopped
+    await eventually(
+        lambda: (
+            all(lotse != fatma_id for _, _, lotse in cases(running))
+            and all(status in ("offered", "accepted", "open") for _, status, _ in cases(running))
+        )
+    )
+    assert len(cases(running)) == 3  # none lost
+    for number in (1, 2, 3):
+        assert offers_of(running, number)[fatma_id] in ("declined", "closed"), number
+
+
+async def test_a_lotse_suspended_on_the_command_line_cannot_accept_before_the_handover(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    codes = await invite_codes(api, 1)
+    ilse = await become_lotse(api, 691, "Ilse", ["ru"], codes[0])
+    person = api.user(692, "Pavel", language_code="ru")
+    await onboard(person, "ru")
+    await ask_for_lotse(person, "ru", name="Pavel")
+    offer = await ilse.wait_for_message(lambda m: has_data(m, "offer:accept:1"))
+    ilse_id = person_id(running, 691)
+    done = lotsenbot(running, "lotsen", "suspend", str(ilse_id), "--reason", "Prüfung")
+    assert done.returncode == 0, done.stderr
+    # The running bot has not looked at its timers yet: the suspension holds all the same.
+    query = await ilse.press(data="offer:accept:1", message=offer)
+    answer = await ilse.wait_for_answer(query)
+    assert answer.get("text") == views.button_expired(t("ru")) and answer.get("show_alert")
+    assert cases(running) == [(1, "offered", None)]
+    await running.advance(timedelta(minutes=1))
+    assert offers_of(running, 1) == {ilse_id: "declined"}
+    gone = t("ru").gettext("This request has already been taken or is no longer open. Thank you!")
+    await eventually(
+        lambda: (
+            next(m for m in ilse.bot_messages() if m.message_id == offer.message_id).text == gone
+        )
+    )

@@ -66,7 +66,11 @@ class LotsenService:
         return codes
 
     async def join_with_code(self, person: Person, code: str, first_name: str) -> bool:
-        """Spend an invitation and become an active Lotse; False if the code is not valid."""
+        """Spend an invitation and become an active Lotse; False if the code is not valid,
+        or the office suspended or retired them (a new code does not undo that)."""
+        former = await self.repo.get(person.id, self._since())
+        if former is not None and former.status in (LotseStatus.SUSPENDED, LotseStatus.RETIRED):
+            return False
         if not await self.repo.use_invite(code.strip().upper(), person.id, self.clock.now()):
             return False
         await self.repo.create(

@@ -173,11 +173,12 @@ class PrivacyRepository:
             person_id,
         )
         data["office_actions_concerning_you"] = await rows(
-            "SELECT at, action, request_id FROM audit WHERE subject_id = ? ORDER BY at, id",
+            "SELECT id, at, via, action, request_id FROM audit WHERE subject_id = ? "
+            "ORDER BY at, id",
             person_id,
         )
         data["office_actions_taken"] = await rows(
-            "SELECT at, action, request_id FROM audit WHERE actor_id = ? ORDER BY at, id",
+            "SELECT id, at, via, action, request_id FROM audit WHERE actor_id = ? ORDER BY at, id",
             person_id,
         )
         return data
