@@ -14,6 +14,7 @@ from bot.domain.requests import Request, Status
 from bot.i18n import Texts, texts
 from bot.services.office import MAX_MESSAGE, MAX_WHAT
 from handlers import office_views as ov
+from handlers import roster_views as rv
 from handlers import views
 from handlers.asking_views import TIMES
 from handlers.context import Speaker, Turn, coordinator_chats, speaker
@@ -145,6 +146,9 @@ async def take_reply(turn: Turn, who: Speaker) -> bool:
     if person is None:
         return False
     await office.answer(thread, who.person, text)
+    await turn.services.audit.record(
+        who.person.id, f"{thread.kind}.reply", thread.person_id, thread.request_id
+    )
     t = texts(person.language, turn.services.city.timezone)
     sent = await turn.switchboard.send(person.contact, Screen(ov.answer_for_person(t, text)))
     await office.remember(thread, MessageRef.at(person.contact, sent.id))
@@ -191,10 +195,18 @@ async def _report(turn: Turn, who: Speaker, dialog: Dialog, reason: str | None, 
     await services.office.end(dialog)
     lotse = await services.lotsen.by_person_id(request.lotse_id) if request.lotse_id else None
     name = lotse.first_name if lotse is not None else "–"
-    copies = await _to_office(
-        turn,
-        lambda t: ov.concern_for_office(t, thread, request, name, ov.reason_text(t, reason, text)),
-    )
+    ro = rv.roster_actions(services.city)
+    # The person helped reports: the office can stop the Lotse at once (the roster's button).
+    stoppable = thread.side == "person" and lotse is not None and lotse.status is LotseStatus.ACTIVE
+
+    def note(t: Texts) -> Screen:
+        screen = ov.concern_for_office(t, thread, request, name, ov.reason_text(t, reason, text))
+        if not stoppable or lotse is None:
+            return screen
+        suspend = ro.choice(t.gettext("⛔ Suspend"), "suspend", lotse.person_id)
+        return Screen(screen.text, (*screen.choices, (suspend,)))
+
+    copies = await _to_office(turn, note)
     await services.office.remember(thread, *copies)
     await turn.send(ov.concern_thanks(who.t))
     return True
@@ -372,6 +384,7 @@ async def on_desk_button(turn: Turn) -> None:
         else:
             office = turn.services.office
             export = await office.export_expenses(what, office.month(int(value)))
+            await turn.services.audit.record(who.person_id, "export.expenses")
             caption = ov.expenses_exported(who.t, export.rows)
             await turn.send(caption, file=OutFile(export.filename, export.content))
         return
@@ -392,6 +405,8 @@ async def _open_case(turn: Turn, who: Speaker, what: str, thread_id: int) -> boo
     await turn.notice()
     name = lotse.first_name if lotse is not None else "–"
     await turn.send(ov.case_for_office(who.t, services.city, request, name))
+    assert thread is not None
+    await services.audit.record(who.person_id, "concern.case", thread.person_id, request.id)
     return True
 
 
@@ -402,6 +417,8 @@ async def _decide(turn: Turn, who: Speaker, what: str, expense_id: int) -> bool:
     decided = await services.office.decide(expense, what == "ok", who.person) if expense else None
     if decided is None:
         return False
+    action = "expense.approve" if what == "ok" else "expense.reject"
+    await services.audit.record(who.person.id, action, decided.lotse_id, decided.request_id)
     await turn.notice()
     await turn.clear_choices()
     await turn.send(ov.expense_decided(who.t, decided))
@@ -425,6 +442,7 @@ async def _confirm(turn: Turn, who: Speaker, what: str, certificate_id: int) -> 
         return False
     if not await office.confirm_certificate(certificate, who.person):
         return False
+    await services.audit.record(who.person.id, "certificate.confirm", lotse.person_id)
     await turn.notice()
     await turn.clear_choices()
     pdf = await _pdf(turn, lotse, certificate.year, confirmed=True)

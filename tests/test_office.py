@@ -72,6 +72,8 @@ async def test_a_concern_reaches_only_the_coordinators_and_the_answer_the_report
     )
     assert language_name("ar") in note.text and "Wiebke" in note.text
     assert label("de", "📂 Open the case") in note.button_labels()
+    # The person helped reported it: the office can stop the Lotse from the note.
+    assert label("de", "⛔ Suspend") in note.button_labels()
     # Nobody else hears of it: not the Lotse.
     await refugee.send("/menu")
     await refugee.wait_for_text(label("ar", "What would you like to do?"))
@@ -92,6 +94,26 @@ async def test_a_concern_reaches_only_the_coordinators_and_the_answer_the_report
     answer = await refugee.wait_for_text("Wir rufen Sie morgen an.")
     assert answer.text == plain(office_views.answer_for_person(t("ar"), "Wir rufen Sie morgen an."))
     assert refugee_seen < _count(refugee)
+    lotse_note = await coordinator.wait_for_text("Die Familie war zweimal nicht da")
+    assert label("de", "⛔ Suspend") not in lotse_note.button_labels()
+    refugee_id, lotse_id = _person_ids(running, REFUGEE_ID, LOTSE_ID)
+    assert _audit(running) == [
+        ("concern.case", refugee_id, 1),
+        ("concern.reply", refugee_id, 1),
+    ]
+    # From the refugee's note the office stops the Lotse (the roster's suspension).
+    await coordinator.press(label("de", "⛔ Suspend"), message=note)
+    await coordinator.wait_for_text(
+        t("de").gettext(
+            "Why is {name} suspended? Type the reason (only the office sees it).", name="Wiebke"
+        )
+    )
+    await coordinator.send("Meldung der Familie, bis zur Klärung")
+    await api.wait_until(
+        lambda: _audit(running)[-1:] == [("lotse.suspend", lotse_id, None)] or None
+    )
+    with _db(running) as conn:
+        assert conn.execute("SELECT stopped FROM lotse").fetchall() == [("suspended",)]
     with _db(running) as conn:
         assert conn.execute(
             "SELECT kind, side, reason FROM office_thread ORDER BY id"
@@ -187,6 +209,8 @@ async def test_an_expense_with_a_receipt_is_approved_and_exported(
         ["Wiebke", month, "1", "Busticket", "12.50", "approved"],
     ]
     assert "Samiha" not in api.files[document.file_id or ""].decode("utf-8-sig")
+    (lotse_id,) = _person_ids(running, LOTSE_ID)
+    assert _audit(running) == [("expense.approve", lotse_id, 1), ("export.expenses", None, None)]
 
 
 async def _closed_case_with_hours(
@@ -251,6 +275,8 @@ async def test_a_confirmation_of_volunteering_is_confirmed_then_sent(
     query = await coordinator.press(data="ofc:cert:1", message=draft)
     assert (await coordinator.wait_for_answer(query)).get("show_alert") is True
     assert len(_pdfs(api, lotse)) == 1
+    (lotse_id,) = _person_ids(running, LOTSE_ID)
+    assert _audit(running) == [("certificate.confirm", lotse_id, None)]
 
 
 def _event(data: bytes) -> tuple[str, int, datetime]:
@@ -320,6 +346,7 @@ async def test_lotse_and_coordinator_actions_are_refused_to_others_and_change_no
                 conn.execute("SELECT count(*) FROM certificate").fetchone(),
                 conn.execute("SELECT count(*) FROM office_thread").fetchone(),
                 conn.execute("SELECT count(*) FROM dialog").fetchone(),
+                conn.execute("SELECT count(*) FROM audit").fetchone(),
             ]
 
     before = snapshot()
@@ -390,3 +417,23 @@ async def test_office_exchanges_and_decided_expenses_age_out(
 def _count_rows(running: RunningBot, table: str) -> int:
     with _db(running) as conn:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _person_ids(running: RunningBot, *telegram_ids: int) -> list[int]:
+    with _db(running) as conn:
+        return [
+            conn.execute(
+                "SELECT person_id FROM contact WHERE channel = 'telegram' AND address = ?",
+                (str(telegram_id),),
+            ).fetchone()[0]
+            for telegram_id in telegram_ids
+        ]
+
+
+def _audit(running: RunningBot) -> list[tuple[str, int | None, int | None]]:
+    """The office's actions recorded: what, on whom, which case (never what was said)."""
+    with _db(running) as conn:
+        return [
+            tuple(row)
+            for row in conn.execute("SELECT action, subject_id, request_id FROM audit ORDER BY id")
+        ]
