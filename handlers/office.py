@@ -10,6 +10,7 @@ from datetime import date, time
 from bot.domain.dialogs import Dialog
 from bot.domain.lotsen import Lotse, LotseStatus
 from bot.domain.office import Thread, parse_euros
+from bot.domain.people import Contact
 from bot.domain.requests import Request, Status
 from bot.i18n import Texts, texts
 from bot.services.office import MAX_MESSAGE, MAX_WHAT
@@ -20,7 +21,7 @@ from handlers.asking_views import TIMES
 from handlers.context import Speaker, Turn, coordinator_chats, speaker
 from handlers.dialogs import Dialogue, Reply, discarding, refuse, typed_text
 from handlers.limits import too_long
-from handlers.port import DeliveryError, MessageRef, OutFile, Screen
+from handlers.port import Blocked, DeliveryError, MessageRef, OutFile, Screen
 
 __all__ = [
     "CONCERNING",
@@ -59,6 +60,23 @@ async def _to_office(
             continue
         sent.append(MessageRef.at(contact, message.id))
     return sent
+
+
+async def _deliver(
+    turn: Turn, to: Contact, screen: Screen, file: OutFile | None = None
+) -> MessageRef | None:
+    """Send to someone other than the sender; None (logged, and said to the sender) when it
+    did not arrive: a person who blocked the bot is marked unreachable, not the sender."""
+    try:
+        sent = await turn.switchboard.send(to, screen, file=file)
+    except DeliveryError as exc:
+        log.info("a message of the office not delivered: %s", type(exc).__name__)
+        if isinstance(exc, Blocked):
+            await turn.services.people.unreachable(to)
+        who = await speaker(turn)
+        await turn.send(ov.not_delivered(who.t))
+        return None
+    return MessageRef.at(to, sent.id)
 
 
 # ----------------------------------------------------------- writing to the office
@@ -150,9 +168,10 @@ async def take_reply(turn: Turn, who: Speaker) -> bool:
         who.person.id, f"{thread.kind}.reply", thread.person_id, thread.request_id
     )
     t = texts(person.language, turn.services.city.timezone)
-    sent = await turn.switchboard.send(person.contact, Screen(ov.answer_for_person(t, text)))
-    await office.remember(thread, MessageRef.at(person.contact, sent.id))
-    await turn.send(ov.answer_sent(who.t))
+    sent = await _deliver(turn, person.contact, Screen(ov.answer_for_person(t, text)))
+    if sent is not None:
+        await office.remember(thread, sent)
+        await turn.send(ov.answer_sent(who.t))
     return True
 
 
@@ -425,10 +444,7 @@ async def _decide(turn: Turn, who: Speaker, what: str, expense_id: int) -> bool:
     lotse = await services.lotsen.by_person_id(decided.lotse_id)
     if lotse is not None:
         t = texts(lotse.language, services.city.timezone)
-        try:
-            await turn.switchboard.send(lotse.contact, Screen(ov.expense_news(t, decided)))
-        except DeliveryError as exc:
-            log.info("expense news not delivered: %s", type(exc).__name__)
+        await _deliver(turn, lotse.contact, Screen(ov.expense_news(t, decided)))
     return True
 
 
@@ -448,8 +464,8 @@ async def _confirm(turn: Turn, who: Speaker, what: str, certificate_id: int) -> 
     pdf = await _pdf(turn, lotse, certificate.year, confirmed=True)
     t = texts(lotse.language, services.city.timezone)
     caption = Screen(ov.certificate_for_lotse(t, certificate.year))
-    await turn.switchboard.send(lotse.contact, caption, file=pdf)
-    await turn.send(ov.certificate_confirmed(who.t))
+    if await _deliver(turn, lotse.contact, caption, file=pdf) is not None:
+        await turn.send(ov.certificate_confirmed(who.t))
     return True
 
 

@@ -60,6 +60,7 @@ __all__ = [
     "message_sent",
     "move_button",
     "moved_news",
+    "not_delivered",
     "reason_text",
     "reply_hint",
 ]
@@ -211,6 +212,11 @@ def answer_for_person(t: Texts, text: str) -> str:
         "To write back, reply to this message.",
         text=text,
     )
+
+
+def not_delivered(t: Texts) -> str:
+    """To the coordinator, when the person cannot be reached."""
+    return t.gettext("⚠️ Not delivered: the person cannot be reached in their messenger now.")
 
 
 def answer_sent(t: Texts) -> str:

@@ -437,3 +437,24 @@ def _audit(running: RunningBot) -> list[tuple[str, int | None, int | None]]:
             tuple(row)
             for row in conn.execute("SELECT action, subject_id, request_id FROM audit ORDER BY id")
         ]
+
+
+async def test_an_answer_to_someone_who_blocked_the_bot_is_said_not_delivered(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    refugee = api.user(REFUGEE_ID, "Samiha", language_code="ar")
+    await onboard(refugee, "ar")
+    await refugee.press(data="menu:office")
+    await refugee.wait_for_message(lambda m: has_data(m, "of:stop"))
+    await refugee.send("سؤال")
+    inbox = await coordinator.wait_for_text("سؤال")
+    api.block(REFUGEE_ID)
+    await coordinator.send_raw(text="Antwort", reply_to_message=inbox.raw)
+    await coordinator.wait_for_text(plain(office_views.not_delivered(t("de"))))
+    with _db(running) as conn:
+        assert conn.execute(
+            "SELECT c.address, p.unreachable_at IS NOT NULL FROM person p "
+            "JOIN contact c ON c.person_id = p.id ORDER BY c.address"
+        ).fetchall() == sorted([(str(COORDINATOR_ID), 0), (str(REFUGEE_ID), 1)])
