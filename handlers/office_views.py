@@ -54,6 +54,7 @@ __all__ = [
     "expense_for_office",
     "expense_news",
     "expense_recorded",
+    "expenses_button",
     "expenses_exported",
     "expenses_overview",
     "message_for_office",
@@ -317,6 +318,11 @@ def expense_news(t: Texts, expense: Expense) -> str:
         "For questions, write to the office from the main menu.",
         **values,
     )
+
+
+def expenses_button(t: Texts) -> Choice:
+    """The way to the expenses from the roster (``/lotsen``)."""
+    return OFFICE_DESK.choice(t.gettext("🧾 Expenses"), "month", 0)
 
 
 def expenses_overview(t: Texts, month: date, count: int, back: int) -> Screen:

@@ -199,6 +199,16 @@ async def test_an_expense_with_a_receipt_is_approved_and_exported(
     with _db(running) as conn:
         assert conn.execute("SELECT state FROM expense").fetchall() == [("approved",)]
 
+    # The roster leads there too: nothing open any more this month.
+    await coordinator.send("/lotsen")
+    await coordinator.press(label("de", "🧾 Expenses"))
+    month_name = t("de").month(running.clock.now().astimezone(running.city.timezone).date())
+    await coordinator.wait_for_text(
+        plain(t("de").ngettext(
+            "🧾 <b>Expenses {month}</b>: {n} open.", "🧾 <b>Expenses {month}</b>: {n} open.", 0,
+            month=month_name,
+        ))
+    )  # fmt: skip
     seen = _count(coordinator)
     await coordinator.press(data="ofc:csv:0")
     document = await coordinator.wait_for_message(lambda m: m.kind == "document", after=seen)
