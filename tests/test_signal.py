@@ -22,7 +22,7 @@ from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import views
+from handlers import office_views, views
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
 from tests.scenario import become_lotse, invite_codes, label, onboard, t
 
@@ -346,3 +346,37 @@ async def test_a_coordinator_on_signal_suspends_a_lotse_from_the_numbered_card(
     finally:
         await bot.shutdown()
     assert not daemon.violations
+
+
+async def test_a_concern_from_signal_reaches_only_the_office(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    """*Something is wrong* is a numbered choice on Signal; the reason is typed, and a text
+    that begins with a number is taken as text, not as a choice."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 103, "Yusuf", ["ar", "de"], codes[0])
+    refugee = daemon.user("+4917011110010", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_REQUEST, "ar")
+    await pick(both, refugee, "ask:topic:jobcenter", "ar")
+    await refugee.send("رسالة من Jobcenter")
+    await pick(both, refugee, "ask:langs_done", "ar")
+    await pick(both, refugee, "ask:district:0", "ar")
+    await pick(both, refugee, "ask:day:flex", "ar")
+    await pick(both, refugee, "ask:place:skip", "ar")
+    await eventually(lambda: offers(both, refugee, "ask:name"))
+    await refugee.send("Amal")
+    await pick(both, refugee, "ask:confirm", "ar")
+    await lotse.press(label("ar", "✅ Accept"))
+    await refugee.wait_for_text("Yusuf")
+    lotse_seen = len(lotse.bot_messages())
+
+    await pick(both, refugee, "cn:ask:1", "ar")
+    await eventually(lambda: offers(both, refugee, "cn:stop"))
+    await refugee.send("3 مرات لم يأتِ")
+    await refugee.wait_for_text(office_views.concern_thanks(t("ar")))
+    note = await coordinator.wait_for_text("3 مرات لم يأتِ")
+    assert "+49170" not in note.text and "Yusuf" in note.text
+    assert len(lotse.bot_messages()) == lotse_seen
