@@ -4,6 +4,7 @@ confirmations of volunteering."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import CityConfig
@@ -34,8 +35,8 @@ MAX_WHAT = 200
 EXPENSE_HEADER = ["lotse", "month", "case", "what", "amount_eur", "state"]
 
 
-def _month_start(day: date, tz: object) -> datetime:
-    return datetime(day.year, day.month, 1, tzinfo=tz)  # type: ignore[arg-type]
+def _month_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, 1, tzinfo=tz)
 
 
 class OfficeService:
