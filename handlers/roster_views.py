@@ -13,6 +13,7 @@ from bot.i18n import LANGUAGES, Texts, isolate, language_name
 from bot.services.roster import Filter
 from handlers import office_views as ov
 from handlers.actions import NUMBER, Actions, indices
+from handlers.lotse_views import LOTSE
 from handlers.port import Choice
 from handlers.request_views import languages_label, topic_label
 from handlers.views import Choices, Screen, button, grid, home_button
@@ -322,8 +323,8 @@ def leave_question(t: Texts) -> Screen:
     return Screen(
         t.gettext("Do you really want to leave the programme? Your open cases go to other Lotsen."),
         (
-            (button(t.gettext("🚪 Yes, leave"), "lotse:leave_yes"),),
-            (button(t.gettext("⬅️ Back"), "lotse:profile"),),
+            (button(t.gettext("🚪 Yes, leave"), LOTSE("leave_yes")),),
+            (button(t.gettext("⬅️ Back"), LOTSE("profile")),),
         ),
     )
 

@@ -314,6 +314,8 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
         "expenses",
     ]
     assert own[-6]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-2]["description"] == t("de").gettext("The Lotsen and their records")
+    assert own[-1]["description"] == t("de").gettext("The Lotsen's expenses")
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(
