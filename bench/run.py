@@ -156,7 +156,7 @@ async def signal(
     figures["telegram_p99_ms_paced"] = round(p99["telegram"] * 1000, 1)
     figures["signal_p99_vs_telegram_paced"] = round(p99["signal"] / p99["telegram"], 3)
     details["signal_intake"] = {
-        "load": f"{args.signal_users} new people at once, 12 inputs each; paced: "
+        "load": f"{args.signal_users} new people at once, 11 inputs each; paced: "
         f"{args.signal_paced_users} people, 2 s after each answer",
         "cpu_ms_per_update": {c: round(statistics.median(v), 3) for c, v in cpu.items()},
         "p50_ms_paced": {c: round(v * 1000, 1) for c, v in p50.items()},

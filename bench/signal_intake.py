@@ -1,6 +1,6 @@
 """The intake on Signal, through the local signal-cli daemon, against Telegram's in the same run.
 
-New people go through the whole first conversation and a help request (12 inputs each,
+New people go through the whole first conversation and a help request (11 inputs each,
 as in :func:`bench.harness.full_intake`): on Telegram by tapping buttons, on Signal by
 typing the number of each choice (and the same texts). Both runs use the same process —
 ``lotsenbot run`` with both channels, the Lotsen on Telegram getting the offers — and

@@ -22,11 +22,14 @@ from bot.services.audit import AuditService
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
+from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.stats import EXPORTS, FORMATS, Export, StatsService
 from bot.storage.audit import AuditRepository
 from bot.storage.database import Database, DatabaseError, backup_database
+from bot.storage.dialogs import DialogsRepository
 from bot.storage.lotsen import LotsenRepository
+from bot.storage.office import OfficeRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.stats import StatsRepository
 
@@ -82,9 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     export = commands.add_parser(
-        "export", help="anonymous figures for the city as a spreadsheet (no names, no texts)"
+        "export",
+        help="anonymous figures for the city as a spreadsheet (no names, no texts); "
+        "expenses: the Lotsen's expenses for reimbursement (no data of the people helped)",
     )
-    export.add_argument("kind", choices=EXPORTS)
+    export.add_argument("kind", choices=(*EXPORTS, "expenses"))
     export.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
     export.add_argument("--out", type=Path, required=True, help="the file to write")
     audit = commands.add_parser(
@@ -240,7 +245,11 @@ async def _export(settings: Settings, city: CityConfig, kind: str, fmt: str) -> 
     await db.open()
     try:
         clock = SystemClock()
-        export = await StatsService(StatsRepository(db), city, clock).export(kind, fmt)
+        if kind == "expenses":
+            office = OfficeService(OfficeRepository(db), DialogsRepository(db), city, clock)
+            export = await office.export_expenses(fmt)
+        else:
+            export = await StatsService(StatsRepository(db), city, clock).export(kind, fmt)
         await _audit_log(db, city).record(None, f"export.{kind}")
         return export
     finally:

@@ -22,7 +22,7 @@ from babel.dates import format_date, format_datetime, format_skeleton, format_ti
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
 __all__ = [
     "LANGUAGES",
@@ -254,6 +254,10 @@ class Texts:
     def number(self, value: float) -> str:
         """Format a number with this language's digits and grouping (e.g. 1.234 in German)."""
         return format_decimal(value, locale=self.language)
+
+    def euros(self, cents: int) -> str:
+        """An amount in euros as this language writes it (e.g. 12,50 € in German)."""
+        return format_currency(cents / 100, "EUR", locale=self.language)
 
     def _fill(self, template: str, values: dict[str, object]) -> str:
         if not values:

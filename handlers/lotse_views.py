@@ -6,6 +6,7 @@ from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
 from bot.domain.requests import Request
 from bot.i18n import LANGUAGES, Texts, language_name
+from handlers import office_views as ov
 from handlers.actions import NUMBER, Actions, indices
 from handlers.request_views import REQ, feedback_choices, languages_label, summary, topic_label
 from handlers.views import (
@@ -106,10 +107,13 @@ def case_for_lotse(t: Texts, city: CityConfig, request: Request) -> Screen:
 
 
 def case_buttons(t: Texts, request: Request) -> Choices:
-    """Done / hand back, for the Lotse's case messages."""
+    """Done / hand back, an expense, a new date and *something is wrong*, for the Lotse's
+    case messages."""
     return (
         (button(t.gettext("✅ Mark as done"), CASE("done", request.id)),),
         (button(t.gettext("↩️ Hand back"), CASE("back", request.id)),),
+        (ov.expense_button(t, request), ov.move_button(t, request)),
+        (ov.concern_button(t, request),),
     )
 
 
@@ -169,6 +173,7 @@ def lotse_menu(t: Texts, lotse: Lotse, cases: list[Request]) -> Screen:
     choices = (
         (button(t.gettext("📂 My cases"), LOTSE("cases")),),
         (button(t.gettext("⚙️ My profile"), LOTSE("profile")),),
+        (ov.certificate_button(t),),
         (home_button(t),),
     )
     return Screen(text, choices)

@@ -9,7 +9,17 @@ from typing import Any
 from bot.domain.dialogs import Dialog
 from bot.domain.requests import FileRef, Request
 from bot.i18n import texts
-from handlers import asking, broadcasts, case_views, events, lotse, roster, waitlist, welcome
+from handlers import (
+    asking,
+    broadcasts,
+    case_views,
+    events,
+    lotse,
+    office,
+    roster,
+    waitlist,
+    welcome,
+)
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.dialogs import Dialogue, Reply
 from handlers.limits import file_problem, too_long
@@ -26,6 +36,9 @@ DIALOGS: dict[str, Dialogue[Dialog]] = {
     "join": waitlist.JOINING,
     "training": waitlist.TRAINING,
     "hours": lotse.HOURS_ASKED,
+    "office": office.WRITING,
+    "concern": office.CONCERNING,
+    "expense": office.SPENDING,
     **dict.fromkeys(roster.KINDS, roster.TYPING),
 }
 
@@ -57,6 +70,8 @@ async def route(turn: Turn) -> None:
         return
     draft = await asking.QUESTIONNAIRE.load(turn, who)
     if draft is not None and await asking.QUESTIONNAIRE.take_input(turn, who, draft):
+        return
+    if await office.take_reply(turn, who):
         return
     dialog = await turn.services.dialogs.current(who.person)
     taken = DIALOGS.get(dialog.kind) if dialog is not None else None

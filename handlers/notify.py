@@ -20,11 +20,12 @@ from handlers import (
     case_views,
     coordination_views,
     lotse_views,
+    office_views,
     retention_views,
     roster_views,
 )
 from handlers.context import coordinator_chats
-from handlers.port import Attachment, Blocked, DeliveryError, Refused, Screen, Switchboard
+from handlers.port import Attachment, Blocked, DeliveryError, OutFile, Refused, Screen, Switchboard
 
 __all__ = ["MessengerNotifier"]
 
@@ -120,16 +121,53 @@ class MessengerNotifier:
             if files:
                 relays = [(message, "media") for message in files]
                 await self.requests.add_relays(request.id, relays, self.clock.now())
+            await self._calendar(lotse.contact, t, request, request.first_name or "")
             return True
         owner = await self._owner(request)
         if owner is None:
             return False
+        t = self._t(owner)
         message = await self._send_case(
             owner.contact,
             request,
-            Screen(asking_views.accepted_for_person(self._t(owner), request, lotse.first_name)),
+            Screen(
+                asking_views.accepted_for_person(t, request, lotse.first_name),
+                ((office_views.concern_button(t, request),),),
+            ),
         )
+        if message is not None:
+            await self._calendar(owner.contact, t, request, lotse.first_name)
         return message is not None
+
+    async def _calendar(
+        self, to: Contact, t: Texts, request: Request, other: str, text: str | None = None
+    ) -> None:
+        """The appointment as a calendar file (when day and time are fixed), with ``text``."""
+        ics = office_views.appointment_file(t, self.city, request, other, self.clock.now())
+        if ics is None:
+            return
+        screen = Screen(text or office_views.calendar_caption(t))
+        await self._send_file(to, request, screen, ics)
+
+    async def _send_file(
+        self, to: Contact, request: Request, screen: Screen, file: OutFile
+    ) -> None:
+        try:
+            sent = await self.switchboard.send(to, screen, file=file)
+        except DeliveryError as exc:
+            log.warning("could not deliver a calendar file: %s", type(exc).__name__)
+            return
+        await self.requests.add_relays(
+            request.id, [(MessageRef.at(to, sent.id), "media")], self.clock.now()
+        )
+
+    async def moved(self, request: Request, lotse: Lotse) -> None:
+        owner = await self._owner(request)
+        sides = [(lotse.contact, self._t(lotse), request.first_name or "")]
+        if owner is not None:
+            sides.append((owner.contact, self._t(owner), lotse.first_name))
+        for contact, t, other in sides:
+            await self._calendar(contact, t, request, other, office_views.moved_news(t, request))
 
     async def taking_longer(self, request: Request) -> None:
         owner = await self._owner(request)

@@ -11,6 +11,7 @@ from bot.config import CityConfig
 from bot.domain.lotsen import RECORDS, STATES, Lotse, LotseStatus, RosterEntry
 from bot.i18n import LANGUAGES, Texts, isolate, language_name
 from bot.services.roster import Filter
+from handlers import office_views as ov
 from handlers.actions import NUMBER, Actions, indices
 from handlers.lotse_views import LOTSE
 from handlers.port import Choice
@@ -144,7 +145,7 @@ def roster(
             ro.choice(t.gettext("🚦 State"), "pick", "state", *shown.parts()),
         )
     )
-    last = [ro.choice(t.gettext("🔎 Name"), "find")]
+    last = [ro.choice(t.gettext("🔎 Name"), "find"), ov.expenses_button(t)]
     if searched is not None or any(v != _ANY for v in shown.parts()):
         last.append(ro.choice(t.gettext("✖️ No filter"), "list", 0, _ANY, _ANY, _ANY))
     rows.append(tuple(last))

@@ -23,6 +23,7 @@ from handlers import (
     events,
     lotse,
     messages,
+    office,
     privacy,
     retention,
     roster,
@@ -75,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
     Route(broadcasts.show_broadcasts, command="broadcast", role=COORDINATOR),
     Route(waitlist.show_waitlist, command="waitlist", role=COORDINATOR),
     Route(stats.show_stats, command="stats", role=COORDINATOR),
+    Route(office.show_expenses, command="expenses", role=COORDINATOR),
     Route(roster.show_roster, command="lotsen", role=COORDINATOR),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
@@ -100,6 +102,12 @@ ROUTES: tuple[Route, ...] = (
     Route(waitlist.on_coordinator_button, on="wlc", role=COORDINATOR),
     Route(coordination.on_coordinator_button, on="coord", role=COORDINATOR),
     Route(stats.on_stats_button, on="st", role=COORDINATOR),
+    Route(office.on_office_button, on="of"),
+    Route(office.on_concern_button, on="cn"),
+    Route(office.on_expense_button, on="ex"),
+    Route(office.on_certificate_button, on="cf"),
+    Route(office.on_move_button, on="mv"),
+    Route(office.on_desk_button, on="ofc", role=COORDINATOR),
     Route(roster.on_roster_button, on="ro", role=COORDINATOR),
 )
 

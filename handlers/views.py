@@ -32,6 +32,7 @@ MENU_STATUS = "menu:status"
 MENU_LOTSE = "menu:lotse"
 MENU_BECOME = "menu:become"
 MENU_STAMMTISCH = "menu:stammtisch"
+MENU_OFFICE = "menu:office"
 MENU_LANGUAGE = "menu:language"
 MENU_PRIVACY = "menu:privacy"
 MENU_HOME = "menu:home"
@@ -202,6 +203,7 @@ def main_menu(t: Texts) -> Screen:
             (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
             (t.gettext("🎓 I want to become a Lotse"), MENU_BECOME),
             (t.gettext("📅 Stammtisch dates"), MENU_STAMMTISCH),
+            (t.gettext("✉️ Write to the office"), MENU_OFFICE),
             (t.gettext("🌐 Language"), MENU_LANGUAGE),
             (t.gettext("🔒 Privacy"), MENU_PRIVACY),
         ),

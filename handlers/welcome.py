@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import CityConfig
 from bot.i18n import LANGUAGES, texts
 from bot.services.lotsen import CODE
-from handlers import asking, events, lotse, privacy, views, waitlist
+from handlers import asking, events, lotse, office, privacy, views, waitlist
 from handlers.actions import INVITE, parse
 from handlers.context import Speaker, Turn, speaker
 
@@ -19,6 +19,7 @@ _MENU = (
     "lotse",
     "become",
     "stammtisch",
+    "office",
     "language",
     "privacy",
     "home",
@@ -207,6 +208,7 @@ async def on_menu(turn: Turn) -> None:
             views.MENU_STATUS,
             views.MENU_LOTSE,
             views.MENU_BECOME,
+            views.MENU_OFFICE,
         )
         and not who.consented
     ):
@@ -221,6 +223,8 @@ async def on_menu(turn: Turn) -> None:
         await lotse.show_lotse_menu(turn, who)
     elif entry == views.MENU_BECOME:
         await waitlist.show_become(turn, who)
+    elif entry == views.MENU_OFFICE:
+        await office.start_writing(turn, who)
     else:  # MENU_HOME
         await next_step(turn, who)
 

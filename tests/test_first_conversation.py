@@ -74,6 +74,7 @@ async def test_whole_first_conversation_in_each_language(
         ours.gettext("🧭 I am a Lotse"),
         ours.gettext("🎓 I want to become a Lotse"),
         ours.gettext("📅 Stammtisch dates"),
+        ours.gettext("✉️ Write to the office"),
         ours.gettext("🌐 Language"),
         ours.gettext("🔒 Privacy"),
     ]
@@ -305,16 +306,18 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
     assert api.commands[(default, "")][0]["description"] == t("de").gettext("Start again")
     # Coordinators see their own commands in their chat (German: they never chose a language).
     own = api.commands[(f'{{"chat_id": {COORDINATOR_ID}, "type": "chat"}}', "")]
-    assert [c["command"] for c in own][-6:] == [
+    assert [c["command"] for c in own][-7:] == [
         "requests",
         "invite",
         "broadcast",
         "waitlist",
         "stats",
         "lotsen",
+        "expenses",
     ]
-    assert own[-5]["description"] == t("de").gettext("Invitation links for new Lotsen")
-    assert own[-1]["description"] == t("de").gettext("The Lotsen and their records")
+    assert own[-6]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-2]["description"] == t("de").gettext("The Lotsen and their records")
+    assert own[-1]["description"] == t("de").gettext("The Lotsen's expenses")
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(

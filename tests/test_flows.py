@@ -76,7 +76,7 @@ async def test_the_first_conversation_offers_every_language_and_ends_at_the_menu
     menu = views.main_menu(_t("uk"))
     assert person.last.labels() == [c.label for row in menu.choices for c in row]
     assert _t("uk").gettext("🎤 Quick: just send a voice note") in person.last.labels()
-    assert len(person.last.labels()) == 8  # with the quick request and My requests
+    assert len(person.last.labels()) == 9  # with Quick, My requests, Write to the office
 
 
 async def test_a_request_goes_from_the_first_choice_to_a_relayed_reply(bot: World) -> None:
@@ -144,7 +144,7 @@ async def _request(bot: World, number: int):  # type: ignore[no-untyped-def]
 async def test_coordinator_routes_refuse_everyone_else_and_change_nothing(bot: World) -> None:
     person = bot.person(101, "Amal")
     await _onboard(person)
-    for command in ("stats", "waitlist", "broadcast", "invite", "requests"):
+    for command in ("stats", "waitlist", "broadcast", "invite", "requests", "expenses"):
         await person.command(command)
         assert person.last.text == coordination_views.not_allowed(_t()), command
     notice = await person.press("coord:approve:1")

@@ -33,6 +33,11 @@ NOT_EXPORTED = {
         "description", "files", "place", "first_name", "feedback",
         "updated_by",
     },
+    # A coordinator's decision on a Lotse's expense: the decision, not the Lotse's expense.
+    ("expense", "decided_by"): {
+        "lotse_id", "request_id", "what", "cents", "receipt_kind", "receipt_ref",
+        "receipt_channel", "created_at",
+    },
 }  # fmt: skip
 
 
@@ -159,6 +164,28 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
     await lotse.wait_for_text("Ich bringe den Brief mit")
     await lotse.send("Bis Donnerstag")
     await refugee.wait_for_text("Bis Donnerstag")
+
+    # Something is wrong, says the refugee; the office answers by replying.
+    await refugee.press(data="cn:ask:1")
+    await refugee.press(data="cn:r:1:absent")
+    note = await coordinator.wait_for_message(lambda m: has_data(m, "ofc:case:1"))
+    await coordinator.send_raw(text="Wir kümmern uns darum.", reply_to_message=note.raw)
+    await refugee.wait_for_text("Wir kümmern uns darum.")
+    # The Lotse records an expense, which the office approves; and asks for a confirmation.
+    await lotse.press(data="ex:new:1")
+    await lotse.wait_for_message(lambda m: has_data(m, "ex:stop"))
+    await lotse.send("Fahrkarte")
+    await lotse.wait_for_message(lambda m: "12,50" in m.text and has_data(m, "ex:stop"))
+    await lotse.send("4,20")
+    await lotse.press(data="ex:skip")
+    await lotse.wait_for_text("Fahrkarte")
+    await coordinator.send("/expenses")
+    await coordinator.press(data="ofc:ok:1")
+    year = running.clock.now().astimezone(running.city.timezone).year
+    await lotse.press(data=f"cf:ask:{year}")
+    await coordinator.wait_for_message(lambda m: has_data(m, "ofc:cert:1"))
+    await coordinator.press(data="ofc:cert:1")
+    await lotse.wait_for_message(lambda m: m.kind == "document" and str(year) in m.text)
 
     # A Stammtisch date: the Lotse is invited and says yes.
     date = running.clock.now().astimezone(running.city.timezone).date() + timedelta(days=10)

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.domain.people import Contact
 from bot.storage.database import Database
+from bot.storage.office import OfficeRepository
 from bot.storage.people import PeopleRepository
 from tests.conftest import ROOT
 from tests.process import LOTSENBOT, bot_env
@@ -77,7 +79,13 @@ async def _one_person(path: Path) -> None:
     db = Database(path)
     await db.open()
     try:
-        await PeopleRepository(db).set_language(Contact("telegram", "4711"), "ar", NOW)
+        person = await PeopleRepository(db).set_language(Contact("telegram", "4711"), "ar", NOW)
+        # A Lotse's expense, for the office's export.
+        await db.write(
+            "INSERT INTO lotse (person_id, first_name, created_at) VALUES (?, 'Wiebke', ?)",
+            (person.id, NOW.isoformat()),
+        )
+        await OfficeRepository(db).add_expense(person.id, None, "Busticket", 1250, None, NOW)
     finally:
         await db.close()
 
@@ -88,9 +96,11 @@ def test_backups_and_exports_are_private(tmp_path: Path, umask: int) -> None:
     env = bot_env(None, source)
     backup = tmp_path / "backups" / "2026-11-24.sqlite3"
     export = tmp_path / "exports" / "hours.csv"
+    expenses = tmp_path / "exports" / "expenses.xlsx"
     for command in (
         ["backup", str(backup)],
         ["export", "hours", "--format", "csv", "--out", str(export)],
+        ["export", "expenses", "--format", "xlsx", "--out", str(expenses)],
     ):
         done = subprocess.run(
             [str(LOTSENBOT), *command],
@@ -107,6 +117,13 @@ def test_backups_and_exports_are_private(tmp_path: Path, umask: int) -> None:
         assert {f.name: oct(mode(f)) for f in folder.iterdir()} == {
             f.name: "0o600" for f in folder.iterdir()
         }
+    # The expenses for reimbursement: Lotse, month, case, what, amount, state.
+    sheet = load_workbook(expenses, read_only=True).active
+    assert sheet is not None
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["lotse", "month", "case", "what", "amount_eur", "state"],
+        ["Wiebke", "2026-11", None, "Busticket", "12.50", "open"],
+    ]
     with sqlite3.connect(backup) as conn:
         assert conn.execute(f"SELECT {telegram_id_of('person')} FROM person").fetchall() == [
             (4711,)

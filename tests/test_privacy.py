@@ -15,6 +15,7 @@ from tests.scenario import (
     BY_TELEGRAM_ID,
     ask_for_lotse,
     become_lotse,
+    has_data,
     invite_codes,
     join_waitlist,
     label,
@@ -28,6 +29,11 @@ LOTSE_ID = 7_422_115_308
 PHONE = "0151 99887766"
 SECRET_TEXT = "Aufenthaltstitel läuft ab, Brief Ausländerbehörde Zimmer 317"
 RELAYED = "Meine Nummer ist 0176 5550199, bitte anrufen"
+CONCERN = "Er hat nach meiner Adresse in der Lindenstraße 12 gefragt"
+TO_OFFICE = "Bitte rufen Sie mich an, Familie Nasser"
+ANSWER = "Wir melden uns bei Frau Nasser morgen"
+LOTSE_CONCERN = "Samihas Nachbar hat mich bedroht"
+EXPENSE = "Taxi zur Klinik Dorsten-Nord"
 
 
 def raw_bytes(db_path: Path) -> bytes:
@@ -70,12 +76,43 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
             "SELECT count(*) FROM timer WHERE kind LIKE 'request:remind:%'"
         ).fetchone()[0]
 
+    # Something is wrong, she says, and writes to the office; the office answers.
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    await refugee.press(data="cn:ask:1")
+    await refugee.wait_for_message(lambda m: has_data(m, "cn:stop"))
+    await refugee.send(CONCERN)
+    note = await coordinator.wait_for_text(CONCERN)
+    await coordinator.send_raw(text=ANSWER, reply_to_message=note.raw)
+    await refugee.wait_for_text(ANSWER)
+    await refugee.press(data="menu:office")
+    await refugee.wait_for_message(lambda m: has_data(m, "of:stop"))
+    await refugee.send(TO_OFFICE)
+    await coordinator.wait_for_text(TO_OFFICE)
+    # The Lotse reports a concern too, and records an expense with a photo of the receipt.
+    await lotse.press(data="cn:ask:1")
+    await lotse.wait_for_message(lambda m: has_data(m, "cn:stop"))
+    await lotse.send(LOTSE_CONCERN)
+    await coordinator.wait_for_text(LOTSE_CONCERN)
+    await lotse.press(data="ex:new:1")
+    await lotse.wait_for_message(lambda m: has_data(m, "ex:stop"))
+    await lotse.send(EXPENSE)
+    await lotse.wait_for_message(lambda m: "12,50" in m.text and has_data(m, "ex:stop"))
+    await lotse.send("23,80")
+    await lotse.wait_for_message(lambda m: has_data(m, "ex:skip"))
+    await lotse.send_photo(data=b"\x89PNG-taxi-receipt")
+    await lotse.wait_for_text(EXPENSE)
+    with sqlite3.connect(running.settings.db_path) as conn:
+        ((receipt,),) = conn.execute("SELECT receipt_ref FROM expense").fetchall()
+        assert conn.execute("SELECT count(*) FROM office_message").fetchone() == (4,)
+
     # She also wants to become a Lotse one day.
     await join_waitlist(refugee, "ar", typed_name="Samiha Nasser", phone=PHONE, district=2)
 
     # /mydata first: the person receives what is stored, as a readable document.
+    seen = len(refugee.bot_messages())  # the appointment's calendar file came before
     await refugee.send("/mydata")
-    document = await refugee.wait_for_message(lambda m: m.kind == "document")
+    document = await refugee.wait_for_message(lambda m: m.kind == "document", after=seen)
     exported = json.loads(api.files[document.file_id or ""])
     assert exported["requests"][0]["description"] == SECRET_TEXT
     assert [(c["channel"], c["address"]) for c in exported["contacts"]] == [
@@ -112,14 +149,23 @@ async def test_delete_erases_refugee_and_lotse_from_the_raw_file(
     )
 
     blob = raw_bytes(running.settings.db_path)
-    assert traces(blob, REFUGEE_ID, "Samiha", SECRET_TEXT, RELAYED, voice.file_id, PHONE) == []
-    assert traces(blob, LOTSE_ID, "Wiebke") == []
+    assert traces(
+        blob, REFUGEE_ID, "Samiha", SECRET_TEXT, RELAYED, voice.file_id, PHONE, CONCERN, ANSWER,
+        TO_OFFICE,
+    ) == []  # fmt: skip
+    assert traces(blob, LOTSE_ID, "Wiebke", LOTSE_CONCERN, EXPENSE, receipt) == []
     with sqlite3.connect(running.settings.db_path) as conn:
         # The city's statistics keep an anonymous row.
         assert conn.execute(
             "SELECT status, topic, person_id, lotse_id, description FROM request"
         ).fetchall() == [("cancelled", "jobcenter", None, None, None)]
-        assert conn.execute("SELECT count(*) FROM person").fetchone() == (0,)
+        # Nobody is left but the coordinator, who answered.
+        assert conn.execute(
+            "SELECT c.address FROM person p JOIN contact c ON c.person_id = p.id"
+        ).fetchall() == [(str(COORDINATOR_ID),)]
+        assert conn.execute("SELECT count(*) FROM person").fetchone() == (1,)
+        for table in ("office_thread", "office_message", "office_copy", "expense"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 

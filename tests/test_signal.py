@@ -27,7 +27,7 @@ from bot.i18n import language_name
 from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser, SignalMessage
 from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import asking_views, coordination_views, lotse_views, views
+from handlers import asking_views, coordination_views, lotse_views, office_views, views
 from handlers.messages import RELAYED
 from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
 from tests.scenario import (
@@ -689,6 +689,30 @@ async def test_a_coordinator_and_a_member_on_signal(
     assert not daemon.violations
 
 
+async def test_writing_to_the_office_from_signal_and_the_answer_by_quote(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    """On Signal the menu is a numbered list and the answer is a quote-reply; the office
+    answers from Telegram by replying, and the thread goes on by quoting its answer."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    refugee = daemon.user("+4917011110009", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_OFFICE, "ar")
+    await eventually(lambda: offers(both, refugee, "of:stop"))
+    await refugee.send("أحتاج موعدًا في المكتب")
+    await refugee.wait_for_text(
+        label("ar", "✓ Sent to the coordination office. The answer comes here.")
+    )
+    inbox = await coordinator.wait_for_text("أحتاج موعدًا في المكتب")
+    assert language_name("ar") in inbox.text and "+49170" not in inbox.text
+    await coordinator.send_raw(text="Donnerstag um 10 Uhr passt.", reply_to_message=inbox.raw)
+    answer_ = await refugee.wait_for_text("Donnerstag um 10 Uhr passt.")
+    await refugee.reply(answer_, "شكرا، سآتي")
+    again = await coordinator.wait_for_text("شكرا، سآتي")
+    assert "#1" in again.text
+
+
 async def test_a_coordinator_on_signal_suspends_a_lotse_from_the_numbered_card(
     api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
 ) -> None:
@@ -836,8 +860,38 @@ async def test_typed_answers_on_signal_a_stadtteil_a_time_and_half_hours(
     await refugee.send("Amal")
     await pick(both, refugee, "ask:confirm", "de")
     await pick(both, lotse, "offer:accept:1", "de")
-    await pick(both, lotse, "case:done:1", "de")
+    # The case's choices are on its details (the calendar file came after): quoted.
+    details = await lotse.wait_for_message(lambda m: "Amal" in m.text and bool(listed(m)))
+    await lotse.reply(details, str(listed(details)[label("de", "✅ Mark as done")]))
     await eventually(lambda: offers(both, lotse, "case:hours:1:"))
     await lotse.send("2,5")
     await eventually(lambda: stored("SELECT status, hours FROM request") == [("done", 2.5)])
     assert not [m for m in refugee.bot_messages() if "2,5" in m.text]
+
+
+async def test_a_concern_from_signal_reaches_only_the_office(
+    both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
+) -> None:
+    """*Something is wrong* is a numbered choice on Signal; the reason is typed, and a text
+    that begins with a number is taken as text, not as a choice."""
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 1)
+    lotse = await become_lotse(api, 103, "Yusuf", ["ar", "de"], codes[0])
+    refugee = daemon.user("+4917011110010", "Amal Haddad")
+    await onboard_on_signal(refugee, "ar")
+    await pick(both, refugee, views.MENU_REQUEST, "ar")
+    await pick(both, refugee, "ask:topic:jobcenter", "ar")
+    await refugee.send("رسالة من Jobcenter")
+    await finish_on_signal(both, refugee, "ar", "Amal")
+    await lotse.press(label("ar", "✅ Accept"))
+    await refugee.wait_for_text("Yusuf")
+    lotse_seen = len(lotse.bot_messages())
+
+    await pick(both, refugee, "cn:ask:1", "ar")
+    await eventually(lambda: offers(both, refugee, "cn:stop"))
+    await refugee.send("3 مرات لم يأتِ")
+    await refugee.wait_for_text(office_views.concern_thanks(t("ar")))
+    note = await coordinator.wait_for_text("3 مرات لم يأتِ")
+    assert "+49170" not in note.text and "Yusuf" in note.text
+    assert len(lotse.bot_messages()) == lotse_seen

@@ -13,12 +13,14 @@ from icalendar import Event as CalendarEvent
 
 __all__ = [
     "DURATION",
+    "CalendarEntry",
     "Event",
     "EventNotice",
     "EventRule",
     "Pattern",
     "Rsvp",
     "RsvpCounts",
+    "calendar_entry",
     "calendar_file",
 ]
 
@@ -174,22 +176,58 @@ class EventNotice:
 
 def calendar_file(event: Event, organizer: str, uid_domain: str, now: datetime) -> bytes:
     """An iCalendar file for the phone's calendar; a moved date updates the same entry."""
+    return calendar_entry(
+        CalendarEntry(
+            uid=f"event-{event.id}@{uid_domain}",
+            sequence=event.sequence,
+            starts_at=event.starts_at,
+            ends_at=event.starts_at + DURATION,
+            summary=event.title,
+            place=event.place,
+            description=", ".join(event.topics),
+            cancelled=event.cancelled,
+        ),
+        organizer,
+        now,
+        prodid="-//Lotsenbot//Stammtisch//DE",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    """One entry of a calendar file: the same ``uid`` with a higher ``sequence`` updates it."""
+
+    uid: str
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    place: str | None = None
+    description: str = ""
+    cancelled: bool = False
+
+
+def calendar_entry(
+    entry: CalendarEntry, organizer: str, now: datetime, prodid: str = "-//Lotsenbot//DE"
+) -> bytes:
+    """An iCalendar file holding ``entry``, for the phone's calendar."""
     calendar = Calendar()
-    calendar.add("prodid", "-//Lotsenbot//Stammtisch//DE")
+    calendar.add("prodid", prodid)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if event.cancelled else "PUBLISH")
-    entry = CalendarEvent()
-    entry.add("uid", f"event-{event.id}@{uid_domain}")
-    entry.add("sequence", event.sequence)
-    entry.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
-    entry.add("dtstart", event.starts_at.astimezone(UTC))
-    entry.add("dtend", (event.starts_at + DURATION).astimezone(UTC))
-    entry.add("summary", event.title)
-    entry.add("location", event.place)
-    if event.topics:
-        entry.add("description", ", ".join(event.topics))
-    entry.add("organizer", organizer)
-    if event.cancelled:
-        entry.add("status", "CANCELLED")
-    calendar.add_component(entry)
+    calendar.add("method", "CANCEL" if entry.cancelled else "PUBLISH")
+    item = CalendarEvent()
+    item.add("uid", entry.uid)
+    item.add("sequence", entry.sequence)
+    item.add("dtstamp", now.astimezone(UTC).replace(microsecond=0))
+    item.add("dtstart", entry.starts_at.astimezone(UTC))
+    item.add("dtend", entry.ends_at.astimezone(UTC))
+    item.add("summary", entry.summary)
+    if entry.place:
+        item.add("location", entry.place)
+    if entry.description:
+        item.add("description", entry.description)
+    item.add("organizer", organizer)
+    if entry.cancelled:
+        item.add("status", "CANCELLED")
+    calendar.add_component(item)
     return bytes(calendar.to_ical())

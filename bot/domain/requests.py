@@ -80,6 +80,8 @@ class Request:
     updated_by: int | None = None
     #: What the person sent along, in the order sent (at most :data:`MAX_FILES`).
     files: tuple[FileRef, ...] = ()
+    #: Raised each time the appointment moves: calendars update the same entry.
+    calendar_sequence: int = 0
 
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their

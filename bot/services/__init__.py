@@ -13,6 +13,7 @@ from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
 from bot.services.notifier import Mailer, Notifier
+from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
@@ -28,6 +29,7 @@ from bot.storage.dialogs import DialogsRepository
 from bot.storage.events import EventsRepository
 from bot.storage.lotsen import LotsenRepository
 from bot.storage.mailings import MailingsRepository
+from bot.storage.office import OfficeRepository
 from bot.storage.people import PeopleRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.requests import RequestsRepository
@@ -55,6 +57,7 @@ class Repositories:
     waitlist: WaitlistRepository
     stats: StatsRepository
     retention: RetentionRepository
+    office: OfficeRepository
     audit: AuditRepository
 
     @classmethod
@@ -73,6 +76,7 @@ class Repositories:
             WaitlistRepository(db),
             StatsRepository(db),
             RetentionRepository(db),
+            OfficeRepository(db),
             AuditRepository(db),
         )
 
@@ -95,6 +99,7 @@ class Services:
     dialogs: DialogService
     schedule: Schedule
     retention: RetentionService
+    office: OfficeService
     audit: AuditService
     roster: RosterService
 
@@ -140,6 +145,7 @@ def build_services(
         retention=RetentionService(
             repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
         ),
+        office=OfficeService(repos.office, repos.dialogs, city, clock),
         audit=audit,
         roster=roster,
     )

@@ -45,6 +45,9 @@ class Notifier(Protocol):
     async def closed(self, request: Request) -> None:
         """Tell the person the case is done and ask for feedback."""
 
+    async def moved(self, request: Request, lotse: Lotse) -> None:
+        """Tell both sides the case's appointment moved, with the updated calendar entry."""
+
     async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
         """Remind one side (``lotse`` or ``person``) of the appointment; False if undelivered."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -506,6 +507,22 @@ class RequestService:
         await self.notify.handed_back(fresh, lotse)
         await self._offer(fresh, 1)
         return True
+
+    async def move_appointment(
+        self, request: Request, lotse: Lotse, day: date, at: time
+    ) -> Request | None:
+        """The case's Lotse moves the appointment (to a day :meth:`choosable_days` offers):
+        both sides are told, with the updated calendar entry; None if it does not fit."""
+        if day not in self.choosable_days():
+            return None
+        moved = replace(request, day=day, time=at)
+        timers = self._reminders(moved, self.clock.now())
+        if not await self.repo.move_appointment(request.id, lotse.person_id, day, at, timers):
+            return None
+        fresh = await self.repo.get(request.id)
+        assert fresh is not None
+        await self.notify.moved(fresh, lotse)
+        return fresh
 
     async def feedback(self, request: Request, person: Person, answer: str) -> bool:
         """One-tap feedback after a done case, from the person or from their Lotse: given

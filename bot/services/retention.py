@@ -94,6 +94,7 @@ class RetentionService:
             + await self.repo.expire_mailings(now - self.keep)
             + await self.repo.expire_answers(now - self.keep)
             + await self.repo.expire_rejections(now - self.keep)
+            + await self.repo.expire_office(now - self.keep)
             + await self.audit.expire()
             + await self.repo.expire_former_lotsen(
                 now - timedelta(days=self.city.former_lotse_days)

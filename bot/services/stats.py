@@ -13,7 +13,7 @@ from bot.config import CityConfig
 from bot.domain.stats import Figures, figures, month_of
 from bot.storage.stats import StatsRepository
 
-__all__ = ["EXPORTS", "FORMATS", "Export", "StatsService", "csv_bytes", "xlsx_bytes"]
+__all__ = ["EXPORTS", "FORMATS", "Export", "StatsService", "csv_bytes", "spreadsheet", "xlsx_bytes"]
 
 EXPORTS = ("requests", "hours", "waitlist")
 FORMATS = ("csv", "xlsx")
@@ -105,13 +105,25 @@ class StatsService:
     async def export(self, kind: str, fmt: str) -> Export:
         """One export as a CSV or XLSX file."""
         header, rows = await self.table(kind)
-        stamp = self.clock.now().astimezone(self.city.timezone).strftime("%Y-%m-%d")
-        name = f"lotsenbot-{kind}-{stamp}.{fmt}"
-        if fmt == "csv":
-            return Export(name, csv_bytes(header, rows), len(rows))
-        if fmt == "xlsx":
-            return Export(name, xlsx_bytes(kind, header, rows), len(rows))
-        raise ValueError(fmt)
+        return spreadsheet(self.clock, self.city, kind, fmt, header, rows)
+
+
+def spreadsheet(
+    clock: Clock,
+    city: CityConfig,
+    kind: str,
+    fmt: str,
+    header: list[str],
+    rows: list[list[object]],
+) -> Export:
+    """Rows as a CSV or XLSX file named after ``kind`` and today's date."""
+    stamp = clock.now().astimezone(city.timezone).strftime("%Y-%m-%d")
+    name = f"lotsenbot-{kind}-{stamp}.{fmt}"
+    if fmt == "csv":
+        return Export(name, csv_bytes(header, rows), len(rows))
+    if fmt == "xlsx":
+        return Export(name, xlsx_bytes(kind, header, rows), len(rows))
+    raise ValueError(fmt)
 
 
 def _hours(span: timedelta) -> float:

@@ -164,12 +164,14 @@ class StampedInbox:
 
     async def files_in_use(self) -> set[str]:
         """The references of this channel's files that something still needs: a request, a
-        broadcast (sent or drafted), an event not yet handled."""
+        broadcast (sent or drafted), an expense's receipt, an event not yet handled."""
         rows = await self.db.fetch_all(
             "SELECT json_extract(f.value, '$.ref') FROM request r, json_each(r.files) f "
             "WHERE r.files IS NOT NULL AND json_extract(f.value, '$.channel') = ?1 "
             "UNION SELECT media_file_id FROM broadcast "
             "WHERE media_channel = ?1 AND media_file_id IS NOT NULL "
+            "UNION SELECT receipt_ref FROM expense "
+            "WHERE receipt_channel = ?1 AND receipt_ref IS NOT NULL "
             "UNION SELECT json_extract(data, '$.media_file_id') FROM dialog "
             "WHERE kind = 'broadcast' AND json_extract(data, '$.media_file_id') IS NOT NULL "
             "UNION SELECT json_extract(a.value, '$.id') FROM stamped_inbox s, "

@@ -62,7 +62,7 @@ class PrivacyRepository:
         data["cases_as_lotse"] = await rows(
             "SELECT id, status, step, topic, languages, district, day, time, round, hours, "
             "lotse_feedback, created_at, confirmed_at, accepted_at, closed_at, active_at, "
-            "idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
+            "calendar_sequence, idle_warned_at FROM request WHERE lotse_id = ? ORDER BY id",
             person_id,
         )
         data["offers_received"] = await rows(
@@ -122,6 +122,48 @@ class PrivacyRepository:
                 broadcast["id"],
             )
         data["broadcasts_written"] = written
+        threads = await rows(
+            "SELECT id, kind, request_id, side, reason, language, created_at, last_at "
+            "FROM office_thread WHERE person_id = ? ORDER BY id",
+            person_id,
+        )
+        for thread in threads:
+            thread["messages"] = await rows(
+                "SELECT direction, text, created_at FROM office_message WHERE thread_id = ? "
+                "ORDER BY id",
+                thread["id"],
+            )
+        data["office_exchanges"] = threads
+        data["expenses"] = await rows(
+            "SELECT id, request_id, what, cents, receipt_kind, receipt_ref, receipt_channel, "
+            "state, created_at, decided_at FROM expense WHERE lotse_id = ? ORDER BY id",
+            person_id,
+        )
+        # What a coordinator did in the office's name: answers, decisions, confirmations.
+        data["office_answers_written"] = await rows(
+            "SELECT id, thread_id, direction, text, created_at FROM office_message "
+            "WHERE author_id = ? ORDER BY id",
+            person_id,
+        )
+        data["expenses_decided"] = await rows(
+            "SELECT id, state, decided_at FROM expense WHERE decided_by = ? ORDER BY id",
+            person_id,
+        )
+        data["confirmations_made"] = await rows(
+            "SELECT id, year, state, created_at, confirmed_at FROM certificate "
+            "WHERE confirmed_by = ? ORDER BY id",
+            person_id,
+        )
+        data["confirmations_of_volunteering"] = await rows(
+            "SELECT id, year, state, created_at, confirmed_at FROM certificate "
+            "WHERE lotse_id = ? ORDER BY id",
+            person_id,
+        )
+        data["office_messages_in_chat"] = await rows(
+            "SELECT thread_id, channel, chat, message_id FROM office_copy "
+            f"WHERE (channel, chat) IN ({_CONTACTS}) ORDER BY thread_id, message_id",
+            person_id,
+        )
         data["mailing_reports"] = await rows(
             "SELECT id, kind, subject, variant, status, send_at, report_channel, report_chat, "
             "report_message, created_at, started_at, finished_at FROM mailing "

@@ -21,7 +21,7 @@ __all__ = ["RequestsRepository"]
 _FIELDS = (
     "id, person_id, status, step, topic, description, languages, "
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
-    "accepted_at, updated_by, files"
+    "accepted_at, updated_by, files, calendar_sequence"
 )
 #: Activity in a request restarts the clock of retention (never moves it back).
 _TOUCH = "UPDATE request SET active_at = max(coalesce(active_at, ''), ?) WHERE id = ?"
@@ -74,6 +74,7 @@ def _request(row: aiosqlite.Row) -> Request:
         accepted_at=from_db(row["accepted_at"]) if row["accepted_at"] else None,
         updated_by=row["updated_by"],
         files=_files(row["files"]),
+        calendar_sequence=row["calendar_sequence"],
     )
 
 
@@ -406,6 +407,39 @@ class RequestsRepository:
             await conn.execute(
                 "UPDATE offer SET status = 'accepted' WHERE request_id = ? AND lotse_id = ?",
                 (request_id, lotse_id),
+            )
+            for kind, due in timers:
+                await insert_timer(conn, kind, request_id, due)
+            return True
+
+    async def move_appointment(
+        self,
+        request_id: int,
+        lotse_id: int,
+        day: date,
+        at: time,
+        timers: Sequence[tuple[str, datetime]],
+    ) -> bool:
+        """The case's Lotse moves its appointment: new day and time, the calendar entry's
+        sequence raised, and the reminders set anew (those of the old date are forgotten, so
+        the new date is reminded of too) in one transaction; False unless the case is
+        accepted and the Lotse's."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE request SET day = ?, time = ?, calendar_sequence = calendar_sequence + 1 "
+                "WHERE id = ? AND status = 'accepted' AND lotse_id = ?",
+                (day.isoformat(), at.strftime("%H:%M"), request_id, lotse_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "DELETE FROM timer WHERE subject = ? AND kind GLOB 'request:remind:*' "
+                "AND done_at IS NULL",
+                (request_id,),
+            )
+            await conn.execute(
+                "DELETE FROM case_notice WHERE request_id = ? AND what GLOB 'remind:*'",
+                (request_id,),
             )
             for kind, due in timers:
                 await insert_timer(conn, kind, request_id, due)

@@ -181,6 +181,21 @@ class RetentionRepository:
             (to_db(applied_before),),
         )
 
+    async def expire_office(self, before: datetime) -> int:
+        """Erase what passed between people and the office before the cut-off: threads whose
+        last message is older, decided expenses (with the receipt's reference), and
+        confirmations of volunteering sent (or asked for and never sent) before it."""
+        cut = (to_db(before),)
+        async with self.db.transaction() as conn:
+            threads = await conn.execute("DELETE FROM office_thread WHERE last_at < ?", cut)
+            expenses = await conn.execute(
+                "DELETE FROM expense WHERE state <> 'open' AND decided_at < ?", cut
+            )
+            certificates = await conn.execute(
+                "DELETE FROM certificate WHERE coalesce(confirmed_at, created_at) < ?", cut
+            )
+            return sum(int(c.rowcount) for c in (threads, expenses, certificates))
+
     async def expire_former_lotsen(self, stopped_before: datetime) -> int:
         """Delete the profile and records of Lotsen who left or were retired before the
         cut-off; they are ordinary users from then on (a coordinator stays one)."""

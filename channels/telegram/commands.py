@@ -47,6 +47,7 @@ def coordinator_commands(t: Texts) -> list[BotCommand]:
         BotCommand("waitlist", t.gettext("Training waiting list")),
         BotCommand("stats", t.gettext("Figures for the city")),
         BotCommand("lotsen", t.gettext("The Lotsen and their records")),
+        BotCommand("expenses", t.gettext("The Lotsen's expenses")),
     ]
 
 
