@@ -18,6 +18,7 @@ __all__ = [
     "application",
     "application_decided",
     "assigned",
+    "cannot_come",
     "escalation",
     "invites",
     "not_allowed",
@@ -74,9 +75,10 @@ def escalation(
             "German-speaking Lotsen were asked.",
             number=str(request.id),
         )
-    elif reason == "cannot_come":
+    elif reason == "expired":
         head = t.gettext(
-            "⚠️ Someone cannot come to the appointment of case #{number}.", number=str(request.id)
+            "⌛ Request #{number} expired: no Lotse was found in time. The person was told.",
+            number=str(request.id),
         )
         lotsen = []
     else:
@@ -94,6 +96,27 @@ def escalation(
         for lotse in lotsen[:8]
     )
     return Screen(text, choices)
+
+
+def cannot_come(
+    t: Texts, city: CityConfig, request: Request, lotse_name: str, by_lotse: bool
+) -> Screen:
+    """One side of a case cannot come to the appointment: which case, and who."""
+    number = str(request.id)
+    if by_lotse:
+        head = t.gettext(
+            "⚠️ Case #{number}: the Lotse {lotse} cannot come to the appointment.",
+            number=number,
+            lotse=lotse_name,
+        )
+    else:
+        head = t.gettext(
+            "⚠️ Case #{number}: the person helped cannot come to the appointment with the "
+            "Lotse {lotse}.",
+            number=number,
+            lotse=lotse_name,
+        )
+    return Screen(head + "\n\n" + summary(t, city, request, anonymous=True))
 
 
 def assigned(t: Texts, request: Request, name: str) -> str:

@@ -187,10 +187,16 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
     assert who.person is not None
     requests = turn.services.requests
     if parts[0] == "att":
-        if not await requests.attendance(request, who.person, parts[2] == "yes"):
+        coming = parts[2] == "yes"
+        if not await requests.attendance(request, who.person, coming):
             return False
         await turn.notice()
-        await turn.replace(case_views.attendance_noted(who.t))
+        if request.lotse_id == who.person.id:
+            other = request.first_name or ""
+        else:
+            lotse = await turn.services.lotsen.by_person_id(request.lotse_id or 0)
+            other = lotse.first_name if lotse is not None else ""
+        await turn.replace(case_views.reminder_answered(who.t, request, other, coming))
         return True
     if parts[0] == "fb":
         if not await requests.feedback(request, who.person, parts[2]):

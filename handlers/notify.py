@@ -228,7 +228,11 @@ class MessengerNotifier:
                 ),
             )
         if not coming:
-            await self.coordinators(request, "cannot_come")
+            for contact, t in await coordinator_chats(self.people):
+                screen = coordination_views.cannot_come(
+                    t, self.city, request, lotse.first_name, by_lotse
+                )
+                await self._send(contact, screen)
 
     async def idle_warning(
         self, request: Request, lotse: Lotse | None, since: datetime, deadline: datetime

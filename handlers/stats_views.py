@@ -66,6 +66,14 @@ def summary(t: Texts, figures: Figures) -> Screen:
             share=round(100 * figures.share_accepted),
             wait=_duration(t, figures.median_to_accept),
         ),
+    ]
+    if figures.cancelled:
+        lines.append(
+            t.gettext(
+                "Cancelled before a Lotse was found (not in the share): {n}", n=figures.cancelled
+            )
+        )
+    lines += [
         t.gettext(
             "Waiting now: {open}, of them stuck: {stuck}", open=figures.open, stuck=figures.stuck
         ),

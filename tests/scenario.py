@@ -108,8 +108,11 @@ async def ask_for_lotse(
     time: str | None = None,
     name: str = "Amal",
     place: str | None = None,
+    also: tuple[str, ...] = (),
 ) -> BotMessage:
-    """Go through the whole intake and send the request; return the confirmation."""
+    """Go through the whole intake and send the request; return the confirmation.
+
+    ``also``: languages ticked besides the person's own."""
     tr = t(language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data=f"ask:topic:{topic}")
@@ -121,6 +124,10 @@ async def ask_for_lotse(
     else:
         assert text is not None
         await user.send(text)
+    for code in also:
+        await user.press(data=f"ask:lang:{code}")
+        ticked = f"✅ {language_name(code)}"
+        await user.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())  # type: ignore[misc]
     await user.press(data="ask:langs_done")
     await user.press(data=f"ask:district:{district}")
     await user.press(data=f"ask:day:{day}")

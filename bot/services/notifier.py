@@ -30,7 +30,8 @@ class Notifier(Protocol):
         """Tell the person honestly that finding a Lotse takes longer."""
 
     async def coordinators(self, request: Request, reason: str) -> None:
-        """Hand a request to the coordinators (``no_lotse`` or ``no_language``)."""
+        """Hand a request to the coordinators (``no_lotse`` or ``no_language``), or tell
+        them it ``expired`` without a Lotse."""
 
     async def expired(self, request: Request) -> None:
         """Tell the person that the date passed without a Lotse."""

@@ -530,6 +530,7 @@ class RequestService:
                 for message in await self.repo.close_offers(request.id):
                     await self.notify.offer_gone(message)
                 await self.notify.expired(request)
+                await self.notify.coordinators(request, "expired")
         elif kind.startswith("remind:") and request.status is Status.ACCEPTED:
             appointment = request.appointment(self.city.timezone)
             late = now - due
