@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.people import Contact
 
-__all__ = ["Lotse", "LotseStatus"]
+__all__ = ["Lotse", "LotseStatus", "for_assignment"]
 
 
 class LotseStatus(StrEnum):
@@ -37,3 +38,28 @@ class Lotse:
     quiet_to: int | None
     open_cases: int = 0
     recent_offers: int = 0
+
+    def paused(self, now: datetime) -> bool:
+        """Whether the Lotse pauses at ``now``."""
+        return self.paused_until is not None and self.paused_until > now
+
+    @property
+    def full(self) -> bool:
+        """Whether the Lotse has as many open cases as they take."""
+        return self.open_cases >= self.max_open
+
+
+def for_assignment(
+    lotsen: Iterable[Lotse], languages: Iterable[str], district: str | None, now: datetime
+) -> list[Lotse]:
+    """Lotsen in the order a coordinator assigning a request by hand sees them: those sharing
+    one of its languages first, then those free (not paused, below their limit), then those
+    serving its Stadtteil, then the least busy."""
+    wanted = frozenset(languages)
+
+    def rank(lotse: Lotse) -> tuple[bool, bool, bool, int, str]:
+        far = bool(lotse.districts) and district not in lotse.districts
+        busy = lotse.paused(now) or lotse.full
+        return (not lotse.languages & wanted, busy, far, lotse.open_cases, lotse.first_name)
+
+    return sorted(lotsen, key=rank)

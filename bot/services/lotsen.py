@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse, LotseStatus
+from bot.domain.lotsen import Lotse, LotseStatus, for_assignment
 from bot.domain.people import Person
 from bot.domain.requests import Request
 from bot.i18n import LANGUAGES
@@ -42,6 +42,12 @@ class LotsenService:
     async def active(self) -> list[Lotse]:
         """Every active Lotse."""
         return await self.repo.active(self._since())
+
+    async def for_assignment(self, request: Request) -> list[Lotse]:
+        """Every active Lotse, in the order a coordinator assigning ``request`` sees them."""
+        return for_assignment(
+            await self.active(), request.languages, request.district, self.clock.now()
+        )
 
     async def to_offer(self, request: Request, limit: int | None) -> list[Lotse]:
         """The Lotsen to offer ``request`` to now, best first: the first ``limit`` (None:

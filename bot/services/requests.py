@@ -355,6 +355,10 @@ class RequestService:
             request_id, lotse.person_id, now, self._reminders(request, now)
         ):
             return False
+        # An offer the Lotse had of it is theirs now: its choices go, its text stays.
+        offered = await self.repo.offer_message(request_id, lotse.person_id)
+        if offered is not None:
+            await self.notify.offer_assigned(offered)
         await self._announce(request_id, lotse)
         return True
 

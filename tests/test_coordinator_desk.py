@@ -1,0 +1,96 @@
+"""The coordinator at the desk: assigning by hand, the entry points, invitations."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from bot.config import CityConfig, RequestRules
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI
+from handlers import lotse_views
+from tests.conftest import COORDINATOR_ID, start_bot
+from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
+
+
+def visible(text: str) -> str:
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def assign_buttons(message: BotMessage) -> list[str]:
+    """The labels of a message's *assign* choices, in their order."""
+    return [
+        b["text"]
+        for row in message.buttons
+        for b in row
+        if b.get("callback_data", "").startswith("coord:assign:")
+    ]
+
+
+async def test_assigning_by_hand_offers_the_fitting_lotsen_first(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = dataclasses.replace(city, requests=RequestRules(offer_count=1))
+    bot = await start_bot(api, city, tmp_path / "bot.sqlite3")
+    try:
+        codes = await invite_codes(api, 4)
+        await become_lotse(api, 401, "Aylin", ["tr"], codes[0])
+        await become_lotse(api, 402, "Karim", ["ar"], codes[1])
+        olena = await become_lotse(api, 403, "Olena", ["uk"], codes[2])
+        petro = await become_lotse(api, 404, "Petro", ["uk"], codes[3])
+        await petro.press(data="prof:show:pause")
+        await petro.press(data="prof:pause:14")
+        await bot.handled_all()
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+
+        # A Ukrainian request nobody takes, and an Arabic one whose day passes.
+        mykola = api.user(501, "Mykola", language_code="uk")
+        await onboard(mykola, "uk")
+        await ask_for_lotse(mykola, "uk", name="Mykola")
+        await olena.wait_for_text("🔔")
+        amal = api.user(502, "Amal", language_code="ar")
+        await onboard(amal, "ar")
+        tomorrow = (bot.clock.now().astimezone(city.timezone) + timedelta(days=1)).date()
+        await ask_for_lotse(amal, "ar", name="Amal", day=tomorrow.isoformat(), time="1000")
+        await bot.advance(timedelta(minutes=121))
+        await bot.advance(timedelta(minutes=121))
+        alert = await coordinator.wait_for_message(
+            lambda m: "#1" in visible(m.text) and bool(assign_buttons(m))
+        )
+        # The Ukrainian speakers first (the paused one marked), with languages and load.
+        labels = assign_buttons(alert)
+        assert "Olena" in labels[0] and "UK" in labels[0] and "0/" in labels[0]
+        assert "Petro" in labels[1] and "⏸" in labels[1]
+        assert not any("⏸" in label for label in labels[:1] + labels[2:])
+        assert {label.split(" ")[0] for label in labels[2:]} == {"Aylin", "Karim"}
+        await bot.advance(timedelta(days=2))
+        with sqlite3.connect(bot.settings.db_path) as conn:
+            states = conn.execute("SELECT id, status FROM request ORDER BY id").fetchall()
+        assert states == [(1, "offered"), (2, "expired")]
+
+        # /requests: the waiting one with a button to assign it; the expired one apart.
+        seen = len(coordinator.bot_messages())
+        await coordinator.send("/requests")
+        overview = await coordinator.wait_for_message(lambda m: "#1" in m.text, after=seen)
+        waiting, _, expired = overview.text.partition(
+            t("de").gettext("<b>Expired without a Lotse</b>").replace("<b>", "").replace("</b>", "")
+        )
+        assert "#1" in waiting and "#2" not in waiting and "#2" in expired
+        assert has_data(overview, "coord:pick:1") and not has_data(overview, "coord:pick:2")
+        seen = len(coordinator.bot_messages())
+        await coordinator.press(data="coord:pick:1", message=overview)
+        card = await coordinator.wait_for_message(lambda m: bool(assign_buttons(m)), after=seen)
+        assert "Olena" in assign_buttons(card)[0]
+
+        # Assigned to Olena: her old offer does not say someone else took it.
+        offer = next(m for m in olena.bot_messages() if "🔔" in m.text)
+        await coordinator.press(assign_buttons(card)[0], message=card)
+        await olena.wait_for_text("Mykola")
+        await mykola.wait_for_text("Olena")
+        await bot.handled_all()
+        offer = next(m for m in olena.bot_messages() if m.message_id == offer.message_id)
+        assert offer.text != lotse_views.offer_gone(t("uk"))
+        assert offer.buttons == []
+    finally:
+        await bot.shutdown()
