@@ -103,9 +103,13 @@ def rsvp_buttons(
     """*I'll come* / *Maybe* / *No*; the current answer is marked. ``listed``: on the
     /stammtisch list (the choices say so, for the list to be drawn again)."""
     actions, marker = (RSVP_LISTED, ("list",)) if listed else (RSVP, ())
+    # On the list, with several dates, each choice names its date (and keeps only the mark
+    # of its answer, for the three to fit a row).
+    day = t.short_day(event.local_day(t.timezone))
     return tuple(
         actions.choice(
-            ("• " if answer is choice else "") + answer_label(t, choice),
+            ("• " if answer is choice else "")
+            + (f"{_MARKS[choice]} {day}" if listed else answer_label(t, choice)),
             "rsvp",
             event.id,
             choice,
@@ -113,6 +117,10 @@ def rsvp_buttons(
         )
         for choice in Rsvp
     )
+
+
+#: The mark each answer's label begins with.
+_MARKS = {Rsvp.YES: "✅", Rsvp.MAYBE: "🤔", Rsvp.NO: "❌"}
 
 
 def your_answer(t: Texts, answer: Rsvp | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -283,7 +284,11 @@ class EventService:
             f"{self.bot_name}.{self.city.city.lower()}",
             self.clock.now(),
         )
-        return EventNotice(event, mailing.variant, ics)
+        notice = EventNotice(event, mailing.variant, ics)
+        if notice.kind == "remind":
+            answers = {person: answer for person, _, answer in await self.repo.answered(event.id)}
+            notice = replace(notice, answers=answers)
+        return notice
 
     async def audience(self, mailing: Mailing) -> Audience:
         """Event mailings start at once; this is asked only for completeness."""
