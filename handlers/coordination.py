@@ -19,10 +19,12 @@ async def show_invites(turn: Turn) -> None:
     """/invite [N]: one-time invitation links for new Lotsen."""
     who = await speaker(turn)
     asked = small_number(turn.input.args[0]) if turn.input.args else None
-    count = asked if asked is not None and 1 <= asked <= 50 else 1
+    understood = asked is not None and 1 <= asked <= 50
+    count = asked if asked is not None and understood else 1
+    typed = " ".join(turn.input.args)[:20] if turn.input.args and not understood else None
     codes = await turn.services.lotsen.create_invites(count)
     links = [turn.messenger.invitation(code) for code in codes]
-    await turn.send(coordination_views.invites(who.t, links))
+    await turn.send(coordination_views.invites(who.t, links, typed))
 
 
 async def show_overview(turn: Turn) -> None:
@@ -53,6 +55,12 @@ async def on_coordinator_button(turn: Turn) -> None:
     services = turn.services
     if action is not None and action[0] == "pick":
         await _pick(turn, who, int(action[1][0]))
+        return
+    if action is not None and action[0] == "links":
+        await turn.notice()
+        codes = await services.lotsen.open_invites()
+        links = [turn.messenger.invitation(code) for code in codes]
+        await turn.send(coordination_views.open_invites(who.t, links))
         return
     lotse = await services.lotsen.by_person_id(int(action[1][-1])) if action else None
     if action is None or lotse is None:

@@ -22,8 +22,10 @@ __all__ = [
     "assignment",
     "cannot_come",
     "escalation",
+    "invite_used",
     "invites",
     "not_allowed",
+    "open_invites",
     "overview",
     "rejected",
 ]
@@ -33,7 +35,13 @@ __all__ = [
 #: id), pick a request to assign and assign it to a Lotse by hand.
 COORD = Actions(
     "coord",
-    {"approve": (NUMBER,), "reject": (NUMBER,), "assign": (NUMBER, NUMBER), "pick": (NUMBER,)},
+    {
+        "approve": (NUMBER,),
+        "reject": (NUMBER,),
+        "assign": (NUMBER, NUMBER),
+        "pick": (NUMBER,),
+        "links": (),
+    },
 )
 #: How many Lotsen an assignment offers (the best placed first).
 ASSIGN_CHOICES = 8
@@ -192,17 +200,37 @@ def pick_head(t: Texts, request: Request) -> str:
     return t.gettext("Assign request #{number} to:", number=str(request.id))
 
 
-def invites(t: Texts, links: list[str]) -> str:
-    """New invitations, one link each."""
-    lines = [
+def invites(t: Texts, links: list[str], typed: str | None = None) -> Screen:
+    """New invitations, one link each; ``typed``: what was typed instead of a number."""
+    lines = []
+    if typed is not None:
+        lines.append(
+            t.gettext("“{typed}” is not a number from 1 to 50, so I made one link.", typed=typed)
+        )
+    lines.append(
         t.ngettext(
             "{n} new invitation (each works once):",
             "{n} new invitations (each works once):",
             len(links),
         )
-    ]
+    )
     lines += links
-    return "\n".join(lines)
+    return Screen("\n".join(lines), ((COORD.choice(t.gettext("📋 Open links"), "links"),),))
+
+
+def open_invites(t: Texts, links: list[str]) -> str:
+    """The invitations nobody has used yet."""
+    if not links:
+        return t.gettext("No invitation link is open.")
+    head = t.ngettext(
+        "{n} invitation link not used yet:", "{n} invitation links not used yet:", len(links)
+    )
+    return "\n".join([head, *links])
+
+
+def invite_used(t: Texts, name: str) -> str:
+    """Told to the coordinators when someone joins with an invitation."""
+    return t.gettext("🧭 {name} used an invitation link and is now a Lotse.", name=name)
 
 
 def not_allowed(t: Texts) -> str:

@@ -40,6 +40,11 @@ async def join_with_code(turn: Turn, who: Speaker, code: str) -> None:
     if await turn.services.lotsen.join_with_code(who.person, code, first_name):
         await turn.send(lotse_views.welcome_lotse(who.t))
         await _show_profile(turn, who)
+        for contact, t in await coordinator_chats(turn.services.people):
+            told = turn.switchboard.send(
+                contact, Screen(coordination_views.invite_used(t, first_name))
+            )
+            await quietly(told, "a joining Lotse to a coordinator")
     else:
         await turn.send(lotse_views.invite_invalid(who.t))
 

@@ -149,7 +149,7 @@ def language_chosen(t: Texts) -> str:
     return t.gettext("✓ Language: {language}", language=language_name(t.language))
 
 
-def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
+def consent(t: Texts, city: CityConfig) -> Screen:
     """The short consent step: what is stored, why, and how to delete it."""
     text = t.gettext(
         "<b>Before we start: your data</b>\n\n"
@@ -166,7 +166,36 @@ def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
     return Screen(
         text,
         rows(
-            (t.gettext("✅ I agree"), CONSENT_YES + (f":{invite}" if invite else "")),
+            (t.gettext("✅ I agree"), CONSENT_YES),
+            (t.gettext("Not now"), CONSENT_NO),
+            (t.gettext("Read the privacy notice"), MENU_PRIVACY),
+        ),
+    )
+
+
+def invited(t: Texts, city: CityConfig) -> str:
+    """The first words for someone who opened an invitation to become a Lotse."""
+    return t.gettext(
+        "Welcome to <b>{programme}</b>! You have been invited to join as a Lotse.",
+        programme=city.programme,
+    )
+
+
+def consent_for_lotse(t: Texts, city: CityConfig, invite: str) -> Screen:
+    """The consent step for someone joining as a Lotse with an invitation."""
+    text = t.gettext(
+        "<b>Before we start: your data</b>\n\n"
+        "As a Lotse, this bot stores your account number, your first name, your profile "
+        "(languages, Stadtteile, topics, limits) and the cases you take on. The coordination "
+        "office of {programme} sees them; the people you help see your first name. You can "
+        "withdraw your consent at any time in the privacy menu.\n\n"
+        "Do you agree?",
+        programme=city.programme,
+    )
+    return Screen(
+        text,
+        rows(
+            (t.gettext("✅ I agree"), f"{CONSENT_YES}:{invite}"),
             (t.gettext("Not now"), CONSENT_NO),
             (t.gettext("Read the privacy notice"), MENU_PRIVACY),
         ),

@@ -62,7 +62,8 @@ def _first_picker(who: Speaker, city: CityConfig, invite: str | None = None) -> 
     """The language picker before a first choice: below the welcome in the language Telegram
     suggests, or below a greeting in several languages when it suggests none the bot speaks."""
     if who.language_known:
-        return views.language_picker(who.t, intro=views.welcome(who.t, city), invite=invite)
+        intro = views.invited(who.t, city) if invite else views.welcome(who.t, city)
+        return views.language_picker(who.t, intro=intro, invite=invite)
     return views.greeting_picker(city, invite)
 
 
@@ -113,10 +114,10 @@ async def on_language(turn: Turn) -> None:
     t = texts(person.language, city.timezone)
     await _close_query(turn, views.language_chosen(t))
     if not before.language_known:  # greeted in several languages: now the welcome in theirs
-        await turn.send(views.welcome(t, city))
+        await turn.send(views.invited(t, city) if invite else views.welcome(t, city))
     who = await speaker(turn)
     if invite and not who.consented:
-        await turn.send(views.consent(who.t, turn.services.city, invite=invite))
+        await turn.send(views.consent_for_lotse(who.t, turn.services.city, invite))
     elif invite:
         await lotse.join_with_code(turn, who, invite)
     else:

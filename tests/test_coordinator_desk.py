@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 from bot.config import CityConfig, RequestRules
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI
-from handlers import lotse_views
-from tests.conftest import COORDINATOR_ID, start_bot
+from handlers import coordination_views, lotse_views, views
+from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
 
 
@@ -94,3 +95,45 @@ async def test_assigning_by_hand_offers_the_fitting_lotsen_first(
         assert offer.buttons == []
     finally:
         await bot.shutdown()
+
+
+async def test_invitations_say_what_was_understood_and_the_invited_get_their_own_welcome(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    de = t("de")
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/invite zwei")
+    made = await coordinator.wait_for_message(lambda m: "start=" in m.text, after=seen)
+    # Not a number: one link, and it says so.
+    assert made.text.split("\n")[0] == de.gettext(
+        "“{typed}” is not a number from 1 to 50, so I made one link.", typed="zwei"
+    )
+    assert len(re.findall(r"start=([A-Z0-9]+)", made.text)) == 1
+    codes = await invite_codes(api, 2)
+
+    # The invited volunteer: a welcome and a notice of their own, not the refugee's.
+    olha = api.user(601, "Olha", language_code="uk")
+    await olha.send(f"/start {codes[0]}")
+    uk = t("uk")
+    city = running.city
+    first = await olha.wait_for_message(lambda m: has_data(m, f"lang:uk:{codes[0]}"))
+    assert plain(views.invited(uk, city)) in first.text
+    assert plain(views.welcome(uk, city)) not in first.text
+    await olha.press(data=f"lang:uk:{codes[0]}", message=first)
+    notice = await olha.wait_for_message(lambda m: has_data(m, f"consent:yes:{codes[0]}"))
+    assert notice.text == plain(views.consent_for_lotse(uk, city, codes[0]).text)
+    assert notice.text != plain(views.consent(uk, city).text)
+    seen = len(coordinator.bot_messages())
+    await olha.press(data=f"consent:yes:{codes[0]}", message=notice)
+    await olha.wait_for_message(lambda m: has_data(m, "prof:show:lang"))
+
+    # The coordinator hears that the link was used, and sees the two still open.
+    used = coordination_views.invite_used(de, "Olha")
+    await coordinator.wait_for_message(lambda m: m.text == used, after=seen)
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data="coord:links")
+    listing = await coordinator.wait_for_message(lambda m: "start=" in m.text, after=seen)
+    open_codes = re.findall(r"start=([A-Z0-9]+)", listing.text)
+    assert sorted(open_codes) == sorted([*re.findall(r"start=([A-Z0-9]+)", made.text), codes[1]])

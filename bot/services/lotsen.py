@@ -71,6 +71,10 @@ class LotsenService:
         await self.repo.add_invites(codes, self.clock.now())
         return codes
 
+    async def open_invites(self) -> list[str]:
+        """The invitation codes nobody has used yet, oldest first."""
+        return await self.repo.open_invites()
+
     async def join_with_code(self, person: Person, code: str, first_name: str) -> bool:
         """Spend an invitation and become an active Lotse; False if the code is not valid."""
         if not await self.repo.use_invite(code.strip().upper(), person.id, self.clock.now()):
