@@ -238,8 +238,15 @@ def only_lotsen(t: Texts) -> str:
 # ----------------------------------------------------------------- coordinators
 
 
-def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool) -> Screen:
-    """One date for coordinators: the answers so far, announce, move, cancel."""
+def coordinator_card(
+    t: Texts,
+    event: Event,
+    counts: RsvpCounts,
+    announced: bool,
+    answered: Sequence[tuple[str, Rsvp]] = (),
+) -> Screen:
+    """One date for coordinators: the answers so far and who gave them, announce, move,
+    cancel."""
     lines = [details(t, event), ""]
     if announced:
         lines.append(
@@ -254,6 +261,10 @@ def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool
         )
     else:
         lines.append(t.gettext("Not announced yet."))
+    for answer in Rsvp:
+        names = [name for name, given in answered if given is answer]
+        if names:
+            lines.append(f"{_MARKS[answer]} {t.join(names)}")
     rows: list[tuple[Choice, ...]] = []
     if not announced:
         rows.append((EVENTS.choice(t.gettext("📣 Announce now"), "announce", event.id),))
@@ -450,7 +461,7 @@ def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
         )
     )
     lines.append(t.gettext("The next dates:"))
-    lines += [f"• {t.datetime(d, 'full')}" for d in dates]
+    lines += [f"• {day_and_time(t, d)}" for d in dates]
     rows = (
         (_PLANNING.choice(t.gettext("💾 Save"), "save"),),
         (_edit(t.gettext("✏️ Title"), Step.TITLE), _edit(t.gettext("✏️ Rhythm"), Step.PATTERN)),

@@ -20,6 +20,7 @@ from handlers import (
     broadcasts,
     coordination,
     coordination_views,
+    desk,
     events,
     lotse,
     messages,
@@ -97,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     Route(waitlist.on_coordinator_button, on="wlc", role=COORDINATOR),
     Route(coordination.on_coordinator_button, on="coord", role=COORDINATOR),
     Route(stats.on_stats_button, on="st", role=COORDINATOR),
+    Route(desk.on_desk_button, on="desk", role=COORDINATOR),
 )
 
 #: The commands the conversation knows, for the channels' command menus.

@@ -221,8 +221,34 @@ def consent_declined(t: Texts, city: CityConfig) -> Screen:
     )
 
 
-def main_menu(t: Texts) -> Screen:
-    """The main menu: one button per thing people come for."""
+#: The coordinators' entries of the menu, each the screen of one of their commands.
+DESK_ENTRIES = ("requests", "invite", "broadcast", "dates", "waitlist", "stats")
+DESK = Actions("desk", dict.fromkeys(DESK_ENTRIES, ()))
+
+
+def main_menu(t: Texts, coordinator: bool = False) -> Screen:
+    """The main menu: one button per thing people come for; for coordinators, their own
+    entries first (and none of those for people seeking help)."""
+    if coordinator:
+        desk = [
+            DESK.choice(t.gettext("📋 Requests"), "requests"),
+            DESK.choice(t.gettext("✉️ Invite Lotsen"), "invite"),
+            DESK.choice(t.gettext("📣 Broadcast"), "broadcast"),
+            DESK.choice(t.gettext("📅 Dates"), "dates"),
+            DESK.choice(t.gettext("🎓 Waiting list"), "waitlist"),
+            DESK.choice(t.gettext("📊 Figures"), "stats"),
+        ]
+        return Screen(
+            t.gettext("What would you like to do?"),
+            (
+                *grid(desk, 2),
+                *rows(
+                    (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
+                    (t.gettext("🌐 Language"), MENU_LANGUAGE),
+                    (t.gettext("🔒 Privacy"), MENU_PRIVACY),
+                ),
+            ),
+        )
     return Screen(
         t.gettext("What would you like to do?"),
         rows(
@@ -266,8 +292,8 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
     return Screen(text, buttons)
 
 
-def help_text(t: Texts, city: CityConfig) -> Screen:
-    """What the bot does and which commands it knows."""
+def help_text(t: Texts, city: CityConfig, coordinator: bool = False) -> Screen:
+    """What the bot does and which commands it knows (for coordinators, also theirs)."""
     text = t.gettext(
         "This bot belongs to {programme}. Use the buttons; you rarely need to type.\n\n"
         "/start – start again\n"
@@ -279,6 +305,16 @@ def help_text(t: Texts, city: CityConfig) -> Screen:
         programme=city.programme,
         email=city.contact.email,
     )
+    if coordinator:
+        text += "\n\n" + t.gettext(
+            "<b>For the coordination office</b>\n"
+            "/requests – waiting requests, assign by hand\n"
+            "/invite 3 – invitation links for new Lotsen\n"
+            "/broadcast – news for many people\n"
+            "/stammtisch – dates and their answers\n"
+            "/waitlist – the training waiting list\n"
+            "/stats – figures and exports"
+        )
     return Screen(text, _back(t))
 
 

@@ -298,10 +298,11 @@ def overview(
     t: Texts,
     count: int,
     entries: list[Entry],
-    trainings: list[tuple[Training, TrainingCounts]],
+    trainings: list[tuple[Training, TrainingCounts, list[tuple[str, str | None]]]],
     page: int = 0,
 ) -> Screen:
-    """/waitlist: who is waiting (a page of them), the trainings and their answers."""
+    """/waitlist: who is waiting (a page of them), the trainings, their answers and who gave
+    them (✅ a place, ⏳ a reserve, ❌ no)."""
     lines = [
         t.ngettext("<b>Waiting list</b>: {n} person", "<b>Waiting list</b>: {n} people", count)
     ]
@@ -317,7 +318,7 @@ def overview(
                 day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
             )
         )
-    for training, counts in trainings:
+    for training, counts, answered in trainings:
         lines += [
             "",
             _training_lines(t, training),
@@ -332,6 +333,10 @@ def overview(
                 day=_by(t, training),
             ),
         ]
+        for mark, seat in (("✅", "place"), ("⏳", "reserve"), ("❌", None)):
+            names = [name for name, given in answered if given == seat]
+            if names:
+                lines.append(f"{mark} {t.join(names)}")
     pages = tuple(
         _COORDINATE.choice(
             ("⬅️ " if n < page else "")

@@ -53,7 +53,7 @@ async def start(turn: Turn) -> None:
             await lotse.join_with_code(turn, who, invite)
             return
         await turn.send(views.welcome(who.t, city))
-        await turn.send(views.main_menu(who.t))
+        await turn.send(await _menu(turn, who))
     else:
         await turn.send(_first_picker(who, city, invite))
 
@@ -97,7 +97,8 @@ async def show_privacy(turn: Turn) -> None:
 async def show_help(turn: Turn) -> None:
     """/help: what the bot does."""
     who = await speaker(turn)
-    await turn.send(views.help_text(who.t, turn.services.city))
+    coordinator = await turn.services.people.is_coordinator(who.contact)
+    await turn.send(views.help_text(who.t, turn.services.city, coordinator))
 
 
 async def on_language(turn: Turn) -> None:
@@ -145,7 +146,7 @@ async def on_consent(turn: Turn) -> None:
         if invite:
             await lotse.join_with_code(turn, await speaker(turn), invite)
         else:
-            await turn.send(views.main_menu(who.t))
+            await turn.send(await _menu(turn, who))
     elif action == "no":
         await _close_query(turn)
         await turn.send(views.consent_declined(who.t, city))
@@ -186,6 +187,11 @@ async def on_menu(turn: Turn) -> None:
         await _next_step(turn, who)
 
 
+async def _menu(turn: Turn, who: Speaker) -> views.Screen:
+    """The main menu as ``who`` sees it (with the coordinators' entries for them)."""
+    return views.main_menu(who.t, await turn.services.people.is_coordinator(who.contact))
+
+
 async def _next_step(turn: Turn, who: Speaker) -> None:
     """Send whatever comes next for this person: language, consent or the menu."""
     city = turn.services.city
@@ -194,7 +200,7 @@ async def _next_step(turn: Turn, who: Speaker) -> None:
     elif not who.consented:
         await turn.send(views.consent(who.t, city))
     else:
-        await turn.send(views.main_menu(who.t))
+        await turn.send(await _menu(turn, who))
 
 
 async def fallback_message(turn: Turn) -> None:

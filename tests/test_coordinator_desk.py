@@ -5,18 +5,31 @@ from __future__ import annotations
 import dataclasses
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 from bot.config import CityConfig, RequestRules
+from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI
-from handlers import coordination_views, lotse_views, views
+from handlers import broadcast_views, coordination_views, lotse_views, views
 from tests.conftest import COORDINATOR_ID, RunningBot, plain, start_bot
-from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    has_data,
+    invite_codes,
+    onboard,
+    seed_people,
+    t,
+)
 
 
 def visible(text: str) -> str:
     return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def data_of(message: BotMessage) -> list[str]:
+    return [str(b.get("callback_data", "")) for row in message.buttons for b in row]
 
 
 def assign_buttons(message: BotMessage) -> list[str]:
@@ -137,3 +150,149 @@ async def test_invitations_say_what_was_understood_and_the_invited_get_their_own
     listing = await coordinator.wait_for_message(lambda m: "start=" in m.text, after=seen)
     open_codes = re.findall(r"start=([A-Z0-9]+)", listing.text)
     assert sorted(open_codes) == sorted([*re.findall(r"start=([A-Z0-9]+)", made.text), codes[1]])
+
+
+async def test_the_coordinators_menu_help_dates_and_an_unfinished_broadcast(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    de = t("de")
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    # Their own entry points in the menu and in /help; people seeking help see none.
+    menu = coordinator.bot_messages()[-1]
+    for entry in views.DESK_ENTRIES:
+        assert has_data(menu, f"desk:{entry}"), entry
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/help")
+    help_text = await coordinator.wait_for_message(lambda m: "/help" in m.text, after=seen)
+    for command in ("/requests", "/invite", "/broadcast", "/stammtisch", "/waitlist", "/stats"):
+        assert command in help_text.text, command
+    amal = api.user(701, "Amal", language_code="ar")
+    await onboard(amal, "ar")
+    assert not any(d.startswith("desk:") for d in data_of(amal.bot_messages()[-1]))
+    refused = await amal.press(data="desk:requests")
+    assert (await amal.wait_for_answer(refused)).get("show_alert")
+
+    codes = await invite_codes(api, 1)
+    olena = await become_lotse(api, 702, "Olena", ["uk"], codes[0])
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data="desk:requests", message=menu)
+    await coordinator.wait_for_text(de.gettext("No open or expired requests."))
+    await coordinator.press(data="desk:dates", message=menu)
+    dates = await coordinator.wait_for_message(lambda m: has_data(m, "ev:new"), after=seen)
+
+    # A broadcast begun, then the old *New date* button: the draft does not end silently.
+    await coordinator.send("/broadcast")
+    await coordinator.wait_for_message(lambda m: has_data(m, "bc:discard"))
+    await coordinator.send("Neuigkeiten")
+    await coordinator.press(data="bc:aud:lotsen")
+    await coordinator.wait_for_message(lambda m: has_data(m, "bc:send"))
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data="ev:new", message=dates)
+    await coordinator.wait_for_message(
+        lambda m: m.text == plain(broadcast_views.dropped(de)), after=seen
+    )
+
+    # A date on a typed day (16.12. style), announced; the card lists who answered.
+    await coordinator.press(data="evd:title:default")
+    day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=9)).date()
+    await coordinator.wait_for_message(lambda m: any(d.startswith("evd:day:") for d in data_of(m)))
+    await coordinator.send(f"{day.day}.{day.month}.")
+    await coordinator.press(data="evd:time:1800")
+    await coordinator.press(data="evd:place:default")
+    await coordinator.press(data="evd:goto:confirm")
+    summary = await coordinator.wait_for_message(lambda m: has_data(m, "evd:save"))
+    assert de.day(day) in summary.text
+    await coordinator.press(data="evd:save", message=summary)
+    invitation = await olena.wait_for_message(lambda m: m.text.startswith("📣"))
+    yes = next(d for d in data_of(invitation) if d.endswith(":yes"))
+    await olena.press(data=yes, message=invitation)
+    await running.handled_all()
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data=f"ev:card:{yes.split(':')[2]}")
+    card = await coordinator.wait_for_message(
+        lambda m: has_data(m, f"ev:move:{yes.split(':')[2]}"), after=seen
+    )
+    assert "✅ Olena" in card.text.split("\n")
+
+
+async def test_a_repeating_date_reads_its_times_plainly(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:rules")
+    await coordinator.press(data="ev:rule_new")
+    for data in (
+        "evd:title:default",
+        "evd:nth:1",
+        "evd:wd:2",
+        "evd:time:1800",
+        "evd:place:default",
+    ):
+        await coordinator.press(data=data)
+    await coordinator.press(data="evd:goto:confirm")
+    summary = await coordinator.wait_for_message(lambda m: has_data(m, "evd:save"))
+    # The next dates as "… um 18:00", not "18:00:00 Mitteleuropäische Normalzeit".
+    dates = [line for line in summary.text.split("\n") if line.startswith("• ")]
+    assert len(dates) == 3
+    for line in dates:
+        assert t("de").clock(time(18)) in line, line
+        assert "18:00:00" not in line and "Normalzeit" not in line, line
+
+
+async def test_sending_to_many_asks_once_with_the_count_and_the_preview_shows_translations(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "bot.sqlite3"
+    await seed_people(db_path, range(800_000, 800_060), language="uk")
+    bot = await start_bot(api, city, db_path)
+    try:
+        de = t("de")
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        await coordinator.send("/broadcast")
+        await coordinator.wait_for_message(lambda m: has_data(m, "bc:discard"))
+        await coordinator.send("Stammtisch am Mittwoch")
+        await coordinator.press(data="bc:aud:everyone")
+        await coordinator.wait_for_message(lambda m: has_data(m, "bc:send"))
+        await coordinator.press(data="bc:translate")
+        await coordinator.press(data="bc:tr:uk")
+        await coordinator.wait_for_message(lambda m: language_name("uk") in m.text)
+        await coordinator.send("Зустріч у середу")
+        preview = await coordinator.wait_for_message(
+            lambda m: has_data(m, "bc:send") and language_name("uk") in m.text
+        )
+        # The translation as written, below the original.
+        assert "Зустріч у середу" in preview.text
+        assert preview.text.index("Stammtisch am Mittwoch") < preview.text.index("Зустріч")
+
+        # Sent later on a typed day.
+        await coordinator.press(data="bc:later", message=preview)
+        await coordinator.wait_for_message(
+            lambda m: any(d.startswith("bc:day:") for d in data_of(m))
+        )
+        day = (bot.clock.now().astimezone(city.timezone) + timedelta(days=3)).date()
+        await coordinator.send(f"{day.day}.{day.month}.")
+        asked = plain(de.gettext("<b>At what time on {day}?</b>", day=de.day(day)))
+        await coordinator.wait_for_message(lambda m: m.text.startswith(asked))
+
+        # Send now, to 61 people: asked once more, with the count; nothing is sent before yes.
+        seen = len(coordinator.bot_messages())
+        await coordinator.press(data="bc:send", message=preview)
+        question = await coordinator.wait_for_message(
+            lambda m: has_data(m, "bc:send_yes"), after=seen
+        )
+        assert question.text == de.ngettext(
+            "Send it now to {n} person?", "Send it now to {n} people?", 61, n="61"
+        )
+        await bot.handled_all()
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("SELECT count(*) FROM mailing").fetchone() == (0,)
+        await coordinator.press(data="bc:send_yes", message=question)
+        reader = api.user(800_001, "P", language_code="uk")
+        copy = await reader.wait_for_message(lambda m: "Зустріч у середу" in m.text)
+        assert "Stammtisch am Mittwoch" not in copy.text
+    finally:
+        await bot.shutdown()

@@ -212,6 +212,11 @@ async def test_seats_in_order_move_up_held_and_leaving(
         day=t("de").day(by),
     )
     assert counts in overview.text, overview.text
+    # And who answered: places and reserves in the order of the answers, then the no.
+    de = t("de")
+    lines = overview.text.split("\n")
+    assert f"✅ {de.join(['Person0', 'Person1'])}" in lines, overview.text
+    assert "⏳ Person2" in lines and "❌ Person3" in lines
 
     # A repeated yes keeps the seat.
     again = await answer(b, training, yes=True)

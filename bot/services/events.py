@@ -94,6 +94,10 @@ class EventService:
         """How many said yes, maybe, no, and how many were told."""
         return await self.repo.counts(event.id)
 
+    async def answered(self, event: Event) -> list[tuple[str, Rsvp]]:
+        """Who answered (the Lotsen by first name), yes first."""
+        return [(name or "–", answer) for _, name, answer in await self.repo.answered(event.id)]
+
     async def answers(self, person: Person, events: list[Event]) -> dict[int, Rsvp]:
         """The person's answers to these dates."""
         return await self.repo.answers_of(person.id, (e.id for e in events))

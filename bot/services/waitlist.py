@@ -200,6 +200,10 @@ class WaitlistService:
         """One training."""
         return await self.repo.training(training_id)
 
+    async def answered(self, training: Training) -> list[tuple[str, str | None]]:
+        """Who answered, in order: (name, ``place``, ``reserve`` or None for a no)."""
+        return await self.repo.answered(training.id)
+
     async def counts(self, training: Training) -> TrainingCounts:
         """Places, reserves, no's and how many were told."""
         return await self.repo.counts(training.id)

@@ -257,6 +257,16 @@ class WaitlistRepository:
         ahead = await self.db.fetch_one(_RESERVE_NUMBER, (training_id, entry_id))
         return SeatAnswer(Seat.RESERVE, int(ahead[0]) if ahead else 0)
 
+    async def answered(self, training_id: int) -> list[tuple[str, str | None]]:
+        """Who answered, in the order of their answers: (name, ``place``/``reserve``, or None
+        for a no)."""
+        rows = await self.db.fetch_all(
+            "SELECT w.name, s.seat FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
+            "WHERE s.training_id = ? ORDER BY s.id",
+            (training_id,),
+        )
+        return [(str(r[0]), r[1]) for r in rows]
+
     async def counts(self, training_id: int) -> TrainingCounts:
         """Places taken, reserves, no's, and how many were told."""
         row = await self.db.fetch_one(
