@@ -41,7 +41,8 @@ EVENTS = Actions(
     {
         **dict.fromkeys(("new", "rules", "rule_new"), ()),
         **dict.fromkeys(
-            ("rule_stop", "card", "announce", "move", "cancel", "cancel_yes"), (NUMBER,)
+            ("rule_stop", "rule_edit", "card", "announce", "move", "cancel", "cancel_yes"),
+            (NUMBER,),
         ),
     },
 )
@@ -340,7 +341,12 @@ def rules(t: Texts, rules: list[EventRule]) -> Screen:
     for rule in rules:
         lines.append(rule_line(t, rule))
         stop = t.gettext("⏹ Stop: {title}", title=rule.title)
-        rows.append((EVENTS.choice(stop, "rule_stop", rule.id),))
+        rows.append(
+            (
+                EVENTS.choice(t.gettext("✏️ Change"), "rule_edit", rule.id),
+                EVENTS.choice(stop, "rule_stop", rule.id),
+            )
+        )
     rows.append((EVENTS.choice(t.gettext("➕ New repeating date"), "rule_new"),))
     return Screen("\n".join(lines), tuple(rows))
 

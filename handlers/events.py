@@ -85,6 +85,15 @@ async def on_event_button(turn: Turn) -> None:
     elif what == "rules":
         await turn.notice()
         await turn.send(ev.rules(who.t, await services.events.rules()))
+    elif what == "rule_edit" and number is not None and who.person is not None:
+        if number not in {rule.id for rule in await services.events.rules()}:
+            await turn.notice(views.button_expired(who.t), alert=True)
+            return
+        await beginning(turn, who)
+        editing = await services.events.edit_rule(who.person, number, turn.input.key)
+        await turn.notice()
+        if editing is not None:
+            await PLANNING.show(turn, who, editing)
     elif what == "rule_stop" and number is not None and await services.events.stop_rule(number):
         await turn.notice()
         await turn.replace(ev.rule_stopped(who.t))

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import time, timedelta
 from pathlib import Path
 
+from bot.clock import from_db
 from bot.config import CityConfig, RequestRules
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI
@@ -240,6 +241,36 @@ async def test_a_repeating_date_reads_its_times_plainly(
     for line in dates:
         assert t("de").clock(time(18)) in line, line
         assert "18:00:00" not in line and "Normalzeit" not in line, line
+    await coordinator.press(data="evd:save", message=summary)
+
+    # The rule can be changed, not only stopped: from its summary, to 19:00.
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/stammtisch")
+    await coordinator.press(data="ev:rules")
+    listing = await coordinator.wait_for_message(
+        lambda m: any(d.startswith("ev:rule_edit:") for d in data_of(m)), after=seen
+    )
+    (edit,) = [d for d in data_of(listing) if d.startswith("ev:rule_edit:")]
+    seen = len(coordinator.bot_messages())
+    await coordinator.press(data=edit, message=listing)
+    again = await coordinator.wait_for_message(lambda m: has_data(m, "evd:save"), after=seen)
+    assert [line for line in again.text.split("\n") if line.startswith("• ")] == dates
+    await coordinator.press(data="evd:goto:time", message=again)
+    await coordinator.press(data="evd:time:1900")
+    changed = await coordinator.wait_for_message(
+        lambda m: has_data(m, "evd:save") and t("de").clock(time(19)) in m.text
+    )
+    await coordinator.press(data="evd:save", message=changed)
+    await running.handled_all()
+    with sqlite3.connect(running.settings.db_path) as conn:
+        rules = conn.execute("SELECT start_time, active FROM event_rule ORDER BY id").fetchall()
+        starts = conn.execute(
+            "SELECT e.starts_at FROM event e JOIN event_rule r ON r.id = e.rule_id "
+            "WHERE r.active = 1"
+        ).fetchall()
+    assert rules == [("18:00", 0), ("19:00", 1)]
+    tz = running.city.timezone
+    assert starts and {from_db(s).astimezone(tz).time() for (s,) in starts} == {time(19)}
 
 
 async def test_sending_to_many_asks_once_with_the_count_and_the_preview_shows_translations(
