@@ -201,7 +201,8 @@ async def _training_screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Sc
         return wv.ask_confirm_by(who.t, _confirm_by_days(turn, dialog))
     draft = waitlist.draft(dialog)
     assert draft is not None
-    return wv.confirm_training(who.t, draft, await waitlist.count_waiting())
+    changing = "replaces" in dialog.data
+    return wv.confirm_training(who.t, draft, await waitlist.count_waiting(), changing)
 
 
 def _today(turn: Turn) -> dt.date:
@@ -251,6 +252,17 @@ async def on_coordinator_button(turn: Turn) -> None:
         started = await waitlist.begin_training(who.person, turn.input.key)
         await TRAINING.show(turn, who, started)
         return
+    if what == "edit":
+        training = await waitlist.training(int(value))
+        if training is None or not waitlist.changeable(training):
+            await refuse(turn, who.t)
+            return
+        await turn.notice()
+        await beginning(turn, who)
+        await TRAINING.show(
+            turn, who, await waitlist.edit_training(who.person, training, turn.input.key)
+        )
+        return
     await TRAINING.press(turn, who, found)
 
 
@@ -276,9 +288,7 @@ async def _training_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | 
     """Typed answers while announcing a training: a date, a time, a place, a number."""
     waitlist = turn.services.waitlist
     key, step, text = turn.input.key, dialog.step, typed_text(turn)
-    services = turn.services
-    today = services.clock.now().astimezone(services.city.timezone).date()
-    day, at = typed_day(text, today), typed_time(text)
+    day, at = typed_day(text, _today(turn)), typed_time(text)
     if day is not None and step == TrainingStep.DAY:
         return await waitlist.training_step(dialog, key, day=day)
     if day is not None and step == TrainingStep.CONFIRM_BY:

@@ -167,6 +167,48 @@ class WaitlistRepository:
             )
             return training_id
 
+    async def change_training(
+        self,
+        training_id: int,
+        starts_at: datetime,
+        place: str,
+        capacity: int,
+        confirm_by: datetime,
+        remind_at: datetime,
+        now: datetime,
+        dialog_of: int,
+    ) -> int | None:
+        """Change a training that was not held yet, move its timers and record the notice of
+        the change (its mailing id), in one transaction with the end of the author's dialog;
+        None if the dialog was used or the training is gone or held."""
+        async with self.db.transaction() as conn:
+            if not await end_dialog(conn, dialog_of, "training"):
+                return None
+            cursor = await conn.execute(
+                "UPDATE training SET starts_at = ?, place = ?, capacity = ?, confirm_by = ? "
+                "WHERE id = ? AND status = 'announced'",
+                (to_db(starts_at), place, capacity, to_db(confirm_by), training_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await insert_timer(conn, "training:held", training_id, starts_at)
+            if remind_at > now:
+                await insert_timer(conn, "training:remind", training_id, remind_at)
+            else:
+                await conn.execute(
+                    "DELETE FROM timer WHERE kind = 'training:remind' AND subject = ? "
+                    "AND done_at IS NULL",
+                    (training_id,),
+                )
+            return await insert_mailing(
+                conn,
+                MailingKind.TRAINING,
+                training_id,
+                f"changed:{to_db(now)}",
+                Audience("training_told", training_id),
+                now,
+            )
+
     async def training(self, training_id: int) -> Training | None:
         """One training."""
         row = await self.db.fetch_one(
