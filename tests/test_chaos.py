@@ -322,10 +322,13 @@ async def test_everything_survives_repeated_sigkill(
             await user.wait_for_message(lambda m: m.text in answers, after=seen)
             refused += 1
 
+    # Send now to a few hundred asks once more; the yes goes out under fire.
+    await coordinator.press(data="bc:send")
+    question = await coordinator.wait_for_message(lambda m: has_data(m, "bc:send_yes"))
     chaos = asyncio.create_task(killer())
     duties = [asyncio.create_task(lotse_duty(lotse)) for lotse in lotsen]
     duties.append(asyncio.create_task(forger(lotsen[0])))
-    await coordinator.press(data="bc:send")
+    await coordinator.press(data="bc:send_yes", message=question)
     try:
         await asyncio.wait_for(
             asyncio.gather(
