@@ -71,8 +71,16 @@ async def broadcast(folder: Path, *, limit: int | None, per_second: int) -> Broa
         )
         limits = api.enforce_limits(overall=limit) if limit else None
         api.on_reply = on_reply
-        started = time.perf_counter()
+        # To a large audience *Send now* asks once more, with the count: the clock starts at
+        # the yes.
+        seen = len(coordinator.bot_messages())
         await coordinator.press(data="bc:send")
+        question = await coordinator.wait_for_message(
+            lambda m: any(b.get("callback_data") == "bc:send_yes" for r in m.buttons for b in r),
+            after=seen,
+        )
+        started = time.perf_counter()
+        await coordinator.press(data="bc:send_yes", message=question)
         await asyncio.wait_for(done.wait(), timeout=120)
         took = copies[-1] - started
     finally:

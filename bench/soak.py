@@ -80,6 +80,7 @@ from tests.scenario import (
     join_waitlist,
     onboard,
     seed_people,
+    send_now,
     telegram_id_of,
 )
 from tests.scenario import t as texts_for
@@ -282,7 +283,7 @@ class Soak:
         began = time.monotonic()
         deadline = self.began + settings.fire_minutes * 60
         progress = asyncio.create_task(self.progress())
-        await self.coordinator.press(data="bc:send")
+        await send_now(self.coordinator)
         try:
             await killer.run(enough, deadline)
         finally:
@@ -399,7 +400,7 @@ class Soak:
         target = self.settings.kills
         await self.killer.reached(round(0.3 * target))
         await compose(self.coordinator, NEWS[1], "everyone")
-        await self.coordinator.press(data="bc:send")
+        await send_now(self.coordinator)
         await self.killer.reached(round(0.4 * target))
         await add_stammtisch(self.process, self.plan.stammtisch_for(self.plan.due[4]))
         await self.waitlist_ready.wait()
@@ -499,7 +500,7 @@ class Soak:
         spacing = settings.monday_minutes * 60 / people
         monday.began = datetime.now(UTC)
         started = time.perf_counter()
-        await self.coordinator.press(data="bc:send")
+        await send_now(self.coordinator)
 
         async def broadcast_done() -> None:
             await api.wait_until(lambda: len(reports(self.coordinator)) >= 3, timeout=900)

@@ -160,8 +160,8 @@ async def onboard(user: FakeUser, language: str, code: str | None = None) -> Non
     await user.send(f"/start {code}" if code else "/start")
     await tap(user, f"lang:{language}{suffix}")
     await tap(user, f"consent:yes{suffix}")
-    if code is None:
-        await newest(user, "menu:request")
+    if code is None:  # the main menu (a coordinator's has their own entries first)
+        await newest(user, "menu:lotse")
 
 
 async def invite(coordinator: FakeUser, count: int) -> list[str]:

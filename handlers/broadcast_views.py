@@ -11,7 +11,7 @@ from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.broadcasts import Step
 from handlers.actions import DATE, NUMBER, Actions
 from handlers.port import Choice, Choices, Screen
-from handlers.views import day_buttons, grid, time_buttons
+from handlers.views import day_and_time, day_buttons, grid, time_buttons
 
 __all__ = [
     "BROADCAST",
@@ -45,7 +45,7 @@ SEND_TIMES = (
 BROADCAST = Actions(
     "bc",
     {
-        **dict.fromkeys(("new", "discard", "translate", "send", "later"), ()),
+        **dict.fromkeys(("new", "discard", "translate", "send", "send_yes", "later"), ()),
         "aud": (Audience.CHOOSABLE,),
         "tr": (LANGUAGES,),
         "goto": ((Step.MESSAGE, Step.AUDIENCE, Step.PREVIEW, Step.DAY),),
@@ -192,6 +192,9 @@ def preview(
     )
     shown = copy(t, city, sample).text
     text = "\n".join(head) + "\n\n———\n" + shown
+    for code in LANGUAGES:  # each translation as written, below the original
+        if code in draft.translations:
+            text += f"\n\n——— {language_name(code)}\n{draft.translations[code]}"
     choices: Choices = (
         (
             BROADCAST.choice(t.gettext("📤 Send now"), "send"),
@@ -205,6 +208,37 @@ def preview(
         _discard_row(t),
     )
     return Screen(text, choices)
+
+
+def confirm_send(t: Texts, recipients: int) -> Screen:
+    """*Send now* to many people: asked once more, with how many."""
+    return Screen(
+        t.ngettext(
+            "Send it now to {n} person?",
+            "Send it now to {n} people?",
+            recipients,
+            n=t.number(recipients),
+        ),
+        (
+            (
+                BROADCAST.choice(
+                    t.ngettext(
+                        "📤 Yes, send to {n} person",
+                        "📤 Yes, send to {n} people",
+                        recipients,
+                        n=t.number(recipients),
+                    ),
+                    "send_yes",
+                ),
+            ),
+            _back(t, Step.PREVIEW),
+        ),
+    )
+
+
+def dropped(t: Texts) -> str:
+    """Another dialog began while a broadcast was being written: the draft is gone."""
+    return t.gettext("Your unfinished broadcast was discarded. /broadcast starts a new one.")
 
 
 def translation_languages(t: Texts, source: str) -> Screen:
@@ -242,9 +276,7 @@ def ask_time(t: Texts, day: dt.date) -> Screen:
 def scheduled(t: Texts, mailing: Mailing) -> Screen:
     """Confirmation of a scheduled broadcast, with a way to cancel it."""
     return Screen(
-        t.gettext(
-            "🕑 The broadcast will go out on {when}.", when=t.datetime(mailing.send_at, "full")
-        ),
+        t.gettext("🕑 The broadcast will go out on {when}.", when=day_and_time(t, mailing.send_at)),
         ((BROADCAST.choice(t.gettext("✖️ Cancel it"), "cancel", mailing.id),),),
     )
 

@@ -11,7 +11,7 @@ from bot.services.broadcasts import Step
 from handlers import broadcast_views as bv
 from handlers import views
 from handlers.context import Speaker, Turn, speaker
-from handlers.dialogs import Dialogue, Reply, discarding, hhmm, refuse
+from handlers.dialogs import Dialogue, Reply, discarding, hhmm, refuse, typed_day, typed_text
 from handlers.port import Upload
 
 __all__ = ["COMPOSING", "on_broadcast_button", "on_news_button", "show_broadcasts"]
@@ -79,6 +79,9 @@ async def _typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | N
     elif dialog.step.startswith(Step.TRANSLATION) and turn.input.text:
         updated = await broadcasts.set_translation(dialog, turn.input.markup or "", key)
         limit = broadcasts.limit(BroadcastDraft.load(dialog.data))
+    elif dialog.step == Step.DAY:
+        day = typed_day(typed_text(turn), _send_days(turn)[0])
+        return await _day(turn, dialog, day.isoformat()) if day is not None else None
     else:
         return None
     if updated is None:
@@ -143,6 +146,20 @@ async def _translate(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bo
     return True
 
 
+#: *Send now* to at least this many people asks once more.
+LARGE_AUDIENCE = 50
+
+
+async def _send_now(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
+    """*Send now*: at once, or to a large audience after asking once more."""
+    recipients = await turn.services.broadcasts.recipients(BroadcastDraft.load(dialog.data))
+    if recipients < LARGE_AUDIENCE:
+        return await _publish(turn, who, dialog, value)
+    await turn.notice()
+    await turn.send(bv.confirm_send(who.t, recipients))
+    return True
+
+
 async def _publish(turn: Turn, who: Speaker, dialog: Dialog, value: str) -> bool:
     """Send now, or (a time chosen) at the day and time chosen; False if it cannot go."""
     assert who.person is not None
@@ -195,7 +212,8 @@ COMPOSING: Dialogue[Dialog] = Dialogue(
             lambda turn, d: turn.services.broadcasts.discard(d), bv.discarded
         ),
         ("translate", None): _translate,
-        ("send", None): _publish,
+        ("send", None): _send_now,
+        ("send_yes", None): _publish,
         ("time", None): _publish,
     },
 )

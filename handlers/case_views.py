@@ -20,6 +20,7 @@ __all__ = [
     "relay_sent",
     "relayed",
     "reminder",
+    "reminder_answered",
     "reply_refused",
     "reply_unknown",
     "which_case",
@@ -27,23 +28,37 @@ __all__ = [
 
 
 def reminder(t: Texts, request: Request, other_name: str) -> Screen:
-    """The appointment reminder with attendance buttons."""
+    """The appointment reminder with attendance buttons: the case, who, when and where."""
     text = t.gettext(
-        "⏰ <b>Reminder:</b> appointment with {name} on {when}.",
+        "⏰ <b>Reminder (#{number}):</b> appointment with {name} on {when}.",
+        number=str(request.id),
         name=other_name,
         when=when_label(t, request),
     )
     if request.place:
         text += "\n" + t.gettext("🏢 Place: {place}", place=request.place)
+    elif request.district:
+        text += "\n" + t.gettext("📍 Stadtteil: {district}", district=request.district)
     return Screen(
         text,
         (
             (
-                button(t.gettext("👍 I'll be there"), f"att:{request.id}:yes"),
-                button(t.gettext("I can't come"), f"att:{request.id}:no"),
+                button(_attendance_label(t, True), f"att:{request.id}:yes"),
+                button(_attendance_label(t, False), f"att:{request.id}:no"),
             ),
         ),
     )
+
+
+def _attendance_label(t: Texts, coming: bool) -> str:
+    return t.gettext("👍 I'll be there") if coming else t.gettext("I can't come")
+
+
+def reminder_answered(t: Texts, request: Request, other_name: str, coming: bool) -> Screen:
+    """The reminder after an attendance button: the date stays, the answer is added."""
+    text = reminder(t, request, other_name).text
+    answer = t.gettext("Your answer: {answer}", answer=_attendance_label(t, coming))
+    return Screen(f"{text}\n\n{answer}\n{attendance_noted(t)}")
 
 
 def attendance_news(t: Texts, request: Request, name: str, coming: bool) -> str:

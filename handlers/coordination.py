@@ -5,9 +5,10 @@ Only coordinators get here: the router lets no one else through.
 
 from __future__ import annotations
 
+from bot.domain.requests import OPEN_STATES
 from bot.i18n import texts
 from handlers import coordination_views, lotse_views, views
-from handlers.context import Turn, speaker
+from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import small_number
 from handlers.port import Screen
 
@@ -18,10 +19,12 @@ async def show_invites(turn: Turn) -> None:
     """/invite [N]: one-time invitation links for new Lotsen."""
     who = await speaker(turn)
     asked = small_number(turn.input.args[0]) if turn.input.args else None
-    count = asked if asked is not None and 1 <= asked <= 50 else 1
+    understood = asked is not None and 1 <= asked <= 50
+    count = asked if asked is not None and understood else 1
+    typed = " ".join(turn.input.args)[:20] if turn.input.args and not understood else None
     codes = await turn.services.lotsen.create_invites(count)
     links = [turn.messenger.invitation(code) for code in codes]
-    await turn.send(coordination_views.invites(who.t, links))
+    await turn.send(coordination_views.invites(who.t, links, typed))
 
 
 async def show_overview(turn: Turn) -> None:
@@ -30,11 +33,35 @@ async def show_overview(turn: Turn) -> None:
     await turn.send(coordination_views.overview(who.t, await turn.services.requests.waiting()))
 
 
+async def _pick(turn: Turn, who: Speaker, number: int) -> None:
+    """``coord:pick:<request>``: the Lotsen a waiting request can be assigned to."""
+    services = turn.services
+    request = await services.requests.get(number)
+    if request is None or request.status not in OPEN_STATES:
+        await turn.notice(views.button_expired(who.t), alert=True)
+        return
+    await turn.notice()
+    lotsen = await services.lotsen.for_assignment(request)
+    head = coordination_views.pick_head(who.t, request)
+    now = services.clock.now()
+    await turn.send(coordination_views.assignment(who.t, services.city, request, lotsen, now, head))
+
+
 async def on_coordinator_button(turn: Turn) -> None:
-    """``coord:approve|reject:<person>``, ``coord:assign:<request>:<person>``."""
+    """``coord:approve|reject:<person>``, ``coord:pick:<request>``,
+    ``coord:assign:<request>:<person>``."""
     who = await speaker(turn)
     action = coordination_views.COORD.read(turn.input.action)
     services = turn.services
+    if action is not None and action[0] == "pick":
+        await _pick(turn, who, int(action[1][0]))
+        return
+    if action is not None and action[0] == "links":
+        await turn.notice()
+        codes = await services.lotsen.open_invites()
+        links = [turn.messenger.invitation(code) for code in codes]
+        await turn.send(coordination_views.open_invites(who.t, links))
+        return
     lotse = await services.lotsen.by_person_id(int(action[1][-1])) if action else None
     if action is None or lotse is None:
         await turn.notice(views.button_expired(who.t), alert=True)

@@ -3,32 +3,48 @@ invitations."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
-from bot.domain.requests import Request
-from bot.i18n import Texts
+from bot.domain.requests import Request, Status
+from bot.i18n import LANGUAGES, Texts
 from handlers.actions import NUMBER, Actions
+from handlers.port import Choices
 from handlers.request_views import languages_label, status_label, summary, topic_label
-from handlers.views import (
-    Screen,
-)
+from handlers.views import Screen, grid
 
 __all__ = [
     "COORD",
     "application",
     "application_decided",
     "assigned",
+    "assignment",
+    "cannot_come",
     "escalation",
+    "invite_used",
     "invites",
     "not_allowed",
+    "open_invites",
     "overview",
     "rejected",
 ]
 
 
 #: The coordinators' choices: approve or reject an application (by the applicant's person
-#: id), assign a request to a Lotse by hand.
-COORD = Actions("coord", {"approve": (NUMBER,), "reject": (NUMBER,), "assign": (NUMBER, NUMBER)})
+#: id), pick a request to assign and assign it to a Lotse by hand.
+COORD = Actions(
+    "coord",
+    {
+        "approve": (NUMBER,),
+        "reject": (NUMBER,),
+        "assign": (NUMBER, NUMBER),
+        "pick": (NUMBER,),
+        "links": (),
+    },
+)
+#: How many Lotsen an assignment offers (the best placed first).
+ASSIGN_CHOICES = 8
 
 
 def application(t: Texts, lotse: Lotse) -> Screen:
@@ -65,35 +81,78 @@ def rejected(t: Texts, city: CityConfig) -> str:
 
 
 def escalation(
-    t: Texts, city: CityConfig, request: Request, reason: str, lotsen: list[Lotse]
+    t: Texts,
+    city: CityConfig,
+    request: Request,
+    reason: str,
+    lotsen: list[Lotse],
+    now: datetime,
 ) -> Screen:
-    """A request handed to the coordinators, with buttons to assign someone by hand."""
+    """A request handed to the coordinators, with choices to assign someone by hand
+    (``lotsen`` in the order :func:`bot.domain.lotsen.for_assignment` gives)."""
     if reason == "no_language":
         head = t.gettext(
             "⚠️ No Lotse shares a language with request #{number}; "
             "German-speaking Lotsen were asked.",
             number=str(request.id),
         )
-    elif reason == "cannot_come":
+    elif reason == "expired":
         head = t.gettext(
-            "⚠️ Someone cannot come to the appointment of case #{number}.", number=str(request.id)
+            "⌛ Request #{number} expired: no Lotse was found in time. The person was told.",
+            number=str(request.id),
         )
         lotsen = []
     else:
         head = t.gettext("⚠️ Nobody has accepted request #{number} yet.", number=str(request.id))
+    return assignment(t, city, request, lotsen, now, head)
+
+
+def assignment(
+    t: Texts, city: CityConfig, request: Request, lotsen: list[Lotse], now: datetime, head: str
+) -> Screen:
+    """``head``, the request without its name, and one choice per Lotse to assign it to."""
     text = head + "\n\n" + summary(t, city, request, anonymous=True)
-    choices = tuple(
-        (
-            COORD.choice(
-                t.gettext("Assign to {name}", name=lotse.first_name),
-                "assign",
-                request.id,
-                lotse.person_id,
-            ),
+    if lotsen:
+        text += "\n\n" + t.gettext(
+            "Lotsen who share a language come first. ⏸ paused · ⛔ no room for more cases"
         )
-        for lotse in lotsen[:8]
-    )
-    return Screen(text, choices)
+    return Screen(text, _assign_choices(t, request, lotsen[:ASSIGN_CHOICES], now))
+
+
+def _assign_choices(t: Texts, request: Request, lotsen: list[Lotse], now: datetime) -> Choices:
+    rows = []
+    for lotse in lotsen:
+        marks = ("⏸ " if lotse.paused(now) else "") + ("⛔ " if lotse.full else "")
+        label = t.gettext(
+            "{name} · {languages} · {open}/{max} cases",
+            name=lotse.first_name,
+            languages=" ".join(code.upper() for code in LANGUAGES if code in lotse.languages),
+            open=str(lotse.open_cases),
+            max=str(lotse.max_open),
+        )
+        rows.append((COORD.choice(marks + label, "assign", request.id, lotse.person_id),))
+    return tuple(rows)
+
+
+def cannot_come(
+    t: Texts, city: CityConfig, request: Request, lotse_name: str, by_lotse: bool
+) -> Screen:
+    """One side of a case cannot come to the appointment: which case, and who."""
+    number = str(request.id)
+    if by_lotse:
+        head = t.gettext(
+            "⚠️ Case #{number}: the Lotse {lotse} cannot come to the appointment.",
+            number=number,
+            lotse=lotse_name,
+        )
+    else:
+        head = t.gettext(
+            "⚠️ Case #{number}: the person helped cannot come to the appointment with the "
+            "Lotse {lotse}.",
+            number=number,
+            lotse=lotse_name,
+        )
+    return Screen(head + "\n\n" + summary(t, city, request, anonymous=True))
 
 
 def assigned(t: Texts, request: Request, name: str) -> str:
@@ -103,36 +162,75 @@ def assigned(t: Texts, request: Request, name: str) -> str:
     )
 
 
-def overview(t: Texts, requests: list[Request]) -> str:
-    """Open, stuck and expired requests for coordinators."""
+def overview(t: Texts, requests: list[Request]) -> Screen:
+    """Requests waiting for a Lotse, each with a choice to assign it by hand, and apart from
+    them those that expired lately."""
     if not requests:
-        return t.gettext("No open or expired requests.")
-    lines = [t.gettext("<b>Requests waiting for a Lotse</b>")]
-    for request in requests:
-        lines.append(
-            t.gettext(
-                "#{number} {topic} · {district} · {state} · round {round}",
-                number=str(request.id),
-                topic=topic_label(t, request.topic),
-                district=request.district or "–",
-                state=status_label(t, request.status),
-                round=str(request.round),
-            )
+        return Screen(t.gettext("No open or expired requests."))
+    waiting = [r for r in requests if r.status is not Status.EXPIRED]
+    expired = [r for r in requests if r.status is Status.EXPIRED]
+    lines = []
+    if waiting:
+        lines += [t.gettext("<b>Requests waiting for a Lotse</b>"), *_lines(t, waiting)]
+    if expired:
+        lines += ["", t.gettext("<b>Expired without a Lotse</b>"), *_lines(t, expired)]
+    choices = [
+        COORD.choice(t.gettext("👤 Assign #{number}", number=str(r.id)), "pick", r.id)
+        for r in waiting[:12]
+    ]
+    return Screen("\n".join(lines).strip(), grid(choices, 3))
+
+
+def _lines(t: Texts, requests: list[Request]) -> list[str]:
+    return [
+        t.gettext(
+            "#{number} {topic} · {district} · {state} · round {round}",
+            number=str(request.id),
+            topic=topic_label(t, request.topic),
+            district=request.district or "–",
+            state=status_label(t, request.status),
+            round=str(request.round),
         )
-    return "\n".join(lines)
+        for request in requests
+    ]
 
 
-def invites(t: Texts, links: list[str]) -> str:
-    """New invitations, one link each."""
-    lines = [
+def pick_head(t: Texts, request: Request) -> str:
+    """Above the Lotsen a request can be assigned to."""
+    return t.gettext("Assign request #{number} to:", number=str(request.id))
+
+
+def invites(t: Texts, links: list[str], typed: str | None = None) -> Screen:
+    """New invitations, one link each; ``typed``: what was typed instead of a number."""
+    lines = []
+    if typed is not None:
+        lines.append(
+            t.gettext("“{typed}” is not a number from 1 to 50, so I made one link.", typed=typed)
+        )
+    lines.append(
         t.ngettext(
             "{n} new invitation (each works once):",
             "{n} new invitations (each works once):",
             len(links),
         )
-    ]
+    )
     lines += links
-    return "\n".join(lines)
+    return Screen("\n".join(lines), ((COORD.choice(t.gettext("📋 Open links"), "links"),),))
+
+
+def open_invites(t: Texts, links: list[str]) -> str:
+    """The invitations nobody has used yet."""
+    if not links:
+        return t.gettext("No invitation link is open.")
+    head = t.ngettext(
+        "{n} invitation link not used yet:", "{n} invitation links not used yet:", len(links)
+    )
+    return "\n".join([head, *links])
+
+
+def invite_used(t: Texts, name: str) -> str:
+    """Told to the coordinators when someone joins with an invitation."""
+    return t.gettext("🧭 {name} used an invitation link and is now a Lotse.", name=name)
 
 
 def not_allowed(t: Texts) -> str:

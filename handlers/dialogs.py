@@ -27,7 +27,8 @@ from enum import Enum
 from typing import Generic, Protocol, TypeVar
 
 from bot.i18n import Texts, fold
-from handlers import views
+from bot.services.broadcasts import KIND as BROADCAST
+from handlers import broadcast_views, views
 from handlers.actions import Actions
 from handlers.context import Speaker, Turn, speaker, together
 from handlers.port import Kind, Screen
@@ -41,6 +42,7 @@ __all__ = [
     "Reply",
     "State",
     "as_choice",
+    "beginning",
     "discarding",
     "hhmm",
     "refuse",
@@ -196,6 +198,16 @@ def _at(table: Mapping[tuple[str, str | None], T], what: str, step: str | None) 
     return table.get((what, step)) or table.get((what, None))
 
 
+async def beginning(turn: Turn, who: Speaker) -> None:
+    """Before another dialog begins (a person has one at a time): an unfinished broadcast it
+    replaces does not end silently."""
+    if who.person is None:
+        return
+    current = await turn.services.dialogs.current(who.person)
+    if current is not None and current.kind == BROADCAST:
+        await turn.send(broadcast_views.dropped(who.t))
+
+
 async def refuse(turn: Turn, t: Texts) -> None:
     """The press does not fit (any more): nothing changes; the person is told so and shown
     where they are."""
@@ -249,7 +261,7 @@ def typed_text(turn: Turn) -> str:
     return (turn.input.text or "").strip()
 
 
-_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})(?:\.|\.(\d{4}))?\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(uhr|h)?\s*$", re.IGNORECASE)
 
 
@@ -262,13 +274,19 @@ def small_number(text: str) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else None
 
 
-def typed_day(text: str) -> dt.date | None:
-    """A typed date such as ``14.3.2027``."""
+def typed_day(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A typed date such as ``14.3.2027``, or (given ``today``) ``16.12.``: the next 16
+    December from today on."""
     match = _DATE.match(text)
-    if match is None:
+    if match is None or (match[3] is None and today is None):
         return None
+    day, month = int(match[1]), int(match[2])
     try:
-        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        if match[3] is not None:
+            return dt.date(int(match[3]), month, day)
+        assert today is not None
+        this_year = dt.date(today.year, month, day)
+        return this_year if this_year >= today else dt.date(today.year + 1, month, day)
     except ValueError:
         return None
 

@@ -41,7 +41,8 @@ EVENTS = Actions(
     {
         **dict.fromkeys(("new", "rules", "rule_new"), ()),
         **dict.fromkeys(
-            ("rule_stop", "card", "announce", "move", "cancel", "cancel_yes"), (NUMBER,)
+            ("rule_stop", "rule_edit", "card", "announce", "move", "cancel", "cancel_yes"),
+            (NUMBER,),
         ),
     },
 )
@@ -103,9 +104,13 @@ def rsvp_buttons(
     """*I'll come* / *Maybe* / *No*; the current answer is marked. ``listed``: on the
     /stammtisch list (the choices say so, for the list to be drawn again)."""
     actions, marker = (RSVP_LISTED, ("list",)) if listed else (RSVP, ())
+    # On the list, with several dates, each choice names its date (and keeps only the mark
+    # of its answer, for the three to fit a row).
+    day = t.short_day(event.local_day(t.timezone))
     return tuple(
         actions.choice(
-            ("• " if answer is choice else "") + answer_label(t, choice),
+            ("• " if answer is choice else "")
+            + (f"{_MARKS[choice]} {day}" if listed else answer_label(t, choice)),
             "rsvp",
             event.id,
             choice,
@@ -113,6 +118,10 @@ def rsvp_buttons(
         )
         for choice in Rsvp
     )
+
+
+#: The mark each answer's label begins with.
+_MARKS = {Rsvp.YES: "✅", Rsvp.MAYBE: "🤔", Rsvp.NO: "❌"}
 
 
 def your_answer(t: Texts, answer: Rsvp | None) -> str:
@@ -230,8 +239,15 @@ def only_lotsen(t: Texts) -> str:
 # ----------------------------------------------------------------- coordinators
 
 
-def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool) -> Screen:
-    """One date for coordinators: the answers so far, announce, move, cancel."""
+def coordinator_card(
+    t: Texts,
+    event: Event,
+    counts: RsvpCounts,
+    announced: bool,
+    answered: Sequence[tuple[str, Rsvp]] = (),
+) -> Screen:
+    """One date for coordinators: the answers so far and who gave them, announce, move,
+    cancel."""
     lines = [details(t, event), ""]
     if announced:
         lines.append(
@@ -246,6 +262,10 @@ def coordinator_card(t: Texts, event: Event, counts: RsvpCounts, announced: bool
         )
     else:
         lines.append(t.gettext("Not announced yet."))
+    for answer in Rsvp:
+        names = [name for name, given in answered if given is answer]
+        if names:
+            lines.append(f"{_MARKS[answer]} {t.join(names)}")
     rows: list[tuple[Choice, ...]] = []
     if not announced:
         rows.append((EVENTS.choice(t.gettext("📣 Announce now"), "announce", event.id),))
@@ -321,7 +341,12 @@ def rules(t: Texts, rules: list[EventRule]) -> Screen:
     for rule in rules:
         lines.append(rule_line(t, rule))
         stop = t.gettext("⏹ Stop: {title}", title=rule.title)
-        rows.append((EVENTS.choice(stop, "rule_stop", rule.id),))
+        rows.append(
+            (
+                EVENTS.choice(t.gettext("✏️ Change"), "rule_edit", rule.id),
+                EVENTS.choice(stop, "rule_stop", rule.id),
+            )
+        )
     rows.append((EVENTS.choice(t.gettext("➕ New repeating date"), "rule_new"),))
     return Screen("\n".join(lines), tuple(rows))
 
@@ -442,7 +467,7 @@ def confirm_rule(t: Texts, rule: EventRule, dates: list[dt.datetime]) -> Screen:
         )
     )
     lines.append(t.gettext("The next dates:"))
-    lines += [f"• {t.datetime(d, 'full')}" for d in dates]
+    lines += [f"• {day_and_time(t, d)}" for d in dates]
     rows = (
         (_PLANNING.choice(t.gettext("💾 Save"), "save"),),
         (_edit(t.gettext("✏️ Title"), Step.TITLE), _edit(t.gettext("✏️ Rhythm"), Step.PATTERN)),

@@ -20,6 +20,7 @@ from handlers.dialogs import (
     Apply,
     Dialogue,
     End,
+    beginning,
     discarding,
     hhmm,
     typed_day,
@@ -78,11 +79,21 @@ async def on_event_button(turn: Turn) -> None:
     if what in ("new", "rule_new") and who.person is not None:
         await turn.notice()
         kind = "event" if what == "new" else "rule"
+        await beginning(turn, who)
         dialog = await services.events.begin(who.person, kind, turn.input.key)
         await PLANNING.show(turn, who, dialog)
     elif what == "rules":
         await turn.notice()
         await turn.send(ev.rules(who.t, await services.events.rules()))
+    elif what == "rule_edit" and number is not None and who.person is not None:
+        if number not in {rule.id for rule in await services.events.rules()}:
+            await turn.notice(views.button_expired(who.t), alert=True)
+            return
+        await beginning(turn, who)
+        editing = await services.events.edit_rule(who.person, number, turn.input.key)
+        await turn.notice()
+        if editing is not None:
+            await PLANNING.show(turn, who, editing)
     elif what == "rule_stop" and number is not None and await services.events.stop_rule(number):
         await turn.notice()
         await turn.replace(ev.rule_stopped(who.t))
@@ -98,6 +109,7 @@ async def on_event_button(turn: Turn) -> None:
             await turn.clear_choices()
     elif what == "move" and who.person is not None:
         await turn.notice()
+        await beginning(turn, who)
         dialog = await services.events.begin(
             who.person, "event_move", turn.input.key, event=event.id
         )
@@ -115,7 +127,8 @@ async def on_event_button(turn: Turn) -> None:
 async def _card(turn: Turn, who: Speaker, event: Event) -> views.Screen:
     services = turn.services
     announced = await services.mailings.find(MailingKind.EVENT, event.id, "announce") is not None
-    return ev.coordinator_card(who.t, event, await services.events.counts(event), announced)
+    counts, answered = await services.events.counts(event), await services.events.answered(event)
+    return ev.coordinator_card(who.t, event, counts, announced, answered)
 
 
 def _read_answer(data: str | None) -> tuple[int, Rsvp, bool] | None:
@@ -259,7 +272,7 @@ async def _typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | None:
     """Typed answers in a planning dialog: a title, a date, a time, a place, a topic."""
     events = turn.services.events
     key, step, text = turn.input.key, dialog.step, typed_text(turn)
-    day, at = typed_day(text), typed_time(text)
+    day, at = typed_day(text, _today(turn)), typed_time(text)
     if text and step in _TEXT:
         return await events.step(dialog, key, **{_TEXT[Step(step)]: text})
     if day is not None and step == Step.DAY:
@@ -267,6 +280,11 @@ async def _typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | None:
     if at is not None and step == Step.TIME:
         return await events.step(dialog, key, time=at)
     return None
+
+
+def _today(turn: Turn) -> dt.date:
+    services = turn.services
+    return services.clock.now().astimezone(services.city.timezone).date()
 
 
 async def _load(turn: Turn, who: Speaker) -> Dialog | None:

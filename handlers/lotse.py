@@ -54,6 +54,11 @@ async def join_with_code(turn: Turn, who: Speaker, code: str) -> None:
     if await turn.services.lotsen.join_with_code(who.person, code, first_name):
         await turn.send(lotse_views.welcome_lotse(who.t))
         await _show_profile(turn, who)
+        for contact, t in await coordinator_chats(turn.services.people):
+            told = turn.switchboard.send(
+                contact, Screen(coordination_views.invite_used(t, first_name))
+            )
+            await quietly(told, "a joining Lotse to a coordinator")
     else:
         await turn.send(lotse_views.invite_invalid(who.t))
 
@@ -212,10 +217,16 @@ async def _case_action(turn: Turn, who: Speaker, request: Request, parts: list[s
     assert who.person is not None
     requests = turn.services.requests
     if parts[0] == "att":
-        if not await requests.attendance(request, who.person, parts[2] == "yes"):
+        coming = parts[2] == "yes"
+        if not await requests.attendance(request, who.person, coming):
             return False
         await turn.notice()
-        await turn.replace(case_views.attendance_noted(who.t))
+        if request.lotse_id == who.person.id:
+            other = request.first_name or ""
+        else:
+            lotse = await turn.services.lotsen.by_person_id(request.lotse_id or 0)
+            other = lotse.first_name if lotse is not None else ""
+        await turn.replace(case_views.reminder_answered(who.t, request, other, coming))
         return True
     if parts[0] == "fb":
         if not await requests.feedback(request, who.person, parts[2]):

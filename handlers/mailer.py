@@ -94,7 +94,8 @@ class MessengerMailer:
     async def _event(self, mailing: Mailing, content: object, recipient: Recipient) -> Sent:
         assert isinstance(content, EventNotice)
         t = self._t(recipient.language)
-        screen = ev.notice(t, content.event, content.kind)
+        answer = content.answers.get(recipient.person_id)
+        screen = ev.notice(t, content.event, content.kind, answer)
         to = recipient.contact
         if content.kind not in ("announce", "moved"):
             return await self.switchboard.send(to, screen)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse, LotseStatus
+from bot.domain.lotsen import Lotse, LotseStatus, for_assignment
 from bot.domain.people import Contact, MessageRef, Person
 from bot.domain.requests import Request
 from bot.i18n import Texts, texts
@@ -105,6 +105,12 @@ class MessengerNotifier:
         except (Refused, Blocked) as exc:  # too old to edit, or blocked
             log.info("offer message not edited: %s", type(exc).__name__)
 
+    async def offer_assigned(self, message: MessageRef) -> None:
+        try:
+            await self.switchboard.edit_choices(message, ())
+        except DeliveryError as exc:  # too old to edit, without choices already, or blocked
+            log.info("offer message not edited: %s", type(exc).__name__)
+
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":
             t = self._t(lotse)
@@ -177,11 +183,12 @@ class MessengerNotifier:
             )
 
     async def coordinators(self, request: Request, reason: str) -> None:
-        candidates = await self.lotsen.active(request.created_at)
+        now = self.clock.now()
+        active = await self.lotsen.active(request.created_at)
+        candidates = for_assignment(active, request.languages, request.district, now)
         for contact, t in await coordinator_chats(self.people):
-            await self._send(
-                contact, coordination_views.escalation(t, self.city, request, reason, candidates)
-            )
+            screen = coordination_views.escalation(t, self.city, request, reason, candidates, now)
+            await self._send(contact, screen)
 
     async def expired(self, request: Request) -> None:
         owner = await self._owner(request)
@@ -272,7 +279,11 @@ class MessengerNotifier:
                 ),
             )
         if not coming:
-            await self.coordinators(request, "cannot_come")
+            for contact, t in await coordinator_chats(self.people):
+                screen = coordination_views.cannot_come(
+                    t, self.city, request, lotse.first_name, by_lotse
+                )
+                await self._send(contact, screen)
 
     async def idle_warning(
         self, request: Request, lotse: Lotse | None, since: datetime, deadline: datetime

@@ -20,6 +20,7 @@ from handlers import (
     broadcasts,
     coordination,
     coordination_views,
+    desk,
     events,
     lotse,
     messages,
@@ -109,6 +110,7 @@ ROUTES: tuple[Route, ...] = (
     Route(office.on_move_button, on="mv"),
     Route(office.on_desk_button, on="ofc", role=COORDINATOR),
     Route(roster.on_roster_button, on="ro", role=COORDINATOR),
+    Route(desk.on_desk_button, on="desk", role=COORDINATOR),
 )
 
 #: The commands the conversation knows, for the channels' command menus.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -66,6 +67,14 @@ def summary(t: Texts, figures: Figures) -> Screen:
             share=round(100 * figures.share_accepted),
             wait=_duration(t, figures.median_to_accept),
         ),
+    ]
+    if figures.cancelled:
+        lines.append(
+            t.gettext(
+                "Cancelled before a Lotse was found (not in the share): {n}", n=figures.cancelled
+            )
+        )
+    lines += [
         t.gettext(
             "Waiting now: {open}, of them stuck: {stuck}", open=figures.open, stuck=figures.stuck
         ),
@@ -128,5 +137,11 @@ def chart(t: Texts, figures: Figures) -> bytes:
     hours.set_title(t.gettext("Volunteer hours per month"))
     hours.tick_params(axis="x", labelrotation=30)
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    with warnings.catch_warnings():
+        # A letter the font lacks (e.g. Ge'ez script, an emoji in a name) is drawn as a box;
+        # the summary beside the chart has the same words in full.
+        warnings.filterwarnings(
+            "ignore", message="Glyph .* missing from font", category=UserWarning
+        )
+        figure.savefig(out, format="png")
     return out.getvalue()

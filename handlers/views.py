@@ -152,7 +152,7 @@ def language_chosen(t: Texts) -> str:
     return t.gettext("✓ Language: {language}", language=language_name(t.language))
 
 
-def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
+def consent(t: Texts, city: CityConfig) -> Screen:
     """The short consent step: what is stored, why, and how to delete it."""
     text = t.gettext(
         "<b>Your data</b>\n\n"
@@ -166,7 +166,36 @@ def consent(t: Texts, city: CityConfig, invite: str | None = None) -> Screen:
     return Screen(
         text,
         rows(
-            (t.gettext("✅ I agree"), CONSENT_YES + (f":{invite}" if invite else "")),
+            (t.gettext("✅ I agree"), CONSENT_YES),
+            (t.gettext("Not now"), CONSENT_NO),
+            (t.gettext("Read the privacy notice"), MENU_PRIVACY),
+        ),
+    )
+
+
+def invited(t: Texts, city: CityConfig) -> str:
+    """The first words for someone who opened an invitation to become a Lotse."""
+    return t.gettext(
+        "Welcome to <b>{programme}</b>! You have been invited to join as a Lotse.",
+        programme=city.programme,
+    )
+
+
+def consent_for_lotse(t: Texts, city: CityConfig, invite: str) -> Screen:
+    """The consent step for someone joining as a Lotse with an invitation."""
+    text = t.gettext(
+        "<b>Before we start: your data</b>\n\n"
+        "As a Lotse, this bot stores your account number, your first name, your profile "
+        "(languages, Stadtteile, topics, limits) and the cases you take on. The coordination "
+        "office of {programme} sees them; the people you help see your first name. You can "
+        "withdraw your consent at any time in the privacy menu.\n\n"
+        "Do you agree?",
+        programme=city.programme,
+    )
+    return Screen(
+        text,
+        rows(
+            (t.gettext("✅ I agree"), f"{CONSENT_YES}:{invite}"),
             (t.gettext("Not now"), CONSENT_NO),
             (t.gettext("Read the privacy notice"), MENU_PRIVACY),
         ),
@@ -192,8 +221,45 @@ def consent_declined(t: Texts, city: CityConfig) -> Screen:
     )
 
 
-def main_menu(t: Texts) -> Screen:
-    """The main menu: one button per thing people come for."""
+#: The coordinators' entries of the menu, each the screen of one of their commands.
+DESK_ENTRIES = (
+    "requests",
+    "lotsen",
+    "invite",
+    "broadcast",
+    "dates",
+    "waitlist",
+    "stats",
+    "expenses",
+)
+DESK = Actions("desk", dict.fromkeys(DESK_ENTRIES, ()))
+
+
+def main_menu(t: Texts, coordinator: bool = False) -> Screen:
+    """The main menu: one button per thing people come for; for coordinators, their own
+    entries first (and none of those for people seeking help)."""
+    if coordinator:
+        desk = [
+            DESK.choice(t.gettext("📋 Requests"), "requests"),
+            DESK.choice(t.gettext("👥 Lotsen"), "lotsen"),
+            DESK.choice(t.gettext("✉️ Invite Lotsen"), "invite"),
+            DESK.choice(t.gettext("📣 Broadcast"), "broadcast"),
+            DESK.choice(t.gettext("📅 Dates"), "dates"),
+            DESK.choice(t.gettext("🎓 Waiting list"), "waitlist"),
+            DESK.choice(t.gettext("📊 Figures"), "stats"),
+            DESK.choice(t.gettext("🧾 Expenses"), "expenses"),
+        ]
+        return Screen(
+            t.gettext("What would you like to do?"),
+            (
+                *grid(desk, 2),
+                *rows(
+                    (t.gettext("🧭 I am a Lotse"), MENU_LOTSE),
+                    (t.gettext("🌐 Language"), MENU_LANGUAGE),
+                    (t.gettext("🔒 Privacy"), MENU_PRIVACY),
+                ),
+            ),
+        )
     return Screen(
         t.gettext("What would you like to do?"),
         rows(
@@ -240,8 +306,8 @@ def privacy_notice(t: Texts, city: CityConfig, consent_at: datetime | None) -> S
     return Screen(text, buttons)
 
 
-def help_text(t: Texts, city: CityConfig) -> Screen:
-    """What the bot does and which commands it knows."""
+def help_text(t: Texts, city: CityConfig, coordinator: bool = False) -> Screen:
+    """What the bot does and which commands it knows (for coordinators, also theirs)."""
     text = t.gettext(
         "This bot belongs to {programme}. Use the buttons; you rarely need to type.\n\n"
         "/start – start again\n"
@@ -254,6 +320,16 @@ def help_text(t: Texts, city: CityConfig) -> Screen:
         programme=city.programme,
         email=city.contact.email,
     )
+    if coordinator:
+        text += "\n\n" + t.gettext(
+            "<b>For the coordination office</b>\n"
+            "/requests – waiting requests, assign by hand\n"
+            "/invite 3 – invitation links for new Lotsen\n"
+            "/broadcast – news for many people\n"
+            "/stammtisch – dates and their answers\n"
+            "/waitlist – the training waiting list\n"
+            "/stats – figures and exports"
+        )
     return Screen(text, _back(t))
 
 

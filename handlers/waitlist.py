@@ -14,6 +14,7 @@ from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import (
     Apply,
     Dialogue,
+    beginning,
     discarding,
     hhmm,
     refuse,
@@ -55,6 +56,7 @@ async def on_waitlist_button(turn: Turn) -> None:
     what, values = wv.WAITING.read(turn.input.action) or ("", [])
     if what == "join":
         await turn.notice()
+        await beginning(turn, who)
         dialog = await waitlist.begin_join(who.person, turn.input.key, turn.input.full_name)
         await JOINING.show(turn, who, dialog)
     elif what == "leave":
@@ -175,7 +177,10 @@ async def show_waitlist(turn: Turn) -> None:
 
 async def _overview(turn: Turn, who: Speaker, page: int) -> views.Screen:
     waitlist = turn.services.waitlist
-    trainings = [(t, await waitlist.counts(t)) for t in (await waitlist.upcoming())[:2]]
+    trainings = [
+        (t, await waitlist.counts(t), await waitlist.answered(t))
+        for t in (await waitlist.upcoming())[:2]
+    ]
     entries = await waitlist.waiting(wv.PAGE, page * wv.PAGE)
     return wv.overview(who.t, await waitlist.count_waiting(), entries, trainings, page)
 
@@ -196,7 +201,8 @@ async def _training_screen(turn: Turn, who: Speaker, dialog: Dialog) -> views.Sc
         return wv.ask_confirm_by(who.t, _confirm_by_days(turn, dialog))
     draft = waitlist.draft(dialog)
     assert draft is not None
-    return wv.confirm_training(who.t, draft, await waitlist.count_waiting())
+    changing = "replaces" in dialog.data
+    return wv.confirm_training(who.t, draft, await waitlist.count_waiting(), changing)
 
 
 def _today(turn: Turn) -> dt.date:
@@ -242,8 +248,20 @@ async def on_coordinator_button(turn: Turn) -> None:
         return
     if what == "new":
         await turn.notice()
+        await beginning(turn, who)
         started = await waitlist.begin_training(who.person, turn.input.key)
         await TRAINING.show(turn, who, started)
+        return
+    if what == "edit":
+        training = await waitlist.training(int(value))
+        if training is None or not waitlist.changeable(training):
+            await refuse(turn, who.t)
+            return
+        await turn.notice()
+        await beginning(turn, who)
+        await TRAINING.show(
+            turn, who, await waitlist.edit_training(who.person, training, turn.input.key)
+        )
         return
     await TRAINING.press(turn, who, found)
 
@@ -270,7 +288,7 @@ async def _training_typed(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | 
     """Typed answers while announcing a training: a date, a time, a place, a number."""
     waitlist = turn.services.waitlist
     key, step, text = turn.input.key, dialog.step, typed_text(turn)
-    day, at = typed_day(text), typed_time(text)
+    day, at = typed_day(text, _today(turn)), typed_time(text)
     if day is not None and step == TrainingStep.DAY:
         return await waitlist.training_step(dialog, key, day=day)
     if day is not None and step == TrainingStep.CONFIRM_BY:

@@ -44,6 +44,7 @@ def coordinating(days: Collection[dt.date] = (), by: Collection[dt.date] = ()) -
             **dict.fromkeys(("new", "discard", "save", "place"), ()),
             "export": (("csv", "xlsx"),),
             "page": (NUMBER,),
+            "edit": (NUMBER,),
             "day": ({day.isoformat() for day in days},),
             "time": ({value.replace(":", "") for value in TRAINING_TIMES},),
             "cap": ({str(n) for n in CAPACITIES},),
@@ -59,6 +60,10 @@ _COORDINATE = coordinating()
 
 def _cancel(t: Texts) -> tuple[Choice, ...]:
     return (_JOIN.choice(t.gettext("✖️ Cancel"), "discard"),)
+
+
+def _local_day(t: Texts, training: Training) -> dt.date:
+    return training.starts_at.astimezone(t.timezone).date()
 
 
 def when(t: Texts, training: Training) -> str:
@@ -238,6 +243,16 @@ def notice(t: Texts, training: Training, kind: str) -> Screen:
             ]
         )
         return Screen(text, answer_choices(t, training, SeatAnswer(Seat.PLACE)))
+    if kind == "changed":
+        text = "\n".join(
+            [
+                t.gettext("🔁 <b>The training was changed</b>"),
+                _training_lines(t, training),
+                "",
+                t.gettext("An answer you gave stays; you can change it below."),
+            ]
+        )
+        return Screen(text, answer_choices(t, training, None))
     if kind == "moved_up":
         text = "\n".join(
             [
@@ -302,10 +317,11 @@ def overview(
     t: Texts,
     count: int,
     entries: list[Entry],
-    trainings: list[tuple[Training, TrainingCounts]],
+    trainings: list[tuple[Training, TrainingCounts, list[tuple[str, str | None]]]],
     page: int = 0,
 ) -> Screen:
-    """/waitlist: who is waiting (a page of them), the trainings and their answers."""
+    """/waitlist: who is waiting (a page of them), the trainings, their answers and who gave
+    them (✅ a place, ⏳ a reserve, ❌ no)."""
     lines = [
         t.ngettext("<b>Waiting list</b>: {n} person", "<b>Waiting list</b>: {n} people", count)
     ]
@@ -321,7 +337,7 @@ def overview(
                 day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
             )
         )
-    for training, counts in trainings:
+    for training, counts, answered in trainings:
         lines += [
             "",
             _training_lines(t, training),
@@ -336,6 +352,20 @@ def overview(
                 day=_by(t, training),
             ),
         ]
+        for mark, seat in (("✅", "place"), ("⏳", "reserve"), ("❌", None)):
+            names = [name for name, given in answered if given == seat]
+            if names:
+                lines.append(f"{mark} {t.join(names)}")
+    changes = tuple(
+        (
+            _COORDINATE.choice(
+                t.gettext("✏️ Change the training of {day}", day=t.short_day(_local_day(t, tr))),
+                "edit",
+                tr.id,
+            ),
+        )
+        for tr, _, _ in trainings
+    )
     pages = tuple(
         _COORDINATE.choice(
             ("⬅️ " if n < page else "")
@@ -349,6 +379,7 @@ def overview(
     )
     choices = (
         *((pages,) if pages else ()),
+        *changes,
         (_COORDINATE.choice(t.gettext("🎓 Announce a training"), "new"),),
         (
             _COORDINATE.choice(t.gettext("📄 Export (CSV)"), "export", "csv"),
@@ -407,23 +438,33 @@ def ask_confirm_by(t: Texts, days: list[dt.date]) -> Screen:
     )
 
 
-def confirm_training(t: Texts, training: Training, recipients: int) -> Screen:
-    """Training, the summary."""
+def confirm_training(
+    t: Texts, training: Training, recipients: int, changing: bool = False
+) -> Screen:
+    """Training, the summary (``changing``: of a training announced before)."""
+    if changing:
+        head = t.gettext("<b>Change the training to this?</b>")
+        told = t.gettext("Everyone who was told and did not say no hears of the change.")
+        save = t.gettext("🔁 Save the change")
+    else:
+        head = t.gettext("<b>Announce this training?</b>")
+        told = t.ngettext(
+            "It goes to {n} person on the waiting list.",
+            "It goes to {n} people on the waiting list.",
+            recipients,
+        )
+        save = t.gettext("📣 Announce")
     text = "\n".join(
         [
-            t.gettext("<b>Announce this training?</b>"),
+            head,
             _training_lines(t, training),
             t.ngettext("{n} place", "{n} places", training.capacity),
             t.gettext("Answers by {day}", day=_by(t, training)),
             "",
-            t.ngettext(
-                "It goes to {n} person on the waiting list.",
-                "It goes to {n} people on the waiting list.",
-                recipients,
-            ),
+            told,
         ]
     )
-    return Screen(text, ((_COORDINATE.choice(t.gettext("📣 Announce"), "save"),), _stop(t)))
+    return Screen(text, ((_COORDINATE.choice(save, "save"),), _stop(t)))
 
 
 def announced(t: Texts) -> str:

@@ -65,7 +65,7 @@ async def start(turn: Turn) -> None:
             await lotse.join_with_code(turn, who, invite)
             return
         await turn.send(views.welcome(who.t, city))
-        await turn.send(views.main_menu(who.t))
+        await turn.send(await _menu(turn, who))
     else:
         await turn.send(_first_picker(who, city, invite))
 
@@ -74,7 +74,8 @@ def _first_picker(who: Speaker, city: CityConfig, invite: str | None = None) -> 
     """The language picker before a first choice: below the welcome in the language Telegram
     suggests, or below a greeting in several languages when it suggests none the bot speaks."""
     if who.language_known:
-        return views.language_picker(who.t, intro=views.welcome(who.t, city), invite=invite)
+        intro = views.invited(who.t, city) if invite else views.welcome(who.t, city)
+        return views.language_picker(who.t, intro=intro, invite=invite)
     return views.greeting_picker(city, invite)
 
 
@@ -115,7 +116,8 @@ async def show_privacy(turn: Turn) -> None:
 async def show_help(turn: Turn) -> None:
     """/help: what the bot does."""
     who = await speaker(turn)
-    await turn.send(views.help_text(who.t, turn.services.city))
+    coordinator = await turn.services.people.is_coordinator(who.contact)
+    await turn.send(views.help_text(who.t, turn.services.city, coordinator))
 
 
 async def on_language(turn: Turn) -> None:
@@ -132,10 +134,10 @@ async def on_language(turn: Turn) -> None:
     t = texts(person.language, city.timezone)
     await _close_query(turn, views.language_chosen(t))
     if not before.language_known:  # greeted in several languages: now the welcome in theirs
-        await turn.send(views.welcome(t, city))
+        await turn.send(views.invited(t, city) if invite else views.welcome(t, city))
     who = await speaker(turn)
     if invite and not who.consented:
-        await turn.send(views.consent(who.t, turn.services.city, invite=invite))
+        await turn.send(views.consent_for_lotse(who.t, turn.services.city, invite))
     elif invite:
         await lotse.join_with_code(turn, who, invite)
     else:
@@ -163,7 +165,7 @@ async def on_consent(turn: Turn) -> None:
         return
     if action == "yes" and who.consented and not invite:
         await turn.notice()
-        await turn.send(views.main_menu(who.t))
+        await turn.send(await _menu(turn, who))
         return
     if action == "yes":
         await people.give_consent(who.contact)
@@ -171,7 +173,7 @@ async def on_consent(turn: Turn) -> None:
         if invite:
             await lotse.join_with_code(turn, await speaker(turn), invite)
         else:
-            await turn.send(views.main_menu(who.t))
+            await turn.send(await _menu(turn, who))
     elif action == "no":
         await _close_query(turn)
         await turn.send(views.consent_declined(who.t, city))
@@ -229,6 +231,11 @@ async def on_menu(turn: Turn) -> None:
         await next_step(turn, who)
 
 
+async def _menu(turn: Turn, who: Speaker) -> views.Screen:
+    """The main menu as ``who`` sees it (with the coordinators' entries for them)."""
+    return views.main_menu(who.t, await turn.services.people.is_coordinator(who.contact))
+
+
 async def next_step(turn: Turn, who: Speaker) -> None:
     """Send whatever comes next for this person: language, consent or the menu."""
     city = turn.services.city
@@ -237,7 +244,7 @@ async def next_step(turn: Turn, who: Speaker) -> None:
     elif not who.consented:
         await turn.send(views.consent(who.t, city))
     else:
-        await turn.send(views.main_menu(who.t))
+        await turn.send(await _menu(turn, who))
 
 
 async def fallback_message(turn: Turn) -> None:

@@ -108,11 +108,14 @@ async def ask_for_lotse(
     time: str | None = None,
     name: str = "Amal",
     place: str | None = None,
+    also: tuple[str, ...] = (),
 ) -> BotMessage:
     """Go through the whole intake and send the request; return the confirmation. Asking
     again, the languages, the Stadtteil and the name of the last request are taken again (not
     asked); without a date there is no place to give. ``day``: ``flex``, ``tomorrow`` or an
-    ISO date of the calendar."""
+    ISO date of the calendar.
+
+    ``also``: languages ticked besides the person's own."""
     tr = t(language)
     await user.press(label(language, "🤝 I need a Lotse"))
     await user.press(data=f"ask:topic:{topic}")
@@ -129,6 +132,10 @@ async def ask_for_lotse(
         lambda m: has_data(m, "ask:langs_done") or has_data(m, "ask:day:flex"), after=seen
     )
     if has_data(step, "ask:langs_done"):
+        for code in also:
+            await user.press(data=f"ask:lang:{code}")
+            ticked = f"✅ {language_name(code)}"
+            await user.wait_for_message(lambda m, ticked=ticked: ticked in m.button_labels())  # type: ignore[misc]
         await user.press(data="ask:langs_done")
         await user.press(data=f"ask:district:{district}")
     if day == "tomorrow":  # the calendar's second day
@@ -207,6 +214,25 @@ async def passed_on(api: FakeBotAPI, user: FakeUser, text: str) -> BotMessage:
 
     await api.wait_until(lambda: bool(marked()))
     return marked()[0]
+
+
+async def send_now(coordinator: FakeUser, *, tries: int = 3) -> None:
+    """A broadcast's *Send now*; to a large audience the bot asks once more, with the count:
+    yes. (A press lost to a kill of the bot is made again.)"""
+    for attempt in range(tries):
+        seen = len(coordinator.bot_messages())
+        await coordinator.press(data="bc:send")
+        try:
+            question = await coordinator.wait_for_message(
+                lambda m: has_data(m, "bc:send_yes") or m.text.startswith("📤"), after=seen
+            )
+        except TimeoutError:
+            if attempt == tries - 1:
+                raise
+            continue
+        if has_data(question, "bc:send_yes"):
+            await coordinator.press(data="bc:send_yes", message=question)
+        return
 
 
 def has_data(message: BotMessage, data: str) -> bool:

@@ -213,6 +213,14 @@ def check_copies(users: list[FakeUser], db_path: Path) -> dict[str, int]:
     return dict(counts)
 
 
+async def confirm_send(coordinator: FakeUser) -> None:
+    """*Send now* to many asks once more: yes."""
+    question = await coordinator.wait_for_message(
+        lambda m: any(b.get("callback_data") == "bc:send_yes" for row in m.buttons for b in row)
+    )
+    await coordinator.press(data="bc:send_yes", message=question)
+
+
 async def test_broadcast_to_2000_respects_limits_and_reports(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:
@@ -228,6 +236,7 @@ async def test_broadcast_to_2000_respects_limits_and_reports(
         limits = api.enforce_limits(overall=200)
         started = asyncio.get_running_loop().time()
         await coordinator.press(data="bc:send")
+        await confirm_send(coordinator)
         report = await api.wait_until(lambda: final_report(coordinator), timeout=60)
         took = asyncio.get_running_loop().time() - started
     finally:
@@ -281,6 +290,7 @@ async def test_broadcast_killed_halfway_resumes_without_doubles(
     await compose(coordinator, NEWS, "everyone")
     limits = api.enforce_limits(overall=200)
     await coordinator.press(data="bc:send")
+    await confirm_send(coordinator)
     await api.wait_until(lambda: sum(len(copies(u)) for u in users) >= 1000, timeout=60)
     await process.kill()
     halfway = sum(len(copies(u)) for u in users)

@@ -274,8 +274,11 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
         asyncio.create_task(SignalLotseDuty(phone, signal_presses).run()) for phone in signal_lotsen
     ]
     duties.append(asyncio.create_task(forger(telegram_lotsen[0])))
+    # Send now to a few hundred asks once more; the yes goes out under fire.
     await coordinator.press(data="bc:send")
+    question = await coordinator.wait_for_message(lambda m: has_data(m, "bc:send_yes"))
     chaos = asyncio.create_task(killer.run(enough))
+    await coordinator.press(data="bc:send_yes", message=question)
     people = [
         *(
             refugee(user, plan, chance.uniform(0, 8), relay=user in relaying)

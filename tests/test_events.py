@@ -146,6 +146,26 @@ async def test_repeating_stammtisch_invitation_answers_reminder_and_restart(
     card = await coordinator.wait_for_message(lambda m: "✅ 6" in m.text, after=seen)
     assert "🤔 1" in card.text and "❌ 1" in card.text
 
+    # On /stammtisch each row of answers says which date it answers.
+    seen = len(yusuf.bot_messages())
+    await yusuf.send("/stammtisch")
+    listing = await yusuf.wait_for_message(lambda m: "ev:rsvp:" in str(m.buttons), after=seen)
+    answer_rows = [
+        [b["text"] for b in row]
+        for row in listing.buttons
+        if any(b.get("callback_data", "").startswith("ev:rsvp:") for b in row)
+    ]
+    ar = t("ar")
+    labels = {ar.short_day(d): d for d in _days_near(first.date())}
+    assert len(answer_rows) == 3
+    dated = []
+    for row in answer_rows:
+        (day_label,) = [label for label in labels if all(label in b for b in row)]
+        dated.append(labels[day_label])
+    assert len(set(dated)) == 3 and first.date() in dated
+    answered = answer_rows[dated.index(first.date())]
+    assert [b.startswith("• ") for b in answered] == [True, False, False]
+
     # The reminder is due a day before. Just before: nothing.
     remind_at = first - timedelta(hours=24)
     await running.advance(remind_at - running.clock.now() - timedelta(minutes=5))
@@ -162,11 +182,22 @@ async def test_repeating_stammtisch_invitation_answers_reminder_and_restart(
                 continue
             reminder = await lotse.wait_for_message(lambda m, lotse=lotse: m in reminders(lotse))
             assert long_date(language, day) in visible(reminder.text), language
+            # It shows the answer given rather than asking again.
+            tr = t(language)
+            given = tr.gettext("✅ I'll come") if answers.get(language, "yes") == "yes" else None
+            assert tr.gettext("Will you come?") not in reminder.text, language
+            if given is not None:
+                assert tr.gettext("Your answer: {answer}", answer=given) in reminder.text
         await restarted.advance(timedelta(hours=2))
         await restarted.advance(timedelta(days=1))
     finally:
         await restarted.shutdown()
     assert [len(reminders(lotse)) for lotse in lotsen.values()] == [1, 1, 0, 1, 1, 1, 1, 1]
+
+
+def _days_near(day: date) -> list[date]:
+    """The days around ``day`` the next few dates of a monthly rule can fall on."""
+    return [day + timedelta(days=i) for i in range(-7, 120)]
 
 
 def _rsvp(message: BotMessage, answer: str) -> str:

@@ -447,7 +447,7 @@ async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
         await bot.advance(timedelta(minutes=121))
         alert = await coordinator.wait_for_message(lambda m: "#1" in visible(m.text))
         assert "Mykola" not in alert.text
-        assert any(label.endswith(("First", "Second")) for label in alert.button_labels())
+        assert any(label.startswith(("First", "Second")) for label in alert.button_labels())
         await refugee.wait_for_text(asking_views.taking_longer(t("uk"), _request_stub(1))[:25])
 
         # The appointment passes without a Lotse: the request expires and the person is told.
@@ -459,6 +459,13 @@ async def test_nobody_accepts_escalation_to_all_then_coordinators_then_expiry(
             views.MENU_REQUEST,
             views.MENU_HOME,
         ]
+        # The coordinators, who had it, hear that it expired.
+        await coordinator.wait_for_text(
+            t("de").gettext(
+                "⌛ Request #{number} expired: no Lotse was found in time. The person was told.",
+                number="1",
+            )
+        )
         assert all(
             m.buttons == [] for m in first.bot_messages() + second.bot_messages() if "🔔" in m.text
         )
@@ -496,7 +503,14 @@ async def test_reminders_the_day_before_and_two_hours_before_with_attendance(
     await onboard(refugee, "tr")
     tz = running.city.timezone
     in_three_days = (running.clock.now().astimezone(tz) + timedelta(days=3)).date()
-    await ask_for_lotse(refugee, "tr", name="Zeynep", day=in_three_days.isoformat(), time="1400")
+    await ask_for_lotse(
+        refugee,
+        "tr",
+        name="Zeynep",
+        day=in_three_days.isoformat(),
+        time="1400",
+        place="Jobcenter, Halterner Str. 1",
+    )
     await lotse.press(label("tr", "✅ Accept"))
     await refugee.wait_for_text("Mehmet")
     assert {r[0] for r in rows(running, "SELECT kind FROM timer WHERE done_at IS NULL")} == {
@@ -516,17 +530,28 @@ async def test_reminders_the_day_before_and_two_hours_before_with_attendance(
     await running.advance(timedelta(minutes=10))
     await api.wait_until(lambda: len(reminders(lotse)) == 1 and len(reminders(refugee)) == 1)
     assert "Zeynep" in reminders(lotse)[0].text and "Mehmet" in reminders(refugee)[0].text
+    # Each reminder names the case and the place.
+    for reminder in (reminders(lotse)[0], reminders(refugee)[0]):
+        assert "#1" in visible(reminder.text)
+        assert "Jobcenter, Halterner Str. 1" in reminder.text
+    before = reminders(refugee)[0].text
 
-    # The refugee cannot come: the Lotse and the coordinators are told.
+    # The refugee cannot come: the Lotse and the coordinators are told, the coordinators
+    # which case and which Lotse; the reminder keeps its date and shows the answer.
     await refugee.press(label("tr", "I can't come"), message=reminders(refugee)[0])
     await lotse.wait_for_text("⚠️")
-    await coordinator.wait_for_message(lambda m: "#1" in visible(m.text) and "⚠️" in m.text)
+    await coordinator.wait_for_message(
+        lambda m: "#1" in visible(m.text) and "⚠️" in m.text and "Mehmet" in m.text
+    )
+    answered = t("tr").gettext("Your answer: {answer}", answer=label("tr", "I can't come"))
+    await api.wait_until(lambda: answered in reminders(refugee)[0].text)
+    assert reminders(refugee)[0].text.startswith(before)
+    assert reminders(refugee)[0].buttons == []
 
     # Two hours before: the second reminder, once, even if the timers run twice.
     await running.advance(appointment - timedelta(hours=2) - running.clock.now())
     await running.advance(timedelta(seconds=1))
-    # (The refugee's first reminder was replaced by "noted" when they answered it.)
-    await api.wait_until(lambda: len(reminders(lotse)) == 2 and len(reminders(refugee)) == 1)
+    await api.wait_until(lambda: len(reminders(lotse)) == 2 and len(reminders(refugee)) == 2)
     assert rows(
         running,
         "SELECT count(*) FROM timer WHERE kind LIKE 'request:remind:%' AND done_at IS NOT NULL",

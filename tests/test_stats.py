@@ -134,3 +134,50 @@ async def test_stats_chart_summary_and_exports(
     await olha.send("/stats")
     refusal = await olha.wait_for_message(lambda m: True, after=seen)
     assert refusal.kind == "text"
+
+
+async def test_a_request_counts_under_its_own_language_and_cancelled_ones_stand_apart(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    codes = await invite_codes(api, 1)
+    parisa = await become_lotse(api, 111, "Parisa", ["fa", "de"], codes[0])
+
+    # A Farsi request whose person also speaks German: found a Lotse.
+    farhad = api.user(211, "Farhad", language_code="fa")
+    await onboard(farhad, "fa")
+    await ask_for_lotse(farhad, "fa", name="Farhad", also=("de",))
+    await parisa.press(label("fa", "✅ Accept"))
+    await farhad.wait_for_text("Parisa")
+
+    # Another one, cancelled by its person before anyone took it.
+    zahra = api.user(212, "Zahra", language_code="fa")
+    await onboard(zahra, "fa")
+    await ask_for_lotse(zahra, "fa", name="Zahra")
+    await zahra.send("/status")
+    await zahra.press(data="req:cancel:2")
+    await zahra.press(data="req:cancel_yes:2")
+    await running.handled_all()
+
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/stats")
+    chart = await coordinator.wait_for_message(lambda m: m.kind == "photo", after=seen, timeout=60)
+    de = t("de")
+    lines = chart.text.split("\n")
+    assert de.ngettext("{n} request", "{n} requests", 2) in lines
+    # The cancelled one does not count against finding a Lotse; it is shown apart.
+    found = de.gettext(
+        "Found a Lotse: {share} %, in a median of {wait}",
+        share=100,
+        wait=de.ngettext("{n} minute", "{n} minutes", 0),
+    )
+    assert found in lines
+    assert de.gettext("Cancelled before a Lotse was found (not in the share): {n}", n=1) in lines
+    # Both under Farsi, none under German.
+    assert de.gettext("Languages: {list}", list="Persisch 2") in lines
+
+    await coordinator.press(data="st:requests:csv")
+    document = await coordinator.wait_for_message(lambda m: m.kind == "document")
+    rows = list(csv.reader(io.StringIO(api.files[document.file_id or ""].decode("utf-8-sig"))))
+    assert sorted((r[2], r[4]) for r in rows[1:]) == [("fa", "accepted"), ("fa", "cancelled")]

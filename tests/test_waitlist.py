@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from bot.i18n import language_name
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers.views import consent_withdrawn
-from tests.conftest import COORDINATOR_ID, RunningBot
+from tests.conftest import COORDINATOR_ID, RunningBot, plain
 from tests.scenario import (
     BY_TELEGRAM_ID,
     become_lotse,
@@ -212,6 +212,11 @@ async def test_seats_in_order_move_up_held_and_leaving(
         day=t("de").day(by),
     )
     assert counts in overview.text, overview.text
+    # And who answered: places and reserves in the order of the answers, then the no.
+    de = t("de")
+    lines = overview.text.split("\n")
+    assert f"✅ {de.join(['Person0', 'Person1'])}" in lines, overview.text
+    assert "⏳ Person2" in lines and "❌ Person3" in lines
 
     # A repeated yes keeps the seat.
     again = await answer(b, training, yes=True)
@@ -486,3 +491,61 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     await users[2].wait_for_text("🎉")
     await running.timers.mailings.wait_idle()
     assert not any("🎉" in m.text for m in users[1].bot_messages())
+
+
+async def test_an_announced_training_can_be_changed_and_those_told_hear_of_it(
+    running: RunningBot, api: FakeBotAPI
+) -> None:
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    await onboard(coordinator, "de")
+    coming = api.user(761, "Mariam", language_code="fa")
+    away = api.user(762, "Taras", language_code="uk")
+    for user, language in ((coming, "fa"), (away, "uk")):
+        await onboard(user, language)
+        await join_waitlist(user, language, typed_name=None, phone=None, district=0)
+    now = running.clock.now().astimezone(running.city.timezone)
+    day, by = (now + timedelta(days=10)).date(), (now + timedelta(days=7)).date()
+    await announce_training(coordinator, day, 10, by)
+    await coordinator.press(data="wlc:save")
+    training = training_of(await coming.wait_for_message(lambda m: m in announcements(coming)))
+    await away.wait_for_message(lambda m: m in announcements(away))
+    await answer(coming, training, yes=True)
+    await answer(away, training, yes=False)
+
+    # /waitlist → change it: another day, typed as 25.1., another place.
+    number = training.split(":")[2]
+    seen = len(coordinator.bot_messages())
+    await coordinator.send("/waitlist")
+    overview = await coordinator.wait_for_message(
+        lambda m: has_data(m, f"wlc:edit:{number}"), after=seen
+    )
+    await coordinator.press(data=f"wlc:edit:{number}", message=overview)
+    later = day + timedelta(days=2)
+    await coordinator.wait_for_message(lambda m: any(d.startswith("wlc:day:") for d in _data(m)))
+    await coordinator.send(f"{later.day}.{later.month}.")
+    await coordinator.press(data="wlc:time:1800")
+    await coordinator.wait_for_message(lambda m: has_data(m, "wlc:place"))
+    await coordinator.send("Caritas-Haus, Kirchplatz 1")
+    await coordinator.press(data="wlc:cap:10")
+    await coordinator.press(data=f"wlc:by:{by.isoformat()}")
+    summary = await coordinator.wait_for_message(lambda m: has_data(m, "wlc:save"))
+    de = t("de")
+    assert plain(de.gettext("<b>Change the training to this?</b>")) in summary.text
+    await coordinator.press(data="wlc:save", message=summary)
+
+    # Mariam, who said yes, hears of the change and keeps her place; Taras, who said no, not.
+    fa = t("fa")
+    changed = await coming.wait_for_message(
+        lambda m: plain(fa.gettext("🔁 <b>The training was changed</b>")) in m.text
+    )
+    assert "Caritas-Haus, Kirchplatz 1" in changed.text
+    assert fa.day(later) in visible(changed.text)
+    await running.handled_all()
+    assert not any("Caritas-Haus" in m.text for m in away.bot_messages())
+    with sqlite3.connect(running.settings.db_path) as conn:
+        assert conn.execute("SELECT place, capacity FROM training").fetchall() == [
+            ("Caritas-Haus, Kirchplatz 1", 10)
+        ]
+        assert conn.execute("SELECT seat FROM training_seat WHERE answer = 'yes'").fetchall() == [
+            ("place",)
+        ]

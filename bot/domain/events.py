@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -160,13 +161,15 @@ class EventNotice:
     """What an event mailing carries: the event, the kind of notice, and the calendar file.
 
     ``variant`` is ``announce``, ``remind``, ``moved:<n>`` or ``cancelled``; ``previous`` is
-    the old start of a moved date.
+    the old start of a moved date; ``answers`` (by person id) are the answers given so far, for
+    a reminder to show each reader theirs rather than ask again.
     """
 
     event: Event
     variant: str
     ics: bytes
     previous: datetime | None = None
+    answers: Mapping[int, Rsvp] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.people import Contact
 
-__all__ = ["RECORDS", "STATES", "Lotse", "LotseStatus", "Records", "RosterEntry", "state_of"]
+__all__ = [
+    "RECORDS",
+    "STATES",
+    "Lotse",
+    "LotseStatus",
+    "Records",
+    "RosterEntry",
+    "for_assignment",
+    "state_of",
+]
 
 
 class LotseStatus(StrEnum):
@@ -71,6 +81,15 @@ class Lotse:
     seen_at: datetime | None = None
     records: Records = field(default_factory=Records)
 
+    def paused(self, now: datetime) -> bool:
+        """Whether the Lotse pauses at ``now``."""
+        return self.paused_until is not None and self.paused_until > now
+
+    @property
+    def full(self) -> bool:
+        """Whether the Lotse has as many open cases as they take."""
+        return self.open_cases >= self.max_open
+
 
 #: The states the roster filters by.
 STATES = ("active", "paused", "full", "suspended", "left")
@@ -83,9 +102,9 @@ def state_of(lotse: Lotse, now: datetime) -> str:
         return "left"
     if lotse.status is not LotseStatus.ACTIVE:
         return lotse.status.value
-    if lotse.paused_until is not None and lotse.paused_until > now:
+    if lotse.paused(now):
         return "paused"
-    if lotse.open_cases >= lotse.max_open:
+    if lotse.full:
         return "full"
     return "active"
 
@@ -97,3 +116,19 @@ class RosterEntry:
     lotse: Lotse
     cases_this_year: int = 0
     hours_this_year: float = 0.0
+
+
+def for_assignment(
+    lotsen: Iterable[Lotse], languages: Iterable[str], district: str | None, now: datetime
+) -> list[Lotse]:
+    """Lotsen in the order a coordinator assigning a request by hand sees them: those sharing
+    one of its languages first, then those free (not paused, below their limit), then those
+    serving its Stadtteil, then the least busy."""
+    wanted = frozenset(languages)
+
+    def rank(lotse: Lotse) -> tuple[bool, bool, bool, int, str]:
+        far = bool(lotse.districts) and district not in lotse.districts
+        busy = lotse.paused(now) or lotse.full
+        return (not lotse.languages & wanted, busy, far, lotse.open_cases, lotse.first_name)
+
+    return sorted(lotsen, key=rank)

@@ -61,7 +61,8 @@ class Audience:
     language code), ``event_lotsen`` (all active Lotsen, news or not), ``event_going``
     (said yes or maybe to event ``param``), ``event_told`` (received the announcement of
     event ``param`` and did not say no), ``training_called`` (everyone on the waiting list),
-    ``training_placed`` (those with a place in training ``param``) and ``person`` (one
+    ``training_placed`` (those with a place in training ``param``), ``training_told``
+    (received the announcement of training ``param`` and did not say no) and ``person`` (one
     person id).
     """
 

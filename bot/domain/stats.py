@@ -39,11 +39,15 @@ class Figures:
     stuck: int = 0
     active_lotsen: int = 0
     per_month: list[int] = field(default_factory=list)
+    #: Requests their person cancelled before a Lotse took them: left out of the share.
+    cancelled: int = 0
 
     @property
     def share_accepted(self) -> float:
-        """Share of the period's requests that found a Lotse (0 to 1)."""
-        return self.accepted / self.requests if self.requests else 0.0
+        """Share of the period's requests that found a Lotse (0 to 1), of those not
+        cancelled before one could."""
+        counted = self.requests - self.cancelled
+        return self.accepted / counted if counted else 0.0
 
     @staticmethod
     def totals(per_month: dict[str, list[int]]) -> dict[str, int]:
@@ -84,7 +88,7 @@ def figures(
     hours = [0.0] * months
     per_month = [0] * months
     waits: list[float] = []
-    accepted = 0
+    accepted = cancelled = 0
     for fact in facts:
         slot = index.get(month_of(fact.confirmed_at, timezone))
         if slot is None:
@@ -94,6 +98,8 @@ def figures(
         by_language.setdefault(fact.language or "?", [0] * months)[slot] += 1
         by_district.setdefault(fact.district or "–", [0] * months)[slot] += 1
         hours[slot] += fact.hours or 0.0
+        if fact.accepted_at is None and fact.status == "cancelled":
+            cancelled += 1
         if fact.accepted_at is not None:
             accepted += 1
             waits.append((fact.accepted_at - fact.confirmed_at).total_seconds())
@@ -107,4 +113,5 @@ def figures(
         median_to_accept=timedelta(seconds=statistics.median(waits)) if waits else None,
         hours_by_month=hours,
         per_month=per_month,
+        cancelled=cancelled,
     )

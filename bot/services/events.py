@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -92,6 +93,10 @@ class EventService:
     async def counts(self, event: Event) -> RsvpCounts:
         """How many said yes, maybe, no, and how many were told."""
         return await self.repo.counts(event.id)
+
+    async def answered(self, event: Event) -> list[tuple[str, Rsvp]]:
+        """Who answered (the Lotsen by first name), yes first."""
+        return [(name or "–", answer) for _, name, answer in await self.repo.answered(event.id)]
 
     async def answers(self, person: Person, events: list[Event]) -> dict[int, Rsvp]:
         """The person's answers to these dates."""
@@ -283,7 +288,11 @@ class EventService:
             f"{self.bot_name}.{self.city.city.lower()}",
             self.clock.now(),
         )
-        return EventNotice(event, mailing.variant, ics)
+        notice = EventNotice(event, mailing.variant, ics)
+        if notice.kind == "remind":
+            answers = {person: answer for person, _, answer in await self.repo.answered(event.id)}
+            notice = replace(notice, answers=answers)
+        return notice
 
     async def audience(self, mailing: Mailing) -> Audience:
         """Event mailings start at once; this is asked only for completeness."""
@@ -312,6 +321,26 @@ class EventService:
         return await self.dialogs.save(
             person.id, kind, first, {**defaults, **data}, key, self.clock.now()
         )
+
+    async def edit_rule(self, person: Person, rule_id: int, key: int | None) -> Dialog | None:
+        """Change a rule: a rule dialog filled with it, at its summary; saving puts the new
+        rule in its place (None if the rule is not in force)."""
+        rule = await self.repo.rule(rule_id)
+        if rule is None or not rule.active:
+            return None
+        pattern = rule.pattern
+        data = {
+            "title": rule.title,
+            "nth": pattern.nth,
+            "every_other": pattern.every_other,
+            "weekday": pattern.weekday,
+            "time": rule.start_time.strftime("%H:%M"),
+            "place": rule.place,
+            "topics": list(rule.topics),
+            "topics_done": True,
+            "replaces": rule.id,
+        }
+        return await self.dialogs.save(person.id, "rule", Step.CONFIRM, data, key, self.clock.now())
 
     async def step(self, dialog: Dialog, key: int | None, **answer: Any) -> Dialog | None:
         """Store one answer and go to the next step (or back to the summary when editing).
@@ -395,6 +424,10 @@ class EventService:
                 pattern = Pattern(
                     data["weekday"], data.get("nth", 1), data.get("every_other", False)
                 )
+                # A changed rule: the old one stops first (its dates not announced yet go;
+                # announced ones stay, to move or cancel on their cards).
+                if "replaces" in data and not await self.stop_rule(int(data["replaces"])):
+                    return None
                 return await self.add_rule(
                     data["title"], pattern, at, data["place"], topics, dialog_of=person
                 )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import CityConfig
-from bot.domain.lotsen import Lotse, LotseStatus
+from bot.domain.lotsen import Lotse, LotseStatus, for_assignment
 from bot.domain.people import Person
 from bot.domain.requests import Request
 from bot.i18n import LANGUAGES
@@ -54,6 +54,12 @@ class LotsenService:
         """Every active Lotse."""
         return await self.repo.active(self._since())
 
+    async def for_assignment(self, request: Request) -> list[Lotse]:
+        """Every active Lotse, in the order a coordinator assigning ``request`` sees them."""
+        return for_assignment(
+            await self.active(), request.languages, request.district, self.clock.now()
+        )
+
     async def to_offer(self, request: Request, limit: int | None) -> list[Lotse]:
         """The Lotsen to offer ``request`` to now, best first: the first ``limit`` (None:
         everyone who can help)."""
@@ -75,6 +81,10 @@ class LotsenService:
         codes = [_new_code() for _ in range(count)]
         await self.repo.add_invites(codes, self.clock.now())
         return codes
+
+    async def open_invites(self) -> list[str]:
+        """The invitation codes nobody has used yet, oldest first."""
+        return await self.repo.open_invites()
 
     async def join_with_code(self, person: Person, code: str, first_name: str) -> bool:
         """Spend an invitation and become an active Lotse; False if the code is not valid,

@@ -22,6 +22,9 @@ class Notifier(Protocol):
     async def offer_gone(self, message: MessageRef) -> None:
         """Replace an offer the Lotse can no longer take with "already taken"."""
 
+    async def offer_assigned(self, message: MessageRef) -> None:
+        """Take the choices off an offer whose request a coordinator gave to that Lotse."""
+
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
         """Give the Lotse the details (``side`` ``lotse``) or tell the person who accepted
         (``person``, first name only); False if it could not be delivered."""
@@ -30,7 +33,8 @@ class Notifier(Protocol):
         """Tell the person honestly that finding a Lotse takes longer."""
 
     async def coordinators(self, request: Request, reason: str) -> None:
-        """Hand a request to the coordinators (``no_lotse`` or ``no_language``)."""
+        """Hand a request to the coordinators (``no_lotse`` or ``no_language``), or tell
+        them it ``expired`` without a Lotse."""
 
     async def expired(self, request: Request) -> None:
         """Tell the person that the date passed without a Lotse."""

@@ -406,6 +406,10 @@ class RequestService:
             request_id, lotse.person_id, now, self._reminders(request, now)
         ):
             return False
+        # An offer the Lotse had of it is theirs now: its choices go, its text stays.
+        offered = await self.repo.offer_message(request_id, lotse.person_id)
+        if offered is not None:
+            await self.notify.offer_assigned(offered)
         await self._announce(request_id, lotse)
         return True
 
@@ -597,6 +601,7 @@ class RequestService:
                 for message in await self.repo.close_offers(request.id):
                     await self.notify.offer_gone(message)
                 await self.notify.expired(request)
+                await self.notify.coordinators(request, "expired")
         elif kind.startswith("remind:") and request.status is Status.ACCEPTED:
             appointment = request.appointment(self.city.timezone)
             late = now - due

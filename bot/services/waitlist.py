@@ -200,6 +200,10 @@ class WaitlistService:
         """One training."""
         return await self.repo.training(training_id)
 
+    async def answered(self, training: Training) -> list[tuple[str, str | None]]:
+        """Who answered, in order: (name, ``place``, ``reserve`` or None for a no)."""
+        return await self.repo.answered(training.id)
+
     async def counts(self, training: Training) -> TrainingCounts:
         """Places, reserves, no's and how many were told."""
         return await self.repo.counts(training.id)
@@ -249,6 +253,17 @@ class WaitlistService:
             dialog.person_id, "training", after, data, key, self.clock.now()
         )
 
+    def changeable(self, training: Training) -> bool:
+        """Whether a training can still be changed: announced, and not begun."""
+        return not training.held and training.starts_at > self.clock.now()
+
+    async def edit_training(self, person: Person, training: Training, key: int | None) -> Dialog:
+        """Change a training: its dialog again from the day, with its place and capacity."""
+        data = {"place": training.place, "capacity": training.capacity, "replaces": training.id}
+        return await self.dialogs.save(
+            person.id, "training", TrainingStep.DAY, data, key, self.clock.now()
+        )
+
     def draft(self, dialog: Dialog) -> Training | None:
         """The training as the dialog has it so far (for the summary)."""
         data = dialog.data
@@ -269,6 +284,8 @@ class WaitlistService:
         now = self.clock.now()
         if dialog.step != TrainingStep.CONFIRM or draft is None or draft.confirm_by <= now:
             return None
+        if "replaces" in dialog.data:
+            return await self._change(int(dialog.data["replaces"]), draft, dialog.person_id)
         training_id = await self.repo.add_training(
             draft.starts_at,
             draft.place,
@@ -283,6 +300,24 @@ class WaitlistService:
         mailing = await self.mailings.find(MailingKind.TRAINING, training_id, "announce")
         if mailing is not None:
             self.mailings.launch(mailing)
+        return await self.repo.training(training_id)
+
+    async def _change(self, training_id: int, draft: Training, author: int) -> Training | None:
+        """Put the changed training in place and tell everyone who was told and did not say
+        no (the answers and seats stay)."""
+        mailing_id = await self.repo.change_training(
+            training_id,
+            draft.starts_at,
+            draft.place,
+            draft.capacity,
+            draft.confirm_by,
+            draft.starts_at - REMIND_BEFORE,
+            self.clock.now(),
+            author,
+        )
+        if mailing_id is None:
+            return None
+        await self._launch(mailing_id)
         return await self.repo.training(training_id)
 
     async def answer(self, training_id: int, person: Person, yes: bool) -> SeatAnswer | None:
@@ -331,7 +366,8 @@ class WaitlistService:
         training = await self.repo.training(mailing.subject)
         if training is None:
             return None
-        kind = mailing.variant.split(":")[0]  # announce, remind, moved_up:<entry>:<time>
+        # announce, remind, moved_up:<entry>:<time>, changed:<time>
+        kind = mailing.variant.split(":")[0]
         return TrainingNotice(training, kind)
 
     async def audience(self, mailing: Mailing) -> Audience:

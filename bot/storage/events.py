@@ -279,6 +279,17 @@ class EventsRepository:
         )
         return {r[0]: Rsvp(r[1]) for r in rows}
 
+    async def answered(self, event_id: int) -> list[tuple[int, str | None, Rsvp]]:
+        """Everyone who answered, as (person id, first name as a Lotse if any, answer), by
+        answer and name."""
+        rows = await self.db.fetch_all(
+            "SELECT r.person_id, l.first_name, r.answer FROM rsvp r "
+            "LEFT JOIN lotse l ON l.person_id = r.person_id WHERE r.event_id = ? "
+            "ORDER BY r.answer DESC, l.first_name, r.person_id",
+            (event_id,),
+        )
+        return [(int(r[0]), r[1], Rsvp(r[2])) for r in rows]
+
     async def counts(self, event_id: int) -> RsvpCounts:
         """Answers so far, and how many got the announcement."""
         rows = await self.db.fetch_all(

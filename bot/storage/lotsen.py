@@ -347,6 +347,13 @@ class LotsenRepository:
                 [(code, to_db(now)) for code in codes],
             )
 
+    async def open_invites(self) -> list[str]:
+        """Codes not used yet, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT code FROM invite WHERE used_at IS NULL ORDER BY created_at, code"
+        )
+        return [str(r[0]) for r in rows]
+
     async def use_invite(self, code: str, person_id: int, now: datetime) -> bool:
         """Spend ``code`` for ``person_id``; False if it is unknown or already used."""
         async with self.db.transaction() as conn:

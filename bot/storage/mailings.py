@@ -65,6 +65,15 @@ _AUDIENCES: dict[str, tuple[str, int]] = {
         f"WHERE s.training_id = ? AND s.seat = 'place' AND w.status = 'waiting' AND {_RECIPIENT}",
         1,
     ),
+    "training_told": (
+        "SELECT p.id FROM delivery d JOIN mailing m ON m.id = d.mailing_id "
+        "JOIN person p ON p.id = d.person_id "
+        "WHERE m.kind = 'training' AND m.subject = ? AND m.variant = 'announce' "
+        f"AND d.status IN ('sent', 'unconfirmed') AND {_RECIPIENT} AND p.id NOT IN "
+        "(SELECT w.person_id FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
+        "WHERE s.training_id = ? AND s.answer = 'no')",
+        2,
+    ),
     "person": (f"SELECT p.id FROM person p WHERE p.id = ? AND {_RECIPIENT}", 1),
 }
 

@@ -367,6 +367,14 @@ class RequestsRepository:
         )
         return [(int(r[0]), _ref(r[1], r[2], r[3])) for r in rows]
 
+    async def offer_message(self, request_id: int, lotse_id: int) -> MessageRef | None:
+        """The message that offered ``request_id`` to ``lotse_id``, if it was sent."""
+        row = await self.db.fetch_one(
+            "SELECT channel, chat, message_id FROM offer WHERE request_id = ? AND lotse_id = ?",
+            (request_id, lotse_id),
+        )
+        return _ref(row[0], row[1], row[2]) if row else None
+
     async def offer_status(self, request_id: int, lotse_id: int) -> str | None:
         """The state of the offer of ``request_id`` to ``lotse_id``; None if never offered."""
         row = await self.db.fetch_one(

@@ -11,8 +11,14 @@ from bot.storage.database import Database
 __all__ = ["StatsRepository"]
 
 
-def _first(languages: str | None) -> str | None:
-    return languages.split()[0] if languages else None
+def _own(languages: str | None, own: str | None) -> str | None:
+    """The language a request is counted under: the person's own, if they ticked it, else
+    the first other than German (which many tick as well), else the first."""
+    ticked = (languages or "").split()
+    if own in ticked:
+        return own
+    others = [code for code in ticked if code != "de"] or ticked
+    return others[0] if others else None
 
 
 class StatsRepository:
@@ -24,15 +30,17 @@ class StatsRepository:
     async def facts(self, since: datetime | None = None) -> list[RequestFacts]:
         """Every request confirmed since ``since`` (all when None)."""
         rows = await self.db.fetch_all(
-            "SELECT topic, languages, district, status, confirmed_at, accepted_at, hours "
-            "FROM request WHERE confirmed_at IS NOT NULL AND confirmed_at >= ? "
-            "ORDER BY confirmed_at",
+            "SELECT r.topic, r.languages, r.district, r.status, r.confirmed_at, "
+            "r.accepted_at, r.hours, p.language AS own FROM request r "
+            "LEFT JOIN person p ON p.id = r.person_id "
+            "WHERE r.confirmed_at IS NOT NULL AND r.confirmed_at >= ? "
+            "ORDER BY r.confirmed_at",
             (to_db(since) if since else "",),
         )
         return [
             RequestFacts(
                 topic=r["topic"],
-                language=_first(r["languages"]),
+                language=_own(r["languages"], r["own"]),
                 district=r["district"],
                 status=r["status"],
                 confirmed_at=from_db(r["confirmed_at"]),

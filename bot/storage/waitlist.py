@@ -167,6 +167,48 @@ class WaitlistRepository:
             )
             return training_id
 
+    async def change_training(
+        self,
+        training_id: int,
+        starts_at: datetime,
+        place: str,
+        capacity: int,
+        confirm_by: datetime,
+        remind_at: datetime,
+        now: datetime,
+        dialog_of: int,
+    ) -> int | None:
+        """Change a training that was not held yet, move its timers and record the notice of
+        the change (its mailing id), in one transaction with the end of the author's dialog;
+        None if the dialog was used or the training is gone or held."""
+        async with self.db.transaction() as conn:
+            if not await end_dialog(conn, dialog_of, "training"):
+                return None
+            cursor = await conn.execute(
+                "UPDATE training SET starts_at = ?, place = ?, capacity = ?, confirm_by = ? "
+                "WHERE id = ? AND status = 'announced'",
+                (to_db(starts_at), place, capacity, to_db(confirm_by), training_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await insert_timer(conn, "training:held", training_id, starts_at)
+            if remind_at > now:
+                await insert_timer(conn, "training:remind", training_id, remind_at)
+            else:
+                await conn.execute(
+                    "DELETE FROM timer WHERE kind = 'training:remind' AND subject = ? "
+                    "AND done_at IS NULL",
+                    (training_id,),
+                )
+            return await insert_mailing(
+                conn,
+                MailingKind.TRAINING,
+                training_id,
+                f"changed:{to_db(now)}",
+                Audience("training_told", training_id),
+                now,
+            )
+
     async def training(self, training_id: int) -> Training | None:
         """One training."""
         row = await self.db.fetch_one(
@@ -256,6 +298,16 @@ class WaitlistRepository:
             return SeatAnswer(Seat.PLACE)
         ahead = await self.db.fetch_one(_RESERVE_NUMBER, (training_id, entry_id))
         return SeatAnswer(Seat.RESERVE, int(ahead[0]) if ahead else 0)
+
+    async def answered(self, training_id: int) -> list[tuple[str, str | None]]:
+        """Who answered, in the order of their answers: (name, ``place``/``reserve``, or None
+        for a no)."""
+        rows = await self.db.fetch_all(
+            "SELECT w.name, s.seat FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
+            "WHERE s.training_id = ? ORDER BY s.id",
+            (training_id,),
+        )
+        return [(str(r[0]), r[1]) for r in rows]
 
     async def counts(self, training_id: int) -> TrainingCounts:
         """Places taken, reserves, no's, and how many were told."""
