@@ -237,8 +237,7 @@ async def ask_on_signal(world: DemoWorld, spec: RequestSpec) -> None:
     for action in (
         "ask:langs_done",
         f"ask:district:{spec.district}",
-        "ask:day:flex",
-        "ask:place:skip",
+        "ask:day:flex",  # no date: no place is asked
         "ask:name:telegram",  # the name Signal's profile gives, offered
         "ask:confirm",
     ):
