@@ -95,13 +95,22 @@ async def _load(turn: Turn, who: Speaker, kind: str) -> Dialog | None:
     return await turn.services.office.dialog(who.person, kind)
 
 
-async def _typed_message(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
+async def _message_text(turn: Turn, who: Speaker) -> str | Reply | None:
+    """The typed text of a message to the office; None: none typed; TOLD: too long, and
+    the person was told so."""
     text = typed_text(turn)
     if not text:
         return None
     if len(text) > MAX_MESSAGE:
         await turn.send(too_long(who.t, MAX_MESSAGE))
         return Reply.TOLD
+    return text
+
+
+async def _typed_message(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
+    text = await _message_text(turn, who)
+    if not isinstance(text, str):
+        return text
     assert who.person is not None
     office = turn.services.office
     thread = await office.write(who.person, text)
@@ -146,12 +155,10 @@ async def take_reply(turn: Turn, who: Speaker) -> bool:
     thread = await office.thread_of(turn.input.ref(turn.input.reply_to))
     if thread is None:
         return False
-    text = typed_text(turn)
-    if not text:
+    text = await _message_text(turn, who)
+    if text is None:
         await turn.send(views.not_understood(who.t))
-        return True
-    if len(text) > MAX_MESSAGE:
-        await turn.send(too_long(who.t, MAX_MESSAGE))
+    if not isinstance(text, str):
         return True
     if thread.person_id == who.person.id:
         await office.write_more(thread, text)
@@ -241,12 +248,9 @@ async def _tapped_reason(turn: Turn, who: Speaker, dialog: Dialog, value: str) -
 
 
 async def _typed_reason(turn: Turn, who: Speaker, dialog: Dialog) -> Dialog | Reply | None:
-    text = typed_text(turn)
-    if not text:
-        return None
-    if len(text) > MAX_MESSAGE:
-        await turn.send(too_long(who.t, MAX_MESSAGE))
-        return Reply.TOLD
+    text = await _message_text(turn, who)
+    if not isinstance(text, str):
+        return text
     await _report(turn, who, dialog, None, text)
     return Reply.TOLD
 
