@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.domain.people import Contact, MessageRef
 
@@ -278,17 +278,34 @@ class Messenger(Protocol):
         ...
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(kept: OrderedDict[K, V], key: K, value: V, most: int) -> None:
+    """Keep ``value`` as the newest of at most ``most``."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > most:
+        kept.popitem(last=False)
+
+
 class Switchboard:
     """Every channel's messenger by the channel's name: reaches a contact, or a message
     sent earlier, on its own channel."""
 
     #: Copies uploaded on another channel, kept to send again without another upload.
     COPIES = 64
+    #: Files fetched for a channel that keeps no reference of an upload (Signal): the bytes
+    #: of the last few, so that a broadcast fetches its photo once, not once per person.
+    FETCHED = 4
 
     def __init__(self, messengers: Mapping[str, Messenger]) -> None:
         self.messengers = dict(messengers)
         # (source channel, source reference, target channel) -> the target's reference
         self._copies: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        # (source channel, source reference) -> the file's bytes, in memory only
+        self._fetched: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     def on(self, channel: str) -> Messenger:
         """The messenger of ``channel``; Refused if the bot runs no such channel."""
@@ -321,16 +338,19 @@ class Switchboard:
             self._copies.move_to_end(key)
             again = Attachment(attachment.kind, copied, to.channel, attachment.mime)
             return await target.send(to.address, screen, attachment=again)
-        try:
-            data = await self.on(attachment.channel).fetch(attachment.ref)
-        except DeliveryError as exc:
-            log.info("an attachment could not be fetched to pass on: %s", type(exc).__name__)
-            return await target.send(to.address, screen, file=file)
+        source = (attachment.channel, attachment.ref)
+        data = self._fetched.get(source)
+        if data is None:
+            try:
+                data = await self.on(attachment.channel).fetch(attachment.ref)
+            except DeliveryError as exc:
+                log.info("an attachment could not be fetched to pass on: %s", type(exc).__name__)
+                return await target.send(to.address, screen, file=file)
         sent = await target.send(to.address, screen, file=copy_of(attachment, data))
         if sent.file_ref is not None:
-            self._copies[key] = sent.file_ref
-            while len(self._copies) > self.COPIES:
-                self._copies.popitem(last=False)
+            _remember(self._copies, key, sent.file_ref, self.COPIES)
+        else:
+            _remember(self._fetched, source, data, self.FETCHED)
         return sent
 
     async def react(self, message: MessageRef, emoji: str) -> bool:

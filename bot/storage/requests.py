@@ -96,6 +96,14 @@ def files_json(files: Sequence[FileRef]) -> str | None:
     )
 
 
+def _column(name: str, value: object) -> object:
+    """A draft's answer as its column stores it."""
+    if name == "files":
+        assert isinstance(value, tuple)
+        return files_json(value)
+    return _encode(value)
+
+
 def _encode(value: object) -> object:
     if isinstance(value, tuple):
         return " ".join(value)
@@ -160,7 +168,7 @@ class RequestsRepository:
             f"UPDATE request SET {assignments} WHERE id = ? AND status = 'draft' AND step = ? "
             f"RETURNING {_FIELDS}",
             (
-                *(files_json(v) if k == "files" else _encode(v) for k, v in fields.items()),  # type: ignore[arg-type]
+                *(_column(name, value) for name, value in fields.items()),
                 request_id,
                 expected.value,
             ),
