@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.domain.people import Role
 from bot.domain.ratelimit import RateLimiter, Verdict
 from bot.domain.throttle import Repeats
+from bot.domain.topics import N_
 from bot.i18n import Texts
 from bot.logs import where as _where
 from bot.services import Services
@@ -57,28 +58,61 @@ class Route:
     on: str | None = None
     #: Only people with this role get through; everyone else is refused, nothing changes.
     role: Role | None = None
+    #: What the messenger's command menu says of a command (translated where it is shown);
+    #: None: not in the menu.
+    summary: str | None = None
 
 
 COORDINATOR = Role.COORDINATOR
 
 #: Every route of the conversation. Actions: the most specific first.
 ROUTES: tuple[Route, ...] = (
-    Route(welcome.start, command="start"),
-    Route(welcome.show_menu, command="menu"),
-    Route(welcome.show_language, command="language"),
-    Route(welcome.show_privacy, command="privacy"),
-    Route(welcome.show_help, command="help"),
-    Route(asking.show_status, command="status"),
-    Route(privacy.send_my_data, command="mydata"),
-    Route(privacy.ask_delete, command="delete"),
-    Route(events.show_stammtisch, command="stammtisch"),
-    Route(coordination.show_invites, command="invite", role=COORDINATOR),
-    Route(coordination.show_overview, command="requests", role=COORDINATOR),
-    Route(broadcasts.show_broadcasts, command="broadcast", role=COORDINATOR),
-    Route(waitlist.show_waitlist, command="waitlist", role=COORDINATOR),
-    Route(stats.show_stats, command="stats", role=COORDINATOR),
-    Route(office.show_expenses, command="expenses", role=COORDINATOR),
-    Route(roster.show_roster, command="lotsen", role=COORDINATOR),
+    Route(welcome.start, command="start", summary=N_("Start again")),
+    Route(welcome.show_menu, command="menu", summary=N_("Main menu")),
+    Route(asking.show_status, command="status", summary=N_("My requests")),
+    Route(events.show_stammtisch, command="stammtisch", summary=N_("Stammtisch dates")),
+    Route(welcome.show_language, command="language", summary=N_("Change the language")),
+    Route(welcome.show_privacy, command="privacy", summary=N_("Privacy notice and your consent")),
+    Route(privacy.send_my_data, command="mydata", summary=N_("See all your data")),
+    Route(privacy.ask_delete, command="delete", summary=N_("Delete all your data")),
+    Route(welcome.show_help, command="help", summary=N_("Help")),
+    Route(
+        coordination.show_overview,
+        command="requests",
+        role=COORDINATOR,
+        summary=N_("Requests waiting for a Lotse"),
+    ),
+    Route(
+        coordination.show_invites,
+        command="invite",
+        role=COORDINATOR,
+        summary=N_("Invitation links for new Lotsen"),
+    ),
+    Route(
+        broadcasts.show_broadcasts,
+        command="broadcast",
+        role=COORDINATOR,
+        summary=N_("Send news to many people"),
+    ),
+    Route(
+        waitlist.show_waitlist,
+        command="waitlist",
+        role=COORDINATOR,
+        summary=N_("Training waiting list"),
+    ),
+    Route(stats.show_stats, command="stats", role=COORDINATOR, summary=N_("Figures for the city")),
+    Route(
+        roster.show_roster,
+        command="lotsen",
+        role=COORDINATOR,
+        summary=N_("The Lotsen and their records"),
+    ),
+    Route(
+        office.show_expenses,
+        command="expenses",
+        role=COORDINATOR,
+        summary=N_("The Lotsen's expenses"),
+    ),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
     Route(welcome.on_menu, on="menu"),

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.domain.people import Role
 from bot.i18n import LANGUAGES, Texts, texts
 from bot.services import Services
 from channels.telegram.inputs import CHANNEL
 from handlers.context import coordinator_chats
+from handlers.router import ROUTES, Route
 
 __all__ = ["command_list", "coordinator_commands", "register_commands"]
 
@@ -23,31 +26,20 @@ COMMAND_LANGUAGES = tuple(code for code in LANGUAGES if re.fullmatch("[a-z]{2}",
 
 
 def command_list(t: Texts) -> list[BotCommand]:
-    """The commands with descriptions in ``t``'s language."""
-    return [
-        BotCommand("start", t.gettext("Start again")),
-        BotCommand("menu", t.gettext("Main menu")),
-        BotCommand("status", t.gettext("My requests")),
-        BotCommand("stammtisch", t.gettext("Stammtisch dates")),
-        BotCommand("language", t.gettext("Change the language")),
-        BotCommand("privacy", t.gettext("Privacy notice and your consent")),
-        BotCommand("mydata", t.gettext("See all your data")),
-        BotCommand("delete", t.gettext("Delete all your data")),
-        BotCommand("help", t.gettext("Help")),
-    ]
+    """The commands everyone may use, with their descriptions in ``t``'s language."""
+    return _menu(t, lambda route: route.role is None)
 
 
 def coordinator_commands(t: Texts) -> list[BotCommand]:
-    """The extra commands shown in coordinators' own chats."""
+    """The commands shown in coordinators' own chats: everyone's, then the office's."""
+    return [*command_list(t), *_menu(t, lambda route: route.role is Role.COORDINATOR)]
+
+
+def _menu(t: Texts, shown: Callable[[Route], bool]) -> list[BotCommand]:
     return [
-        *command_list(t),
-        BotCommand("requests", t.gettext("Requests waiting for a Lotse")),
-        BotCommand("invite", t.gettext("Invitation links for new Lotsen")),
-        BotCommand("broadcast", t.gettext("Send news to many people")),
-        BotCommand("waitlist", t.gettext("Training waiting list")),
-        BotCommand("stats", t.gettext("Figures for the city")),
-        BotCommand("lotsen", t.gettext("The Lotsen and their records")),
-        BotCommand("expenses", t.gettext("The Lotsen's expenses")),
+        BotCommand(route.command, t.gettext(route.summary))
+        for route in ROUTES
+        if route.command and route.summary and shown(route)
     ]
 
 
