@@ -221,6 +221,12 @@ async def _typed(turn: Turn, who: Speaker, draft: Draft) -> Draft | Reply | None
         updated = await requests.describe(request, text, files[0] if files else None, key)
         if updated is not None and len(files) > 1:
             updated = await _add(turn, who, updated, files[1:])
+    elif draft.step is Step.TOPIC and not request.topic and typed and len(typed.split()) > 1:
+        # The matter told in a sentence before a topic is chosen: kept, the topic asked.
+        if len(typed.strip()) > MAX_TEXT:
+            await turn.send(asking_views.text_shortened(who.t, MAX_TEXT))
+        updated = await requests.note(request, typed, key)
+        await turn.send(asking_views.words_kept(who.t))
     elif files:
         # More pages of the letter, at a later step: added, and the step asked again.
         updated = await _add(turn, who, request, files)

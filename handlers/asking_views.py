@@ -307,6 +307,11 @@ def file_added(t: Texts, count: int) -> str:
     )
 
 
+def words_kept(t: Texts) -> str:
+    """What the person typed before choosing a topic is kept as what it is about."""
+    return t.gettext("📝 Thank you, your words are kept. Now please choose the topic.")
+
+
 def files_full(t: Texts, limit: int) -> str:
     """A file beyond what a request keeps."""
     return t.gettext("A request keeps at most {n} files; this one was not added.", n=limit)

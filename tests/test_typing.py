@@ -55,16 +55,24 @@ async def test_typed_answers_stay_in_their_step_and_fill_it(running: RunningBot,
     seen = len(user.bot_messages())
     await user.press(label("de", "🤝 I need a Lotse"))
     await user.wait_for_message(lambda m: has_data(m, "ask:topic:jobcenter"), after=seen)
-    # A sentence at the topic step: said so, and the topic step again.
+    # A word that is no topic at the topic step: said so, and the topic step again.
     mark = len(user.bot_messages())
-    await answer(user, "Ich habe einen Brief bekommen", "ask:topic:jobcenter")
+    await answer(user, "Hallo", "ask:topic:jobcenter")
     assert since(user, mark)[0].text == views.not_understood(t("de"))
-    assert rows(running, "SELECT status, step FROM request") == [("draft", "topic")]
-    # The topic's label, typed in other letters: chosen.
+    # A sentence there is what it is about: kept, and the topic asked.
+    mark = len(user.bot_messages())
+    await answer(user, "Ich habe einen Brief vom Jobcenter bekommen", "ask:topic:jobcenter")
+    assert since(user, mark)[0].text == asking_views.words_kept(t("de"))
+    assert rows(running, "SELECT status, step, description FROM request") == [
+        ("draft", "topic", "Ich habe einen Brief vom Jobcenter bekommen")
+    ]
+    # The topic's label, typed in other letters: chosen; the matter is not asked again.
     topic = rv.topic_label(t("de"), "jobcenter").upper()
-    await user.send(topic)
-    await user.wait_for_text(plain_first_line(asking_views.ask_description(t("de")).text))
-    await answer(user, "Ein Brief vom Jobcenter", "ask:langs_done")
+    mark = len(user.bot_messages())
+    await answer(user, topic, "ask:langs_done")
+    assert plain_first_line(asking_views.ask_description(t("de")).text) not in "\n".join(
+        m.text for m in since(user, mark)
+    )
     # Languages named in a sentence are ticked; the step stays for more.
     ticked = await answer(user, "Deutsch und ein bisschen Arabisch", "ask:langs_done")
     assert f"✅ {language_name('ar')}" in ticked.button_labels()
@@ -81,8 +89,18 @@ async def test_typed_answers_stay_in_their_step_and_fill_it(running: RunningBot,
     await answer(user, "Jobcenter, Halterner Straße", "ask:name:telegram")
     await answer(user, "Oksana", "ask:confirm")
     no_menu(user, seen, "de")
-    assert rows(running, "SELECT step, topic, languages, district, time, place FROM request") == [
-        ("confirm", "jobcenter", "de ar", "Hervest", "09:30", "Jobcenter, Halterner Straße")
+    assert rows(
+        running, "SELECT step, topic, description, languages, district, time, place FROM request"
+    ) == [
+        (
+            "confirm",
+            "jobcenter",
+            "Ich habe einen Brief vom Jobcenter bekommen",
+            "de ar",
+            "Hervest",
+            "09:30",
+            "Jobcenter, Halterner Straße",
+        )
     ]
     # Typed "Send" at the summary sends it, as the button would.
     await user.send(plain_first_line(label("de", "✅ Send request")))

@@ -110,6 +110,8 @@ class RequestService:
         shows it, to change there."""
         editing = bool(draft.topic and draft.first_name)
         follow = Step.CONFIRM if editing else _NEXT_STEP.get(step, step)
+        if follow is Step.DESCRIPTION and (draft.description or draft.files):
+            follow = Step.LANGUAGES  # told already, before the topic was chosen
         if step is Step.DAY and fields.get("day") is None:
             fields.setdefault("time", None)
             fields.setdefault("place", None)
@@ -157,6 +159,17 @@ class RequestService:
         if text is not None or file is None:
             fields["description"] = text
         return await self.answer(draft, Step.DESCRIPTION, key, **fields)
+
+    async def note(self, draft: Request, text: str, key: int | None = None) -> Request | None:
+        """Words typed where the topic is asked: kept as what it is about (cut to
+        :data:`MAX_TEXT`); the topic is still asked, and then the matter is not."""
+        return await self.repo.update_draft(
+            draft.id,
+            Step.TOPIC,
+            description=text.strip()[:MAX_TEXT],
+            updated_by=key,
+            active_at=self.clock.now(),
+        )
 
     async def add_file(
         self, draft: Request, file: FileRef, key: int | None = None
