@@ -57,6 +57,41 @@ class AuditRepository:
         )
         return [_entry(row) for row in rows]
 
+    async def search(
+        self,
+        since: datetime | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[Entry]:
+        """The newest ``limit`` entries from ``since`` on, by one coordinator and of one
+        action or family of actions (``lotse`` matches ``lotse.suspend``), newest first."""
+        where = ["at >= ?"]
+        params: list[object] = [to_db(since) if since else ""]
+        if actor_id is not None:
+            where.append("actor_id = ?")
+            params.append(actor_id)
+        if action:
+            where.append("(action = ? OR substr(action, 1, ?) = ?)")
+            params += [action, len(action) + 1, action + "."]
+        rows = await self.db.fetch_all(
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_entry(row) for row in rows]
+
+    async def actors(self) -> list[int]:
+        """The coordinators the log names, for choosing whose actions to see."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT actor_id FROM audit WHERE actor_id IS NOT NULL ORDER BY actor_id"
+        )
+        return [int(row[0]) for row in rows]
+
+    async def actions(self) -> list[str]:
+        """The actions the log holds, for choosing which to see."""
+        rows = await self.db.fetch_all("SELECT DISTINCT action FROM audit ORDER BY action")
+        return [str(row[0]) for row in rows]
+
     async def about(self, person_id: int) -> list[Entry]:
         """The entries whose subject is the person."""
         rows = await self.db.fetch_all(
