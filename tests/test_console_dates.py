@@ -1,0 +1,114 @@
+"""Dates planned at the office console, over HTTP against the real bot: announced to the
+Lotsen, their answers on the desk, a move and a cancellation that reach those who answered."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import time, timedelta
+from html import unescape
+from pathlib import Path
+
+from bot.config import CityConfig
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from tests.conftest import COORDINATOR_ID
+from tests.console import console_bot
+from tests.scenario import become_lotse, invite_codes, onboard, t
+
+TITLE = "Sommerfest der Lotsen"
+
+
+def visible(text: str) -> str:
+    """Text without tags and the invisible direction marks around values."""
+    return re.sub("[\u2067\u2068\u2069]", "", unescape(re.sub(r"<[^>]+>", "", text)))
+
+
+def invitations(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.bot_messages() if m.kind == "document" and m.text.startswith("📣")]
+
+
+def rsvp(message: BotMessage, answer: str) -> str:
+    for data in (b["callback_data"] for row in message.buttons for b in row):
+        if data.startswith("ev:rsvp:") and data.endswith(f":{answer}"):
+            return str(data)
+    raise LookupError(answer)
+
+
+async def test_a_date_planned_at_the_desk_is_announced_moved_and_cancelled(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        codes = await invite_codes(api, 2)
+        mina = await become_lotse(api, 601, "Mina", ["fa"], codes[0])
+        jonas = await become_lotse(api, 602, "Jonas", ["de"], codes[1])
+        browser = await desk.signed_in()
+
+        page = await browser.get("/dates")
+        assert page.status == 200
+        assert f'value="{city.stammtisch.venue}"' in page.html  # the usual place, prefilled
+        day = (desk.bot.clock.now().astimezone(city.timezone) + timedelta(days=10)).date()
+        planned = await browser.post(
+            "/dates",
+            {
+                "title": TITLE,
+                "day": day.isoformat(),
+                "time": "17:45",
+                "place": city.stammtisch.venue,
+                "topic": city.stammtisch.topics[0],
+                "announce": "now",
+            },
+            csrf=await browser.csrf("/dates"),
+        )
+        assert planned.status == 303 and planned.location is not None
+        event_id = int(re.findall(r"event=(\d+)", planned.location)[0])
+        shown = visible((await browser.get(planned.location)).html)
+        assert visible(
+            t("de").gettext("✅ Saved. The invitation is on its way to all Lotsen.")
+        ) in (shown)
+
+        invitation = await mina.wait_for_message(lambda m: m in invitations(mina))
+        assert TITLE in invitation.text and city.stammtisch.topics[0] in invitation.text
+        assert t("fa").clock(time(17, 45)) in visible(invitation.text)
+        other = await jonas.wait_for_message(lambda m: m in invitations(jonas))
+        await mina.press(data=rsvp(invitation, "yes"), message=invitation)
+        await jonas.press(data=rsvp(other, "no"), message=other)
+        await desk.bot.handled_all()
+
+        # The desk shows the answers and who gave them.
+        card = visible((await browser.get("/dates")).html)
+        assert "✅ Mina" in card and "❌ Jonas" in card
+
+        # A time in the past is refused; a move reaches Mina, not Jonas who said no.
+        past = await browser.post(
+            f"/dates/{event_id}/move",
+            {"day": (day - timedelta(days=30)).isoformat(), "time": "18:00"},
+        )
+        assert past.status == 400
+        new_day = day + timedelta(days=2)
+        moved = await browser.post(
+            f"/dates/{event_id}/move", {"day": new_day.isoformat(), "time": "18:00"}
+        )
+        assert moved.status == 303
+        notice = await mina.wait_for_message(lambda m: m.text.startswith("🔁"))
+        assert t("fa").day(new_day) in visible(notice.text)
+        assert "SEQUENCE:1" in api.files[notice.file_id or ""].decode()
+
+        # Cancelled after asking once more: Mina hears of it.
+        asked = visible((await browser.get(f"/dates/{event_id}/cancel")).html)
+        assert TITLE in asked and visible(t("de").gettext("Yes, cancel it")) in asked
+        cancelled = await browser.post(f"/dates/{event_id}/cancel", {})
+        assert cancelled.status == 303
+        await mina.wait_for_message(lambda m: m.text.startswith("❌"))
+        await desk.bot.handled_all()
+        assert not any(m.text.startswith(("🔁", "❌")) for m in jonas.bot_messages())
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            actions = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT action FROM audit WHERE via = 'console' AND action LIKE 'event.%' "
+                    "ORDER BY id"
+                )
+            ]
+        assert actions == ["event.plan", "event.move", "event.cancel"]
