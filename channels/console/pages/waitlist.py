@@ -63,6 +63,10 @@ async def _page(desk: Desk, problem: str | None = None, status: int = 200) -> we
         day_of=lambda tr: tr.starts_at.astimezone(tz).date().isoformat(),
         time_of=lambda tr: tr.starts_at.astimezone(tz).strftime("%H:%M"),
         by_of=lambda tr: tr.confirm_by.astimezone(tz).date().isoformat(),
+        downloads=[
+            (choice.action.rsplit(":", 1)[1], choice.label)
+            for choice in wv.overview(t, 0, [], []).choices[-1]
+        ],
         change_label=lambda tr: t.gettext(
             "✏️ Change the training of {day}",
             day=t.short_day(tr.starts_at.astimezone(tz).date()),
