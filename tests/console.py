@@ -102,6 +102,8 @@ class Page:
     headers: Mapping[str, str]
     #: Where a redirect pointed (the response was not followed).
     location: str | None
+    #: The body as it came (an image, a spreadsheet); ``html`` is it decoded.
+    body: bytes = b""
 
 
 class Browser:
@@ -122,11 +124,13 @@ class Browser:
         async with self.http.request(
             method, self.url(path), data=data, allow_redirects=False
         ) as response:
+            body = await response.read()
             return Page(
                 response.status,
-                await response.text(),
+                body.decode(response.get_encoding(), "replace"),
                 dict(response.headers),
                 response.headers.get("Location"),
+                body,
             )
 
     async def get(self, path: str) -> Page:
