@@ -254,5 +254,5 @@ async def test_audit_search_filters_by_time_coordinator_and_action(db: Database)
         "lotsenliste",
         "coordinator.remove",
     ]
-    assert await audit.actors() == sorted([anna, ben])
+    assert await audit.actors() == sorted([(anna, None), (ben, None)])
     assert "coordinator.remove" in await audit.actions()

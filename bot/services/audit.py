@@ -61,7 +61,7 @@ class AuditService:
         """The newest entries matching the filters (see the office's audit page)."""
         return await self.repo.search(since, actor_id, action, limit)
 
-    async def choices(self) -> tuple[list[int], list[str]]:
+    async def choices(self) -> tuple[list[tuple[int, str | None]], list[str]]:
         """The coordinators and the actions the log holds, for the filters."""
         return await self.repo.actors(), await self.repo.actions()
 

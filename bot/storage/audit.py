@@ -80,12 +80,15 @@ class AuditRepository:
         )
         return [_entry(row) for row in rows]
 
-    async def actors(self) -> list[int]:
-        """The coordinators the log names, for choosing whose actions to see."""
+    async def actors(self) -> list[tuple[int, str | None]]:
+        """The coordinators the log names, with the first name of those who are Lotsen too
+        (the only name the bot keeps of a coordinator), for showing and choosing them."""
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT actor_id FROM audit WHERE actor_id IS NOT NULL ORDER BY actor_id"
+            "SELECT DISTINCT a.actor_id, l.first_name FROM audit a "
+            "LEFT JOIN lotse l ON l.person_id = a.actor_id "
+            "WHERE a.actor_id IS NOT NULL ORDER BY a.actor_id"
         )
-        return [int(row[0]) for row in rows]
+        return [(int(row[0]), row[1]) for row in rows]
 
     async def actions(self) -> list[str]:
         """The actions the log holds, for choosing which to see."""
