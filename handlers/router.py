@@ -18,6 +18,7 @@ from bot.services import Services
 from handlers import (
     asking,
     broadcasts,
+    console,
     coordination,
     coordination_views,
     desk,
@@ -79,6 +80,7 @@ ROUTES: tuple[Route, ...] = (
     Route(stats.show_stats, command="stats", role=COORDINATOR),
     Route(office.show_expenses, command="expenses", role=COORDINATOR),
     Route(roster.show_roster, command="lotsen", role=COORDINATOR),
+    Route(console.show_console, command="console", role=COORDINATOR),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),
     Route(welcome.on_menu, on="menu"),

@@ -48,6 +48,7 @@ def coordinator_commands(t: Texts) -> list[BotCommand]:
         BotCommand("stats", t.gettext("Figures for the city")),
         BotCommand("lotsen", t.gettext("The Lotsen and their records")),
         BotCommand("expenses", t.gettext("The Lotsen's expenses")),
+        BotCommand("console", t.gettext("Sign in to the office console")),
     ]
 
 
