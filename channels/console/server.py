@@ -21,7 +21,7 @@ from bot.logs import describe
 from bot.services import Services
 from channels.console import auth
 from channels.console.desk import CONSOLE, DESK, Console, templates
-from channels.console.pages import overview
+from channels.console.pages import concerns, lotsen, overview, requests
 from handlers.port import Switchboard
 
 __all__ = ["HEADERS", "PAGES", "ConsoleServer", "create_app"]
@@ -32,7 +32,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 #: The console's sections, each a module with ``routes = web.RouteTableDef()``; the name of
 #: a section's main route is what ``base.html``'s navigation links to.
-PAGES: tuple[ModuleType, ...] = (overview,)
+PAGES: tuple[ModuleType, ...] = (overview, requests, lotsen, concerns)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
