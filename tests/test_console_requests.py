@@ -104,7 +104,7 @@ async def test_assign_cancel_and_reopen_reach_the_people_and_are_audited(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:
     async with console_bot(api, city, tmp_path) as desk:
-        ada, bo, amal, olena = await world(desk)
+        ada, bo, _, olena = await world(desk)
         browser = await desk.signed_in()
 
         # Assign #2 to Ada, who was not among those it was offered to: the form lists her.
