@@ -19,15 +19,29 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import aiohttp
+from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.config import CityConfig
+from bot.services import Services
+from channels.console.server import create_app
 from channels.telegram.fakeapi import FakeBotAPI
+from handlers.port import Switchboard
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
 
-__all__ = ["Browser", "ConsoleBot", "Page", "console_bot", "free_port", "link_in"]
+__all__ = [
+    "Browser",
+    "ConsoleBot",
+    "Page",
+    "Route",
+    "console_bot",
+    "free_port",
+    "link_in",
+    "registered_routes",
+]
 
 _CSRF = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
 
@@ -43,6 +57,40 @@ def link_in(text: str, base: str) -> str | None:
     """The sign-in link in a bot message's text."""
     found = re.search(re.escape(base) + r"/signin/[A-Za-z0-9_-]+", text)
     return found.group(0) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A route of the console as registered, with an address to try it at."""
+
+    method: str
+    name: str | None
+    #: The path with every parameter filled in with ``1``.
+    path: str
+    public: bool
+
+
+_PARAMETER = re.compile(r"\{[A-Za-z_]+(?::[^}]*)?\}")
+
+
+def registered_routes() -> list[Route]:
+    """Every route the console's application registers (its pages included), the static
+    files as one route to ``console.css``."""
+    from channels.console.auth import PUBLIC
+
+    # The routes are registered without touching the services: none are needed to list them.
+    app = create_app(cast(Services, None), Switchboard({}), "http://127.0.0.1")
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        if isinstance(route.resource, web.StaticResource):
+            path = str(info["prefix"]) + "/console.css"
+        else:
+            template = str(info.get("formatter") or info.get("path"))
+            path = _PARAMETER.sub("1", template)
+        name = route.resource.name if route.resource is not None else None
+        found.append(Route(route.method, name, path, name in PUBLIC))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.domain.console import Overview, RunningBroadcast
 from bot.domain.people import Person
+from bot.domain.requests import Status
 from bot.services.audit import AuditService
+from bot.services.mailings import MailingService
 from bot.services.people import PeopleService
+from bot.services.requests import RequestService
+from bot.services.roster import CHECK_NOTICE
 from bot.storage.console import ConsoleRepository
 
 __all__ = [
@@ -75,6 +80,7 @@ class ConsoleService:
     ) -> None:
         self.repo = repo
         self.people = people
+        self.city = people.city
         #: The audit log as the console writes it (``via`` ``console``).
         self.audit = audit
         self.clock = clock
@@ -146,3 +152,32 @@ class ConsoleService:
         """Delete used or expired links and ended sessions (the retention sweep)."""
         now = self.clock.now()
         return await self.repo.expire(now, now - IDLE)
+
+    async def overview(self, requests: RequestService, mailings: MailingService) -> Overview:
+        """What waits for the office: requests waiting (and stuck) or expired, today's and
+        tomorrow's appointments, concerns and messages not answered, Führungszeugnisse
+        running out within 30 days, broadcasts being sent."""
+        now = self.clock.now()
+        today = now.astimezone(self.city.timezone).date()
+        tomorrow = today + timedelta(days=1)
+        listed = await requests.waiting()
+        waiting = [r for r in listed if r.status is not Status.EXPIRED]
+        # Waiting twice as long as the first escalation counts as stuck (as in /stats).
+        stuck_before = now - 2 * self.city.requests.escalate_after
+        appointments = await self.repo.appointments(today, tomorrow)
+        broadcasts = [
+            RunningBroadcast(mailing_id, started, await mailings.progress(mailing_id))
+            for mailing_id, started in await self.repo.sending_broadcasts()
+        ]
+        return Overview(
+            waiting=waiting,
+            stuck=frozenset(
+                r.id for r in waiting if (r.confirmed_at or r.created_at) < stuck_before
+            ),
+            expired=[r for r in listed if r.status is Status.EXPIRED],
+            today=[a for a in appointments if a.day == today],
+            tomorrow=[a for a in appointments if a.day == tomorrow],
+            unanswered=await self.repo.unanswered(),
+            running_out=await self.repo.running_out(today + CHECK_NOTICE),
+            broadcasts=broadcasts,
+        )

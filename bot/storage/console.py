@@ -4,9 +4,10 @@ secrets; see ``0017_console.sql``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from bot.clock import from_db, to_db
+from bot.domain.console import Appointment, RunningOut, Unanswered
 from bot.storage.database import Database
 
 __all__ = ["ConsoleRepository", "StoredSession"]
@@ -40,9 +41,9 @@ class ConsoleRepository:
         )
 
     async def links_since(self, person_id: int, since: datetime) -> int:
-        """How many links the person was given from ``since`` on."""
+        """How many links the person was given after ``since``."""
         row = await self.db.fetch_one(
-            "SELECT count(*) FROM console_link WHERE person_id = ? AND created_at >= ?",
+            "SELECT count(*) FROM console_link WHERE person_id = ? AND created_at > ?",
             (person_id, to_db(since)),
         )
         return int(row[0]) if row else 0
@@ -129,3 +130,56 @@ class ConsoleRepository:
                 (to_db(now), to_db(idle_before)),
             )
             return int(links.rowcount) + int(sessions.rowcount)
+
+    # ------------------------------------------------------------------ the overview
+
+    async def appointments(self, first: date, last: date) -> list[Appointment]:
+        """Running cases with an appointment from ``first`` to ``last``, by time."""
+        rows = await self.db.fetch_all(
+            "SELECT r.id, r.day, r.time, r.lotse_id, l.first_name FROM request r "
+            "LEFT JOIN lotse l ON l.person_id = r.lotse_id "
+            "WHERE r.status = 'accepted' AND r.day BETWEEN ? AND ? "
+            "ORDER BY r.day, r.time IS NULL, r.time, r.id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [
+            Appointment(
+                r[0],
+                date.fromisoformat(r[1]),
+                time.fromisoformat(r[2]) if r[2] else None,
+                r[3],
+                r[4],
+            )
+            for r in rows
+        ]
+
+    async def unanswered(self) -> list[Unanswered]:
+        """Concerns and messages to the office whose last message is the person's, oldest
+        first."""
+        rows = await self.db.fetch_all(
+            "SELECT t.id, t.kind, t.request_id, t.last_at FROM office_thread t "
+            "WHERE (SELECT m.direction FROM office_message m WHERE m.thread_id = t.id "
+            "       ORDER BY m.id DESC LIMIT 1) = 'in' "
+            "ORDER BY t.last_at, t.id"
+        )
+        return [Unanswered(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
+    async def running_out(self, until: date) -> list[RunningOut]:
+        """Lotsen still in the programme whose Führungszeugnis is valid only until ``until``
+        or earlier, soonest first."""
+        rows = await self.db.fetch_all(
+            "SELECT person_id, first_name, check_valid_until FROM lotse "
+            "WHERE status = 'active' AND coalesce(stopped, '') NOT IN ('retired', 'left') "
+            "AND check_valid_until IS NOT NULL AND check_valid_until <= ? "
+            "ORDER BY check_valid_until, person_id",
+            (until.isoformat(),),
+        )
+        return [RunningOut(r[0], r[1], date.fromisoformat(r[2])) for r in rows]
+
+    async def sending_broadcasts(self) -> list[tuple[int, datetime | None]]:
+        """Broadcasts being sent now: their mailing and when sending began."""
+        rows = await self.db.fetch_all(
+            "SELECT id, started_at FROM mailing WHERE kind = 'broadcast' AND status = 'sending' "
+            "ORDER BY id"
+        )
+        return [(r[0], from_db(r[1]) if r[1] else None) for r in rows]

@@ -97,7 +97,7 @@ class Console:
             url=self.url,
             has_page=lambda name: name in request.app.router.named_resources(),
             url_of=lambda name: str(request.app.router[name].url_for()),
-            here=request.match_info.route.name,
+            here=request.match_info.route.name or "",
             **speech(t),
             **context,
         )

@@ -57,12 +57,16 @@ def _protect(headers: web.StreamResponse | web.HTTPException) -> None:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: auth.Handler) -> web.StreamResponse:
-    """The headers above on everything, including redirects and errors."""
+    """The headers above on everything, including redirects and errors (even an error
+    page that failed itself)."""
     try:
         response = await handler(request)
     except web.HTTPException as exc:
         _protect(exc)
         raise
+    except Exception as exc:
+        log.error("console error page failed: %s", describe(exc))
+        response = web.Response(status=500, text="500")
     _protect(response)
     return response
 
