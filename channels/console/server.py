@@ -21,7 +21,17 @@ from bot.logs import describe
 from bot.services import Services
 from channels.console import auth
 from channels.console.desk import CONSOLE, DESK, Console, templates
-from channels.console.pages import audit, broadcasts, dates, figures, overview, waitlist
+from channels.console.pages import (
+    audit,
+    broadcasts,
+    concerns,
+    dates,
+    figures,
+    lotsen,
+    overview,
+    requests,
+    waitlist,
+)
 from handlers.port import Switchboard
 
 __all__ = ["HEADERS", "PAGES", "ConsoleServer", "create_app"]
@@ -32,7 +42,17 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 #: The console's sections, each a module with ``routes = web.RouteTableDef()``; the name of
 #: a section's main route is what ``base.html``'s navigation links to.
-PAGES: tuple[ModuleType, ...] = (overview, broadcasts, waitlist, dates, figures, audit)
+PAGES: tuple[ModuleType, ...] = (
+    overview,
+    requests,
+    lotsen,
+    concerns,
+    broadcasts,
+    waitlist,
+    dates,
+    figures,
+    audit,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
