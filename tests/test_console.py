@@ -5,21 +5,28 @@ audit log, and the retention of links and sessions."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import sqlite3
+import types
 from datetime import timedelta
 from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.config import CityConfig
 from bot.domain.people import Contact
 from bot.services.console import LONGEST
+from channels.console import server
 from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
 from tests.conftest import COORDINATOR_ID, RunningBot
-from tests.console import Browser, console_bot, link_in
-from tests.process import bot_env
+from tests.console import Browser, console_bot, free_port, link_in
+from tests.process import BotProcess, bot_env
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, label, onboard, t
 from tests.test_config import run_cli
 from tests.test_signal import onboard_on_signal
@@ -250,3 +257,76 @@ async def test_links_and_sessions_are_deleted_once_over(
         await desk.bot.timers.retention()
         assert (count(db, "console_link"), count(db, "console_session")) == (0, 0)
         assert (await browser.get("/")).status == 401
+
+
+failing = types.ModuleType("failing")
+failing.routes = web.RouteTableDef()  # type: ignore[attr-defined]
+
+
+@failing.routes.get("/failing/{id}", name="failing")  # type: ignore[attr-defined]
+async def _failing_page(request: web.Request) -> web.StreamResponse:
+    raise ValueError("Samiha Nasser, 0157 31415926")
+
+
+async def test_a_failing_page_logs_its_route_and_the_errors_type_only(
+    api: FakeBotAPI,
+    city: CityConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A section whose page fails, added the way every section is.
+    monkeypatch.setattr(server, "PAGES", (*server.PAGES, failing))
+    caplog.set_level(logging.DEBUG)
+    async with console_bot(api, city, tmp_path) as desk:
+        browser = await desk.signed_in()
+        token = browser.cookie("lotsen_session")
+        assert token
+        page = await browser.get("/failing/7")
+        assert page.status == 500
+        assert (
+            t("de").gettext(
+                "Something went wrong; please try again. The log names only the place in the "
+                "program, no personal data."
+            )
+            in page.html
+        )
+        assert "Samiha" not in page.html
+        for name, value in server.HEADERS.items():
+            assert page.headers[name] == value
+        # Without a session it is refused like every page.
+        assert (await desk.browser().get("/failing/7")).status == 401
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "console page failing failed: ValueError at" in logged
+    assert "Samiha" not in logged and "31415926" not in logged
+    assert token not in logged and "/signin/" not in logged
+
+
+async def test_lotsenbot_run_serves_the_console_and_stops_it_with_the_bot(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    db = tmp_path / "lotsenbot.sqlite3"
+    assert run_cli("coordinator", "add", "telegram:9100", env=bot_env(None, db)).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    bot = BotProcess(api, db, tmp_path / "bot.log", args=("--console", f"127.0.0.1:{port}"))
+    await bot.start()
+    browser = Browser(base)
+    try:
+        coordinator = api.user(9100, "Koordination", language_code="de")
+        await coordinator.send("/console")
+        message = await coordinator.wait_for_message(lambda m: link_in(m.text, base) is not None)
+        link = link_in(message.text, base)
+        assert link is not None
+        assert (await browser.sign_in(link)).status == 303
+        assert (await browser.get("/")).status == 200
+        assert await bot.terminate() == 0
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await browser.get("/")
+    finally:
+        await browser.close()
+        if bot.proc is not None and bot.proc.returncode is None:
+            await bot.kill()
+    log = bot.log()
+    assert "office console listening" in log
+    assert link.rsplit("/", 1)[1] not in log and "/signin" not in log
