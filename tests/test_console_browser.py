@@ -89,9 +89,10 @@ async def test_the_office_at_the_desk_in_chromium(
 
         browser = await pw.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:
-            page = await browser.new_page(
+            context = await browser.new_context(
                 viewport={"width": 1280, "height": 900}, accept_downloads=True
             )
+            page = await context.new_page()
             page.set_default_timeout(15_000)
             problems: list[str] = []
             page.on("pageerror", lambda error: problems.append(str(error)))
@@ -131,9 +132,15 @@ async def test_the_office_at_the_desk_in_chromium(
                 )
             )
             await page.get_by_text(offered).wait_for()
-            await page.get_by_role("navigation").get_by_role("link", name=de("Overview")).click()
-            await page.get_by_role("heading", name=de("Overview"), level=1).wait_for()
-            await screenshot(page, "console-overview.png")
+
+            # Meanwhile Amal writes to the office from her chat.
+            seen = len(amal.bot_messages())
+            await amal.send("/menu")
+            menu = await amal.wait_for_message(lambda m: has_data(m, "menu:office"), after=seen)
+            await amal.press(label("ar", "✉️ Write to the office"), message=menu)
+            await amal.wait_for_message(lambda m: has_data(m, "of:stop"))
+            await amal.send(QUESTION)
+            await coordinator.wait_for_text(QUESTION)
 
             # A broadcast in German with an Arabic translation, to everyone.
             await page.get_by_role("navigation").get_by_role("link", name=de("Broadcasts")).click()
@@ -148,20 +155,19 @@ async def test_the_office_at_the_desk_in_chromium(
             assert await page.locator('section[lang="ar"]').get_attribute("dir") == "rtl"
             await page.get_by_role("button", name=de("📤 Send now")).click()
             await page.locator("progress").wait_for()
+            # The overview, in a second tab while the broadcast goes out.
+            overview = await context.new_page()
+            await overview.goto(desk.base + "/")
+            await overview.get_by_role("heading", name=de("Overview"), level=1).wait_for()
+            await screenshot(overview, "console-overview.png")
+            await overview.close()
             finished = de("✅ <b>Broadcast finished</b> ({audience})").split("(")[0].strip()
             await page.get_by_text(finished).wait_for(timeout=60_000)
             assert polled, "the page did not follow the progress"
             assert all(sum(ARABIC in m.text for m in user.bot_messages()) == 1 for user in reached)
             assert sum(GERMAN in m.text for m in coordinator.bot_messages()) == 1
 
-            # An office message from Amal, answered at the desk, arrives on her phone.
-            seen = len(amal.bot_messages())
-            await amal.send("/menu")
-            menu = await amal.wait_for_message(lambda m: has_data(m, "menu:office"), after=seen)
-            await amal.press(label("ar", "✉️ Write to the office"), message=menu)
-            await amal.wait_for_message(lambda m: has_data(m, "of:stop"))
-            await amal.send(QUESTION)
-            await coordinator.wait_for_text(QUESTION)
+            # Amal's message, answered at the desk, arrives on her phone.
             await (
                 page.get_by_role("navigation")
                 .get_by_role("link", name=de("Concerns and messages"))
