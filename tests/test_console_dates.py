@@ -3,8 +3,10 @@ Lotsen, their answers on the desk, a move and a cancellation that reach those wh
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import subprocess
 from datetime import time, timedelta
 from html import unescape
 from pathlib import Path
@@ -13,6 +15,7 @@ from bot.config import CityConfig
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from tests.conftest import COORDINATOR_ID
 from tests.console import console_bot
+from tests.process import LOTSENBOT, bot_env
 from tests.scenario import become_lotse, invite_codes, onboard, t
 
 TITLE = "Sommerfest der Lotsen"
@@ -112,3 +115,64 @@ async def test_a_date_planned_at_the_desk_is_announced_moved_and_cancelled(
                 )
             ]
         assert actions == ["event.plan", "event.move", "event.cancel"]
+
+
+async def test_a_quiet_date_is_announced_later_and_a_rule_stopped_at_the_desk(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        (code,) = await invite_codes(api, 1)
+        mina = await become_lotse(api, 601, "Mina", ["fa"], code)
+        browser = await desk.signed_in()
+        day = (desk.bot.clock.now().astimezone(city.timezone) + timedelta(days=5)).date()
+        token = await browser.csrf("/dates")
+        quiet = await browser.post(
+            "/dates",
+            {"title": TITLE, "day": day.isoformat(), "time": "18:00", "place": "Rathaus"},
+            csrf=token,
+        )
+        assert quiet.status == 303 and quiet.location is not None
+        assert "done=saved" in quiet.location
+        event_id = int(re.findall(r"event=(\d+)", quiet.location)[0])
+        await desk.bot.handled_all()
+        assert invitations(mina) == []  # saved, not announced
+        page = (await browser.get("/dates")).html
+        assert f'action="/dates/{event_id}/announce"' in page
+        told = await browser.post(f"/dates/{event_id}/announce", {}, csrf=token)
+        assert told.status == 303
+        invitation = await mina.wait_for_message(lambda m: m in invitations(mina))
+        assert "Rathaus" in invitation.text
+        assert f'action="/dates/{event_id}/announce"' not in (await browser.get("/dates")).html
+        # Nothing planned without a title or with a day gone by.
+        empty = await browser.post(
+            "/dates", {"title": " ", "day": day.isoformat(), "time": "18:00", "place": "x"}
+        )
+        assert empty.status == 400
+
+        # A repeating rule, made on the command line, stopped at the desk.
+        made = await asyncio.to_thread(
+            subprocess.run,
+            [str(LOTSENBOT), "event", "rule", "--every", "last friday", "--time", "19:00"],
+            env=bot_env(None, desk.bot.settings.db_path),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            (rule_id,) = conn.execute("SELECT id FROM event_rule").fetchone()
+        listed = visible((await browser.get("/dates")).html)
+        assert visible(t("de").gettext("There is no repeating date yet.")) not in listed
+        stopped = await browser.post(f"/dates/rules/{rule_id}/stop", {}, csrf=token)
+        assert stopped.location == "/dates?done=stopped"
+        listed = visible((await browser.get("/dates")).html)
+        assert visible(t("de").gettext("There is no repeating date yet.")) in listed
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            actions = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT action FROM audit WHERE via = 'console' AND action LIKE 'event.%' "
+                    "ORDER BY id"
+                )
+            ]
+        assert actions == ["event.plan", "event.announce", "event.rule_stop"]
