@@ -8,22 +8,39 @@ import asyncio
 import json
 import re
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.config import CityConfig
 from bot.domain.mailings import Audience
+from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
 from handlers.broadcasts import LARGE_AUDIENCE
 from tests.conftest import COORDINATOR_ID, plain
-from tests.console import console_bot
+from tests.console import Browser, console_bot
 from tests.scenario import become_lotse, invite_codes, onboard, seed_people, t
+from tests.test_console_office import desk_with_signal
+from tests.test_signal import onboard_on_signal
 
 GERMAN = "Stammtisch am Mittwoch: Bürgergeld & <Kita>"
 ARABIC = "اجتماع يوم الأربعاء: Bürgergeld"
 HEADER = "📢"
+JSON = dict[str, Any]
+
+
+@pytest.fixture
+async def daemon() -> AsyncIterator[FakeSignalDaemon]:
+    """A fake signal-cli daemon on a free loopback port."""
+    server = FakeSignalDaemon()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 def copies(user: FakeUser) -> list[str]:
@@ -33,6 +50,18 @@ def copies(user: FakeUser) -> list[str]:
         for m in user.bot_messages()
         if any(b.get("callback_data") == bv.NEWS_OFF for row in m.buttons for b in row)
     ]
+
+
+async def followed(browser: Browser, mailing: str, seen: list[int] | None = None) -> JSON:
+    """Read a broadcast's progress as the page's script does, until it is done; each
+    reading's finished count goes to ``seen``."""
+    while True:
+        state: JSON = json.loads((await browser.get(mailing + "/progress")).html)
+        if seen is not None:
+            seen.append(int(state["finished"]))
+        if state["done"]:
+            return state
+        await asyncio.sleep(0.05)
 
 
 def audit(db_path: Path) -> list[tuple[str, str]]:
@@ -98,16 +127,7 @@ async def test_a_broadcast_from_the_desk_reaches_each_lotse_once_in_their_langua
 
         # The progress counts up to the report.
         seen: list[int] = []
-
-        async def finished() -> dict[str, object]:
-            while True:
-                state = json.loads((await browser.get(mailing + "/progress")).html)
-                seen.append(int(state["finished"]))
-                if state["done"]:
-                    return dict(state)
-                await asyncio.sleep(0.05)
-
-        state = await asyncio.wait_for(finished(), 20)
+        state = await asyncio.wait_for(followed(browser, mailing, seen), 20)
         assert state["total"] == 2 and state["sent"] == 2 and state["finished"] == 2
         assert seen == sorted(seen)
         report = text_of((await browser.get(mailing)).html)
@@ -175,3 +195,27 @@ async def test_a_large_audience_is_asked_once_more_and_a_later_one_can_be_cancel
             if via == "console" and not a.startswith("console.")
         ]
         assert actions == ["broadcast", "broadcast.cancel"]
+
+
+async def test_a_broadcast_from_the_desk_reaches_a_signal_phone_in_its_language(
+    api: FakeBotAPI, daemon: FakeSignalDaemon, city: CityConfig, tmp_path: Path
+) -> None:
+    async with desk_with_signal(api, daemon, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        nour = daemon.user("+4917011110042", "Nour")
+        await onboard_on_signal(nour, "ar")
+        browser = await desk.signed_in()
+        saved = await browser.post(
+            "/broadcasts/draft",
+            {"text": GERMAN, "audience": "language:ar", "tr_ar": ARABIC},
+            csrf=await browser.csrf("/broadcasts"),
+        )
+        assert saved.status == 303
+        sent = await browser.post("/broadcasts/send", {"when": "now"})
+        assert sent.status == 303 and sent.location is not None
+        copy = await nour.wait_for_text(ARABIC)
+        assert GERMAN not in copy.text
+        await asyncio.wait_for(followed(browser, sent.location), 20)
+        assert sum(ARABIC in m.text for m in nour.bot_messages()) == 1
+        assert copies(coordinator) == []  # German: not in the audience
