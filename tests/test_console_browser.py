@@ -70,7 +70,7 @@ async def test_the_office_at_the_desk_in_chromium(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path, chromium: Path
 ) -> None:
     # A slow pace, so that the broadcast's progress is there to be watched.
-    paced = dataclasses.replace(city, mailings=MailingRules(per_second=6, report_every=1.0))
+    paced = dataclasses.replace(city, mailings=MailingRules(per_second=4, report_every=1.0))
     async with console_bot(api, paced, tmp_path) as desk, async_playwright() as pw:
         coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
         await onboard(coordinator, "de")
@@ -155,6 +155,8 @@ async def test_the_office_at_the_desk_in_chromium(
             assert await page.locator('section[lang="ar"]').get_attribute("dir") == "rtl"
             await page.get_by_role("button", name=de("📤 Send now")).click()
             await page.locator("progress").wait_for()
+            counter = page.locator('main p [data-count="finished"]')
+            before = await counter.inner_text()
             # The overview, in a second tab while the broadcast goes out.
             overview = await context.new_page()
             await overview.goto(desk.base + "/")
@@ -162,6 +164,14 @@ async def test_the_office_at_the_desk_in_chromium(
             await screenshot(overview, "console-overview.png")
             await overview.close()
             finished = de("✅ <b>Broadcast finished</b> ({audience})").split("(")[0].strip()
+            # The numbers count up on the page (the script reads the progress once a second)
+            # until the page shows the final report.
+            await page.wait_for_function(
+                "before => {"
+                " const field = document.querySelector('main p [data-count=\"finished\"]');"
+                " return field !== null && field.textContent !== before; }",
+                arg=before,
+            )
             await page.get_by_text(finished).wait_for(timeout=60_000)
             assert polled, "the page did not follow the progress"
             assert all(sum(ARABIC in m.text for m in user.bot_messages()) == 1 for user in reached)

@@ -1,7 +1,7 @@
 // The office console's one script: live progress of a mailing.
 //
 // An element with data-progress="<url>" is updated from that JSON endpoint once a second:
-// its <progress> bar and each [data-count="<name>"] element. When the mailing is finished,
+// its <progress> bar and every [data-count="<name>"] element. When the mailing is finished,
 // the page is loaded again and shows the server's final report. Without this script the page
 // still works: it shows the state of the moment and a link to look again.
 (function () {
@@ -20,10 +20,12 @@
       bar.value = state.finished;
     }
     Object.keys(state).forEach(function (name) {
-      var field = box.querySelector('[data-count="' + name + '"]');
-      if (field && typeof state[name] === "number") {
-        field.textContent = numbers.format(state[name]);
+      if (typeof state[name] !== "number") {
+        return;
       }
+      box.querySelectorAll('[data-count="' + name + '"]').forEach(function (field) {
+        field.textContent = numbers.format(state[name]);
+      });
     });
   }
 
