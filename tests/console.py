@@ -28,6 +28,7 @@ from bot.clock import ManualClock
 from bot.config import CityConfig
 from bot.services import Services
 from channels.console.server import create_app
+from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers.port import Switchboard
 from tests.conftest import COORDINATOR_ID, RunningBot, start_bot
@@ -212,9 +213,10 @@ async def console_bot(
     *,
     clock: ManualClock | None = None,
     prefix: str = "",
+    signal: FakeSignalDaemon | None = None,
 ) -> AsyncIterator[ConsoleBot]:
     """The bot with its console on a free loopback port (under ``prefix``, e.g. ``/desk``,
-    as behind a proxy that publishes it there)."""
+    as behind a proxy that publishes it there), on Signal too with ``signal``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}{prefix}"
     bot = await start_bot(
@@ -222,6 +224,7 @@ async def console_bot(
         city,
         tmp_path / "lotsenbot.sqlite3",
         clock,
+        signal,
         console=("127.0.0.1", port),
         console_url=base if prefix else None,
     )
