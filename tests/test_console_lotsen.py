@@ -29,7 +29,7 @@ def console_audit(bot: RunningBot) -> list[tuple[str, int | None]]:
 
 def names(html: str) -> list[str]:
     """The Lotsen the roster lists, in order."""
-    return re.findall(r'<td><a href="/lotsen/\d+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/lotsen/\d+">([^<]+)</a></td>', html)
 
 
 def person_of(bot: RunningBot, name: str) -> int:
