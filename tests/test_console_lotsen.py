@@ -65,6 +65,8 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
         assert names((await browser.get("/lotsen")).html) == ["Bo", "Zora"]
         assert names((await browser.get("/lotsen?language=ar")).html) == ["Zora"]
         assert names((await browser.get("/lotsen?sort=load")).html) == ["Zora", "Bo"]
+        for by in ("hours", "seen"):  # the same this year and today: by name then
+            assert names((await browser.get(f"/lotsen?sort={by}")).html) == ["Bo", "Zora"]
         assert names((await browser.get("/lotsen?state=suspended")).html) == []
 
         # The card: the case, and the programme's dates saved.

@@ -5,6 +5,7 @@ cases, hours and expenses; suspending, reinstating, retiring — the roster's se
 from __future__ import annotations
 
 from datetime import date, datetime
+from math import inf
 
 from aiohttp import web
 from markupsafe import Markup
@@ -64,12 +65,9 @@ def _sorted(entries: list[RosterEntry], by: str) -> list[RosterEntry]:
         return sorted(ordered, key=lambda e: -e.lotse.open_cases)
     if by == "hours":
         return sorted(ordered, key=lambda e: -e.hours_this_year)
-    if by == "seen":
-        never = datetime.min.replace(tzinfo=None)
+    if by == "seen":  # the latest first, those never seen last
         return sorted(
-            ordered,
-            key=lambda e: e.lotse.seen_at.replace(tzinfo=None) if e.lotse.seen_at else never,
-            reverse=True,
+            ordered, key=lambda e: -e.lotse.seen_at.timestamp() if e.lotse.seen_at else inf
         )
     return ordered
 
