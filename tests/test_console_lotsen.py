@@ -11,10 +11,18 @@ from pathlib import Path
 from bot.config import CityConfig
 from bot.domain.lotsen import LotseStatus
 from channels.telegram.fakeapi import FakeBotAPI
-from handlers import asking_views, roster_views
-from tests.conftest import RunningBot, plain
+from handlers import asking_views, coordination_views, roster_views
+from tests.conftest import COORDINATOR_ID, RunningBot, plain
 from tests.console import console_bot
-from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, onboard, t
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    has_data,
+    invite_codes,
+    label,
+    onboard,
+    t,
+)
 from tests.test_console_requests import stored
 
 
@@ -29,7 +37,7 @@ def console_audit(bot: RunningBot) -> list[tuple[str, int | None]]:
 
 def names(html: str) -> list[str]:
     """The Lotsen the roster lists, in order."""
-    return re.findall(r'<td><a href="/lotsen/\d+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/lotsen/\d+">([^<]+)</a></td>', html)
 
 
 def person_of(bot: RunningBot, name: str) -> int:
@@ -57,6 +65,8 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
         assert names((await browser.get("/lotsen")).html) == ["Bo", "Zora"]
         assert names((await browser.get("/lotsen?language=ar")).html) == ["Zora"]
         assert names((await browser.get("/lotsen?sort=load")).html) == ["Zora", "Bo"]
+        for by in ("hours", "seen"):  # the same this year and today: by name then
+            assert names((await browser.get(f"/lotsen?sort={by}")).html) == ["Bo", "Zora"]
         assert names((await browser.get("/lotsen?state=suspended")).html) == []
 
         # The card: the case, and the programme's dates saved.
@@ -150,3 +160,37 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
             ("expense.approve", bo_id),
             ("invite.create", None),
         ]
+
+
+async def test_an_application_approved_or_rejected_at_the_desk_reaches_the_applicant(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        applicants = []
+        for user_id, name in ((903, "Bea"), (904, "Cem")):
+            applicant = api.user(user_id, name, language_code="de")
+            await onboard(applicant, "de")
+            await applicant.press(label("de", "🧭 I am a Lotse"))
+            await applicant.press(label("de", "🙋 Ask for approval"))
+            await coordinator.wait_for_text(name)
+            applicants.append(applicant)
+        bea, cem = applicants
+        browser = await desk.signed_in()
+        bea_id, cem_id = person_of(desk.bot, "Bea"), person_of(desk.bot, "Cem")
+        card = await browser.get(f"/lotsen/{bea_id}")
+        assert f'action="/lotsen/{bea_id}/decide"' in card.html
+        token = await browser.csrf(f"/lotsen/{bea_id}")
+
+        done = await browser.post(f"/lotsen/{bea_id}/decide", {"decision": "approve"}, csrf=token)
+        assert done.location == f"/lotsen/{bea_id}?done=approved"
+        await bea.wait_for_text("🎉")
+        again = await browser.post(f"/lotsen/{bea_id}/decide", {"decision": "reject"}, csrf=token)
+        assert again.location == f"/lotsen/{bea_id}?done=refused"
+
+        done = await browser.post(f"/lotsen/{cem_id}/decide", {"decision": "reject"}, csrf=token)
+        assert done.location == "/lotsen"
+        await cem.wait_for_text(plain(coordination_views.rejected(t("de"), city)))
+        assert names((await browser.get("/lotsen")).html) == ["Bea"]
+        assert console_audit(desk.bot) == [("lotse.approve", bea_id), ("lotse.reject", cem_id)]

@@ -91,6 +91,7 @@ async def test_a_concern_answered_from_the_desk_reaches_the_person_on_telegram(
         de = t("de")
         assert plain(de.gettext("Did not come to the appointment")) in plain(page.html)
         assert 'href="/requests/1"' in page.html
+        assert re.search(r'<a href="/lotsen/\d+">Ada</a>', page.html)  # her card, to act on
 
         token = await browser.csrf("/concerns/1")
         empty = await browser.post("/concerns/1/answer", {"text": "  "}, csrf=token)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from html.parser import HTMLParser
 from pathlib import Path
 
 from bot.config import CityConfig
@@ -158,3 +159,55 @@ async def test_assign_cancel_and_reopen_reach_the_people_and_are_audited(
             ("request.cancel", 2),
             ("request.reopen", 2),
         ]
+
+
+class _Controls(HTMLParser):
+    """The form controls of a page, the ids its labels name, and every id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labelled: set[str] = set()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if tag == "label" and found.get("for"):
+            self.labelled.add(str(found["for"]))
+        if tag in ("select", "textarea") or (tag == "input" and found.get("type") != "hidden"):
+            self.controls.append(found)
+
+
+async def test_every_control_of_the_pages_is_labelled(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    """Keyboard and screen-reader use: each field has its label, each id is unique, and each
+    button says what it does."""
+    async with console_bot(api, city, tmp_path) as desk:
+        await world(desk)
+        browser = await desk.signed_in()
+        paths = [
+            "/requests",
+            "/requests/1",
+            "/requests/2",
+            "/lotsen",
+            "/lotsen/1",
+            "/lotsen/invitations",
+            "/concerns",
+        ]
+        checked = 0
+        for path in paths:
+            page = await browser.get(path)
+            assert page.status == 200, path
+            parsed = _Controls()
+            parsed.feed(page.html)
+            checked += len(parsed.controls)
+            for control in parsed.controls:
+                named = control.get("aria-label") or control.get("id") in parsed.labelled
+                assert named, (path, control)
+            assert len(parsed.ids) == len(set(parsed.ids)), path
+            buttons = re.findall(r"<button[^>]*>([^<]*)</button>", page.html)
+            assert buttons and all(label.strip() for label in buttons), path
+        assert checked >= 17  # the filters, the assignment, the card's dates and reason

@@ -97,9 +97,12 @@ async def thread(request: web.Request) -> web.StreamResponse:
     found = await _thread_or_404(desk)
     messages = await services.office.messages(found)
     person = await services.people.by_id(found.person_id)
-    side = None
+    side, lotse = None, None
     if found.kind == "concern":
         side = t.gettext("the Lotse") if found.side == "lotse" else t.gettext("the person helped")
+        case = await services.requests.get(found.request_id) if found.request_id else None
+        if case is not None and case.lotse_id is not None:
+            lotse = await services.lotsen.by_person_id(case.lotse_id)
     done = request.query.get("done", "")
     await desk.record(f"{found.kind}.view", found.person_id, found.request_id)
     return desk.render(
@@ -107,6 +110,7 @@ async def thread(request: web.Request) -> web.StreamResponse:
         thread=found,
         what=kind_label(t, found),
         side=side,
+        lotse=lotse,
         language=language_name(found.language),
         channel=person.contact.channel.capitalize() if person is not None else None,
         messages=[

@@ -5,6 +5,7 @@ cases, hours and expenses; suspending, reinstating, retiring — the roster's se
 from __future__ import annotations
 
 from datetime import date, datetime
+from math import inf
 
 from aiohttp import web
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.roster import MAX_REASON, Filter, RosterService
 from channels.console.desk import Desk
 from channels.console.pages.requests import state_label as request_state
+from handlers.coordination import decide_application
 from handlers.office import decide_expense
 from handlers.request_views import languages_label, topic_label
 from handlers.roster_views import state_label
@@ -63,12 +65,9 @@ def _sorted(entries: list[RosterEntry], by: str) -> list[RosterEntry]:
         return sorted(ordered, key=lambda e: -e.lotse.open_cases)
     if by == "hours":
         return sorted(ordered, key=lambda e: -e.hours_this_year)
-    if by == "seen":
-        never = datetime.min.replace(tzinfo=None)
+    if by == "seen":  # the latest first, those never seen last
         return sorted(
-            ordered,
-            key=lambda e: e.lotse.seen_at.replace(tzinfo=None) if e.lotse.seen_at else never,
-            reverse=True,
+            ordered, key=lambda e: -e.lotse.seen_at.timestamp() if e.lotse.seen_at else inf
         )
     return ordered
 
@@ -173,6 +172,7 @@ async def card(request: web.Request) -> web.StreamResponse:
             {"expense": e, "amount": t.euros(e.cents), "state": _expense_state(t, e.state)}
             for e in expenses
         ],
+        pending=lotse.status is LotseStatus.PENDING,
         active=lotse.status is LotseStatus.ACTIVE,
         suspended=lotse.status is LotseStatus.SUSPENDED,
         max_reason=MAX_REASON,
@@ -197,6 +197,25 @@ def _expense_state(t: Texts, state: ExpenseState) -> str:
         ExpenseState.REJECTED: t.gettext("rejected"),
     }
     return labels[state]
+
+
+@routes.post(r"/lotsen/{id:\d+}/decide", name="lotsen_decide")
+async def decide(request: web.Request) -> web.StreamResponse:
+    """Approve or reject an application (``decision``): the applicant hears of it as when
+    decided in chat."""
+    desk = Desk.of(request)
+    number = await _lotse_id(desk)
+    decision = (await desk.form()).get("decision", "")
+    lotse = await desk.services.lotsen.by_person_id(number)
+    if decision not in ("approve", "reject") or lotse is None:
+        raise desk.redirect(f"/lotsen/{number}?done=invalid")
+    approve = decision == "approve"
+    if not await decide_application(desk.services, desk.switchboard, lotse, approve):
+        raise desk.redirect(f"/lotsen/{number}?done=refused")
+    await desk.record(f"lotse.{decision}", number)
+    if not approve:  # a rejected applicant has no card
+        raise desk.redirect("/lotsen")
+    raise desk.redirect(f"/lotsen/{number}?done=approved")
 
 
 @routes.post(r"/lotsen/{id:\d+}/records", name="lotsen_records")

@@ -10,13 +10,13 @@ from datetime import date
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.domain.lotsen import Lotse
 from bot.domain.requests import OPEN_STATES, Moment, Request, RequestFilter, Status
 from bot.i18n import LANGUAGES, Texts, language_name
 from channels.console.desk import Desk
+from handlers.coordination_views import assignee
 from handlers.request_views import languages_label, summary, topic_label, when_label
 
-__all__ = ["lotse_choice", "routes", "state_label"]
+__all__ = ["routes", "state_label"]
 
 routes = web.RouteTableDef()
 
@@ -44,18 +44,6 @@ def state_label(t: Texts, status: Status) -> str:
         Status.DRAFT: t.gettext("not sent yet"),
     }
     return labels[status]
-
-
-def lotse_choice(t: Texts, lotse: Lotse, paused: bool) -> str:
-    """A Lotse as the chat's manual assignment lists them (marks: paused, full)."""
-    marks = ("⏸ " if paused else "") + ("⛔ " if lotse.full else "")
-    return marks + t.gettext(
-        "{name} · {languages} · {open}/{max} cases",
-        name=lotse.first_name,
-        languages=" ".join(code.upper() for code in LANGUAGES if code in lotse.languages),
-        open=str(lotse.open_cases),
-        max=str(lotse.max_open),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +229,7 @@ async def one(request: web.Request) -> web.StreamResponse:
     lotsen: list[tuple[int, str]] = []
     if found.status in OPEN_STATES:
         lotsen = [
-            (lotse.person_id, lotse_choice(t, lotse, lotse.paused(now)))
+            (lotse.person_id, assignee(t, lotse, now))
             for lotse in await services.lotsen.for_assignment(found)
         ]
     lotse = await services.lotsen.by_person_id(found.lotse_id) if found.lotse_id else None
