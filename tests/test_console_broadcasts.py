@@ -131,6 +131,7 @@ async def test_a_broadcast_from_the_desk_reaches_each_lotse_once_in_their_langua
         assert state["total"] == 2 and state["sent"] == 2 and state["finished"] == 2
         assert seen == sorted(seen)
         report = text_of((await browser.get(mailing)).html)
+        assert f'<a href="{mailing}">' in (await browser.get("/broadcasts")).html  # listed
         assert plain(de.ngettext("{n} recipient in all.", "{n} recipients in all.", 2)) in report
 
         arabic = await yusuf.wait_for_message(lambda m: m.text.startswith(HEADER))

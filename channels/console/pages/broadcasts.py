@@ -9,6 +9,7 @@ it in one transaction, so a form sent twice sends once.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 from aiohttp import web
 from markupsafe import Markup
@@ -34,7 +35,7 @@ def shown(markup: str) -> Markup:
 
 def _escaped(text: str) -> str:
     """Typed text in the conversation's markup (the text area is plain text)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text, quote=False)
 
 
 def _typed(markup: str | None) -> str:
@@ -68,8 +69,7 @@ async def _compose(
     status: int = 200,
     problem: str | None = None,
 ) -> web.Response:
-    t = desk.t
-    waiting = [(m, b, bv.audience_label(t, b.audience)) for m, b in await _recent(desk)]
+    recent = await desk.services.broadcasts.recent(20)
     return desk.render(
         "broadcasts.html",
         status,
@@ -80,13 +80,8 @@ async def _compose(
         languages=_languages(desk),
         translations={code: _typed(text) for code, text in draft.translations.items()},
         own=language_name(desk.person.language),
-        recent=waiting,
-        report=lambda m, b: _report_line(desk, m, b),
+        recent=[(mailing, _report_line(desk, mailing, b)) for mailing, b in recent],
     )
-
-
-async def _recent(desk: Desk) -> list[tuple[Mailing, Broadcast]]:
-    return await desk.services.broadcasts.recent(20)
 
 
 def _report_line(desk: Desk, mailing: Mailing, broadcast: Broadcast) -> Markup:
