@@ -17,6 +17,7 @@ from tests.conftest import COORDINATOR_ID
 from tests.console import console_bot
 from tests.process import LOTSENBOT, bot_env
 from tests.scenario import become_lotse, invite_codes, onboard, t
+from tests.test_console_requests import _Controls
 
 TITLE = "Sommerfest der Lotsen"
 
@@ -176,3 +177,46 @@ async def test_a_quiet_date_is_announced_later_and_a_rule_stopped_at_the_desk(
                 )
             ]
         assert actions == ["event.plan", "event.announce", "event.rule_stop"]
+
+
+async def test_every_control_of_the_desks_other_pages_is_labelled(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    """Keyboard and screen-reader use on the broadcasts, waiting list, dates, figures and audit
+    pages: each field has its label, each id is unique, each button says what it does."""
+    async with console_bot(api, city, tmp_path) as desk:
+        (code,) = await invite_codes(api, 1)
+        await become_lotse(api, 601, "Mina", ["fa"], code)
+        browser = await desk.signed_in()
+        token = await browser.csrf("/dates")
+        today = desk.bot.clock.now().astimezone(city.timezone).date()
+        day = (today + timedelta(days=9)).isoformat()
+        form = {"title": TITLE, "day": day, "time": "18:00", "place": "Rathaus"}
+        assert (await browser.post("/dates", form, csrf=token)).status == 303
+        training = {
+            "day": day,
+            "time": "10:00",
+            "place": "Rathaus",
+            "capacity": "12",
+            "confirm_by": (today + timedelta(days=3)).isoformat(),
+        }
+        assert (await browser.post("/waitlist/trainings", training, csrf=token)).status == 303
+        draft = {"text": "Neuigkeiten", "audience": "lotsen"}
+        assert (await browser.post("/broadcasts/draft", draft, csrf=token)).status == 303
+        paths = ["/broadcasts", "/broadcasts/draft", "/waitlist", "/dates", "/dates/1/cancel"]
+        paths += ["/figures", "/audit"]
+        checked = 0
+        for path in paths:
+            page = await browser.get(path)
+            assert page.status == 200, path
+            parsed = _Controls()
+            parsed.feed(page.html)
+            checked += len(parsed.controls)
+            for control in parsed.controls:
+                named = control.get("aria-label") or control.get("id") in parsed.labelled
+                assert named, (path, control)
+            assert len(parsed.ids) == len(set(parsed.ids)), path
+            buttons = re.findall(r"<button[^>]*>([^<]*)</button>", page.html)
+            assert buttons and all(label.strip() for label in buttons), path
+        # the text and its 12 translations, the audience, the training's and the date's fields
+        assert checked >= 40
