@@ -26,10 +26,11 @@ from channels.console import server
 from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
-from tests.conftest import COORDINATOR_ID, RunningBot
+from tests.conftest import COORDINATOR_ID, RunningBot, eventually
 from tests.console import Browser, console_bot, free_port, link_in
 from tests.process import BotProcess, bot_env
 from tests.scenario import ask_for_lotse, become_lotse, has_data, invite_codes, label, onboard, t
+from tests.test_broadcasts import compose, final_report
 from tests.test_config import run_cli
 from tests.test_signal import onboard_on_signal
 
@@ -353,3 +354,36 @@ async def test_a_console_port_in_use_stops_the_bot_with_one_line(
     last = bot.log().strip().splitlines()[-1]
     assert last.startswith(f"lotsenbot: the office console cannot listen on 127.0.0.1:{port} (")
     assert "Traceback" not in bot.log()
+
+
+async def test_the_overview_shows_a_broadcast_being_sent_and_its_progress(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        for number in (5201, 5202):
+            await onboard(api.user(number, "Mitglied", language_code="de"), "de")
+        browser = await desk.signed_in()
+        de = t("de")
+        idle = text_of((await browser.get("/")).html)
+        assert de.gettext("Broadcasts being sent") in idle
+        assert de.gettext("Broadcast {number}", number=1) not in idle
+        await compose(coordinator, "Neue Sprachkurse ab Januar", "everyone")
+        # The copies wait at Telegram's door: the broadcast is being sent.
+        api.hold("sendMessage")
+        await coordinator.press(data="bc:send")
+        sending_sql = "SELECT count(*) FROM mailing WHERE kind = 'broadcast' AND status = 'sending'"
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            await eventually(lambda: conn.execute(sending_sql).fetchone() == (1,))
+        sending = text_of((await browser.get("/")).html)
+        listed = sending.split(de.gettext("Broadcasts being sent"), 1)[1]
+        assert de.gettext("Broadcast {number}", number=1) in listed
+        assert "Neue Sprachkurse" not in sending
+        total = count(desk.bot.settings.db_path, "delivery")
+        assert total >= 2
+        assert de.gettext("{done} of {total} done", done=0, total=total) in listed
+        api.release("sendMessage")
+        await api.wait_until(lambda: final_report(coordinator))
+        done = text_of((await browser.get("/")).html)
+        assert de.gettext("Broadcast {number}", number=1) not in done
