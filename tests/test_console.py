@@ -4,9 +4,11 @@ audit log, and the retention of links and sessions."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
+import socket
 import sqlite3
 import types
 from datetime import timedelta
@@ -330,3 +332,24 @@ async def test_lotsenbot_run_serves_the_console_and_stops_it_with_the_bot(
     log = bot.log()
     assert "office console listening" in log
     assert link.rsplit("/", 1)[1] not in log and "/signin" not in log
+
+
+async def test_a_console_port_in_use_stops_the_bot_with_one_line(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = BotProcess(
+            api,
+            tmp_path / "db.sqlite3",
+            tmp_path / "bot.log",
+            args=("--console", f"127.0.0.1:{port}"),
+        )
+        await bot.spawn()
+        assert bot.proc is not None
+        assert await asyncio.wait_for(bot.proc.wait(), 60) == 2
+    last = bot.log().strip().splitlines()[-1]
+    assert last.startswith(f"lotsenbot: the office console cannot listen on 127.0.0.1:{port} (")
+    assert "Traceback" not in bot.log()

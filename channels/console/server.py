@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.config import ConfigError
 from bot.logs import describe
 from bot.services import Services
 from channels.console import auth
@@ -133,7 +134,13 @@ class ConsoleServer:
         """Listen (no access log: addresses can carry a sign-in token)."""
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(
+                f"the office console cannot listen on {self.host}:{self.port} ({exc.strerror})"
+            ) from None
         log.info("office console listening on port %d", self.port)
 
     async def stop(self) -> None:
