@@ -75,9 +75,10 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lotsenbot demo --port $(or $(PORT),8080)
 
-## Extract messages from the code into locales/messages.pot and merge into every catalog.
+## Extract messages from the code and the console's templates (babel.cfg) into
+## locales/messages.pot and merge into every catalog.
 extract: $(STAMP)
-	$(BIN)/pybabel extract --no-location --sort-output --project Lotsenbot --version 0.1 --copyright-holder "Lotsenbot contributors" -k N_ -o locales/messages.pot bot handlers
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project Lotsenbot --version 0.1 --copyright-holder "Lotsenbot contributors" -k N_ -o locales/messages.pot .
 
 update-catalogs: extract
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -i locales/messages.pot -d locales -D messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,13 +13,14 @@ from pathlib import Path
 
 from bot import logs
 from bot.clock import SystemClock
-from bot.config import CityConfig, ConfigError, Settings, load_city
+from bot.config import CityConfig, ConfigError, Settings, console_listen, load_city
 from bot.domain.events import Pattern
 from bot.domain.people import Contact
 from bot.files import write_private
 from bot.office_cli import add_lotsen_parser, coordinators, lotsen
 from bot.services import Repositories
 from bot.services.audit import AuditService
+from bot.services.console import ConsoleService
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
 from bot.services.mailings import MailingService
@@ -26,6 +28,7 @@ from bot.services.office import OfficeService
 from bot.services.people import PeopleService
 from bot.services.stats import EXPORTS, FORMATS, Export, StatsService
 from bot.storage.audit import AuditRepository
+from bot.storage.console import ConsoleRepository
 from bot.storage.database import Database, DatabaseError, backup_database
 from bot.storage.dialogs import DialogsRepository
 from bot.storage.lotsen import LotsenRepository
@@ -56,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1:8443",
         help="where the webhook server listens, behind a reverse proxy (default %(default)s)",
     )
+    run.add_argument(
+        "--console",
+        metavar="HOST:PORT",
+        help="serve the office console here, behind a reverse proxy "
+        "(default: LOTSENBOT_CONSOLE_LISTEN; none without either)",
+    )
     demo = commands.add_parser(
         "demo", help="try the bot in a browser: offline, with a simulated Telegram"
     )
@@ -80,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("id", type=int)
     add_lotsen_parser(commands)
+    console_link = commands.add_parser(
+        "console-link",
+        help="a one-time sign-in link to the office console (10 minutes) for a coordinator",
+    )
+    console_link.add_argument("id", type=int, help="the coordinator's id ('coordinator list')")
     backup = commands.add_parser("backup", help="copy the database safely, also while it runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     invite = commands.add_parser("invite", help="print one-time invitation codes for new Lotsen")
@@ -143,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "run":
+            if args.console:
+                listen = console_listen(args.console, "--console")
+                settings = dataclasses.replace(settings, console_listen=listen)
             settings.require_channel()
             city = load_city(settings.config_path)
             from channels.runner import serve
@@ -178,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             run = coordinators if args.command == "coordinator" else lotsen
             for line in asyncio.run(_office(settings, city, run, args)):
                 print(line)
+        elif args.command == "console-link":
+            city = load_city(settings.config_path)
+            print(asyncio.run(_console_link(settings, city, args.id)))
         elif args.command == "backup":
             pages = backup_database(settings.db_path, args.file)
             print(f"backed up {pages} pages to {args.file}")
@@ -227,6 +247,30 @@ async def _add_coordinator(settings: Settings, city: CityConfig, contact: Contac
         await people.add_coordinator(contact)
         person = await people.find(contact)
         await _audit_log(db, city).record(None, "coordinator.add", person.id if person else None)
+    finally:
+        await db.close()
+
+
+async def _console_link(settings: Settings, city: CityConfig, person_id: int) -> str:
+    base = settings.console_base
+    if base is None:
+        raise ConfigError(
+            "LOTSENBOT_CONSOLE_LISTEN is not set: the bot runs without the office console"
+        )
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        clock = SystemClock()
+        people = PeopleService(PeopleRepository(db), city, clock)
+        if await people.coordinator(person_id) is None:
+            raise ConfigError(f"{person_id} is not a coordinator (see 'coordinator list')")
+        audit = _audit_log(db, city)
+        console = ConsoleService(ConsoleRepository(db), people, audit, clock, base)
+        link = await console.link(person_id)
+        if link is None:
+            raise ConfigError("too many links for this coordinator just now; wait 10 minutes")
+        await audit.record(None, "console.link", person_id)
+        return link
     finally:
         await db.close()
 

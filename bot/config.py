@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "StammtischRules",
     "TrainingRules",
+    "console_listen",
     "load_city",
 ]
 
@@ -55,6 +56,13 @@ class Settings:
     #: Where signal-cli keeps the files people send (its ``attachments`` folder), so that
     #: the bot erases them when no request needs them; None: signal-cli keeps them.
     signal_attachments: Path | None = None
+    #: Where the office console listens (``127.0.0.1:8090``, behind the TLS proxy); None:
+    #: no console.
+    console_listen: tuple[str, int] | None = None
+    #: Where the proxy publishes it (``https://lotsen.dorsten.de/desk``): the start of every
+    #: sign-in link, and the path the console's pages are served under. None: the listening
+    #: address itself (``http://127.0.0.1:8090``), for trying it out on the same machine.
+    console_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,7 +85,19 @@ class Settings:
             (env.get("LOTSENBOT_SIGNAL_URL", "").strip().rstrip("/") or None),
             (env.get("LOTSENBOT_SIGNAL_ACCOUNT", "").strip() or None),
             _path(env, "LOTSENBOT_SIGNAL_ATTACHMENTS"),
+            console_listen(env.get("LOTSENBOT_CONSOLE_LISTEN", "")),
+            _console_url(env.get("LOTSENBOT_CONSOLE_URL", "")),
         )
+
+    @property
+    def console_base(self) -> str | None:
+        """The console's public address without a trailing slash (None: no console)."""
+        if self.console_listen is None:
+            return None
+        if self.console_url is not None:
+            return self.console_url
+        host, port = self.console_listen
+        return f"http://{host}:{port}"
 
     def require_channel(self) -> None:
         """Stop with a message naming the variables unless at least one channel is set up
@@ -137,6 +157,29 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         return Path(path).read_text(encoding="utf-8").strip() or None
     except OSError as exc:
         raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
+
+
+def console_listen(value: str, name: str = "LOTSENBOT_CONSOLE_LISTEN") -> tuple[str, int] | None:
+    """``HOST:PORT`` where the console listens (empty: none)."""
+    value = value.strip()
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name} must be HOST:PORT, e.g. 127.0.0.1:8090 (got {value!r})")
+    return host.strip("[]"), int(port)
+
+
+def _console_url(value: str) -> str | None:
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", value):
+        raise ConfigError(
+            "LOTSENBOT_CONSOLE_URL must be the console's public address, "
+            f"e.g. https://lotsen.dorsten.de/desk (got {value!r})"
+        )
+    return value
 
 
 def _path(env: Mapping[str, str], name: str) -> Path | None:

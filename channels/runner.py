@@ -17,6 +17,7 @@ from bot.i18n import warm_up
 from bot.scheduler import Timers
 from bot.services import Repositories, Services, build_services
 from bot.storage.database import Database
+from channels.console.server import ConsoleServer
 from channels.signal.channel import SignalChannel
 from channels.telegram.channel import TelegramChannel
 from channels.telegram.webhook import Webhook
@@ -85,7 +86,9 @@ async def serve(
             city, repos.people, repos.lotsen, repos.requests, clock, switchboard
         )
         mailer = MessengerMailer(city, switchboard)
-        services = build_services(repos, city, clock, notifier, mailer)
+        services = build_services(
+            repos, city, clock, notifier, mailer, console_url=settings.console_base
+        )
         for channel in channels:
             if not await channel.connect(stop):
                 return
@@ -101,6 +104,11 @@ async def serve(
             clock,
         )
         await timers.start()
+        # The office console: one more adapter on the same services, if it is set up.
+        console = None
+        if settings.console_listen is not None and settings.console_base is not None:
+            host, port = settings.console_listen
+            console = ConsoleServer(services, switchboard, host, port, settings.console_base)
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)
         warm_up(city.timezone)
@@ -110,11 +118,15 @@ async def serve(
         gc.freeze()
         log.info("Lotsenbot is running")
         try:
+            if console is not None:
+                await console.start()
             # One failing channel (e.g. a token refused) stops the others too.
             async with asyncio.TaskGroup() as group:
                 for channel in channels:
                     group.create_task(channel.run(db, clock, stop))
         finally:
+            if console is not None:
+                await console.stop()
             await timers.stop()
             for channel in channels:
                 await channel.stop()

@@ -130,6 +130,7 @@ class DemoSite:
         app.router.add_post("/api/people/{id}/send", self._send)
         app.router.add_post("/api/people/{id}/attach", self._attach)
         app.router.add_post("/api/people/{id}/press", self._press)
+        app.router.add_post("/api/people/{id}/console", self._console)
         app.router.add_post("/api/clock", self._clock)
         app.router.add_post("/api/reset", self._reset)
         return app
@@ -246,6 +247,16 @@ class DemoSite:
         except (LookupError, ValueError):
             raise web.HTTPBadRequest(text="no such button") from None
         return web.json_response({"query_id": query_id})
+
+    async def _console(self, request: web.Request) -> web.StreamResponse:
+        """*Open the office console*: the coordinator asks for a sign-in link in the chat."""
+        world = self._ready()
+        await _body(request)
+        try:
+            url = await world.console_link(_person(request, world))
+        except LookupError:
+            raise web.HTTPConflict(text="only a coordinator on Telegram signs in") from None
+        return web.json_response({"url": url})
 
     async def _clock(self, request: web.Request) -> web.StreamResponse:
         world = self._ready()

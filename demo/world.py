@@ -16,6 +16,8 @@ import contextlib
 import json
 import logging
 import os
+import re
+import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -102,6 +104,8 @@ class DemoWorld:
         self.people = PeopleService(PeopleRepository(self.db), city, self.clock)
         self.lotsen = LotsenService(LotsenRepository(self.db), city, self.clock)
         self.timers: Timers | None = None
+        #: The office console's address, once the bot serves it (on a free loopback port).
+        self.console_url: str | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._save_handle: asyncio.TimerHandle | None = None
@@ -137,6 +141,8 @@ class DemoWorld:
         await self.api.start()
         await self.signal.start()
         self.api.on_change = self.signal.on_change = self._changed
+        console_port = _free_port()
+        self.console_url = f"http://127.0.0.1:{console_port}"
         settings = Settings(
             DEMO_TOKEN,
             self.api.url,
@@ -144,6 +150,7 @@ class DemoWorld:
             self.config_path,
             signal_url=self.signal.url,
             signal_account=SIGNAL_ACCOUNT,
+            console_listen=("127.0.0.1", console_port),
         )
         started: list[Timers] = []
         self._task = asyncio.create_task(
@@ -282,6 +289,27 @@ class DemoWorld:
         if phone.messenger != "signal":
             raise LookupError("not on Signal")
         return self.signal.user(phone.number)
+
+    async def console_link(self, user_id: int) -> str:
+        """The coordinator on this phone sends /console in their own chat; the sign-in link
+        the bot answers with (LookupError: not a coordinator on Telegram, or no console)."""
+        phone = self.phone(user_id)
+        contact = Contact(phone.messenger, str(user_id))
+        base = self.console_url
+        if phone.messenger != "telegram" or base is None:
+            raise LookupError("not on Telegram")
+        if not await self.people.is_coordinator(contact):
+            raise LookupError("not a coordinator")
+        user = self.user(user_id)
+        seen = len(user.bot_messages())
+        await user.send("/console")
+        pattern = re.compile(re.escape(base) + r"/signin/[A-Za-z0-9_-]+")
+        message = await user.wait_for_message(
+            lambda m: pattern.search(m.text) is not None, after=seen
+        )
+        found = pattern.search(message.text)
+        assert found is not None
+        return found.group(0)
 
     async def latest_choices(self, user_id: int) -> list[str]:
         """On a Signal phone: the actions of the latest screen's numbered choices."""
@@ -439,6 +467,13 @@ class DemoWorld:
                 quoted = original.text if original is not None else ""
             views.append(signal_message_view(message, self.city.timezone, today, quoted))
         return views
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _ahead(offset: timedelta) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "ask_topic",
     "cancel_question",
     "cancelled",
+    "cancelled_by_office",
     "confirm",
     "description_missing",
     "expired",
@@ -47,6 +48,7 @@ __all__ = [
     "handed_back_for_person",
     "name_missing",
     "nothing_changed",
+    "reopened",
     "sent",
     "status_list",
     "stopped",
@@ -404,6 +406,25 @@ def expired(t: Texts, request: Request, city: CityConfig) -> Screen:
         email=city.contact.email,
     )
     return Screen(text, _next_steps(t))
+
+
+def cancelled_by_office(t: Texts, request: Request, city: CityConfig) -> str:
+    """The office cancelled the person's request."""
+    return t.gettext(
+        "The coordination office has cancelled request #{number}. "
+        "For questions: {email}. You can ask again from the menu.",
+        number=str(request.id),
+        email=city.contact.email,
+    )
+
+
+def reopened(t: Texts, request: Request) -> str:
+    """The office opened the person's request again."""
+    return t.gettext(
+        "The coordination office has opened request #{number} again: "
+        "we are looking for a Lotse now.",
+        number=str(request.id),
+    )
 
 
 def handed_back_for_person(t: Texts, request: Request) -> str:

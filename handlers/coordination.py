@@ -5,14 +5,20 @@ Only coordinators get here: the router lets no one else through.
 
 from __future__ import annotations
 
+import logging
+
+from bot.domain.lotsen import Lotse
 from bot.domain.requests import OPEN_STATES
 from bot.i18n import texts
+from bot.services import Services
 from handlers import coordination_views, lotse_views, views
 from handlers.context import Speaker, Turn, speaker
 from handlers.dialogs import small_number
-from handlers.port import Screen
+from handlers.port import Blocked, DeliveryError, Screen, Switchboard
 
-__all__ = ["on_coordinator_button", "show_invites", "show_overview"]
+__all__ = ["decide_application", "on_coordinator_button", "show_invites", "show_overview"]
+
+log = logging.getLogger(__name__)
 
 
 async def show_invites(turn: Turn) -> None:
@@ -47,6 +53,27 @@ async def _pick(turn: Turn, who: Speaker, number: int) -> None:
     await turn.send(coordination_views.assignment(who.t, services.city, request, lotsen, now, head))
 
 
+async def decide_application(
+    services: Services, switchboard: Switchboard, lotse: Lotse, approve: bool
+) -> bool:
+    """Approve or reject an application to become a Lotse (from the chat or the console)
+    and tell the applicant on their messenger; False if it was decided already. The caller
+    records it in the audit log."""
+    if not await services.lotsen.decide(lotse.person_id, approve):
+        return False
+    t = texts(lotse.language, services.city.timezone)
+    message = (
+        lotse_views.welcome_lotse(t) if approve else coordination_views.rejected(t, services.city)
+    )
+    try:
+        await switchboard.send(lotse.contact, Screen(message))
+    except DeliveryError as exc:
+        log.info("the answer to an application not delivered: %s", type(exc).__name__)
+        if isinstance(exc, Blocked):
+            await services.people.unreachable(lotse.contact)
+    return True
+
+
 async def on_coordinator_button(turn: Turn) -> None:
     """``coord:approve|reject:<person>``, ``coord:pick:<request>``,
     ``coord:assign:<request>:<person>``."""
@@ -69,19 +96,12 @@ async def on_coordinator_button(turn: Turn) -> None:
     what, values = action
     if what in ("approve", "reject"):
         approve = what == "approve"
-        if not await services.lotsen.decide(lotse.person_id, approve):
+        if not await decide_application(services, turn.switchboard, lotse, approve):
             await turn.notice(views.button_expired(who.t), alert=True)
             return
         await services.audit.record(who.person_id, f"lotse.{what}", lotse.person_id)
         await turn.notice()
         await turn.replace(coordination_views.application_decided(who.t, lotse.first_name, approve))
-        t = texts(lotse.language, services.city.timezone)
-        message = (
-            lotse_views.welcome_lotse(t)
-            if approve
-            else coordination_views.rejected(t, services.city)
-        )
-        await turn.switchboard.send(lotse.contact, Screen(message))
         return
     request = await services.requests.get(int(values[0]))
     if request is None or not await services.requests.assign(request.id, lotse):

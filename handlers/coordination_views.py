@@ -19,6 +19,7 @@ __all__ = [
     "application",
     "application_decided",
     "assigned",
+    "assignee",
     "assignment",
     "cannot_come",
     "escalation",
@@ -120,18 +121,22 @@ def assignment(
 
 
 def _assign_choices(t: Texts, request: Request, lotsen: list[Lotse], now: datetime) -> Choices:
-    rows = []
-    for lotse in lotsen:
-        marks = ("⏸ " if lotse.paused(now) else "") + ("⛔ " if lotse.full else "")
-        label = t.gettext(
-            "{name} · {languages} · {open}/{max} cases",
-            name=lotse.first_name,
-            languages=" ".join(code.upper() for code in LANGUAGES if code in lotse.languages),
-            open=str(lotse.open_cases),
-            max=str(lotse.max_open),
-        )
-        rows.append((COORD.choice(marks + label, "assign", request.id, lotse.person_id),))
-    return tuple(rows)
+    return tuple(
+        (COORD.choice(assignee(t, lotse, now), "assign", request.id, lotse.person_id),)
+        for lotse in lotsen
+    )
+
+
+def assignee(t: Texts, lotse: Lotse, now: datetime) -> str:
+    """A Lotse a request can be assigned to: name, languages, load (⏸ paused, ⛔ full)."""
+    marks = ("⏸ " if lotse.paused(now) else "") + ("⛔ " if lotse.full else "")
+    return marks + t.gettext(
+        "{name} · {languages} · {open}/{max} cases",
+        name=lotse.first_name,
+        languages=" ".join(code.upper() for code in LANGUAGES if code in lotse.languages),
+        open=str(lotse.open_cases),
+        max=str(lotse.max_open),
+    )
 
 
 def cannot_come(

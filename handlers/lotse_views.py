@@ -26,6 +26,7 @@ __all__ = [
     "PAUSE_DAYS",
     "PROFILE_SECTIONS",
     "QUIET_HOURS",
+    "cancelled_by_office_for_lotse",
     "cancelled_for_lotse",
     "case_buttons",
     "case_done",
@@ -114,6 +115,14 @@ def case_buttons(t: Texts, request: Request) -> Choices:
         (button(t.gettext("↩️ Hand back"), CASE("back", request.id)),),
         (ov.expense_button(t, request), ov.move_button(t, request)),
         (ov.concern_button(t, request),),
+    )
+
+
+def cancelled_by_office_for_lotse(t: Texts, request: Request) -> str:
+    """The office cancelled a case the Lotse had."""
+    return t.gettext(
+        "Request #{number} was cancelled by the coordination office. Thank you for your help!",
+        number=str(request.id),
     )
 
 

@@ -207,6 +207,21 @@ class MessengerNotifier:
                 Screen(lotse_views.cancelled_for_lotse(self._t(lotse), request)),
             )
 
+    async def cancelled_by_office(self, request: Request, lotse: Lotse | None) -> None:
+        owner = await self._owner(request)
+        if owner is not None:
+            text = asking_views.cancelled_by_office(self._t(owner), request, self.city)
+            await self._send_case(owner.contact, request, Screen(text))
+        if lotse is not None:
+            text = lotse_views.cancelled_by_office_for_lotse(self._t(lotse), request)
+            await self._send_case(lotse.contact, request, Screen(text))
+
+    async def reopened(self, request: Request) -> None:
+        owner = await self._owner(request)
+        if owner is not None:
+            text = asking_views.reopened(self._t(owner), request)
+            await self._send_case(owner.contact, request, Screen(text))
+
     async def handed_back(self, request: Request, lotse: Lotse) -> None:
         owner = await self._owner(request)
         if owner is not None:

@@ -9,10 +9,11 @@ from datetime import date, time
 
 from bot.domain.dialogs import Dialog
 from bot.domain.lotsen import Lotse, LotseStatus
-from bot.domain.office import Thread, parse_euros
-from bot.domain.people import Contact
+from bot.domain.office import Expense, Thread, parse_euros
+from bot.domain.people import Contact, Person
 from bot.domain.requests import Request, Status
 from bot.i18n import Texts, texts
+from bot.services import Services
 from bot.services.office import MAX_MESSAGE, MAX_WHAT
 from handlers import office_views as ov
 from handlers import roster_views as rv
@@ -21,18 +22,20 @@ from handlers.asking_views import TIMES
 from handlers.context import Speaker, Turn, coordinator_chats, speaker
 from handlers.dialogs import Dialogue, Reply, discarding, refuse, typed_text
 from handlers.limits import too_long
-from handlers.port import Blocked, DeliveryError, MessageRef, OutFile, Screen
+from handlers.port import Blocked, DeliveryError, MessageRef, OutFile, Screen, Switchboard
 
 __all__ = [
     "CONCERNING",
     "SPENDING",
     "WRITING",
+    "decide_expense",
     "on_certificate_button",
     "on_concern_button",
     "on_desk_button",
     "on_expense_button",
     "on_move_button",
     "on_office_button",
+    "send_answer",
     "show_expenses",
     "start_writing",
     "take_reply",
@@ -167,18 +170,36 @@ async def take_reply(turn: Turn, who: Speaker) -> bool:
         return True
     if not await turn.services.people.is_coordinator(turn.input.contact):
         return False
-    person = await turn.services.people.by_id(thread.person_id)
-    if person is None:
+    delivered = await send_answer(turn.services, turn.switchboard, thread, who.person, text)
+    if delivered is None:
         return False
-    await office.answer(thread, who.person, text)
     await turn.services.audit.record(
         who.person.id, f"{thread.kind}.reply", thread.person_id, thread.request_id
     )
-    t = texts(person.language, turn.services.city.timezone)
-    sent = await _deliver(turn, person.contact, Screen(ov.answer_for_person(t, text)))
-    if sent is not None:
-        await office.remember(thread, sent)
-        await turn.send(ov.answer_sent(who.t))
+    await turn.send(ov.answer_sent(who.t) if delivered else ov.not_delivered(who.t))
+    return True
+
+
+async def send_answer(
+    services: Services, switchboard: Switchboard, thread: Thread, coordinator: Person, text: str
+) -> bool | None:
+    """A coordinator's answer in a thread (from the chat or the console): stored, and sent
+    to the person in their language on their messenger, where a reply to it continues the
+    thread. False: it did not arrive (a person who blocked the bot is marked unreachable);
+    None: the person is gone, nothing was stored. The caller records it in the audit log."""
+    person = await services.people.by_id(thread.person_id)
+    if person is None:
+        return None
+    await services.office.answer(thread, coordinator, text)
+    t = texts(person.language, services.city.timezone)
+    try:
+        sent = await switchboard.send(person.contact, Screen(ov.answer_for_person(t, text)))
+    except DeliveryError as exc:
+        log.info("an answer of the office not delivered: %s", type(exc).__name__)
+        if isinstance(exc, Blocked):
+            await services.people.unreachable(person.contact)
+        return False
+    await services.office.remember(thread, MessageRef.at(person.contact, sent.id))
     return True
 
 
@@ -437,19 +458,47 @@ async def _decide(turn: Turn, who: Speaker, what: str, expense_id: int) -> bool:
     assert who.person is not None
     services = turn.services
     expense = await services.office.expense(expense_id)
-    decided = await services.office.decide(expense, what == "ok", who.person) if expense else None
-    if decided is None:
+    if expense is None:
         return False
+    outcome = await decide_expense(services, turn.switchboard, expense, what == "ok", who.person)
+    if outcome is None:
+        return False
+    decided, told = outcome
     action = "expense.approve" if what == "ok" else "expense.reject"
     await services.audit.record(who.person.id, action, decided.lotse_id, decided.request_id)
     await turn.notice()
     await turn.clear_choices()
     await turn.send(ov.expense_decided(who.t, decided))
-    lotse = await services.lotsen.by_person_id(decided.lotse_id)
-    if lotse is not None:
-        t = texts(lotse.language, services.city.timezone)
-        await _deliver(turn, lotse.contact, Screen(ov.expense_news(t, decided)))
+    if not told:
+        await turn.send(ov.not_delivered(who.t))
     return True
+
+
+async def decide_expense(
+    services: Services,
+    switchboard: Switchboard,
+    expense: Expense,
+    approved: bool,
+    coordinator: Person,
+) -> tuple[Expense, bool] | None:
+    """Approve or reject an open expense (from the chat or the console) and tell the Lotse
+    on their messenger: the decided expense and whether the news arrived; None if it was
+    decided already. The caller records it in the audit log."""
+    decided = await services.office.decide(expense, approved, coordinator)
+    if decided is None:
+        return None
+    lotse = await services.lotsen.by_person_id(decided.lotse_id)
+    if lotse is None:
+        return decided, True
+    t = texts(lotse.language, services.city.timezone)
+    try:
+        await switchboard.send(lotse.contact, Screen(ov.expense_news(t, decided)))
+    except DeliveryError as exc:
+        log.info("news of an expense not delivered: %s", type(exc).__name__)
+        if isinstance(exc, Blocked):
+            await services.people.unreachable(lotse.contact)
+        return decided, False
+    return decided, True
 
 
 async def _confirm(turn: Turn, who: Speaker, what: str, certificate_id: int) -> bool:

@@ -19,6 +19,7 @@ from bot.services import Services
 from handlers import (
     asking,
     broadcasts,
+    console,
     coordination,
     coordination_views,
     desk,
@@ -112,6 +113,12 @@ ROUTES: tuple[Route, ...] = (
         command="expenses",
         role=COORDINATOR,
         summary=N_("The Lotsen's expenses"),
+    ),
+    Route(
+        console.show_console,
+        command="console",
+        role=COORDINATOR,
+        summary=N_("Sign in to the office console"),
     ),
     Route(welcome.on_language, on="lang"),
     Route(welcome.on_consent, on="consent"),

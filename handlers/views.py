@@ -330,6 +330,7 @@ def help_text(t: Texts, city: CityConfig, coordinator: bool = False) -> Screen:
             "/waitlist – the training waiting list\n"
             "/stats – figures and exports"
         )
+        text += "\n" + t.gettext("/console – the office console in the browser (a sign-in link)")
     return Screen(text, _back(t))
 
 

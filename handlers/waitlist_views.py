@@ -14,7 +14,17 @@ from handlers.actions import NUMBER, Actions, indices
 from handlers.port import Choice, Choices
 from handlers.views import Screen, day_and_time, day_buttons, grid, home_button, time_buttons
 
-__all__ = ["WAITING", "coordinating", "intro", "joining", "notice", "overview", "standing"]
+__all__ = [
+    "WAITING",
+    "coordinating",
+    "entry_line",
+    "intro",
+    "joining",
+    "notice",
+    "overview",
+    "standing",
+    "training_summary",
+]
 
 TRAINING_TIMES = ("09:00", "10:00", "14:00", "16:00", "17:00", "18:00", "18:30", "19:00")
 CAPACITIES = (10, 12, 15, 20, 25, 30)
@@ -326,36 +336,9 @@ def overview(
         t.ngettext("<b>Waiting list</b>: {n} person", "<b>Waiting list</b>: {n} people", count)
     ]
     for number, entry in enumerate(entries, start=page * PAGE + 1):
-        lines.append(
-            t.gettext(
-                "{number}. {name} · {contact} · {languages} · {district} · since {day}",
-                number=number,
-                name=entry.name,
-                contact=entry.contact or _by_chat(t),
-                languages=_languages(t, entry.languages),
-                district=entry.district or "–",
-                day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
-            )
-        )
+        lines.append(entry_line(t, number, entry))
     for training, counts, answered in trainings:
-        lines += [
-            "",
-            _training_lines(t, training),
-            t.gettext(
-                "{places} of {capacity} places taken, {reserves} reserves, {declined} said no, "
-                "{told} told. Answers by {day}.",
-                places=counts.places,
-                capacity=training.capacity,
-                reserves=counts.reserves,
-                declined=counts.declined,
-                told=counts.told,
-                day=_by(t, training),
-            ),
-        ]
-        for mark, seat in (("✅", "place"), ("⏳", "reserve"), ("❌", None)):
-            names = [name for name, given in answered if given == seat]
-            if names:
-                lines.append(f"{mark} {t.join(names)}")
+        lines += ["", training_summary(t, training, counts, answered)]
     changes = tuple(
         (
             _COORDINATE.choice(
@@ -387,6 +370,46 @@ def overview(
         ),
     )
     return Screen("\n".join(lines), choices)
+
+
+def entry_line(t: Texts, number: int, entry: Entry) -> str:
+    """Someone waiting, for coordinators: their place, name, contact, languages, Stadtteil."""
+    return t.gettext(
+        "{number}. {name} · {contact} · {languages} · {district} · since {day}",
+        number=number,
+        name=entry.name,
+        contact=entry.contact or _by_chat(t),
+        languages=_languages(t, entry.languages),
+        district=entry.district or "–",
+        day=t.short_day(entry.joined_at.astimezone(t.timezone).date()),
+    )
+
+
+def training_summary(
+    t: Texts,
+    training: Training,
+    counts: TrainingCounts,
+    answered: list[tuple[str, str | None]],
+) -> str:
+    """A training for coordinators: when and where, the answers, and who gave them."""
+    lines = [
+        _training_lines(t, training),
+        t.gettext(
+            "{places} of {capacity} places taken, {reserves} reserves, {declined} said no, "
+            "{told} told. Answers by {day}.",
+            places=counts.places,
+            capacity=training.capacity,
+            reserves=counts.reserves,
+            declined=counts.declined,
+            told=counts.told,
+            day=_by(t, training),
+        ),
+    ]
+    for mark, seat in (("✅", "place"), ("⏳", "reserve"), ("❌", None)):
+        names = [name for name, given in answered if given == seat]
+        if names:
+            lines.append(f"{mark} {t.join(names)}")
+    return "\n".join(lines)
 
 
 def _stop(t: Texts) -> tuple[Choice, ...]:

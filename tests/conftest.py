@@ -150,11 +150,14 @@ async def start_bot(
     db_path: Path,
     clock: ManualClock | None = None,
     signal: FakeSignalDaemon | None = None,
+    console: tuple[str, int] | None = None,
+    console_url: str | None = None,
 ) -> RunningBot:
     """Start the real application against ``api`` (and the local signal-cli daemon
     ``signal``, if given) and wait until it polls (and listens to the daemon's events).
 
-    Pass the ``clock`` of an earlier run to restart the bot at the time it had reached.
+    Pass the ``clock`` of an earlier run to restart the bot at the time it had reached;
+    ``console`` (host, port) serves the office console there (see ``tests/console.py``).
     """
     settings = Settings(
         token=api.token,
@@ -164,6 +167,8 @@ async def start_bot(
         signal_url=signal.url if signal is not None else None,
         signal_account=signal.account if signal is not None else None,
         signal_attachments=signal.attachments_dir if signal is not None else None,
+        console_listen=console,
+        console_url=console_url,
     )
     clock = clock or shifted_clock()
     api.now = lambda: clock.now().timestamp()  # message dates on the bot's calendar

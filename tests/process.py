@@ -57,8 +57,11 @@ class BotProcess:
         log_path: Path,
         config: Path = CITY_FILE,
         signal: FakeSignalDaemon | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.api = api
+        #: More arguments of ``lotsenbot run`` (e.g. ``--console 127.0.0.1:8090``).
+        self.args = args
         self.db_path = db_path
         self.log_path = log_path
         self.config = config
@@ -77,6 +80,7 @@ class BotProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 str(LOTSENBOT),
                 "run",
+                *self.args,
                 env=bot_env(self.api, self.db_path, self.config, **extra),
                 stdout=log,
                 stderr=log,

@@ -12,6 +12,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, texts
@@ -82,10 +83,15 @@ def strings(message: Message) -> tuple[str, ...]:
 def test_template_matches_the_code() -> None:
     """`make extract` has been run: every translatable string in the code is in the template."""
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
     in_code: set[str] = set()
-    for folder in ("bot", "handlers"):
-        for _, _, message, _, _ in extract_from_dir(ROOT / folder, keywords=keywords):
-            in_code.add(message[0] if isinstance(message, tuple) else message)
+    for _, _, message, _, _ in extract_from_dir(ROOT, method_map, options_map, keywords):
+        in_code.add(message[0] if isinstance(message, tuple) else message)
+    # The mapping reaches every place that speaks: the conversation, the channels (their
+    # command menus) and the office console's templates.
+    assert {"bot/**.py", "handlers/**.py", "channels/**.py"} <= {p for p, _ in method_map}
+    assert any(m == "jinja2" for _, m in method_map)
     in_template = {ids(m)[0] for m in template() if m.id}
     assert in_code == in_template
 

@@ -89,6 +89,38 @@ def test_api_url_must_be_http() -> None:
         Settings.from_env({"TELEGRAM_API_URL": "api.telegram.org"})
 
 
+def test_console_settings() -> None:
+    assert Settings.from_env({}).console_base is None  # no console unless asked for
+    local = Settings.from_env({"LOTSENBOT_CONSOLE_LISTEN": "127.0.0.1:8090"})
+    assert local.console_listen == ("127.0.0.1", 8090)
+    assert local.console_base == "http://127.0.0.1:8090"
+    published = Settings.from_env(
+        {
+            "LOTSENBOT_CONSOLE_LISTEN": "127.0.0.1:8090",
+            "LOTSENBOT_CONSOLE_URL": "https://lotsen.dorsten.de/desk/",
+        }
+    )
+    assert published.console_base == "https://lotsen.dorsten.de/desk"
+    # The public address alone starts no console.
+    assert Settings.from_env({"LOTSENBOT_CONSOLE_URL": "https://x.de"}).console_base is None
+    for listen in ("8090", "localhost:", "127.0.0.1:99999", ":8090"):
+        with pytest.raises(ConfigError, match="LOTSENBOT_CONSOLE_LISTEN must be HOST:PORT"):
+            Settings.from_env({"LOTSENBOT_CONSOLE_LISTEN": listen})
+    for url in ("lotsen.dorsten.de/desk", "https://", "https://x.de/desk?a=1", "ftp://x.de"):
+        with pytest.raises(ConfigError, match="LOTSENBOT_CONSOLE_URL"):
+            Settings.from_env({"LOTSENBOT_CONSOLE_URL": url})
+
+
+def test_run_with_a_bad_console_address_exits_2(tmp_path: Path) -> None:
+    env = bot_env(None, tmp_path / "db.sqlite3", TELEGRAM_BOT_TOKEN="1:x")
+    result = run_cli("run", "--console", "nowhere", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "lotsenbot: --console must be HOST:PORT, e.g. 127.0.0.1:8090 (got 'nowhere')"
+    )
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

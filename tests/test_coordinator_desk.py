@@ -166,7 +166,8 @@ async def test_the_coordinators_menu_help_dates_and_an_unfinished_broadcast(
     seen = len(coordinator.bot_messages())
     await coordinator.send("/help")
     help_text = await coordinator.wait_for_message(lambda m: "/help" in m.text, after=seen)
-    for command in ("/requests", "/invite", "/broadcast", "/stammtisch", "/waitlist", "/stats"):
+    commands = ("/requests", "/invite", "/broadcast", "/stammtisch", "/waitlist", "/stats")
+    for command in (*commands, "/console"):
         assert command in help_text.text, command
     amal = api.user(701, "Amal", language_code="ar")
     await onboard(amal, "ar")

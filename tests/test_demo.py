@@ -15,8 +15,10 @@ from pathlib import Path
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from demo.render import safe_html, text_html
 from tests.conftest import ROOT
+from tests.console import Browser
 from tests.demo_site import DemoClient, phone, ready, running_demo, seeded_copy
 from tests.process import LOTSENBOT, bot_env
+from tests.scenario import t
 
 
 def free_port() -> int:
@@ -319,3 +321,32 @@ async def test_a_signal_phone_shows_numbered_lists_and_continues_after_a_restart
                 and any("✅" in unescape(m["html"]) for m in phone(s, "Parisa")["messages"][seen:])
             )
         )
+
+
+async def test_the_demo_coordinator_opens_the_office_console_from_the_chat(
+    tmp_path: Path,
+) -> None:
+    """*Open the office console*: /console in Sabine's own chat, its link signs her in."""
+
+    async with running_demo(await seeded_copy(tmp_path)) as demo:
+        state = await demo.until(ready)
+        sabine = phone(state, "Sabine")["id"]
+        answer = await demo.post(f"/api/people/{sabine}/console", {})
+        url = answer["url"]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+", url)
+        state = await demo.until(
+            lambda s: any(url in m["html"] for m in phone(s, "Sabine")["messages"])
+        )
+        assert any(m["html"] == "/console" for m in phone(state, "Sabine")["messages"] if m["out"])
+        browser = Browser(url.split("/signin/")[0])
+        try:
+            signed_in = await browser.sign_in(url)
+            assert signed_in.status == 303
+            overview = await browser.get("/")
+            assert overview.status == 200
+            assert f"<h1>{t('de').gettext('Overview')}</h1>" in overview.html
+            assert (await browser.get("/broadcasts")).status == 200
+        finally:
+            await browser.close()
+        amal = phone(state, "Amal")["id"]
+        await demo.post(f"/api/people/{amal}/console", {}, status=409)

@@ -208,3 +208,31 @@ async def test_a_signal_refugee_and_a_telegram_lotse_on_one_case_in_the_browser(
             assert problems == []
         finally:
             await browser.close()
+
+
+async def test_the_demo_coordinator_opens_the_office_console_in_the_browser(
+    tmp_path: Path, chromium: Path
+) -> None:
+    """*Open the office console* on Sabine's phone: /console goes into her chat, and the link
+    the bot answers with opens in a new tab, where she signs in."""
+    db = await seeded_copy(tmp_path)
+    async with running_demo(db) as demo, async_playwright() as pw:
+        await demo.until(ready)
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1200, "height": 860})
+            page = await context.new_page()
+            page.set_default_timeout(15_000)
+            await page.goto(demo.url)
+            sabine = page.locator(f"#phone-{COORDINATOR.id}")
+            amal = page.locator(f"#phone-{REFUGEE.id}")
+            assert await amal.get_by_role("button", name="Open the office console").count() == 0
+            async with context.expect_page() as opening:
+                await sabine.get_by_role("button", name="Open the office console").click()
+            desk = await opening.value
+            await desk.wait_for_url(re.compile(r"/signin/[A-Za-z0-9_-]+$"))
+            await sabine.locator(".msg.out", has_text="/console").wait_for()
+            await desk.get_by_role("button", name=label("de", "Sign in")).click()
+            await desk.get_by_role("heading", name=label("de", "Overview"), level=1).wait_for()
+        finally:
+            await browser.close()

@@ -309,7 +309,7 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
     assert api.commands[(default, "")][0]["description"] == "Neu beginnen"
     # Coordinators see their own commands in their chat (German: they never chose a language).
     own = api.commands[(f'{{"chat_id": {COORDINATOR_ID}, "type": "chat"}}', "")]
-    assert [c["command"] for c in own][-7:] == [
+    assert [c["command"] for c in own][-8:] == [
         "requests",
         "invite",
         "broadcast",
@@ -317,12 +317,15 @@ async def test_commands_are_registered_per_language(running: RunningBot, api: Fa
         "stats",
         "lotsen",
         "expenses",
+        "console",
     ]
-    assert own[-6]["description"] == t("de").gettext("Invitation links for new Lotsen")
-    assert own[-2]["description"] == t("de").gettext("The Lotsen and their records")
-    assert (
-        own[-1]["description"] == t("de").gettext("The Lotsen's expenses") == "Auslagen der Lotsen"
-    )
+    assert own[-7]["description"] == t("de").gettext("Invitation links for new Lotsen")
+    assert own[-3]["description"] == t("de").gettext("The Lotsen and their records")
+    assert own[-2]["description"] == t("de").gettext("The Lotsen's expenses")
+    assert own[-1]["description"] == t("de").gettext("Sign in to the office console")
+    # The menus speak German: the descriptions come from the catalogs.
+    assert own[-1]["description"] == "Bei der Büro-Konsole anmelden"
+    assert own[0]["description"] == "Neu beginnen"
 
 
 async def test_unexpected_error_apologises_and_alerts_coordinators(

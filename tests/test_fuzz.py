@@ -42,6 +42,7 @@ COMMANDS = [
     "/waitlist",
     "/stats",
     "/lotsen",
+    "/console",
     "/start ABCDEF1234",
     "/nonsense",
     "/start x y",

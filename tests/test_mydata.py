@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.config import CityConfig
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import broadcast_views as bv
-from tests.conftest import COORDINATOR_ID, RunningBot
+from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted
+from tests.console import ConsoleBot, console_bot
 from tests.scenario import (
     BY_TELEGRAM_ID,
     ask_for_lotse,
@@ -38,6 +43,10 @@ NOT_EXPORTED = {
         "lotse_id", "request_id", "what", "cents", "receipt_kind", "receipt_ref",
         "receipt_channel", "created_at",
     },
+    # The office console's sign-in links and sessions: when, not the hashes of their
+    # secrets, nor a live session's CSRF token.
+    ("console_link", "person_id"): {"token_hash"},
+    ("console_session", "person_id"): {"id_hash", "csrf"},
 }  # fmt: skip
 
 
@@ -146,16 +155,28 @@ async def my_data(user: FakeUser, api: FakeBotAPI) -> dict[str, Any]:
     return exported
 
 
+@pytest.fixture
+async def running(api: FakeBotAPI, city: CityConfig, tmp_path: Path) -> AsyncIterator[ConsoleBot]:
+    """The bot with the office console."""
+    async with console_bot(api, city, tmp_path) as desk:
+        yield desk
+    await assert_stored_load_is_counted(desk.bot.settings.db_path)
+
+
 async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
-    running: RunningBot, api: FakeBotAPI
+    running: ConsoleBot, api: FakeBotAPI
 ) -> None:
     coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
     await onboard(coordinator, "de")
+    # The coordinator signs in to the office console, and asks for a second link.
+    browser = await running.signed_in()
+    assert (await browser.get("/")).status == 200
+    await running.link()
     (code,) = await invite_codes(api, 1)
     lotse = await become_lotse(api, 5101, "Wiebke", ["ar", "de"], code)
     refugee = api.user(5102, "Samiha", language_code="ar")
     await onboard(refugee, "ar")
-    day = (running.clock.now().astimezone(running.city.timezone) + timedelta(days=3)).date()
+    day = (running.bot.clock.now().astimezone(running.bot.city.timezone) + timedelta(days=3)).date()
     await ask_for_lotse(refugee, "ar", name="Samiha", day=day.isoformat(), time="0900")
     # Offered, accepted, told to both sides; messages relayed both ways.
     await lotse.press(label("ar", "✅ Accept"))
@@ -181,14 +202,14 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
     await lotse.wait_for_text("Fahrkarte")
     await coordinator.send("/expenses")
     await coordinator.press(data="ofc:ok:1")
-    year = running.clock.now().astimezone(running.city.timezone).year
+    year = running.bot.clock.now().astimezone(running.bot.city.timezone).year
     await lotse.press(data=f"cf:ask:{year}")
     await coordinator.wait_for_message(lambda m: has_data(m, "ofc:cert:1"))
     await coordinator.press(data="ofc:cert:1")
     await lotse.wait_for_message(lambda m: m.kind == "document" and str(year) in m.text)
 
     # A Stammtisch date: the Lotse is invited and says yes.
-    date = running.clock.now().astimezone(running.city.timezone).date() + timedelta(days=10)
+    date = running.bot.clock.now().astimezone(running.bot.city.timezone).date() + timedelta(days=10)
     await coordinator.send("/stammtisch")
     await coordinator.press(data="ev:new")
     await coordinator.send("Sommerfest der Lotsen")
@@ -246,11 +267,11 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
     await coordinator.send("/broadcast")
     await coordinator.wait_for_message(lambda m: m.text.startswith("📢") and bool(m.buttons))
 
-    await running.timers.mailings.wait_idle()
+    await running.bot.timers.mailings.wait_idle()
     covered: set[tuple[str, str]] = set()
     for user in (coordinator, lotse, refugee, waiting):
         export = await my_data(user, api)
-        with sqlite3.connect(running.settings.db_path) as conn:
+        with sqlite3.connect(running.bot.settings.db_path) as conn:
             (person_id,) = conn.execute(
                 f"SELECT id FROM person WHERE {BY_TELEGRAM_ID}", (user.id,)
             ).fetchone()
@@ -261,5 +282,5 @@ async def test_mydata_shows_every_row_of_every_table_that_names_the_person(
 
     # The scenario reaches every table that can name a person, so a new one cannot be
     # forgotten by /mydata without this test noticing (extend the scenario for it).
-    with sqlite3.connect(running.settings.db_path) as conn:
+    with sqlite3.connect(running.bot.settings.db_path) as conn:
         assert person_columns(conn) - covered == set()

@@ -225,13 +225,22 @@ async def test_coordinator_commands_and_buttons_are_refused_to_everyone_else(
                 conn.execute("SELECT count(*) FROM training").fetchone(),
                 conn.execute("SELECT count(*) FROM audit").fetchone(),
                 conn.execute("SELECT count(*) FROM timer WHERE kind GLOB 'lotse:*'").fetchone(),
+                conn.execute("SELECT count(*) FROM console_link").fetchone(),
             ]
 
     before = snapshot()
     refusal = t("de").gettext("Sorry, this is only for the coordination office.")
     applicant_id = before[1][-1][0]  # type: ignore[index]
     for user in (refugee, lotse):
-        for command in ("/invite 5", "/requests", "/broadcast", "/waitlist", "/stats", "/lotsen"):
+        for command in (
+            "/invite 5",
+            "/requests",
+            "/broadcast",
+            "/waitlist",
+            "/stats",
+            "/lotsen",
+            "/console",
+        ):
             seen = len(user.bot_messages())
             await user.send(command)
             reply = await user.wait_for_message(after=seen)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.audit import Entry
 from bot.domain.people import Contact, Role
+from bot.storage.audit import AuditRepository
 from bot.storage.database import Database, DatabaseError
 from bot.storage.inbox import InboxRepository
 from bot.storage.people import PeopleRepository
@@ -214,3 +216,43 @@ async def test_upgrading_dates_each_case_from_its_last_activity(tmp_path: Path) 
         assert seen is not None and seen[0] == "2025-01-01T00:00:00+00:00"
     finally:
         await db.close()
+
+
+async def test_audit_search_filters_by_time_coordinator_and_action(db: Database) -> None:
+    people = PeopleRepository(db)
+    anna = (await people.set_language(tg(1), "de", NOW)).id
+    ben = (await people.set_language(tg(2), "de", NOW)).id
+    audit = AuditRepository(db)
+    for minutes, actor, action in [
+        (0, anna, "lotse.suspend"),
+        (1, ben, "lotse.reinstate"),
+        (2, anna, "broadcast"),
+        (3, None, "coordinator.remove"),
+        (4, anna, "lotsenliste"),  # a family's name as a prefix of another word is no match
+    ]:
+        await audit.add(NOW + timedelta(minutes=minutes), "bot", actor, action, None, None)
+
+    def actions(entries: list[Entry]) -> list[str]:
+        return [e.action for e in entries]
+
+    assert actions(await audit.search()) == [
+        "lotsenliste",
+        "coordinator.remove",
+        "broadcast",
+        "lotse.reinstate",
+        "lotse.suspend",
+    ]
+    assert actions(await audit.search(action="lotse")) == ["lotse.reinstate", "lotse.suspend"]
+    assert actions(await audit.search(action="lotse.suspend")) == ["lotse.suspend"]
+    assert actions(await audit.search(actor_id=anna)) == [
+        "lotsenliste",
+        "broadcast",
+        "lotse.suspend",
+    ]
+    assert actions(await audit.search(NOW + timedelta(minutes=1), anna, "lotse")) == []
+    assert actions(await audit.search(NOW + timedelta(minutes=1), limit=2)) == [
+        "lotsenliste",
+        "coordinator.remove",
+    ]
+    assert await audit.actors() == sorted([(anna, None), (ben, None)])
+    assert "coordinator.remove" in await audit.actions()

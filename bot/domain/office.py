@@ -15,7 +15,9 @@ __all__ = [
     "Certificate",
     "Expense",
     "ExpenseState",
+    "OfficeMessage",
     "Thread",
+    "ThreadItem",
     "Volunteering",
     "euros",
     "parse_euros",
@@ -60,6 +62,29 @@ class Thread:
     reason: str | None
     language: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeMessage:
+    """One message of a thread: ``in`` from the person, ``out`` the office's answer (by
+    ``author_id``)."""
+
+    direction: str
+    text: str
+    author_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadItem:
+    """A thread as the office's list shows it: when it last moved, whether the office had
+    the last word, how many messages, and the newest message from the person."""
+
+    thread: Thread
+    last_at: datetime
+    answered: bool
+    messages: int
+    latest: str
 
 
 class ExpenseState(StrEnum):

@@ -7,7 +7,17 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-__all__ = ["CLOSED_STATES", "MAX_FILES", "OPEN_STATES", "FileRef", "Request", "Status", "Step"]
+__all__ = [
+    "CLOSED_STATES",
+    "MAX_FILES",
+    "OPEN_STATES",
+    "FileRef",
+    "Moment",
+    "Request",
+    "RequestFilter",
+    "Status",
+    "Step",
+]
 
 #: How many voice notes, photos and documents a request keeps (a letter of a few pages).
 MAX_FILES = 5
@@ -82,6 +92,9 @@ class Request:
     files: tuple[FileRef, ...] = ()
     #: Raised each time the appointment moves: calendars update the same entry.
     calendar_sequence: int = 0
+    #: When it ended (done, cancelled, expired), and the hours the Lotse gave for it.
+    closed_at: datetime | None = None
+    hours: float | None = None
 
     def runs_for(self, person_id: int) -> bool:
         """Whether this is a running case the person is a side of: only then do their
@@ -93,3 +106,34 @@ class Request:
         if self.day is None or self.time is None:
             return None
         return datetime.combine(self.day, self.time, tzinfo=tz)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilter:
+    """What the office's table of requests is narrowed to (None: any). Drafts are never
+    shown; ``month`` is the first day of the month the request was sent in (city time)."""
+
+    status: Status | None = None
+    topic: str | None = None
+    language: str | None = None
+    district: str | None = None
+    month: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One step of a request's history as the database records it — never what was said.
+
+    ``what``: ``created``, ``sent``, ``offered`` (``detail``: the round; 99 by the office),
+    ``declined``, ``accepted``, ``notice`` (``detail``: ``accepted`` or ``remind:<n>``,
+    ``side`` and ``state`` of the message), ``concern`` (``side``: who reported it,
+    ``subject``: the thread), ``audit`` (``detail``: the office's action), ``closed``
+    (``state``: done, cancelled or expired)."""
+
+    at: datetime
+    what: str
+    name: str | None = None
+    detail: str | None = None
+    side: str | None = None
+    state: str | None = None
+    subject: int | None = None

@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService
+from bot.services.console import ConsoleService
 from bot.services.dialogs import DialogService
 from bot.services.events import EventService
 from bot.services.lotsen import LotsenService
@@ -24,6 +25,7 @@ from bot.services.stats import StatsService
 from bot.services.waitlist import WaitlistService
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastsRepository
+from bot.storage.console import ConsoleRepository
 from bot.storage.database import Database
 from bot.storage.dialogs import DialogsRepository
 from bot.storage.events import EventsRepository
@@ -59,6 +61,7 @@ class Repositories:
     retention: RetentionRepository
     office: OfficeRepository
     audit: AuditRepository
+    console: ConsoleRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -78,6 +81,7 @@ class Repositories:
             RetentionRepository(db),
             OfficeRepository(db),
             AuditRepository(db),
+            ConsoleRepository(db),
         )
 
 
@@ -102,12 +106,19 @@ class Services:
     office: OfficeService
     audit: AuditService
     roster: RosterService
+    console: ConsoleService
 
 
 def build_services(
-    repos: Repositories, city: CityConfig, clock: Clock, notifier: Notifier, mailer: Mailer
+    repos: Repositories,
+    city: CityConfig,
+    clock: Clock,
+    notifier: Notifier,
+    mailer: Mailer,
+    console_url: str | None = None,
 ) -> Services:
-    """Wire the services to the storage and the messenger."""
+    """Wire the services to the storage and the messenger (``console_url``: where the
+    office console is published, None without one)."""
     lotsen = LotsenService(repos.lotsen, city, clock)
     requests = RequestService(repos.requests, repos.timers, lotsen, notifier, city, clock)
     mailings = MailingService(repos.mailings, repos.timers, mailer, city.mailings, clock)
@@ -127,6 +138,13 @@ def build_services(
     }
     schedule = Schedule(repos.timers, owners, clock)
     people = PeopleService(repos.people, city, clock)
+    console = ConsoleService(
+        repos.console,
+        people,
+        AuditService(repos.audit, city, clock, via="console"),
+        clock,
+        console_url,
+    )
     privacy = PrivacyService(repos.privacy, repos.people, lotsen, requests, waitlist, city, clock)
     return Services(
         city=city,
@@ -143,9 +161,19 @@ def build_services(
         dialogs=DialogService(repos.dialogs, clock),
         schedule=schedule,
         retention=RetentionService(
-            repos.retention, requests, lotsen, people, privacy, audit, notifier, city, clock
+            repos.retention,
+            requests,
+            lotsen,
+            people,
+            privacy,
+            audit,
+            notifier,
+            city,
+            clock,
+            console,
         ),
         office=OfficeService(repos.office, repos.dialogs, city, clock),
         audit=audit,
         roster=roster,
+        console=console,
     )

@@ -51,6 +51,20 @@ class AuditService:
         """The log from ``since`` on, oldest first."""
         return await self.repo.since(since)
 
+    async def search(
+        self,
+        since: datetime | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[Entry]:
+        """The newest entries matching the filters (see the office's audit page)."""
+        return await self.repo.search(since, actor_id, action, limit)
+
+    async def choices(self) -> tuple[list[tuple[int, str | None]], list[str]]:
+        """The coordinators and the actions the log holds, for the filters."""
+        return await self.repo.actors(), await self.repo.actions()
+
     async def about(self, person_id: int) -> list[Entry]:
         """What was done that concerned the person (for /mydata)."""
         return await self.repo.about(person_id)

@@ -193,6 +193,49 @@ class BroadcastService:
                 waiting.append((mailing, broadcast))
         return waiting
 
+    async def recent(self, limit: int = 20) -> list[tuple[Mailing, Broadcast]]:
+        """The newest broadcasts, scheduled, sending or sent, newest first."""
+        found = []
+        for mailing in await self.mailings.recent(MailingKind.BROADCAST, limit):
+            broadcast = await self.repo.get(mailing.subject)
+            if broadcast is not None:
+                found.append((mailing, broadcast))
+        return found
+
+    async def sent(self, mailing_id: int) -> tuple[Mailing, Broadcast] | None:
+        """One broadcast's mailing and content (None if the mailing is not a broadcast)."""
+        mailing = await self.mailings.get(mailing_id)
+        if mailing is None or mailing.kind is not MailingKind.BROADCAST:
+            return None
+        broadcast = await self.repo.get(mailing.subject)
+        return (mailing, broadcast) if broadcast is not None else None
+
+    async def prepare(
+        self,
+        person: Person,
+        text: str,
+        audience: str,
+        translations: dict[str, str],
+    ) -> Dialog | None:
+        """A whole draft at once, as the office's desk sends it: the person's broadcast
+        dialog at its preview, each part checked as in chat. None if a part would be refused
+        there (the draft is then discarded)."""
+        dialog: Dialog | None = await self.compose(person, None)
+        assert dialog is not None
+        dialog = await self.set_message(dialog, text, None, None, None)
+        if dialog is not None:
+            dialog = await self.set_audience(dialog, audience, None)
+        for language, translation in translations.items():
+            if dialog is None:
+                break
+            if language == person.language or not translation.strip():
+                continue
+            asked = await self.ask_translation(dialog, language, None)
+            dialog = await self.set_translation(asked, translation, None) if asked else None
+        if dialog is None:
+            await self.dialogs.end(person.id, KIND)
+        return dialog
+
     async def cancel(self, mailing_id: int) -> bool:
         """Cancel a scheduled broadcast."""
         mailing = await self.mailings.get(mailing_id)

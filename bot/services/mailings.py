@@ -133,6 +133,10 @@ class MailingService:
         """Mailings of ``kind`` waiting for their time."""
         return await self.repo.with_status(MailingStatus.SCHEDULED, kind)
 
+    async def recent(self, kind: MailingKind, limit: int = 20) -> list[Mailing]:
+        """The newest mailings of ``kind``, newest first."""
+        return await self.repo.recent(kind, limit)
+
     async def cancel(self, mailing_id: int) -> bool:
         """Cancel a scheduled mailing before it starts."""
         if not await self.repo.cancel(mailing_id):

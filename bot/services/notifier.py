@@ -42,6 +42,12 @@ class Notifier(Protocol):
     async def cancelled(self, request: Request, lotse: Lotse | None) -> None:
         """Tell the Lotse of a case that the person cancelled it."""
 
+    async def cancelled_by_office(self, request: Request, lotse: Lotse | None) -> None:
+        """Tell the person, and the Lotse of a case, that the office cancelled it."""
+
+    async def reopened(self, request: Request) -> None:
+        """Tell the person that the office opened their request again and a Lotse is sought."""
+
     async def handed_back(self, request: Request, lotse: Lotse) -> None:
         """Tell the person their Lotse could not continue and a new one is being sought, and
         cut the case's messages in that Lotse's chat down to "handed back"."""

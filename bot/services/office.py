@@ -15,7 +15,9 @@ from bot.domain.office import (
     Certificate,
     Expense,
     ExpenseState,
+    OfficeMessage,
     Thread,
+    ThreadItem,
     Volunteering,
     euros,
 )
@@ -123,6 +125,16 @@ class OfficeService:
     async def thread(self, thread_id: int) -> Thread | None:
         return await self.repo.thread(thread_id)
 
+    async def threads(
+        self, kind: str | None, answered: bool | None, page: int, per_page: int
+    ) -> tuple[list[ThreadItem], int]:
+        """One page (from 0) of the office's threads, the latest first, and how many."""
+        return await self.repo.threads(kind, answered, per_page, max(page, 0) * per_page)
+
+    async def messages(self, thread: Thread) -> list[OfficeMessage]:
+        """What was said in the thread, oldest first."""
+        return await self.repo.messages(thread.id)
+
     async def thread_of(self, message: MessageRef) -> Thread | None:
         """The thread a replied-to message of the bot belongs to."""
         return await self.repo.thread_of(message)
@@ -153,6 +165,10 @@ class OfficeService:
             self.clock.now(),
         )
         return await self.repo.expense(expense_id)
+
+    async def expenses_of(self, lotse: Lotse) -> list[Expense]:
+        """The Lotse's expenses, newest first."""
+        return await self.repo.expenses_of(lotse.person_id)
 
     async def expense(self, expense_id: int) -> Expense | None:
         return await self.repo.expense(expense_id)

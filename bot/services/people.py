@@ -82,6 +82,17 @@ class PeopleService:
         person = await self.repo.get(contact)
         return person is not None and person.role is Role.COORDINATOR
 
+    async def coordinator(self, person_id: int) -> Person | None:
+        """The person if they coordinate now (the city file names one of their contacts, or
+        they have the role), else None."""
+        person = await self.repo.by_id(person_id)
+        if person is None:
+            return None
+        if person.role is Role.COORDINATOR:
+            return person
+        contacts = await self.repo.contacts_of(person_id)
+        return person if self.city.coordinators.intersection(contacts) else None
+
     async def by_id(self, person_id: int) -> Person | None:
         """The person with this internal id."""
         return await self.repo.by_id(person_id)

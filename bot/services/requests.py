@@ -12,7 +12,16 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.lotsen import Lotse
 from bot.domain.people import MessageRef, Person
-from bot.domain.requests import MAX_FILES, OPEN_STATES, FileRef, Request, Status, Step
+from bot.domain.requests import (
+    MAX_FILES,
+    OPEN_STATES,
+    FileRef,
+    Moment,
+    Request,
+    RequestFilter,
+    Status,
+    Step,
+)
 from bot.i18n import LANGUAGES
 from bot.services.lotsen import LotsenService
 from bot.services.notifier import Notifier
@@ -491,6 +500,67 @@ class RequestService:
         if request.lotse_id is not None:
             await self.notify.cancelled(request, await self.lotsen.by_person_id(request.lotse_id))
         return True
+
+    async def cancel_by_office(self, request: Request) -> bool:
+        """The office cancels a request that waits or runs: the person is told, and so is
+        its Lotse; offers still open are withdrawn."""
+        waiting = [Status.OPEN, Status.OFFERED, Status.ACCEPTED]
+        if not await self.repo.move(request.id, waiting, Status.CANCELLED, self.clock.now()):
+            return False
+        for message in await self.repo.close_offers(request.id):
+            await self.notify.offer_gone(message)
+        lotse = await self.lotsen.by_person_id(request.lotse_id) if request.lotse_id else None
+        await self.notify.cancelled_by_office(request, lotse)
+        return True
+
+    async def reopen(self, request: Request) -> bool:
+        """The office opens a cancelled or expired request again: the person is told, and
+        it is offered as if just sent (an appointment that passed makes it flexible)."""
+        if request.person_id is None:
+            return False
+        now = self.clock.now()
+        appointment = request.appointment(self.city.timezone)
+        today = now.astimezone(self.city.timezone).date()
+        passed = (appointment is not None and appointment <= now) or (
+            request.day is not None and request.day < today
+        )
+        if not await self.repo.reopen_ended(request.id, now, undated=passed):
+            return False
+        fresh = await self.repo.get(request.id)
+        assert fresh is not None
+        await self.timers.set_many(
+            [
+                ("request:expire", fresh.id, self._expiry(fresh)),
+                ("request:escalate", fresh.id, now + self.city.requests.escalate_after),
+            ]
+        )
+        await self.notify.reopened(fresh)
+        await self._offer(fresh, 1)
+        return True
+
+    async def search(
+        self, chosen: RequestFilter, page: int, per_page: int
+    ) -> tuple[list[tuple[Request, str | None]], int]:
+        """One page (from 0) of the office's table of requests, newest first, each with its
+        Lotse's first name; and how many requests the filter admits."""
+        span = None
+        if chosen.month is not None:
+            tz = self.city.timezone
+            month = chosen.month
+            after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+            span = (
+                datetime.combine(month.replace(day=1), time(0), tz),
+                datetime.combine(after, time(0), tz),
+            )
+        return await self.repo.search(chosen, span, per_page, max(page, 0) * per_page)
+
+    async def history(self, request: Request) -> list[Moment]:
+        """The request's timeline as recorded (offers, answers, news, the office's actions)."""
+        return await self.repo.history(request.id)
+
+    async def of_lotse(self, lotse: Lotse) -> list[Request]:
+        """The Lotse's cases, running and closed, newest first."""
+        return await self.repo.of_lotse(lotse.person_id)
 
     async def finish(
         self, request: Request, lotse: Lotse, hours: float | None, key: int | None = None

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import CityConfig
 from bot.domain.requests import Request, Status
 from bot.services.audit import AuditService
+from bot.services.console import ConsoleService
 from bot.services.lotsen import LotsenService
 from bot.services.notifier import Notifier
 from bot.services.people import PeopleService
@@ -57,8 +58,11 @@ class RetentionService:
         notifier: Notifier,
         city: CityConfig,
         clock: Clock,
+        console: ConsoleService,
     ) -> None:
         self.repo = repo
+        #: The office console's links and sessions, deleted once over.
+        self.console = console
         self.requests = requests
         self.lotsen = lotsen
         self.people = people
@@ -96,6 +100,7 @@ class RetentionService:
             + await self.repo.expire_rejections(now - self.keep)
             + await self.repo.expire_office(now - self.keep)
             + await self.audit.expire()
+            + await self.console.expire()
             + await self.repo.expire_former_lotsen(
                 now - timedelta(days=self.city.former_lotse_days)
             )

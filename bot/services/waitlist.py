@@ -302,6 +302,39 @@ class WaitlistService:
             self.mailings.launch(mailing)
         return await self.repo.training(training_id)
 
+    async def announce_at_once(
+        self,
+        person: Person,
+        day: date,
+        at: time,
+        place: str,
+        capacity: int,
+        confirm_by: date,
+        replaces: Training | None = None,
+    ) -> Training | None:
+        """A whole training at once, as the office's desk sends it (or a change of
+        ``replaces``): each answer checked as the chat's dialog checks it, then announced.
+        None if an answer would be refused there (the dialog is then discarded)."""
+        dialog: Dialog | None = (
+            await self.edit_training(person, replaces, None)
+            if replaces is not None
+            else await self.begin_training(person, None)
+        )
+        for answer in (
+            {"day": day},
+            {"time": at},
+            {"place": place},
+            {"capacity": capacity},
+            {"confirm_by": confirm_by},
+        ):
+            if dialog is None:
+                break
+            dialog = await self.training_step(dialog, None, **answer)
+        training = await self.announce(dialog) if dialog is not None else None
+        if training is None:
+            await self.dialogs.end(person.id, "training")
+        return training
+
     async def _change(self, training_id: int, draft: Training, author: int) -> Training | None:
         """Put the changed training in place and tell everyone who was told and did not say
         no (the answers and seats stay)."""

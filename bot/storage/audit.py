@@ -57,6 +57,44 @@ class AuditRepository:
         )
         return [_entry(row) for row in rows]
 
+    async def search(
+        self,
+        since: datetime | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[Entry]:
+        """The newest ``limit`` entries from ``since`` on, by one coordinator and of one
+        action or family of actions (``lotse`` matches ``lotse.suspend``), newest first."""
+        where = ["at >= ?"]
+        params: list[object] = [to_db(since) if since else ""]
+        if actor_id is not None:
+            where.append("actor_id = ?")
+            params.append(actor_id)
+        if action:
+            where.append("(action = ? OR substr(action, 1, ?) = ?)")
+            params += [action, len(action) + 1, action + "."]
+        rows = await self.db.fetch_all(
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_entry(row) for row in rows]
+
+    async def actors(self) -> list[tuple[int, str | None]]:
+        """The coordinators the log names, with the first name of those who are Lotsen too
+        (the only name the bot keeps of a coordinator), for showing and choosing them."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT a.actor_id, l.first_name FROM audit a "
+            "LEFT JOIN lotse l ON l.person_id = a.actor_id "
+            "WHERE a.actor_id IS NOT NULL ORDER BY a.actor_id"
+        )
+        return [(int(row[0]), row[1]) for row in rows]
+
+    async def actions(self) -> list[str]:
+        """The actions the log holds, for choosing which to see."""
+        rows = await self.db.fetch_all("SELECT DISTINCT action FROM audit ORDER BY action")
+        return [str(row[0]) for row in rows]
+
     async def about(self, person_id: int) -> list[Entry]:
         """The entries whose subject is the person."""
         rows = await self.db.fetch_all(

@@ -182,6 +182,14 @@ class MailingsRepository:
         rows = await self.db.fetch_all(sql + " ORDER BY send_at, id", params)
         return [_mailing(r) for r in rows]
 
+    async def recent(self, kind: MailingKind, limit: int) -> list[Mailing]:
+        """The newest ``limit`` mailings of ``kind`` (by the time they go out), newest first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM mailing WHERE kind = ? ORDER BY send_at DESC, id DESC LIMIT ?",
+            (kind.value, limit),
+        )
+        return [_mailing(r) for r in rows]
+
     async def cancel(self, mailing_id: int) -> bool:
         """Cancel a mailing that has not started."""
         async with self.db.transaction() as conn:

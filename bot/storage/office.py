@@ -7,7 +7,14 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import from_db, to_db
-from bot.domain.office import Certificate, Expense, ExpenseState, Thread
+from bot.domain.office import (
+    Certificate,
+    Expense,
+    ExpenseState,
+    OfficeMessage,
+    Thread,
+    ThreadItem,
+)
 from bot.domain.people import MessageRef
 from bot.storage.database import Database, returned_id
 
@@ -122,6 +129,56 @@ class OfficeRepository:
         )
         return _thread(row) if row is not None else None
 
+    async def threads(
+        self, kind: str | None, answered: bool | None, limit: int, offset: int
+    ) -> tuple[list[ThreadItem], int]:
+        """Threads of ``kind`` (None: both) that the office answered last (``answered``),
+        or not (False), or all (None); the latest first; and how many there are."""
+        last = (
+            "(SELECT direction FROM office_message m WHERE m.thread_id = office_thread.id "
+            "ORDER BY m.id DESC LIMIT 1)"
+        )
+        where = (
+            "(:kind IS NULL OR kind = :kind) AND (:answered IS NULL "
+            f"OR ({last} = 'out') = :answered)"
+        )
+        params: dict[str, object] = {
+            "kind": kind,
+            "answered": None if answered is None else int(answered),
+        }
+        counted = await self.db.fetch_one(
+            f"SELECT count(*) FROM office_thread WHERE {where}", params
+        )
+        rows = await self.db.fetch_all(
+            f"SELECT {_THREAD}, last_at, {last} = 'out' AS answered, "
+            "(SELECT count(*) FROM office_message m WHERE m.thread_id = office_thread.id) "
+            "AS messages, (SELECT text FROM office_message m WHERE m.thread_id = "
+            "office_thread.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1) AS latest "
+            f"FROM office_thread WHERE {where} ORDER BY last_at DESC, id DESC "
+            "LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        items = [
+            ThreadItem(
+                _thread(row),
+                from_db(row["last_at"]),
+                bool(row["answered"]),
+                int(row["messages"]),
+                row["latest"] or "",
+            )
+            for row in rows
+        ]
+        return items, int(counted[0]) if counted else 0
+
+    async def messages(self, thread_id: int) -> list[OfficeMessage]:
+        """What was said in the thread, oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT direction, text, author_id, created_at FROM office_message "
+            "WHERE thread_id = ? ORDER BY id",
+            (thread_id,),
+        )
+        return [OfficeMessage(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
     # ----------------------------------------------------------------- expenses
 
     async def add_expense(
@@ -152,6 +209,13 @@ class OfficeRepository:
             f"{_EXPENSES} WHERE e.created_at >= ? AND e.created_at < ? "
             "AND (? IS NULL OR e.state = ?) ORDER BY e.created_at, e.id",
             (to_db(start), to_db(end), state, state),
+        )
+        return [_expense(row) for row in rows]
+
+    async def expenses_of(self, lotse_id: int) -> list[Expense]:
+        """The Lotse's expenses, newest first."""
+        rows = await self.db.fetch_all(
+            f"{_EXPENSES} WHERE e.lotse_id = ? ORDER BY e.created_at DESC, e.id DESC", (lotse_id,)
         )
         return [_expense(row) for row in rows]
 

@@ -204,7 +204,17 @@ class PeopleRepository:
             if cursor.rowcount != 1:
                 return False
             await conn.execute("DELETE FROM dialog WHERE person_id = ?", (person_id,))
+            # Signed out of the office console at once, on every device.
+            await conn.execute("DELETE FROM console_session WHERE person_id = ?", (person_id,))
             return True
+
+    async def contacts_of(self, person_id: int) -> list[Contact]:
+        """Every contact of the person, on any channel."""
+        rows = await self.db.fetch_all(
+            "SELECT channel, address FROM contact WHERE person_id = ? ORDER BY channel, address",
+            (person_id,),
+        )
+        return [Contact(str(r[0]), str(r[1])) for r in rows]
 
     async def _must_get(self, contact: Contact) -> Person:
         person = await self.get(contact)

@@ -179,6 +179,17 @@ class PrivacyRepository:
             "SELECT id, at, via, action, request_id FROM audit WHERE actor_id = ? ORDER BY at, id",
             person_id,
         )
+        # The office console's sign-in links and sessions (their secrets are not stored).
+        data["console_sign_in_links"] = await rows(
+            "SELECT id, created_at, expires_at, used_at FROM console_link WHERE person_id = ? "
+            "ORDER BY id",
+            person_id,
+        )
+        data["console_sessions"] = await rows(
+            "SELECT id, created_at, seen_at, ends_at FROM console_session WHERE person_id = ? "
+            "ORDER BY id",
+            person_id,
+        )
         return data
 
     async def _one(self, sql: str, *params: object) -> dict[str, Any] | None:

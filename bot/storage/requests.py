@@ -10,7 +10,15 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.domain.people import MessageRef
-from bot.domain.requests import MAX_FILES, FileRef, Request, Status, Step
+from bot.domain.requests import (
+    MAX_FILES,
+    FileRef,
+    Moment,
+    Request,
+    RequestFilter,
+    Status,
+    Step,
+)
 from bot.storage.database import Database
 from bot.storage.lotsen import WORKING
 from bot.storage.people import consented
@@ -21,7 +29,7 @@ __all__ = ["RequestsRepository"]
 _FIELDS = (
     "id, person_id, status, step, topic, description, languages, "
     "district, day, time, place, first_name, round, lotse_id, created_at, confirmed_at, "
-    "accepted_at, updated_by, files, calendar_sequence"
+    "accepted_at, updated_by, files, calendar_sequence, closed_at, hours"
 )
 #: Activity in a request restarts the clock of retention (never moves it back).
 _TOUCH = "UPDATE request SET active_at = max(coalesce(active_at, ''), ?) WHERE id = ?"
@@ -75,6 +83,8 @@ def _request(row: aiosqlite.Row) -> Request:
         updated_by=row["updated_by"],
         files=_files(row["files"]),
         calendar_sequence=row["calendar_sequence"],
+        closed_at=from_db(row["closed_at"]) if row["closed_at"] else None,
+        hours=row["hours"],
     )
 
 
@@ -283,6 +293,121 @@ class RequestsRepository:
             (*wanted, limit),
         )
         return [_request(row) for row in rows]
+
+    # ------------------------------------------------------- the office's table
+
+    async def search(
+        self,
+        chosen: RequestFilter,
+        span: tuple[datetime, datetime] | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[tuple[Request, str | None]], int]:
+        """One page of the requests ``chosen`` admits (sent within ``span``, the month's
+        bounds), newest first, each with its Lotse's first name; and how many there are."""
+        where = (
+            "status <> 'draft' AND (:status IS NULL OR status = :status) "
+            "AND (:topic IS NULL OR topic = :topic) "
+            "AND (:language IS NULL OR instr(' ' || languages || ' ', ' ' || :language || ' ')) "
+            "AND (:district IS NULL OR district = :district) "
+            "AND (:start IS NULL OR (coalesce(confirmed_at, created_at) >= :start "
+            "AND coalesce(confirmed_at, created_at) < :end))"
+        )
+        params: dict[str, object] = {
+            "status": chosen.status.value if chosen.status else None,
+            "topic": chosen.topic,
+            "language": chosen.language,
+            "district": chosen.district,
+            "start": to_db(span[0]) if span else None,
+            "end": to_db(span[1]) if span else None,
+        }
+        counted = await self.db.fetch_one(f"SELECT count(*) FROM request WHERE {where}", params)
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS}, (SELECT first_name FROM lotse WHERE person_id = request.lotse_id) "
+            f"AS lotse_name FROM request WHERE {where} ORDER BY id DESC LIMIT :limit "
+            "OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        total = int(counted[0]) if counted else 0
+        return [(_request(row), row["lotse_name"]) for row in rows], total
+
+    async def of_lotse(self, lotse_id: int, limit: int = 100) -> list[Request]:
+        """The Lotse's cases in any state (the running ones and those they closed), newest
+        first."""
+        rows = await self.db.fetch_all(
+            f"SELECT {_FIELDS} FROM request WHERE lotse_id = ? ORDER BY id DESC LIMIT ?",
+            (lotse_id, limit),
+        )
+        return [_request(row) for row in rows]
+
+    async def history(self, request_id: int) -> list[Moment]:
+        """What the database records of the request's life, in order: its times, the offers
+        and their answers, the news sent to either side, concerns about it and what the
+        office did to it — never a relayed message."""
+        request = await self.get(request_id)
+        if request is None:
+            return []
+        moments = [Moment(request.created_at, "created")]
+        if request.confirmed_at is not None:
+            moments.append(Moment(request.confirmed_at, "sent"))
+        name = "(SELECT first_name FROM lotse WHERE person_id = {0}) AS name"
+        for row in await self.db.fetch_all(
+            f"SELECT created_at, round, status, {name.format('offer.lotse_id')} FROM offer "
+            "WHERE request_id = ? ORDER BY created_at, lotse_id",
+            (request_id,),
+        ):
+            moment = Moment(from_db(row[0]), "offered", row["name"], str(row[1]), state=row[2])
+            moments.append(moment)
+        if request.accepted_at is not None and request.lotse_id is not None:
+            found = await self.db.fetch_one(f"SELECT {name.format('?')}", (request.lotse_id,))
+            moments.append(Moment(request.accepted_at, "accepted", found[0] if found else None))
+        for row in await self.db.fetch_all(
+            f"SELECT created_at, what, side, status, {name.format('case_notice.lotse_id')} "
+            "FROM case_notice WHERE request_id = ? ORDER BY created_at",
+            (request_id,),
+        ):
+            moments.append(Moment(from_db(row[0]), "notice", row["name"], row[1], row[2], row[3]))
+        for row in await self.db.fetch_all(
+            "SELECT created_at, side, id FROM office_thread WHERE request_id = ? "
+            "AND kind = 'concern' ORDER BY created_at",
+            (request_id,),
+        ):
+            moments.append(Moment(from_db(row[0]), "concern", side=row[1], subject=row[2]))
+        for row in await self.db.fetch_all(
+            "SELECT at, action FROM audit WHERE request_id = ? ORDER BY at, id", (request_id,)
+        ):
+            moments.append(Moment(from_db(row[0]), "audit", detail=row[1]))
+        if request.closed_at is not None and request.status in (
+            Status.DONE,
+            Status.CANCELLED,
+            Status.EXPIRED,
+        ):
+            moments.append(Moment(request.closed_at, "closed", state=request.status.value))
+        order = {"created": 0, "sent": 1, "offered": 2, "accepted": 3, "notice": 4}
+        return sorted(moments, key=lambda m: (m.at, order.get(m.what, 5)))
+
+    async def reopen_ended(self, request_id: int, now: datetime, undated: bool) -> bool:
+        """The office opens a cancelled or expired request again: it waits for a Lotse anew
+        (``undated``: its appointment passed, so it is flexible now). Those who declined
+        it are not asked again; everyone else may be."""
+        dated = "" if not undated else "day = NULL, time = NULL, "
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE request SET status = 'open', {dated}lotse_id = NULL, "
+                "accepted_at = NULL, closed_at = NULL, round = 0, active_at = ? "
+                "WHERE id = ? AND status IN ('cancelled', 'expired')",
+                (to_db(now), request_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "DELETE FROM offer WHERE request_id = ? AND status = 'closed'", (request_id,)
+            )
+            await conn.execute(
+                "DELETE FROM timer WHERE subject = ? AND kind GLOB 'request:*' AND done_at IS NULL",
+                (request_id,),
+            )
+        return True
 
     # ------------------------------------------------------------------- offers
 

@@ -142,6 +142,7 @@ function renderPhone(phone, botName) {
   $(".name", el).textContent = phone.name;
   const where = phone.messenger === "signal" ? `Signal ${phone.number}` : `@${botName || ""}`;
   $(".role", el).textContent = `${roleLabel(phone.role)} · ${phone.language} · ${where}`;
+  $(".open-console", el).hidden = !(phone.role === "coordinator" && phone.messenger === "telegram");
   $(".composer .entry", el).placeholder = phone.messenger === "signal"
     ? "Message, or the number of a choice"
     : "Message";
@@ -187,6 +188,20 @@ function createPhone(phone) {
   for (const button of el.querySelectorAll(".attach")) {
     button.addEventListener("click", () => api(`/api/people/${phone.id}/attach`, { kind: button.dataset.kind }));
   }
+  $(".open-console", el).addEventListener("click", () => {
+    // Opened now, while the click counts, and sent to the link once the chat has it.
+    const tab = window.open("about:blank", "_blank");
+    api(`/api/people/${phone.id}/console`, {})
+      .then((answer) => {
+        if (tab) {
+          tab.opener = null;
+          tab.location.href = answer.url;
+        } else {
+          window.location.href = answer.url;
+        }
+      })
+      .catch(() => { if (tab) tab.close(); });
+  });
   $(".replying-cancel", el).addEventListener("click", () => setReply(entry, null));
   $("#phones").append(el);
   return entry;
