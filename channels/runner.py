@@ -22,6 +22,7 @@ from channels.telegram.channel import TelegramChannel
 from channels.telegram.webhook import Webhook
 from handlers.mailer import MessengerMailer
 from handlers.notify import MessengerNotifier
+from handlers.outages import Outage
 from handlers.port import Messenger, Switchboard
 from handlers.router import Router
 
@@ -34,6 +35,8 @@ class Channel(Protocol):
     """What the composition root needs of a channel (``channels/<name>/channel.py``)."""
 
     name: str
+    #: The messenger unreachable: logged once a minute; timers wait while it lasts.
+    outage: Outage
 
     @property
     def messenger(self) -> Messenger: ...
@@ -99,7 +102,10 @@ async def serve(
             services.mailings,
             services.retention,
             clock,
+            online=lambda: not any(channel.outage.down for channel in channels),
         )
+        for channel in channels:
+            channel.outage.on_end.append(timers.look_now)  # what fell due meanwhile, done late
         await timers.start()
         if on_start is not None:  # tests and the demo drive the timers of a shifted clock
             on_start(timers)
