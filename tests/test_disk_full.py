@@ -1,0 +1,299 @@
+"""The database cannot write — its disk is full, or writing fails with an I/O error — while
+the real ``lotsenbot run`` is working, on Telegram and on Signal.
+
+Nothing it could not store is confirmed to Telegram (so Telegram keeps it), no Signal event
+is dropped (it waits in memory), nobody gets a wrong answer, the log has one clear line and
+the coordinators one alert, and once the disk writes again everything that came meanwhile is
+handled: nothing lost, nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import resource
+import sqlite3
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import language_name
+from channels.signal.fakedaemon import FakeSignalDaemon
+from channels.telegram.fakeapi import FakeBotAPI, FakeUser
+from tests.conftest import COORDINATOR_ID, eventually
+from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
+from tests.scenario import label, t
+from tests.test_signal import answer, listed
+
+PICKER = t("de").gettext("Please choose your language:")
+AGREE = label("de", "✅ I agree")
+FAULTS = ["disk full", "I/O error"]
+
+
+class PipedBotProcess(BotProcess):
+    """``lotsenbot run`` whose output goes to a pipe: a file could not be written either."""
+
+    output = b""
+
+    async def spawn(self) -> None:
+        extra = {}
+        if self.signal is not None:
+            extra = {
+                "LOTSENBOT_SIGNAL_URL": self.signal.url,
+                "LOTSENBOT_SIGNAL_ACCOUNT": self.signal.account,
+            }
+        self.proc = await asyncio.create_subprocess_exec(
+            str(LOTSENBOT),
+            "run",
+            env=bot_env(self.api, self.db_path, self.config, **extra),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.get_running_loop().create_task(self._read(self.proc))
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(4096):
+            self.output += chunk
+
+    def log(self) -> str:
+        return self.output.decode(errors="replace")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB filesystem of its own, for the database (needs root, as CI has)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem for the database needs root (CI runs as root)")
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the filesystem has no byte left; return it."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 1 << 14, 1 << 10, 1):
+            chunk = b"x" * size
+            with contextlib.suppress(OSError):
+                while os.write(fd, chunk):
+                    pass
+        with pytest.raises(OSError) as full:
+            os.write(fd, b"x")
+        assert full.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    return filler
+
+
+def break_writing(process: BotProcess, fault: str) -> Callable[[], None]:
+    """Make the database's writes fail; return what makes them work again."""
+    if fault == "disk full":
+        filler = fill(process.db_path.parent)
+        return filler.unlink
+    # Any write to a file at offset 0 or later now fails with EFBIG: SQLite's I/O error.
+    assert process.proc is not None
+    pid = process.proc.pid
+    before = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, before[1]))
+    return lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, before)
+
+
+def bot_process(
+    api: FakeBotAPI,
+    tmp_path: Path,
+    fault: str,
+    request: pytest.FixtureRequest,
+    signal: FakeSignalDaemon | None = None,
+) -> BotProcess:
+    """The bot, its database on a small disk (to fill) or its output on a pipe (when every
+    file write fails)."""
+    config = city_file(tmp_path, telegram_ids=f"[{COORDINATOR_ID}]")
+    if fault == "disk full":
+        disk: Path = request.getfixturevalue("small_disk")
+        db = disk / "lotsenbot.sqlite3"
+        return BotProcess(api, db, tmp_path / "bot.log", config, signal=signal)
+    db = tmp_path / "lotsenbot.sqlite3"
+    return PipedBotProcess(api, db, tmp_path / "bot.log", config, signal=signal)
+
+
+def rows(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+def inbox(db_path: Path) -> list[tuple[int, int, bool]]:
+    found = rows(
+        db_path, "SELECT update_id, attempts, done_at IS NOT NULL FROM inbox ORDER BY update_id"
+    )
+    return [(int(str(u)), int(str(a)), bool(d)) for u, a, d in found]
+
+
+def consent_screens(user: FakeUser) -> int:
+    return sum(1 for m in user.bot_messages() if m.button_labels()[:1] == [AGREE])
+
+
+def assert_logged_once(log: str) -> None:
+    """One clear line when the fault began, one when it ended, no apology or error besides."""
+    cannot = [line for line in log.splitlines() if "the database cannot write (" in line]
+    assert len(cannot) == 1, log
+    assert "free space" in cannot[0] and "SQLITE_" in cannot[0]
+    assert log.count("the database cannot write: over after") == 1, log
+    assert "unexpected" not in log and "could not" not in log, log
+
+
+@pytest.fixture
+async def processes() -> AsyncIterator[list[BotProcess]]:
+    started: list[BotProcess] = []
+    yield started
+    for process in started:
+        if process.proc is not None and process.proc.returncode is None:
+            await process.kill()
+
+
+@pytest.fixture
+async def daemon() -> AsyncIterator[FakeSignalDaemon]:
+    server = FakeSignalDaemon()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_database_that_cannot_write_loses_nothing_and_carries_on_by_itself(
+    api: FakeBotAPI,
+    tmp_path: Path,
+    processes: list[BotProcess],
+    fault: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    process = bot_process(api, tmp_path, fault, request)
+    processes.append(process)
+    await process.start()
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    samira, jonas, lena = (api.user(6001 + i, n) for i, n in enumerate(["Samira", "Jonas", "Lena"]))
+    await samira.send("/start")
+    await samira.wait_for_text(PICKER)
+
+    # Jonas's /start is stored and being answered when the disk stops writing.
+    api.hold("sendMessage")
+    await jonas.send("/start")
+    await api.wait_until(lambda: api.held)
+    end_fault = break_writing(process, fault)
+    api.release("sendMessage")
+    await jonas.wait_for_text(PICKER)
+
+    # Meanwhile: Samira picks German, Lena writes for the first time. Neither can be stored.
+    await samira.press(data="lang:de")
+    first_unstored = api.last_update_id
+    await lena.send("/start")
+    alert = await coordinator.wait_for_message(lambda m: "SQLITE_" in m.text)
+    assert "⚠️" in alert.text
+    polls = api.polls
+    await api.wait_until(lambda: api.polls >= polls + 3, timeout=30)  # asked again, backing off
+    assert api.confirmed <= first_unstored  # Telegram keeps them
+    assert [m.edits for m in samira.bot_messages()] == [0]  # no answer, no apology
+    assert lena.bot_messages() == []
+    assert len(jonas.bot_messages()) == 1
+
+    began = time.monotonic()
+    end_fault()  # the disk writes again: everything is handled, in order, once
+    await samira.wait_for_message(lambda m: m.button_labels()[:1] == [AGREE])
+    await lena.wait_for_text(PICKER)
+    caught_up = time.monotonic() - began
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)), timeout=30)
+    assert [u for u, _, _ in inbox(process.db_path)] == list(range(1, api.last_update_id + 1))
+    assert api.confirmed == api.last_update_id + 1
+    assert consent_screens(samira) == 1 and len(jonas.bot_messages()) == 1
+    assert len(lena.bot_messages()) == 1
+    alerts = [m for m in coordinator.bot_messages() if "SQLITE_" in m.text]
+    assert alerts == [alert]  # one alert
+
+    assert await process.terminate() == 0
+    assert_logged_once(process.log())
+    print(f"\n{fault} on Telegram: caught up {caught_up:.1f} s after the disk wrote again")
+
+    # After a restart nothing is handled again; the bot goes on as before.
+    await process.start()
+    await lena.press(data="lang:de")
+    await lena.wait_for_message(lambda m: m.button_labels()[:1] == [AGREE])
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert consent_screens(samira) == 1 and len(jonas.bot_messages()) == 1
+    assert len(alerts) == 1 and len(samira.bot_messages()) == 2
+    assert rows(process.db_path, "PRAGMA integrity_check") == [("ok",)]
+    assert inbox(process.db_path)[-1][1] == 1  # handled at the first attempt
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_signal_event_that_cannot_be_stored_waits_in_memory_and_is_handled_once(
+    api: FakeBotAPI,
+    daemon: FakeSignalDaemon,
+    tmp_path: Path,
+    processes: list[BotProcess],
+    fault: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    process = bot_process(api, tmp_path, fault, request, signal=daemon)
+    processes.append(process)
+    await process.start()
+    coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+    olena, amal = daemon.user("+4917011112222", "Olena"), daemon.user("+4917033334444", "Amal")
+    await olena.send("Привіт")
+    picker = await olena.wait_for_message(lambda m: language_name("uk") in listed(m))
+
+    end_fault = break_writing(process, fault)
+    # Olena picks Ukrainian, Amal writes for the first time: signal-cli hands both over (and
+    # Signal's servers forget them); neither can be stored.
+    delivered = daemon.delivered
+    await answer(olena, language_name("uk"), "uk")
+    await amal.send("Hallo")
+    await daemon.wait_until(lambda: daemon.delivered >= delivered + 2)
+    alert = await coordinator.wait_for_message(lambda m: "SQLITE_" in m.text)
+    assert "⚠️" in alert.text
+    assert olena.bot_messages() == [picker]  # no answer, no apology
+    assert amal.bot_messages() == []
+
+    began = time.monotonic()
+    end_fault()  # the disk writes again: both are stored and handled, once
+    consent = label("uk", "✅ I agree")
+    await olena.wait_for_message(lambda m: consent in listed(m), timeout=60)
+    await amal.wait_for_message(lambda m: bool(listed(m)), timeout=60)
+    caught_up = time.monotonic() - began
+    sql = "SELECT sender, done_at IS NOT NULL FROM stamped_inbox ORDER BY id"
+    await eventually(lambda: all(done for _, done in rows(process.db_path, sql)), timeout=30)
+    assert [sender for sender, _ in rows(process.db_path, sql)] == [
+        olena.uuid,
+        olena.uuid,
+        amal.uuid,
+    ]
+    texts = [m.text for m in olena.bot_messages()]
+    assert len(texts) == len(set(texts)), texts  # nothing twice
+    assert sum(1 for m in olena.bot_messages() if consent in listed(m)) == 1
+    assert len(amal.bot_messages()) == 1
+    assert [m for m in coordinator.bot_messages() if "SQLITE_" in m.text] == [alert]
+
+    assert await process.terminate() == 0
+    assert_logged_once(process.log())
+    assert rows(process.db_path, "PRAGMA integrity_check") == [("ok",)]
+    assert not daemon.violations
+    print(f"\n{fault} on Signal: caught up {caught_up:.1f} s after the disk wrote again")
