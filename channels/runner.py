@@ -22,7 +22,7 @@ from channels.telegram.channel import TelegramChannel
 from channels.telegram.webhook import Webhook
 from handlers.mailer import MessengerMailer
 from handlers.notify import MessengerNotifier
-from handlers.outages import Outage
+from handlers.outages import Outage, StorageOutage
 from handlers.port import Messenger, Switchboard
 from handlers.router import Router
 
@@ -92,7 +92,8 @@ async def serve(
         for channel in channels:
             if not await channel.connect(stop):
                 return
-        router = Router(services, switchboard)
+        storage = StorageOutage(services.people, switchboard, probe=db.probe)
+        router = Router(services, switchboard, storage=storage)
         for channel in channels:
             await channel.start(router, services)
         timers = Timers(

@@ -74,12 +74,15 @@ class Outage:
         level: int = logging.WARNING,
         report_every: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        probe: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.what = what
         self.advice = advice
         self.level = level
         self.report_every = report_every
         self.clock = clock
+        #: A harmless try that fails while the outage lasts (see :meth:`over`).
+        self.probe = probe
         #: Called when an outage ends (e.g. the timers look at once for what fell due).
         self.on_end: list[Callable[[], None]] = []
         self._since: float | None = None
@@ -127,17 +130,44 @@ class Outage:
             callback()
 
 
+    async def over(self, stop: asyncio.Event) -> None:
+        """Wait until the outage is over: :attr:`probe` tried with backoff until it works (a
+        failure it meets that is not this outage ends the wait too), or ``stop`` is set.
+        Without a probe, one pause."""
+        backoff = Backoff(0.5, cap=30.0)
+        while not stop.is_set():
+            await pause(stop, backoff.next())
+            if self.probe is None:
+                return
+            try:
+                await self.probe()
+            except Exception as exc:
+                fault = storage_fault(exc)
+                if fault is None:
+                    return
+                self.failed(fault)
+                continue
+            self.succeeded()
+            return
+
+
 class StorageOutage(Outage):
     """The database cannot write; the coordinators hear of it at most once an hour."""
 
     def __init__(
-        self, people: PeopleService, switchboard: Switchboard, *, alert_every: float = 3600.0
+        self,
+        people: PeopleService,
+        switchboard: Switchboard,
+        *,
+        probe: Callable[[], Awaitable[None]] | None = None,
+        alert_every: float = 3600.0,
     ) -> None:
         super().__init__(
             "the database cannot write",
             "incoming messages are kept unconfirmed and everything is retried by itself; "
             "free space on the database's disk or check the disk",
             level=logging.ERROR,
+            probe=probe,
         )
         self.people = people
         self.switchboard = switchboard

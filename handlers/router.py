@@ -163,6 +163,7 @@ class Router:
         routes: tuple[Route, ...] = ROUTES,
         limiter: RateLimiter | None = None,
         alerts: Repeats | None = None,
+        storage: StorageOutage | None = None,
     ) -> None:
         self.services = services
         self.switchboard = switchboard
@@ -170,7 +171,7 @@ class Router:
         self.alerts = alerts or Repeats(ALERT_WINDOW)
         #: The database unable to write: logged and told to the coordinators once, for every
         #: channel's intake and every handler alike.
-        self.storage = StorageOutage(services.people, switchboard)
+        self.storage = storage or StorageOutage(services.people, switchboard)
         self._commands = {route.command: route for route in routes if route.command}
         self._actions = [route for route in routes if route.on]
 

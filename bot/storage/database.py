@@ -119,6 +119,14 @@ class Database:
         cursor = await self._write(sql, params)
         return int(cursor.rowcount)
 
+    async def probe(self) -> None:
+        """A write that changes nothing (the schema version set to itself); it raises what a
+        real write would meet now, e.g. ``SQLITE_FULL`` on a full disk."""
+        async with self._write_lock:
+            rows = await self.conn.execute_fetchall("PRAGMA user_version")
+            version = int(next(iter(rows))[0])
+            await self.conn.execute(f"PRAGMA user_version = {version}")
+
     async def write_returning(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Like :meth:`write`, for a statement with ``RETURNING``: return its rows."""
         async with self._write_lock:

@@ -239,9 +239,8 @@ class SignalIntake:
         except Exception as exc:  # the database itself failed: the event stays stored
             log.error("could not read Signal event %d (%s)", event_id, type(exc).__name__)
             return
-        backoff = Backoff(0.5, cap=30.0)
         while not await self._handled(inputs) and not stopping.is_set():
-            await pause(stopping, backoff.next())  # then handled again, whole
+            await storage.over(stopping)  # then handled again, whole
         try:
             await until_stored(
                 lambda: self.inbox.mark_done(event_id, self.clock.now()), storage, stopping

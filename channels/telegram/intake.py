@@ -207,6 +207,8 @@ class Intake:
                 try:
                     if updates:
                         offset = await self._accept(updates)
+                        # Only a write that was made tells that the database writes again.
+                        self.storage_outage.succeeded()
                     await self._maybe_prune()
                 except Exception as exc:
                     fault = storage_fault(exc)
@@ -216,7 +218,6 @@ class Intake:
                     self.storage_outage.failed(fault)
                     await pause(stop, unwritable.next())
                     continue
-                self.storage_outage.succeeded()
                 unwritable.reset()
         finally:
             stopping.cancel()
@@ -310,7 +311,6 @@ class Intake:
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
             await self._note(self._begun, update.update_id, "count an attempt at")
-        backoff = Backoff(0.5, cap=30.0)
         while True:
             # What handlers raise is caught and reported by handlers.router.Router, which
             # notes here a database that could not write (and answers nobody).
@@ -322,7 +322,7 @@ class Intake:
                 handling_fault.reset(token)
             if not fault.storage or self._stopping.is_set():
                 break
-            await pause(self._stopping, backoff.next())  # then handled again, whole
+            await self.storage_outage.over(self._stopping)  # then handled again, whole
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.
         await self._note(self._done, update.update_id, "mark as done")
