@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import language_name
+from bot.storage.database import Database, storage_fault
 from channels.signal.fakedaemon import FakeSignalDaemon
 from channels.telegram.fakeapi import FakeBotAPI, FakeUser
 from handlers import views
@@ -338,3 +339,33 @@ def done_events(db_path: Path) -> list[bool]:
         bool(done)
         for (done,) in rows(db_path, "SELECT done_at IS NOT NULL FROM stamped_inbox ORDER BY id")
     ]
+
+
+async def test_a_transaction_that_meets_a_full_disk_says_so_and_leaves_none_open(
+    small_disk: Path,
+) -> None:
+    db = Database(small_disk / "lotsenbot.sqlite3")
+    await db.open()
+    try:
+        with closing(sqlite3.connect(db.path)) as conn:
+            assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        filler = fill(small_disk)
+        # More than the page cache holds: SQLite writes to the log before the COMMIT, fails
+        # there, and ends the transaction itself.
+        ballast = "x" * (4 << 20)
+        with pytest.raises(sqlite3.OperationalError) as failed:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO inbox (update_id, payload, received_at) VALUES (1, ?, '')",
+                    (ballast,),
+                )
+        assert storage_fault(failed.value) == "SQLITE_FULL"  # not "cannot rollback"
+        assert not db.conn.in_transaction
+        filler.unlink()
+        async with db.transaction() as conn:  # the next one starts clean
+            await conn.execute(
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (2, '{}', '')"
+            )
+        assert [tuple(row) for row in await db.fetch_all("SELECT update_id FROM inbox")] == [(2,)]
+    finally:
+        await db.close()
