@@ -129,7 +129,6 @@ class Outage:
         for callback in self.on_end:
             callback()
 
-
     async def over(self, stop: asyncio.Event) -> None:
         """Wait until the outage is over: :attr:`probe` tried with backoff until it works (a
         failure it meets that is not this outage ends the wait too), or ``stop`` is set.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import resource
 import sqlite3
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import CityConfig
 from bot.i18n import language_name
 from bot.storage.database import Database, storage_fault
 from channels.signal.fakedaemon import FakeSignalDaemon
@@ -32,6 +34,7 @@ from tests.conftest import COORDINATOR_ID, eventually
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
 from tests.scenario import label, t
 from tests.test_signal import answer, listed
+from tests.test_webhook import webhook_bot
 
 PICKER = t("de").gettext("Please choose your language:")
 AGREE = label("de", "✅ I agree")
@@ -369,3 +372,29 @@ async def test_a_transaction_that_meets_a_full_disk_says_so_and_leaves_none_open
         assert [tuple(row) for row in await db.fetch_all("SELECT update_id FROM inbox")] == [(2,)]
     finally:
         await db.close()
+
+
+async def test_a_webhook_update_that_cannot_be_stored_is_refused_and_taken_when_sent_again(
+    api: FakeBotAPI, city: CityConfig, small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with webhook_bot(api, city, small_disk) as _:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        samira, jonas = api.user(6101, "Samira"), api.user(6102, "Jonas")
+        await samira.send("/start")
+        await samira.wait_for_text(PICKER)
+        db_path = small_disk / "bot.sqlite3"
+        with closing(sqlite3.connect(db_path)) as conn:
+            assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        filler = fill(small_disk)
+        caplog.clear()
+        await jonas.send("/start")
+        await eventually(lambda: api.webhook_answers.count(503) >= 3)  # sent again
+        await coordinator.wait_for_message(lambda m: "SQLITE_" in m.text)
+        assert jonas.bot_messages() == []
+        filler.unlink()
+        await jonas.wait_for_text(PICKER)
+        await eventually(lambda: all(done for _, _, done in inbox(db_path)))
+        assert len(jonas.bot_messages()) == 1
+        assert set(api.webhook_answers) == {200, 503}  # refused, never failed with a 500
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "the database cannot write (" in errors[0], errors

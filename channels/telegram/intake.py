@@ -139,6 +139,11 @@ class Intake:
         await self.inbox.prune(self.clock.now() - _KEEP_DONE)
         await self._resume_leftovers()
 
+    def stops_with(self, stop: asyncio.Event) -> None:
+        """Retries while the database cannot write end when ``stop`` is set (the webhook's;
+        :meth:`run` sets its own)."""
+        self._stopping = stop
+
     def read(self, data: object) -> Update:
         """One update as Telegram sends it, read; :class:`NotAnUpdate` when ``data`` is not one.
 
@@ -180,7 +185,7 @@ class Intake:
         unreachable = Backoff(1.0, cap=60.0)
         unwritable = Backoff(0.5, cap=30.0)
         stopping = asyncio.create_task(stop.wait())
-        self._stopping = stop
+        self.stops_with(stop)
         await self._poller.initialize()
         try:
             while not stop.is_set():
@@ -333,7 +338,8 @@ class Intake:
         try:
             await until_stored(lambda: marks.mark(update_id), self.storage_outage, self._stopping)
         except Exception as exc:  # the database itself failed: nothing to answer anyone
-            log.error("could not %s update %d (%s)", what, update_id, type(exc).__name__)
+            name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            log.error("could not %s update %d (%s)", what, update_id, name)
 
     async def _maybe_prune(self) -> None:
         now = self.clock.now()
