@@ -192,7 +192,10 @@ class StorageOutage(Outage):
             return
         for contact, t in chats:
             screen = Screen(views.storage_alert(t, reason))
-            await quietly(self.switchboard.send(contact, screen), "a storage alert")
+            try:
+                await quietly(self.switchboard.send(contact, screen), "a storage alert")
+            except Exception as exc:  # e.g. Signal could not record the screen it sent
+                log.warning("a storage alert failed: %s", type(exc).__name__)
 
 
 @dataclass
