@@ -398,7 +398,7 @@ class SignalRPC:
                     timeout=aiohttp.ClientTimeout(total=None, sock_read=self.stream_idle),
                 ) as response:
                     if response.status != 200:
-                        raise SignalError(None)
+                        raise _Refused(f"HTTP {response.status}")
                     self.connects += 1
                     self.outage.succeeded()
                     opened = loop.time()
@@ -410,6 +410,8 @@ class SignalRPC:
                 log.info("Signal event stream ended; opening it again")
             except aiohttp.ClientConnectorError as error:
                 self.outage.failed(type(error).__name__)  # the daemon is not there (yet)
+            except _Refused as refused:
+                self.outage.failed(refused.reason)
             except (aiohttp.ClientError, TimeoutError, ValueError, SignalError) as error:
                 # ValueError: a line beyond the read buffer, or not UTF-8.
                 log.warning("Signal event stream dropped (%s)", type(error).__name__)
