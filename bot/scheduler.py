@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -41,6 +42,7 @@ class Timers:
         retention: RetentionService,
         clock: Clock,
         interval: float = 60.0,
+        online: Callable[[], bool] = lambda: True,
     ) -> None:
         self.schedule = schedule
         self.requests = requests
@@ -49,6 +51,8 @@ class Timers:
         self.sweeper = retention
         self.clock = clock
         self.interval = interval
+        self.online = online
+        self._looks: set[asyncio.Task[int]] = set()
         self._lock = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
@@ -81,6 +85,8 @@ class Timers:
         """Stop looking (a run in progress finishes) and let mailings pause cleanly."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._looks:
+            await asyncio.wait(set(self._looks))
         async with self._lock:
             pass
         await self.mailings.stop()
@@ -102,8 +108,21 @@ class Timers:
             )
         return swept
 
+    def look_now(self) -> None:
+        """Look for due timers at once (the messenger answers again after an outage)."""
+        task = asyncio.get_running_loop().create_task(self.run_due())
+        self._looks.add(task)
+        task.add_done_callback(self._looks.discard)
+
     async def run_due(self) -> int:
-        """Do what is due now and plan the next look; return how many timers ran."""
+        """Do what is due now and plan the next look; return how many timers ran.
+
+        While a messenger cannot be reached (``online`` is false), due timers wait: their
+        messages would fail. They are done late as soon as it answers again
+        (:meth:`look_now`), or at the next minute's look.
+        """
+        if not self.online():
+            return 0
         async with self._lock:
             await self.events.extend_all()  # a rule's next dates appear as time goes on
             await self.mailings.pick_up()  # recorded by the command line meanwhile

@@ -23,6 +23,7 @@ from channels.telegram.channel import TelegramChannel
 from channels.telegram.webhook import Webhook
 from handlers.mailer import MessengerMailer
 from handlers.notify import MessengerNotifier
+from handlers.outages import Outage, StorageOutage
 from handlers.port import Messenger, Switchboard
 from handlers.router import Router
 
@@ -35,6 +36,8 @@ class Channel(Protocol):
     """What the composition root needs of a channel (``channels/<name>/channel.py``)."""
 
     name: str
+    #: The messenger unreachable: logged once a minute; timers wait while it lasts.
+    outage: Outage
 
     @property
     def messenger(self) -> Messenger: ...
@@ -92,7 +95,8 @@ async def serve(
         for channel in channels:
             if not await channel.connect(stop):
                 return
-        router = Router(services, switchboard)
+        storage = StorageOutage(services.people, switchboard, probe=db.probe)
+        router = Router(services, switchboard, storage=storage)
         for channel in channels:
             await channel.start(router, services)
         timers = Timers(
@@ -102,7 +106,10 @@ async def serve(
             services.mailings,
             services.retention,
             clock,
+            online=lambda: not any(channel.outage.down for channel in channels),
         )
+        for channel in channels:
+            channel.outage.on_end.append(timers.look_now)  # what fell due meanwhile, done late
         await timers.start()
         # The office console: one more adapter on the same services, if it is set up.
         console = None

@@ -16,6 +16,7 @@ from bot.domain.topics import N_
 from bot.i18n import Texts
 from bot.logs import where as _where
 from bot.services import Services
+from bot.storage.database import storage_fault
 from handlers import (
     asking,
     broadcasts,
@@ -36,6 +37,7 @@ from handlers import (
     welcome,
 )
 from handlers.context import Turn, coordinator_chats, quietly, speaker
+from handlers.outages import StorageOutage, handling_fault
 from handlers.port import Blocked, DeliveryError, Input, Kind, Messenger, Screen, Switchboard
 
 __all__ = ["ALERT_WINDOW", "COMMANDS", "ROUTES", "Route", "Router"]
@@ -168,11 +170,15 @@ class Router:
         routes: tuple[Route, ...] = ROUTES,
         limiter: RateLimiter | None = None,
         alerts: Repeats | None = None,
+        storage: StorageOutage | None = None,
     ) -> None:
         self.services = services
         self.switchboard = switchboard
         self.limiter = limiter or RateLimiter()
         self.alerts = alerts or Repeats(ALERT_WINDOW)
+        #: The database unable to write: logged and told to the coordinators once, for every
+        #: channel's intake and every handler alike.
+        self.storage = storage or StorageOutage(services.people, switchboard)
         self._commands = {route.command: route for route in routes if route.command}
         self._actions = [route for route in routes if route.on]
 
@@ -244,6 +250,16 @@ class Router:
         per :data:`ALERT_WINDOW`, with the number of repeats meanwhile.
         """
         key = turn.input.key
+        fault = storage_fault(error)
+        held = handling_fault.get()
+        if fault is not None:
+            self.storage.failed(fault)
+            if held is not None:
+                # The database could not write (a full disk, an I/O error): the intake
+                # handles this input again, whole, once it can. Nobody is answered now,
+                # with an apology or half a step.
+                held.storage = True
+                return
         if isinstance(error, Blocked):
             # The person blocked the bot: nothing to apologise to, nothing for the coordinators.
             await self.services.people.unreachable(turn.input.contact)

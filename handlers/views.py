@@ -378,6 +378,16 @@ def captcha_alert(t: Texts, challenge: str) -> str:
     )
 
 
+def storage_alert(t: Texts, fault: str) -> str:
+    """The note coordinators get when the database cannot write (a full disk, an I/O error)."""
+    return t.gettext(
+        "⚠️ Lotsenbot: the database cannot write ({fault}), most likely because its disk is "
+        "full. Incoming messages wait and are handled as soon as it can write again; nobody "
+        "is answered meanwhile. Please ask whoever runs the server to free space on the disk.",
+        fault=fault,
+    )
+
+
 def error_alert(t: Texts, error: str, reference: str, repeats: int = 0) -> str:
     """The note coordinators get about an unexpected error (no personal data in it), with
     how often it happened again since the last note about it."""

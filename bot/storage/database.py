@@ -16,7 +16,7 @@ import aiosqlite
 from bot.files import make_private
 from bot.storage.upgrades import STEPS
 
-__all__ = ["Database", "DatabaseError", "backup_database", "returned_id"]
+__all__ = ["Database", "DatabaseError", "backup_database", "returned_id", "storage_fault"]
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,16 @@ class Database:
             await self._begin_immediate(conn)
             try:
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # A full disk or an I/O error may have ended the transaction already, or
+                # left it open after a failed COMMIT: either way the next one starts clean.
+                if conn.in_transaction:
+                    try:
+                        await conn.execute("ROLLBACK")
+                    except sqlite3.Error as exc:
+                        log.error("could not roll back (%s)", type(exc).__name__)
                 raise
-            await conn.execute("COMMIT")
 
     async def write(self, sql: str, params: Params = ()) -> int:
         """Run one writing statement as a transaction of its own; return its row count.
@@ -112,6 +118,14 @@ class Database:
         """
         cursor = await self._write(sql, params)
         return int(cursor.rowcount)
+
+    async def probe(self) -> None:
+        """A write that changes nothing (the schema version set to itself); it raises what a
+        real write would meet now, e.g. ``SQLITE_FULL`` on a full disk."""
+        async with self._write_lock:
+            rows = await self.conn.execute_fetchall("PRAGMA user_version")
+            version = int(next(iter(rows))[0])
+            await self.conn.execute(f"PRAGMA user_version = {version}")
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Like :meth:`write`, for a statement with ``RETURNING``: return its rows."""
@@ -227,6 +241,19 @@ async def returned_id(cursor: aiosqlite.Cursor) -> int | None:
 
 #: SQLITE_CORRUPT and SQLITE_NOTADB: what a damaged (or foreign) file answers.
 _DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+#: SQLITE_FULL and SQLITE_IOERR (with its extended codes): the database could not write.
+_STORAGE_FAULTS = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """``SQLITE_FULL``, ``SQLITE_IOERR_WRITE``…: what kept the database from writing, if that
+    is what ``error`` is (a full disk or an I/O error), else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _STORAGE_FAULTS:
+        return str(getattr(error, "sqlite_errorname", "SQLITE_IOERR"))
+    return None
 
 
 def damaged(path: Path, problem: str) -> str:

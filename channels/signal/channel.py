@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -15,11 +16,16 @@ from channels.signal.intake import SignalIntake
 from channels.signal.messenger import SignalMessenger
 from channels.signal.rpc import SignalRPC
 from channels.signal.store import AttachmentStore
+from handlers.outages import Backoff, Outage
 from handlers.router import Router
 
-__all__ = ["SignalChannel"]
+__all__ = ["PATIENCE", "SignalChannel"]
 
 log = logging.getLogger(__name__)
+
+#: How long a message waits for a daemon that is restarting or down before it counts as
+#: not sent (seconds).
+PATIENCE = 600.0
 
 
 class SignalChannel:
@@ -38,7 +44,13 @@ class SignalChannel:
         attachments: Path | None = None,
         tidy_every: float = 3600.0,
     ) -> None:
-        self.rpc = SignalRPC(url, account)
+        #: signal-cli's daemon unreachable: logged once a minute; timers wait while it lasts.
+        self.outage = Outage(
+            "signal-cli's daemon cannot be reached",
+            "events wait on Signal's servers, messages and timers until it answers; retrying "
+            "with backoff up to half a minute, reported once a minute",
+        )
+        self.rpc = SignalRPC(url, account, patience=PATIENCE, outage=self.outage)
         self.store = AttachmentStore(attachments) if attachments is not None else None
         self.tidy_every = tidy_every
         self.account = account
@@ -49,15 +61,14 @@ class SignalChannel:
 
     async def connect(self, stop: asyncio.Event) -> bool:
         """Wait until the daemon answers (``/api/v1/check``); False if stopped meanwhile."""
-        delay = 1.0
+        backoff = Backoff(1.0, cap=30.0)
         while not stop.is_set():
             if await self.rpc.check():
+                self.outage.succeeded()
                 return True
-            log.warning("cannot reach signal-cli's daemon; retrying in %.0f s", delay)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            except TimeoutError:
-                delay = min(delay * 2, 60.0)
+            self.outage.failed("no answer to /api/v1/check")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff.next())
         return False
 
     async def start(self, router: Router, services: Services) -> None:
@@ -86,7 +97,10 @@ class SignalChannel:
             store=self.store,
             tidy_every=self.tidy_every,
         )
-        await intake.run(stop)
+        try:
+            await intake.run(stop)
+        finally:
+            self.rpc.give_up()  # what still waits for the daemon now is not sent
 
     async def stop(self) -> None:
         """Close the connections to the daemon."""

@@ -220,6 +220,9 @@ class FakeSignalDaemon:
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        #: Whether the daemon is down (see :meth:`go_down`).
+        self.down = False
         self.url = ""
 
     # ------------------------------------------------------------------ server
@@ -236,11 +239,34 @@ class FakeSignalDaemon:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
+        self._site = site
         server = site._server
         assert isinstance(server, asyncio.Server)
         bound = server.sockets[0].getsockname()[1]
         self.url = f"http://{host}:{bound}"
         return self.url
+
+    async def go_down(self) -> None:
+        """signal-cli stops (to restart): new connections are refused and open event streams
+        end; a request it took already is answered, and its connection closed. What people
+        send meanwhile waits on Signal's servers (for the next stream)."""
+        self.down = True
+        self.drop_stream()
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        if self._runner is not None and self._runner.server is not None:
+            for connection in self._runner.server.connections:
+                connection.close()  # idle ones now, busy ones once they have answered
+
+    async def come_back(self) -> None:
+        """signal-cli runs again, at the same address."""
+        assert self._runner is not None and self._site is None
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        self._site = web.TCPSite(self._runner, host, int(port))
+        await self._site.start()
+        self.down = False
+        await self._notify()
 
     async def stop(self) -> None:
         """Stop listening; open event streams end."""
@@ -267,9 +293,10 @@ class FakeSignalDaemon:
             answers = [a for a in [await self._one(item) for item in body] if a is not None]
             return web.json_response(answers) if answers else web.Response(status=201)
         answer = await self._one(body)
-        if answer is None:
-            return web.Response(status=201)
-        return web.json_response(answer)
+        response = web.Response(status=201) if answer is None else web.json_response(answer)
+        if self.down:
+            response.force_close()  # answered on its way down: no connection stays open
+        return response
 
     async def _one(self, request: Any) -> JSON | None:
         if not isinstance(request, dict):

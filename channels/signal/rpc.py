@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import logging
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from handlers.outages import Backoff, Outage
 
 __all__ = [
     "Event",
@@ -167,6 +170,8 @@ class SignalRPC:
         timeout: float = 60.0,
         stream_idle: float = 60.0,
         backoff: tuple[float, float] = (0.5, 30.0),
+        patience: float = 0.0,
+        outage: Outage | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.account = account
@@ -175,6 +180,12 @@ class SignalRPC:
         #: stream counts as dropped.
         self.stream_idle = stream_idle
         self.backoff = backoff
+        #: How long a call waits for a daemon that refuses connections (restarting), trying
+        #: again with backoff; 0: it fails at once.
+        self.patience = patience
+        #: The daemon unreachable: logged when it begins, once a minute, and when it ends.
+        self.outage = outage or Outage("signal-cli's daemon cannot be reached", "retrying")
+        self._giving_up = asyncio.Event()
         #: How often the event stream was (re)opened; for tests and the logs.
         self.connects = 0
         self._session: aiohttp.ClientSession | None = None
@@ -192,6 +203,10 @@ class SignalRPC:
             self._session = aiohttp.ClientSession(read_bufsize=2**20)
         return self._session
 
+    def give_up(self) -> None:
+        """Calls waiting for the daemon fail now, and later ones at once (the bot stops)."""
+        self._giving_up.set()
+
     async def close(self) -> None:
         """Close the HTTP connections (an open event stream ends)."""
         if self._session is not None:
@@ -201,7 +216,31 @@ class SignalRPC:
     # ------------------------------------------------------------------ JSON-RPC
 
     async def call(self, method: str, params: JSON | None = None) -> Any:
-        """Call ``method`` with ``params`` (``None`` values left out) and return its result."""
+        """Call ``method`` with ``params`` (``None`` values left out) and return its result.
+
+        While the daemon refuses connections (it restarts, or is down) the call is made again
+        with jittered backoff, for up to :attr:`patience` seconds: the request never reached
+        it, so a message is not sent twice. A call that reached it and failed is not retried
+        here.
+        """
+        backoff = Backoff(self.backoff[0], cap=self.backoff[1])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        while True:
+            try:
+                result = await self._call(method, params)
+            except _Refused as refused:
+                self.outage.failed(refused.reason)
+                wait = min(backoff.next(), deadline - loop.time())
+                if wait <= 0 or self._giving_up.is_set():
+                    raise SignalError(None) from refused.__cause__
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._giving_up.wait(), timeout=wait)
+                continue
+            self.outage.succeeded()
+            return result
+
+    async def _call(self, method: str, params: JSON | None) -> Any:
         body: JSON = {"jsonrpc": "2.0", "id": next(self._ids), "method": method}
         given = {k: v for k, v in (params or {}).items() if v is not None}
         if self.account is not None:
@@ -217,6 +256,8 @@ class SignalRPC:
                 if response.status != 200:
                     raise SignalError(None)
                 answer = await response.json(content_type=None)
+        except aiohttp.ClientConnectorError as error:
+            raise _Refused(type(error).__name__) from error
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise SignalError(None) from error
         if not isinstance(answer, dict):
@@ -338,12 +379,16 @@ class SignalRPC:
         """Every received message, as long as the caller iterates.
 
         A dropped stream (the daemon restarted, the connection broke, no keep-alive in
-        :attr:`stream_idle` seconds) is opened again after a pause that doubles from
-        ``backoff[0]`` up to ``backoff[1]`` seconds and starts over once a stream is open.
-        With ``--receive-mode=on-connection`` signal-cli receives only while a stream is
-        open, so what arrives meanwhile waits on Signal's servers.
+        :attr:`stream_idle` seconds) is opened again after a jittered pause that doubles from
+        ``backoff[0]`` up to ``backoff[1]`` seconds and starts over once a stream has stayed
+        open a while (or brought an event): a daemon that accepts and at once drops the
+        stream is not asked again and again. Failed tries are told to :attr:`outage` (a
+        line when it begins, once a minute, and when it ends). With
+        ``--receive-mode=on-connection`` signal-cli receives only while a stream is open, so
+        what arrives meanwhile waits on Signal's servers.
         """
-        pause = self.backoff[0]
+        backoff = Backoff(self.backoff[0], cap=self.backoff[1])
+        loop = asyncio.get_running_loop()
         query = {"account": self.account} if self.account else None
         while True:
             try:
@@ -353,17 +398,37 @@ class SignalRPC:
                     timeout=aiohttp.ClientTimeout(total=None, sock_read=self.stream_idle),
                 ) as response:
                     if response.status != 200:
-                        raise SignalError(None)
+                        raise _Refused(f"HTTP {response.status}")
                     self.connects += 1
-                    pause = self.backoff[0]
+                    self.outage.succeeded()
+                    opened = loop.time()
                     async for event in _read_events(response):
+                        backoff.reset()
                         yield event
+                    if loop.time() - opened >= _STEADY:
+                        backoff.reset()
                 log.info("Signal event stream ended; opening it again")
+            except aiohttp.ClientConnectorError as error:
+                self.outage.failed(type(error).__name__)  # the daemon is not there (yet)
+            except _Refused as refused:
+                self.outage.failed(refused.reason)
             except (aiohttp.ClientError, TimeoutError, ValueError, SignalError) as error:
                 # ValueError: a line beyond the read buffer, or not UTF-8.
                 log.warning("Signal event stream dropped (%s)", type(error).__name__)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, self.backoff[1])
+            await asyncio.sleep(backoff.next())
+
+
+#: Seconds an event stream stays open before a drop counts as new rather than as the last
+#: try failing again.
+_STEADY = 10.0
+
+
+class _Refused(Exception):
+    """The daemon could not be connected to: the request did not reach it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 async def _read_events(response: aiohttp.ClientResponse) -> AsyncIterator[Event]:

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, Defaults, ExtBot, TypeHan
 from channels.telegram.inputs import input_of
 from channels.telegram.messenger import TelegramMessenger
 from channels.telegram.transport import RetryingRequest
+from handlers.outages import Outage
 from handlers.router import Router
 
 __all__ = ["ALLOWED_UPDATES", "LotsenApp", "build_application", "listen"]
@@ -36,7 +37,7 @@ class _NoLinkPreviews(LinkPreviewOptions):
         return {"is_disabled": True}
 
 
-def build_application(token: str, api_url: str) -> LotsenApp:
+def build_application(token: str, api_url: str, outage: Outage | None = None) -> LotsenApp:
     """Create the Application talking to ``api_url`` (Telegram, or a local Bot API server).
 
     Updates are not fetched by python-telegram-bot's Updater but by
@@ -48,7 +49,7 @@ def build_application(token: str, api_url: str) -> LotsenApp:
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .updater(None)
-        .request(RetryingRequest(connection_pool_size=128))
+        .request(RetryingRequest(connection_pool_size=128, outage=outage))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram.error import InvalidToken, NetworkError
@@ -17,6 +18,7 @@ from channels.telegram.commands import register_commands
 from channels.telegram.intake import Intake
 from channels.telegram.messenger import TelegramMessenger
 from channels.telegram.webhook import Webhook, serve_webhook
+from handlers.outages import Backoff, Outage
 from handlers.router import Router
 
 __all__ = ["TelegramChannel"]
@@ -31,31 +33,34 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, token: str, api_url: str, webhook: Webhook | None = None) -> None:
-        self.app: LotsenApp = build_application(token, api_url)
+        #: The Bot API unreachable (refused, timeouts, ``5xx``): logged once a minute.
+        self.outage = Outage(
+            "the Bot API cannot be reached",
+            "updates wait with Telegram and timers until it answers; retrying with backoff "
+            "up to a minute, reported once a minute",
+        )
+        self.app: LotsenApp = build_application(token, api_url, self.outage)
+        self._router: Router | None = None
         self.messenger = TelegramMessenger(self.app.bot)
         self.webhook = webhook
 
     async def connect(self, stop: asyncio.Event) -> bool:
         """Initialize (getMe), retrying while the network is down; False if stopped meanwhile."""
-        delay = 1.0
+        backoff = Backoff(1.0, cap=60.0)
         while not stop.is_set():
             try:
                 await self.app.initialize()
                 return True
             except InvalidToken:
                 raise ConfigError("TELEGRAM_BOT_TOKEN was refused by the Bot API server") from None
-            except NetworkError as exc:
-                log.warning(
-                    "cannot reach the Bot API (%s); retrying in %.0f s", type(exc).__name__, delay
-                )
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                except TimeoutError:
-                    delay = min(delay * 2, 60.0)
+            except NetworkError:  # reported by the request's outage, once a minute
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=backoff.next())
         return False
 
     async def start(self, router: Router, services: Services) -> None:
         """Take updates to ``router`` from now on; register the command menus."""
+        self._router = router
         listen(self.app, router, self.messenger)
         if self.webhook is None:
             await self.app.bot.delete_webhook()  # polling and a webhook exclude each other
@@ -65,7 +70,14 @@ class TelegramChannel:
 
     async def run(self, db: Database, clock: Clock, stop: asyncio.Event) -> None:
         """Handle what the last run left, then listen until ``stop`` is set."""
-        intake = Intake(self.app, InboxRepository(db), clock)
+        assert self._router is not None, "start() first"
+        intake = Intake(
+            self.app,
+            InboxRepository(db),
+            clock,
+            api_outage=self.outage,
+            storage_outage=self._router.storage,
+        )
         if self.webhook is None:
             await intake.run(stop)
         else:

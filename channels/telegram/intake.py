@@ -5,6 +5,13 @@ higher ``offset``) before any handler ran, so a ``kill -9`` in between loses the
 the batch is written to the inbox table first; only then is the next offset sent. Handling
 runs from the inbox, each update is marked done afterwards, and on start whatever is left is
 handled first. A redelivered ``update_id`` is recognised and not handled twice.
+
+Outages are waited out here. A batch the database cannot store (a full disk, an I/O error)
+is not confirmed: the same ``getUpdates`` is sent again, with jittered backoff, until it can
+be stored, and Telegram keeps the updates meanwhile. An update whose handling met such a
+fault is handled again, whole, once the database writes, and its marks are retried until
+stored, before that chat's next update starts. When the Bot API cannot be reached, polling
+(on a connection of its own) backs off with jitter up to a minute between tries.
 """
 
 from __future__ import annotations
@@ -22,8 +29,11 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
+from bot.storage.database import storage_fault
 from bot.storage.inbox import InboxRepository
 from channels.telegram.app import ALLOWED_UPDATES, LotsenApp
+from channels.telegram.transport import AiohttpRequest
+from handlers.outages import Backoff, HandlingFault, Outage, handling_fault, pause, until_stored
 
 __all__ = ["Intake", "NotAnUpdate"]
 
@@ -102,8 +112,15 @@ class Intake:
         poll_timeout: int = 30,
         max_in_flight: int = 256,
         max_attempts: int = 3,
+        api_outage: Outage | None = None,
+        storage_outage: Outage | None = None,
     ) -> None:
         self.app = app
+        self.api_outage = api_outage or Outage("the Bot API cannot be reached", "retrying")
+        self.storage_outage = storage_outage or Outage("the database cannot write", "retrying")
+        # Long polls have a connection of their own, and are retried here alone.
+        self._poller = AiohttpRequest(connection_pool_size=1)
+        self._stopping = asyncio.Event()
         self.inbox = inbox
         self.clock = clock
         self.poll_timeout = poll_timeout
@@ -121,6 +138,11 @@ class Intake:
         """At start: forget old handled updates and handle what the last run left."""
         await self.inbox.prune(self.clock.now() - _KEEP_DONE)
         await self._resume_leftovers()
+
+    def stops_with(self, stop: asyncio.Event) -> None:
+        """Retries while the database cannot write end when ``stop`` is set (the webhook's;
+        :meth:`run` sets its own)."""
+        self._stopping = stop
 
     def read(self, data: object) -> Update:
         """One update as Telegram sends it, read; :class:`NotAnUpdate` when ``data`` is not one.
@@ -140,17 +162,31 @@ class Intake:
 
     async def accept(self, raw: Sequence[JSONDict], updates: Sequence[Update]) -> None:
         """Store updates durably and dispatch the new ones (the webhook's entry point):
-        ``raw`` as Telegram sent them, ``updates`` as :meth:`read` read them."""
-        await self._accept(raw, updates)
-        await self._maybe_prune()
+        ``raw`` as Telegram sent them, ``updates`` as :meth:`read` read them.
+
+        A database that cannot store them raises: the webhook answers an error, and Telegram
+        sends the updates again later.
+        """
+        try:
+            await self._accept(raw, updates)
+            await self._maybe_prune()
+        except Exception as exc:
+            fault = storage_fault(exc)
+            if fault is not None:
+                self.storage_outage.failed(fault)
+            raise
+        self.storage_outage.succeeded()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle leftovers, then poll until ``stop`` is set; finish what is in hand."""
         await self.resume()
         last = await self.inbox.last_update_id()
         offset = None if last is None else last + 1
-        backoff = 1.0
+        unreachable = Backoff(1.0, cap=60.0)
+        unwritable = Backoff(0.5, cap=30.0)
         stopping = asyncio.create_task(stop.wait())
+        self.stops_with(stop)
+        await self._poller.initialize()
         try:
             while not stop.is_set():
                 poll = asyncio.create_task(self._fetch(offset))
@@ -165,22 +201,33 @@ class Intake:
                 except InvalidToken:
                     raise
                 except RetryAfter as exc:
-                    await self._pause(stop, _seconds(exc.retry_after))
+                    await pause(stop, _seconds(exc.retry_after))
                     continue
                 except (NetworkError, TelegramError) as exc:
-                    log.warning(
-                        "getUpdates failed (%s); retrying in %.0f s", type(exc).__name__, backoff
-                    )
-                    await self._pause(stop, backoff)
-                    backoff = min(backoff * 2, 60.0)
+                    self.api_outage.failed(type(exc).__name__)
+                    await pause(stop, unreachable.next())
                     continue
-                backoff = 1.0
-                if updates:
-                    offset = await self._accept(updates)
-                await self._maybe_prune()
+                self.api_outage.succeeded()
+                unreachable.reset()
+                try:
+                    if updates:
+                        offset = await self._accept(updates)
+                        # Only a write that was made tells that the database writes again.
+                        self.storage_outage.succeeded()
+                    await self._maybe_prune()
+                except Exception as exc:
+                    fault = storage_fault(exc)
+                    if fault is None:
+                        raise
+                    # Not confirmed: the next getUpdates asks for the same updates again.
+                    self.storage_outage.failed(fault)
+                    await pause(stop, unwritable.next())
+                    continue
+                unwritable.reset()
         finally:
             stopping.cancel()
             await self.drain()
+            await self._poller.shutdown()
 
     async def drain(self, timeout: float = 25.0) -> None:
         """Wait for the updates in hand; whatever does not finish stays in the inbox."""
@@ -190,15 +237,19 @@ class Intake:
     async def _fetch(self, offset: int | None) -> list[JSONDict]:
         """One long poll for updates, as Telegram sent them (stored as they are)."""
         bot = self.app.bot
+        poller = self._poller
+        # Right after an outage, a short poll: a long one would tell only at its end (up to
+        # half a minute later) that the Bot API answers again, and the timers wait for that.
+        timeout = 0 if self.api_outage.down else self.poll_timeout
         query: dict[str, object] = {
-            "timeout": self.poll_timeout,
+            "timeout": timeout,
             "allowed_updates": json.dumps(ALLOWED_UPDATES),
         }
         if offset is not None:
             query["offset"] = offset
-        result = await bot.request.post(
+        result = await poller.post(
             f"{bot.base_url}/getUpdates?{urlencode(query)}",
-            read_timeout=self.poll_timeout + (bot.request.read_timeout or 0),
+            read_timeout=timeout + (poller.read_timeout or 0),
         )
         return result if isinstance(result, list) else []
 
@@ -265,27 +316,33 @@ class Intake:
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
             await self._note(self._begun, update.update_id, "count an attempt at")
-        # What handlers raise is caught and reported by handlers.router.Router.
-        await self.app.process_update(update)
+        while True:
+            # What handlers raise is caught and reported by handlers.router.Router, which
+            # notes here a database that could not write (and answers nobody).
+            fault = HandlingFault()
+            token = handling_fault.set(fault)
+            try:
+                await self.app.process_update(update)
+            finally:
+                handling_fault.reset(token)
+            if not fault.storage or self._stopping.is_set():
+                break
+            await self.storage_outage.over(self._stopping)  # then handled again, whole
         # Done before the chat's next update starts, so that a crash never replays an
         # update after a later one of the same chat.
         await self._note(self._done, update.update_id, "mark as done")
 
-    @staticmethod
-    async def _note(marks: _GroupWrite, update_id: int, what: str) -> None:
-        """Store an inbox mark; a database that refuses it is logged, handling goes on."""
+    async def _note(self, marks: _GroupWrite, update_id: int, what: str) -> None:
+        """Store an inbox mark, retried while the database cannot write (until stopped); a
+        database that refuses it otherwise is logged, handling goes on."""
         try:
-            await marks.mark(update_id)
+            await until_stored(lambda: marks.mark(update_id), self.storage_outage, self._stopping)
         except Exception as exc:  # the database itself failed: nothing to answer anyone
-            log.error("could not %s update %d (%s)", what, update_id, type(exc).__name__)
+            name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            log.error("could not %s update %d (%s)", what, update_id, name)
 
     async def _maybe_prune(self) -> None:
         now = self.clock.now()
         if now - self._last_prune >= _PRUNE_EVERY:
             self._last_prune = now
             await self.inbox.prune(now - _KEEP_DONE)
-
-    @staticmethod
-    async def _pause(stop: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)

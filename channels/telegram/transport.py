@@ -2,8 +2,10 @@
 
 python-telegram-bot raises ``RetryAfter`` on a ``429`` and gives up on a ``5xx``. Here each
 request waits out its own ``retry_after`` (other chats go on meanwhile) and retries server
-errors and failed connections with backoff, so a message that matters is not lost to a
-passing hiccup. Timeouts are not retried: the message may already have arrived.
+errors and failed connections with jittered backoff, so a message that matters is not lost
+to a passing hiccup. Timeouts are not retried: the message may already have arrived. Failed
+tries are reported to an :class:`~handlers.outages.Outage`, which logs an outage when it
+begins, then once a minute and when it ends, instead of at every try.
 
 Requests go through aiohttp rather than python-telegram-bot's default httpx client: the bot
 has many calls in flight at once (one chat's answer, another's offer, a broadcast), and
@@ -22,6 +24,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from handlers.outages import Backoff, Outage
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
@@ -143,12 +147,19 @@ class RetryingRequest(AiohttpRequest):
     """An ``AiohttpRequest`` that retries what is safe to retry."""
 
     def __init__(
-        self, *, attempts: int = 5, max_wait: float = 60.0, backoff: float = 0.5, **kwargs: object
+        self,
+        *,
+        attempts: int = 5,
+        max_wait: float = 60.0,
+        backoff: float = 0.5,
+        outage: Outage | None = None,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.attempts = attempts
         self.max_wait = max_wait
         self.backoff = backoff
+        self.outage = outage or Outage("the Bot API cannot be reached", "retrying")
 
     async def do_request(
         self,
@@ -161,7 +172,7 @@ class RetryingRequest(AiohttpRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send the request, waiting and retrying as the Bot API asks."""
-        delay = self.backoff
+        backoff = Backoff(self.backoff, cap=8.0)
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
@@ -177,25 +188,24 @@ class RetryingRequest(AiohttpRequest):
             except TimedOut:
                 raise
             except NetworkError as exc:
+                self.outage.failed(type(exc).__name__)
                 if last:
                     raise
-                log.warning(
-                    "Bot API unreachable (%s); retrying in %.1f s", type(exc).__name__, delay
-                )
-                await asyncio.sleep(delay)
-                delay *= 2
+                await asyncio.sleep(backoff.next())
                 continue
+            if code < 500:
+                self.outage.succeeded()
             if code == 429 and not last:
                 wait = _retry_after(payload)
                 if wait <= self.max_wait:
                     log.warning("flood control: waiting %s s before retrying", wait)
                     await asyncio.sleep(wait)
                     continue
-            elif code >= 500 and not last:
-                log.warning("Bot API answered %d; retrying in %.1f s", code, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-                continue
+            elif code >= 500:
+                self.outage.failed(f"HTTP {code}")
+                if not last:
+                    await asyncio.sleep(backoff.next())
+                    continue
             return code, payload
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.storage.database import storage_fault
 from channels.telegram.app import ALLOWED_UPDATES, LotsenApp
 from channels.telegram.intake import Intake, NotAnUpdate
 
@@ -76,7 +77,13 @@ async def serve_webhook(app: LotsenApp, intake: Intake, hook: Webhook, stop: asy
             problem = str(exc) if isinstance(exc, NotAnUpdate) else type(exc).__name__
         else:
             if update is not None:
-                await intake.accept([data], [update])
+                try:
+                    await intake.accept([data], [update])
+                except Exception as exc:
+                    if storage_fault(exc) is None:
+                        raise
+                    # Not stored: Telegram sends it again later (the outage is logged once).
+                    return web.Response(status=503)
                 return web.Response(status=200)
             problem = "nested too deeply"
         log.warning("webhook request refused: the body is not an update (%s)", problem)
@@ -89,6 +96,7 @@ async def serve_webhook(app: LotsenApp, intake: Intake, hook: Webhook, stop: asy
     try:
         # Leftovers first: an update arriving meanwhile would otherwise be stored, handled,
         # and taken up once more as a leftover.
+        intake.stops_with(stop)
         await intake.resume()
         await web.TCPSite(runner, hook.host, hook.port).start()
         await app.bot.set_webhook(hook.url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)

@@ -311,7 +311,7 @@ class FakeBotAPI:
         if self.on_call is not None:
             self.on_call(call)
         await self._notify()
-        hold = self._holds.get(method)
+        hold = self._holds.get(method) or self._holds.get("*")
         if hold is not None:
             self.held.append(call)
             await hold.released.wait()  # a client that disconnects meanwhile cancels this
@@ -343,7 +343,7 @@ class FakeBotAPI:
 
     def _maybe_fault(self, method: str, params: JSON) -> None:
         for fault in self.faults:
-            if fault.method != method or fault.times <= 0:
+            if fault.method not in (method, "*") or fault.times <= 0:
                 continue
             if fault.chat_id is not None and _int(params.get("chat_id")) != fault.chat_id:
                 continue
@@ -368,7 +368,8 @@ class FakeBotAPI:
         times: int = 1,
         chat_id: int | None = None,
     ) -> Fault:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error."""
+        """Answer the next ``times`` calls of ``method`` (``*``: any; to ``chat_id``) with an
+        error."""
         fault = Fault(method, code, description, retry_after, times, chat_id)
         self.faults.append(fault)
         return fault
@@ -384,7 +385,7 @@ class FakeBotAPI:
         )
 
     def hold(self, method: str) -> None:
-        """Keep every call of ``method`` waiting (unanswered, not performed) until released."""
+        """Keep every call of ``method`` (``*``: any) waiting, unanswered, until released."""
         self._holds[method] = _Hold(asyncio.Event())
 
     def release(self, method: str, *, perform: bool = True) -> None:
