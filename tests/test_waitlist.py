@@ -3,6 +3,7 @@ a freed place moving up, the training held, leaving, and the anonymous export.""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -475,18 +476,24 @@ async def test_a_reserve_who_blocked_the_bot_is_passed_over(
     training = training_of(notice)
     for user in users:
         await answer(user, training, yes=True)  # one place, reserves 1 and 2
+
     # The first reserve blocks the bot (Telegram answers 403 from then on).
     # The bot writes at the same time: take the write lock first (waiting for it), so that
-    # the update cannot meet a newer snapshot half-way.
-    conn = sqlite3.connect(running.settings.db_path, timeout=30, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            f"UPDATE person SET unreachable_at = created_at WHERE {BY_TELEGRAM_ID}", (users[1].id,)
-        )
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    # the update cannot meet a newer snapshot half-way; waiting in a thread of its own, as
+    # the bot in this process needs its event loop to finish the transaction that holds it.
+    def block() -> None:
+        conn = sqlite3.connect(running.settings.db_path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                f"UPDATE person SET unreachable_at = created_at WHERE {BY_TELEGRAM_ID}",
+                (users[1].id,),
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    await asyncio.to_thread(block)
     await answer(users[0], training, yes=False)
     await users[2].wait_for_text("🎉")
     await running.timers.mailings.wait_idle()
