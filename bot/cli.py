@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "contact", type=_contact, help="channel:address (telegram:123), or a Telegram user id"
     )
+    add.add_argument("--name", help="the name they go by in the office, as the audit log shows it")
     captcha = commands.add_parser(
         "signal-captcha", help="lift Signal's rate limit with a captcha solved for its challenge"
     )
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             run_demo(settings, args.db, args.port)
         elif args.command == "coordinator" and args.action == "add":
             city = load_city(settings.config_path)
-            asyncio.run(_add_coordinator(settings, city, args.contact))
+            asyncio.run(_add_coordinator(settings, city, args.contact, args.name))
             print(f"{args.contact} is now a coordinator")
         elif args.command == "signal-captcha":
             from channels.signal.rpc import SignalError, submit_captcha
@@ -239,13 +240,17 @@ def _contact(text: str) -> Contact:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-async def _add_coordinator(settings: Settings, city: CityConfig, contact: Contact) -> None:
+async def _add_coordinator(
+    settings: Settings, city: CityConfig, contact: Contact, name: str | None
+) -> None:
     db = Database(settings.db_path)
     await db.open()
     try:
         people = PeopleService(PeopleRepository(db), city, SystemClock())
         await people.add_coordinator(contact)
         person = await people.find(contact)
+        if person is not None and name is not None:
+            await people.name_in_office(person.id, name)
         await _audit_log(db, city).record(None, "coordinator.add", person.id if person else None)
     finally:
         await db.close()

@@ -154,7 +154,8 @@ async def test_the_first_sign_in_from_the_command_line(
         env = bot_env(None, db, LOTSENBOT_CONSOLE_LISTEN=desk.base.removeprefix("http://"))
         missing = run_cli("console-link", "1", env=bot_env(None, db))
         assert missing.returncode == 2 and "LOTSENBOT_CONSOLE_LISTEN" in missing.stderr
-        assert run_cli("coordinator", "add", "telegram:9100", env=env).returncode == 0
+        added = run_cli("coordinator", "add", "telegram:9100", "--name", "Anna Schmidt", env=env)
+        assert added.returncode == 0, added.stderr
         (person_id,) = {subject for via, action, _, subject in audit_rows(db) if via == "cli"}
         assert person_id is not None
         nobody = run_cli("console-link", str(person_id + 1), env=env)
@@ -165,11 +166,53 @@ async def test_the_first_sign_in_from_the_command_line(
         assert link_in(link, desk.base) == link
         browser = desk.browser()
         assert (await browser.sign_in(link)).status == 303
-        assert (await browser.get("/")).status == 200
+        overview = await browser.get("/")
+        assert overview.status == 200
+        assert "Angemeldet als Anna Schmidt" in text_of(overview.html)
         # The second use of the same link signs nobody in.
         assert (await desk.browser().sign_in(link)).status == 403
         assert ("cli", "console.link", None, person_id) in audit_rows(db)
         assert ("console", "console.sign_in", person_id, None) in audit_rows(db)
+        assert names_in_log(db)["console.sign_in"] == "Anna Schmidt"
+
+
+def names_in_log(db_path: Path) -> dict[str, str | None]:
+    """Each action's name of the coordinator, as recorded (the last entry of each)."""
+    with sqlite3.connect(db_path) as conn:
+        return dict(conn.execute("SELECT action, actor_name FROM audit ORDER BY id").fetchall())
+
+
+async def test_the_log_names_each_action_under_the_name_given_at_the_desk(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        db = desk.bot.settings.db_path
+        browser = await desk.signed_in()
+        assert "Ihren Namen für das Protokoll angeben" in text_of((await browser.get("/")).html)
+        form = await browser.get("/name")
+        assert 'name="name"' in form.html and 'for="name"' in form.html
+        saved = await browser.post(
+            "/name", {"name": "  Anna   Schmidt "}, csrf=await browser.csrf("/name")
+        )
+        assert saved.status == 303
+        assert "Angemeldet als Anna Schmidt" in text_of((await browser.get("/")).html)
+        # Recorded under the name from then on, at the desk and in the chat alike.
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        seen = len(coordinator.bot_messages())
+        await coordinator.send("/console")
+        await coordinator.wait_for_message(
+            lambda m: link_in(m.text, desk.base) is not None, after=seen
+        )
+        names = names_in_log(db)
+        assert names["console.sign_in"] is None  # before the name was given
+        assert names["console.name"] == names["console.link"] == "Anna Schmidt"
+        (actor,) = {row[2] for row in audit_rows(db) if row[2] is not None}
+        log = text_of((await browser.get("/audit")).html)
+        assert f"Anna Schmidt #{actor}" in log
+        # A name with markup is shown as text.
+        await browser.post("/name", {"name": "<b>Bea</b>"}, csrf=await browser.csrf("/name"))
+        page = await browser.get("/")
+        assert "<b>Bea</b>" not in page.html and "&lt;b&gt;Bea&lt;/b&gt;" in page.html
 
 
 async def test_behind_a_proxy_under_a_path_and_in_the_coordinators_language(

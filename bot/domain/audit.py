@@ -14,8 +14,9 @@ ACTION = re.compile(r"[a-z][a-z_.]{0,39}")
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One recorded action: when, through what (``bot`` or ``cli``), by whom (None: the
-    command line, or an erased coordinator), what, on whom and on which request."""
+    """One recorded action: when, through what (``bot``, ``cli`` or ``console``), by whom
+    (None: the command line, or an erased coordinator) under which name in the office (None:
+    none given then), what, on whom and on which request."""
 
     id: int
     at: datetime
@@ -24,3 +25,4 @@ class Entry:
     action: str
     subject_id: int | None
     request_id: int | None
+    actor_name: str | None = None

@@ -12,7 +12,16 @@ from bot.storage.audit import AuditRepository
 
 __all__ = ["AuditService"]
 
-_HEADER = ["id", "at", "via", "coordinator_id", "action", "subject_id", "request_id"]
+_HEADER = [
+    "id",
+    "at",
+    "via",
+    "coordinator_id",
+    "coordinator_name",
+    "action",
+    "subject_id",
+    "request_id",
+]
 
 
 class AuditService:
@@ -77,7 +86,8 @@ class AuditService:
         """The log as text lines, in the city's time."""
         return [
             f"{e.at.astimezone(self.city.timezone):%Y-%m-%d %H:%M} {e.via} "
-            f"coordinator={_or_dash(e.actor_id)} {e.action} "
+            f"coordinator={_or_dash(e.actor_id)}{f' ({e.actor_name})' if e.actor_name else ''} "
+            f"{e.action} "
             f"person={_or_dash(e.subject_id)} request={_or_dash(e.request_id)}"
             for e in entries
         ]
@@ -92,6 +102,7 @@ class AuditService:
                     e.at.astimezone(self.city.timezone).isoformat(timespec="seconds"),
                     e.via,
                     e.actor_id or "",
+                    e.actor_name or "",
                     e.action,
                     e.subject_id or "",
                     e.request_id or "",

@@ -10,7 +10,10 @@ from bot.domain.people import CONSENT_VERSION, Contact, Person, Role
 from bot.i18n import LANGUAGES
 from bot.storage.people import PeopleRepository
 
-__all__ = ["CONSENT_VERSION", "PeopleService"]
+__all__ = ["CONSENT_VERSION", "MAX_OFFICE_NAME", "PeopleService"]
+
+#: The longest name a coordinator can go by in the office.
+MAX_OFFICE_NAME = 60
 
 #: How precisely the last contact is kept: one write a day per person at most.
 SEEN_PRECISION = timedelta(days=1)
@@ -65,6 +68,17 @@ class PeopleService:
         await self.repo.set_role(
             contact, Role.COORDINATOR, self.city.default_language, self.clock.now()
         )
+
+    async def office_name(self, person_id: int) -> str | None:
+        """The name a coordinator goes by in the office (the audit log records it)."""
+        return await self.repo.office_name(person_id)
+
+    async def name_in_office(self, person_id: int, name: str) -> str | None:
+        """Set the name a coordinator goes by in the office (spaces tidied, at most
+        :data:`MAX_OFFICE_NAME` characters; empty: none); return what was stored."""
+        tidy = " ".join(name.split())[:MAX_OFFICE_NAME] or None
+        await self.repo.set_office_name(person_id, tidy)
+        return tidy
 
     async def stored_coordinators(self) -> list[Person]:
         """The coordinators given the role on the command line (not the city file's)."""

@@ -12,7 +12,7 @@ from bot.storage.database import Database
 
 __all__ = ["AuditRepository"]
 
-_SELECT = "SELECT id, at, via, actor_id, action, subject_id, request_id FROM audit"
+_SELECT = "SELECT id, at, via, actor_id, actor_name, action, subject_id, request_id FROM audit"
 
 
 def _entry(row: aiosqlite.Row) -> Entry:
@@ -21,6 +21,7 @@ def _entry(row: aiosqlite.Row) -> Entry:
         at=from_db(row["at"]),
         via=row["via"],
         actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
         action=row["action"],
         subject_id=row["subject_id"],
         request_id=row["request_id"],
@@ -42,12 +43,14 @@ class AuditRepository:
         subject_id: int | None,
         request_id: int | None,
     ) -> None:
-        """Record one action (a person or request erased meanwhile is recorded as nobody)."""
+        """Record one action, under the name the coordinator goes by in the office (a
+        person or request erased meanwhile is recorded as nobody)."""
         await self.db.write(
-            "INSERT INTO audit (at, via, actor_id, action, subject_id, request_id) "
-            "VALUES (?, ?, (SELECT id FROM person WHERE id = ?), ?, "
+            "INSERT INTO audit (at, via, actor_id, actor_name, action, subject_id, request_id) "
+            "VALUES (?, ?, (SELECT id FROM person WHERE id = ?), "
+            "(SELECT office_name FROM person WHERE id = ?), ?, "
             "(SELECT id FROM person WHERE id = ?), (SELECT id FROM request WHERE id = ?))",
-            (to_db(at), via, actor_id, action, subject_id, request_id),
+            (to_db(at), via, actor_id, actor_id, action, subject_id, request_id),
         )
 
     async def since(self, since: datetime | None) -> list[Entry]:
@@ -81,12 +84,13 @@ class AuditRepository:
         return [_entry(row) for row in rows]
 
     async def actors(self) -> list[tuple[int, str | None]]:
-        """The coordinators the log names, with the first name of those who are Lotsen too
-        (the only name the bot keeps of a coordinator), for showing and choosing them."""
+        """The coordinators the log names, each with the name they go by in the office now
+        (else the first name of one who is a Lotse too), for showing and choosing them."""
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT a.actor_id, l.first_name FROM audit a "
+            "SELECT a.actor_id, coalesce(p.office_name, l.first_name) FROM audit a "
+            "LEFT JOIN person p ON p.id = a.actor_id "
             "LEFT JOIN lotse l ON l.person_id = a.actor_id "
-            "WHERE a.actor_id IS NOT NULL ORDER BY a.actor_id"
+            "WHERE a.actor_id IS NOT NULL GROUP BY a.actor_id ORDER BY a.actor_id"
         )
         return [(int(row[0]), row[1]) for row in rows]
 

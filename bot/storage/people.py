@@ -191,6 +191,15 @@ class PeopleRepository:
         )
         return [_person(row) for row in rows]
 
+    async def office_name(self, person_id: int) -> str | None:
+        """The name the person goes by in the office, if given."""
+        row = await self.db.fetch_one("SELECT office_name FROM person WHERE id = ?", (person_id,))
+        return None if row is None else row[0]
+
+    async def set_office_name(self, person_id: int, name: str | None) -> None:
+        """Give (or, with None, drop) the name the person goes by in the office."""
+        await self.db.write("UPDATE person SET office_name = ? WHERE id = ?", (name, person_id))
+
     async def drop_coordinator(self, person_id: int) -> bool:
         """Take the coordinator role away (a Lotse stays a Lotse) and end their open dialog;
         False if they were not a coordinator."""

@@ -149,5 +149,6 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
         token = form.get("csrf")
         if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
             return console.page(request, t, "error.html", 403, problem="csrf", signed_in=False)
-    request[DESK] = Desk(request, console, session.person, t, session.csrf)
+    name = await console.services.people.office_name(session.person.id)
+    request[DESK] = Desk(request, console, session.person, t, session.csrf, name)
     return await handler(request)

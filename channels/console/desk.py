@@ -124,6 +124,8 @@ class Desk:
     t: Texts
     #: The session's CSRF token, which every form carries as ``csrf``.
     csrf: str
+    #: The name they go by in the office (what the audit log records), if given.
+    name: str | None = None
 
     @staticmethod
     def of(request: web.Request) -> Desk:
@@ -175,6 +177,7 @@ class Desk:
             status,
             csrf=self.csrf,
             person=self.person,
+            office_name=self.name,
             signed_in=True,
             **context,
         )

@@ -35,11 +35,12 @@ async def audit(request: web.Request) -> web.StreamResponse:
     what = query.get("what") if query.get("what") in offered else None
     since = dt.datetime.combine(day, dt.time(0), tz) if day else None
     entries = await services.audit.search(since, who, what, SHOWN)
-    names = {actor: f"{name} #{actor}" if name else f"#{actor}" for actor, name in actors}
+    names = {actor: _named(actor, name) for actor, name in actors}
     return desk.render(
         "audit.html",
         entries=entries,
         names=names,
+        named=_named,
         actors=actors,
         offered=offered,
         since=day.isoformat() if day else "",
@@ -47,3 +48,8 @@ async def audit(request: web.Request) -> web.StreamResponse:
         what=what or "",
         shown=SHOWN,
     )
+
+
+def _named(actor: int, name: str | None) -> str:
+    """A coordinator as the log shows them: the name they went by, and their number."""
+    return f"{name} #{actor}" if name else f"#{actor}"
