@@ -371,8 +371,16 @@ def ask_title(t: Texts, default: str) -> Screen:
     )
 
 
-def ask_pattern(t: Texts) -> Screen:
-    """A rule: which week."""
+def week_of(value: str) -> tuple[int, bool]:
+    """A value of :data:`PATTERNS` as a rule's ``nth`` and ``every_other`` (``00``: every
+    other week)."""
+    if value not in PATTERNS:
+        raise ValueError(value)
+    return (0 if value == "00" else int(value)), value == "00"
+
+
+def pattern_choices(t: Texts) -> list[tuple[str, str]]:
+    """Which week a rule falls in, as (value of :data:`PATTERNS`, label)."""
     labels = (
         t.gettext("first"),
         t.gettext("second"),
@@ -382,9 +390,12 @@ def ask_pattern(t: Texts) -> Screen:
         t.gettext("every week"),
         t.gettext("every other week"),
     )
-    choices = [
-        _PLANNING.choice(label, "nth", value) for label, value in zip(labels, PATTERNS, strict=True)
-    ]
+    return list(zip(PATTERNS, labels, strict=True))
+
+
+def ask_pattern(t: Texts) -> Screen:
+    """A rule: which week."""
+    choices = [_PLANNING.choice(label, "nth", value) for value, label in pattern_choices(t)]
     rows = (*grid(choices[:5], 3), tuple(choices[5:]), _discard_row(t))
     return Screen(
         t.gettext("<b>How often?</b> Which week of the month, or every (other) week:"), rows

@@ -233,7 +233,8 @@ def _answer(read: Callable[[StammtischRules, str], dict[str, Any]]) -> Apply[Dia
 
 def _nth(value: str) -> dict[str, Any]:
     """A rule's week of the month; ``00`` is every other week."""
-    return {"nth": 0 if value == "00" else int(value), "every_other": value == "00"}
+    nth, every_other = ev.week_of(value)
+    return {"nth": nth, "every_other": every_other}
 
 
 def _saving(announce: bool) -> End[Dialog]:

@@ -7,12 +7,14 @@ import asyncio
 import re
 import sqlite3
 import subprocess
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from html import unescape
 from pathlib import Path
 
 from bot.config import CityConfig
+from bot.domain.events import Pattern
 from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
+from handlers import event_views as ev
 from tests.conftest import COORDINATOR_ID
 from tests.console import console_bot
 from tests.process import LOTSENBOT, bot_env
@@ -177,6 +179,43 @@ async def test_a_quiet_date_is_announced_later_and_a_rule_stopped_at_the_desk(
                 )
             ]
         assert actions == ["event.plan", "event.announce", "event.rule_stop"]
+
+
+async def test_a_repeating_date_made_at_the_desk_plans_its_dates(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        db = desk.bot.settings.db_path
+        browser = await desk.signed_in()
+        token = await browser.csrf("/dates")
+        rule = {
+            "title": "Stammtisch",
+            "week": "1",
+            "weekday": "2",
+            "time": "18:00",
+            "place": "Treffpunkt Altstadt",
+        }
+        # A week that is none, or no place: nothing is made.
+        assert (await browser.post("/dates/rules", {**rule, "week": "9"}, csrf=token)).status == 400
+        assert (await browser.post("/dates/rules", {**rule, "place": ""}, csrf=token)).status == 400
+        made = await browser.post("/dates/rules", rule, csrf=token)
+        assert made.status == 303 and made.location == "/dates?done=repeating"
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT title, rrule, place FROM event_rule").fetchall() == [
+                ("Stammtisch", "FREQ=MONTHLY;BYDAY=1WE", "Treffpunkt Altstadt")
+            ]
+            starts = [row[0] for row in conn.execute("SELECT starts_at FROM event ORDER BY 1")]
+        assert starts  # its next dates, each on a first Wednesday at 18:00 in the city
+        for start in starts:
+            local = datetime.fromisoformat(start).astimezone(city.timezone)
+            assert (local.weekday(), local.day <= 7, local.time()) == (2, True, time(18, 0))
+        page = visible((await browser.get("/dates?done=repeating")).html)
+        assert visible(ev.saved_rule(t("de"))) in page
+        assert visible(ev.pattern_label(t("de"), Pattern(2, 1))) in page
+        with sqlite3.connect(db) as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM audit WHERE via = 'console' AND action = 'event.rule_add'"
+            ).fetchone() == (1,)
 
 
 async def test_every_control_of_the_desks_other_pages_is_labelled(

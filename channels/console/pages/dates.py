@@ -11,7 +11,7 @@ import datetime as dt
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.domain.events import Event
+from bot.domain.events import Event, Pattern
 from bot.domain.mailings import MailingKind
 from channels.console.desk import Desk
 from handlers import event_views as ev
@@ -30,6 +30,7 @@ _DONE = {
     "moved": lambda t, e: ev.moved_done(t, e) if e else "",
     "cancelled": lambda t, e: ev.event_cancelled(t, e) if e else "",
     "stopped": lambda t, e: ev.rule_stopped(t),
+    "repeating": lambda t, e: ev.saved_rule(t),
 }
 
 
@@ -79,6 +80,8 @@ async def _page(desk: Desk, problem: str | None = None, status: int = 200) -> we
         place=city.stammtisch.venue,
         time=city.stammtisch.time.strftime("%H:%M"),
         topics=city.stammtisch.topics,
+        weeks=ev.pattern_choices(t),
+        weekdays=[(i, t.weekday(i)) for i in range(7)],
         today=today.isoformat(),
         local_day=lambda e: e.local_day(t.timezone).isoformat(),
         local_time=lambda e: e.starts_at.astimezone(t.timezone).strftime("%H:%M"),
@@ -111,6 +114,31 @@ async def plan(request: web.Request) -> web.StreamResponse:
         return await _page(desk, ev.not_saved(desk.t), 400)
     await desk.record("event.plan")
     raise desk.redirect(f"/dates?done={'invited' if announce else 'saved'}&event={event.id}")
+
+
+@routes.post("/dates/rules", name="dates_rule_add")
+async def add_rule(request: web.Request) -> web.StreamResponse:
+    """A repeating date: its next dates are created and announced by themselves, as when
+    planned in the chat."""
+    desk = Desk.of(request)
+    form = await desk.form()
+    offered = desk.services.city.stammtisch.topics
+    ticked = (await desk.request.post()).getall("topic", [])
+    title, place = form.get("title", "").strip(), form.get("place", "").strip()
+    rule = None
+    try:
+        nth, every_other = ev.week_of(form.get("week", ""))
+        pattern = Pattern(int(form.get("weekday", "")), nth, every_other)
+        at = dt.time.fromisoformat(form.get("time", ""))
+    except ValueError:
+        pattern = None
+    if pattern is not None and title and place:
+        topics = tuple(topic for topic in offered if topic in ticked)
+        rule = await desk.services.events.add_rule(title, pattern, at, place, topics)
+    if rule is None:
+        return await _page(desk, ev.not_saved(desk.t), 400)
+    await desk.record("event.rule_add")
+    raise desk.redirect("/dates?done=repeating")
 
 
 @routes.post("/dates/{id:\\d+}/announce", name="dates_announce")
