@@ -5,13 +5,16 @@ coordinator — and the security headers on every response, errors and static fi
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.config import CityConfig
 from bot.services.console import IDLE, LINK_VALID, LINKS_PER_WINDOW, LONGEST
-from channels.console.auth import COOKIE
+from channels.console.auth import COOKIE, SIGNIN_COOKIE
 from channels.console.server import HEADERS
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
@@ -292,3 +295,48 @@ async def test_cookies_are_secure_behind_tls(
             cookie = signed.headers["Set-Cookie"]
         assert COOKIE in cookie and "Secure" in cookie and "HttpOnly" in cookie
         assert "SameSite=Strict" in cookie
+
+
+async def test_odd_tokens_and_numbers_are_refused_and_nothing_fails(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever is typed into a form or an address: a refusal or an empty page, never a
+    failing page (nor an error in the log)."""
+    caplog.set_level(logging.WARNING)
+    async with console_bot(api, city, tmp_path) as desk:
+        # A CSRF token that is not ASCII: before signing in, and in a session.
+        anonymous = desk.browser()
+        anonymous.http.cookie_jar.update_cookies({SIGNIN_COOKIE: "ü"})
+        refused = await anonymous.request("POST", "/signin", {"csrf": "ü", "token": "x"})
+        assert refused.status == 403
+        browser = await desk.signed_in()
+        for route in POSTS:
+            page = await browser.request("POST", route.path, {"csrf": "ä" * 43})
+            assert page.status == 403, (route, page.status)
+        # An id longer than any the database holds names nothing.
+        huge = "9" * 20
+        for route in GUARDED:
+            if "1" not in route.path.split("/"):
+                continue
+            path = "/".join(huge if part == "1" else part for part in route.path.split("/"))
+            page = await browser.post(path) if route.method == "POST" else await browser.get(path)
+            assert page.status == 404, (route, page.status)
+            assert_protected(page)
+        # Numbers in the query and in forms: too long, or digits that are not 0-9.
+        for path in (
+            f"/audit?who={huge}",
+            "/audit?who=²",
+            f"/dates?done=moved&event={huge}",
+            "/dates?done=moved&event=" + "9" * 5000,
+            "/requests?page=²",
+            "/concerns?page=³",
+            "/figures?months=²",
+            "/figures/chart.png?months=" + "6" * 5000,
+        ):
+            assert (await browser.get(path)).status == 200, path
+        for count in ("²", "9" * 5000):
+            page = await browser.post("/lotsen/invitations", {"count": count})
+            assert page.status == 400, count
+        assert (await browser.get("/")).status == 200
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failed == []

@@ -32,6 +32,17 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 routes = web.RouteTableDef()
 
+
+def same(given: object, expected: str) -> bool:
+    """Whether a posted token is the expected one, in constant time (as bytes: comparing
+    ``str`` refuses anything but ASCII, and a posted token can be anything)."""
+    if not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(
+        given.encode(errors="surrogatepass"), expected.encode(errors="surrogatepass")
+    )
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -104,7 +115,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     """Use the link (once) and open a session."""
     form = await request.post()
     check, cookie = form.get("csrf"), request.cookies.get(SIGNIN_COOKIE, "")
-    if not isinstance(check, str) or not cookie or not hmac.compare_digest(check, cookie):
+    if not same(check, cookie):
         return signin_page(request, "stale", 403)
     token = form.get("token")
     console = request.app[CONSOLE]
@@ -147,7 +158,7 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
     if request.method not in SAFE:
         form = await request.post()
         token = form.get("csrf")
-        if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
+        if not same(token, session.csrf):
             return console.page(request, t, "error.html", 403, problem="csrf", signed_in=False)
     request[DESK] = Desk(request, console, session.person, t, session.csrf)
     return await handler(request)

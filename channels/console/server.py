@@ -21,7 +21,7 @@ from bot.config import ConfigError
 from bot.logs import describe
 from bot.services import Services
 from channels.console import auth
-from channels.console.desk import CONSOLE, DESK, Console, templates
+from channels.console.desk import CONSOLE, DESK, DIGITS, Console, templates
 from channels.console.pages import (
     audit,
     broadcasts,
@@ -107,6 +107,15 @@ async def error_pages(request: web.Request, handler: auth.Handler) -> web.Stream
         return _error(request, 500, "failed")
 
 
+@web.middleware
+async def bounded_ids(request: web.Request, handler: auth.Handler) -> web.StreamResponse:
+    """An id in an address (``/requests/{id}``) longer than :data:`DIGITS` names nothing:
+    there is no such page (instead of an error from the database)."""
+    if len(request.match_info.get("id", "")) > DIGITS:
+        raise web.HTTPNotFound()
+    return await handler(request)
+
+
 def _error(request: web.Request, status: int, problem: str) -> web.Response:
     console = request.app[CONSOLE]
     if DESK in request:
@@ -120,7 +129,9 @@ def _error(request: web.Request, status: int, problem: str) -> web.Response:
 def create_app(services: Services, switchboard: Switchboard, base_url: str) -> web.Application:
     """The console's application, serving under ``base_url``'s path."""
     prefix = urlsplit(base_url).path.rstrip("/")
-    app = web.Application(middlewares=[security_headers, error_pages, auth.session_check])
+    app = web.Application(
+        middlewares=[security_headers, error_pages, auth.session_check, bounded_ids]
+    )
     app[CONSOLE] = Console(
         services, switchboard, templates(), prefix, secure=base_url.startswith("https://")
     )
