@@ -340,3 +340,27 @@ async def test_odd_tokens_and_numbers_are_refused_and_nothing_fails(
         assert (await browser.get("/")).status == 200
     failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert failed == []
+
+
+async def test_signing_in_again_in_a_browser_ends_its_earlier_session(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = coordinated_by(city, COORDINATOR_ID, OTHER_COORDINATOR)
+    async with console_bot(api, city, tmp_path) as desk:
+        browser = await desk.signed_in()
+        earlier = browser.cookie(COOKIE)
+        assert earlier
+        # Someone else signs in on the same computer: the first session is over, not just
+        # its cookie replaced.
+        assert (await browser.sign_in(await desk.link(OTHER_COORDINATOR))).status == 303
+        assert browser.cookie(COOKIE) not in (None, "", earlier)
+        kept = desk.browser()
+        kept.http.cookie_jar.update_cookies({COOKIE: earlier})
+        await assert_all_refused(kept)
+        assert (await browser.get("/")).status == 200
+        assert stored(desk, "console_session") == 1
+        assert [action for via, action, _ in audit(desk) if via == "console"] == [
+            "console.sign_in",
+            "console.sign_in",
+            "console.sign_out",
+        ]

@@ -122,6 +122,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
     signed_in = await console.services.console.sign_in(token) if isinstance(token, str) else None
     if signed_in is None:
         return signin_page(request, "invalid", 403)
+    previous = request.cookies.get(COOKIE)
+    if previous:  # this browser's earlier session ends: its cookie is replaced now
+        await console.services.console.sign_out(previous)
     response = web.HTTPSeeOther(console.url("/"))
     _set_cookie(response, request, COOKIE, signed_in.session_id, 8 * 3600)
     _forget_cookie(response, request, SIGNIN_COOKIE)
