@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import CityConfig
 from bot.services.console import IDLE, LINK_VALID, LINKS_PER_WINDOW, LONGEST
-from channels.console.auth import COOKIE, SIGNIN_COOKIE
+from channels.console.auth import COOKIE, PASSIVE, SIGNIN_COOKIE
 from channels.console.server import HEADERS
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
@@ -364,3 +364,18 @@ async def test_signing_in_again_in_a_browser_ends_its_earlier_session(
             "console.sign_in",
             "console.sign_out",
         ]
+
+
+async def test_a_page_polling_its_progress_does_not_keep_an_idle_session_alive(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    [progress] = [route for route in GUARDED if route.name in PASSIVE]
+    async with console_bot(api, city, tmp_path) as desk:
+        browser = await desk.signed_in()
+        clock = desk.bot.clock
+        # The page's script asks every second; the person at the desk has gone.
+        for _ in range(3):
+            clock.advance(IDLE / 3 - timedelta(seconds=1))
+            assert (await browser.get(progress.path)).status != 401
+        clock.advance(timedelta(seconds=3))
+        await assert_all_refused(browser)

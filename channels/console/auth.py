@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.i18n import texts
 from channels.console.desk import CONSOLE, DESK, Console, Desk
 
-__all__ = ["COOKIE", "PUBLIC", "SIGNIN_COOKIE", "routes", "session_check"]
+__all__ = ["COOKIE", "PASSIVE", "PUBLIC", "SIGNIN_COOKIE", "routes", "session_check"]
 
 #: The session cookie.
 COOKIE = "lotsen_session"
@@ -27,6 +27,9 @@ COOKIE = "lotsen_session"
 SIGNIN_COOKIE = "lotsen_signin"
 #: Routes served without a session (by name).
 PUBLIC = frozenset({"signin", "signin_help", "signin_post", "static", "root_redirect"})
+#: Routes a page's script calls by itself (live progress): they need a session but are no
+#: use of it, so a page left open does not keep its session from ending when idle.
+PASSIVE = frozenset({"broadcasts_progress"})
 #: Methods that change nothing, and so need no CSRF token.
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -150,7 +153,11 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     console = request.app[CONSOLE]
     session_id = request.cookies.get(COOKIE)
-    session = await console.services.console.session(session_id) if session_id else None
+    session = (
+        await console.services.console.session(session_id, use=route.name not in PASSIVE)
+        if session_id
+        else None
+    )
     if session is None:
         response = signin_page(request, "needed", 401)
         if session_id:
