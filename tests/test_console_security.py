@@ -5,6 +5,7 @@ coordinator — and the security headers on every response, errors and static fi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
@@ -379,3 +380,24 @@ async def test_a_page_polling_its_progress_does_not_keep_an_idle_session_alive(
             assert (await browser.get(progress.path)).status != 401
         clock.advance(timedelta(seconds=3))
         await assert_all_refused(browser)
+
+
+async def test_a_made_up_link_is_refused_without_writing_to_the_database(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    """Anyone can post tokens to the sign-in form: they must not queue for the write lock
+    the bot's own work needs (here another connection holds it all along)."""
+    async with console_bot(api, city, tmp_path) as desk:
+        link = await desk.link()
+        made_up = link.rsplit("/", 1)[0] + "/" + "A" * 43
+        db = await desk.bot.db()
+        try:
+            async with db.transaction():
+                for _ in range(3):
+                    refused = await asyncio.wait_for(desk.browser().sign_in(made_up), 10)
+                    assert refused.status == 403
+        finally:
+            await db.close()
+        # The real link still works, once.
+        assert (await desk.browser().sign_in(link)).status == 303
+        assert (await desk.browser().sign_in(link)).status == 403

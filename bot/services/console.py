@@ -110,6 +110,9 @@ class ConsoleService:
         """Use a link's token (once) and open a session; None if the token is unknown, used
         or expired, or its coordinator no longer coordinates."""
         now = self.clock.now()
+        # Anyone can post a made-up token: only a real one may wait for the write lock.
+        if not await self.repo.usable_link(_hash(token), now):
+            return None
         person_id = await self.repo.use_link(_hash(token), now)
         if person_id is None:
             return None
