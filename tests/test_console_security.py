@@ -9,6 +9,7 @@ import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,15 @@ from handlers import coordination_views
 from tests.conftest import COORDINATOR_ID, coordinated_by
 from tests.console import Browser, ConsoleBot, Page, console_bot, link_in, registered_routes
 from tests.process import bot_env
-from tests.scenario import onboard, t
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    has_data,
+    invite_codes,
+    join_waitlist,
+    onboard,
+    t,
+)
 from tests.test_config import run_cli
 from tests.test_privacy import raw_bytes
 
@@ -401,3 +410,88 @@ async def test_a_made_up_link_is_refused_without_writing_to_the_database(
         # The real link still works, once.
         assert (await desk.browser().sign_in(link)).status == 303
         assert (await desk.browser().sign_in(link)).status == 403
+
+
+#: Typed by people (a Lotse's name, a refugee's name and words, a concern, a waiting-list
+#: name, a coordinator's broadcast and date): each would run script if it reached a page as
+#: markup, in an element or in an attribute.
+INJECTIONS = (
+    '<img src=x onerror="alert(1)">',
+    "<script>alert(2)</script>",
+    "<svg onload=alert(3)>",
+    '" autofocus onfocus="alert(4)',
+)
+
+
+class _Markup(HTMLParser):
+    """What in a page could run script: tags and attributes none of our pages has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("svg", "iframe", "object") or (tag == "script" and not dict(attrs).get("src")):
+            self.found.append(tag)
+        if tag == "img" and dict(attrs).get("class") != "chart":
+            self.found.append(tag)
+        self.found += [f"{tag} {name}" for name, _ in attrs if name.startswith("on")]
+        self.found += [f"{tag} {name}" for name, _ in attrs if name == "autofocus"]
+
+
+def injected(html: str) -> list[str]:
+    parser = _Markup()
+    parser.feed(html)
+    return parser.found
+
+
+async def test_what_people_type_reaches_every_page_as_text(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    evil = "".join(INJECTIONS)
+    async with console_bot(api, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        [code] = await invite_codes(api, 1)
+        lotse = await become_lotse(api, HELPER + 1, evil, ["de", "ar"], code)
+        refugee = api.user(HELPER + 2, evil, language_code="de")
+        await onboard(refugee, "de")
+        await ask_for_lotse(refugee, "de", text=evil, name=evil, day="tomorrow")
+        await lotse.press(data="offer:accept:1")
+        await refugee.wait_for_message(lambda m: has_data(m, "cn:ask:1"))
+        await refugee.press(data="cn:ask:1")
+        seen = len(coordinator.bot_messages())
+        await refugee.send(evil)
+        await coordinator.wait_for_message(lambda m: "#1" in m.text, after=seen)
+        waiting = api.user(HELPER + 3, "Wartend", language_code="de")
+        await onboard(waiting, "de")
+        await join_waitlist(waiting, "de", typed_name=evil, phone=None, district=0)
+        browser = await desk.signed_in()
+        draft = {"text": evil, "audience": "lotsen", "tr_ar": evil}
+        assert (await browser.post("/broadcasts/draft", draft)).status == 303
+        preview = await browser.get("/broadcasts/draft")
+        assert "&lt;script&gt;" in preview.html and injected(preview.html) == []
+        sent = await browser.post("/broadcasts/send", {"when": "now"})
+        assert sent.status == 303 and sent.location == "/broadcasts/1"
+        planned = {"title": evil[:60], "place": evil, "day": "2099-01-05", "time": "18:00"}
+        assert (await browser.post("/dates", planned)).status == 303
+
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            ids = {
+                "lotsen": conn.execute("SELECT person_id FROM lotse").fetchone()[0],
+                "requests": 1,
+                "concerns": conn.execute("SELECT id FROM office_thread").fetchone()[0],
+                "dates": conn.execute("SELECT id FROM event").fetchone()[0],
+                "broadcasts": 1,
+            }
+        pages = 0
+        for route in GUARDED:
+            if route.method != "GET":
+                continue
+            section = route.path.split("/")[1]
+            path = route.path.replace("/1", f"/{ids.get(section, 1)}", 1)
+            page = await browser.get(path)
+            assert injected(page.html) == [], (path, injected(page.html))
+            pages += "&lt;script&gt;" in page.html
+        # The typed text was there to be seen, as text, on many of them.
+        assert pages >= 8, pages
