@@ -17,7 +17,7 @@ import pytest
 from bot.config import CityConfig
 from bot.services.console import IDLE, LINK_VALID, LINKS_PER_WINDOW, LONGEST
 from channels.console.auth import COOKIE, PASSIVE, SIGNIN_COOKIE
-from channels.console.server import HEADERS
+from channels.console.server import HEADERS, HSTS
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
 from handlers import coordination_views
@@ -495,3 +495,17 @@ async def test_what_people_type_reaches_every_page_as_text(
             pages += "&lt;script&gt;" in page.html
         # The typed text was there to be seen, as text, on many of them.
         assert pages >= 8, pages
+
+
+async def test_over_tls_browsers_are_told_to_keep_to_it(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    name, value = HSTS
+    async with console_bot(api, city, tmp_path) as desk:
+        behind_proxy = desk.browser({"X-Forwarded-Proto": "https"})
+        for path in ("/signin", "/", "/nowhere", "/static/console.css", await desk.link()):
+            page = await behind_proxy.get(path)
+            assert page.headers.get(name) == value, path
+            assert_protected(page)
+        # Over plain HTTP (a test, the demo) the header means nothing and is left out.
+        assert name not in (await desk.browser().get("/signin")).headers

@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.i18n import texts
 from channels.console.desk import CONSOLE, DESK, Console, Desk
 
-__all__ = ["COOKIE", "PASSIVE", "PUBLIC", "SIGNIN_COOKIE", "routes", "session_check"]
+__all__ = ["COOKIE", "PASSIVE", "PUBLIC", "SIGNIN_COOKIE", "routes", "secure", "session_check"]
 
 #: The session cookie.
 COOKIE = "lotsen_session"
@@ -49,7 +49,7 @@ def same(given: object, expected: str) -> bool:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _secure(request: web.Request, console: Console) -> bool:
+def secure(request: web.Request, console: Console) -> bool:
     """Whether the browser reached us over TLS (directly or through the proxy)."""
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
     return console.secure or request.secure or forwarded == "https"
@@ -66,7 +66,7 @@ def _set_cookie(
         path=console.prefix or "/",
         httponly=True,
         samesite="Strict",
-        secure=_secure(request, console),
+        secure=secure(request, console),
     )
 
 
@@ -77,7 +77,7 @@ def _forget_cookie(response: web.StreamResponse, request: web.Request, name: str
         path=console.prefix or "/",
         httponly=True,
         samesite="Strict",
-        secure=_secure(request, console),
+        secure=secure(request, console),
     )
 
 

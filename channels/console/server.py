@@ -4,8 +4,9 @@ server the composition root starts beside the messengers (``LOTSENBOT_CONSOLE_LI
 Every response, error pages and static files included, carries a strict
 Content-Security-Policy (no inline script or style), ``frame-ancestors 'none'``,
 ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
-``Cache-Control: no-store``. Nothing is logged per request; a failing page logs its route's
-name and the error's type and place, never what it was about.
+``Cache-Control: no-store`` (and over TLS ``Strict-Transport-Security``). Nothing is
+logged per request; a failing page logs its route's name and the error's type and place,
+never what it was about.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from channels.console.pages import (
 )
 from handlers.port import Switchboard
 
-__all__ = ["HEADERS", "PAGES", "ConsoleServer", "create_app"]
+__all__ = ["HEADERS", "HSTS", "PAGES", "ConsoleServer", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,16 @@ HEADERS = {
 }
 
 
-def _protect(headers: web.StreamResponse | web.HTTPException) -> None:
+#: Over TLS also this: browsers then refuse plain HTTP to the console's host for a year,
+#: so nobody on the way can answer a first ``http://`` visit in its place.
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def _protect(request: web.Request, headers: web.StreamResponse | web.HTTPException) -> None:
     for name, value in HEADERS.items():
         headers.headers[name] = value
+    if auth.secure(request, request.app[CONSOLE]):
+        headers.headers[HSTS[0]] = HSTS[1]
 
 
 @web.middleware
@@ -83,12 +91,12 @@ async def security_headers(request: web.Request, handler: auth.Handler) -> web.S
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        _protect(exc)
+        _protect(request, exc)
         raise
     except Exception as exc:
         log.error("console error page failed: %s", describe(exc))
         response = web.Response(status=500, text="500")
-    _protect(response)
+    _protect(request, response)
     return response
 
 
