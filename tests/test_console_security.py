@@ -5,21 +5,34 @@ coordinator — and the security headers on every response, errors and static fi
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
+
+import pytest
 
 from bot.config import CityConfig
 from bot.services.console import IDLE, LINK_VALID, LINKS_PER_WINDOW, LONGEST
-from channels.console.auth import COOKIE
-from channels.console.server import HEADERS
+from channels.console.auth import COOKIE, PASSIVE, SIGNIN_COOKIE
+from channels.console.server import HEADERS, HSTS
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import console as console_views
 from handlers import coordination_views
 from tests.conftest import COORDINATOR_ID, coordinated_by
 from tests.console import Browser, ConsoleBot, Page, console_bot, link_in, registered_routes
 from tests.process import bot_env
-from tests.scenario import onboard, t
+from tests.scenario import (
+    ask_for_lotse,
+    become_lotse,
+    has_data,
+    invite_codes,
+    join_waitlist,
+    onboard,
+    t,
+)
 from tests.test_config import run_cli
 from tests.test_privacy import raw_bytes
 
@@ -292,3 +305,207 @@ async def test_cookies_are_secure_behind_tls(
             cookie = signed.headers["Set-Cookie"]
         assert COOKIE in cookie and "Secure" in cookie and "HttpOnly" in cookie
         assert "SameSite=Strict" in cookie
+
+
+async def test_odd_tokens_and_numbers_are_refused_and_nothing_fails(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever is typed into a form or an address: a refusal or an empty page, never a
+    failing page (nor an error in the log)."""
+    caplog.set_level(logging.WARNING)
+    async with console_bot(api, city, tmp_path) as desk:
+        # A CSRF token that is not ASCII: before signing in, and in a session.
+        anonymous = desk.browser()
+        anonymous.http.cookie_jar.update_cookies({SIGNIN_COOKIE: "ü"})
+        refused = await anonymous.request("POST", "/signin", {"csrf": "ü", "token": "x"})
+        assert refused.status == 403
+        browser = await desk.signed_in()
+        for route in POSTS:
+            page = await browser.request("POST", route.path, {"csrf": "ä" * 43})
+            assert page.status == 403, (route, page.status)
+        # An id longer than any the database holds names nothing.
+        huge = "9" * 20
+        for route in GUARDED:
+            if "1" not in route.path.split("/"):
+                continue
+            path = "/".join(huge if part == "1" else part for part in route.path.split("/"))
+            page = await browser.post(path) if route.method == "POST" else await browser.get(path)
+            assert page.status == 404, (route, page.status)
+            assert_protected(page)
+        # Numbers in the query and in forms: too long, or digits that are not 0-9.
+        for path in (
+            f"/audit?who={huge}",
+            "/audit?who=²",
+            f"/dates?done=moved&event={huge}",
+            "/dates?done=moved&event=" + "9" * 5000,
+            "/requests?page=²",
+            "/concerns?page=³",
+            "/figures?months=²",
+            "/figures/chart.png?months=" + "6" * 5000,
+        ):
+            assert (await browser.get(path)).status == 200, path
+        for count in ("²", "9" * 5000):
+            page = await browser.post("/lotsen/invitations", {"count": count})
+            assert page.status == 400, count
+        assert (await browser.get("/")).status == 200
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failed == []
+
+
+async def test_signing_in_again_in_a_browser_ends_its_earlier_session(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    city = coordinated_by(city, COORDINATOR_ID, OTHER_COORDINATOR)
+    async with console_bot(api, city, tmp_path) as desk:
+        browser = await desk.signed_in()
+        earlier = browser.cookie(COOKIE)
+        assert earlier
+        # Someone else signs in on the same computer: the first session is over, not just
+        # its cookie replaced.
+        assert (await browser.sign_in(await desk.link(OTHER_COORDINATOR))).status == 303
+        assert browser.cookie(COOKIE) not in (None, "", earlier)
+        kept = desk.browser()
+        kept.http.cookie_jar.update_cookies({COOKIE: earlier})
+        await assert_all_refused(kept)
+        assert (await browser.get("/")).status == 200
+        assert stored(desk, "console_session") == 1
+        assert [action for via, action, _ in audit(desk) if via == "console"] == [
+            "console.sign_in",
+            "console.sign_in",
+            "console.sign_out",
+        ]
+
+
+async def test_a_page_polling_its_progress_does_not_keep_an_idle_session_alive(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    [progress] = [route for route in GUARDED if route.name in PASSIVE]
+    async with console_bot(api, city, tmp_path) as desk:
+        browser = await desk.signed_in()
+        clock = desk.bot.clock
+        # The page's script asks every second; the person at the desk has gone.
+        for _ in range(3):
+            clock.advance(IDLE / 3 - timedelta(seconds=1))
+            assert (await browser.get(progress.path)).status != 401
+        clock.advance(timedelta(seconds=3))
+        await assert_all_refused(browser)
+
+
+async def test_a_made_up_link_is_refused_without_writing_to_the_database(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    """Anyone can post tokens to the sign-in form: they must not queue for the write lock
+    the bot's own work needs (here another connection holds it all along)."""
+    async with console_bot(api, city, tmp_path) as desk:
+        link = await desk.link()
+        made_up = link.rsplit("/", 1)[0] + "/" + "A" * 43
+        db = await desk.bot.db()
+        try:
+            async with db.transaction():
+                for _ in range(3):
+                    refused = await asyncio.wait_for(desk.browser().sign_in(made_up), 10)
+                    assert refused.status == 403
+        finally:
+            await db.close()
+        # The real link still works, once.
+        assert (await desk.browser().sign_in(link)).status == 303
+        assert (await desk.browser().sign_in(link)).status == 403
+
+
+#: Typed by people (a Lotse's name, a refugee's name and words, a concern, a waiting-list
+#: name, a coordinator's broadcast and date): each would run script if it reached a page as
+#: markup, in an element or in an attribute.
+INJECTIONS = (
+    '<img src=x onerror="alert(1)">',
+    "<script>alert(2)</script>",
+    "<svg onload=alert(3)>",
+    '" autofocus onfocus="alert(4)',
+)
+
+
+class _Markup(HTMLParser):
+    """What in a page could run script: tags and attributes none of our pages has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("svg", "iframe", "object") or (tag == "script" and not dict(attrs).get("src")):
+            self.found.append(tag)
+        if tag == "img" and dict(attrs).get("class") != "chart":
+            self.found.append(tag)
+        self.found += [f"{tag} {name}" for name, _ in attrs if name.startswith("on")]
+        self.found += [f"{tag} {name}" for name, _ in attrs if name == "autofocus"]
+
+
+def injected(html: str) -> list[str]:
+    parser = _Markup()
+    parser.feed(html)
+    return parser.found
+
+
+async def test_what_people_type_reaches_every_page_as_text(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    evil = "".join(INJECTIONS)
+    async with console_bot(api, city, tmp_path) as desk:
+        coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
+        await onboard(coordinator, "de")
+        [code] = await invite_codes(api, 1)
+        lotse = await become_lotse(api, HELPER + 1, evil, ["de", "ar"], code)
+        refugee = api.user(HELPER + 2, evil, language_code="de")
+        await onboard(refugee, "de")
+        await ask_for_lotse(refugee, "de", text=evil, name=evil, day="tomorrow")
+        await lotse.press(data="offer:accept:1")
+        await refugee.wait_for_message(lambda m: has_data(m, "cn:ask:1"))
+        await refugee.press(data="cn:ask:1")
+        seen = len(coordinator.bot_messages())
+        await refugee.send(evil)
+        await coordinator.wait_for_message(lambda m: "#1" in m.text, after=seen)
+        waiting = api.user(HELPER + 3, "Wartend", language_code="de")
+        await onboard(waiting, "de")
+        await join_waitlist(waiting, "de", typed_name=evil, phone=None, district=0)
+        browser = await desk.signed_in()
+        draft = {"text": evil, "audience": "lotsen", "tr_ar": evil}
+        assert (await browser.post("/broadcasts/draft", draft)).status == 303
+        preview = await browser.get("/broadcasts/draft")
+        assert "&lt;script&gt;" in preview.html and injected(preview.html) == []
+        sent = await browser.post("/broadcasts/send", {"when": "now"})
+        assert sent.status == 303 and sent.location == "/broadcasts/1"
+        planned = {"title": evil[:60], "place": evil, "day": "2099-01-05", "time": "18:00"}
+        assert (await browser.post("/dates", planned)).status == 303
+
+        with sqlite3.connect(desk.bot.settings.db_path) as conn:
+            ids = {
+                "lotsen": conn.execute("SELECT person_id FROM lotse").fetchone()[0],
+                "requests": 1,
+                "concerns": conn.execute("SELECT id FROM office_thread").fetchone()[0],
+                "dates": conn.execute("SELECT id FROM event").fetchone()[0],
+                "broadcasts": 1,
+            }
+        pages = 0
+        for route in GUARDED:
+            if route.method != "GET":
+                continue
+            section = route.path.split("/")[1]
+            path = route.path.replace("/1", f"/{ids.get(section, 1)}", 1)
+            page = await browser.get(path)
+            assert injected(page.html) == [], (path, injected(page.html))
+            pages += "&lt;script&gt;" in page.html
+        # The typed text was there to be seen, as text, on many of them.
+        assert pages >= 8, pages
+
+
+async def test_over_tls_browsers_are_told_to_keep_to_it(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    name, value = HSTS
+    async with console_bot(api, city, tmp_path) as desk:
+        behind_proxy = desk.browser({"X-Forwarded-Proto": "https"})
+        for path in ("/signin", "/", "/nowhere", "/static/console.css", await desk.link()):
+            page = await behind_proxy.get(path)
+            assert page.headers.get(name) == value, path
+            assert_protected(page)
+        # Over plain HTTP (a test, the demo) the header means nothing and is left out.
+        assert name not in (await desk.browser().get("/signin")).headers

@@ -110,6 +110,9 @@ class ConsoleService:
         """Use a link's token (once) and open a session; None if the token is unknown, used
         or expired, or its coordinator no longer coordinates."""
         now = self.clock.now()
+        # Anyone can post a made-up token: only a real one may wait for the write lock.
+        if not await self.repo.usable_link(_hash(token), now):
+            return None
         person_id = await self.repo.use_link(_hash(token), now)
         if person_id is None:
             return None
@@ -122,9 +125,10 @@ class ConsoleService:
         await self.audit.record(person_id, "console.sign_in")
         return SignIn(session_id, csrf, person)
 
-    async def session(self, session_id: str) -> Session | None:
-        """The live session with this id (and note its use); None if there is none, it is
-        idle or over, or its coordinator no longer coordinates (then it is ended)."""
+    async def session(self, session_id: str, use: bool = True) -> Session | None:
+        """The live session with this id (and note its use, unless ``use`` is False: a
+        page's script asking by itself); None if there is none, it is idle or over, or its
+        coordinator no longer coordinates (then it is ended)."""
         id_hash = _hash(session_id)
         stored = await self.repo.session(id_hash)
         if stored is None:
@@ -137,7 +141,8 @@ class ConsoleService:
         if person is None:
             await self.repo.end_all(stored.person_id)
             return None
-        await self.repo.touch(id_hash, now)
+        if use:
+            await self.repo.touch(id_hash, now)
         return Session(person, stored.csrf)
 
     async def sign_out(self, session_id: str) -> None:

@@ -48,6 +48,16 @@ class ConsoleRepository:
         )
         return int(row[0]) if row else 0
 
+    async def usable_link(self, token_hash: str, now: datetime) -> bool:
+        """Whether there is a link with this hash, not used and not expired (a read: the
+        write lock is taken only for a link that can be used)."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM console_link WHERE token_hash = ? AND used_at IS NULL "
+            "AND expires_at > ?",
+            (token_hash, to_db(now)),
+        )
+        return row is not None
+
     async def use_link(self, token_hash: str, now: datetime) -> int | None:
         """Mark the link used, once, if it has not expired; whose it was (None: unknown,
         used or expired)."""

@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.i18n import texts
 from channels.console.desk import CONSOLE, DESK, Console, Desk
 
-__all__ = ["COOKIE", "PUBLIC", "SIGNIN_COOKIE", "routes", "session_check"]
+__all__ = ["COOKIE", "PASSIVE", "PUBLIC", "SIGNIN_COOKIE", "routes", "secure", "session_check"]
 
 #: The session cookie.
 COOKIE = "lotsen_session"
@@ -27,15 +27,29 @@ COOKIE = "lotsen_session"
 SIGNIN_COOKIE = "lotsen_signin"
 #: Routes served without a session (by name).
 PUBLIC = frozenset({"signin", "signin_help", "signin_post", "static", "root_redirect"})
+#: Routes a page's script calls by itself (live progress): they need a session but are no
+#: use of it, so a page left open does not keep its session from ending when idle.
+PASSIVE = frozenset({"broadcasts_progress"})
 #: Methods that change nothing, and so need no CSRF token.
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 routes = web.RouteTableDef()
 
+
+def same(given: object, expected: str) -> bool:
+    """Whether a posted token is the expected one, in constant time (as bytes: comparing
+    ``str`` refuses anything but ASCII, and a posted token can be anything)."""
+    if not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(
+        given.encode(errors="surrogatepass"), expected.encode(errors="surrogatepass")
+    )
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _secure(request: web.Request, console: Console) -> bool:
+def secure(request: web.Request, console: Console) -> bool:
     """Whether the browser reached us over TLS (directly or through the proxy)."""
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
     return console.secure or request.secure or forwarded == "https"
@@ -52,7 +66,7 @@ def _set_cookie(
         path=console.prefix or "/",
         httponly=True,
         samesite="Strict",
-        secure=_secure(request, console),
+        secure=secure(request, console),
     )
 
 
@@ -63,7 +77,7 @@ def _forget_cookie(response: web.StreamResponse, request: web.Request, name: str
         path=console.prefix or "/",
         httponly=True,
         samesite="Strict",
-        secure=_secure(request, console),
+        secure=secure(request, console),
     )
 
 
@@ -104,13 +118,16 @@ async def signin(request: web.Request) -> web.StreamResponse:
     """Use the link (once) and open a session."""
     form = await request.post()
     check, cookie = form.get("csrf"), request.cookies.get(SIGNIN_COOKIE, "")
-    if not isinstance(check, str) or not cookie or not hmac.compare_digest(check, cookie):
+    if not same(check, cookie):
         return signin_page(request, "stale", 403)
     token = form.get("token")
     console = request.app[CONSOLE]
     signed_in = await console.services.console.sign_in(token) if isinstance(token, str) else None
     if signed_in is None:
         return signin_page(request, "invalid", 403)
+    previous = request.cookies.get(COOKIE)
+    if previous:  # this browser's earlier session ends: its cookie is replaced now
+        await console.services.console.sign_out(previous)
     response = web.HTTPSeeOther(console.url("/"))
     _set_cookie(response, request, COOKIE, signed_in.session_id, 8 * 3600)
     _forget_cookie(response, request, SIGNIN_COOKIE)
@@ -136,7 +153,11 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     console = request.app[CONSOLE]
     session_id = request.cookies.get(COOKIE)
-    session = await console.services.console.session(session_id) if session_id else None
+    session = (
+        await console.services.console.session(session_id, use=route.name not in PASSIVE)
+        if session_id
+        else None
+    )
     if session is None:
         response = signin_page(request, "needed", 401)
         if session_id:
@@ -147,7 +168,7 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
     if request.method not in SAFE:
         form = await request.post()
         token = form.get("csrf")
-        if not isinstance(token, str) or not hmac.compare_digest(token, session.csrf):
+        if not same(token, session.csrf):
             return console.page(request, t, "error.html", 403, problem="csrf", signed_in=False)
     name = await console.services.people.office_name(session.person.id)
     request[DESK] = Desk(request, console, session.person, t, session.csrf, name)

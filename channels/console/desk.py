@@ -9,6 +9,7 @@ the CSRF check too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,20 @@ from bot.i18n import Html, Texts, texts
 from bot.services import Services
 from handlers.port import Switchboard
 
-__all__ = ["CONSOLE", "DESK", "Console", "Desk", "templates"]
+__all__ = ["CONSOLE", "DESK", "DIGITS", "Console", "Desk", "templates", "whole"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: The most digits of a number the console reads from an address or a form (SQLite's
+#: integers end before 19).
+DIGITS = 18
+_WHOLE = re.compile(rf"[0-9]{{1,{DIGITS}}}")
+
+
+def whole(value: str) -> int | None:
+    """``value`` as a whole number if it is one of at most :data:`DIGITS` ASCII digits
+    (``str.isdigit`` also takes ``²`` and other digits ``int`` refuses), else None."""
+    return int(value) if _WHOLE.fullmatch(value) else None
 
 
 def templates() -> jinja2.Environment:

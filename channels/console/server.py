@@ -4,8 +4,9 @@ server the composition root starts beside the messengers (``LOTSENBOT_CONSOLE_LI
 Every response, error pages and static files included, carries a strict
 Content-Security-Policy (no inline script or style), ``frame-ancestors 'none'``,
 ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
-``Cache-Control: no-store``. Nothing is logged per request; a failing page logs its route's
-name and the error's type and place, never what it was about.
+``Cache-Control: no-store`` (and over TLS ``Strict-Transport-Security``). Nothing is
+logged per request; a failing page logs its route's name and the error's type and place,
+never what it was about.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.config import ConfigError
 from bot.logs import describe
 from bot.services import Services
 from channels.console import auth
-from channels.console.desk import CONSOLE, DESK, Console, templates
+from channels.console.desk import CONSOLE, DESK, DIGITS, Console, templates
 from channels.console.pages import (
     audit,
     broadcasts,
@@ -35,7 +36,7 @@ from channels.console.pages import (
 )
 from handlers.port import Switchboard
 
-__all__ = ["HEADERS", "PAGES", "ConsoleServer", "create_app"]
+__all__ = ["HEADERS", "HSTS", "PAGES", "ConsoleServer", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,16 @@ HEADERS = {
 }
 
 
-def _protect(headers: web.StreamResponse | web.HTTPException) -> None:
+#: Over TLS also this: browsers then refuse plain HTTP to the console's host for a year,
+#: so nobody on the way can answer a first ``http://`` visit in its place.
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def _protect(request: web.Request, headers: web.StreamResponse | web.HTTPException) -> None:
     for name, value in HEADERS.items():
         headers.headers[name] = value
+    if auth.secure(request, request.app[CONSOLE]):
+        headers.headers[HSTS[0]] = HSTS[1]
 
 
 @web.middleware
@@ -83,12 +91,12 @@ async def security_headers(request: web.Request, handler: auth.Handler) -> web.S
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        _protect(exc)
+        _protect(request, exc)
         raise
     except Exception as exc:
         log.error("console error page failed: %s", describe(exc))
         response = web.Response(status=500, text="500")
-    _protect(response)
+    _protect(request, response)
     return response
 
 
@@ -107,6 +115,15 @@ async def error_pages(request: web.Request, handler: auth.Handler) -> web.Stream
         return _error(request, 500, "failed")
 
 
+@web.middleware
+async def bounded_ids(request: web.Request, handler: auth.Handler) -> web.StreamResponse:
+    """An id in an address (``/requests/{id}``) longer than :data:`DIGITS` names nothing:
+    there is no such page (instead of an error from the database)."""
+    if len(request.match_info.get("id", "")) > DIGITS:
+        raise web.HTTPNotFound()
+    return await handler(request)
+
+
 def _error(request: web.Request, status: int, problem: str) -> web.Response:
     console = request.app[CONSOLE]
     if DESK in request:
@@ -120,7 +137,9 @@ def _error(request: web.Request, status: int, problem: str) -> web.Response:
 def create_app(services: Services, switchboard: Switchboard, base_url: str) -> web.Application:
     """The console's application, serving under ``base_url``'s path."""
     prefix = urlsplit(base_url).path.rstrip("/")
-    app = web.Application(middlewares=[security_headers, error_pages, auth.session_check])
+    app = web.Application(
+        middlewares=[security_headers, error_pages, auth.session_check, bounded_ids]
+    )
     app[CONSOLE] = Console(
         services, switchboard, templates(), prefix, secure=base_url.startswith("https://")
     )

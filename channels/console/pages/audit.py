@@ -7,7 +7,7 @@ import datetime as dt
 
 from aiohttp import web
 
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 
 __all__ = ["routes"]
 
@@ -28,7 +28,7 @@ async def audit(request: web.Request) -> web.StreamResponse:
         day = dt.date.fromisoformat(query["since"]) if query.get("since") else None
     except ValueError:
         day = None
-    who = int(query["who"]) if query.get("who", "").isdigit() else None
+    who = whole(query.get("who", ""))
     actors, actions = await services.audit.choices()
     families = sorted({a.split(".", 1)[0] for a in actions if "." in a})
     offered = sorted({*families, *actions})

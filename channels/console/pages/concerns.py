@@ -10,7 +10,7 @@ from markupsafe import Markup
 from bot.domain.office import CONCERN_REASONS, Thread
 from bot.i18n import Texts, language_name
 from bot.services.office import MAX_MESSAGE
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 from handlers.office import send_answer
 from handlers.office_views import reason_text
 
@@ -51,8 +51,8 @@ async def inbox(request: web.Request) -> web.StreamResponse:
     show = show if show in SHOWS else "open"
     kind = request.query.get("kind", "")
     kind = kind if kind in KINDS else ""
-    value = request.query.get("page", "0")
-    page = int(value) if value.isdigit() and len(value) < 6 else 0
+    number = whole(request.query.get("page", "0"))
+    page = number if number is not None and number < 10**6 else 0
     answered = {"open": False, "answered": True, "all": None}[show]
     items, total = await desk.services.office.threads(kind or None, answered, page, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from bot.domain.events import Event, Pattern
 from bot.domain.mailings import MailingKind
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 from handlers import event_views as ev
 
 __all__ = ["routes"]
@@ -66,7 +66,8 @@ async def _page(desk: Desk, problem: str | None = None, status: int = 200) -> we
     done, about = desk.request.query.get("done", ""), desk.request.query.get("event", "")
     notice = None
     if done in _DONE:
-        event = await services.events.get(int(about)) if about.isdigit() else None
+        number = whole(about)
+        event = await services.events.get(number) if number is not None else None
         notice = Markup(_DONE[done](t, event)) or None
     today = services.clock.now().astimezone(city.timezone).date()
     return desk.render(

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from bot.markup import plain
 from bot.services.stats import EXPORTS, FORMATS
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 from handlers import stats_views as sv
 
 __all__ = ["MONTHS", "routes"]
@@ -27,8 +27,8 @@ _TYPES = {
 
 
 def _months(request: web.Request) -> int:
-    value = request.query.get("months", str(_CHAT))
-    return int(value) if value.isdigit() and int(value) in MONTHS else _CHAT
+    number = whole(request.query.get("months", ""))
+    return number if number in MONTHS else _CHAT
 
 
 @routes.get("/figures", name="figures")

@@ -14,7 +14,7 @@ from bot.domain.lotsen import RECORDS, STATES, LotseStatus, RosterEntry
 from bot.domain.office import ExpenseState
 from bot.i18n import LANGUAGES, Texts, language_name
 from bot.services.roster import MAX_REASON, Filter, RosterService
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 from channels.console.pages.requests import state_label as request_state
 from handlers.coordination import decide_application
 from handlers.office import decide_expense
@@ -311,9 +311,8 @@ async def invitations(request: web.Request) -> web.StreamResponse:
 async def invite(request: web.Request) -> web.StreamResponse:
     """New one-time invitation links (1 to 50), shown once made; each works once."""
     desk = Desk.of(request)
-    typed = (await desk.form()).get("count", "1").strip()
-    count = int(typed) if typed.isdigit() and 1 <= int(typed) <= MAX_INVITES else 0
-    if not count:
+    count = whole((await desk.form()).get("count", "1").strip())
+    if count is None or not 1 <= count <= MAX_INVITES:
         raise web.HTTPBadRequest()
     codes = await desk.services.lotsen.create_invites(count)
     await desk.record("invite.create")

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from bot.domain.requests import OPEN_STATES, Moment, Request, RequestFilter, Status
 from bot.i18n import LANGUAGES, Texts, language_name
-from channels.console.desk import Desk
+from channels.console.desk import Desk, whole
 from handlers.coordination_views import assignee
 from handlers.request_views import languages_label, summary, topic_label, when_label
 
@@ -104,8 +104,8 @@ def _months(desk: Desk) -> list[date]:
 
 
 def _page_number(desk: Desk) -> int:
-    value = desk.request.query.get("page", "0")
-    return int(value) if value.isdigit() and len(value) < 6 else 0
+    number = whole(desk.request.query.get("page", "0"))
+    return number if number is not None and number < 10**6 else 0
 
 
 @routes.get("/requests", name="requests")
@@ -261,7 +261,8 @@ async def assign(request: web.Request) -> web.StreamResponse:
     services = desk.services
     found = await _request_or_404(desk)
     chosen = (await desk.form()).get("lotse", "")
-    lotse = await services.lotsen.by_person_id(int(chosen)) if chosen.isdigit() else None
+    number = whole(chosen)
+    lotse = await services.lotsen.by_person_id(number) if number is not None else None
     if lotse is None or not await services.requests.assign(found.id, lotse):
         raise desk.redirect(f"/requests/{found.id}?done=refused")
     await desk.record("request.assign", lotse.person_id, found.id)

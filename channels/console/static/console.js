@@ -3,7 +3,9 @@
 // An element with data-progress="<url>" is updated from that JSON endpoint once a second:
 // its <progress> bar and every [data-count="<name>"] element. When the mailing is finished,
 // the page is loaded again and shows the server's final report. Without this script the page
-// still works: it shows the state of the moment and a link to look again.
+// still works: it shows the state of the moment and a link to look again. Asking for the
+// progress is no use of the session (the server does not count it), so an open page does not
+// keep it from ending after 30 minutes idle; then the page is loaded again and says so.
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress]");
@@ -32,6 +34,11 @@
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
+        if (response.status === 401) {
+          // The session ended (idle, signed out): the page shows the way to sign in again.
+          window.location.reload();
+          throw new Error("signed out");
+        }
         if (!response.ok) {
           throw new Error(String(response.status));
         }
