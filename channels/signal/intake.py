@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 _KEEP_DONE = timedelta(days=1)
 _KEEP_MENUS = timedelta(days=30)
-#: At most this many events read ahead of the store, and stored in one statement.
+#: At most this many events are stored with one statement.
 _BATCH = 200
 
 
@@ -82,37 +82,32 @@ class SignalIntake:
         await self._prune()
         await self._resume()
         events = self.rpc.events()
-        ready: asyncio.Queue[Event] = asyncio.Queue(maxsize=_BATCH)
+        # The events read, in order; None once ``stop`` is set or the stream's reader ended.
+        ready: asyncio.Queue[Event | None] = asyncio.Queue()
         reading = asyncio.create_task(_read(events, ready))
-        stopping = asyncio.create_task(stop.wait())
+        stopping = asyncio.create_task(_end_when(stop, ready))
         tidying = asyncio.create_task(self._keep_tidy(stop))
         try:
-            while not stop.is_set():
-                following = asyncio.ensure_future(ready.get())
-                await asyncio.wait(
-                    {following, stopping, reading}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if not following.done():
-                    following.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await following
-                    if reading.done():
-                        reading.result()  # the stream's reader failed: so does the intake
-                    break
-                # What the stream has ready besides: stored in one transaction with it.
-                batch = [following.result()]
+            ended = False
+            while not ended:
+                # The next event and what the stream has ready besides: one transaction.
+                batch = [await ready.get()]
                 while not ready.empty() and len(batch) < _BATCH:
                     batch.append(ready.get_nowait())
-                await self.accept(batch)
+                if None in batch:
+                    ended, batch = True, batch[: batch.index(None)]
+                await self.accept([e for e in batch if e is not None])
+            if reading.done() and not reading.cancelled():
+                reading.result()  # the stream's reader failed: so does the intake
         finally:
             stopping.cancel()
             tidying.cancel()
             reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            with contextlib.suppress(asyncio.CancelledError):
                 await reading
             await events.aclose()
             # Read but not stored yet: stored now, so that the next start handles it.
-            left = [ready.get_nowait() for _ in range(ready.qsize())]
+            left = [e for e in (ready.get_nowait() for _ in range(ready.qsize())) if e is not None]
             if left:
                 await self.accept(left)
             await self.drain()
@@ -222,8 +217,16 @@ class SignalIntake:
             await asyncio.to_thread(self.store.sweep, needed)
 
 
-async def _read(events: AsyncIterator[Event], ready: asyncio.Queue[Event]) -> None:
+async def _read(events: AsyncIterator[Event], ready: asyncio.Queue[Event | None]) -> None:
     """Hand each event of the stream over as soon as it is read, whether or not those before
-    are stored yet."""
-    async for event in events:
-        await ready.put(event)
+    are stored yet; None when the stream ends."""
+    try:
+        async for event in events:
+            ready.put_nowait(event)
+    finally:
+        ready.put_nowait(None)
+
+
+async def _end_when(stop: asyncio.Event, ready: asyncio.Queue[Event | None]) -> None:
+    await stop.wait()
+    ready.put_nowait(None)
