@@ -26,7 +26,7 @@ Then the chaos test's checks over the whole run and both channels (``tests.chaos
 the waiting list, the relayed messages and that whatever was lost in the window was typed
 again; ``bench/soak.json`` gets the figures and they are printed as one line. Everything
 runs on loopback (the fake Bot API and the daemon in this process, the bot as a child
-process); the run stops by itself, within ``--budget-minutes`` (19) at the latest.
+process); the run stops by itself, within ``--budget-minutes`` (19.5) at the latest.
 """
 
 from __future__ import annotations
@@ -147,8 +147,8 @@ class Settings:
     monday_minutes: float = 3.0
     #: The phase under fire ends by then (minutes from the start), whether or not it has
     #: reached ``kills``; the whole soak ends by ``budget_minutes``.
-    fire_minutes: float = 13.5
-    budget_minutes: float = 19.0
+    fire_minutes: float = 14.0
+    budget_minutes: float = 19.5
     #: Request reminders fall due this many minutes apart.
     reminder_minutes: int = 2
     seed: int = 20261201
@@ -190,7 +190,7 @@ class Soak:
         self.process = BotProcess(
             api, folder / "lotsenbot.sqlite3", folder / "bot.log", self.city_file(15), daemon
         )
-        self.killer = Killer(self.process, self.chance, up=(0.2, 1.2), while_starting=0.5)
+        self.killer = Killer(self.process, self.chance, up=(0.3, 1.5), while_starting=0.6)
         self.side = SignalSide(daemon, self.process.db_path, self.killer)
         self.presses: Counter[str] = Counter()
         self.signal_presses: Counter[str] = Counter()
@@ -404,7 +404,7 @@ class Soak:
                 self.relaying.append(person)
             flows.append(self.spawn(f"refugee {index}", flow))
             index += 1
-            await asyncio.sleep(self.chance.uniform(1.0, 4.0))
+            await asyncio.sleep(self.chance.uniform(1.5, 5.0))
         await asyncio.gather(*flows)
 
     async def waiting_list(self) -> None:

@@ -31,7 +31,7 @@ import time as wall
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -456,11 +456,13 @@ class SignalScreens:
         self.db_path = db_path
         self.choices: dict[tuple[str, int], tuple[tuple[str, str], ...]] = {}
 
-    def refresh(self, chat: str | None = None) -> None:
-        """Read the screens recorded since (of one chat, or of all)."""
+    def refresh(self, chat: str | None = None, *, since: datetime | None = None) -> None:
+        """Read the screens recorded since (of one chat, or of all; those shown ``since``)."""
         if not self.db_path.exists():
             return
         where, args = ("AND chat = ?", (chat,)) if chat is not None else ("", ())
+        if since is not None:
+            where, args = f"{where} AND shown_at >= ?", (*args, to_db(since))
         try:
             with _read_only(self.db_path) as conn:
                 rows = conn.execute(
@@ -481,9 +483,10 @@ class SignalScreens:
         )
 
     async def run(self) -> None:
-        """Keep reading, so that no screen is forgotten before it was seen here."""
+        """Keep reading, so that no screen is forgotten before it was seen here (those of the
+        last minutes: the older ones were read by then)."""
         while True:
-            self.refresh()
+            self.refresh(since=datetime.now(UTC) - timedelta(minutes=5))
             await asyncio.sleep(0.2)
 
 
