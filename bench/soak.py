@@ -190,7 +190,10 @@ class Soak:
         self.process = BotProcess(
             api, folder / "lotsenbot.sqlite3", folder / "bot.log", self.city_file(15), daemon
         )
-        self.killer = Killer(self.process, self.chance, up=(0.3, 1.5), while_starting=0.6)
+        # Under load a start takes seconds; a kill while starting does not wait for one.
+        self.killer = Killer(
+            self.process, self.chance, up=(0.3, 1.5), while_starting=0.65, starts=4
+        )
         self.side = SignalSide(daemon, self.process.db_path, self.killer)
         self.presses: Counter[str] = Counter()
         self.signal_presses: Counter[str] = Counter()

@@ -187,11 +187,14 @@ class Killer:
         *,
         up: tuple[float, float] = (0.3, 1.5),
         while_starting: float = 0.25,
+        starts: int = 1,
     ) -> None:
         self.process = process
         self.chance = chance
         self.up = up  # how long it runs (seconds, at random between) before the next kill
         self.while_starting_chance = while_starting
+        #: At most this many kills while starting in a row (each with that chance).
+        self.starts = starts
         self.kills = 0
         self.while_starting = 0  # of the kills, those before the process first polled
         #: When each kill was done, the process gone (``time.monotonic()``).
@@ -223,7 +226,9 @@ class Killer:
                 raise BotDied(f"the bot died by itself:\n{process.log()[-3000:]}")
             await self._kill()
             await asyncio.sleep(chance.uniform(0.0, 0.3))
-            if chance.random() < self.while_starting_chance:
+            starts = 0
+            while starts < self.starts and chance.random() < self.while_starting_chance:
+                starts += 1
                 polls = process.api.polls
                 await process.spawn()
                 await asyncio.sleep(chance.uniform(0.05, 1.2))
