@@ -488,10 +488,25 @@ class Soak:
             await phone.expect(functools.partial(phone.shows, f"✓ {language_name('de')}"))
         await phone.pick("wld:lang_done")
         await phone.pick(f"wld:district:{index % 11}")
-        told = plain(waitlist_views.joined(texts_for(language), 0)).split("0")[0][:12]
+        tr = texts_for(language)
+        told = plain(waitlist_views.joined(tr, 0)).split("0")[0][:12]
+        expired = views.button_expired(tr)
         seen = len(phone.bot_messages())
         await phone.pick("wld:save")
-        await phone.wait_for_text(told, after=seen)
+        phone.step = told
+        answer = await phone.expect(
+            lambda: next(
+                (m for m in phone.bot_messages()[seen:] if told in m.text or expired in m.text),
+                None,
+            )
+        )
+        if told not in answer.text:
+            # Saved, and killed before the answer: handled again, the dialog is gone. She
+            # looks up her place on the list.
+            seen = len(phone.bot_messages())
+            await phone.pick(views.MENU_BECOME)
+            on_list = plain(tr.gettext("<b>You are on the waiting list</b>"))
+            await phone.wait_for_text(on_list, after=seen)
 
     async def signal_answer_training(self, phone: SignalPhone, answer: str) -> None:
         """Answer the training announced with the number of *I'll come* or *Not this time*
