@@ -192,7 +192,7 @@ class Soak:
         )
         # Under load a start takes seconds; a kill while starting does not wait for one.
         self.killer = Killer(
-            self.process, self.chance, up=(0.3, 1.5), while_starting=0.65, starts=4
+            self.process, self.chance, up=(0.3, 1.5), while_starting=0.5, starts=2
         )
         self.side = SignalSide(daemon, self.process.db_path, self.killer)
         self.presses: Counter[str] = Counter()
