@@ -191,9 +191,7 @@ class Soak:
             api, folder / "lotsenbot.sqlite3", folder / "bot.log", self.city_file(15), daemon
         )
         # Under load a start takes seconds; a kill while starting does not wait for one.
-        self.killer = Killer(
-            self.process, self.chance, up=(0.3, 1.5), while_starting=0.5, starts=2
-        )
+        self.killer = Killer(self.process, self.chance, up=(0.3, 1.5), while_starting=0.5, starts=2)
         self.side = SignalSide(daemon, self.process.db_path, self.killer)
         self.presses: Counter[str] = Counter()
         self.signal_presses: Counter[str] = Counter()
@@ -636,10 +634,11 @@ class Soak:
         assert await self.process.terminate() == 0
         people = settings.monday_people
         returning = people * 4 // 5
-        for index, language in enumerate(LANGUAGES):
-            ids = range(MONDAY_RETURNING + index, MONDAY_RETURNING + returning, len(LANGUAGES))
-            await seed_people(self.process.db_path, ids, language=language)
-        seed_lotsen(self.process.db_path, MONDAY_LOTSEN, languages=LANGUAGES, lotse=True)
+        with self.side.quiet():
+            for index, language in enumerate(LANGUAGES):
+                ids = range(MONDAY_RETURNING + index, MONDAY_RETURNING + returning, len(LANGUAGES))
+                await seed_people(self.process.db_path, ids, language=language)
+            seed_lotsen(self.process.db_path, MONDAY_LOTSEN, languages=LANGUAGES, lotse=True)
         lotsen = {i: api.user(i, f"L{i}") for i in MONDAY_LOTSEN}
         users = []
         for index in range(people):

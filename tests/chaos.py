@@ -29,7 +29,7 @@ import statistics
 import threading
 import time as wall
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -370,6 +370,7 @@ class Window:
         self._last_id = 0
         self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
+        self._polling = threading.Lock()  # held while polling, or while paused
         self._thread = threading.Thread(target=self._watch, name="signal-window", daemon=True)
 
     def start(self) -> None:
@@ -413,10 +414,21 @@ class Window:
 
     def _watch(self) -> None:
         while not self._stop.is_set():
-            busy = self._in_flight()
-            if busy:
-                self._poll()
+            with self._polling:
+                busy = self._in_flight()
+                if busy:
+                    self._poll()
             self._stop.wait(0.001 if busy else 0.02)
+
+    def pause(self) -> None:
+        """No polling, and no connection to the file, until :meth:`resume`."""
+        self._polling.acquire()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def resume(self) -> None:
+        self._polling.release()
 
     def stored(self, sender: str, stamp: int) -> bool:
         return (sender, stamp) in self.committed
@@ -460,10 +472,11 @@ class SignalScreens:
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
         self.choices: dict[tuple[str, int], tuple[tuple[str, str], ...]] = {}
+        self.paused = False  # no reading meanwhile: what was read so far counts
 
     def refresh(self, chat: str | None = None, *, since: datetime | None = None) -> None:
         """Read the screens recorded since (of one chat, or of all; those shown ``since``)."""
-        if not self.db_path.exists():
+        if self.paused or not self.db_path.exists():
             return
         where, args = ("AND chat = ?", (chat,)) if chat is not None else ("", ())
         if since is not None:
@@ -507,6 +520,19 @@ class SignalSide:
     def start(self) -> None:
         self.window.start()
         self._reading = asyncio.create_task(self.screens.run())
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No connection of this process to the database meanwhile, while something else in
+        it writes to the file directly (several connections in one process to a WAL file that
+        another process opens and closes have ended in SIGBUS)."""
+        self.screens.paused = True
+        self.window.pause()
+        try:
+            yield
+        finally:
+            self.window.resume()
+            self.screens.paused = False
 
     async def stop(self) -> None:
         if self._reading is not None:
