@@ -1,14 +1,19 @@
 """``make soak``: the chaos harness (``tests/chaos.py``) in a long run, then a busy Monday.
 
-**Under fire.** The real ``lotsenbot run`` is SIGKILLed at random moments, at least 200
-times, some while it is still starting, and started again, while every flow goes on at
-once: refugees in eight languages arrive one after another and ask for a Lotse, three
-Lotsen per language race to accept each offer, most people then write to their Lotse
-through the bot and get an answer, request reminders fall due every two minutes, two
-broadcasts go to a few hundred people (the second composed under fire), Lotsen answer two
-Stammtisch invitations (whose reminders fall due later), and people join the training
-waiting list, a coordinator announces a training through the dialog and they answer it
-(one gives up her place, a reserve moves up).
+**Under fire.** The real ``lotsenbot run``, with both channels (the fake Bot API and the
+local signal-cli daemon), is SIGKILLed at random moments, at least 200 times, some while it
+is still starting, and started again, while every flow goes on at once: refugees in eight
+languages arrive one after another and ask for a Lotse, every fifth on Signal (typing the
+number of each choice in their own digits, half of them quoting the screen they answer);
+three Lotsen per language on Telegram, and for four languages a fourth on Signal, race to
+accept each offer; most people then write to their Lotse through the bot, across the
+messengers too, and get an answer; request reminders fall due every two minutes; two
+broadcasts go to a few hundred people on both messengers (the second composed under
+fire); Lotsen on both answer two Stammtisch invitations (whose reminders fall due later);
+people on both join the training waiting list, a coordinator announces a training through
+the dialog and they answer it (one gives up her place, a reserve moves up). An event
+signal-cli wrote to the stream of a bot killed before storing it is gone: counted and
+measured (``tests.chaos.Window``), and the person types it again.
 
 **A busy Monday morning.** No kills: 2,000 people are active within a few minutes (the
 issue's ten minutes, scaled to fit the soak's 20; ``monday_people_per_minute`` says how
@@ -17,16 +22,18 @@ Lotse, the Stammtisch dates, ``/status``, ``/help``, a typed question) with a se
 two between taps, while a broadcast to everyone (over 2,000 people) goes out at the
 production pace and reminders fall due; seeded Lotsen accept the new requests.
 
-Then the chaos test's checks over the whole run (``tests.chaos.check``), the waiting list
-and the relayed messages; ``bench/soak.json`` gets the figures and they are printed as one
-line. Everything runs on loopback (the fake Bot API in this process, the bot as a child
-process); the run stops by itself, within ``--budget-minutes`` (19) at the latest.
+Then the chaos test's checks over the whole run and both channels (``tests.chaos.check``),
+the waiting list, the relayed messages and that whatever was lost in the window was typed
+again; ``bench/soak.json`` gets the figures and they are printed as one line. Everything
+runs on loopback (the fake Bot API and the daemon in this process, the bot as a child
+process); the run stops by itself, within ``--budget-minutes`` (19.5) at the latest.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -57,19 +64,32 @@ from bench.harness import (
 )
 from bench.harness import seed_people as seed_lotsen
 from bot.clock import to_db
+from bot.i18n import language_name
+from channels.signal.fakedaemon import FakeSignalDaemon, SignalMessage
 from channels.telegram.fakeapi import BotMessage, FakeUser
+from handlers import views, waitlist_views
 from tests.chaos import (
+    Findings,
     Killer,
     LotseDuty,
+    Person,
     Plan,
+    SignalLotseDuty,
+    SignalPhone,
+    SignalSide,
     add_stammtisch,
     check,
+    contact_key,
     data_of,
     handled,
+    key_of,
     mailing_of,
     make_plan,
     refugee,
     relays,
+    signal_become_lotse,
+    signal_onboard,
+    signal_refugee,
 )
 from tests.conftest import COORDINATOR_ID, assert_stored_load_is_counted, plain
 from tests.process import BotProcess, city_file
@@ -81,7 +101,6 @@ from tests.scenario import (
     onboard,
     seed_people,
     send_now,
-    telegram_id_of,
 )
 from tests.scenario import t as texts_for
 from tests.test_broadcasts import compose
@@ -93,6 +112,12 @@ MAX_OPEN = 8
 AUDIENCE = range(300_000, 300_300)  # people who only get the broadcasts
 LOTSE_IDS, REFUGEE_IDS, WAITER_IDS = 8100, 8200, 8500
 WAITERS = 10
+#: On Signal: a fourth Lotse of these languages in the races, every fifth refugee (so in
+#: every language in turn; half of them quote the screen they answer, half type the number
+#: alone), every fifth person on the waiting list, and part of the broadcasts' audience.
+SIGNAL_LANGUAGES = ("ar", "fa", "uk", "ru")
+SIGNAL_EVERY = 5
+SIGNAL_AUDIENCE = 60
 TRAINING_CAPACITY = 4
 NEWS = (
     "Soak-Rundbrief eins: Sprachcafe am Freitag im Treffpunkt Altstadt",
@@ -122,8 +147,8 @@ class Settings:
     monday_minutes: float = 3.0
     #: The phase under fire ends by then (minutes from the start), whether or not it has
     #: reached ``kills``; the whole soak ends by ``budget_minutes``.
-    fire_minutes: float = 13.5
-    budget_minutes: float = 19.0
+    fire_minutes: float = 14.0
+    budget_minutes: float = 19.5
     #: Request reminders fall due this many minutes apart.
     reminder_minutes: int = 2
     seed: int = 20261201
@@ -151,25 +176,38 @@ def reports(coordinator: FakeUser) -> list[BotMessage]:
 
 
 class Soak:
-    def __init__(self, settings: Settings, api: BenchAPI, folder: Path) -> None:
+    def __init__(
+        self, settings: Settings, api: BenchAPI, daemon: FakeSignalDaemon, folder: Path
+    ) -> None:
         self.settings = settings
         self.api = api
+        self.daemon = daemon
         self.folder = folder
         self.chance = random.Random(settings.seed)
         self.began = time.monotonic()
         every = timedelta(minutes=settings.reminder_minutes)
         self.plan: Plan = make_plan(datetime.now(UTC), REMINDERS, every)
         self.process = BotProcess(
-            api, folder / "lotsenbot.sqlite3", folder / "bot.log", self.city_file(15)
+            api, folder / "lotsenbot.sqlite3", folder / "bot.log", self.city_file(15), daemon
         )
-        self.killer = Killer(self.process, self.chance, up=(0.2, 1.2), while_starting=0.35)
+        # Under load a start takes seconds; a kill while starting does not wait for one.
+        self.killer = Killer(self.process, self.chance, up=(0.3, 1.5), while_starting=0.5, starts=2)
+        self.side = SignalSide(daemon, self.process.db_path, self.killer)
         self.presses: Counter[str] = Counter()
+        self.signal_presses: Counter[str] = Counter()
         self.coordinator = api.user(COORDINATOR_ID, "Koordination", language_code="de")
         self.lotsen: list[FakeUser] = []
-        self.refugees: list[FakeUser] = []
-        self.relaying: list[FakeUser] = []
-        self.joined: list[FakeUser] = []
-        self.answers: dict[int, list[str]] = {}
+        self.signal_lotsen: list[SignalPhone] = []
+        self.signal_audience = [
+            SignalPhone(self.side, f"+4917600{i:05d}", f"S{i}", "de")
+            for i in range(SIGNAL_AUDIENCE)
+        ]
+        self.refugees: list[Person] = []
+        self.relaying: list[Person] = []
+        self.joined: list[Person] = []
+        self.signal_waiters: list[SignalPhone] = []
+        #: Each training answer given, by the person's ``channel:address``.
+        self.answers: dict[str, list[str]] = {}
         self.failures: list[str] = []
         self.notes: list[str] = []
         self.tasks: list[asyncio.Task[Any]] = []  # the people's flows
@@ -200,7 +238,7 @@ class Soak:
                 raise
             except Exception as exc:
                 self.failures.append(f"{what}: {type(exc).__name__}")
-                log(f"flow failed: {what}: {type(exc).__name__}")
+                log(f"flow failed: {what}: {type(exc).__name__}: {str(exc)[:300]}")
 
         task = asyncio.create_task(guarded())
         self.tasks.append(task)
@@ -233,12 +271,16 @@ class Soak:
         ready, a Stammtisch date whose reminder falls due under fire."""
         api = self.api
         api.patience = PATIENCE
+        self.daemon.patience = PATIENCE
         for i in AUDIENCE:
             api.user(i, f"P{i}", language_code=None)
         await seed_people(self.process.db_path, AUDIENCE)
+        uuids = [phone.user.uuid for phone in self.signal_audience]
+        await seed_people(self.process.db_path, uuids, channel="signal")
+        self.side.start()
         await self.process.start()
         count = len(LANGUAGES) * LOTSEN_PER_LANGUAGE
-        codes = await invite_codes(api, count)
+        codes = await invite_codes(api, count + len(SIGNAL_LANGUAGES))
 
         async def lotse(index: int, code: str) -> FakeUser:
             language = LANGUAGES[index % len(LANGUAGES)]
@@ -250,12 +292,36 @@ class Soak:
             await user.wait_for_message(lambda m: f"✅ {MAX_OPEN}" in m.button_labels())
             return user
 
-        self.lotsen = list(await asyncio.gather(*(lotse(i, c) for i, c in enumerate(codes))))
+        async def signal_lotse(index: int, code: str) -> SignalPhone:
+            language = SIGNAL_LANGUAGES[index]
+            phone = SignalPhone(self.side, f"+4917200{index:05d}", f"SignalLotse{index}", language)
+            await signal_become_lotse(phone, list(dict.fromkeys([language, "de"])), code)
+            if language != "de":
+                await phone.pick("lotse:profile")  # back from the languages
+            await phone.pick("prof:show:max")
+            # Its choices are labelled with numbers: a typed number means the label.
+            phone.step = f"prof:max:{MAX_OPEN}"
+            screen, _ = await phone.expect(
+                lambda: phone.screen_with(lambda a: a == f"prof:max:{MAX_OPEN}")
+            )
+            phone.answered.add(screen.timestamp)
+            await phone.say(phone.digits(MAX_OPEN), quote=screen)
+            await phone.expect(functools.partial(phone.shows, f"✅ {MAX_OPEN}"))
+            return phone
+
+        on_telegram, on_signal = await asyncio.gather(
+            asyncio.gather(*(lotse(i, c) for i, c in enumerate(codes[:count]))),
+            asyncio.gather(*(signal_lotse(i, c) for i, c in enumerate(codes[count:]))),
+        )
+        self.lotsen, self.signal_lotsen = list(on_telegram), list(on_signal)
         await onboard(self.coordinator, "de")
         await compose(self.coordinator, NEWS[0], "everyone")
         await add_stammtisch(self.process, self.plan.stammtisch_for(self.plan.due[2]))
         self.first_event = int(self.rows("SELECT max(id) FROM event")[0][0])
-        log(f"set up: {count} Lotsen, {len(AUDIENCE)} in the audience")
+        log(
+            f"set up: {count} Lotsen on Telegram, {len(self.signal_lotsen)} on Signal, "
+            f"{len(AUDIENCE)} + {SIGNAL_AUDIENCE} on Signal in the audience"
+        )
 
     async def under_fire(self) -> None:
         settings, killer = self.settings, self.killer
@@ -280,6 +346,13 @@ class Soak:
 
             duty = LotseDuty(self.api, lotse, self.presses, rsvp)
             self.duties.append(asyncio.create_task(duty.run()))
+        for index, phone in enumerate(self.signal_lotsen, len(self.lotsen)):
+
+            def signal_rsvp(event: int, index: int = index) -> str:
+                return "yes" if event == self.first_event else answers[index % 3]
+
+            signal_duty = SignalLotseDuty(phone, self.signal_presses, signal_rsvp)
+            self.duties.append(asyncio.create_task(signal_duty.run()))
         began = time.monotonic()
         deadline = self.began + settings.fire_minutes * 60
         progress = asyncio.create_task(self.progress())
@@ -300,7 +373,8 @@ class Soak:
         while True:
             await asyncio.sleep(30)
             log(
-                f"{self.killer.kills} kills, {len(self.refugees)} refugees arrived, "
+                f"{self.killer.kills} kills, {len(self.refugees)} refugees arrived "
+                f"({sum(isinstance(p, SignalPhone) for p in self.refugees)} on Signal), "
                 f"{len(self.joined)} on the waiting list, {len(self.failures)} flows failed"
             )
 
@@ -310,25 +384,47 @@ class Soak:
         index = 0
         while index < self.settings.refugees and self.killer.kills < 0.85 * self.settings.kills:
             language = LANGUAGES[index % len(LANGUAGES)]
-            user = self.api.user(REFUGEE_IDS + index, f"Person{index:03d}", language_code=language)
             relay = index % 3 != 2  # two in three write to their Lotse
-            self.refugees.append(user)
+            person: Person
+            if index % SIGNAL_EVERY == 1:
+                person = SignalPhone(
+                    self.side,
+                    f"+4917011{index:05d}",
+                    f"Signal{index:03d}",
+                    language,
+                    quoting=index // SIGNAL_EVERY % 2 == 0,
+                )
+                flow = signal_refugee(person, self.plan, relay=relay)
+            else:
+                person = self.api.user(
+                    REFUGEE_IDS + index, f"Person{index:03d}", language_code=language
+                )
+                flow = refugee(person, self.plan, relay=relay)
+            self.refugees.append(person)
             if relay:
-                self.relaying.append(user)
-            flows.append(self.spawn(f"refugee {index}", refugee(user, self.plan, relay=relay)))
+                self.relaying.append(person)
+            flows.append(self.spawn(f"refugee {index}", flow))
             index += 1
-            await asyncio.sleep(self.chance.uniform(1.0, 4.0))
+            await asyncio.sleep(self.chance.uniform(1.5, 5.0))
         await asyncio.gather(*flows)
 
     async def waiting_list(self) -> None:
         """People join the list, answer the training announced, one gives up her place."""
-        people = [
-            self.api.user(WAITER_IDS + i, f"Warte{i}", language_code=LANGUAGES[i % len(LANGUAGES)])
+        people: list[Person] = [
+            SignalPhone(self.side, f"+4917300{i:05d}", f"Warte{i}", LANGUAGES[i % len(LANGUAGES)])
+            if i % SIGNAL_EVERY == 3
+            else self.api.user(
+                WAITER_IDS + i, f"Warte{i}", language_code=LANGUAGES[i % len(LANGUAGES)]
+            )
             for i in range(WAITERS)
         ]
 
-        async def join(index: int, user: FakeUser) -> None:
+        async def join(index: int, user: Person) -> None:
             await asyncio.sleep(self.chance.uniform(0, 60))
+            if isinstance(user, SignalPhone):
+                await self.signal_join(index, user)
+                self.joined.append(user)
+                return
             language = user.data["language_code"]
             await onboard(user, language)
             await join_waitlist(
@@ -347,8 +443,11 @@ class Soak:
         await self.training_announced.wait()
         replies: dict[int, BotMessage] = {}
 
-        async def answer(user: FakeUser, choice: str) -> None:
-            replies[user.id] = await self.answer_training(user, choice)
+        async def answer(user: Person, choice: str) -> None:
+            if isinstance(user, SignalPhone):
+                await self.signal_answer_training(user, choice)
+            else:
+                replies[user.id] = await self.answer_training(user, choice)
 
         await asyncio.gather(
             *(
@@ -356,9 +455,83 @@ class Soak:
                 for i, user in enumerate(self.joined)
             )
         )
-        placed = [u for u in self.joined if u.id in replies and replies[u.id].text.startswith("✅")]
+        placed = [
+            u
+            for u in self.joined
+            if isinstance(u, FakeUser) and u.id in replies and replies[u.id].text.startswith("✅")
+        ]
         if placed:  # she cannot come after all: the first reserve moves up
             await self.change_answer(placed[0], replies[placed[0].id], "no")
+
+    async def signal_join(self, index: int, phone: SignalPhone) -> None:
+        """The join dialog on Signal: the name Signal shows or a typed one, this chat or a
+        phone number, German besides, the Stadtteil; until *you are number …*."""
+        language = phone.language
+        self.signal_waiters.append(phone)
+        await signal_onboard(phone)
+        await phone.pick(views.MENU_BECOME)
+        await phone.pick("wl:join")
+        if index // SIGNAL_EVERY % 2:
+            await phone.pick("wld:name")  # the name Signal shows, offered as a choice
+        else:
+            await phone.expect(lambda: phone.screen_with(lambda a: a == "wld:discard"))
+            await phone.say(f"{phone.name} Muster")
+        if index // SIGNAL_EVERY % 2 == 0:
+            await phone.expect(lambda: phone.screen_with(lambda a: a == "wld:tg"))
+            await phone.say("0176 1234567")
+        else:
+            await phone.pick("wld:tg")
+        if language != "de":
+            await phone.pick("wld:lang:de")
+            await phone.expect(functools.partial(phone.shows, f"✓ {language_name('de')}"))
+        await phone.pick("wld:lang_done")
+        await phone.pick(f"wld:district:{index % 11}")
+        tr = texts_for(language)
+        told = plain(waitlist_views.joined(tr, 0)).split("0")[0][:12]
+        expired = views.button_expired(tr)
+        seen = len(phone.bot_messages())
+        await phone.pick("wld:save")
+        phone.step = told
+        answer = await phone.expect(
+            lambda: next(
+                (m for m in phone.bot_messages()[seen:] if told in m.text or expired in m.text),
+                None,
+            )
+        )
+        if told not in answer.text:
+            # Saved, and killed before the answer: handled again, the dialog is gone. She
+            # looks up her place on the list.
+            seen = len(phone.bot_messages())
+            await phone.pick(views.MENU_BECOME)
+            on_list = plain(tr.gettext("<b>You are on the waiting list</b>"))
+            await phone.wait_for_text(on_list, after=seen)
+
+    async def signal_answer_training(self, phone: SignalPhone, answer: str) -> None:
+        """Answer the training announced with the number of *I'll come* or *Not this time*
+        (if the copy never came, on the list entry); wait until the answer is stored."""
+
+        def offered() -> tuple[SignalMessage, int] | None:
+            return phone.screen_with(lambda a: a.startswith("wl:t:") and a.endswith(f":{answer}"))
+
+        phone.step = f"the training's {answer}"
+        try:
+            screen = await phone.expect(offered, timeout=3 * PATIENCE)
+        except TimeoutError:  # a copy cut off by a kill is not repeated: look it up
+            await phone.say("/menu")
+            await phone.pick(views.MENU_BECOME)
+            screen = await phone.expect(offered)
+        self.answers.setdefault(phone.key, []).append(answer)
+        await phone.choose(*screen)
+        await phone.expect(lambda: self.seat_of(phone.key) == answer)
+
+    def seat_of(self, key: str) -> str | None:
+        """The training answer stored for the person ``channel:address``."""
+        rows = self.rows(
+            f"SELECT s.answer FROM training_seat s JOIN waitlist w ON w.id = s.entry_id "
+            f"JOIN person p ON p.id = w.person_id WHERE {contact_key('p')} = ?",
+            key,
+        )
+        return str(rows[0][0]) if rows else None
 
     async def answer_training(self, user: FakeUser, answer: str) -> BotMessage:
         """Press an answer on the announcement (or, if that never came, on the list entry);
@@ -383,7 +556,7 @@ class Soak:
         training = self.training_buttons(message)
         assert training is not None
         seen = len(user.bot_messages())
-        self.answers.setdefault(user.id, []).append(answer)
+        self.answers.setdefault(key_of(user), []).append(answer)
         await user.press(data=f"{training}:{answer}", message=message)
         return await user.wait_for_message(
             lambda m: self.training_buttons(m) is not None and mailing_of(m, {}) is None,
@@ -461,10 +634,11 @@ class Soak:
         assert await self.process.terminate() == 0
         people = settings.monday_people
         returning = people * 4 // 5
-        for index, language in enumerate(LANGUAGES):
-            ids = range(MONDAY_RETURNING + index, MONDAY_RETURNING + returning, len(LANGUAGES))
-            await seed_people(self.process.db_path, ids, language=language)
-        seed_lotsen(self.process.db_path, MONDAY_LOTSEN, languages=LANGUAGES, lotse=True)
+        with self.side.quiet():
+            for index, language in enumerate(LANGUAGES):
+                ids = range(MONDAY_RETURNING + index, MONDAY_RETURNING + returning, len(LANGUAGES))
+                await seed_people(self.process.db_path, ids, language=language)
+            seed_lotsen(self.process.db_path, MONDAY_LOTSEN, languages=LANGUAGES, lotse=True)
         lotsen = {i: api.user(i, f"L{i}") for i in MONDAY_LOTSEN}
         users = []
         for index in range(people):
@@ -603,6 +777,11 @@ class Soak:
         await asyncio.gather(*self.duties, return_exceptions=True)
         if not await handled(self.process.db_path, self.api.last_update_id, timeout=60):
             self.notes.append("not every update handled within a minute of the end")
+        await self.eventually(
+            "every Signal event handled",
+            lambda: self.count("SELECT count(*) FROM stamped_inbox WHERE done_at IS NULL") == 0,
+            60,
+        )
         code = await self.process.terminate()
         if code != 0:
             self.notes.append(f"exit status {code} after SIGTERM")
@@ -611,8 +790,18 @@ class Soak:
 
     async def figures(self, seconds: float) -> dict[str, Any]:
         api = self.api
-        everyone = [FakeUser(api, i) for i in api.users]
-        lotsen = [*self.lotsen, *(FakeUser(api, i) for i in MONDAY_LOTSEN if i in api.users)]
+        phones = [
+            *self.signal_audience,
+            *self.signal_lotsen,
+            *(p for p in self.refugees if isinstance(p, SignalPhone)),
+            *self.signal_waiters,
+        ]
+        everyone: list[Person] = [*(FakeUser(api, i) for i in api.users), *phones]
+        lotsen: list[Person] = [
+            *self.lotsen,
+            *self.signal_lotsen,
+            *(FakeUser(api, i) for i in MONDAY_LOTSEN if i in api.users),
+        ]
         requesters = [*self.refugees, *self.monday.requesters]
         found = check(
             self.process.db_path,
@@ -621,15 +810,26 @@ class Soak:
             everyone,
             updates=api.last_update_id,
             due_by=self.due_by,
+            signal=self.side,
         )
-        relayed, relays_lost, repeated = relays(self.relaying, self.lotsen)
+        relayed, relays_lost, repeated = relays(self.relaying, [*self.lotsen, *self.signal_lotsen])
         waitlist = self.waitlist_problems()
         problems = [*found.problems(), *relays_lost, *waitlist, *self.failures]
+        # Whatever was lost in the intake's window, the person typed again; nothing else.
+        retyped = sum(phone.retyped for phone in phones)
+        if retyped != len(found.lost_in_window):
+            problems.append(
+                f"Signal: {len(found.lost_in_window)} events lost in the window, "
+                f"{retyped} typed again"
+            )
         try:
             await assert_stored_load_is_counted(self.process.db_path)
         except AssertionError as exc:
             problems.append(f"stored load drifted: {exc}")
         given_up = sum(int(n) for n in re.findall(r"gave up (\d+) update", self.process.log()))
+        events_given_up = sum(
+            int(n) for n in re.findall(r"gave up (\d+) Signal event", self.process.log())
+        )
         monday = self.monday
         monday_lost = monday.unanswered + self.monday_lost()
         counts = found.counts
@@ -649,9 +849,10 @@ class Soak:
             if monday.latencies
             else None,
             "monday_lost": monday_lost,
+            **self.signal_figures(found, retyped),
             # More about the run.
             "seconds_under_fire": round(self.fire_seconds),
-            "races": sum(1 for n in self.presses.values() if n >= 2),
+            "races": sum(1 for n in (self.presses + self.signal_presses).values() if n >= 2),
             "relayed": relayed,
             "relays_lost": len(relays_lost),
             "relays_repeated": len(repeated),
@@ -666,6 +867,7 @@ class Soak:
             + counts["training:moved_up:sent"],
             "acceptance_news_cut_off": counts["acceptance news cut off"],
             "updates_given_up": given_up,
+            "signal_events_given_up": events_given_up,
             "flows_failed": len(self.failures),
             "other_problems": len(found.wrong) + len(waitlist) + len(self.failures),
             "monday_minutes": self.settings.monday_minutes,
@@ -694,37 +896,71 @@ class Soak:
             and not found.not_accepted
             and monday_lost == 0
             and given_up == 0
+            and events_given_up == 0
             and not self.notes
         )
         return result
 
+    def signal_figures(self, found: Findings, retyped: int) -> dict[str, Any]:
+        """Signal's share of the run under fire, and the intake's window as measured."""
+        person, lotse = (f"{contact_key(who)} GLOB 'signal:*'" for who in ("p", "lp"))
+        requests = (
+            "SELECT count(*) FROM request r JOIN person p ON p.id = r.person_id "
+            "LEFT JOIN person lp ON lp.id = r.lotse_id WHERE r.status <> 'draft' AND "
+        )
+        windows = found.windows
+        return {
+            "signal_lotsen": len(self.signal_lotsen),
+            "signal_refugees": sum(isinstance(p, SignalPhone) for p in self.refugees),
+            "signal_requests": self.count(requests + person),
+            "signal_accepted": self.count(requests + f"r.status = 'accepted' AND {person}"),
+            "accepted_by_signal_lotsen": self.count(
+                requests + f"r.status = 'accepted' AND {lotse}"
+            ),
+            "cases_across_messengers": self.count(
+                requests + f"r.status = 'accepted' AND ({person}) <> ({lotse})"
+            ),
+            "races_across_messengers": sum(1 for o in self.signal_presses if self.presses[o]),
+            "signal_events": len(windows) + len(found.lost_in_window),
+            "signal_lost_in_window": len(found.lost_in_window),
+            "signal_retyped": retyped,
+            "signal_window_p50_ms": round(percentile(windows, 0.5), 1) if windows else None,
+            "signal_window_p99_ms": round(percentile(windows, 0.99), 1) if windows else None,
+            "signal_window_longest_ms": round(max(windows), 1) if windows else None,
+            "signal_broadcast_copies_sent": self.count(
+                "SELECT count(*) FROM delivery d JOIN person p ON p.id = d.person_id "
+                f"JOIN mailing m ON m.id = d.mailing_id WHERE m.kind = 'broadcast' "
+                f"AND d.status = 'sent' AND {person}"
+            ),
+            "signal_stammtisch_answers": self.count(
+                f"SELECT count(*) FROM rsvp x JOIN person p ON p.id = x.person_id WHERE {person}"
+            ),
+            "signal_waiting_list_joined": sum(isinstance(p, SignalPhone) for p in self.joined),
+        }
+
     def waitlist_problems(self) -> list[str]:
         problems = []
         listed = Counter(
-            telegram_id
-            for (telegram_id,) in self.rows(
-                f"SELECT {telegram_id_of('p')} FROM waitlist w JOIN person p ON p.id = w.person_id"
+            key
+            for (key,) in self.rows(
+                f"SELECT {contact_key('p')} FROM waitlist w JOIN person p ON p.id = w.person_id"
             )
         )
-        told = {u.id for u in self.joined}
-        for telegram_id, times in listed.items():
-            if times != 1 or telegram_id not in told:
-                problems.append(
-                    f"waiting list: {telegram_id} {times} times, told: {telegram_id in told}"
-                )
-        problems += [f"waiting list: {i} told, not listed" for i in told - set(listed)]
+        told = {key_of(u) for u in self.joined}
+        for key, times in listed.items():
+            if times != 1 or key not in told:
+                problems.append(f"waiting list: {key} {times} times, told: {key in told}")
+        problems += [f"waiting list: {key} told, not listed" for key in told - set(listed)]
         seats = {
-            telegram_id: (answer, seat)
-            for telegram_id, answer, seat in self.rows(
-                f"SELECT {telegram_id_of('p')}, s.answer, s.seat FROM training_seat s "
+            key: (answer, seat)
+            for key, answer, seat in self.rows(
+                f"SELECT {contact_key('p')}, s.answer, s.seat FROM training_seat s "
                 "JOIN waitlist w ON w.id = s.entry_id JOIN person p ON p.id = w.person_id"
             )
         }
-        for telegram_id, pressed in self.answers.items():
-            if seats.get(telegram_id, ("", ""))[0] != pressed[-1]:
-                problems.append(
-                    f"training: {telegram_id} answered {pressed}, stored {seats.get(telegram_id)}"
-                )
+        for key, pressed in self.answers.items():
+            if seats.get(key, ("", ""))[0] != pressed[-1]:
+                problems.append(f"training: {key} answered {pressed}, stored {seats.get(key)}")
         yes = sum(1 for pressed in self.answers.values() if pressed[-1] == "yes")
         places = sum(1 for _, seat in seats.values() if seat == "place")
         if self.answers and places != min(TRAINING_CAPACITY, yes):
@@ -781,13 +1017,19 @@ def machine() -> dict[str, Any]:
 async def soak(settings: Settings) -> dict[str, Any]:
     began = time.monotonic()
     api = BenchAPI()
+    daemon = FakeSignalDaemon()
     await api.start()
+    await daemon.start()
     folder = Path(tempfile.mkdtemp(prefix="lotsensoak-"))
-    run = Soak(settings, api, folder)
+    run = Soak(settings, api, daemon, folder)
     try:
         await asyncio.wait_for(run.run(), settings.budget_minutes * 60)
     except TimeoutError:
-        run.notes.append(f"stopped at the time limit of {settings.budget_minutes:g} minutes")
+        if time.monotonic() - began < settings.budget_minutes * 60:  # a step waited in vain
+            run.notes.append("stopped: TimeoutError")
+            traceback.print_exc()
+        else:
+            run.notes.append(f"stopped at the time limit of {settings.budget_minutes:g} minutes")
     except Exception as exc:
         run.notes.append(f"stopped: {type(exc).__name__}")
         traceback.print_exc()
@@ -798,8 +1040,10 @@ async def soak(settings: Settings) -> dict[str, Any]:
         proc = run.process.proc
         if proc is not None and proc.returncode is None:
             await run.process.kill()
+        await run.side.stop()
     result = await run.figures(time.monotonic() - began)
     await api.stop()
+    await daemon.stop()
     if result["passed"]:
         shutil.rmtree(folder, ignore_errors=True)
     else:

@@ -29,9 +29,9 @@ import statistics
 import threading
 import time as wall
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,11 +187,14 @@ class Killer:
         *,
         up: tuple[float, float] = (0.3, 1.5),
         while_starting: float = 0.25,
+        starts: int = 1,
     ) -> None:
         self.process = process
         self.chance = chance
         self.up = up  # how long it runs (seconds, at random between) before the next kill
         self.while_starting_chance = while_starting
+        #: At most this many kills while starting in a row (each with that chance).
+        self.starts = starts
         self.kills = 0
         self.while_starting = 0  # of the kills, those before the process first polled
         #: When each kill was done, the process gone (``time.monotonic()``).
@@ -223,7 +226,9 @@ class Killer:
                 raise BotDied(f"the bot died by itself:\n{process.log()[-3000:]}")
             await self._kill()
             await asyncio.sleep(chance.uniform(0.0, 0.3))
-            if chance.random() < self.while_starting_chance:
+            starts = 0
+            while starts < self.starts and chance.random() < self.while_starting_chance:
+                starts += 1
                 polls = process.api.polls
                 await process.spawn()
                 await asyncio.sleep(chance.uniform(0.05, 1.2))
@@ -365,6 +370,7 @@ class Window:
         self._last_id = 0
         self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
+        self._polling = threading.Lock()  # held while polling, or while paused
         self._thread = threading.Thread(target=self._watch, name="signal-window", daemon=True)
 
     def start(self) -> None:
@@ -408,10 +414,21 @@ class Window:
 
     def _watch(self) -> None:
         while not self._stop.is_set():
-            busy = self._in_flight()
-            if busy:
-                self._poll()
+            with self._polling:
+                busy = self._in_flight()
+                if busy:
+                    self._poll()
             self._stop.wait(0.001 if busy else 0.02)
+
+    def pause(self) -> None:
+        """No polling, and no connection to the file, until :meth:`resume`."""
+        self._polling.acquire()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def resume(self) -> None:
+        self._polling.release()
 
     def stored(self, sender: str, stamp: int) -> bool:
         return (sender, stamp) in self.committed
@@ -455,12 +472,15 @@ class SignalScreens:
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
         self.choices: dict[tuple[str, int], tuple[tuple[str, str], ...]] = {}
+        self.paused = False  # no reading meanwhile: what was read so far counts
 
-    def refresh(self, chat: str | None = None) -> None:
-        """Read the screens recorded since (of one chat, or of all)."""
-        if not self.db_path.exists():
+    def refresh(self, chat: str | None = None, *, since: datetime | None = None) -> None:
+        """Read the screens recorded since (of one chat, or of all; those shown ``since``)."""
+        if self.paused or not self.db_path.exists():
             return
         where, args = ("AND chat = ?", (chat,)) if chat is not None else ("", ())
+        if since is not None:
+            where, args = f"{where} AND shown_at >= ?", (*args, to_db(since))
         try:
             with _read_only(self.db_path) as conn:
                 rows = conn.execute(
@@ -481,9 +501,10 @@ class SignalScreens:
         )
 
     async def run(self) -> None:
-        """Keep reading, so that no screen is forgotten before it was seen here."""
+        """Keep reading, so that no screen is forgotten before it was seen here (those of the
+        last minutes: the older ones were read by then)."""
         while True:
-            self.refresh()
+            self.refresh(since=datetime.now(UTC) - timedelta(minutes=5))
             await asyncio.sleep(0.2)
 
 
@@ -499,6 +520,19 @@ class SignalSide:
     def start(self) -> None:
         self.window.start()
         self._reading = asyncio.create_task(self.screens.run())
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No connection of this process to the database meanwhile, while something else in
+        it writes to the file directly (several connections in one process to a WAL file that
+        another process opens and closes have ended in SIGBUS)."""
+        self.screens.paused = True
+        self.window.pause()
+        try:
+            yield
+        finally:
+            self.window.resume()
+            self.screens.paused = False
 
     async def stop(self) -> None:
         if self._reading is not None:

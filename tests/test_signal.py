@@ -809,6 +809,29 @@ async def test_joining_the_waiting_list_on_signal(
     )
 
 
+async def test_a_phone_number_typed_on_signal_is_text_not_numbers_of_a_list(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    user = daemon.user("+4917011110028", "Jana Novak")
+    await onboard_on_signal(user, "uk")
+    await pick(both, user, views.MENU_BECOME, "uk")
+    await pick(both, user, "wl:join", "uk")
+    await pick(both, user, "wld:name", "uk")
+    await eventually(lambda: offers(both, user, "wld:tg"))
+    # Digits and spaces, as a number of the list would be: the office's way to reach her.
+    await user.send("0176 1234567")
+    await eventually(lambda: offers(both, user, "wld:lang:"))
+    await pick(both, user, "wld:lang_done", "uk")
+    await pick(both, user, "wld:district:1", "uk")
+    await pick(both, user, "wld:save", "uk")
+    await eventually(
+        lambda: (
+            rows_of(both.settings.db_path, "SELECT name, contact FROM waitlist")
+            == [("Jana Novak", "0176 1234567")]
+        )
+    )
+
+
 async def test_a_quick_voice_request_on_signal_in_six_messages(
     both: RunningBot, api: FakeBotAPI, daemon: FakeSignalDaemon
 ) -> None:

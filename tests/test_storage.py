@@ -14,7 +14,7 @@ from bot.domain.audit import Entry
 from bot.domain.people import Contact, Role
 from bot.storage.audit import AuditRepository
 from bot.storage.database import Database, DatabaseError
-from bot.storage.inbox import InboxRepository
+from bot.storage.inbox import InboxRepository, StampedInbox
 from bot.storage.people import PeopleRepository
 from tests.conftest import eventually
 
@@ -160,6 +160,20 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     assert [r[0] for r in done] == [1, 2, 3, 4, 5]
     assert await inbox.prune(NOW + timedelta(days=2)) == 5
     assert await inbox.last_update_id() is None
+
+
+async def test_stamped_inbox_stores_a_batch_at_once_and_each_event_once(db: Database) -> None:
+    inbox = StampedInbox(db, "signal")
+    first = await inbox.store([("a", 1, '{"n": 1}'), ("b", 1, '{"n": 2}'), ("a", 2, "{}")], NOW)
+    assert None not in first and len(set(first)) == 3
+    # Delivered again, alone or in the same batch: stored once, only the new one gets an id.
+    again = await inbox.store([("b", 1, "{}"), ("a", 3, '{"n": 4}'), ("a", 3, "{}")], NOW)
+    assert again[0] is None and again[1] is not None and again[2] is None
+    assert await StampedInbox(db, "other").store([("a", 1, "{}")], NOW) != [None]
+    assert await inbox.store([], NOW) == []
+    left, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
+    assert [payload for _, payload in left] == ['{"n": 1}', '{"n": 2}', "{}", '{"n": 4}']
+    assert [event_id for event_id, _ in left] == [*first, again[1]] and given_up == 0
 
 
 async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(

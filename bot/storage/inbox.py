@@ -101,14 +101,27 @@ class StampedInbox:
         self.db = db
         self.channel = channel
 
-    async def store(self, sender: str, stamp: int, payload: str, now: datetime) -> int | None:
-        """Keep a raw event; return its row id, or None if it was stored before."""
+    async def store(
+        self, events: Sequence[tuple[str, int, str]], now: datetime
+    ) -> list[int | None]:
+        """Keep raw events (sender, stamp, payload JSON) in one statement, one transaction;
+        return each one's row id, or None if it was stored before (or earlier in ``events``)."""
+        if not events:
+            return []
+        received_at = to_db(now)
+        values = ", ".join("(?, ?, ?, ?, ?)" for _ in events)
         rows = await self.db.write_returning(
             "INSERT INTO stamped_inbox (channel, sender, stamp, payload, received_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, sender, stamp) DO NOTHING RETURNING id",
-            (self.channel, sender, stamp, payload, to_db(now)),
+            f"VALUES {values} ON CONFLICT (channel, sender, stamp) DO NOTHING "
+            "RETURNING id, sender, stamp",
+            [
+                value
+                for sender, stamp, payload in events
+                for value in (self.channel, sender, stamp, payload, received_at)
+            ],
         )
-        return int(rows[0][0]) if rows else None
+        fresh = {(str(sender), int(stamp)): int(row_id) for row_id, sender, stamp in rows}
+        return [fresh.pop((sender, stamp), None) for sender, stamp, _ in events]
 
     async def begin(self, event_id: int, reading: str | None = None) -> None:
         """Count one more attempt at handling the event: it is being handled now.

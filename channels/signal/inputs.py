@@ -32,7 +32,9 @@ STALE = "stale"
 KEYS = 16
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_NUMBERS = re.compile(r"\d+\.?(?:[\s,;،؛]+\d+\.?)*")
+#: Numbers of a list, typed: up to four digits each, none with a leading zero (``0176
+#: 1234567`` is a phone number, typed text).
+_NUMBERS = re.compile(r"(?!0\d)\d{1,4}\.?(?:[\s,;،؛]+(?!0\d)\d{1,4}\.?)*")
 
 JSON = dict[str, Any]
 

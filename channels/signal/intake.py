@@ -1,14 +1,17 @@
 """Durable intake of Signal: each event of the stream is stored before it is handled.
 
 signal-cli (``--receive-mode=on-connection``) hands a message over once, on the open event
-stream, and Signal's servers forget it. Here each message is written to the inbox
-(``stamped_inbox``, keyed by sender and timestamp, so an event delivered twice is handled
-once) before it is handled; handling runs per chat in order, different chats at once; each
-event is marked done afterwards, and on start whatever is left is handled first.
+stream, and Signal's servers forget it. Here the stream is read without waiting for the
+database: what it has ready is stored in one statement, one transaction (the inbox,
+``stamped_inbox``, keyed by sender and timestamp, so an event delivered twice is handled
+once), and only then handled; handling runs per chat in order, different chats at once; each
+event is marked done afterwards, and on start whatever is left is handled first. Events read
+but not stored when the intake is stopped are stored before it ends.
 
 The window that remains: an event signal-cli has written to the stream but the bot has not
-yet stored (a crash between the two) is lost; ``tests/test_chaos.py`` measures it (tens of
-milliseconds under load: reading the stream waits for each event's write).
+yet stored (a crash between the two) is lost; ``tests/test_chaos.py`` measures it. Under
+load it is the time of one write (the events that came meanwhile share the next), no
+longer one write per event queued before it.
 
 A database that cannot write (a full disk, an I/O error) drops nothing: what cannot be stored
 waits in memory and is stored as soon as it can (:meth:`SignalIntake._store`); an event
@@ -23,6 +26,7 @@ import contextlib
 import json
 import logging
 from collections import deque
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -44,6 +48,8 @@ log = logging.getLogger(__name__)
 
 _KEEP_DONE = timedelta(days=1)
 _KEEP_MENUS = timedelta(days=30)
+#: At most this many events are stored with one statement.
+_BATCH = 200
 
 
 class SignalIntake:
@@ -91,53 +97,66 @@ class SignalIntake:
         await self._prune()
         await self._resume()
         events = self.rpc.events()
-        stopping = asyncio.create_task(stop.wait())
+        # The events read, in order; None once ``stop`` is set or the stream's reader ended.
+        ready: asyncio.Queue[Event | None] = asyncio.Queue()
+        reading = asyncio.create_task(_read(events, ready))
+        stopping = asyncio.create_task(_end_when(stop, ready))
         tidying = asyncio.create_task(self._keep_tidy(stop))
         try:
-            while not stop.is_set():
-                following = asyncio.ensure_future(anext(events))
-                await asyncio.wait({following, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if stop.is_set():
-                    following.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await following
-                    break
-                await self.accept(following.result())
+            ended = False
+            while not ended:
+                # The next event and what the stream has ready besides: one transaction.
+                batch = [await ready.get()]
+                while not ready.empty() and len(batch) < _BATCH:
+                    batch.append(ready.get_nowait())
+                if None in batch:
+                    ended, batch = True, batch[: batch.index(None)]
+                await self.accept([e for e in batch if e is not None])
+            if reading.done() and not reading.cancelled():
+                reading.result()  # the stream's reader failed: so does the intake
         finally:
             stopping.cancel()
             tidying.cancel()
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
             await events.aclose()
+            # Read but not stored yet: stored now, so that the next start handles it.
+            left = [e for e in (ready.get_nowait() for _ in range(ready.qsize())) if e is not None]
+            if left:
+                await self.accept(left)
             if self._storing is not None:
                 await self._storing
             await self.drain()
 
-    async def accept(self, event: Event) -> None:
-        """Store one event durably and dispatch it if it is new."""
-        message = received(event.envelope)
-        if message is None:
-            return  # receipts, typing, reactions, sync messages: nothing to handle
-        payload = json.dumps(event.envelope, ensure_ascii=False)
-        await self._store(message, payload)
+    async def accept(self, events: Sequence[Event]) -> None:
+        """Store events durably, all in one transaction, and dispatch those that are new (in
+        the order they came)."""
+        pairs = [
+            (m, json.dumps(e.envelope, ensure_ascii=False))
+            for e in events
+            if (m := received(e.envelope)) is not None
+        ]
+        if pairs:  # receipts, typing, reactions, sync messages: nothing to handle
+            await self._store(pairs)
 
-    async def _store(self, message: Received, payload: str) -> None:
-        """Store an event and dispatch it if it is new.
+    async def _store(self, pairs: list[tuple[Received, str]]) -> None:
+        """Store events and dispatch those that are new.
 
-        When the database cannot write (a full disk, an I/O error), the event is not dropped:
-        it waits in memory, and every event after it too (in order), while a task stores
-        them with jittered backoff; once one is stored, each is dispatched as if it had just
-        arrived. The outage is logged and the coordinators told as for Telegram. At most
-        :attr:`max_held` events wait: then the stream is read no further until they are
-        stored (signal-cli keeps what follows). What waits in memory is lost if the process
-        dies too (or is stopped) before the disk writes again: signal-cli has handed those
-        events over and Signal's servers have forgotten them; their senders see them
-        delivered and get no answer.
+        When the database cannot write (a full disk, an I/O error), the events are not
+        dropped: they wait in memory, and every event after them too (in order), while a task
+        stores them with jittered backoff; once stored, each is dispatched as if it had just
+        arrived. The outage is logged and the coordinators told as for Telegram. Once
+        :attr:`max_held` events wait, the intake takes no more from the stream's queue until
+        they are stored (the stream is still read into it, in memory). What waits in memory
+        is lost if the process dies too (or is stopped) before the disk writes again:
+        signal-cli has handed those events over and Signal's servers have forgotten them;
+        their senders see them delivered and get no answer.
         """
         storage = self.router.storage
         if not self._held:
             try:
-                stored = await self.inbox.store(
-                    message.sender, message.stamp, payload, self.clock.now()
-                )
+                stored = await self._write(pairs)
             except Exception as exc:
                 fault = storage_fault(exc)
                 if fault is None:
@@ -145,14 +164,22 @@ class SignalIntake:
                 storage.failed(fault)
             else:
                 storage.succeeded()
-                if stored is not None:
-                    self._dispatch(stored, message)
+                self._dispatch_new(pairs, stored)
                 return
-        self._held.append((message, payload))
+        self._held.extend(pairs)
         if self._storing is None:
             self._storing = asyncio.create_task(self._store_held())
         if len(self._held) >= self.max_held:
             await asyncio.shield(self._storing)
+
+    async def _write(self, pairs: list[tuple[Received, str]]) -> list[int | None]:
+        rows = [(message.sender, message.stamp, payload) for message, payload in pairs]
+        return await self.inbox.store(rows, self.clock.now())
+
+    def _dispatch_new(self, pairs: list[tuple[Received, str]], stored: list[int | None]) -> None:
+        for (message, _), event_id in zip(pairs, stored, strict=True):
+            if event_id is not None:
+                self._dispatch(event_id, message)
 
     async def _store_held(self) -> None:
         """Store the events waiting in memory, oldest first, until none is left."""
@@ -160,11 +187,9 @@ class SignalIntake:
         try:
             while self._held:
                 await pause(self._stopping, backoff.next())
-                message, payload = self._held[0]
+                pairs = list(self._held)[:_BATCH]
                 try:
-                    stored = await self.inbox.store(
-                        message.sender, message.stamp, payload, self.clock.now()
-                    )
+                    stored = await self._write(pairs)
                 except Exception as exc:
                     self.router.storage.failed(storage_fault(exc) or type(exc).__name__)
                     if self._stopping.is_set():
@@ -177,9 +202,9 @@ class SignalIntake:
                     continue
                 self.router.storage.succeeded()
                 backoff.reset()
-                self._held.popleft()
-                if stored is not None:
-                    self._dispatch(stored, message)
+                for _ in pairs:
+                    self._held.popleft()
+                self._dispatch_new(pairs, stored)
         finally:
             self._storing = None
 
@@ -292,3 +317,18 @@ class SignalIntake:
         if self.store is not None:
             needed = await self.inbox.files_in_use()
             await asyncio.to_thread(self.store.sweep, needed)
+
+
+async def _read(events: AsyncIterator[Event], ready: asyncio.Queue[Event | None]) -> None:
+    """Hand each event of the stream over as soon as it is read, whether or not those before
+    are stored yet; None when the stream ends."""
+    try:
+        async for event in events:
+            ready.put_nowait(event)
+    finally:
+        ready.put_nowait(None)
+
+
+async def _end_when(stop: asyncio.Event, ready: asyncio.Queue[Event | None]) -> None:
+    await stop.wait()
+    ready.put_nowait(None)

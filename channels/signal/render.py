@@ -33,8 +33,9 @@ _SCHEMES = ("mailto:", "tel:")
 #: Arabic-Indic (٠-٩) and Persian (۰-۹) digits, read as 0-9.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 #: Numbers apart by spaces, commas or semicolons (Latin or Arabic); each may end in a full
-#: stop, as people copy "1." from the list.
-_NUMBERS = re.compile(r"\d+\.?(?:[\s,;،؛]+\d+\.?)*")
+#: stop, as people copy "1." from the list. Up to four digits each, none with a leading zero:
+#: ``0176 1234567`` is a phone number, typed text.
+_NUMBERS = re.compile(r"(?!0\d)\d{1,4}\.?(?:[\s,;،؛]+(?!0\d)\d{1,4}\.?)*")
 
 
 @dataclass(frozen=True, slots=True)
