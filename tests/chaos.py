@@ -669,9 +669,21 @@ async def signal_ask_for_lotse(phone: SignalPhone, day: str, time: str) -> None:
     await phone.wait_for_text(plain_first_line(asking_views.ask_description(tr).text))
     await phone.say("Brief vom Jobcenter verstehen")
     # The hour, then its quarter.
-    steps = ("ask:langs_done", "ask:district:0", f"ask:day:{day}", f"ask:hour:{time[:2]}")
-    for action in (*steps, f"ask:time:{time}"):
+    hour, quarter = f"ask:hour:{time[:2]}", f"ask:time:{time}"
+    for action in ("ask:langs_done", "ask:district:0", f"ask:day:{day}", hour):
         await phone.pick(action)
+    # The quarters come as the hour's screen changed. Killed after showing them and before
+    # the hour's number was marked handled, the number is read again against a screen that
+    # has changed: refused, the hours are shown again, and she taps the hour once more.
+    phone.step = quarter
+    while True:
+        message, number = await phone.expect(
+            lambda: phone.screen_with(lambda a: a in (hour, quarter))
+        )
+        chosen = phone.screen_with(lambda a: a == quarter)
+        await phone.choose(message, number)
+        if chosen is not None:
+            break
     await phone.pick("ask:place:skip")
     await phone.expect(lambda: phone.screen_with(lambda a: a.startswith("ask:name")))
     await phone.say(phone.name)
