@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import language_name
-from channels.signal.fakedaemon import FakeSignalDaemon
+from channels.signal.fakedaemon import FakeSignalDaemon, FakeSignalUser
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import asking_views, views
 from handlers import waitlist_views as wv
@@ -21,6 +21,22 @@ from tests.conftest import eventually, plain
 from tests.process import BotProcess
 from tests.scenario import BERLIN, label, t
 from tests.test_signal import answer, listed, onboard_on_signal
+
+
+def latest(bot: BotProcess, user: FakeSignalUser) -> list[str]:
+    """The actions of the newest screen in the person's chat, in their numbers' order."""
+    with closing(sqlite3.connect(bot.db_path)) as conn:
+        row = conn.execute(
+            "SELECT choices FROM menu WHERE chat = ? ORDER BY message_id DESC LIMIT 1",
+            (user.uuid,),
+        ).fetchone()
+    return [action for _, action in json.loads(row[0])] if row else []
+
+
+async def type_number_of(bot: BotProcess, user: FakeSignalUser, action: str) -> None:
+    """Type, without quoting, the number of ``action`` once the newest screen offers it."""
+    await eventually(lambda: action in latest(bot, user))
+    await user.send(str(latest(bot, user).index(action) + 1))
 
 
 @pytest.fixture
@@ -66,28 +82,16 @@ async def test_a_dialog_step_handled_again_after_a_kill_shows_the_step_it_led_to
     bot = BotProcess(api, tmp_path / "lotsenbot.sqlite3", tmp_path / "bot.log", signal=daemon)
     await bot.start()
 
-    def latest() -> list[str]:
-        with closing(sqlite3.connect(bot.db_path)) as conn:
-            row = conn.execute(
-                "SELECT choices FROM menu WHERE chat = ? ORDER BY message_id DESC LIMIT 1",
-                (user.uuid,),
-            ).fetchone()
-        return [action for _, action in json.loads(row[0])] if row else []
-
-    async def type_number_of(action: str) -> None:
-        await eventually(lambda: action in latest())
-        await user.send(str(latest().index(action) + 1))
-
     try:
         user = daemon.user("+4917011113333", "Olena Bondar")
         await onboard_on_signal(user, "uk")
-        await type_number_of(views.MENU_BECOME)
-        await type_number_of("wl:join")
+        await type_number_of(bot, user, views.MENU_BECOME)
+        await type_number_of(bot, user, "wl:join")
         # She takes the name Signal shows; the bot records the step and dies while it sends
         # the next one (how the office can reach her).
         contact = plain(wv.ask_contact(t("uk")).text).split("\n")[0]
         daemon.hold("send", lambda params: contact in str(params.get("message")))
-        await type_number_of("wld:name")
+        await type_number_of(bot, user, "wld:name")
         await daemon.wait_until(lambda: daemon.held.get("send"))
         await bot.kill()
         daemon.release("send")
@@ -106,32 +110,20 @@ async def test_the_time_of_a_request_handled_again_after_a_kill_shows_the_next_s
     bot = BotProcess(api, tmp_path / "lotsenbot.sqlite3", tmp_path / "bot.log", signal=daemon)
     await bot.start()
 
-    def latest() -> list[str]:
-        with closing(sqlite3.connect(bot.db_path)) as conn:
-            row = conn.execute(
-                "SELECT choices FROM menu WHERE chat = ? ORDER BY message_id DESC LIMIT 1",
-                (user.uuid,),
-            ).fetchone()
-        return [action for _, action in json.loads(row[0])] if row else []
-
-    async def type_number_of(action: str) -> None:
-        await eventually(lambda: action in latest())
-        await user.send(str(latest().index(action) + 1))
-
     try:
         user = daemon.user("+4917011114444", "Olena Bondar")
         await onboard_on_signal(user, "uk")
-        await type_number_of(views.MENU_REQUEST)
-        await type_number_of("ask:topic:jobcenter")
-        await eventually(lambda: "ask:topic:jobcenter" not in latest())
+        await type_number_of(bot, user, views.MENU_REQUEST)
+        await type_number_of(bot, user, "ask:topic:jobcenter")
+        await eventually(lambda: "ask:topic:jobcenter" not in latest(bot, user))
         await user.send("Brief vom Jobcenter verstehen")
         day = (datetime.now(BERLIN) + timedelta(days=1)).date().isoformat()
         for action in ("ask:langs_done", "ask:district:0", f"ask:day:{day}", "ask:hour:09"):
-            await type_number_of(action)
+            await type_number_of(bot, user, action)
         # The quarter typed alone; the bot records the step and dies while it sends the next.
         place = plain(asking_views.ask_place(t("uk")).text).split("\n")[0]
         daemon.hold("send", lambda params: place in str(params.get("message")))
-        await type_number_of("ask:time:0900")
+        await type_number_of(bot, user, "ask:time:0900")
         await daemon.wait_until(lambda: daemon.held.get("send"))
         await bot.kill()
         daemon.release("send")
