@@ -37,8 +37,9 @@ import contextlib
 import random
 import sqlite3
 import time as wall
+import traceback
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,6 +95,31 @@ PATIENCE = 45.0
 #: What a Lotse and a person reply to messages of a case that is closed by then.
 DONE = Status.DONE
 TO_CLOSED_CASE = ("Chaos: Aufenthaltstitel von Kawa", "Chaos: Kawa antwortet spät")
+
+
+async def telling(flow: Awaitable[None], *users: FakeUser) -> None:
+    """Run the flow of people on Telegram; a wait in vain names the step of the script it
+    stopped at and the last screens of each of them."""
+    try:
+        await flow
+    except TimeoutError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        step = next(
+            (
+                f"{Path(f.filename).name}:{f.lineno} {f.line}"
+                for f in reversed(frames)
+                if "/tests/" in f.filename
+            ),
+            "?",
+        )
+        last = {
+            user.data["first_name"]: [
+                (m.text[:50], [b.get("callback_data") for row in m.buttons for b in row][:8])
+                for m in user.bot_messages()[-3:]
+            ]
+            for user in users
+        }
+        raise AssertionError(f"waited in vain at {step}; last screens: {last}") from exc
 
 
 @pytest.fixture
@@ -281,14 +307,14 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
     await coordinator.press(data="bc:send_yes", message=question)
     people = [
         *(
-            refugee(user, plan, chance.uniform(0, 8), relay=user in relaying)
+            telling(refugee(user, plan, chance.uniform(0, 8), relay=user in relaying), user)
             for user in telegram_refugees
         ),
         *(
             signal_refugee(phone, plan, chance.uniform(0, 8), relay=phone in relaying)
             for phone in signal_refugees
         ),
-        replies_to_a_closed_case(),
+        telling(replies_to_a_closed_case(), kurdo, kawa, berfin),
     ]
     flows = asyncio.ensure_future(asyncio.wait_for(asyncio.gather(*people), 240))
     try:
