@@ -865,7 +865,7 @@ class Soak:
             "waiting_list_joined": len(self.joined),
             "training_notices_sent": counts["training:announce:sent"]
             + counts["training:moved_up:sent"],
-            "acceptance_news_cut_off": counts["acceptance news cut off"],
+            "acceptance_news_repeated": counts["acceptance news repeated"],
             "updates_given_up": given_up,
             "signal_events_given_up": events_given_up,
             "flows_failed": len(self.failures),

@@ -172,7 +172,7 @@ async def on_offer_button(turn: Turn) -> None:
     requests = turn.services.requests
     action, (number,) = chosen
     if action == "accept":
-        outcome = await requests.accept(int(number), lotse)
+        outcome = await requests.accept(int(number), lotse, turn.input.key)
     else:
         outcome = await requests.decline(int(number), lotse)
     if outcome == Outcome.NOT_YOURS:

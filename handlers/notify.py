@@ -248,12 +248,14 @@ class MessengerNotifier:
         except DeliveryError as exc:  # already cut down, deleted, or the bot is blocked
             log.info("case message not cut down: %s", type(exc).__name__)
 
-    async def closed(self, request: Request) -> None:
+    async def closed(self, request: Request) -> bool:
         owner = await self._owner(request)
-        if owner is not None:
-            await self._send_case(
-                owner.contact, request, asking_views.feedback_question(self._t(owner), request)
-            )
+        if owner is None:
+            return False
+        message = await self._send_case(
+            owner.contact, request, asking_views.feedback_question(self._t(owner), request)
+        )
+        return message is not None
 
     async def reminder(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":

@@ -62,11 +62,11 @@ async def world(desk: ConsoleBot) -> tuple[FakeUser, FakeUser, FakeUser, FakeUse
     return ada, bo, amal, olena
 
 
-async def test_filters_narrow_the_table_and_the_timeline_shows_offer_and_acceptance(
+async def test_filters_narrow_the_table_and_the_timeline_shows_offer_acceptance_and_close(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:
     async with console_bot(api, city, tmp_path) as desk:
-        await world(desk)
+        ada, _, amal, _ = await world(desk)
         browser = await desk.signed_in()
 
         everything = await browser.get("/requests")
@@ -99,6 +99,14 @@ async def test_filters_narrow_the_table_and_the_timeline_shows_offer_and_accepta
         assert "رسالة من Jobcenter" in page.html  # what it is about, as the chat desk shows it
         assert "Amal" not in page.html
         assert (await browser.get("/requests/99")).status == 404
+
+        # Ada closes the case: Amal is asked how it went, and the timeline says so.
+        await ada.press(data="case:done:1")
+        hours = await ada.wait_for_message(lambda m: has_data(m, "case:hours:1:2"))
+        await ada.press(data="case:hours:1:2", message=hours)
+        await amal.wait_for_message(lambda m: has_data(m, "fb:1:good"))
+        closed = await browser.get("/requests/1")
+        assert plain(de.gettext("The person was asked how it went")) in plain(closed.html)
 
 
 async def test_assign_cancel_and_reopen_reach_the_people_and_are_audited(

@@ -6,16 +6,17 @@ import asyncio
 import signal
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import load_city
 from bot.i18n import LANGUAGES, language_name, texts
-from channels.telegram.fakeapi import FakeBotAPI
+from channels.telegram.fakeapi import BotMessage, FakeBotAPI, FakeUser
 from handlers import lotse_views, views
 from tests.conftest import CITY_FILE, COORDINATOR_ID, eventually, plain
 from tests.process import LOTSENBOT, BotProcess, bot_env, city_file
@@ -240,11 +241,11 @@ async def test_intake_and_case_survive_sigkill(api: FakeBotAPI, process: BotProc
     assert await process.terminate() == 0
 
 
-async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
+async def offered_to_two(
     api: FakeBotAPI, process: BotProcess
-) -> None:
-    """Killed after the acceptance was stored, before anyone was told: the winner's press,
-    handled again, tells both sides once and the reminders are there; nobody hears "taken"."""
+) -> tuple[FakeUser, FakeUser, BotMessage]:
+    """Yusuf and Rania become Lotsen, Amal asks for an appointment tomorrow: Yusuf, Amal and
+    Yusuf's offer (Rania has hers too)."""
     invited = subprocess.run(  # noqa: ASYNC221 - set-up before the bot starts
         [str(LOTSENBOT), "invite", "--count", "2"],
         env=bot_env(None, process.db_path),
@@ -262,6 +263,27 @@ async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
     await ask_for_lotse(amal, "ar", day=tomorrow.isoformat(), time="1700", name="Amal")
     offer = await yusuf.wait_for_message(lambda m: m.text.startswith("🔔"))
     await rania.wait_for_message(lambda m: m.text.startswith("🔔"))
+    return yusuf, amal, offer
+
+
+async def killed_while_sending(
+    api: FakeBotAPI, process: BotProcess, matching: Callable[[dict[str, Any]], bool]
+) -> None:
+    """Kill the bot while it sends the message ``matching`` (which never arrives), after the
+    update that led to it was fetched; start it again."""
+    api.hold("sendMessage", matching)
+    await api.wait_until(lambda: any(matching(call.params) for call in api.held))
+    await process.kill()
+    api.release("sendMessage", perform=False)
+    await process.start()
+
+
+async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """Killed after the acceptance was stored, before anyone was told: the winner's press,
+    handled again, tells both sides once and the reminders are there; nobody hears "taken"."""
+    yusuf, amal, offer = await offered_to_two(api, process)
 
     # Closing Rania's copy of the offer is the first thing after the acceptance is stored.
     api.hold("editMessageText")
@@ -289,6 +311,40 @@ async def test_acceptance_cut_off_by_sigkill_is_finished_once_on_restart(
         notices = conn.execute("SELECT what, side, status FROM case_notice").fetchall()
     assert reminders >= 1  # set with the acceptance, not lost with the process
     assert sorted(notices) == [("accepted", "lotse", "sent"), ("accepted", "person", "sent")]
+
+
+async def test_news_of_a_case_cut_off_by_sigkill_arrives_once_after_restart(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """Killed while the person is told who helps, and again while she is asked how it went
+    (after the Lotse closed the case): each press, handled again, sends what it was cut off
+    in, once; what arrived before is not sent again."""
+    yusuf, amal, offer = await offered_to_two(api, process)
+    await yusuf.press(data=offer.buttons[0][0]["callback_data"], message=offer)
+    await killed_while_sending(api, process, lambda params: str(params["text"]).startswith("🎉"))
+    await amal.wait_for_message(lambda m: m.text.startswith("🎉"))
+    number = offer.buttons[0][0]["callback_data"].rsplit(":", 1)[1]  # offer:accept:<id>
+
+    await yusuf.press(data=f"case:done:{number}")
+    hours = await yusuf.wait_for_message(lambda m: has_data(m, f"case:hours:{number}:2"))
+    await yusuf.press(data=f"case:hours:{number}:2", message=hours)
+    await killed_while_sending(api, process, lambda params: "fb:" in str(params["reply_markup"]))
+    await amal.wait_for_message(lambda m: has_data(m, f"fb:{number}:good"))
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+
+    assert len([m for m in amal.bot_messages() if m.text.startswith("🎉")]) == 1
+    assert len([m for m in amal.bot_messages() if has_data(m, f"fb:{number}:good")]) == 1
+    assert len([m for m in yusuf.bot_messages() if "Amal" in m.text]) == 1
+    with sqlite3.connect(process.db_path) as conn:
+        notices = conn.execute("SELECT what, side, status FROM case_notice").fetchall()
+        status = conn.execute("SELECT status, hours FROM request").fetchall()
+    assert sorted(notices) == [
+        ("accepted", "lotse", "sent"),
+        ("accepted", "person", "sent"),
+        ("closed", "person", "sent"),
+    ]
+    assert status == [("done", 2.0)]
 
 
 async def test_offers_recorded_before_the_answer_reach_the_lotse_after_sigkill(

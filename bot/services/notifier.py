@@ -52,8 +52,8 @@ class Notifier(Protocol):
         """Tell the person their Lotse could not continue and a new one is being sought, and
         cut the case's messages in that Lotse's chat down to "handed back"."""
 
-    async def closed(self, request: Request) -> None:
-        """Tell the person the case is done and ask for feedback."""
+    async def closed(self, request: Request) -> bool:
+        """Tell the person the case is done and ask for feedback; False if undelivered."""
 
     async def moved(self, request: Request, lotse: Lotse) -> None:
         """Tell both sides the case's appointment moved, with the updated calendar entry."""

@@ -373,11 +373,12 @@ class RequestService:
         await self.notify.coordinators(request, "no_lotse")
         await self.notify.taking_longer(request)
 
-    async def accept(self, request_id: int, lotse: Lotse) -> Outcome:
+    async def accept(self, request_id: int, lotse: Lotse, key: int | None = None) -> Outcome:
         """A Lotse pressed *Accept*: the first one wins, exactly once.
 
         The winner's press handled again (after a crash, or a second tap) finishes telling
-        both sides whatever they were not told yet, and is not "taken" for them.
+        both sides whatever they were not told yet, and is not "taken" for them; the same
+        press (``key``) handled again after a crash also tells again what it was sending.
         """
         request = await self.repo.get(request_id)
         if request is None or await self.repo.offer_status(request_id, lotse.person_id) is None:
@@ -393,7 +394,7 @@ class RequestService:
                 or request.lotse_id != lotse.person_id
             ):
                 return Outcome.TAKEN
-        await self._announce(request_id, lotse)
+        await self._announce(request_id, lotse, key)
         return Outcome.ACCEPTED
 
     async def decline(self, request_id: int, lotse: Lotse) -> Outcome:
@@ -435,27 +436,33 @@ class RequestService:
         await self._announce(request_id, lotse)
         return True
 
-    async def _announce(self, request_id: int, lotse: Lotse) -> None:
+    async def _announce(self, request_id: int, lotse: Lotse, key: int | None = None) -> None:
         """After an acceptance: close the other offers, tell the Lotse and the person."""
         for message in await self.repo.close_offers(request_id):
             await self.notify.offer_gone(message)
         request = await self.repo.get(request_id)
         assert request is not None
         for side in ("lotse", "person"):
-            await self._tell(request, lotse, "accepted", side)
+            await self._tell(request, lotse, "accepted", side, key)
 
-    async def _tell(self, request: Request, lotse: Lotse, what: str, side: str) -> None:
-        """Send one piece of case news to one side, at most once (recorded per side).
+    async def _tell(
+        self, request: Request, lotse: Lotse, what: str, side: str, key: int | None = None
+    ) -> None:
+        """Send one piece of case news to one side, once (recorded per side).
 
         The record is written before sending: a crash in between leaves it ``sending``
-        (perhaps arrived, perhaps not) and it is not sent again.
+        (perhaps arrived, perhaps not). News a timer sends (a reminder) is then not sent
+        again; news an input sends (``key``: the acceptance) is sent again when that input
+        is handled again, so it arrives at least once.
         """
         if not await self.repo.claim_notice(
-            request.id, what, lotse.person_id, side, self.clock.now()
+            request.id, what, lotse.person_id, side, self.clock.now(), key
         ):
             return
         if what == "accepted":
             sent = await self.notify.accepted(request, lotse, side)
+        elif what == "closed":
+            sent = await self.notify.closed(request)
         else:
             sent = await self.notify.reminder(request, lotse, side)
         await self.repo.settle_notice(request.id, what, lotse.person_id, side, sent)
@@ -566,13 +573,13 @@ class RequestService:
         self, request: Request, lotse: Lotse, hours: float | None, key: int | None = None
     ) -> bool:
         """The Lotse marks the case done, with the hours it took (None: not given); the person
-        is asked. The hours go with the closing, once: a closed case keeps them. True also
-        when the same press (``key``) closed the case before, i.e. it is handled again."""
+        is asked how it went. The hours go with the closing, once: a closed case keeps them.
+        True also when the same press (``key``) closed the case before, i.e. it is handled
+        again after a crash; the question is then asked if it may have been cut off."""
         if request.lotse_id != lotse.person_id:
             return False
-        if request.status is Status.DONE and key is not None and request.updated_by == key:
-            return True
-        if not await self.repo.move(
+        again = request.status is Status.DONE and key is not None and request.updated_by == key
+        if not again and not await self.repo.move(
             request.id,
             [Status.ACCEPTED],
             Status.DONE,
@@ -581,7 +588,7 @@ class RequestService:
             updated_by=key,
         ):
             return False
-        await self.notify.closed(request)
+        await self._tell(request, lotse, "closed", "person", key)
         return True
 
     async def hand_back(self, request: Request, lotse: Lotse) -> bool:

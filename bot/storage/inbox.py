@@ -218,9 +218,21 @@ class MenuRepository:
         choices: Sequence[tuple[str, str]],
         digest: str,
         now: datetime,
+        *,
+        instead_of: int | None = None,
     ) -> None:
-        """Record a screen (or its new state) and forget the chat's oldest beyond the last few."""
+        """Record a screen (or its new state) and forget the chat's oldest beyond the last few.
+
+        ``instead_of``: the screen it is the new state of, which answers alike from now on
+        (both in one transaction: a crash never leaves one changed and the other unknown).
+        """
         async with self.db.transaction() as conn:
+            if instead_of is not None:
+                await conn.execute(
+                    "UPDATE menu SET choices = ?, digest = ? "
+                    "WHERE channel = ? AND chat = ? AND message_id = ?",
+                    (json.dumps(list(choices)), digest, self.channel, chat, instead_of),
+                )
             await conn.execute(
                 "INSERT INTO menu (channel, chat, message_id, choices, digest, shown_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat, message_id) DO UPDATE "

@@ -612,17 +612,27 @@ class RequestsRepository:
         return await self.accept(request_id, lotse_id, now, timers)
 
     async def claim_notice(
-        self, request_id: int, what: str, lotse_id: int, side: str, now: datetime
+        self,
+        request_id: int,
+        what: str,
+        lotse_id: int,
+        side: str,
+        now: datetime,
+        key: int | None = None,
     ) -> bool:
         """Record that ``what`` is going out to ``side`` now; False if it went out before.
 
+        ``key``: the input whose handling sends it. The same input handled again (after a
+        crash) claims it again while it is still ``sending``; without a key, never again.
         News of a case (a reminder) is activity of the case.
         """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO case_notice (request_id, what, lotse_id, side, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (request_id, what, lotse_id, side, to_db(now)),
+                "INSERT INTO case_notice (request_id, what, lotse_id, side, created_at, "
+                "claimed_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                "SET created_at = excluded.created_at WHERE case_notice.status = 'sending' "
+                "AND case_notice.claimed_by = excluded.claimed_by",
+                (request_id, what, lotse_id, side, to_db(now), key),
             )
             if cursor.rowcount != 1:
                 return False

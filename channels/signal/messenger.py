@@ -139,8 +139,17 @@ class SignalMessenger:
             ),
         )
 
-    async def _record(self, chat: str, message: int, rendered: Rendered) -> None:
-        await self.menus.shown(chat, message, _pairs(rendered), _digest(rendered), self.clock.now())
+    async def _record(
+        self, chat: str, message: int, rendered: Rendered, *, instead_of: int | None = None
+    ) -> None:
+        await self.menus.shown(
+            chat,
+            message,
+            _pairs(rendered),
+            _digest(rendered),
+            self.clock.now(),
+            instead_of=instead_of,
+        )
 
     async def send(
         self,
@@ -175,8 +184,7 @@ class SignalMessenger:
         else:
             stamp = await self._send(chat, rendered)
         # The message and its new state answer alike (a quote of either).
-        await self.menus.change(chat, message, _pairs(rendered), digest)
-        await self._record(chat, stamp, rendered)
+        await self._record(chat, stamp, rendered, instead_of=message)
 
     async def edit_choices(self, chat: str, message: int, choices: Choices) -> None:
         numbered = [(c.label, c.action) for c in choices_of(choices)]

@@ -199,6 +199,8 @@ def _notice_text(t: Texts, moment: Moment) -> str:
             text = t.gettext("The details went to {name}", name=moment.name or "–")
         else:
             text = t.gettext("The person was told who helps")
+    elif moment.detail == "closed":
+        text = t.gettext("The person was asked how it went")
     elif lotse:
         text = t.gettext("Reminder to {name}", name=moment.name or "–")
     else:

@@ -182,6 +182,7 @@ class Limits:
 @dataclass
 class _Hold:
     released: asyncio.Event
+    matching: Callable[[JSON], bool]
     perform: bool = True
 
 
@@ -312,7 +313,7 @@ class FakeBotAPI:
             self.on_call(call)
         await self._notify()
         hold = self._holds.get(method) or self._holds.get("*")
-        if hold is not None:
+        if hold is not None and hold.matching(params):
             self.held.append(call)
             await hold.released.wait()  # a client that disconnects meanwhile cancels this
             if not hold.perform:
@@ -384,9 +385,10 @@ class FakeBotAPI:
             times=times,
         )
 
-    def hold(self, method: str) -> None:
-        """Keep every call of ``method`` (``*``: any) waiting, unanswered, until released."""
-        self._holds[method] = _Hold(asyncio.Event())
+    def hold(self, method: str, matching: Callable[[JSON], bool] = lambda params: True) -> None:
+        """Keep every call of ``method`` (``*``: any) whose params are ``matching`` waiting,
+        unanswered, until released."""
+        self._holds[method] = _Hold(asyncio.Event(), matching)
 
     def release(self, method: str, *, perform: bool = True) -> None:
         """End the hold on ``method``; held calls are performed, or dropped (``502``)."""
