@@ -24,6 +24,7 @@ import contextlib
 import functools
 import json
 import random
+import re
 import sqlite3
 import statistics
 import threading
@@ -339,6 +340,8 @@ async def refugee(user: FakeUser, plan: Plan, delay: float = 0.0, *, relay: bool
 
 # --------------------------------------------------------------------------- Signal
 
+#: A numbered list of choices in a message on Signal (:func:`channels.signal.render.render`).
+LISTED = re.compile(r"(?m)^1\. ")
 #: How each language writes the digits 0-9 (others: as in English).
 DIGITS = {"ar": "٠١٢٣٤٥٦٧٨٩", "fa": "۰۱۲۳۴۵۶۷۸۹"}
 
@@ -615,7 +618,11 @@ class SignalPhone:
         for message in reversed(self.bot_messages()):
             choices = screens.choices.get((self.user.uuid, message.timestamp))
             if choices is None:
-                continue  # not a screen (a short notice), or not recorded yet
+                if not self.quoting and LISTED.search(message.text):
+                    # A screen on the phone the bot has not recorded yet: a number typed now
+                    # would answer it, so wait.
+                    return None
+                continue  # not a screen (a short notice)
             if message.timestamp not in self.answered:
                 for number, (_, action) in enumerate(choices, 1):
                     if wanted(action):

@@ -29,7 +29,7 @@ from channels.signal.inputs import STALE
 from channels.telegram.fakeapi import FakeBotAPI
 from handlers import asking_views, coordination_views, lotse_views, office_views, views
 from handlers.messages import RELAYED
-from tests.conftest import COORDINATOR_ID, RunningBot, eventually, start_bot
+from tests.conftest import COORDINATOR_ID, RunningBot, eventually, plain, start_bot
 from tests.scenario import (
     ask_for_lotse,
     become_lotse,
@@ -225,6 +225,32 @@ async def test_a_stale_number_of_an_answered_screen(
             (user.uuid,),
         ).fetchone()
     assert language == ("fa",)
+
+
+async def test_a_number_sent_before_the_next_screen_arrived_answers_the_screen_on_the_phone(
+    both: RunningBot, daemon: FakeSignalDaemon
+) -> None:
+    """Two numbers typed one after the other, the second while the screen the first brings
+    is still on its way: the second answers the screen the person had, not the new one."""
+    user = daemon.user("+4917011110004", "Oksana")
+    await onboard_on_signal(user, "uk")
+    topics = plain(asking_views.ask_topic(t("uk"), both.city).text)
+    daemon.hold("send", lambda params: topics in plain(str(params.get("message"))))
+    await answer(user, label("uk", "🤝 I need a Lotse"), "uk")
+    await daemon.wait_until(lambda: daemon.held.get("send"))
+    # Meant for the menu, still the latest screen on her phone (its second choice).
+    seen = len(user.bot_messages())
+    await user.send("2")
+    await eventually(lambda: pending(both) == 2)  # stored; the topics go out after it
+    daemon.release("send")
+    await eventually(lambda: pending(both) == 0)
+    with closing(sqlite3.connect(both.settings.db_path)) as conn:
+        asked = conn.execute("SELECT topic, step FROM request WHERE status = 'draft'").fetchall()
+    # Not read as the second topic of a list she had not seen.
+    assert asked == [(None, "topic")], asked
+    # She is where the first number took her: the topics, to choose from now.
+    assert "ask:topic:jobcenter" in {action for _, action in latest_menu(both, user.uuid)}
+    assert all(topics in plain(m.text) for m in user.bot_messages()[seen:])
 
 
 async def test_a_request_on_signal_reaches_a_lotse_on_telegram_and_messages_cross_over(

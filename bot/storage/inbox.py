@@ -268,12 +268,13 @@ class MenuRepository:
         )
         return (_numbered(row[0]), str(row[1])) if row is not None else None
 
-    async def latest(self, chat: str) -> tuple[int, Numbered] | None:
-        """The chat's latest screen: its message id and choices (None: none recorded)."""
+    async def latest(self, chat: str, until: int | None = None) -> tuple[int, Numbered] | None:
+        """The chat's latest screen (``until``: the latest with a message id, a timestamp, no
+        later than that): its message id and choices (None: none recorded)."""
         row = await self.db.fetch_one(
             "SELECT message_id, choices FROM menu WHERE channel = ? AND chat = ? "
-            "ORDER BY message_id DESC LIMIT 1",
-            (self.channel, chat),
+            "AND message_id <= ? ORDER BY message_id DESC LIMIT 1",
+            (self.channel, chat, until if until is not None else 2**63 - 1),
         )
         return (int(row[0]), _numbered(row[1])) if row is not None else None
 

@@ -358,8 +358,14 @@ class FakeSignalDaemon:
                 if event is None:
                     break
                 # As signal-cli does: the event is handed over once, whether or not the write
-                # gets through (a failed write only ends the stream).
+                # gets through (a failed write only ends the stream). Signal's servers note
+                # when they deliver it.
                 envelope = event["envelope"]
+                if "serverDeliveredTimestamp" in envelope:
+                    delivered = int(self.now() * 1000)
+                    envelope["serverDeliveredTimestamp"] = max(
+                        delivered, int(envelope.get("serverReceivedTimestamp") or 0)
+                    )
                 self.written.append(
                     Written(
                         str(envelope.get("sourceUuid")),

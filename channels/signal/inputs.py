@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,17 @@ from bot.storage.inbox import MenuRepository
 from channels.signal.render import choose, numbers_are_labels
 from handlers.port import Choice, Input, Kind, Upload
 
-__all__ = ["CHANNEL", "STALE", "Received", "dump_inputs", "inputs_of", "load_inputs", "received"]
+__all__ = [
+    "CHANNEL",
+    "READ_AT",
+    "STALE",
+    "Received",
+    "dump_inputs",
+    "inputs_of",
+    "load_inputs",
+    "received",
+    "sent_at",
+]
 
 #: The channel's name in contacts (``signal:<uuid>``) and stored message references.
 CHANNEL = "signal"
@@ -50,6 +61,8 @@ class Received:
     edit_of: int | None = None
     #: How an earlier attempt at handling it read it (see :func:`dump_inputs`), if one did.
     read_as: list[Input] | None = None
+    #: When the person sent it, on this machine's clock (ms; see :func:`sent_at`), if known.
+    sent_at: int | None = None
 
 
 def received(envelope: JSON) -> Received | None:
@@ -73,7 +86,32 @@ def received(envelope: JSON) -> Received | None:
         return None  # reactions and deletions change nothing; the bot is in no group
     name = envelope.get("sourceName")
     read_as = load_inputs(envelope.get("_read_as"))
-    return Received(sender, stamp, name if isinstance(name, str) else None, data, edit_of, read_as)
+    name = name if isinstance(name, str) else None
+    return Received(sender, stamp, name, data, edit_of, read_as, sent_at(envelope))
+
+
+#: The key under which the intake notes when it read an envelope (ms, this machine's clock).
+READ_AT = "_read_at"
+#: How far a screen's timestamp (signal-cli's clock) may be ahead of this machine's (ms).
+_CLOCKS = 2000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def sent_at(envelope: JSON) -> int | None:
+    """When the person sent the message, on this machine's clock (ms): when the stream
+    brought it here, less how long Signal's servers held it (from their receiving it to
+    their delivering it, both on the servers' clock, so that neither clock needs to agree with
+    this one, nor the person's phone). None without those timestamps."""
+    read, got, delivered = (
+        envelope.get(k) for k in (READ_AT, "serverReceivedTimestamp", "serverDeliveredTimestamp")
+    )
+    if not all(type(v) is int and v > 0 for v in (read, got, delivered)):
+        return None
+    assert isinstance(read, int) and isinstance(got, int) and isinstance(delivered, int)
+    return read - max(0, delivered - got)
 
 
 def dump_inputs(inputs: Sequence[Input]) -> str:
@@ -151,7 +189,7 @@ async def inputs_of(
     # A quote of the person's own message answers no screen.
     answered = None
     if quoted is None or quoted[1]:
-        answered = await _screen(message.sender, reply_to, menus)
+        answered = await _screen(message.sender, reply_to, menus, message.sent_at)
     numeric = bool(_NUMBERS.fullmatch(text.translate(_DIGITS).strip()))
     if answered is not None:
         screen, choices = answered
@@ -181,15 +219,21 @@ async def inputs_of(
 
 
 async def _screen(
-    chat: str, quoted: int | None, menus: MenuRepository
+    chat: str, quoted: int | None, menus: MenuRepository, sent: int | None
 ) -> tuple[int, tuple[Choice, ...]] | None:
-    """The screen a typed answer answers: the quoted one, else the chat's latest."""
+    """The screen a typed answer answers: the quoted one, else the chat's latest when it was
+    sent (``sent``; a screen that went out after that, while the number was on its way, was
+    not on the person's phone yet)."""
     if quoted is not None:
         found = await menus.get(chat, quoted)
         if found is None:
             return None
         return quoted, tuple(Choice(label, action) for label, action in found[0])
     latest = await menus.latest(chat)
+    if latest is not None and sent is not None and sent < latest[0] <= _now_ms() + _CLOCKS:
+        # The latest screen went out after the number was sent: not on the phone yet. (One
+        # from beyond this machine's clock means the clocks disagree: then the latest.)
+        latest = await menus.latest(chat, until=sent)
     if latest is None:
         return None
     return latest[0], tuple(Choice(label, action) for label, action in latest[1])

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
@@ -34,7 +35,7 @@ from bot.domain.people import Contact
 from bot.services import Services
 from bot.storage.database import storage_fault
 from bot.storage.inbox import MenuRepository, StampedInbox
-from channels.signal.inputs import CHANNEL, Received, dump_inputs, inputs_of, received
+from channels.signal.inputs import CHANNEL, READ_AT, Received, dump_inputs, inputs_of, received
 from channels.signal.messenger import Coalescing, SignalMessenger
 from channels.signal.rpc import Event, SignalRPC
 from channels.signal.store import AttachmentStore
@@ -324,6 +325,8 @@ async def _read(events: AsyncIterator[Event], ready: asyncio.Queue[Event | None]
     are stored yet; None when the stream ends."""
     try:
         async for event in events:
+            # When it came, on this machine's clock: which screen a typed number answers.
+            event.envelope.setdefault(READ_AT, int(time.time() * 1000))
             ready.put_nowait(event)
     finally:
         ready.put_nowait(None)
