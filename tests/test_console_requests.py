@@ -109,6 +109,27 @@ async def test_filters_narrow_the_table_and_the_timeline_shows_offer_acceptance_
         assert plain(de.gettext("The person was asked how it went")) in plain(closed.html)
 
 
+async def test_the_timeline_shows_a_case_handed_back(
+    api: FakeBotAPI, city: CityConfig, tmp_path: Path
+) -> None:
+    async with console_bot(api, city, tmp_path) as desk:
+        ada, _, _, _ = await world(desk)
+        browser = await desk.signed_in()
+        await ada.press(data="case:back:1")
+        question = await ada.wait_for_message(lambda m: has_data(m, "case:back_yes:1"))
+        await ada.press(data="case:back_yes:1", message=question)
+        de = t("de")
+        await ada.wait_for_text(de.gettext("Case #{number} has been handed back.", number="1"))
+        page = plain((await browser.get("/requests/1")).html)
+        answer = de.gettext("accepted, then handed back")
+        offered = de.gettext(
+            "Offered to {name}, round {round} ({answer})", name="Ada", round="1", answer=answer
+        )
+        assert plain(offered) in page
+        assert plain(de.gettext("{name} handed the case back", name="Ada")) in page
+        assert plain(de.gettext("Accepted by {name}", name="Ada")) not in page
+
+
 async def test_assign_cancel_and_reopen_reach_the_people_and_are_audited(
     api: FakeBotAPI, city: CityConfig, tmp_path: Path
 ) -> None:

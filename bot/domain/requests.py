@@ -125,7 +125,8 @@ class Moment:
     """One step of a request's history as the database records it — never what was said.
 
     ``what``: ``created``, ``sent``, ``offered`` (``detail``: the round; 99 by the office),
-    ``declined``, ``accepted``, ``notice`` (``detail``: ``accepted`` or ``remind:<n>``,
+    ``declined``, ``accepted``, ``handed_back`` (``name``: the Lotse who gave the case
+    back), ``notice`` (``detail``: ``accepted``, ``remind:<n>`` or ``closed``,
     ``side`` and ``state`` of the message), ``concern`` (``side``: who reported it,
     ``subject``: the thread), ``audit`` (``detail``: the office's action), ``closed``
     (``state``: done, cancelled or expired)."""

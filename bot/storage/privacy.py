@@ -66,12 +66,12 @@ class PrivacyRepository:
             person_id,
         )
         data["offers_received"] = await rows(
-            "SELECT request_id, round, status, channel, chat, message_id, created_at FROM offer "
-            "WHERE lotse_id = ? ORDER BY created_at, request_id",
+            "SELECT request_id, round, status, channel, chat, message_id, created_at, "
+            "handed_back_at FROM offer WHERE lotse_id = ? ORDER BY created_at, request_id",
             person_id,
         )
         data["case_news"] = await rows(
-            "SELECT request_id, what, side, status, created_at FROM case_notice "
+            "SELECT request_id, what, side, status, created_at, claimed_by FROM case_notice "
             "WHERE lotse_id = ? OR (side = 'person' AND request_id IN "
             "(SELECT id FROM request WHERE person_id = ?)) ORDER BY created_at, request_id",
             person_id,

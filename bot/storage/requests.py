@@ -352,12 +352,16 @@ class RequestsRepository:
             moments.append(Moment(request.confirmed_at, "sent"))
         name = "(SELECT first_name FROM lotse WHERE person_id = {0}) AS name"
         for row in await self.db.fetch_all(
-            f"SELECT created_at, round, status, {name.format('offer.lotse_id')} FROM offer "
-            "WHERE request_id = ? ORDER BY created_at, lotse_id",
+            f"SELECT created_at, round, status, {name.format('offer.lotse_id')}, "
+            "handed_back_at FROM offer WHERE request_id = ? ORDER BY created_at, lotse_id",
             (request_id,),
         ):
-            moment = Moment(from_db(row[0]), "offered", row["name"], str(row[1]), state=row[2])
-            moments.append(moment)
+            back = row["handed_back_at"]
+            state = "handed_back" if back is not None else row[2]
+            offered = Moment(from_db(row[0]), "offered", row["name"], str(row[1]), state=state)
+            moments.append(offered)
+            if back is not None:
+                moments.append(Moment(from_db(back), "handed_back", row["name"]))
         if request.accepted_at is not None and request.lotse_id is not None:
             found = await self.db.fetch_one(f"SELECT {name.format('?')}", (request.lotse_id,))
             moments.append(Moment(request.accepted_at, "accepted", found[0] if found else None))
@@ -694,8 +698,9 @@ class RequestsRepository:
             if cursor.rowcount != 1:
                 return False
             await conn.execute(
-                "UPDATE offer SET status = 'declined' WHERE request_id = ? AND lotse_id = ?",
-                (request_id, lotse_id),
+                "UPDATE offer SET status = 'declined', handed_back_at = ? "
+                "WHERE request_id = ? AND lotse_id = ?",
+                (to_db(now), request_id, lotse_id),
             )
             # Everyone else may be asked again; the one who handed it back is not.
             await conn.execute(

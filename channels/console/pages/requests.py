@@ -158,6 +158,7 @@ def _moment_text(t: Texts, moment: Moment) -> str:
             "declined": t.gettext("declined"),
             "accepted": t.gettext("accepted"),
             "closed": t.gettext("withdrawn"),
+            "handed_back": t.gettext("accepted, then handed back"),
         }
         answer = answers.get(moment.state or "", moment.state or "")
         if moment.detail == "99":
@@ -170,6 +171,8 @@ def _moment_text(t: Texts, moment: Moment) -> str:
         )
     if moment.what == "accepted":
         return t.gettext("Accepted by {name}", name=name)
+    if moment.what == "handed_back":
+        return t.gettext("{name} handed the case back", name=name)
     if moment.what == "notice":
         return _notice_text(t, moment)
     if moment.what == "concern":
