@@ -291,20 +291,31 @@ async def test_cookies_are_secure_behind_tls(
         link = await desk.link()
         form = await behind_proxy.get(link)
         assert "Secure" in form.headers["Set-Cookie"]
+        assert form.headers["Set-Cookie"].startswith(f"__Host-{SIGNIN_COOKIE}=")
         csrf = form.html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         token = link.rsplit("/", 1)[1]
         # The client keeps Secure cookies for https only: send the form's cookie by hand.
+        # Under its plain name it is not the one the form set, and the sign-in is refused.
+        plain_name = await behind_proxy.http.post(
+            desk.base + "/signin",
+            data={"csrf": csrf, "token": token},
+            cookies={SIGNIN_COOKIE: csrf},
+            allow_redirects=False,
+        )
+        async with plain_name:
+            assert plain_name.status == 403
         signed = await behind_proxy.http.post(
             desk.base + "/signin",
             data={"csrf": csrf, "token": token},
-            cookies={"lotsen_signin": csrf},
+            cookies={f"__Host-{SIGNIN_COOKIE}": csrf},
             allow_redirects=False,
         )
         async with signed:
             assert signed.status == 303
-            cookie = signed.headers["Set-Cookie"]
-        assert COOKIE in cookie and "Secure" in cookie and "HttpOnly" in cookie
-        assert "SameSite=Strict" in cookie
+            cookie = signed.headers.getall("Set-Cookie")
+        session = next(c for c in cookie if c.startswith(f"__Host-{COOKIE}="))
+        assert "Secure" in session and "HttpOnly" in session and "SameSite=Strict" in session
+        assert "Path=/" in session and "Domain" not in session
 
 
 async def test_odd_tokens_and_numbers_are_refused_and_nothing_fails(

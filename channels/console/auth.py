@@ -3,7 +3,8 @@
 
 The link a coordinator gets opens a page with a *Sign in* button: only that form's POST
 uses the link, so a messenger's link preview, which fetches the page, cannot spend it. The
-session's id travels in a cookie (``HttpOnly; SameSite=Strict``, ``Secure`` behind TLS);
+session's id travels in a cookie (``HttpOnly; SameSite=Strict``; behind TLS ``Secure`` and
+named ``__Host-…``, see :func:`cookie_name`);
 every POST carries the session's CSRF token as ``csrf`` (before signing in: a random value
 also set as a cookie, compared with the form's).
 """
@@ -19,7 +20,16 @@ from aiohttp import web
 from bot.i18n import texts
 from channels.console.desk import CONSOLE, DESK, Console, Desk
 
-__all__ = ["COOKIE", "PASSIVE", "PUBLIC", "SIGNIN_COOKIE", "routes", "secure", "session_check"]
+__all__ = [
+    "COOKIE",
+    "PASSIVE",
+    "PUBLIC",
+    "SIGNIN_COOKIE",
+    "cookie_name",
+    "routes",
+    "secure",
+    "session_check",
+]
 
 #: The session cookie.
 COOKIE = "lotsen_session"
@@ -55,12 +65,28 @@ def secure(request: web.Request, console: Console) -> bool:
     return console.secure or request.secure or forwarded == "https"
 
 
+def cookie_name(request: web.Request, name: str) -> str:
+    """The cookie's name on this request: behind TLS with a prefix the browser enforces
+    (``__Host-``: set by this host only, over TLS, for the whole site; ``__Secure-`` when the
+    console is under a path), so that no other site under the city's domain and no plain
+    HTTP page can set or replace it."""
+    console = request.app[CONSOLE]
+    if not secure(request, console):
+        return name
+    return ("__Secure-" if console.prefix else "__Host-") + name
+
+
+def cookie(request: web.Request, name: str) -> str | None:
+    """The value of the cookie ``name`` (see :func:`cookie_name`), if the browser sent it."""
+    return request.cookies.get(cookie_name(request, name))
+
+
 def _set_cookie(
     response: web.StreamResponse, request: web.Request, name: str, value: str, max_age: int
 ) -> None:
     console = request.app[CONSOLE]
     response.set_cookie(
-        name,
+        cookie_name(request, name),
         value,
         max_age=max_age,
         path=console.prefix or "/",
@@ -73,7 +99,7 @@ def _set_cookie(
 def _forget_cookie(response: web.StreamResponse, request: web.Request, name: str) -> None:
     console = request.app[CONSOLE]
     response.del_cookie(
-        name,
+        cookie_name(request, name),
         path=console.prefix or "/",
         httponly=True,
         samesite="Strict",
@@ -117,15 +143,15 @@ async def signin_form(request: web.Request) -> web.StreamResponse:
 async def signin(request: web.Request) -> web.StreamResponse:
     """Use the link (once) and open a session."""
     form = await request.post()
-    check, cookie = form.get("csrf"), request.cookies.get(SIGNIN_COOKIE, "")
-    if not same(check, cookie):
+    check, expected = form.get("csrf"), cookie(request, SIGNIN_COOKIE) or ""
+    if not same(check, expected):
         return signin_page(request, "stale", 403)
     token = form.get("token")
     console = request.app[CONSOLE]
     signed_in = await console.services.console.sign_in(token) if isinstance(token, str) else None
     if signed_in is None:
         return signin_page(request, "invalid", 403)
-    previous = request.cookies.get(COOKIE)
+    previous = cookie(request, COOKIE)
     if previous:  # this browser's earlier session ends: its cookie is replaced now
         await console.services.console.sign_out(previous)
     response = web.HTTPSeeOther(console.url("/"))
@@ -138,7 +164,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 async def signout(request: web.Request) -> web.StreamResponse:
     """End the session (the CSRF check has run)."""
     desk = Desk.of(request)
-    await desk.services.console.sign_out(request.cookies[COOKIE])
+    await desk.services.console.sign_out(cookie(request, COOKIE) or "")
     response = desk.redirect("/signin?out")
     _forget_cookie(response, request, COOKIE)
     raise response
@@ -152,7 +178,7 @@ async def session_check(request: web.Request, handler: Handler) -> web.StreamRes
     if route.name in PUBLIC:
         return await handler(request)
     console = request.app[CONSOLE]
-    session_id = request.cookies.get(COOKIE)
+    session_id = cookie(request, COOKIE)
     session = (
         await console.services.console.session(session_id, use=route.name not in PASSIVE)
         if session_id
