@@ -811,6 +811,7 @@ class Soak:
             updates=api.last_update_id,
             due_by=self.due_by,
             signal=self.side,
+            kills=self.killer.killed_wall,
         )
         relayed, relays_lost, repeated = relays(self.relaying, [*self.lotsen, *self.signal_lotsen])
         waitlist = self.waitlist_problems()

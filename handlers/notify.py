@@ -113,22 +113,12 @@ class MessengerNotifier:
 
     async def accepted(self, request: Request, lotse: Lotse, side: str) -> bool:
         if side == "lotse":
-            t = self._t(lotse)
             details = await self._send_case(
-                lotse.contact, request, lotse_views.case_for_lotse(t, self.city, request)
-            )
-            if details is None:
-                return False
-            files = await self._send_files(
                 lotse.contact,
                 request,
-                case_views.relayed(t, request, request.first_name or "", None),
+                lotse_views.case_for_lotse(self._t(lotse), self.city, request),
             )
-            if files:
-                relays = [(message, "media") for message in files]
-                await self.requests.add_relays(request.id, relays, self.clock.now())
-            await self._calendar(lotse.contact, t, request, request.first_name or "")
-            return True
+            return details is not None
         owner = await self._owner(request)
         if owner is None:
             return False
@@ -141,9 +131,24 @@ class MessengerNotifier:
                 ((office_views.concern_button(t, request),),),
             ),
         )
-        if message is not None:
-            await self._calendar(owner.contact, t, request, lotse.first_name)
         return message is not None
+
+    async def accepted_files(self, request: Request, lotse: Lotse, side: str) -> None:
+        if side == "lotse":
+            t = self._t(lotse)
+            files = await self._send_files(
+                lotse.contact,
+                request,
+                case_views.relayed(t, request, request.first_name or "", None),
+            )
+            if files:
+                relays = [(message, "media") for message in files]
+                await self.requests.add_relays(request.id, relays, self.clock.now())
+            await self._calendar(lotse.contact, t, request, request.first_name or "")
+            return
+        owner = await self._owner(request)
+        if owner is not None:
+            await self._calendar(owner.contact, self._t(owner), request, lotse.first_name)
 
     async def _calendar(
         self, to: Contact, t: Texts, request: Request, other: str, text: str | None = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import json
 import random
 import re
@@ -30,7 +31,7 @@ import statistics
 import threading
 import time as wall
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -92,6 +93,7 @@ class Seen:
 
     text: str
     data: tuple[str, ...] = ()
+    at: float = 0.0  #: when it was sent (``time.time()``)
 
 
 def data_of(message: BotMessage | Seen) -> list[str]:
@@ -198,8 +200,10 @@ class Killer:
         self.starts = starts
         self.kills = 0
         self.while_starting = 0  # of the kills, those before the process first polled
-        #: When each kill was done, the process gone (``time.monotonic()``).
+        #: When each kill was done, the process gone (``time.monotonic()``, and
+        #: ``time.time()`` to compare with when messages were sent).
         self.killed_at: list[float] = []
+        self.killed_wall: list[float] = []
         self._waiting: list[tuple[int, asyncio.Event]] = []
 
     async def reached(self, kills: int) -> None:
@@ -212,6 +216,7 @@ class Killer:
     async def _kill(self) -> None:
         await self.process.kill()
         self.killed_at.append(wall.monotonic())
+        self.killed_wall.append(wall.time())
         self.kills += 1
         for kills, event in self._waiting:
             if self.kills >= kills:
@@ -500,7 +505,9 @@ class SignalScreens:
 
     def seen(self, chat: str, message: SignalMessage) -> Seen:
         return Seen(
-            message.text, tuple(a for _, a in self.choices.get((chat, message.timestamp), ()))
+            message.text,
+            tuple(a for _, a in self.choices.get((chat, message.timestamp), ())),
+            message.timestamp / 1000,
         )
 
     async def run(self) -> None:
@@ -813,7 +820,7 @@ def received(person: Person, signal: SignalSide | None = None) -> list[Seen]:
     if isinstance(person, SignalPhone):
         assert signal is not None, "Signal people need the SignalSide"
         return [signal.screens.seen(person.user.uuid, m) for m in person.bot_messages()]
-    return [Seen(m.text, tuple(data_of(m))) for m in person.bot_messages()]
+    return [Seen(m.text, tuple(data_of(m)), m.at) for m in person.bot_messages()]
 
 
 # --------------------------------------------------------------------------- the checks
@@ -888,13 +895,15 @@ def check(
     updates: int | None = None,
     due_by: datetime | None = None,
     signal: SignalSide | None = None,
+    kills: Sequence[float] = (),
 ) -> Findings:
     """Compare the database with what arrived, for requests sent by ``refugees``.
 
     * every one of the ``updates`` the fake server handed out (ids 1 to ``updates``) was
       stored in the inbox and handled;
     * every sent request was confirmed and is stored once, accepted, with one Lotse, who
-      alone got its details; the person heard of their Lotse once;
+      alone got its details; the person heard of their Lotse once, or again only after a
+      kill (``kills``: when each came, ``time.time()``);
     * each side of each case got each due reminder exactly once, or it is still pending
       (a copy cut off by a kill mid-send is recorded as unconfirmed and not sent again);
       with ``due_by``, every reminder due before then must have been done;
@@ -916,7 +925,7 @@ def check(
             _check_inbox(conn, found, updates)
         if signal is not None:
             _check_signal_inbox(conn, found, signal.window)
-        _check_requests(conn, found, refugees, lotsen, chats)
+        _check_requests(conn, found, refugees, lotsen, chats, kills)
         _check_reminders(conn, found, chats, due_by)
         _check_mailings(conn, found, chats)
     return found
@@ -957,6 +966,7 @@ def _check_requests(
     refugees: list[Person],
     lotsen: list[Person],
     chats: dict[str, list[Seen]],
+    kills: Sequence[float],
 ) -> None:
     # No sent request lost, none twice, each in a legal state with at most one Lotse.
     confirmed = {
@@ -996,36 +1006,48 @@ def _check_requests(
     ):
         found.double_assigned.append(f"#{request_id}: the case's Lotse is not the one accepted")
 
-    # The person heard of their Lotse, and only the winner got the case's details: once, or
-    # twice when a kill came after the news went out and before it was recorded as sent (the
-    # press is then handled again and tells it again, so that a copy cut off is not lost).
+    # The person heard of their Lotse, and only the winner got the case's details: once, and
+    # again only after a kill that came after the news went out and before it was recorded
+    # as sent (the press is then handled again and tells it again, so that no copy cut off
+    # is lost).
     news = dict(
         ((r, side), status)
         for r, side, status in conn.execute(
             "SELECT request_id, side, status FROM case_notice WHERE what = 'accepted'"
         )
     )
-    details: dict[str, list[str]] = {}
+    details: dict[str, list[tuple[str, float]]] = {}
     for lotse in lotsen:
         for m in chats[key_of(lotse)]:
             if m.text.startswith("✅"):
-                details.setdefault(m.text, []).append(key_of(lotse))
+                details.setdefault(m.text, []).append((key_of(lotse), m.at))
     for request_id, person, status, lotse_id, name in rows:
         if status != "accepted" or lotse_id is None:
             continue
-        heard = sum(1 for m in chats[person] if m.text.startswith("🎉"))
-        got = [chat for text, ids in details.items() if name in text for chat in ids]
-        if any(chat != lotse_id for chat in got):
+        heard = [m.at for m in chats[person] if m.text.startswith("🎉")]
+        got = [copy for text, copies in details.items() if name in text for copy in copies]
+        if any(chat != lotse_id for chat, _ in got):
             found.double_assigned.append(f"#{request_id}: another Lotse got the details")
-        for side, times in (("person", heard), ("lotse", got.count(lotse_id))):
-            if times > 2:
-                found.duplicate_copies.append(f"#{request_id}: {side} told {times} times")
-            elif times == 2:
-                found.counts["acceptance news repeated"] += 1
-            elif times == 0:
+        for side, copies in (("person", heard), ("lotse", [at for _, at in got])):
+            if not copies:
                 found.wrong.append(f"#{request_id}: the {side} never heard of the acceptance")
+            again = _told_again(copies, kills)
+            if again is None:
+                found.duplicate_copies.append(f"#{request_id}: {side} told {len(copies)} times")
+            else:
+                found.counts["acceptance news repeated"] += again
             if news.get((request_id, side)) != "sent":
                 found.wrong.append(f"#{request_id}: the news to the {side} is not settled")
+
+
+def _told_again(copies: list[float], kills: Sequence[float]) -> int | None:
+    """How many of the copies (when each was sent) came again after a kill; None if one
+    came again with no kill since the one before it."""
+    copies = sorted(copies)
+    for before, after in itertools.pairwise(copies):
+        if not any(before < kill < after for kill in kills):
+            return None
+    return max(0, len(copies) - 1)
 
 
 def _check_reminders(

@@ -365,6 +365,7 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
         everyone,
         updates=api.last_update_id,
         signal=side,
+        kills=killer.killed_wall,
     )
     assert not report.problems(), report.problems()
     assert report.not_accepted == [f"#{kawas_case}: done"]  # Kurdo closed it

@@ -453,7 +453,8 @@ class RequestService:
         The record is written before sending: a crash in between leaves it ``sending``
         (perhaps arrived, perhaps not). News a timer sends (a reminder) is then not sent
         again; news an input sends (``key``: the acceptance) is sent again when that input
-        is handled again, so it arrives at least once.
+        is handled again, so it arrives at least once (the acceptance's files and calendar
+        entry follow once it is recorded as arrived, and are not repeated).
         """
         if not await self.repo.claim_notice(
             request.id, what, lotse.person_id, side, self.clock.now(), key
@@ -466,6 +467,9 @@ class RequestService:
         else:
             sent = await self.notify.reminder(request, lotse, side)
         await self.repo.settle_notice(request.id, what, lotse.person_id, side, sent)
+        if sent and what == "accepted":
+            # Recorded as arrived first, so that a crash sending these repeats no news.
+            await self.notify.accepted_files(request, lotse, side)
 
     async def _escalate(self, request: Request) -> None:
         if request.round >= 2:

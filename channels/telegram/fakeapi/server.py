@@ -204,6 +204,8 @@ class BotMessage:
     raw: JSON = field(default_factory=dict)
     #: The bot's reactions to the message (emoji).
     reactions: list[str] = field(default_factory=list)
+    #: When the fake server took it (``time.time()``, whatever the fake's own clock says).
+    at: float = field(default_factory=time.time)
 
     def button_labels(self) -> list[str]:
         """All inline button labels, row by row."""
