@@ -613,9 +613,36 @@ class SignalPhone:
                 return value
             await self.retype_lost()
             if wall.monotonic() > deadline:
-                last = [m.text[:60] for m in self.bot_messages()[-3:]]
-                raise TimeoutError(f"{self.name} waited in vain for {self.step}; last: {last}")
+                raise TimeoutError(f"{self.name} waited in vain for {self.step}; {self.story()}")
             await asyncio.sleep(0.05)
+
+    def story(self) -> str:
+        """The end of the chat, for a failure's message: each message's time (ms, from the
+        first shown), who wrote it, its start, and for the bot's the choices recorded (or
+        that none were) and whether it was answered; for the person's, whether the bot
+        stored it or it was lost (and typed again)."""
+        screens, window = self.side.screens, self.side.window
+        screens.refresh(self.user.uuid)
+        chat = self.daemon.messages(self.user.number)[-10:]
+        start = chat[0].timestamp if chat else 0
+        lines = []
+        for m in chat:
+            if m.from_bot:
+                choices = screens.choices.get((self.user.uuid, m.timestamp))
+                shown = "unrecorded" if choices is None else [a for _, a in choices]
+                answered = " answered" if m.timestamp in self.answered else ""
+                lines.append(f"+{m.timestamp - start} bot {m.text[:30]!r} {shown}{answered}")
+            else:
+                fate = (
+                    "stored"
+                    if window.stored(self.user.uuid, m.timestamp)
+                    else "lost"
+                    if window.lost(self.user.uuid, m.timestamp)
+                    else "not stored"
+                )
+                quote = f" quoting +{m.quote_timestamp - start}" if m.quote_timestamp else ""
+                lines.append(f"+{m.timestamp - start} she {m.text[:20]!r}{quote} {fate}")
+        return f"retyped {self.retyped}; " + " | ".join(lines)
 
     def screen_with(self, wanted: Callable[[str], bool]) -> tuple[SignalMessage, int] | None:
         """The latest screen not answered yet with a choice ``wanted``: it and the number (when
@@ -699,6 +726,7 @@ async def signal_ask_for_lotse(phone: SignalPhone, day: str, time: str) -> None:
         if chosen is not None:
             break
     await phone.pick("ask:place:skip")
+    phone.step = "ask:name"
     await phone.expect(lambda: phone.screen_with(lambda a: a.startswith("ask:name")))
     await phone.say(phone.name)
     await phone.pick("ask:confirm")

@@ -369,7 +369,9 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
     )
     assert not report.problems(), report.problems()
     assert report.not_accepted == [f"#{kawas_case}: done"]  # Kurdo closed it
-    assert report.counts["broadcast:sent"] >= len(AUDIENCE) + SIGNAL_AUDIENCE
+    # Every copy went out (one cut off by a kill is unconfirmed: perhaps it arrived).
+    out = sum(report.counts[f"broadcast:{status}"] for status in ("sent", "unconfirmed", "sending"))
+    assert out >= len(AUDIENCE) + SIGNAL_AUDIENCE, report.summary()
     # Whatever was lost in the window, the person typed again (and nothing else was lost).
     phones = [*signal_refugees, *signal_lotsen]
     assert sum(phone.retyped for phone in phones) == len(report.lost_in_window)
