@@ -143,10 +143,16 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
         assert 'action="/lotsen/expenses/' not in (await browser.get(f"/lotsen/{bo_id}")).html
 
         # Invitation links to hand out: each works once, as the chat's.
-        made = await browser.post("/lotsen/invitations", {"count": "2"}, csrf=token)
-        assert made.status == 200
-        new = re.findall(r"start=([A-Z0-9]{10})", made.html)
+        # The form's answer leads to the page that shows them (after it, a reload of that
+        # page makes no more links).
+        posted = await browser.post("/lotsen/invitations", {"count": "2"}, csrf=token)
+        assert (posted.status, posted.location) == (303, "/lotsen/invitations")
+        made = await browser.get("/lotsen/invitations")
+        new = re.findall(r"start=([A-Z0-9]{10})", made.html.split('id="made"', 1)[1])
         assert len(set(new)) == 2
+        again = await browser.get("/lotsen/invitations")
+        assert 'id="made"' not in again.html
+        assert set(re.findall(r"start=([A-Z0-9]{10})", again.html)) == set(new)
         lina = await become_lotse(api, 703, "Lina", ["de"], new[0])
         await lina.wait_for_message(lambda m: has_data(m, "prof:show:lang"))
         assert "Lina" in names((await browser.get("/lotsen")).html)

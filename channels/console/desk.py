@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,9 @@ class Console:
     #: Whether cookies are ``Secure`` even for a request that did not come over TLS (the
     #: public address is https).
     secure: bool
+    #: Invitation codes a session just made, by its CSRF token, for the page the form's
+    #: answer redirects to (once: a reload makes no more links and shows them no more).
+    made: dict[str, list[str]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         """The address of ``path`` (``/requests``) as the browser sees it."""

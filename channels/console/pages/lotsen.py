@@ -301,10 +301,14 @@ def _links(desk: Desk, codes: list[str]) -> list[list[str]]:
 
 @routes.get("/lotsen/invitations", name="lotsen_invitations")
 async def invitations(request: web.Request) -> web.StreamResponse:
-    """The invitation links nobody has used yet, and a form for new ones."""
+    """The invitation links nobody has used yet, and a form for new ones (above them the
+    ones just made, after the form)."""
     desk = Desk.of(request)
+    made = desk.console.made.pop(desk.csrf, [])
     codes = await desk.services.lotsen.open_invites()
-    return desk.render("invitations.html", links=_links(desk, codes), made=[], most=MAX_INVITES)
+    return desk.render(
+        "invitations.html", links=_links(desk, codes), made=_links(desk, made), most=MAX_INVITES
+    )
 
 
 @routes.post("/lotsen/invitations", name="lotsen_invite")
@@ -316,10 +320,5 @@ async def invite(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     codes = await desk.services.lotsen.create_invites(count)
     await desk.record("invite.create")
-    everything = await desk.services.lotsen.open_invites()
-    return desk.render(
-        "invitations.html",
-        links=_links(desk, everything),
-        made=_links(desk, codes),
-        most=MAX_INVITES,
-    )
+    desk.console.made[desk.csrf] = codes
+    raise desk.redirect("/lotsen/invitations")
