@@ -128,12 +128,21 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
         await bo.wait_for_text(plain(de.gettext("How much was it, in euros (e.g. 12,50)?")))
         await bo.send("2,80")
         await bo.wait_for_message(lambda m: has_data(m, "ex:skip"))
-        await bo.press(data="ex:skip")
+        photo = b"\x89PNG the bus ticket"
+        await bo.send_photo(photo)
         await bo.wait_for_text("Busfahrkarte, 2,80")
         bo_card = await browser.get(f"/lotsen/{bo_id}")
         assert "Busfahrkarte" in bo_card.html
         expense = re.search(r'action="/lotsen/expenses/(\d+)"', bo_card.html)
         assert expense is not None
+        # The receipt, fetched from Telegram when the office opens it.
+        receipt = f"/lotsen/expenses/{expense.group(1)}/receipt"
+        assert f'href="{receipt}"' in bo_card.html
+        shown = await browser.get(receipt)
+        assert (shown.status, shown.body) == (200, photo)
+        assert shown.headers["Content-Type"] == "image/png"
+        assert "default-src 'self'" in shown.headers["Content-Security-Policy"]
+        assert (await browser.get("/lotsen/expenses/99/receipt")).status == 404
         seen = len(bo.bot_messages())
         done = await browser.post(
             f"/lotsen/expenses/{expense.group(1)}", {"decision": "approve"}, csrf=token
@@ -163,6 +172,7 @@ async def test_roster_card_suspend_reinstate_retire_expense_and_invitations(
             ("lotse.suspend", zora_id),
             ("lotse.reinstate", zora_id),
             ("lotse.retire", zora_id),
+            ("expense.receipt", bo_id),
             ("expense.approve", bo_id),
             ("invite.create", None),
         ]

@@ -4,6 +4,7 @@ cases, hours and expenses; suspending, reinstating, retiring — the roster's se
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from math import inf
 
@@ -20,6 +21,8 @@ from handlers.coordination import decide_application
 from handlers.office import decide_expense
 from handlers.request_views import languages_label, topic_label
 from handlers.roster_views import state_label
+
+log = logging.getLogger(__name__)
 
 __all__ = ["routes"]
 
@@ -271,6 +274,45 @@ async def retire(request: web.Request) -> web.StreamResponse:
         raise desk.redirect(f"/lotsen/{number}?done=invalid")
     done = await _roster(desk).retire(number, desk.person.id)
     raise desk.redirect(f"/lotsen/{number}?done={'retired' if done else 'refused'}")
+
+
+#: Pictures shown in the browser, by their first bytes; anything else is a download.
+_PICTURES = ((b"\xff\xd8\xff", "image/jpeg", "jpg"), (b"\x89PNG", "image/png", "png"))
+
+
+def _served_as(data: bytes) -> tuple[str, str, str]:
+    """The content type, disposition and file ending of a receipt's bytes."""
+    for magic, mime, ending in _PICTURES:
+        if data.startswith(magic):
+            return mime, "inline", ending
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", "inline", "webp"
+    if data.startswith(b"%PDF"):
+        return "application/pdf", "attachment", "pdf"
+    return "application/octet-stream", "attachment", "bin"
+
+
+@routes.get(r"/lotsen/expenses/{id:\d+}/receipt", name="lotsen_receipt")
+async def receipt(request: web.Request) -> web.StreamResponse:
+    """The receipt of an expense as the Lotse sent it, fetched from their messenger when
+    asked (the bot keeps only the messenger's reference, never the file)."""
+    desk = Desk.of(request)
+    found = await desk.services.office.expense(int(request.match_info["id"]))
+    messengers = desk.switchboard.messengers
+    if found is None or not found.receipt_ref or found.receipt_channel not in messengers:
+        raise web.HTTPNotFound()
+    try:
+        data = await messengers[found.receipt_channel].fetch(found.receipt_ref)
+    except Exception as exc:  # gone from the messenger, or it cannot be reached just now
+        log.info("a receipt could not be fetched: %s", type(exc).__name__)
+        return desk.render("error.html", 502, problem="receipt", code=502)
+    await desk.record("expense.receipt", found.lotse_id, found.request_id)
+    mime, disposition, ending = _served_as(data)
+    return web.Response(
+        body=data,
+        content_type=mime,
+        headers={"Content-Disposition": f'{disposition}; filename="receipt-{found.id}.{ending}"'},
+    )
 
 
 @routes.post(r"/lotsen/expenses/{id:\d+}", name="lotsen_expense")
