@@ -329,9 +329,8 @@ async def refugee(user: FakeUser, plan: Plan, delay: float = 0.0, *, relay: bool
     )
     if not relay:
         return
-    # The news of the Lotse may have been cut off by a kill (then it is not repeated).
-    with contextlib.suppress(TimeoutError):
-        await user.wait_for_text("🎉", timeout=4 * user.api.patience)
+    # The news of the Lotse comes (again, if a kill cut it off).
+    await user.wait_for_text("🎉")
     question = QUESTION.format(name=name)
     await user.send(question)
     # Passed on: the bot's reaction on the person's own message.
@@ -798,11 +797,8 @@ async def signal_refugee(
     await signal_ask_for_lotse(phone, plan.appointment.date().isoformat(), "0900")
     if not relay:
         return
-    with contextlib.suppress(TimeoutError):
-        await phone.expect(
-            lambda: any(m.text.startswith("🎉") for m in phone.bot_messages()),
-            timeout=4 * phone.daemon.patience,
-        )
+    phone.step = "🎉"
+    await phone.expect(lambda: any(m.text.startswith("🎉") for m in phone.bot_messages()))
     question = QUESTION.format(name=phone.name)
     await phone.say(question)
     # Passed on: the bot's reaction on the person's own message (the one stored, if it had to

@@ -442,8 +442,15 @@ class RequestService:
             await self.notify.offer_gone(message)
         request = await self.repo.get(request_id)
         assert request is not None
-        for side in ("lotse", "person"):
-            await self._tell(request, lotse, "accepted", side, key)
+        # Both sides at once: neither waits behind the other, also when a crash cuts the
+        # news off and the press is handled again.
+        told = await asyncio.gather(
+            *(self._tell(request, lotse, "accepted", side, key) for side in ("lotse", "person")),
+            return_exceptions=True,
+        )
+        for result in told:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _tell(
         self, request: Request, lotse: Lotse, what: str, side: str, key: int | None = None
