@@ -266,12 +266,18 @@ async def offered_to_two(
     return yusuf, amal, offer
 
 
+def news_of(db_path: Path, what: str) -> list[tuple[str, str]]:
+    """(side, status) of the case news ``what``, read with plain sqlite3."""
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT side, status FROM case_notice WHERE what = ?", (what,))
+        return [(str(side), str(status)) for side, status in rows]
+
+
 async def killed_while_sending(
     api: FakeBotAPI, process: BotProcess, matching: Callable[[dict[str, Any]], bool]
 ) -> None:
-    """Kill the bot while it sends the message ``matching`` (which never arrives), after the
-    update that led to it was fetched; start it again."""
-    api.hold("sendMessage", matching)
+    """Kill the bot while it sends the message ``matching`` (held since ``api.hold``; it
+    never arrives); start it again."""
     await api.wait_until(lambda: any(matching(call.params) for call in api.held))
     await process.kill()
     api.release("sendMessage", perform=False)
@@ -320,15 +326,27 @@ async def test_news_of_a_case_cut_off_by_sigkill_arrives_once_after_restart(
     (after the Lotse closed the case): each press, handled again, sends what it was cut off
     in, once; what arrived before is not sent again."""
     yusuf, amal, offer = await offered_to_two(api, process)
+
+    def news(params: dict[str, Any]) -> bool:
+        return str(params["text"]).startswith("🎉")
+
+    api.hold("sendMessage", news)
     await yusuf.press(data=offer.buttons[0][0]["callback_data"], message=offer)
-    await killed_while_sending(api, process, lambda params: str(params["text"]).startswith("🎉"))
+    # Yusuf's details went out at the same time, and are recorded as arrived.
+    await eventually(lambda: ("lotse", "sent") in news_of(process.db_path, "accepted"))
+    await killed_while_sending(api, process, news)
     await amal.wait_for_message(lambda m: m.text.startswith("🎉"))
     number = offer.buttons[0][0]["callback_data"].rsplit(":", 1)[1]  # offer:accept:<id>
 
     await yusuf.press(data=f"case:done:{number}")
     hours = await yusuf.wait_for_message(lambda m: has_data(m, f"case:hours:{number}:2"))
+
+    def question(params: dict[str, Any]) -> bool:
+        return "fb:" in str(params.get("reply_markup"))
+
+    api.hold("sendMessage", question)
     await yusuf.press(data=f"case:hours:{number}:2", message=hours)
-    await killed_while_sending(api, process, lambda params: "fb:" in str(params["reply_markup"]))
+    await killed_while_sending(api, process, question)
     await amal.wait_for_message(lambda m: has_data(m, f"fb:{number}:good"))
     await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
     assert await process.terminate() == 0

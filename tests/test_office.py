@@ -46,6 +46,9 @@ async def _case(
     await lotse.press(label(language, "✅ Accept"))
     await refugee.wait_for_text("Wiebke")
     await lotse.wait_for_message(lambda m: has_data(m, "ex:new:1"))
+    # Each side's calendar entry comes after its news.
+    for side in (lotse, refugee):
+        await side.wait_for_message(lambda m: m.kind == "document")
     return coordinator, lotse, refugee
 
 
