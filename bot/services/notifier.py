@@ -30,8 +30,9 @@ class Notifier(Protocol):
         (``person``, first name only); False if it could not be delivered."""
 
     async def accepted_files(self, request: Request, lotse: Lotse, side: str) -> None:
-        """After :meth:`accepted` arrived: the request's files (to the Lotse) and the
-        appointment as a calendar file (to either side)."""
+        """After :meth:`accepted` arrived and was recorded (so that a crash while these go
+        out repeats no news): the request's files (to the Lotse) and the appointment as a
+        calendar file (to either side)."""
 
     async def taking_longer(self, request: Request) -> None:
         """Tell the person honestly that finding a Lotse takes longer."""

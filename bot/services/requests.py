@@ -442,31 +442,30 @@ class RequestService:
             await self.notify.offer_gone(message)
         request = await self.repo.get(request_id)
         assert request is not None
-        # Both sides at once: neither waits behind the other, also when a crash cuts the
-        # news off and the press is handled again.
-        told = await asyncio.gather(
-            *(self._tell(request, lotse, "accepted", side, key) for side in ("lotse", "person")),
-            return_exceptions=True,
-        )
-        for result in told:
-            if isinstance(result, BaseException):
-                raise result
+        # The news to both sides first, then the files and calendar entries: neither side
+        # waits behind the other's files, also when the press is handled again after a crash.
+        told = [
+            side
+            for side in ("lotse", "person")
+            if await self._tell(request, lotse, "accepted", side, key)
+        ]
+        for side in told:
+            await self.notify.accepted_files(request, lotse, side)
 
     async def _tell(
         self, request: Request, lotse: Lotse, what: str, side: str, key: int | None = None
-    ) -> None:
+    ) -> bool:
         """Send one piece of case news to one side, once (recorded per side).
 
         The record is written before sending: a crash in between leaves it ``sending``
         (perhaps arrived, perhaps not). News a timer sends (a reminder) is then not sent
         again; news an input sends (``key``: the acceptance) is sent again when that input
-        is handled again, so it arrives at least once (the acceptance's files and calendar
-        entry follow once it is recorded as arrived, and are not repeated).
+        is handled again, so it arrives at least once. True if it was sent now and arrived.
         """
         if not await self.repo.claim_notice(
             request.id, what, lotse.person_id, side, self.clock.now(), key
         ):
-            return
+            return False
         if what == "accepted":
             sent = await self.notify.accepted(request, lotse, side)
         elif what == "closed":
@@ -474,9 +473,7 @@ class RequestService:
         else:
             sent = await self.notify.reminder(request, lotse, side)
         await self.repo.settle_notice(request.id, what, lotse.person_id, side, sent)
-        if sent and what == "accepted":
-            # Recorded as arrived first, so that a crash sending these repeats no news.
-            await self.notify.accepted_files(request, lotse, side)
+        return sent
 
     async def _escalate(self, request: Request) -> None:
         if request.round >= 2:
