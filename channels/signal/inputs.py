@@ -105,13 +105,15 @@ def sent_at(envelope: JSON) -> int | None:
     brought it here, less how long Signal's servers held it (from their receiving it to
     their delivering it, both on the servers' clock, so that neither clock needs to agree with
     this one, nor the person's phone). None without those timestamps."""
-    read, got, delivered = (
-        envelope.get(k) for k in (READ_AT, "serverReceivedTimestamp", "serverDeliveredTimestamp")
-    )
-    if not all(type(v) is int and v > 0 for v in (read, got, delivered)):
+    stamps = [
+        v
+        for k in (READ_AT, "serverReceivedTimestamp", "serverDeliveredTimestamp")
+        if type(v := envelope.get(k)) is int and v > 0
+    ]
+    if len(stamps) < 3:
         return None
-    assert isinstance(read, int) and isinstance(got, int) and isinstance(delivered, int)
-    return read - max(0, delivered - got)
+    read, got, delivered = stamps
+    return int(read) - max(0, int(delivered) - int(got))
 
 
 def dump_inputs(inputs: Sequence[Input]) -> str:
