@@ -82,6 +82,44 @@ async def test_update_fetched_but_not_handled_survives_sigkill(
     assert await process.terminate() == 0
 
 
+async def test_a_crash_loop_gives_up_only_the_update_that_brings_it_about(
+    api: FakeBotAPI, process: BotProcess
+) -> None:
+    """Aylin and Bora write at the same time, and the process dies whenever it answers Aylin
+    (as if her message took it down). What was in hand at a crash is handled again one at a
+    time: her message is given up after three tries, and Bora, whose message was in hand
+    with hers at the first crash, gets his answer."""
+    await process.start()
+    aylin = api.user(5301, "Aylin", language_code="de")
+    bora = api.user(5302, "Bora", language_code="de")
+
+    def to(user: FakeUser) -> int:
+        return sum(1 for call in api.held if int(call.params.get("chat_id", 0)) == user.id)
+
+    async def dies_answering(*users: FakeUser) -> None:
+        """Nothing goes out (held since ``api.hold``); killed once it tries to answer them."""
+        before = {user.id: to(user) for user in users}
+        await api.wait_until(lambda: all(to(user) > before[user.id] for user in users))
+        await process.kill()
+        api.release("sendMessage", perform=False)
+
+    api.hold("sendMessage")
+    await aylin.send("/start")
+    await bora.send("/start")
+    await dies_answering(aylin, bora)  # both in hand at the first crash
+    for _ in range(2):
+        api.hold("sendMessage")
+        await process.start()
+        await dies_answering(aylin)
+    await process.start()
+
+    await bora.wait_for_text(PICKER)
+    await eventually(lambda: all(done for _, _, done in inbox(process.db_path)))
+    assert await process.terminate() == 0
+    assert aylin.bot_messages() == []
+    assert "gave up 1 update(s) that failed 3 times" in process.log()
+
+
 async def test_language_choice_interrupted_mid_handling_takes_effect_once(
     api: FakeBotAPI, process: BotProcess
 ) -> None:

@@ -134,15 +134,15 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     # Waiting in the inbox through any number of restarts costs no attempt ...
     for _ in range(4):
         payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-        assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
+        assert payloads == [('{"update_id": 2}', 0), ('{"update_id": 3}', 0)] and given_up == 0
     # ... handling that began and never finished does: twice, and it is given up.
     await inbox.begin([2])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-    assert payloads == ['{"update_id": 2}', '{"update_id": 3}'] and given_up == 0
+    assert payloads == [('{"update_id": 2}', 1), ('{"update_id": 3}', 0)] and given_up == 0
     await inbox.begin([2])
     await inbox.begin([3])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-    assert payloads == ['{"update_id": 3}'] and given_up == 1
+    assert payloads == [('{"update_id": 3}', 1)] and given_up == 1
     await inbox.begin([3])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
     assert payloads == [] and given_up == 1
@@ -153,7 +153,7 @@ async def test_inbox_dedupes_counts_attempts_and_prunes(db: Database) -> None:
     ]
     await inbox.begin([5])
     payloads, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-    assert payloads == ['{"update_id": 4}'] and given_up == 1
+    assert payloads == [('{"update_id": 4}', 0)] and given_up == 1
     await inbox.mark_done([4], NOW)
 
     done = await db.fetch_all("SELECT update_id FROM inbox WHERE payload IS NULL")
@@ -172,8 +172,9 @@ async def test_stamped_inbox_stores_a_batch_at_once_and_each_event_once(db: Data
     assert await StampedInbox(db, "other").store([("a", 1, "{}")], NOW) != [None]
     assert await inbox.store([], NOW) == []
     left, given_up = await inbox.take_leftovers(max_attempts=2, now=NOW)
-    assert [payload for _, payload in left] == ['{"n": 1}', '{"n": 2}', "{}", '{"n": 4}']
-    assert [event_id for event_id, _ in left] == [*first, again[1]] and given_up == 0
+    assert [payload for _, payload, _ in left] == ['{"n": 1}', '{"n": 2}', "{}", '{"n": 4}']
+    assert [event_id for event_id, _, _ in left] == [*first, again[1]] and given_up == 0
+    assert {tries for _, _, tries in left} == {0}
 
 
 async def test_a_database_with_lotsen_passes_the_integrity_check_on_reopening(

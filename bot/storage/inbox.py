@@ -60,8 +60,11 @@ class InboxRepository:
             (*values, *update_ids),
         )
 
-    async def take_leftovers(self, max_attempts: int, now: datetime) -> tuple[list[str], int]:
-        """Return the payloads left unhandled by an earlier run, in order.
+    async def take_leftovers(
+        self, max_attempts: int, now: datetime
+    ) -> tuple[list[tuple[str, int]], int]:
+        """Return the payloads left unhandled by an earlier run, in order, each with how
+        often its handling began.
 
         Updates whose handling already began ``max_attempts`` times without finishing (they
         took the process down every time) are given up and counted instead. Updates that
@@ -75,9 +78,9 @@ class InboxRepository:
             )
             given_up = cursor.rowcount
             cursor = await conn.execute(
-                "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+                "SELECT payload, attempts FROM inbox WHERE done_at IS NULL ORDER BY update_id"
             )
-            payloads = [row[0] for row in await cursor.fetchall()]
+            payloads = [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
         return payloads, given_up
 
     async def prune(self, before: datetime) -> int:
@@ -150,9 +153,10 @@ class StampedInbox:
 
     async def take_leftovers(
         self, max_attempts: int, now: datetime
-    ) -> tuple[list[tuple[int, str]], int]:
-        """The events (id, payload) an earlier run left unhandled, in the order they came;
-        those whose handling began ``max_attempts`` times are given up and counted instead."""
+    ) -> tuple[list[tuple[int, str, int]], int]:
+        """The events (id, payload, how often their handling began) an earlier run left
+        unhandled, in the order they came; those whose handling began ``max_attempts``
+        times are given up and counted instead."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE stamped_inbox SET done_at = ?, payload = NULL "
@@ -161,11 +165,11 @@ class StampedInbox:
             )
             given_up = cursor.rowcount
             cursor = await conn.execute(
-                "SELECT id, payload FROM stamped_inbox WHERE channel = ? AND done_at IS NULL "
-                "ORDER BY id",
+                "SELECT id, payload, attempts FROM stamped_inbox "
+                "WHERE channel = ? AND done_at IS NULL ORDER BY id",
                 (self.channel,),
             )
-            rows = [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+            rows = [(int(row[0]), str(row[1]), int(row[2])) for row in await cursor.fetchall()]
         return rows, given_up
 
     async def prune(self, before: datetime) -> int:

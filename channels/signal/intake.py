@@ -90,6 +90,9 @@ class SignalIntake:
         self._stopping = asyncio.Event()
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        #: Handles, one at a time, what was being handled when the last run died; nothing
+        #: else begins until it is done (see :meth:`_resume`).
+        self._suspects: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle leftovers, then read the stream until ``stop`` is set; finish what is in
@@ -222,12 +225,26 @@ class SignalIntake:
             )
         if left:
             log.info("handling %d Signal event(s) left from the previous run", len(left))
-        for event_id, payload in left:
+        suspects: list[tuple[int, Received]] = []
+        waiting: list[tuple[int, Received]] = []
+        for event_id, payload, tries in left:
             message = received(json.loads(payload))
             if message is None:
                 await self.inbox.mark_done(event_id, self.clock.now())
             else:
-                self._dispatch(event_id, message)
+                (suspects if tries else waiting).append((event_id, message))
+        # As on Telegram: what was being handled when the last run died first, one at a
+        # time, so that an event that takes the process down is the only one counted against.
+        if suspects:
+            self._suspects = asyncio.create_task(self._one_by_one(suspects))
+            self._in_flight.add(self._suspects)
+            self._suspects.add_done_callback(self._in_flight.discard)
+        for event_id, message in waiting:
+            self._dispatch(event_id, message)
+
+    async def _one_by_one(self, events: list[tuple[int, Received]]) -> None:
+        for event_id, message in events:
+            await self._handle(event_id, message, None)
 
     def _dispatch(self, event_id: int, message: Received) -> None:
         chat = message.sender
@@ -247,6 +264,9 @@ class SignalIntake:
     ) -> None:
         if previous is not None:
             await asyncio.wait({previous})
+        suspects = self._suspects
+        if suspects is not None and asyncio.current_task() is not suspects:
+            await asyncio.wait({suspects})
         storage, stopping = self.router.storage, self._stopping
         try:
             inputs = message.read_as

@@ -131,6 +131,9 @@ class Intake:
         self._tails: dict[int, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._last_prune = clock.now()
+        #: Handles, one at a time, what was being handled when the last run died; nothing
+        #: else begins until it is done (see :meth:`_resume_leftovers`).
+        self._suspects: asyncio.Task[None] | None = None
         self._begun = _GroupWrite(inbox.begin)
         self._done = _GroupWrite(lambda ids: inbox.mark_done(ids, clock.now()))
 
@@ -283,14 +286,29 @@ class Intake:
         return updates[-1].update_id + 1
 
     async def _resume_leftovers(self) -> None:
-        payloads, given_up = await self.inbox.take_leftovers(self.max_attempts, self.clock.now())
+        left, given_up = await self.inbox.take_leftovers(self.max_attempts, self.clock.now())
         if given_up:
             log.error("gave up %d update(s) that failed %d times", given_up, self.max_attempts)
-        if payloads:
-            log.info("handling %d update(s) left from the previous run", len(payloads))
-        for payload in payloads:
-            update = Update.de_json(json.loads(payload), self.app.bot)
-            await self._dispatch(update)
+        if left:
+            log.info("handling %d update(s) left from the previous run", len(left))
+        read = [
+            (Update.de_json(json.loads(payload), self.app.bot), tries) for payload, tries in left
+        ]
+        # What was being handled when the last run died is handled first, one at a time, and
+        # nothing else begins meanwhile: if one of them takes the process down again, only it
+        # is counted against, not everything that happened to be handled with it.
+        suspects = [update for update, tries in read if tries]
+        if suspects:
+            self._suspects = asyncio.create_task(self._one_by_one(suspects))
+            self._in_flight.add(self._suspects)
+            self._suspects.add_done_callback(self._in_flight.discard)
+        for update, tries in read:
+            if not tries:
+                await self._dispatch(update)
+
+    async def _one_by_one(self, updates: list[Update]) -> None:
+        for update in updates:
+            await self._handle(update, None, counted=False)
 
     async def _dispatch(self, update: Update, *, counted: bool = False) -> None:
         await self._room.acquire()  # bounds memory when a burst arrives
@@ -312,6 +330,9 @@ class Intake:
     ) -> None:
         if previous is not None:
             await asyncio.wait({previous})
+        suspects = self._suspects
+        if suspects is not None and asyncio.current_task() is not suspects:
+            await asyncio.wait({suspects})
         # Counted before handling: only an update whose handling began can be blamed for a
         # crash, not one that was merely waiting in the inbox when the process died.
         if not counted:
