@@ -98,6 +98,28 @@ DONE = Status.DONE
 TO_CLOSED_CASE = ("Chaos: Aufenthaltstitel von Kawa", "Chaos: Kawa antwortet spät")
 
 
+def told_of(process: BotProcess, number: int, update_id: int, answer: object) -> str:
+    """What the database and the log say of a request and of the update pressing for it
+    (for a failure's message)."""
+    with sqlite3.connect(f"file:{process.db_path}?mode=ro", uri=True) as conn:
+        request = conn.execute("SELECT status, lotse_id FROM request WHERE id = ?", (number,))
+        offers = conn.execute(
+            "SELECT lotse_id, round, status FROM offer WHERE request_id = ?", (number,)
+        ).fetchall()
+        news = conn.execute(
+            "SELECT side, status, claimed_by FROM case_notice WHERE request_id = ?", (number,)
+        ).fetchall()
+        press = conn.execute(
+            "SELECT attempts, done_at FROM inbox WHERE update_id = ?", (update_id,)
+        ).fetchall()
+        state = request.fetchall()
+    wrong = [line for line in process.log().splitlines() if " ERROR " in line][-8:]
+    return (
+        f"request {state}, offers {offers}, news {news}; the press (update {update_id}): "
+        f"{press}, answered {answer}; errors in the log: {wrong}"
+    )
+
+
 async def telling(flow: Awaitable[None], process: BotProcess, *users: FakeUser) -> None:
     """Run the flow of people on Telegram; a wait in vain names the step of the script it
     stopped at, the last screens of each of them and the end of the bot's log."""
@@ -262,8 +284,15 @@ async def test_everything_survives_repeated_sigkill_on_both_channels(
         taken.add(offer.message_id)
         data = is_offer(offer)
         assert data is not None
-        await kurdo.press(data=data, message=offer)
-        return int(data.rsplit(":", 1)[1]), await user.wait_for_text("Kurdo")
+        query = await kurdo.press(data=data, message=offer)
+        pressed, number = api.last_update_id, int(data.rsplit(":", 1)[1])
+        try:
+            return number, await user.wait_for_text("Kurdo")
+        except TimeoutError as exc:
+            raise AssertionError(
+                f"#{number}: {user.data['first_name']} never heard of Kurdo; "
+                + told_of(process, number, pressed, kurdo.answer(query))
+            ) from exc
 
     async def replies_to_a_closed_case() -> None:
         """Kurdo (nobody else speaks Kurdish) closes Kawa's case, takes Berfin's, and replies
