@@ -16,7 +16,8 @@ local signal-cli daemon's records of what was sent and the SQLite file (read wit
   stored and handled, or lost in the intake's remaining window because the bot was killed
   before its row was written — those are counted and measured, and the person typed again;
 * every confirmed request exists once, in a legal state, and ends up accepted;
-* no case has two Lotsen, and only the winner got its details;
+* no case has two Lotsen, and only the winner got its details; both sides heard of the
+  acceptance, and a second time only after a kill that cut the first copy off unrecorded;
 * every reminder that fell due reached each side exactly once, or is still pending (a copy
   cut off by a kill mid-send is recorded as unconfirmed and not sent again);
 * every question and answer relayed arrived, across the messengers too (at least once: see
