@@ -70,6 +70,9 @@ class BotProcess:
 
     async def spawn(self) -> None:
         """Start the process without waiting for it (it may be killed while starting)."""
+        # A second process on the same database and the same fake servers would hide bugs
+        # (and outlive the test).
+        assert self.proc is None or self.proc.returncode is not None, "the bot runs already"
         extra = {}
         if self.signal is not None:
             extra = {
